@@ -1,0 +1,196 @@
+// Package checkbox talks to the Checkbox (checkbox.ua) cloud cash register REST API.
+//
+// Facts about the API are cited from the project's research note as "checkbox-api.md §N"
+// (../shared/reference/checkbox-api.md), itself transcribed from Checkbox's OpenAPI 2.105.1.
+// Money is integer kopecks and quantity integer thousandths everywhere (checkbox-api.md §2.2): this
+// package never uses floating point for either.
+package checkbox
+
+import "time"
+
+// Page is the envelope of every paginated list (checkbox-api.md §2.3).
+type Page[T any] struct {
+	Meta    PageMeta `json:"meta"`
+	Results []T      `json:"results"`
+	// UseLeftovers is present on goods lists only ("organisation uses leftovers").
+	UseLeftovers *bool `json:"use_leftovers,omitempty"`
+}
+
+// PageMeta is the pagination block; there is no total count on goods and receipts lists.
+type PageMeta struct {
+	Limit  int `json:"limit"`
+	Offset int `json:"offset"`
+}
+
+// Tax is a TaxModel as embedded in a good (checkbox-api.md §4.3).
+type Tax struct {
+	ID       string `json:"id,omitempty"`
+	Code     int    `json:"code"`
+	Label    string `json:"label,omitempty"`
+	Symbol   string `json:"symbol,omitempty"` // tax letter, e.g. "А", "Б", "З"
+	Rate     int64  `json:"rate"`             // percent
+	Included bool   `json:"included,omitempty"`
+	NoVAT    bool   `json:"no_vat,omitempty"`
+}
+
+// Good is a GoodModel, a catalogue good as Checkbox returns it (checkbox-api.md §4.3).
+type Good struct {
+	ID              string     `json:"id"`
+	Code            string     `json:"code"`
+	Name            string     `json:"name"`
+	Price           int64      `json:"price"` // kopecks
+	Type            string     `json:"type"`  // "good" | "service"
+	Barcode         string     `json:"barcode,omitempty"`
+	RelatedBarcodes string     `json:"related_barcodes,omitempty"` // one string, as the API returns it
+	GroupID         string     `json:"group_id,omitempty"`
+	Uktzed          string     `json:"uktzed,omitempty"`
+	Taxes           []Tax      `json:"taxes"`
+	Count           *int64     `json:"count,omitempty"` // stock; unit not documented (checkbox-api.md §12.5)
+	IsWeight        bool       `json:"is_weight"`
+	CreatedAt       time.Time  `json:"created_at"`
+	UpdatedAt       *time.Time `json:"updated_at,omitempty"`
+}
+
+// GoodPayload is CreateGoodPayload (POST /api/v1/goods) and EditGoodsPayload (PUT /api/v1/goods/{id})
+// (checkbox-api.md §4.2). Name, Type, Code, IsWeight and Price are required on create.
+type GoodPayload struct {
+	Name       string   `json:"name"`
+	Type       string   `json:"type"`
+	Code       string   `json:"code"`
+	IsWeight   bool     `json:"is_weight"`
+	Price      int64    `json:"price"` // kopecks, 0 < price < 1 000 000 000
+	Barcode    string   `json:"barcode,omitempty"`
+	Barcodes   []string `json:"barcodes,omitempty"`
+	TaxCodes   []int    `json:"tax_codes,omitempty"`
+	Uktzed     string   `json:"uktzed,omitempty"`
+	ExternalID string   `json:"external_id,omitempty"` // BAS Ид; not returned by the API
+}
+
+// ReceiptGood is the good block of a receipt line (GoodItemModel.good).
+type ReceiptGood struct {
+	Code    string `json:"code"`
+	Name    string `json:"name"`
+	Price   int64  `json:"price"` // kopecks per quantity 1000
+	Barcode string `json:"barcode,omitempty"`
+	Uktzed  string `json:"uktzed,omitempty"`
+}
+
+// LineTax is a GoodTax on a receipt line or receipt.
+type LineTax struct {
+	Code   int    `json:"code"`
+	Label  string `json:"label,omitempty"`
+	Symbol string `json:"symbol,omitempty"`
+	Rate   int64  `json:"rate"`
+	Value  int64  `json:"value"` // kopecks
+}
+
+// Discount is a DiscountModel (checkbox-api.md §6.2). Sum is in kopecks and negative for a discount in
+// Checkbox's own fixtures; Value is a percent for mode PERCENT and kopecks for mode VALUE.
+type Discount struct {
+	Type  string  `json:"type"` // DISCOUNT | EXTRA_CHARGE | PRE_PAYMENT
+	Mode  string  `json:"mode"` // PERCENT | VALUE
+	Value float64 `json:"value"`
+	Name  string  `json:"name,omitempty"`
+	Sum   int64   `json:"sum"`
+}
+
+// ReceiptLine is a GoodItemModel.
+type ReceiptLine struct {
+	Good      ReceiptGood `json:"good"`
+	GoodID    string      `json:"good_id,omitempty"`
+	Sum       int64       `json:"sum"`      // kopecks, after line discounts
+	Quantity  int64       `json:"quantity"` // thousandths
+	IsReturn  bool        `json:"is_return"`
+	Taxes     []LineTax   `json:"taxes"`
+	Discounts []Discount  `json:"discounts,omitempty"`
+}
+
+// Payment is one receipt payment (CASH, CASHLESS, or the deprecated CARD).
+type Payment struct {
+	Type     string `json:"type"`
+	Value    int64  `json:"value"` // kopecks
+	Label    string `json:"label,omitempty"`
+	Code     int    `json:"code,omitempty"`
+	CardMask string `json:"card_mask,omitempty"`
+	AuthCode string `json:"auth_code,omitempty"`
+	RRN      string `json:"rrn,omitempty"`
+}
+
+// CashRegister is the short cash register embedded in a receipt's shift.
+type CashRegister struct {
+	ID            string `json:"id"`
+	FiscalNumber  string `json:"fiscal_number"`
+	Active        bool   `json:"active"`
+	Number        string `json:"number,omitempty"`
+	IsTest        bool   `json:"is_test,omitempty"`
+	OfflineMode   bool   `json:"offline_mode,omitempty"`
+}
+
+// Cashier is the short cashier embedded in a receipt's shift.
+type Cashier struct {
+	ID       string `json:"id"`
+	FullName string `json:"full_name"`
+}
+
+// Shift is ShiftWithCashierAndCashRegister as embedded in a receipt.
+type Shift struct {
+	ID           string       `json:"id"`
+	Serial       int64        `json:"serial"`
+	Status       string       `json:"status"`
+	OpenedAt     *time.Time   `json:"opened_at,omitempty"`
+	ClosedAt     *time.Time   `json:"closed_at,omitempty"`
+	CashRegister CashRegister `json:"cash_register"`
+	Cashier      *Cashier     `json:"cashier,omitempty"`
+}
+
+// Receipt types and statuses (checkbox-api.md §6.2). Only DONE is a finished fiscal receipt.
+const (
+	ReceiptSell   = "SELL"
+	ReceiptReturn = "RETURN"
+	StatusDone    = "DONE"
+)
+
+// Receipt is a ReceiptModel (checkbox-api.md §6.2). Unknown fields are ignored; every field that is
+// not required may come as null.
+type Receipt struct {
+	ID               string        `json:"id"`
+	Type             string        `json:"type"`
+	Status           string        `json:"status"`
+	Serial           int64         `json:"serial"`
+	Goods            []ReceiptLine `json:"goods"`
+	Payments         []Payment     `json:"payments"`
+	TotalSum         int64         `json:"total_sum"`
+	TotalPayment     int64         `json:"total_payment"`
+	TotalRest        int64         `json:"total_rest"`
+	RoundSum         int64         `json:"round_sum,omitempty"`
+	Discounts        []Discount    `json:"discounts,omitempty"`
+	Taxes            []LineTax     `json:"taxes"`
+	FiscalCode       string        `json:"fiscal_code,omitempty"`
+	FiscalDate       *time.Time    `json:"fiscal_date,omitempty"`
+	CreatedAt        time.Time     `json:"created_at"`
+	UpdatedAt        *time.Time    `json:"updated_at,omitempty"`
+	IsCreatedOffline bool          `json:"is_created_offline"`
+	RelatedReceiptID string        `json:"related_receipt_id,omitempty"`
+	ShiftID          string        `json:"shift_id"`
+	CashRegisterID   string        `json:"cash_register_id,omitempty"`
+	CashierID        string        `json:"cashier_id,omitempty"`
+	StockCode        string        `json:"stock_code,omitempty"`
+	Shift            Shift         `json:"shift"`
+}
+
+// RegisterID is the cash register of a receipt, from its own field or from its shift.
+func (r Receipt) RegisterID() string {
+	if r.CashRegisterID != "" {
+		return r.CashRegisterID
+	}
+	return r.Shift.CashRegister.ID
+}
+
+// When is the moment a receipt was made: its fiscal date when known (offline receipts arrive late but
+// keep the time of sale, checkbox-api.md §6.5), else its creation time.
+func (r Receipt) When() time.Time {
+	if r.FiscalDate != nil && !r.FiscalDate.IsZero() {
+		return *r.FiscalDate
+	}
+	return r.CreatedAt
+}
