@@ -6,7 +6,15 @@
 // package never uses floating point for either.
 package checkbox
 
-import "time"
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
 
 // Page is the envelope of every paginated list (checkbox-api.md §2.3).
 type Page[T any] struct {
@@ -118,12 +126,12 @@ type Payment struct {
 
 // CashRegister is the short cash register embedded in a receipt's shift.
 type CashRegister struct {
-	ID            string `json:"id"`
-	FiscalNumber  string `json:"fiscal_number"`
-	Active        bool   `json:"active"`
-	Number        string `json:"number,omitempty"`
-	IsTest        bool   `json:"is_test,omitempty"`
-	OfflineMode   bool   `json:"offline_mode,omitempty"`
+	ID           string `json:"id"`
+	FiscalNumber string `json:"fiscal_number"`
+	Active       bool   `json:"active"`
+	Number       string `json:"number,omitempty"`
+	IsTest       bool   `json:"is_test,omitempty"`
+	OfflineMode  bool   `json:"offline_mode,omitempty"`
 }
 
 // Cashier is the short cashier embedded in a receipt's shift.
@@ -176,12 +184,20 @@ type Receipt struct {
 	CashierID        string        `json:"cashier_id,omitempty"`
 	StockCode        string        `json:"stock_code,omitempty"`
 	Shift            Shift         `json:"shift"`
+
+	// CashRegister is the short register object of the short search form and of webhook receipts,
+	// which carry no cash_register_id (checkbox-api.md §6.1, §8).
+	CashRegister *CashRegister `json:"cash_register,omitempty"`
 }
 
-// RegisterID is the cash register of a receipt, from its own field or from its shift.
+// RegisterID is the cash register of a receipt: from its own field, else its shift, else its
+// cash_register object.
 func (r Receipt) RegisterID() string {
 	if r.CashRegisterID != "" {
 		return r.CashRegisterID
+	}
+	if r.Shift.CashRegister.ID == "" && r.CashRegister != nil {
+		return r.CashRegister.ID
 	}
 	return r.Shift.CashRegister.ID
 }
@@ -193,4 +209,153 @@ func (r Receipt) When() time.Time {
 		return *r.FiscalDate
 	}
 	return r.CreatedAt
+}
+
+// Lenient decoding. Checkbox's schema is "incorrectly described in many places" with "different
+// datetime formats for semantically same fields" (checkbox-api.md §2.2), and fields typed integer
+// arrive as 0.0 (a tax rate in Checkbox's own report fixture). Plain time.Time rejects date-times
+// without an offset and int64 rejects 0.0, and one such field must not make a whole receipt
+// unreadable; so the structs holding them decode those fields through jsonTime and flexInt.
+
+// UnmarshalJSON decodes a GoodModel, reading its date-times leniently.
+func (g *Good) UnmarshalJSON(b []byte) error {
+	type plain Good
+	aux := struct {
+		*plain
+		CreatedAt jsonTime `json:"created_at"`
+		UpdatedAt jsonTime `json:"updated_at"`
+	}{plain: (*plain)(g)}
+	if err := json.Unmarshal(b, &aux); err != nil {
+		return err
+	}
+	g.CreatedAt, g.UpdatedAt = aux.CreatedAt.Time, aux.UpdatedAt.ptr()
+	return nil
+}
+
+// UnmarshalJSON decodes a TaxModel, accepting a rate written as 0.0.
+func (t *Tax) UnmarshalJSON(b []byte) error {
+	type plain Tax
+	aux := struct {
+		*plain
+		Rate flexInt `json:"rate"`
+	}{plain: (*plain)(t)}
+	if err := json.Unmarshal(b, &aux); err != nil {
+		return err
+	}
+	t.Rate = int64(aux.Rate)
+	return nil
+}
+
+// UnmarshalJSON decodes a GoodTax; its value is typed "number" in the schema.
+func (t *LineTax) UnmarshalJSON(b []byte) error {
+	type plain LineTax
+	aux := struct {
+		*plain
+		Rate  flexInt `json:"rate"`
+		Value flexInt `json:"value"`
+	}{plain: (*plain)(t)}
+	if err := json.Unmarshal(b, &aux); err != nil {
+		return err
+	}
+	t.Rate, t.Value = int64(aux.Rate), int64(aux.Value)
+	return nil
+}
+
+// UnmarshalJSON decodes a shift, reading its date-times leniently.
+func (s *Shift) UnmarshalJSON(b []byte) error {
+	type plain Shift
+	aux := struct {
+		*plain
+		OpenedAt jsonTime `json:"opened_at"`
+		ClosedAt jsonTime `json:"closed_at"`
+	}{plain: (*plain)(s)}
+	if err := json.Unmarshal(b, &aux); err != nil {
+		return err
+	}
+	s.OpenedAt, s.ClosedAt = aux.OpenedAt.ptr(), aux.ClosedAt.ptr()
+	return nil
+}
+
+// UnmarshalJSON decodes a ReceiptModel, reading its date-times leniently.
+func (r *Receipt) UnmarshalJSON(b []byte) error {
+	type plain Receipt
+	aux := struct {
+		*plain
+		FiscalDate jsonTime `json:"fiscal_date"`
+		CreatedAt  jsonTime `json:"created_at"`
+		UpdatedAt  jsonTime `json:"updated_at"`
+	}{plain: (*plain)(r)}
+	if err := json.Unmarshal(b, &aux); err != nil {
+		return err
+	}
+	r.FiscalDate, r.CreatedAt, r.UpdatedAt = aux.FiscalDate.ptr(), aux.CreatedAt.Time, aux.UpdatedAt.ptr()
+	return nil
+}
+
+// jsonTime is a date-time read leniently: RFC 3339 with or without fractional seconds, an offset
+// written +03:00, +0300 or Z, or no offset at all, which is taken as UTC (Checkbox otherwise writes
+// +00:00; the zone of offset-less values is not documented, checkbox-api.md §12.3). null and "" are
+// the zero time.
+type jsonTime struct{ time.Time }
+
+func (t *jsonTime) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		t.Time = time.Time{}
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("date-time %s: want a string", b)
+	}
+	s = strings.TrimSpace(s)
+	if s == "" {
+		t.Time = time.Time{}
+		return nil
+	}
+	for _, layout := range [...]string{
+		time.RFC3339Nano,
+		"2006-01-02T15:04:05.999999999Z0700",
+		"2006-01-02T15:04:05.999999999",
+		"2006-01-02 15:04:05.999999999Z07:00",
+		"2006-01-02 15:04:05.999999999Z0700",
+		"2006-01-02 15:04:05.999999999",
+	} {
+		if v, err := time.Parse(layout, s); err == nil {
+			t.Time = v
+			return nil
+		}
+	}
+	return fmt.Errorf("date-time %q: unrecognised format", s)
+}
+
+// ptr is nil for the zero time, for the optional fields.
+func (t jsonTime) ptr() *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	v := t.Time
+	return &v
+}
+
+// flexInt is an integer that may arrive as 20, 20.0 or "20". A fraction is rounded half away from
+// zero: it occurs only in fields obmin does not total (tax rates and tax amounts), where failing the
+// whole document would be worse.
+type flexInt int64
+
+func (n *flexInt) UnmarshalJSON(b []byte) error {
+	s := strings.Trim(string(b), `"`)
+	if s == "null" || s == "" {
+		*n = 0
+		return nil
+	}
+	d, err := decimal.NewFromString(s)
+	if err != nil {
+		return fmt.Errorf("number %s: %w", b, err)
+	}
+	d = d.Round(0)
+	if d.GreaterThan(decimal.NewFromInt(math.MaxInt64)) || d.LessThan(decimal.NewFromInt(math.MinInt64)) {
+		return fmt.Errorf("number %s: out of range", b)
+	}
+	*n = flexInt(d.IntPart())
+	return nil
 }

@@ -1,0 +1,41 @@
+// Package emulator is an in-process stand-in for the Checkbox (checkbox.ua) cloud cash register API,
+// for obmin's tests and its demo mode. An *Emulator is an http.Handler that answers the /api/v1 paths
+// obmin uses as Checkbox's OpenAPI 2.105.1 describes them (paths, headers, field names, status codes,
+// units, envelopes), keeps goods, stock, shifts and receipts in memory, and can generate sales, inject
+// faults and deliver signed webhooks.
+//
+// Facts are cited from the project's research note as "checkbox-api.md §N"
+// (../shared/reference/checkbox-api.md). Where the real service is not documented the emulator takes
+// the pessimistic reading, so that a client that copes with the emulator copes with Checkbox:
+//
+//   - Tokens are HS256 JWTs with an exp claim (TokenTTL, default 8 h); a missing, unknown, expired or
+//     signed-out token gets 401 {"message": ...} (§3, §2.4: 401 vs 403 is undocumented).
+//   - X-Client-Name is required unless Config.AllowNoClientName (§2.1: the wiki calls it mandatory); a
+//     missing header gets 422 with loc ["header", "x-client-name"], as FastAPI reports a missing header.
+//   - POST /goods with a code already in the catalogue gets 400 {"message": ...}: codes are unique per
+//     organisation (§4.2) and Checkbox reports business rules as HTTPError; the exact status is a guess.
+//   - Goods import: rows are checked at upload; any bad row makes the whole task end in "error" with
+//     errors [{error, address}] and nothing is applied. Addresses are "goods[i].field" for JSON files and
+//     a cell such as "G3" for CSV (header = row 1). Statuses: "pending" → "completed" → (apply_changes)
+//     "pending" → "done" (§4.1). The leftovers (Залишок) value is pieces or kilograms and REPLACES the
+//     stock; it applies only to goods that already have stock ("have supplies", §4.4) unless
+//     auto_supply=true, otherwise it is silently ignored (§5, §12.5 leave both open). Stock (GoodModel.count,
+//     leftovers-by-id) is in thousandths.
+//   - /receipts/search filters from_date (inclusive) and to_date (exclusive) on fiscal_date by default
+//     (Config.SearchBy), so an offline receipt lands in a window that was already polled (§6.5, §12.3),
+//     and self_receipts defaults to true (§0.7). Offset-less dates are read as UTC.
+//   - POST /receipts/sell needs an open shift: the emulator opens one for the signed-in cashier on the
+//     register of its PIN sign-in (or of an X-License-Key header, else the first register), closing any
+//     other cashier's shift on that register first, as a handover would. Duplicate receipt ids get 400.
+//   - RETURN receipts carry positive quantities and sums with goods[].is_return = true and
+//     related_receipt_id = the sale (§6.3).
+//   - Sign-out answers 205 with an empty body (HTTP forbids content with 205).
+//   - Webhooks fire for receipts and for shift openings and closings of the register (§8), signed
+//     x-request-signature = base64(HMAC-SHA256(key, body)), retried with exponential back-off on a
+//     status >= 400, a timeout or a transport error (timings in Config.Webhook).
+//   - Rate limiting (429 with Retry-After) exists only when SetRateLimit is called (§9, §10.6).
+//
+// Every register is a test register (is_test: true, fiscal codes "TEST" + digits). Two cashiers exist:
+// the one who signs in through the API and the shop-floor cashier who makes the sales of Sell and
+// GenerateSales, so that self_receipts=true hides them from the API cashier, as it would in a shop.
+package emulator

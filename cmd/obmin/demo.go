@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"time"
+
+	"obmin/checkbox/emulator"
+	"obmin/exchange"
+	"obmin/internal/config"
+	"obmin/internal/demo"
+)
+
+// demoMarker marks a folder the demo made, so a re-run may clear it and nothing else.
+const demoMarker = ".obmin-demo"
+
+// cmdDemo runs obmin end to end on its embedded defaults: local folders under DIR, embedded state, the
+// built-in Checkbox emulator. It plays BAS's part too: it drops a catalogue export, and later BAS's own
+// orders export that confirms what BAS loaded.
+func cmdDemo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlags("demo", stderr)
+	dir := fs.String("dir", filepath.Join("var", "demo"), "folder for the demo's spool, state and BAS folders (cleared first)")
+	sales := fs.Int("sales", 12, "how many receipts to generate in the emulator")
+	verbose := fs.Bool("v", false, "show obmin's log")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	root, err := prepareDemoDir(*dir)
+	if err != nil {
+		return err
+	}
+	cfg := config.Default()
+	cfg.Dir = root
+	cfg.Checkbox.Emulator = true
+	cfg.SpoolDir, cfg.StateFile = "spool", "state.db"
+	cfg.BAS.ExportDir, cfg.BAS.OrdersFile = filepath.Join("bas", "export"), filepath.Join("bas", "orders.xml")
+	cfg.Mapping.Stock = true // the emulator applies the goods import's leftovers
+	cfg.BAS.PollInterval = 200 * time.Millisecond
+	cfg.BAS.MinAge = 300 * time.Millisecond
+	cfg.Schedule.RetentionKeep = 0
+	cfg.Sales.FirstPull = 48 * time.Hour
+	if err := cfg.Finish(func(string) string { return "" }); err != nil {
+		return err
+	}
+	logOut := io.Discard
+	if *verbose {
+		logOut = stderr
+	}
+	log, err := newLogger(cfg.Log, logOut)
+	if err != nil {
+		return err
+	}
+	a, err := build(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	emu, agent := a.emulator, a.agent
+	settle := cfg.BAS.MinAge + cfg.BAS.PollInterval
+	p := func(format string, args ...any) { fmt.Fprintf(stdout, format+"\n", args...) }
+
+	p("obmin demo — Checkbox is the built-in EMULATOR; folders under %s", root)
+	p("")
+	p("1. BAS exports its catalogue (%d goods) into %s", len(demo.Books), filepath.Join(cfg.BAS.ExportDir, demo.FolderName))
+	if _, err := demo.WriteDrop(cfg.BAS.ExportDir, demo.Books, time.Now()); err != nil {
+		return err
+	}
+	if err := agent.Once(ctx, settle); err != nil {
+		return fmt.Errorf("first pass: %w", err)
+	}
+	goods := emu.Goods()
+	p("   obmin took the drop, mapped it and created %d goods in Checkbox:", len(goods))
+	for _, g := range goods {
+		stock := "-"
+		if q, ok := emu.Stock(g.Code); ok {
+			stock = exchange.Quantity(q).String()
+		}
+		p("     %-8s %10s грн  stock %-6s %s", g.Code, exchange.UAH(g.Price).StringFixed(2), stock, g.Name)
+	}
+	p("   (the good without a retail price was reported, not sent at 0: see the report in %s)", filepath.Join(cfg.SpoolDir, "done"))
+
+	p("")
+	p("2. The shop sells: %d receipts in the emulator, returns among them, and one sale of a good", *sales)
+	p("   a cashier added in Checkbox by hand (BAS never exported it)")
+	if _, err := emu.GenerateSales(rand.New(rand.NewPCG(1, 2)), *sales, 4); err != nil {
+		return fmt.Errorf("generate sales: %w", err)
+	}
+	if err := sellHandMadeGood(emu); err != nil {
+		return err
+	}
+	if _, err := agent.PullReceipts(ctx); err != nil {
+		return fmt.Errorf("pull receipts: %w", err)
+	}
+	st, err := agent.Snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	p("   obmin pulled them: %d in the BAS orders file %s, %d held back (described in %s)",
+		st.Receipts[exchange.StatePending], cfg.BAS.OrdersFile, st.Receipts[exchange.StateHeld], filepath.Join(cfg.SpoolDir, "held"))
+
+	p("")
+	p("3. BAS loads the orders file and exports its own orders list; obmin reads it and marks them confirmed")
+	numbers, err := exchange.ReadOrderNumbers(cfg.BAS.OrdersFile)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(cfg.BAS.ExportDir, demo.FolderName, "orders-5d0e.xml"), demo.OrdersExport(numbers, time.Now()), 0o644); err != nil {
+		return err
+	}
+	before := emu.CountCalls("POST", "/api/v1/goods") + emu.CountCalls("PUT", "/api/v1/goods")
+	if err := agent.Once(ctx, settle); err != nil {
+		return fmt.Errorf("second pass: %w", err)
+	}
+	after := emu.CountCalls("POST", "/api/v1/goods") + emu.CountCalls("PUT", "/api/v1/goods")
+	st, err = agent.Snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	p("   confirmed %d; goods calls to Checkbox for the unchanged catalogue: %d", st.Receipts[exchange.StateConfirmed], after-before)
+
+	p("")
+	p("Where to look:")
+	p("  %-40s what staff see first", filepath.Join(cfg.SpoolDir, "status.txt"))
+	p("  %-40s the file BAS's exchange node loads", cfg.BAS.OrdersFile)
+	p("  %-40s each BAS drop, with obmin-report.txt", filepath.Join(cfg.SpoolDir, "done"))
+	p("  %-40s receipts waiting for goods from BAS", filepath.Join(cfg.SpoolDir, "held"))
+	p("  %-40s obmin's state (SQLite)", cfg.StateFile)
+	p("")
+	st.Text(stdout)
+	return nil
+}
+
+func prepareDemoDir(dir string) (string, error) {
+	root, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	if entries, err := os.ReadDir(root); err == nil && len(entries) > 0 {
+		if _, err := os.Stat(filepath.Join(root, demoMarker)); err != nil {
+			return "", fmt.Errorf("%s is not empty and was not made by the demo: choose another -dir", root)
+		}
+		if err := os.RemoveAll(root); err != nil {
+			return "", err
+		}
+	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return "", err
+	}
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return "", err
+	}
+	return root, os.WriteFile(filepath.Join(root, demoMarker), []byte("made by obmin demo; safe to delete\n"), 0o644)
+}
+
+// sellHandMadeGood plays a cashier who types in a good that is not in the catalogue and sells it: BAS has
+// never heard of it, so obmin must hold the receipt back rather than let BAS invent a new item.
+func sellHandMadeGood(emu *emulator.Emulator) error {
+	_, err := emu.Sell(emulator.Sale{Payment: "CASHLESS", Lines: []emulator.SaleLine{
+		{Code: "PK-1", Name: "Пакет паперовий", Price: 500, Quantity: 1000},
+	}})
+	return err
+}

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"obmin/internal/demo"
+	"obmin/internal/testenv"
+)
+
+func runCmd(t *testing.T, env map[string]string, args ...string) (string, string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	err := run(ctx, args, func(k string) string { return env[k] }, &out, &errOut)
+	return out.String(), errOut.String(), err
+}
+
+func TestUsageAndVersion(t *testing.T) {
+	if _, _, err := runCmd(t, nil); exitCode(err) != 2 {
+		t.Fatalf("no command: exit %d, want 2", exitCode(err))
+	}
+	if _, _, err := runCmd(t, nil, "frobnicate"); exitCode(err) != 2 {
+		t.Fatalf("unknown command: want a usage error, got %v", err)
+	}
+	out, _, err := runCmd(t, nil, "version")
+	if err != nil || !strings.HasPrefix(out, "obmin ") {
+		t.Fatalf("version: %q, %v", out, err)
+	}
+}
+
+func TestCheckRefusesMissingCredentials(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "obmin.yaml")
+	if err := os.WriteFile(p, []byte("checkbox:\n  login: cashier\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runCmd(t, nil, "check", "-config", p); err == nil || !strings.Contains(err.Error(), "checkbox.login") {
+		t.Fatalf("a production config without a password must be refused naming the key, got %v", err)
+	}
+	out, _, err := runCmd(t, map[string]string{"OBMIN_CHECKBOX_PASSWORD": "top-secret-pass"}, "check", "-config", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out, "top-secret-pass") {
+		t.Fatal("check printed the password")
+	}
+}
+
+func TestInspectDemoDrop(t *testing.T) {
+	dir, err := demo.WriteDrop(t.TempDir(), demo.Books, time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := runCmd(t, nil, "inspect", dir)
+	if err != nil {
+		t.Fatalf("inspect: %v\n%s", err, out)
+	}
+	for _, want := range []string{"kind catalog", "kind offers", "goods 10", "offers 10", "urn:1C.ru:commerceml_210"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("inspect output lacks %q:\n%s", want, out)
+		}
+	}
+	out, _, err = runCmd(t, nil, "inspect", "-json", filepath.Join(dir, "offers.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Files []struct {
+			Records []struct {
+				Type   string          `json:"type"`
+				Record json.RawMessage `json:"record"`
+			} `json:"records"`
+			Error *string `json:"error"`
+		} `json:"files"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("inspect -json is not JSON: %v\n%s", err, out)
+	}
+	var offers int
+	for _, r := range doc.Files[0].Records {
+		if r.Type == "offer" {
+			offers++
+			if !strings.Contains(string(r.Record), `"per_unit":"`) {
+				t.Fatalf("prices must be decimal strings: %s", r.Record)
+			}
+		}
+	}
+	if offers != 10 {
+		t.Fatalf("offers in JSON = %d, want 10", offers)
+	}
+}
+
+func TestInspectReadsEverySharedSample(t *testing.T) {
+	root := testenv.Shared(t, "samples/commerceml")
+	for _, sub := range []string{"ArgentCrusade__commerceml", "carono__yii2-1c-exchange", "dobromyslov__commerceml-parser", "gillbeits__commerceml", "irpsv__commerceml/tests/assets/off-doc-1c", "irpsv__commerceml/tests/assets/cs-cart", "irpsv__commerceml/tests/assets/ready-script"} {
+		out, _, err := runCmd(t, nil, "inspect", filepath.Join(root, sub))
+		if err != nil {
+			t.Errorf("inspect %s: %v\n%s", sub, err, out)
+		}
+	}
+	// CommerceML 3.1 (the 1C-Bitrix module's format) is refused loudly, not misread.
+	out, _, err := runCmd(t, nil, "inspect", filepath.Join(root, "irpsv__commerceml/tests/assets/bitrix-module-6"))
+	if err == nil || !strings.Contains(out, "ERROR") {
+		t.Errorf("3.1 files must be reported as errors:\n%s", out)
+	}
+}
+
+func TestDemoEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the demo runs the whole product")
+	}
+	dir := filepath.Join(t.TempDir(), "demo")
+	out, errOut, err := runCmd(t, nil, "demo", "-dir", dir)
+	if err != nil {
+		t.Fatalf("demo: %v\n%s\n%s", err, out, errOut)
+	}
+	for _, want := range []string{"EMULATOR", "created 9 goods", "Where to look"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "bas", "orders.xml")); err != nil {
+		t.Errorf("the demo must leave BAS's orders file: %v", err)
+	}
+	// A second run starts clean in the same folder.
+	if _, _, err := runCmd(t, nil, "demo", "-dir", dir); err != nil {
+		t.Fatalf("second demo run: %v", err)
+	}
+}

@@ -1,0 +1,245 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/sirupsen/logrus"
+	"gopkg.in/yaml.v3"
+
+	"obmin/checkbox"
+	"obmin/checkbox/emulator"
+	"obmin/commerceml"
+	"obmin/exchange"
+	"obmin/internal/config"
+	"obmin/spool"
+)
+
+// Emulator credentials: the built-in emulator accepts only these, and only in-process on loopback.
+const (
+	emuLogin    = "obmin-demo"
+	emuPassword = "obmin-demo-password"
+)
+
+// app is a wired obmin: the agent, the emulator when the config asks for one, and what to close.
+type app struct {
+	agent    *exchange.Agent
+	emulator *emulator.Emulator
+	client   *checkbox.Client
+	closers  []func() error
+}
+
+func (a *app) Close() error {
+	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		errs = append(errs, a.closers[i]())
+	}
+	return errors.Join(errs...)
+}
+
+func newLogger(c config.Log, w io.Writer) (*logrus.Entry, error) {
+	l := logrus.New()
+	l.SetOutput(w)
+	if c.Format == "json" {
+		l.SetFormatter(&logrus.JSONFormatter{})
+	} else {
+		l.SetFormatter(&logrus.TextFormatter{FullTimestamp: true, DisableColors: true})
+	}
+	lvl, err := logrus.ParseLevel(c.Level)
+	if err != nil {
+		return nil, fmt.Errorf("log.level: %w", err)
+	}
+	l.SetLevel(lvl)
+	return logrus.NewEntry(l), nil
+}
+
+func loadConfig(path string, getenv func(string) string) (config.Config, error) {
+	if _, err := os.Stat(path); err != nil {
+		return config.Config{}, fmt.Errorf("config file %s: %w (copy configs/example.yaml and edit it, or try `obmin demo`)", path, err)
+	}
+	return config.Load(path, getenv)
+}
+
+// build wires obmin from a validated configuration.
+func build(ctx context.Context, cfg config.Config, log *logrus.Entry) (*app, error) {
+	a := &app{}
+	ok := false
+	defer func() {
+		if !ok {
+			a.Close()
+		}
+	}()
+	sp, err := spool.OpenSpool(cfg.SpoolDir)
+	if err != nil {
+		return nil, fmt.Errorf("spool_dir: %w", err)
+	}
+	st, err := spool.OpenStore(ctx, cfg.StateFile)
+	if err != nil {
+		return nil, fmt.Errorf("state_file: %w", err)
+	}
+	a.closers = append(a.closers, st.Close)
+	if err := os.MkdirAll(cfg.BAS.ExportDir, 0o755); err != nil {
+		return nil, fmt.Errorf("bas.export_dir: %w", err)
+	}
+	src := spool.LocalDir(cfg.BAS.ExportDir)
+	notify := cfg.BAS.Notify == nil || *cfg.BAS.Notify
+	w, err := spool.NewWatcher(spool.WatcherConfig{Source: src, Interval: cfg.BAS.PollInterval, MinAge: cfg.BAS.MinAge, Notify: notify, Logger: log.WithField("part", "watcher")})
+	if err != nil {
+		return nil, err
+	}
+
+	cc := checkbox.Config{
+		BaseURL: cfg.Checkbox.BaseURL, Login: cfg.Checkbox.Login, Password: cfg.Checkbox.Password,
+		PINCode: cfg.Checkbox.PINCode, LicenseKey: cfg.Checkbox.LicenseKey,
+		ClientName: "obmin", ClientVersion: Version, RequestsPerSecond: cfg.Checkbox.RequestsPerSecond,
+		Logger: log.WithField("part", "checkbox"),
+	}
+	if cfg.Checkbox.Emulator {
+		a.emulator = emulator.New(emulator.Config{Login: emuLogin, Password: emuPassword})
+		url, stop, err := a.emulator.Serve(ctx, "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("start the Checkbox emulator: %w", err)
+		}
+		a.closers = append(a.closers, func() error {
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			a.emulator.Close()
+			return stop(sctx)
+		})
+		cc.BaseURL, cc.Login, cc.Password, cc.PINCode, cc.LicenseKey = url, emuLogin, emuPassword, "", ""
+		cc.RequestsPerSecond = 1000
+		log.WithField("url", url).Warn("Checkbox is the built-in EMULATOR (checkbox.emulator: true): nothing reaches a real cash register")
+	}
+	client, err := checkbox.New(cc)
+	if err != nil {
+		return nil, fmt.Errorf("checkbox: %w", err)
+	}
+	a.client = client
+
+	m := exchange.DefaultMapping()
+	m.CodeField = cfg.Mapping.CodeField
+	m.PriceType = cfg.Mapping.PriceType
+	if cfg.Mapping.VAT != nil {
+		m.VAT = cfg.Mapping.VAT
+	}
+	m.DefaultTaxCodes = cfg.Mapping.DefaultTaxCodes
+	if len(cfg.Mapping.WeightUnits) > 0 {
+		m.WeightUnits = cfg.Mapping.WeightUnits
+	}
+	m.Stock = cfg.Mapping.Stock
+	m.Warehouses = cfg.Mapping.Warehouses
+
+	enc := commerceml.EncodingUTF8BOM
+	if e := strings.ToLower(cfg.BAS.Encoding); e == "windows-1251" || e == "cp1251" {
+		enc = commerceml.EncodingWindows1251
+	}
+	a.agent = &exchange.Agent{
+		Spool: sp, Store: st, Source: src, Watcher: w, Log: log, Emulated: cfg.Checkbox.Emulator,
+		Catalog: &exchange.Catalog{API: client, Store: st, Mapping: m, Workers: cfg.Checkbox.Workers, Log: log.WithField("part", "catalog")},
+		Sales: &exchange.Sales{API: client, Store: st, Log: log.WithField("part", "sales"), Cfg: exchange.SalesConfig{
+			OrdersFile: cfg.BAS.OrdersFile, ReturnsFile: cfg.Sales.ReturnsFile, HeldDir: filepath.Join(cfg.SpoolDir, "held"),
+			Encoding: enc, Returns: cfg.Sales.Returns, ResendWindow: cfg.Sales.ResendWindow, Overlap: cfg.Sales.Overlap,
+			FirstPull: cfg.Sales.FirstPull, Registers: cfg.Checkbox.CashRegisters, Currency: cfg.Sales.Currency,
+			CustomerName: cfg.Sales.CustomerName, NumberPrefix: cfg.Sales.NumberPrefix,
+		}},
+		Schedules: exchange.Schedules{
+			PullReceipts: cfg.Schedule.PullReceipts, Retention: cfg.Schedule.Retention,
+			RetentionKeep: cfg.Schedule.RetentionKeep, RetryDrops: cfg.Schedule.RetryDrops,
+		},
+	}
+	ok = true
+	return a, nil
+}
+
+func startApp(ctx context.Context, fs interface{ Parse([]string) error }, cfgPath *string, args []string, getenv func(string) string, stderr io.Writer) (*app, config.Config, error) {
+	if err := fs.Parse(args); err != nil {
+		return nil, config.Config{}, usageError{err.Error()}
+	}
+	cfg, err := loadConfig(*cfgPath, getenv)
+	if err != nil {
+		return nil, cfg, err
+	}
+	log, err := newLogger(cfg.Log, stderr)
+	if err != nil {
+		return nil, cfg, err
+	}
+	a, err := build(ctx, cfg, log)
+	return a, cfg, err
+}
+
+func cmdRun(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlags("run", stderr)
+	cfgPath := configFlag(fs, getenv)
+	a, _, err := startApp(ctx, fs, cfgPath, args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return a.agent.Run(ctx)
+}
+
+func cmdOnce(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlags("once", stderr)
+	cfgPath := configFlag(fs, getenv)
+	a, cfg, err := startApp(ctx, fs, cfgPath, args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	settle := max(cfg.BAS.MinAge, cfg.BAS.PollInterval)
+	err = a.agent.Once(ctx, settle)
+	if st, serr := a.agent.Snapshot(ctx); serr == nil {
+		st.Text(stdout)
+	}
+	return err
+}
+
+func cmdStatus(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlags("status", stderr)
+	cfgPath := configFlag(fs, getenv)
+	asJSON := fs.Bool("json", false, "print JSON")
+	a, _, err := startApp(ctx, fs, cfgPath, args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	st, err := a.agent.Snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(st)
+	}
+	st.Text(stdout)
+	return nil
+}
+
+func cmdCheck(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlags("check", stderr)
+	cfgPath := configFlag(fs, getenv)
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	cfg, err := loadConfig(*cfgPath, getenv)
+	if err != nil {
+		return err
+	}
+	out, err := yaml.Marshal(cfg.Redacted())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "# %s is valid\n%s", *cfgPath, out)
+	if cfg.Checkbox.Emulator {
+		fmt.Fprintln(stdout, "# NOTE: checkbox.emulator is true: obmin will talk to its built-in emulator, not to Checkbox")
+	}
+	return nil
+}

@@ -1,0 +1,131 @@
+package commerceml
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"runtime"
+	"testing"
+)
+
+// readGenCatalog writes a catalogue of n goods shaped like УНФ's import.xml (commerceml.md §2.1).
+func readGenCatalog(w io.Writer, n int) error {
+	bw := bufio.NewWriter(w)
+	fmt.Fprint(bw, "\ufeff<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"+
+		`<КоммерческаяИнформация xmlns="urn:1C.ru:commerceml_210" ВерсияСхемы="2.08" ДатаФормирования="2025-03-01T10:15:00">`+"\n"+
+		"<Классификатор><Ид>cl</Ид><Наименование>Класифікатор</Наименование><Группы>"+
+		"<Группа><Ид>g-1</Ид><Наименование>Книги</Наименование></Группа></Группы></Классификатор>\n"+
+		`<Каталог СодержитТолькоИзменения="false"><Ид>cl</Ид><Наименование>Каталог</Наименование><Товары>`+"\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(bw, `<Товар>
+	<Ид>3f2a0000-0000-4000-8000-%012d</Ид>
+	<Штрихкод>978%010d</Штрихкод>
+	<Артикул>KN-%06d</Артикул>
+	<Наименование>Книга номер %d: довга назва українською мовою</Наименование>
+	<БазоваяЕдиница Код="796 " НаименованиеПолное="Штука" МеждународноеСокращение="PCE">шт</БазоваяЕдиница>
+	<Группы><Ид>g-1</Ид></Группы>
+	<Описание/>
+	<Картинка>import_files/3f/3f2a0000_%d.jpg</Картинка>
+	<СтавкиНалогов><СтавкаНалога><Наименование>ПДВ</Наименование><Ставка>0</Ставка></СтавкаНалога></СтавкиНалогов>
+	<ЗначенияРеквизитов>
+		<ЗначениеРеквизита><Наименование>ВидНоменклатуры</Наименование><Значение>Товар</Значение></ЗначениеРеквизита>
+		<ЗначениеРеквизита><Наименование>ТипНоменклатуры</Наименование><Значение>Товар</Значение></ЗначениеРеквизита>
+	</ЗначенияРеквизитов>
+</Товар>
+`, i, i, i, i, i)
+	}
+	fmt.Fprint(bw, "</Товары></Каталог>\n</КоммерческаяИнформация>\n")
+	return bw.Flush()
+}
+
+// readGenOffers writes an offers package of n offers shaped like УНФ's offers.xml (commerceml.md §3.1).
+func readGenOffers(w io.Writer, n int) error {
+	bw := bufio.NewWriter(w)
+	fmt.Fprint(bw, "\ufeff<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"+
+		`<КоммерческаяИнформация xmlns="urn:1C.ru:commerceml_210" ВерсияСхемы="2.08" ДатаФормирования="2025-03-01T10:15:05">`+"\n"+
+		`<ПакетПредложений СодержитТолькоИзменения="false"><Ид>cl#</Ид>`+
+		"<ТипыЦен><ТипЦены><Ид>pt</Ид><Наименование>Роздрібна</Наименование><Валюта>грн</Валюта></ТипЦены></ТипыЦен>"+
+		"<Склады><Склад><Ид>wh-1</Ид><Наименование>Магазин</Наименование></Склад></Склады><Предложения>\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(bw, `<Предложение>
+	<Ид>3f2a0000-0000-4000-8000-%012d</Ид>
+	<Артикул>KN-%06d</Артикул>
+	<Наименование>Книга номер %d</Наименование>
+	<БазоваяЕдиница Код="796" НаименованиеПолное="Штука" МеждународноеСокращение="PCE"/>
+	<Цены><Цена><Представление>%d грн за шт</Представление><ИдТипаЦены>pt</ИдТипаЦены><ЦенаЗаЕдиницу>%d.50</ЦенаЗаЕдиницу><Валюта>грн</Валюта><Единица>шт</Единица><Коэффициент>1</Коэффициент></Цена></Цены>
+	<Количество>%d</Количество>
+	<Склад ИдСклада="wh-1" КоличествоНаСкладе="%d"/>
+</Предложение>
+`, i, i, i, i%1000, i%1000, i%50, i%50)
+	}
+	fmt.Fprint(bw, "</Предложения></ПакетПредложений>\n</КоммерческаяИнформация>\n")
+	return bw.Flush()
+}
+
+func readBench(b *testing.B, gen func(io.Writer, int) error, n int, h Handler) {
+	var buf bytes.Buffer
+	if err := gen(&buf, n); err != nil {
+		b.Fatal(err)
+	}
+	data := buf.Bytes()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		sum, err := Read(bytes.NewReader(data), "bench.xml", h)
+		if err != nil || sum.Goods+sum.Offers != n {
+			b.Fatalf("read %+v: %v", sum, err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/record")
+}
+
+func BenchmarkReadCatalog(b *testing.B) {
+	readBench(b, readGenCatalog, 20000, Handler{Good: func(Good) error { return nil }})
+}
+
+func BenchmarkReadOffers(b *testing.B) {
+	readBench(b, readGenOffers, 20000, Handler{Offer: func(Offer) error { return nil }})
+}
+
+// TestReadMemoryIsFlat streams 200 000 offers (about 110 MB), generated on the fly and never
+// stored, and samples the heap every 10 000 records. The bound is deliberately generous: the point
+// is that the heap does not grow with the file, not to measure it. Under -race the stream is cut to
+// 20 000 offers to keep the package fast; run without -race for the full stream.
+func TestReadMemoryIsFlat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("streams 110 MB")
+	}
+	n, every := 200000, 10000
+	if readRaceEnabled {
+		n, every = 20000, 1000
+	}
+	const limit = 64 << 20
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(readGenOffers(pw, n)) }()
+	defer pr.Close() // stops the generator if Read fails early
+
+	var (
+		ms      runtime.MemStats
+		maxHeap uint64
+		samples []uint64
+		count   int
+	)
+	runtime.GC()
+	sum, err := Read(pr, "stream.xml", Handler{Offer: func(Offer) error {
+		if count++; count%every == 0 {
+			runtime.ReadMemStats(&ms)
+			samples = append(samples, ms.HeapInuse>>10)
+			maxHeap = max(maxHeap, ms.HeapInuse)
+		}
+		return nil
+	}})
+	if err != nil || sum.Offers != n {
+		t.Fatalf("read %d offers: %v", sum.Offers, err)
+	}
+	t.Logf("HeapInuse max %.1f MiB over %d offers; samples (KiB): %v", float64(maxHeap)/(1<<20), n, samples)
+	if maxHeap > limit {
+		t.Errorf("HeapInuse reached %d MiB, limit %d MiB: memory grows with the file", maxHeap>>20, limit>>20)
+	}
+}

@@ -1,0 +1,446 @@
+package exchange
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"github.com/sirupsen/logrus"
+
+	"obmin/spool"
+)
+
+// Schedules are cron specs (robfig/cron/v3 standard 5-field syntax, or "@every 1m"), in Europe/Kyiv time.
+type Schedules struct {
+	PullReceipts  string        // default "@every 1m"
+	Retention     string        // default "30 2 * * *": 02:30 Kyiv, outside the 03:00–04:00 DST hour (go-style-and-spool-anchors.md §0.10)
+	RetentionKeep time.Duration // done/ folders older than this are deleted; failed/ is never deleted
+	RetryDrops    time.Duration // how often a drop that hit an outage is tried again; default 30s
+}
+
+// Agent runs obmin: it takes BAS's drops into the spool, applies them to Checkbox, pulls receipts and keeps
+// BAS's orders file current.
+type Agent struct {
+	Spool     *spool.Spool
+	Store     *spool.Store
+	Source    spool.Source // BAS's export folder
+	Watcher   *spool.Watcher
+	Catalog   *Catalog
+	Sales     *Sales
+	Schedules Schedules
+	Log       *logrus.Entry
+	Now       func() time.Time
+	// Emulated is true when Checkbox is the built-in emulator: said at start and in every status.
+	Emulated bool
+
+	mu      sync.Mutex // one drop pass at a time
+	seq     int
+	wake    chan struct{}
+	wakeMux sync.Once
+}
+
+func (a *Agent) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
+}
+
+func (a *Agent) wakeCh() chan struct{} {
+	a.wakeMux.Do(func() { a.wake = make(chan struct{}, 1) })
+	return a.wake
+}
+
+// Ingest copies a complete drop out of BAS's folder into the spool inbox (BAS empties its folder before
+// its next export, so the drop is taken at once). A drop whose content was taken before is dropped here.
+func (a *Agent) Ingest(ctx context.Context, d spool.Drop) error {
+	id := a.newDropID(d)
+	fp, err := a.Spool.Ingest(ctx, a.Source, d, id)
+	if err != nil {
+		return fmt.Errorf("take drop %q: %w", d.Dir, err)
+	}
+	if prev, seen, err := a.Store.DropByFingerprint(ctx, fp); err != nil {
+		return err
+	} else if seen && prev.State != "failed" {
+		// A drop that failed before is taken again: the fix may have been a configuration change.
+		a.Log.WithFields(logrus.Fields{"drop": d.Dir, "same_as": prev.ID}).Info("drop already taken; same content, skipped")
+		return a.Spool.Discard(id)
+	}
+	rec := spool.DropRecord{ID: id, Fingerprint: fp, Source: d.Dir, State: "inbox", Files: len(d.Files), CreatedAt: a.now(), UpdatedAt: a.now()}
+	if err := a.Store.PutDrop(ctx, rec); err != nil {
+		return err
+	}
+	a.Log.WithFields(logrus.Fields{"drop": id, "files": len(d.Files), "from": d.Dir}).Info("drop taken into inbox")
+	select {
+	case a.wakeCh() <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+func (a *Agent) newDropID(d spool.Drop) string {
+	a.mu.Lock()
+	a.seq++
+	n := a.seq
+	a.mu.Unlock()
+	h := sha256.New()
+	for _, f := range d.Files {
+		fmt.Fprintf(h, "%s\x00%d\x00%d\n", f.Path, f.Size, f.ModTime.UnixNano())
+	}
+	return fmt.Sprintf("%s-%s-%d", a.now().Format("20060102-150405"), hex.EncodeToString(h.Sum(nil))[:8], n)
+}
+
+// ProcessDrops applies every drop in processing/ (left there by a crash or an outage) and then in inbox/,
+// oldest first. A bad drop goes to failed/ with its reason and never stops the others; an outage leaves the
+// drop where it is for the next pass and is returned.
+func (a *Agent) ProcessDrops(ctx context.Context) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	resumed, err := a.Spool.InProcessing()
+	if err != nil {
+		return err
+	}
+	pending, err := a.Spool.Pending()
+	if err != nil {
+		return err
+	}
+	var transient error
+	for _, id := range append(resumed, pending...) {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		dir := filepath.Join(a.Spool.Dir("processing"), id)
+		if !containsString(resumed, id) {
+			if dir, err = a.Spool.Claim(id); err != nil {
+				return err
+			}
+		}
+		if err := a.processDrop(ctx, id, dir); err != nil {
+			if transient == nil {
+				transient = err
+			}
+			if errors.Is(err, context.Canceled) {
+				return err
+			}
+		}
+	}
+	return transient
+}
+
+func (a *Agent) processDrop(ctx context.Context, id, dir string) error {
+	log := a.Log.WithField("drop", id)
+	_ = a.Store.SetDropState(ctx, id, "processing", "")
+	rep, err := a.ApplyDrop(ctx, dir)
+	var bad *InputError
+	switch {
+	case errors.As(err, &bad):
+		reason := bad.Error()
+		if _, ferr := a.Spool.Fail(id, reason); ferr != nil {
+			return fmt.Errorf("move drop %s to failed: %w", id, ferr)
+		}
+		_ = a.Store.SetDropState(ctx, id, "failed", reason)
+		log.WithField("reason", reason).Error("drop failed; moved to failed/")
+		return nil
+	case err != nil:
+		_ = a.Store.SetDropState(ctx, id, "processing", err.Error())
+		log.WithError(err).Warn("drop not finished; will retry")
+		return err
+	}
+	if err := writeReport(dir, rep); err != nil {
+		return err
+	}
+	if _, err := a.Spool.Done(id); err != nil {
+		return fmt.Errorf("move drop %s to done: %w", id, err)
+	}
+	_ = a.Store.SetDropState(ctx, id, "done", "")
+	log.WithFields(logrus.Fields{
+		"goods": rep.Goods, "created": rep.Created, "updated": rep.Updated, "unchanged": rep.Unchanged,
+		"no_price": len(rep.NoPrice), "rejected": len(rep.Rejected), "stock": rep.StockSent, "confirmed": rep.Confirmed,
+	}).Info("drop applied")
+	return nil
+}
+
+// ApplyDrop applies one drop folder: BAS's orders export confirms receipts; catalogue and offers go to
+// Checkbox; then held receipts are looked at again and the orders file is rewritten.
+func (a *Agent) ApplyDrop(ctx context.Context, dir string) (DropReport, error) {
+	var rep DropReport
+	df, err := classify(dir)
+	if err != nil {
+		return rep, err
+	}
+	var numbers []string
+	for _, name := range df.documents {
+		n, err := ReadOrderNumbers(filepath.Join(dir, name))
+		if err != nil {
+			return rep, err
+		}
+		numbers = append(numbers, n...)
+	}
+	if len(df.catalog)+len(df.offers) > 0 {
+		if rep, err = a.Catalog.apply(ctx, dir, df); err != nil {
+			return rep, err
+		}
+	}
+	if rep.Confirmed, err = a.Sales.Confirm(ctx, numbers); err != nil {
+		return rep, err
+	}
+	if err := a.refreshOrders(ctx); err != nil {
+		return rep, err
+	}
+	return rep, nil
+}
+
+// refreshOrders re-examines held receipts and rewrites the orders file and the held list.
+func (a *Agent) refreshOrders(ctx context.Context) error {
+	if n, err := a.Sales.Release(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		a.Log.WithField("receipts", n).Info("held receipts released: their goods are now known")
+	}
+	if _, err := a.Sales.WriteOrders(ctx); err != nil {
+		return err
+	}
+	_, err := a.Sales.WriteHeld(ctx)
+	return err
+}
+
+// PullReceipts is the scheduled receipts job.
+func (a *Agent) PullReceipts(ctx context.Context) (PullReport, error) {
+	start := a.now()
+	rep, err := a.Sales.Pull(ctx)
+	if err == nil {
+		err = a.refreshOrders(ctx)
+	}
+	a.recordJob(ctx, "pull-receipts", start, err, rep)
+	if err != nil {
+		return rep, err
+	}
+	if rep.New > 0 {
+		a.Log.WithFields(logrus.Fields{"new": rep.New, "pending": rep.Pending, "held": rep.Held, "skipped": rep.Skipped}).Info("receipts pulled")
+	}
+	return rep, nil
+}
+
+// Retain deletes old done/ folders.
+func (a *Agent) Retain(ctx context.Context) error {
+	start := a.now()
+	n, err := a.Spool.Retain(ctx, a.Schedules.RetentionKeep)
+	a.recordJob(ctx, "retention", start, err, map[string]int{"removed": n})
+	return err
+}
+
+func (a *Agent) recordJob(ctx context.Context, name string, start time.Time, err error, summary any) {
+	b, _ := json.Marshal(summary)
+	run := spool.JobRun{Name: name, Start: start, End: a.now(), Summary: string(b)}
+	if err != nil {
+		run.Err = err.Error()
+		a.Log.WithError(err).WithField("job", name).Error("job failed")
+	}
+	if rerr := a.Store.RecordJob(ctx, run); rerr != nil {
+		a.Log.WithError(rerr).Warn("record job run")
+	}
+	if werr := a.WriteStatus(ctx); werr != nil {
+		a.Log.WithError(werr).Warn("write status file")
+	}
+}
+
+// Once does one full pass and returns: take complete drops, apply them, pull receipts, write the orders
+// file, clean old archives. For running obmin from the system's scheduler instead of as a service.
+func (a *Agent) Once(ctx context.Context, settle time.Duration) error {
+	// Two scans a settle time apart: a drop counts as complete only when nothing changed in between.
+	if _, err := a.Watcher.Scan(ctx); err != nil {
+		return fmt.Errorf("scan %s: %w", a.Source, err)
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(settle):
+	}
+	drops, err := a.Watcher.Scan(ctx)
+	if err != nil {
+		return fmt.Errorf("scan %s: %w", a.Source, err)
+	}
+	var errs []error
+	for _, d := range drops {
+		if err := a.Ingest(ctx, d); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	start := a.now()
+	err = a.ProcessDrops(ctx)
+	a.recordJob(ctx, "drops", start, err, nil)
+	errs = append(errs, err)
+	if _, err := a.PullReceipts(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	if a.Schedules.RetentionKeep > 0 {
+		errs = append(errs, a.Retain(ctx))
+	}
+	return errors.Join(errs...)
+}
+
+// Run is the service: it watches BAS's folder, applies drops as they come, runs the scheduled jobs, and
+// stops cleanly when ctx ends, letting a running job finish.
+func (a *Agent) Run(ctx context.Context) error {
+	a.Log.WithField("emulated_checkbox", a.Emulated).Info("obmin started")
+	if a.Emulated {
+		a.Log.Warn("Checkbox is the built-in EMULATOR: nothing reaches a real cash register")
+	}
+	var wg sync.WaitGroup
+	// Drops first: whatever a crash left in processing/ or inbox/ is finished before anything new.
+	if err := a.ProcessDrops(ctx); err != nil && ctx.Err() == nil {
+		a.Log.WithError(err).Warn("drops left from before will be retried")
+	}
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		err := a.Watcher.Run(ctx, a.Ingest)
+		if err != nil && ctx.Err() == nil {
+			a.Log.WithError(err).Error("watcher stopped")
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		a.dropLoop(ctx)
+	}()
+
+	c, err := a.scheduler(ctx)
+	if err != nil {
+		return err
+	}
+	c.Start()
+	// Missed runs are not caught up by cron (go-style-and-spool-anchors.md, robfig/cron pitfalls): pull once now.
+	go func() {
+		if _, err := a.PullReceipts(ctx); err != nil && ctx.Err() == nil {
+			a.Log.WithError(err).Warn("first receipts pull failed; the schedule will retry")
+		}
+	}()
+	<-ctx.Done()
+	a.Log.Info("stopping: waiting for running jobs")
+	stopped := c.Stop()
+	select {
+	case <-stopped.Done():
+	case <-time.After(30 * time.Second):
+		a.Log.Warn("a job did not finish within 30s; exiting anyway (it resumes on next start)")
+	}
+	wg.Wait()
+	a.Log.Info("obmin stopped")
+	return nil
+}
+
+func (a *Agent) dropLoop(ctx context.Context) {
+	retry := a.Schedules.RetryDrops
+	if retry <= 0 {
+		retry = 30 * time.Second
+	}
+	t := time.NewTicker(retry)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-a.wakeCh():
+		case <-t.C:
+		}
+		start := a.now()
+		err := a.ProcessDrops(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			a.recordJob(ctx, "drops", start, err, nil)
+		} else {
+			_ = a.WriteStatus(ctx)
+		}
+	}
+}
+
+func (a *Agent) scheduler(ctx context.Context) (*cron.Cron, error) {
+	// SkipIfStillRunning outside, Recover inside: v3.0.1 leaks the skip token on a panic otherwise
+	// (robfig/cron issue #366, go-style-and-spool-anchors.md §0.10).
+	logger := cronLogger{a.Log}
+	c := cron.New(cron.WithLocation(kyiv), cron.WithChain(cron.SkipIfStillRunning(logger), cron.Recover(logger)))
+	add := func(name, spec string, job func()) error {
+		if spec == "" || strings.EqualFold(spec, "off") {
+			return nil
+		}
+		if _, err := c.AddFunc(spec, job); err != nil {
+			return fmt.Errorf("schedule %s %q: %w", name, spec, err)
+		}
+		return nil
+	}
+	if err := add("pull_receipts", a.Schedules.PullReceipts, func() { _, _ = a.PullReceipts(ctx) }); err != nil {
+		return nil, err
+	}
+	if err := add("retention", a.Schedules.Retention, func() { _ = a.Retain(ctx) }); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+type cronLogger struct{ log *logrus.Entry }
+
+func (l cronLogger) Info(msg string, kv ...any) { l.log.WithFields(kvFields(kv)).Debug("cron: " + msg) }
+func (l cronLogger) Error(err error, msg string, kv ...any) {
+	l.log.WithError(err).WithFields(kvFields(kv)).Error("cron: " + msg)
+}
+
+func kvFields(kv []any) logrus.Fields {
+	f := logrus.Fields{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		f[fmt.Sprint(kv[i])] = kv[i+1]
+	}
+	return f
+}
+
+// writeReport leaves a readable account of what a drop did inside the drop folder, so it travels to
+// done/ with the files.
+func writeReport(dir string, rep DropReport) error {
+	var b strings.Builder
+	b.WriteString("\ufeffЗвіт obmin про обробку вивантаження BAS\r\n\r\n")
+	for _, f := range rep.Files {
+		fmt.Fprintf(&b, "Файл %s: %s, товарів %d, пропозицій %d\r\n", f.Name, f.Summary.Kind, f.Summary.Goods, f.Summary.Offers)
+	}
+	fmt.Fprintf(&b, "\r\nТоварів у вивантаженні: %d\r\nСтворено в Checkbox: %d\r\nОновлено: %d\r\nБез змін: %d\r\n",
+		rep.Goods, rep.Created, rep.Updated, rep.Unchanged)
+	if rep.StockSent > 0 {
+		fmt.Fprintf(&b, "Залишки передано для %d товарів\r\n", rep.StockSent)
+	}
+	if rep.Confirmed > 0 {
+		fmt.Fprintf(&b, "BAS підтвердив замовлень: %d\r\n", rep.Confirmed)
+	}
+	list := func(title string, items []string) {
+		if len(items) == 0 {
+			return
+		}
+		fmt.Fprintf(&b, "\r\n%s (%d):\r\n", title, len(items))
+		for _, it := range items {
+			fmt.Fprintf(&b, "  - %s\r\n", it)
+		}
+	}
+	list("Без ціни потрібного типу — не передано (ціну 0 не надсилаємо)", rep.NoPrice)
+	list("Без коду (артикула) — не передано", rep.NoCode)
+	list("Позначено на вилучення в BAS — у Checkbox не змінювалося", rep.Deleted)
+	list("Checkbox відхилив", rep.Rejected)
+	list("Пропозиції для товарів, яких BAS не вивантажував", rep.UnknownOffr)
+	if err := spool.WriteFileAtomic(filepath.Join(dir, "obmin-report.txt"), 0o644, func(w io.Writer) error {
+		_, err := w.Write([]byte(b.String()))
+		return err
+	}); err != nil {
+		return err
+	}
+	j, _ := json.MarshalIndent(rep, "", "  ")
+	return spool.WriteFileAtomic(filepath.Join(dir, "obmin-report.json"), 0o644, func(w io.Writer) error {
+		_, err := w.Write(j)
+		return err
+	})
+}

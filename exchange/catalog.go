@@ -1,0 +1,668 @@
+package exchange
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"github.com/sirupsen/logrus"
+
+	"obmin/checkbox"
+	"obmin/commerceml"
+	"obmin/spool"
+)
+
+// GoodsAPI is what catalogue sync needs from Checkbox.
+type GoodsAPI interface {
+	GoodByCode(ctx context.Context, code string) (checkbox.Good, error)
+	CreateGood(ctx context.Context, p checkbox.GoodPayload) (checkbox.Good, error)
+	UpdateGood(ctx context.Context, id string, p checkbox.GoodPayload) (checkbox.Good, error)
+	ImportGoods(ctx context.Context, f checkbox.ImportFile, o checkbox.ImportOptions) (checkbox.ImportResult, error)
+}
+
+// GoodsStore is the part of the state the catalogue sync reads and writes.
+type GoodsStore interface {
+	Good(ctx context.Context, code string) (spool.GoodRecord, bool, error)
+	GoodByBASID(ctx context.Context, basID string) (spool.GoodRecord, bool, error)
+	PutGoods(ctx context.Context, recs []spool.GoodRecord) error
+}
+
+// InputError is a drop that can never succeed as it is (bad XML, a value out of range, an ambiguous price
+// type): it goes to failed/ with the message, and retrying it would not help.
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+func inputErrorf(format string, a ...any) error { return &InputError{Err: fmt.Errorf(format, a...)} }
+
+// badInput marks the reader's verdicts on the file itself as bad input; an I/O or state error met while
+// reading stays transient, so an outage never sends a good file to failed/.
+func badInput(err error) error {
+	var pe *commerceml.ParseError
+	if errors.As(err, &pe) || errors.Is(err, commerceml.ErrUnsupportedVersion) || errors.Is(err, commerceml.ErrNotCommerceML) ||
+		errors.Is(err, commerceml.ErrTruncated) || errors.Is(err, commerceml.ErrUnsupportedEncoding) {
+		return &InputError{Err: err}
+	}
+	return err
+}
+
+// Catalog maps BAS catalogue drops onto Checkbox goods.
+type Catalog struct {
+	API     GoodsAPI
+	Store   GoodsStore
+	Mapping Mapping
+	Workers int // parallel Checkbox calls; the client's rate limit still applies
+	Log     *logrus.Entry
+	Now     func() time.Time
+}
+
+// FileReport is what one file of a drop held.
+type FileReport struct {
+	Name    string             `json:"name"`
+	Summary commerceml.Summary `json:"summary"`
+}
+
+// DropReport says what a catalogue drop did. It is written beside the drop for staff to read.
+type DropReport struct {
+	Files       []FileReport `json:"files"`
+	PriceType   string       `json:"price_type,omitempty"`
+	Goods       int          `json:"goods"`
+	Created     int          `json:"created"`
+	Updated     int          `json:"updated"`
+	Unchanged   int          `json:"unchanged"`
+	Deleted     []string     `json:"deleted,omitempty"`      // marked deleted in BAS: left in Checkbox, listed here
+	NoPrice     []string     `json:"no_price,omitempty"`     // no price of the configured type: never sent at 0
+	NoCode      []string     `json:"no_code,omitempty"`      // the code field is empty: cannot be a Checkbox good
+	Rejected    []string     `json:"rejected,omitempty"`     // Checkbox refused the good (message beside it)
+	UnknownOffr []string     `json:"unknown_offers,omitempty"` // offers for goods BAS never exported
+	StockSent   int          `json:"stock_sent"`
+	Confirmed   int          `json:"orders_confirmed"`
+}
+
+// staged is one good as the drop describes it, catalogue and offers joined.
+type staged struct {
+	good   commerceml.Good
+	base   *checkbox.GoodPayload // what Checkbox last received, for goods known only from the state
+	prices []commerceml.Price
+	stock  *decimal.Decimal
+	offer  bool
+}
+
+// dropFiles sorts a drop's files by kind. Order inside a kind follows BAS's numbering: import.xml, import1.xml…
+type dropFiles struct {
+	catalog, offers, documents []string
+	empty                      []string // files with a valid root and nothing in it
+	summaries                  map[string]commerceml.Summary
+}
+
+func classify(dir string) (dropFiles, error) {
+	df := dropFiles{summaries: map[string]commerceml.Summary{}}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return df, fmt.Errorf("read drop %s: %w", dir, err)
+	}
+	var names []string
+	for _, e := range entries {
+		if e.Type().IsRegular() && strings.EqualFold(filepath.Ext(e.Name()), ".xml") {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Slice(names, func(i, j int) bool { return fileOrder(names[i]) < fileOrder(names[j]) })
+	for _, name := range names {
+		f, err := os.Open(filepath.Join(dir, name))
+		if err != nil {
+			return df, fmt.Errorf("open %s: %w", name, err)
+		}
+		_, kind, err := commerceml.Sniff(f, name)
+		f.Close()
+		if err != nil {
+			return df, badInput(err)
+		}
+		switch kind {
+		case commerceml.KindCatalog:
+			df.catalog = append(df.catalog, name)
+		case commerceml.KindOffers, commerceml.KindPrices, commerceml.KindRests:
+			df.offers = append(df.offers, name)
+		case commerceml.KindDocuments:
+			df.documents = append(df.documents, name)
+		default:
+			// A root with nothing in it: BAS writes such an orders file when it has no orders.
+			df.empty = append(df.empty, name)
+		}
+	}
+	return df, nil
+}
+
+// fileOrder sorts "import.xml" before "import1.xml" before "import10.xml", and keeps other names stable.
+func fileOrder(name string) string {
+	base := strings.TrimSuffix(strings.ToLower(name), ".xml")
+	i := len(base)
+	for i > 0 && base[i-1] >= '0' && base[i-1] <= '9' {
+		i--
+	}
+	return fmt.Sprintf("%s\x00%08s", base[:i], base[i:])
+}
+
+// readDrop parses every catalogue and offers file of a drop and joins them by Ид.
+func (c *Catalog) readDrop(ctx context.Context, dir string, df dropFiles, rep *DropReport) (map[string]*staged, []commerceml.PriceType, error) {
+	goods := map[string]*staged{}
+	var types []commerceml.PriceType
+	read := func(name string, h commerceml.Handler) error {
+		f, err := os.Open(filepath.Join(dir, name))
+		if err != nil {
+			return fmt.Errorf("open %s: %w", name, err)
+		}
+		defer f.Close()
+		h.PriceType = func(pt commerceml.PriceType) error { types = append(types, pt); return nil }
+		sum, err := commerceml.Read(ctxReader{ctx, f}, name, h)
+		if err != nil {
+			return badInput(err)
+		}
+		rep.Files = append(rep.Files, FileReport{Name: name, Summary: sum})
+		return nil
+	}
+	for _, name := range df.catalog {
+		err := read(name, commerceml.Handler{Good: func(g commerceml.Good) error {
+			goods[g.ID] = &staged{good: g}
+			return nil
+		}})
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	for _, name := range df.offers {
+		err := read(name, commerceml.Handler{Offer: func(o commerceml.Offer) error {
+			s, err := c.stageOffer(ctx, goods, o)
+			if err != nil {
+				return err
+			}
+			if s == nil {
+				rep.UnknownOffr = append(rep.UnknownOffr, o.ID)
+				return nil
+			}
+			s.offer = true
+			if len(o.Prices) > 0 {
+				s.prices = o.Prices // prices*.xml after offers*.xml: the later file wins
+			}
+			if q := c.stockOf(o); q != nil {
+				s.stock = q
+			}
+			if o.Deleted {
+				s.good.Deleted = true
+			}
+			return nil
+		}})
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	return goods, types, nil
+}
+
+// stageOffer finds the good an offer is for: in this drop's catalogue, as a variant (guid#guid) of a good in
+// it, or in the state when the drop carries offers only (BAS's "prices and stock only" export,
+// bas-and-peers.md §1.1). It returns nil for an offer of a good obmin has never seen.
+func (c *Catalog) stageOffer(ctx context.Context, goods map[string]*staged, o commerceml.Offer) (*staged, error) {
+	if s, ok := goods[o.ID]; ok {
+		return s, nil
+	}
+	if base, _, ok := strings.Cut(o.ID, "#"); ok {
+		if p, ok := goods[base]; ok {
+			g := p.good
+			g.ID = o.ID
+			if o.Article != "" {
+				g.Article = o.Article
+			}
+			if o.Name != "" {
+				g.Name = o.Name
+			}
+			if len(o.Barcodes) > 0 {
+				g.Barcodes = o.Barcodes
+			}
+			s := &staged{good: g}
+			goods[o.ID] = s
+			return s, nil
+		}
+	}
+	rec, ok, err := c.Store.GoodByBASID(ctx, o.ID)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, nil
+	}
+	g := commerceml.Good{
+		ID: rec.BASID, Article: rec.Article, Name: rec.Name, Deleted: rec.Deleted,
+		Unit: commerceml.Unit{Code: rec.UnitCode, Name: rec.UnitName, FullName: rec.UnitFullName, Intl: rec.UnitIntl},
+	}
+	s := &staged{good: g}
+	if len(rec.PushedPayload) > 0 {
+		var base checkbox.GoodPayload
+		if err := json.Unmarshal(rec.PushedPayload, &base); err == nil {
+			s.base = &base
+		}
+	}
+	goods[o.ID] = s
+	return s, nil
+}
+
+// stockOf is the quantity that counts for Checkbox: the chosen warehouses, or the offer's total.
+func (c *Catalog) stockOf(o commerceml.Offer) *decimal.Decimal {
+	if len(c.Mapping.Warehouses) > 0 {
+		var sum decimal.Decimal
+		found := false
+		for _, s := range o.Stocks {
+			if slices.Contains(c.Mapping.Warehouses, s.WarehouseID) {
+				sum = sum.Add(s.Quantity)
+				found = true
+			}
+		}
+		if found {
+			return &sum
+		}
+		return nil
+	}
+	if o.Quantity != nil {
+		return o.Quantity
+	}
+	if len(o.Stocks) > 0 {
+		var sum decimal.Decimal
+		for _, s := range o.Stocks {
+			sum = sum.Add(s.Quantity)
+		}
+		return &sum
+	}
+	return nil
+}
+
+// resolvePriceType picks the price type of the configuration among those the drop announced.
+func (m Mapping) resolvePriceType(types []commerceml.PriceType) (string, error) {
+	if m.PriceType != "" {
+		for _, t := range types {
+			if t.ID == m.PriceType || strings.EqualFold(strings.TrimSpace(t.Name), strings.TrimSpace(m.PriceType)) {
+				return t.ID, nil
+			}
+		}
+		if len(types) == 0 {
+			// Split packages announce price types in another drop; an Ид still works.
+			return m.PriceType, nil
+		}
+		return "", inputErrorf("price type %q (mapping.price_type) is not among the drop's price types: %s", m.PriceType, typeNames(types))
+	}
+	uniq := map[string]commerceml.PriceType{}
+	for _, t := range types {
+		uniq[t.ID] = t
+	}
+	if len(uniq) == 1 {
+		for id := range uniq {
+			return id, nil
+		}
+	}
+	var retail []string
+	for id, t := range uniq {
+		n := strings.ToLower(t.Name)
+		if strings.Contains(n, "роздр") || strings.Contains(n, "розн") {
+			retail = append(retail, id)
+		}
+	}
+	if len(retail) == 1 {
+		return retail[0], nil
+	}
+	if len(uniq) == 0 {
+		return "", nil
+	}
+	return "", inputErrorf("the drop has several price types (%s): set mapping.price_type to the retail one", typeNames(types))
+}
+
+func typeNames(types []commerceml.PriceType) string {
+	var s []string
+	seen := map[string]bool{}
+	for _, t := range types {
+		if !seen[t.ID] {
+			seen[t.ID] = true
+			s = append(s, fmt.Sprintf("%q (Ид %s)", t.Name, t.ID))
+		}
+	}
+	return strings.Join(s, ", ")
+}
+
+// plan is one good's desired Checkbox state and what the ledger knows of it.
+type plan struct {
+	rec     spool.GoodRecord
+	payload checkbox.GoodPayload
+	hash    string
+	stock   *int64
+}
+
+// Apply pushes one claimed drop (a folder of XML files) to Checkbox and records what Checkbox received.
+// Catalogue and offers of the drop are applied together. An *InputError means the drop is bad; any other
+// error is transient and the drop should be retried as it is.
+func (c *Catalog) Apply(ctx context.Context, dir string) (DropReport, error) {
+	df, err := classify(dir)
+	if err != nil {
+		return DropReport{}, err
+	}
+	return c.apply(ctx, dir, df)
+}
+
+func (c *Catalog) apply(ctx context.Context, dir string, df dropFiles) (DropReport, error) {
+	var rep DropReport
+	goods, types, err := c.readDrop(ctx, dir, df, &rep)
+	if err != nil {
+		return rep, err
+	}
+	priceType, err := c.Mapping.resolvePriceType(types)
+	if err != nil {
+		return rep, err
+	}
+	rep.PriceType = priceType
+	rep.Goods = len(goods)
+
+	plans, keep, err := c.plan(ctx, goods, priceType, len(df.offers) > 0, &rep)
+	if err != nil {
+		return rep, err
+	}
+	// BAS's description of every good is kept, pushed or not: sales of it must go back with BAS's Ид.
+	if err := c.Store.PutGoods(ctx, keep); err != nil {
+		return rep, fmt.Errorf("record goods: %w", err)
+	}
+	if err := c.push(ctx, plans, &rep); err != nil {
+		return rep, err
+	}
+	if c.Mapping.Stock {
+		if err := c.pushStock(ctx, plans, &rep); err != nil {
+			return rep, err
+		}
+	}
+	return rep, nil
+}
+
+// plan decides, for every staged good, what Checkbox should hold and whether that differs from the ledger.
+func (c *Catalog) plan(ctx context.Context, goods map[string]*staged, priceType string, haveOffers bool, rep *DropReport) ([]plan, []spool.GoodRecord, error) {
+	ids := make([]string, 0, len(goods))
+	for id := range goods {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	var plans []plan
+	var keep []spool.GoodRecord
+	now := c.now()
+	seenCode := map[string]string{}
+	for _, id := range ids {
+		s := goods[id]
+		g := s.good
+		code := c.Mapping.Code(g)
+		if code == "" {
+			rep.NoCode = append(rep.NoCode, fmt.Sprintf("%s «%s» (line %d)", g.ID, g.Name, g.Line))
+			continue
+		}
+		if other, dup := seenCode[code]; dup {
+			rep.Rejected = append(rep.Rejected, fmt.Sprintf("%s: code %q is used by %s too", g.ID, code, other))
+			continue
+		}
+		seenCode[code] = g.ID
+		rec, _, err := c.Store.Good(ctx, code)
+		if err != nil {
+			return nil, nil, fmt.Errorf("ledger: %w", err)
+		}
+		rec.Code = code
+		rec.BASID, rec.Article, rec.Name, rec.Deleted = g.ID, g.Article, g.Name, g.Deleted
+		rec.UnitCode, rec.UnitName, rec.UnitFullName, rec.UnitIntl = g.Unit.Code, g.Unit.Name, g.Unit.FullName, g.Unit.Intl
+		rec.UpdatedAt = now
+		keep = append(keep, rec)
+		if g.Deleted {
+			rep.Deleted = append(rep.Deleted, fmt.Sprintf("%s «%s»", code, g.Name))
+			continue
+		}
+		price, ok, err := c.priceOf(s, priceType, rec, haveOffers)
+		if err != nil {
+			rep.Rejected = append(rep.Rejected, fmt.Sprintf("%s «%s»: %v", code, g.Name, err))
+			continue
+		}
+		if !ok {
+			rep.NoPrice = append(rep.NoPrice, fmt.Sprintf("%s «%s»", code, g.Name))
+			continue
+		}
+		p := c.payload(g, code, price)
+		if s.base != nil {
+			// Known only from the state: keep barcodes, taxes and kind as the catalogue gave them.
+			p = *s.base
+			p.Price = price
+		}
+		pl := plan{rec: rec, payload: p, hash: payloadHash(p)}
+		if s.stock != nil {
+			t := Thousandths(*s.stock)
+			if t < 0 {
+				t = 0 // negative BAS stock (commerceml.md §3.2) is "none left" for a till
+			}
+			pl.stock = &t
+		}
+		plans = append(plans, pl)
+	}
+	return plans, keep, nil
+}
+
+// priceOf is a good's price in kopecks. A drop without offers keeps the price Checkbox last received.
+func (c *Catalog) priceOf(s *staged, priceType string, rec spool.GoodRecord, haveOffers bool) (int64, bool, error) {
+	for _, p := range s.prices {
+		if p.TypeID != priceType {
+			continue
+		}
+		if f := strings.TrimSpace(p.Factor); f != "" && f != "1" {
+			if d, err := decimal.NewFromString(f); err != nil || !d.Equal(decimal.NewFromInt(1)) {
+				return 0, false, fmt.Errorf("price per %s with Коэффициент %s: only prices per base unit are supported", p.Unit, f)
+			}
+		}
+		k, err := Kopecks(p.PerUnit)
+		if err != nil {
+			return 0, false, err
+		}
+		return k, true, nil
+	}
+	if !s.offer && rec.PushedHash != "" && rec.PushedPrice > 0 {
+		return rec.PushedPrice, true, nil
+	}
+	_ = haveOffers
+	return 0, false, nil
+}
+
+func (c *Catalog) payload(g commerceml.Good, code string, price int64) checkbox.GoodPayload {
+	p := checkbox.GoodPayload{
+		Name:       g.Name,
+		Type:       "good",
+		Code:       code,
+		IsWeight:   c.Mapping.IsWeight(g.Unit),
+		Price:      price,
+		TaxCodes:   c.Mapping.TaxCodes(g.VATRate),
+		ExternalID: g.ID,
+	}
+	for _, r := range g.Requisites {
+		if strings.EqualFold(r.Name, "ТипНоменклатуры") && (strings.EqualFold(r.Value, "Услуга") || strings.EqualFold(r.Value, "Послуга")) {
+			p.Type = "service"
+		}
+	}
+	if len(g.Barcodes) > 0 {
+		p.Barcode = g.Barcodes[0]
+		if len(g.Barcodes) > 1 {
+			p.Barcodes = g.Barcodes[1:]
+		}
+	}
+	return p
+}
+
+// push sends the goods whose payload differs from what Checkbox last received, a few at a time, and
+// records each success at once so a crash or restart never sends it again.
+func (c *Catalog) push(ctx context.Context, plans []plan, rep *DropReport) error {
+	var todo []int
+	for i, p := range plans {
+		if p.hash == p.rec.PushedHash && p.rec.CheckboxID != "" {
+			rep.Unchanged++
+			continue
+		}
+		todo = append(todo, i)
+	}
+	workers := max(c.Workers, 1)
+	jobs := make(chan int)
+	var mu sync.Mutex
+	var firstErr error
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				created, err := c.pushOne(ctx, &plans[i])
+				mu.Lock()
+				switch {
+				case err == nil && created:
+					rep.Created++
+				case err == nil:
+					rep.Updated++
+				case isRejection(err):
+					rep.Rejected = append(rep.Rejected, fmt.Sprintf("%s «%s»: %v", plans[i].payload.Code, plans[i].payload.Name, err))
+				case firstErr == nil:
+					firstErr = err
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, i := range todo {
+		mu.Lock()
+		stop := firstErr != nil
+		mu.Unlock()
+		if stop || ctx.Err() != nil {
+			break
+		}
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	sort.Strings(rep.Rejected)
+	if firstErr != nil {
+		return firstErr
+	}
+	return ctx.Err()
+}
+
+// isRejection tells a refusal of one good (a 4xx other than auth) from an outage.
+func isRejection(err error) bool {
+	var api *checkbox.APIError
+	return errors.As(err, &api) && api.Status >= 400 && api.Status < 500 && api.Status != 401 && api.Status != 403 && api.Status != 429
+}
+
+func (c *Catalog) pushOne(ctx context.Context, p *plan) (created bool, err error) {
+	id := p.rec.CheckboxID
+	if id == "" {
+		// Goods creation takes no client id (checkbox-api.md §9): look the code up first, so a good made by
+		// hand in Checkbox, or one created just before a crash, is updated rather than duplicated.
+		g, err := c.API.GoodByCode(ctx, p.payload.Code)
+		switch {
+		case err == nil:
+			id = g.ID
+		case errors.Is(err, checkbox.ErrNotFound):
+		default:
+			return false, fmt.Errorf("look up good %s: %w", p.payload.Code, err)
+		}
+	}
+	var g checkbox.Good
+	if id != "" {
+		g, err = c.API.UpdateGood(ctx, id, p.payload)
+		if errors.Is(err, checkbox.ErrNotFound) {
+			id = "" // deleted in Checkbox by hand: create it again
+		} else if err != nil {
+			return false, fmt.Errorf("update good %s: %w", p.payload.Code, err)
+		}
+	}
+	if id == "" {
+		g, err = c.API.CreateGood(ctx, p.payload)
+		if err != nil {
+			return false, fmt.Errorf("create good %s: %w", p.payload.Code, err)
+		}
+		created = true
+	}
+	p.rec.CheckboxID = g.ID
+	p.rec.PushedHash = p.hash
+	p.rec.PushedPrice = p.payload.Price
+	p.rec.PushedPayload, _ = json.Marshal(p.payload)
+	p.rec.PushedAt = c.now()
+	if err := c.Store.PutGoods(ctx, []spool.GoodRecord{p.rec}); err != nil {
+		return created, fmt.Errorf("record good %s: %w", p.payload.Code, err)
+	}
+	return created, nil
+}
+
+// pushStock sends changed stock through Checkbox's goods import, the only documented way to set it
+// (checkbox-api.md §5): the JSON file's "leftovers" in pieces (a decimal), with auto_supply so goods without
+// a supply get one.
+func (c *Catalog) pushStock(ctx context.Context, plans []plan, rep *DropReport) error {
+	var file checkbox.ImportFile
+	var changed []*plan
+	for i := range plans {
+		p := &plans[i]
+		if p.stock == nil || p.rec.CheckboxID == "" {
+			continue
+		}
+		if p.rec.PushedStock != nil && *p.rec.PushedStock == *p.stock {
+			continue
+		}
+		left := Quantity(*p.stock)
+		file.Goods = append(file.Goods, checkbox.ImportGood{
+			Name:      p.payload.Name,
+			Code:      p.payload.Code,
+			Barcode:   p.payload.Barcode,
+			Price:     UAH(p.payload.Price).StringFixed(2),
+			IsWeight:  p.payload.IsWeight,
+			Type:      p.payload.Type,
+			Leftovers: &left,
+		})
+		changed = append(changed, p)
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	if _, err := c.API.ImportGoods(ctx, file, checkbox.ImportOptions{AutoSupply: true}); err != nil {
+		return fmt.Errorf("stock import of %d goods: %w", len(changed), err)
+	}
+	recs := make([]spool.GoodRecord, 0, len(changed))
+	for _, p := range changed {
+		p.rec.PushedStock = p.stock
+		recs = append(recs, p.rec)
+	}
+	if err := c.Store.PutGoods(ctx, recs); err != nil {
+		return fmt.Errorf("record stock: %w", err)
+	}
+	rep.StockSent = len(changed)
+	return nil
+}
+
+func (c *Catalog) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+// ctxReader stops a long parse when the context ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (r ctxReader) Read(p []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return r.r.Read(p)
+}

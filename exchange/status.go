@@ -1,0 +1,115 @@
+package exchange
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"obmin/spool"
+)
+
+// Status is a snapshot of obmin's state for staff and monitoring.
+type Status struct {
+	At        time.Time         `json:"at"`
+	Emulated  bool              `json:"emulated_checkbox"`
+	Spool     map[string]int    `json:"spool"`
+	Receipts  map[string]int    `json:"receipts"`
+	Goods     int               `json:"goods"`
+	Pushed    int               `json:"goods_in_checkbox"`
+	Jobs      []spool.JobRun    `json:"jobs"`
+	Drops     []spool.DropRecord `json:"recent_drops"`
+	SpoolRoot string            `json:"spool_root"`
+	Orders    string            `json:"orders_file"`
+}
+
+// Snapshot gathers the status from the spool and the state.
+func (a *Agent) Snapshot(ctx context.Context) (Status, error) {
+	st := Status{At: a.now(), Emulated: a.Emulated, SpoolRoot: a.Spool.Root, Orders: a.Sales.Cfg.OrdersFile}
+	var err error
+	if st.Spool, err = a.Spool.Counts(); err != nil {
+		return st, err
+	}
+	if st.Receipts, err = a.Store.ReceiptCounts(ctx); err != nil {
+		return st, err
+	}
+	if st.Goods, st.Pushed, err = a.Store.CountGoods(ctx); err != nil {
+		return st, err
+	}
+	for _, name := range []string{"drops", "pull-receipts", "retention"} {
+		if j, ok, err := a.Store.LastJob(ctx, name); err != nil {
+			return st, err
+		} else if ok {
+			st.Jobs = append(st.Jobs, j)
+		}
+	}
+	if st.Drops, err = a.Store.RecentDrops(ctx, 10); err != nil {
+		return st, err
+	}
+	return st, nil
+}
+
+// Text renders the status in Ukrainian, for the shop's staff.
+func (st Status) Text(w io.Writer) {
+	p := func(format string, a ...any) { fmt.Fprintf(w, format+"\r\n", a...) }
+	p("obmin — стан на %s", st.At.In(kyiv).Format("02.01.2006 15:04:05"))
+	if st.Emulated {
+		p("УВАГА: Checkbox — вбудований ЕМУЛЯТОР, справжня каса не отримує нічого (demo / тест).")
+	}
+	p("")
+	p("Папки обміну (%s):", st.SpoolRoot)
+	for _, k := range []struct{ key, label string }{
+		{"inbox", "inbox — чекають обробки"}, {"processing", "processing — обробляються"},
+		{"done", "done — оброблено"}, {"failed", "failed — помилки (причина у файлі .error.txt)"},
+	} {
+		p("  %-50s %d", k.label, st.Spool[k.key])
+	}
+	p("")
+	p("Товари: відомо з BAS %d, у Checkbox %d", st.Goods, st.Pushed)
+	p("Чеки Checkbox: очікують підтвердження BAS %d, підтверджено %d, затримано %d, не продажі %d",
+		st.Receipts[StatePending], st.Receipts[StateConfirmed], st.Receipts[StateHeld], st.Receipts[StateSkipped])
+	if st.Receipts[StateHeld] > 0 {
+		p("  Затримані чеки описано в папці %s", filepath.Join(st.SpoolRoot, "held"))
+	}
+	p("Файл замовлень для BAS: %s", st.Orders)
+	p("")
+	p("Останні запуски:")
+	for _, j := range st.Jobs {
+		result := "успішно"
+		if j.Err != "" {
+			result = "ПОМИЛКА: " + j.Err
+		}
+		p("  %-14s %s  %s", j.Name, j.End.In(kyiv).Format("02.01 15:04:05"), result)
+	}
+	if len(st.Drops) > 0 {
+		p("")
+		p("Останні вивантаження BAS:")
+		drops := append([]spool.DropRecord(nil), st.Drops...)
+		sort.SliceStable(drops, func(i, j int) bool { return drops[i].CreatedAt.After(drops[j].CreatedAt) })
+		for _, d := range drops {
+			line := fmt.Sprintf("  %s  %-10s файлів %d", d.ID, d.State, d.Files)
+			if d.Error != "" {
+				line += "  " + strings.SplitN(d.Error, "\n", 2)[0]
+			}
+			p("%s", line)
+		}
+	}
+}
+
+// WriteStatus refreshes status.txt at the spool's root, where staff look first.
+func (a *Agent) WriteStatus(ctx context.Context) error {
+	st, err := a.Snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	b.WriteString("\ufeff")
+	st.Text(&b)
+	return spool.WriteFileAtomic(filepath.Join(a.Spool.Root, "status.txt"), 0o644, func(w io.Writer) error {
+		_, err := io.WriteString(w, b.String())
+		return err
+	})
+}

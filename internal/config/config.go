@@ -1,0 +1,336 @@
+// Package config reads obmin's YAML configuration, resolves secrets from the environment or files, and
+// validates everything at start with messages that name the key.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole configuration. configs/example.yaml documents every key.
+type Config struct {
+	SpoolDir  string   `yaml:"spool_dir"`
+	StateFile string   `yaml:"state_file"`
+	Log       Log      `yaml:"log"`
+	BAS       BAS      `yaml:"bas"`
+	Checkbox  Checkbox `yaml:"checkbox"`
+	Mapping   Mapping  `yaml:"mapping"`
+	Sales     Sales    `yaml:"sales"`
+	Schedule  Schedule `yaml:"schedule"`
+
+	// Dir is the folder relative paths are resolved against: the config file's folder.
+	Dir string `yaml:"-"`
+}
+
+type Log struct {
+	Format string `yaml:"format"` // text | json
+	Level  string `yaml:"level"`  // debug | info | warn | error
+}
+
+type BAS struct {
+	ExportDir    string        `yaml:"export_dir"`
+	OrdersFile   string        `yaml:"orders_file"`
+	Encoding     string        `yaml:"encoding"`
+	PollInterval time.Duration `yaml:"poll_interval"`
+	MinAge       time.Duration `yaml:"min_age"`
+	Notify       *bool         `yaml:"notify"`
+}
+
+type Checkbox struct {
+	Emulator          bool     `yaml:"emulator"`
+	BaseURL           string   `yaml:"base_url"`
+	Login             string   `yaml:"login"`
+	PasswordFile      string   `yaml:"password_file"`
+	PINCodeFile       string   `yaml:"pin_code_file"`
+	LicenseKeyFile    string   `yaml:"license_key_file"`
+	CashRegisters     []string `yaml:"cash_registers"`
+	RequestsPerSecond float64  `yaml:"requests_per_second"`
+	Workers           int      `yaml:"workers"`
+
+	// Secrets, never read from the YAML file itself: from OBMIN_CHECKBOX_PASSWORD, OBMIN_CHECKBOX_PIN_CODE,
+	// OBMIN_CHECKBOX_LICENSE_KEY or the *_file keys above.
+	Password   string `yaml:"-"`
+	PINCode    string `yaml:"-"`
+	LicenseKey string `yaml:"-"`
+
+	// The YAML keys people will try; present only to reject them with a clear message.
+	PlainPassword   string `yaml:"password,omitempty"`
+	PlainPIN        string `yaml:"pin_code,omitempty"`
+	PlainLicenseKey string `yaml:"license_key,omitempty"`
+}
+
+type Mapping struct {
+	CodeField       string           `yaml:"code_field"`
+	PriceType       string           `yaml:"price_type"`
+	VAT             map[string][]int `yaml:"vat"`
+	DefaultTaxCodes []int            `yaml:"default_tax_codes"`
+	WeightUnits     []string         `yaml:"weight_units"`
+	Stock           bool             `yaml:"stock"`
+	Warehouses      []string         `yaml:"warehouses"`
+}
+
+type Sales struct {
+	Returns      string        `yaml:"returns"`
+	ReturnsFile  string        `yaml:"returns_file"`
+	ResendWindow time.Duration `yaml:"resend_window"`
+	Overlap      time.Duration `yaml:"overlap"`
+	FirstPull    time.Duration `yaml:"first_pull"`
+	Currency     string        `yaml:"currency"`
+	CustomerName string        `yaml:"customer_name"`
+	NumberPrefix string        `yaml:"number_prefix"`
+}
+
+type Schedule struct {
+	PullReceipts  string        `yaml:"pull_receipts"`
+	Retention     string        `yaml:"retention"`
+	RetentionKeep time.Duration `yaml:"retention_keep"`
+	RetryDrops    time.Duration `yaml:"retry_drops"`
+}
+
+// Default is the configuration with every default filled in and Checkbox unset.
+func Default() Config {
+	yes := true
+	return Config{
+		SpoolDir:  "var/spool",
+		StateFile: "var/state.db",
+		Log:       Log{Format: "text", Level: "info"},
+		BAS: BAS{
+			ExportDir: "var/bas/export", OrdersFile: "var/bas/orders.xml", Encoding: "utf-8",
+			PollInterval: 2 * time.Second, MinAge: 2 * time.Second, Notify: &yes,
+		},
+		Checkbox: Checkbox{BaseURL: "https://api.checkbox.ua", RequestsPerSecond: 5, Workers: 4},
+		Mapping:  Mapping{CodeField: "article", WeightUnits: []string{"166"}},
+		Sales: Sales{
+			Returns: "negative-order", ResendWindow: 72 * time.Hour, Overlap: 38 * time.Hour, FirstPull: 24 * time.Hour,
+			Currency: "грн", CustomerName: "Роздрібний покупець", NumberPrefix: "CB-",
+		},
+		Schedule: Schedule{PullReceipts: "@every 1m", Retention: "30 2 * * *", RetentionKeep: 30 * 24 * time.Hour, RetryDrops: 30 * time.Second},
+	}
+}
+
+// Load reads a YAML file over the defaults, resolves secrets through getenv and validates.
+func Load(path string, getenv func(string) string) (Config, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	cfg := Default()
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true) // a misspelt key is an error, not a silent default
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) { // an empty file means all defaults
+		return Config{}, fmt.Errorf("config %s: %w", path, withKeys(raw, err))
+	}
+	abs, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return Config{}, err
+	}
+	cfg.Dir = abs
+	if err := cfg.Finish(getenv); err != nil {
+		return Config{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// withKeys adds the dotted key to yaml's "line N: …" messages, which name only the line.
+func withKeys(raw []byte, err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return err
+	}
+	var root yaml.Node
+	if yaml.Unmarshal(raw, &root) != nil {
+		return err
+	}
+	keys := map[int]string{}
+	var walk func(n *yaml.Node, prefix string)
+	walk = func(n *yaml.Node, prefix string) {
+		if n.Kind == yaml.DocumentNode {
+			for _, c := range n.Content {
+				walk(c, prefix)
+			}
+			return
+		}
+		if n.Kind != yaml.MappingNode {
+			return
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			key := k.Value
+			if prefix != "" {
+				key = prefix + "." + key
+			}
+			keys[k.Line] = key
+			walk(v, key)
+		}
+	}
+	walk(&root, "")
+	msgs := make([]string, len(te.Errors))
+	for i, m := range te.Errors {
+		var line int
+		if _, serr := fmt.Sscanf(m, "line %d:", &line); serr == nil && keys[line] != "" {
+			m = keys[line] + ": " + m
+		}
+		msgs[i] = m
+	}
+	return errors.New(strings.Join(msgs, "; "))
+}
+
+// Finish resolves paths and secrets and validates. Load calls it; the demo calls it on a built config.
+func (c *Config) Finish(getenv func(string) string) error {
+	if c.Dir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return err
+		}
+		c.Dir = wd
+	}
+	for _, p := range []*string{&c.SpoolDir, &c.StateFile, &c.BAS.ExportDir, &c.BAS.OrdersFile, &c.Sales.ReturnsFile,
+		&c.Checkbox.PasswordFile, &c.Checkbox.PINCodeFile, &c.Checkbox.LicenseKeyFile} {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(c.Dir, *p)
+		}
+	}
+	if err := c.secrets(getenv); err != nil {
+		return err
+	}
+	return c.Validate()
+}
+
+func (c *Config) secrets(getenv func(string) string) error {
+	cb := &c.Checkbox
+	for _, s := range []struct{ key, value, env string }{
+		{"checkbox.password", cb.PlainPassword, "OBMIN_CHECKBOX_PASSWORD"},
+		{"checkbox.pin_code", cb.PlainPIN, "OBMIN_CHECKBOX_PIN_CODE"},
+		{"checkbox.license_key", cb.PlainLicenseKey, "OBMIN_CHECKBOX_LICENSE_KEY"},
+	} {
+		if s.value != "" {
+			return fmt.Errorf("%s: secrets are not kept in the config file; set %s or %s_file", s.key, s.env, s.key)
+		}
+	}
+	read := func(key, env, file string) (string, error) {
+		if v := getenv(env); v != "" {
+			return v, nil
+		}
+		if file == "" {
+			return "", nil
+		}
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("%s_file: %w", key, err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	var err error
+	if cb.Password, err = read("checkbox.password", "OBMIN_CHECKBOX_PASSWORD", cb.PasswordFile); err != nil {
+		return err
+	}
+	if cb.PINCode, err = read("checkbox.pin_code", "OBMIN_CHECKBOX_PIN_CODE", cb.PINCodeFile); err != nil {
+		return err
+	}
+	if cb.LicenseKey, err = read("checkbox.license_key", "OBMIN_CHECKBOX_LICENSE_KEY", cb.LicenseKeyFile); err != nil {
+		return err
+	}
+	if v := getenv("OBMIN_CHECKBOX_LOGIN"); v != "" {
+		cb.Login = v
+	}
+	return nil
+}
+
+// Validate checks every value and names the key of the first problem.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, a ...any) { errs = append(errs, fmt.Errorf(key+": "+format, a...)) }
+	if c.SpoolDir == "" {
+		bad("spool_dir", "required")
+	}
+	if c.StateFile == "" {
+		bad("state_file", "required")
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		bad("log.format", "%q: want text or json", c.Log.Format)
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "warning", "error":
+	default:
+		bad("log.level", "%q: want debug, info, warn or error", c.Log.Level)
+	}
+	if c.BAS.ExportDir == "" {
+		bad("bas.export_dir", "required: the folder BAS's exchange node exports to")
+	}
+	if c.BAS.OrdersFile == "" {
+		bad("bas.orders_file", "required: the file BAS's exchange node loads orders from")
+	}
+	switch strings.ToLower(c.BAS.Encoding) {
+	case "utf-8", "utf8", "windows-1251", "cp1251":
+	default:
+		bad("bas.encoding", "%q: want utf-8 or windows-1251", c.BAS.Encoding)
+	}
+	if c.BAS.PollInterval < 100*time.Millisecond {
+		bad("bas.poll_interval", "%s is too short", c.BAS.PollInterval)
+	}
+	if c.BAS.MinAge < 0 {
+		bad("bas.min_age", "must not be negative")
+	}
+	cb := c.Checkbox
+	if !cb.Emulator {
+		if cb.BaseURL == "" || !(strings.HasPrefix(cb.BaseURL, "https://") || strings.HasPrefix(cb.BaseURL, "http://")) {
+			bad("checkbox.base_url", "%q: want an https:// address", cb.BaseURL)
+		}
+		hasLogin := cb.Login != "" && cb.Password != ""
+		hasPIN := cb.PINCode != "" && cb.LicenseKey != ""
+		if !hasLogin && !hasPIN {
+			bad("checkbox.login", "Checkbox credentials are missing: set checkbox.login and OBMIN_CHECKBOX_PASSWORD (or checkbox.password_file), "+
+				"or OBMIN_CHECKBOX_PIN_CODE and OBMIN_CHECKBOX_LICENSE_KEY; obmin never falls back to the emulator by itself (checkbox.emulator: true is for demos and tests)")
+		}
+	}
+	if cb.RequestsPerSecond <= 0 {
+		bad("checkbox.requests_per_second", "must be positive")
+	}
+	if cb.Workers < 1 || cb.Workers > 32 {
+		bad("checkbox.workers", "%d: want 1 to 32", cb.Workers)
+	}
+	switch c.Mapping.CodeField {
+	case "article", "id", "barcode":
+	default:
+		bad("mapping.code_field", "%q: want article, id or barcode", c.Mapping.CodeField)
+	}
+	switch c.Sales.Returns {
+	case "negative-order", "separate-file":
+	default:
+		bad("sales.returns", "%q: want negative-order or separate-file", c.Sales.Returns)
+	}
+	if c.Sales.Overlap < 0 || c.Sales.ResendWindow < 0 || c.Sales.FirstPull <= 0 {
+		bad("sales", "overlap and resend_window must not be negative, first_pull must be positive")
+	}
+	if c.Sales.NumberPrefix == "" {
+		bad("sales.number_prefix", "required: BAS order numbers must not collide with other sources")
+	}
+	if c.Schedule.RetentionKeep < 24*time.Hour && c.Schedule.RetentionKeep != 0 {
+		bad("schedule.retention_keep", "%s: keep archives at least 24h (0 turns retention off)", c.Schedule.RetentionKeep)
+	}
+	return errors.Join(errs...)
+}
+
+// Redacted is the configuration as it may be printed: secrets replaced.
+func (c Config) Redacted() Config {
+	mask := func(s string) string {
+		if s == "" {
+			return ""
+		}
+		return "***"
+	}
+	c.Checkbox.Password = mask(c.Checkbox.Password)
+	c.Checkbox.PINCode = mask(c.Checkbox.PINCode)
+	c.Checkbox.LicenseKey = mask(c.Checkbox.LicenseKey)
+	return c
+}

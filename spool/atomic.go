@@ -1,0 +1,147 @@
+package spool
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"syscall"
+	"time"
+)
+
+// WriteFileAtomic writes path via a temporary file in the same directory (named ".<base>.<random>.tmp", so
+// scanners that skip dot-files and *.tmp never see it): write, fsync, close, rename over path, then fsync the
+// directory (POSIX only). On any error the temporary file is removed and path keeps its old content. An error
+// from the final directory fsync is returned, but by then path already holds the new content.
+//
+// Modelled on tailscale's atomicfile and google/renameio, plus the directory fsync and Windows rename retry
+// neither of them does (go-style-and-spool-anchors.md §0.7, A1 rows 7–8).
+func WriteFileAtomic(path string, perm os.FileMode, write func(w io.Writer) error) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	// A directory or device at path must not be replaced by a file (tailscale atomicfile does the same).
+	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
+		return fmt.Errorf("write %s: not a regular file (%s)", path, fi.Mode().Type())
+	}
+	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	tmp := f.Name()
+	renamed := false
+	defer func() {
+		// Runs on errors and on a panic in write: the temporary file never outlives the call.
+		if !renamed {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+
+	bw := bufio.NewWriterSize(f, 64<<10)
+	if err := write(bw); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	// CreateTemp makes the file 0600; chmod is meaningless on Windows (it only toggles read-only).
+	if runtime.GOOS != "windows" {
+		if err := f.Chmod(perm); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+	}
+	// Without this sync a crash after the rename can leave a zero-length file (renameio README).
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("write %s: sync: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: close: %w", path, err)
+	}
+	if err := RenameRetry(tmp, path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	renamed = true
+	if err := SyncDir(dir); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// renameRetryBudget is how long RenameRetry keeps trying on Windows; cmd/go's robustio uses the same 2 s.
+const renameRetryBudget = 2 * time.Second
+
+// RenameRetry is os.Rename that on Windows retries for up to about 2 s on ERROR_ACCESS_DENIED and
+// ERROR_SHARING_VIOLATION: another process (BAS, an antivirus scanner, the search indexer) briefly holds the
+// file. Like Go's cmd/go/internal/robustio (go-style-and-spool-anchors.md A1 row 8). On other systems it
+// tries once.
+func RenameRetry(from, to string) error {
+	if runtime.GOOS != "windows" {
+		return os.Rename(from, to)
+	}
+	return renameRetryLoop(os.Rename, renameRetryWindowsFlake, time.Sleep, renameRetryBudget, from, to)
+}
+
+// renameRetryLoop calls rename until it succeeds, fails with an error retryable does not accept, or budget
+// is spent. Sleeps grow from 1 ms, doubling with jitter, so a short lock costs milliseconds.
+func renameRetryLoop(rename func(from, to string) error, retryable func(error) bool, sleep func(time.Duration),
+	budget time.Duration, from, to string) error {
+	var slept time.Duration
+	wait := time.Millisecond
+	for {
+		err := rename(from, to)
+		if err == nil || !retryable(err) || slept >= budget {
+			return err
+		}
+		d := wait/2 + rand.N(wait/2+1)
+		if d > budget-slept {
+			d = budget - slept
+		}
+		sleep(d)
+		slept += d
+		wait *= 2
+	}
+}
+
+// Windows error numbers (winerror.h); syscall.Errno exists on every GOOS, so no build tags are needed.
+const (
+	renameErrAccessDenied     = syscall.Errno(5)
+	renameErrSharingViolation = syscall.Errno(32)
+)
+
+func renameRetryWindowsFlake(err error) bool {
+	var errno syscall.Errno
+	return errors.As(err, &errno) && (errno == renameErrAccessDenied || errno == renameErrSharingViolation)
+}
+
+// SyncDir fsyncs a directory so that a rename or a new entry in it survives a power cut (POSIX). Windows has
+// no directory fsync (NTFS journals metadata itself), so there it does nothing. File systems that cannot sync
+// a directory (some network mounts answer EINVAL) are not an error: there is nothing more to do.
+func SyncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync dir: %w", err)
+	}
+	err = d.Sync()
+	cerr := d.Close()
+	if err != nil && !syncDirUnsupported(err) {
+		return fmt.Errorf("sync dir %s: %w", dir, err)
+	}
+	if cerr != nil {
+		return fmt.Errorf("sync dir %s: %w", dir, cerr)
+	}
+	return nil
+}
+
+func syncDirUnsupported(err error) bool {
+	// syscall.Errno matches errors.ErrUnsupported for ENOTSUP and EOPNOTSUPP.
+	return errors.Is(err, syscall.EINVAL) || errors.Is(err, errors.ErrUnsupported)
+}

@@ -1,0 +1,133 @@
+package spool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// FileInfo describes one file of a Source.
+type FileInfo struct {
+	Path    string // slash-separated, relative to the source root
+	Size    int64
+	ModTime time.Time
+}
+
+// Source is a folder BAS drops into: a local or shared folder now; an SFTP folder can implement it later.
+// obmin only reads a Source: BAS empties its export folder before each export (commerceml.md §1.5), so
+// anything written there would be lost or, worse, taken for part of an export.
+type Source interface {
+	// String names the source for logs; it carries no secrets.
+	String() string
+	// List returns the regular *.xml files (case-insensitive) below the root, recursively, sorted by path.
+	// Dot-files, dot-folders and *.tmp files are skipped: they are other programs' temporary files.
+	List(ctx context.Context) ([]FileInfo, error)
+	// Open opens a file by a path List returned.
+	Open(ctx context.Context, path string) (io.ReadCloser, error)
+}
+
+// LocalDir is the Source of a local or shared (SMB, mounted) folder. It never writes, and refuses paths
+// that would leave root (through "..", an absolute path or a symbolic link).
+func LocalDir(root string) Source {
+	return localDir{root: root}
+}
+
+type localDir struct{ root string }
+
+func (d localDir) String() string { return d.root }
+
+func (d localDir) List(ctx context.Context) ([]FileInfo, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	// os.Root keeps the walk inside the folder even if a symbolic link points elsewhere.
+	r, err := os.OpenRoot(d.root)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", d.root, err)
+	}
+	defer r.Close()
+	var files []FileInfo
+	err = fs.WalkDir(r.FS(), ".", func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			// BAS empties its folder while we walk it: an entry that vanished is not an error.
+			if p != "." && errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if p == "." {
+			return nil
+		}
+		name := e.Name()
+		if e.IsDir() {
+			if strings.HasPrefix(name, ".") {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if !e.Type().IsRegular() || !sourceWanted(name) {
+			return nil
+		}
+		fi, err := e.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		files = append(files, FileInfo{Path: p, Size: fi.Size(), ModTime: fi.ModTime()})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", d.root, err)
+	}
+	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
+	return files, nil
+}
+
+// sourceWanted says whether a file name is one List reports: *.xml, not hidden, not a temporary file.
+// (The go-style-and-spool-anchors.md A1 row 1 list: dot-files, *.tmp, *.partial, Office's ~$ lock files.)
+func sourceWanted(name string) bool {
+	if strings.HasPrefix(name, ".") || strings.HasPrefix(name, "~$") {
+		return false
+	}
+	return strings.EqualFold(path.Ext(name), ".xml")
+}
+
+func (d localDir) Open(ctx context.Context, p string) (io.ReadCloser, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := sourceCheckPath(p); err != nil {
+		return nil, fmt.Errorf("open %q in %s: %w", p, d.root, err)
+	}
+	r, err := os.OpenRoot(d.root)
+	if err != nil {
+		return nil, fmt.Errorf("open %q in %s: %w", p, d.root, err)
+	}
+	defer r.Close() // files opened through r stay open
+	f, err := r.Open(filepath.FromSlash(p))
+	if err != nil {
+		return nil, fmt.Errorf("open %q in %s: %w", p, d.root, err)
+	}
+	return f, nil
+}
+
+// sourceCheckPath accepts only a clean, relative, slash-separated path: what List returns.
+func sourceCheckPath(p string) error {
+	if !fs.ValidPath(p) || p == "." || strings.ContainsAny(p, `\:`) {
+		return fmt.Errorf("not a relative path inside the source")
+	}
+	return nil
+}

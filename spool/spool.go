@@ -1,0 +1,547 @@
+package spool
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// Spool is obmin's own folder tree, plain folders staff can open in Explorer:
+//
+//	inbox/               drops taken from BAS, waiting
+//	processing/          the drop being applied (after a crash, resumed from here first)
+//	done/<YYYY-MM-DD>/   applied drops, by the local day they finished; deleted by Retain
+//	failed/              drops that cannot be applied, each beside <id>.error.txt saying why; never deleted
+//	outbox/              files obmin writes for others
+//	tmp/                 drops being copied in; emptied on open
+//
+// A drop is a folder named by its id holding the XML files of one BAS export. It only ever moves by a
+// same-volume rename, so it is always whole in exactly one place (Maildir's tmp → new, Camel's preMove:
+// go-style-and-spool-anchors.md §0.3), and a move never replaces an existing folder.
+//
+// Spool keeps no state in memory; one process should own a root at a time.
+type Spool struct {
+	Root string
+	now  func() time.Time
+	loc  *time.Location // whose calendar names done/<date> folders: the machine's
+}
+
+// spoolDirs are the folders of a spool, all created by OpenSpool.
+var spoolDirs = []string{"inbox", "processing", "done", "failed", "outbox", "tmp"}
+
+// OpenSpool creates the spool's folders under root as needed and removes what a crash left in tmp/ (a copy
+// that never reached inbox/, so the drop is still in BAS's folder or was never taken) and obmin's own
+// temporary files in root, outbox/ and failed/.
+func OpenSpool(root string) (*Spool, error) {
+	if root == "" {
+		return nil, errors.New("open spool: empty root")
+	}
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("open spool %s: %w", root, err)
+	}
+	s := &Spool{Root: abs, now: time.Now, loc: time.Local}
+	for _, name := range spoolDirs {
+		if err := os.MkdirAll(s.Dir(name), 0o755); err != nil {
+			return nil, fmt.Errorf("open spool: %w", err)
+		}
+	}
+	if err := s.cleanTmp(); err != nil {
+		return nil, fmt.Errorf("open spool: %w", err)
+	}
+	return s, nil
+}
+
+func (s *Spool) cleanTmp() error {
+	tmp := s.Dir("tmp")
+	entries, err := os.ReadDir(tmp)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(tmp, e.Name())); err != nil {
+			return fmt.Errorf("clean tmp: %w", err)
+		}
+	}
+	// WriteFileAtomic's leftovers: ".<name>.<random>.tmp".
+	for _, dir := range []string{s.Root, s.Dir("outbox"), s.Dir("failed")} {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if n := e.Name(); e.Type().IsRegular() && strings.HasPrefix(n, ".") && strings.HasSuffix(n, ".tmp") {
+				if err := os.Remove(filepath.Join(dir, n)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					return fmt.Errorf("clean temporary file: %w", err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// Dir is the path of one of the spool's folders: "inbox", "processing", "done", "failed", "outbox" or
+// "tmp". Any other name is a programming error and panics.
+func (s *Spool) Dir(name string) string {
+	for _, d := range spoolDirs {
+		if d == name {
+			return filepath.Join(s.Root, name)
+		}
+	}
+	panic(fmt.Sprintf("spool: no folder %q", name))
+}
+
+// Ingest copies the files of drop d from src into tmp/<id>/, then renames tmp/<id> to inbox/<id> in one step,
+// so inbox/ never holds part of a drop. Each file is copied under its base name, its length checked against
+// the listing and its SHA-256 computed on the way, then fsynced (go-style-and-spool-anchors.md A1 row 11:
+// verify every transfer).
+//
+// The fingerprint returned is the SHA-256 (hex) of the sorted lines "name\x00size\x00sha256\n", one per
+// file: it depends on content only, not on paths or times, so the caller can recognise an export it already
+// took. BAS reuses file names for every export, so a path says nothing (§0.4 there).
+//
+// Names from outside are never trusted as paths: a file must lie directly in d.Dir, only its base name is
+// kept, and a name that is not plain (spoolCheckName) or that equals another one ignoring case (Windows
+// would merge them) is rejected before anything is copied. On any error tmp/<id> is removed.
+func (s *Spool) Ingest(ctx context.Context, src Source, d Drop, id string) (fingerprint string, err error) {
+	if err := spoolCheckName(id); err != nil {
+		return "", fmt.Errorf("ingest: drop id: %w", err)
+	}
+	names, err := spoolDropNames(d)
+	if err != nil {
+		return "", fmt.Errorf("ingest %s from %s: %w", id, src, err)
+	}
+	dst := filepath.Join(s.Dir("inbox"), id)
+	if err := spoolMustNotExist(dst); err != nil {
+		return "", fmt.Errorf("ingest %s: %w", id, err)
+	}
+	tmp := filepath.Join(s.Dir("tmp"), id)
+	if err := os.Mkdir(tmp, 0o755); err != nil {
+		return "", fmt.Errorf("ingest %s: %w", id, err)
+	}
+	moved := false
+	defer func() {
+		if !moved {
+			os.RemoveAll(tmp)
+		}
+	}()
+
+	lines := make([]string, 0, len(d.Files))
+	buf := make([]byte, 128<<10)
+	for i, f := range d.Files {
+		sum, err := spoolCopy(ctx, src, f, filepath.Join(tmp, names[i]), buf)
+		if err != nil {
+			return "", fmt.Errorf("ingest %s from %s: %w", id, src, err)
+		}
+		lines = append(lines, fmt.Sprintf("%s\x00%d\x00%s\n", names[i], f.Size, sum))
+	}
+	sort.Strings(lines)
+	h := sha256.New()
+	for _, l := range lines {
+		io.WriteString(h, l)
+	}
+	fingerprint = hex.EncodeToString(h.Sum(nil))
+
+	if err := SyncDir(tmp); err != nil {
+		return "", fmt.Errorf("ingest %s: %w", id, err)
+	}
+	if err := s.move(tmp, dst); err != nil {
+		if _, serr := os.Lstat(tmp); errors.Is(serr, fs.ErrNotExist) {
+			// Renamed, but the directory sync failed: take it back out, an error means "not taken".
+			os.RemoveAll(dst)
+		}
+		return "", fmt.Errorf("ingest %s: %w", id, err)
+	}
+	moved = true
+	return fingerprint, nil
+}
+
+// spoolDropNames checks every file of d and returns the names they get in the spool, in d.Files order.
+func spoolDropNames(d Drop) ([]string, error) {
+	if len(d.Files) == 0 {
+		return nil, errors.New("drop has no files")
+	}
+	names := make([]string, len(d.Files))
+	seen := make(map[string]string, len(d.Files))
+	for i, f := range d.Files {
+		if err := sourceCheckPath(f.Path); err != nil {
+			return nil, fmt.Errorf("file %q: %w", f.Path, err)
+		}
+		dir, name := path.Split(f.Path)
+		if strings.TrimSuffix(dir, "/") != d.Dir {
+			return nil, fmt.Errorf("file %q is not directly in the drop's folder %q", f.Path, d.Dir)
+		}
+		if err := spoolCheckName(name); err != nil {
+			return nil, fmt.Errorf("file %q: %w", f.Path, err)
+		}
+		key := strings.ToLower(name)
+		if other, dup := seen[key]; dup {
+			return nil, fmt.Errorf("files %q and %q would have the same name in the spool", other, f.Path)
+		}
+		seen[key] = f.Path
+		names[i] = name
+	}
+	return names, nil
+}
+
+// spoolCopy copies one file of a drop to dst (which must not exist) through buf, checks its length against
+// the listing and returns its SHA-256 in hex.
+func spoolCopy(ctx context.Context, src Source, f FileInfo, dst string, buf []byte) (sum string, err error) {
+	in, err := src.Open(ctx, f.Path)
+	if err != nil {
+		return "", err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return "", err
+	}
+	defer func() {
+		if cerr := out.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("copy %q: close: %w", f.Path, cerr)
+		}
+	}()
+	h := sha256.New()
+	n, err := io.CopyBuffer(io.MultiWriter(out, h), spoolCtxReader{ctx, in}, buf)
+	if err != nil {
+		return "", fmt.Errorf("copy %q: %w", f.Path, err)
+	}
+	if n != f.Size {
+		// BAS rewrote the file after the watcher judged it complete: take the drop again later.
+		return "", fmt.Errorf("copy %q: listed as %d bytes, read %d: the file changed while it was copied", f.Path, f.Size, n)
+	}
+	if err := out.Sync(); err != nil {
+		return "", fmt.Errorf("copy %q: sync: %w", f.Path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// spoolCtxReader stops a long copy when ctx ends.
+type spoolCtxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (r spoolCtxReader) Read(p []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return r.r.Read(p)
+}
+
+// spoolCheckName accepts a plain file or folder name: Latin letters, digits, ".", "_", "-", Cyrillic
+// letters and spaces; not starting with "." or a space, not ending with "." or a space (Windows strips
+// those), not a reserved Windows device name, at most 200 characters (go-style-and-spool-anchors.md A1
+// row 13). Drop ids and the names of files taken from BAS must pass it.
+func spoolCheckName(name string) error {
+	if name == "" {
+		return errors.New("empty name")
+	}
+	if len([]rune(name)) > 200 {
+		return fmt.Errorf("name %.40q… is longer than 200 characters", name)
+	}
+	for _, r := range name {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' ||
+			r == '.' || r == '_' || r == '-' || r == ' ' || unicode.Is(unicode.Cyrillic, r) && unicode.IsLetter(r)
+		if !ok {
+			return fmt.Errorf("name %q: character %q is not allowed", name, r)
+		}
+	}
+	if name[0] == '.' || name[0] == ' ' {
+		return fmt.Errorf("name %q starts with %q", name, name[0])
+	}
+	if last := name[len(name)-1]; last == '.' || last == ' ' {
+		return fmt.Errorf("name %q ends with %q", name, last)
+	}
+	stem, _, _ := strings.Cut(name, ".")
+	switch s := strings.ToUpper(strings.TrimRight(stem, " ")); s {
+	case "CON", "PRN", "AUX", "NUL":
+		return fmt.Errorf("name %q is a reserved Windows device name", name)
+	default:
+		if len(s) == 4 && (strings.HasPrefix(s, "COM") || strings.HasPrefix(s, "LPT")) && s[3] >= '0' && s[3] <= '9' {
+			return fmt.Errorf("name %q is a reserved Windows device name", name)
+		}
+	}
+	return nil
+}
+
+// spoolMustNotExist fails when p exists: the spool never overwrites.
+func spoolMustNotExist(p string) error {
+	_, err := os.Lstat(p)
+	switch {
+	case err == nil:
+		return fmt.Errorf("%s: %w", p, fs.ErrExist)
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	default:
+		return err
+	}
+}
+
+// move renames from to to (same volume), refusing to replace an existing to, then syncs both parents so
+// the move survives a power cut.
+func (s *Spool) move(from, to string) error {
+	if _, err := os.Lstat(from); err != nil {
+		return err
+	}
+	if err := spoolMustNotExist(to); err != nil {
+		return err
+	}
+	if err := RenameRetry(from, to); err != nil {
+		return err
+	}
+	if err := SyncDir(filepath.Dir(from)); err != nil {
+		return err
+	}
+	return SyncDir(filepath.Dir(to))
+}
+
+// Pending returns the ids of the drops in inbox/, oldest first.
+func (s *Spool) Pending() ([]string, error) { return s.list("inbox") }
+
+// InProcessing returns the ids of the drops in processing/, oldest first: after a crash (kill -9 or a power
+// cut) they are finished before anything new.
+func (s *Spool) InProcessing() ([]string, error) { return s.list("processing") }
+
+// list returns the drop folders in one spool folder, by modification time (when the drop was copied in),
+// then by id.
+func (s *Spool) list(name string) ([]string, error) {
+	entries, err := os.ReadDir(s.Dir(name))
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", name, err)
+	}
+	type drop struct {
+		id string
+		t  time.Time
+	}
+	var drops []drop
+	for _, e := range entries {
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		fi, err := e.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", name, err)
+		}
+		drops = append(drops, drop{e.Name(), fi.ModTime()})
+	}
+	sort.Slice(drops, func(i, j int) bool {
+		if !drops[i].t.Equal(drops[j].t) {
+			return drops[i].t.Before(drops[j].t)
+		}
+		return drops[i].id < drops[j].id
+	})
+	ids := make([]string, len(drops))
+	for i, d := range drops {
+		ids[i] = d.id
+	}
+	return ids, nil
+}
+
+// Claim moves drop id from inbox/ to processing/ and returns its new folder.
+func (s *Spool) Claim(id string) (dir string, err error) {
+	return s.moveDrop(id, "claim", s.Dir("inbox"), s.Dir("processing"))
+}
+
+// Done moves drop id from processing/ to done/<today>/, today being the local date, and returns its new
+// folder.
+func (s *Spool) Done(id string) (dir string, err error) {
+	if err := spoolCheckName(id); err != nil {
+		return "", fmt.Errorf("done: drop id: %w", err)
+	}
+	// No empty date folder for a drop that is not there.
+	if _, err := os.Lstat(filepath.Join(s.Dir("processing"), id)); err != nil {
+		return "", fmt.Errorf("done %s: %w", id, err)
+	}
+	day := filepath.Join(s.Dir("done"), s.now().In(s.loc).Format("2006-01-02"))
+	switch err := os.Mkdir(day, 0o755); {
+	case err == nil:
+		if err := SyncDir(s.Dir("done")); err != nil {
+			return "", fmt.Errorf("done %s: %w", id, err)
+		}
+	case !errors.Is(err, fs.ErrExist):
+		return "", fmt.Errorf("done %s: %w", id, err)
+	}
+	return s.moveDrop(id, "done", s.Dir("processing"), day)
+}
+
+func (s *Spool) moveDrop(id, what, fromDir, toDir string) (string, error) {
+	if err := spoolCheckName(id); err != nil {
+		return "", fmt.Errorf("%s: drop id: %w", what, err)
+	}
+	to := filepath.Join(toDir, id)
+	if err := s.move(filepath.Join(fromDir, id), to); err != nil {
+		return "", fmt.Errorf("%s %s: %w", what, id, err)
+	}
+	return to, nil
+}
+
+// Fail moves drop id from processing/ (or, if it never got there, from inbox/) to failed/ and writes
+// failed/<id>.error.txt beside it first, so a failed drop is never without its reason. The file is UTF-8
+// with a BOM and CRLF line ends, so Windows Notepad shows Ukrainian text right, and holds the time, the
+// drop id and reason (the caller's message should name the file, element and line).
+func (s *Spool) Fail(id string, reason string) (dir string, err error) {
+	if err := spoolCheckName(id); err != nil {
+		return "", fmt.Errorf("fail: drop id: %w", err)
+	}
+	from := filepath.Join(s.Dir("processing"), id)
+	if _, err := os.Lstat(from); errors.Is(err, fs.ErrNotExist) {
+		from = filepath.Join(s.Dir("inbox"), id)
+	}
+	if _, err := os.Lstat(from); err != nil {
+		return "", fmt.Errorf("fail %s: %w", id, err)
+	}
+	to := filepath.Join(s.Dir("failed"), id)
+	note := to + ".error.txt"
+	for _, p := range []string{to, note} {
+		if err := spoolMustNotExist(p); err != nil {
+			return "", fmt.Errorf("fail %s: %w", id, err)
+		}
+	}
+	text := spoolErrorText(s.now().In(s.loc), id, reason)
+	if err := WriteFileAtomic(note, 0o644, func(w io.Writer) error {
+		_, err := io.WriteString(w, text)
+		return err
+	}); err != nil {
+		return "", fmt.Errorf("fail %s: %w", id, err)
+	}
+	if err := s.move(from, to); err != nil {
+		if _, serr := os.Lstat(from); serr == nil {
+			os.Remove(note) // the drop did not move: no reason without its drop
+		}
+		return "", fmt.Errorf("fail %s: %w", id, err)
+	}
+	return to, nil
+}
+
+// spoolErrorText is the content of failed/<id>.error.txt.
+func spoolErrorText(now time.Time, id, reason string) string {
+	reason = strings.ReplaceAll(strings.TrimSpace(reason), "\r\n", "\n")
+	var b strings.Builder
+	b.WriteString("\uFEFF")
+	b.WriteString("obmin: пакет обміну не оброблено\r\n")
+	b.WriteString("Час: " + now.Format("02.01.2006 15:04:05 -07:00") + "\r\n")
+	b.WriteString("Пакет: " + id + "\r\n")
+	b.WriteString("Причина:\r\n")
+	b.WriteString(strings.ReplaceAll(reason, "\n", "\r\n"))
+	b.WriteString("\r\n")
+	return b.String()
+}
+
+// Discard removes a drop that turned out to be a copy of one taken before, from tmp/ or inbox/.
+func (s *Spool) Discard(id string) error {
+	if err := spoolCheckName(id); err != nil {
+		return fmt.Errorf("discard: drop id: %w", err)
+	}
+	found := false
+	for _, name := range []string{"tmp", "inbox"} {
+		p := filepath.Join(s.Dir(name), id)
+		if _, err := os.Lstat(p); err != nil {
+			continue
+		}
+		found = true
+		if err := os.RemoveAll(p); err != nil {
+			return fmt.Errorf("discard %s: %w", id, err)
+		}
+	}
+	if !found {
+		return fmt.Errorf("discard %s: not in tmp or inbox: %w", id, fs.ErrNotExist)
+	}
+	return nil
+}
+
+// Retain deletes the done/<YYYY-MM-DD> folders whose whole day ended more than keep ago and returns how
+// many date folders it removed. Other entries in done/ and everything in failed/ are never touched: a failed
+// drop waits for a person.
+func (s *Spool) Retain(ctx context.Context, keep time.Duration) (removed int, err error) {
+	if keep <= 0 {
+		return 0, fmt.Errorf("retain: keep must be positive, got %s", keep)
+	}
+	done := s.Dir("done")
+	entries, err := os.ReadDir(done)
+	if err != nil {
+		return 0, fmt.Errorf("retain: %w", err)
+	}
+	cutoff := s.now().Add(-keep)
+	for _, e := range entries {
+		if err := ctx.Err(); err != nil {
+			return removed, err
+		}
+		if !e.IsDir() {
+			continue
+		}
+		day, err := time.ParseInLocation("2006-01-02", e.Name(), s.loc)
+		if err != nil || day.Format("2006-01-02") != e.Name() {
+			continue
+		}
+		if day.AddDate(0, 0, 1).After(cutoff) {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(done, e.Name())); err != nil {
+			return removed, fmt.Errorf("retain: %w", err)
+		}
+		removed++
+	}
+	if removed > 0 {
+		if err := SyncDir(done); err != nil {
+			return removed, fmt.Errorf("retain: %w", err)
+		}
+	}
+	return removed, nil
+}
+
+// Counts returns how many drops each of inbox, processing, done (all days) and failed holds, for the
+// status view.
+func (s *Spool) Counts() (map[string]int, error) {
+	counts := map[string]int{"done": 0}
+	for _, name := range []string{"inbox", "processing", "failed"} {
+		n, err := spoolCountDirs(s.Dir(name))
+		if err != nil {
+			return nil, fmt.Errorf("count %s: %w", name, err)
+		}
+		counts[name] = n
+	}
+	days, err := os.ReadDir(s.Dir("done"))
+	if err != nil {
+		return nil, fmt.Errorf("count done: %w", err)
+	}
+	for _, d := range days {
+		if !d.IsDir() {
+			continue
+		}
+		n, err := spoolCountDirs(filepath.Join(s.Dir("done"), d.Name()))
+		if err != nil {
+			return nil, fmt.Errorf("count done: %w", err)
+		}
+		counts["done"] += n
+	}
+	return counts, nil
+}
+
+func spoolCountDirs(dir string) (int, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, e := range entries {
+		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+			n++
+		}
+	}
+	return n, nil
+}

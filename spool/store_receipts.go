@@ -1,0 +1,208 @@
+package spool
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Receipt states kept in ReceiptRecord.State.
+const (
+	ReceiptStatePending   = "pending"   // in the orders file; BAS has not confirmed it yet
+	ReceiptStateConfirmed = "confirmed" // BAS's orders export shows its Номер
+	ReceiptStateHeld      = "held"      // a line's good BAS never exported; Reason says which
+	ReceiptStateSkipped   = "skipped"   // not a sale: service receipts, non-DONE status
+)
+
+// ReceiptRecord is one Checkbox receipt obmin has seen, keyed by the Checkbox receipt id.
+type ReceiptRecord struct {
+	ID, RegisterID, Type, Status string
+	Number                       string    // the BAS Номер obmin gives it; unique among receipts
+	When                         time.Time // time of sale (fiscal date)
+	TotalSum                     int64     // kopecks (checkbox-api.md: money is integer kopecks)
+	State, Reason                string
+	Raw                          []byte // the receipt JSON as received
+	Document                     []byte // the CommerceML document (JSON) derived from it; nil for held/skipped
+	FirstSeen, ConfirmedAt       time.Time
+}
+
+func storeValidReceiptState(state string) bool {
+	switch state {
+	case ReceiptStatePending, ReceiptStateConfirmed, ReceiptStateHeld, ReceiptStateSkipped:
+		return true
+	}
+	return false
+}
+
+const storeReceiptColumns = `id, register_id, type, status, number, sold_at, total_sum, state, reason, raw, document,
+	first_seen, confirmed_at`
+
+func storeScanReceipt(r storeRowScanner) (ReceiptRecord, error) {
+	var rec ReceiptRecord
+	var sold, first, confirmed string
+	err := r.Scan(&rec.ID, &rec.RegisterID, &rec.Type, &rec.Status, &rec.Number, &sold, &rec.TotalSum, &rec.State,
+		&rec.Reason, &rec.Raw, &rec.Document, &first, &confirmed)
+	if err != nil {
+		return ReceiptRecord{}, err
+	}
+	var ts storeTimes
+	rec.When, rec.FirstSeen, rec.ConfirmedAt = ts.get(sold), ts.get(first), ts.get(confirmed)
+	return rec, ts.err
+}
+
+// AddReceipt inserts r if its ID is new and returns true. A known ID is left untouched and returns false:
+// this is the exactly-once gate for receipts, whether they come from overlapping pulls or repeated
+// webhooks. A new ID with a Number another receipt has is an error wrapping ErrDuplicateNumber. A zero
+// FirstSeen is set to now.
+func (s *Store) AddReceipt(ctx context.Context, r ReceiptRecord) (added bool, err error) {
+	if r.ID == "" {
+		return false, errors.New("add receipt: empty ID")
+	}
+	if !storeValidReceiptState(r.State) {
+		return false, fmt.Errorf("add receipt %s: unknown state %q", r.ID, r.State)
+	}
+	err = s.tx(ctx, "add receipt "+r.ID, func(tx *sql.Tx) error {
+		// The conflict target is the id only: a clash on the number index still fails the insert.
+		res, err := tx.ExecContext(ctx, `INSERT INTO receipts (`+storeReceiptColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+			r.ID, r.RegisterID, r.Type, r.Status, r.Number, storeTime(r.When), r.TotalSum, r.State, r.Reason,
+			storeText(r.Raw), storeText(r.Document), storeTime(s.stamp(r.FirstSeen)), storeTime(r.ConfirmedAt))
+		if storeIsUnique(err) {
+			return fmt.Errorf("number %q: %w", r.Number, ErrDuplicateNumber)
+		}
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		added = n == 1
+		return err
+	})
+	if err != nil {
+		return false, err
+	}
+	return added, nil
+}
+
+// Receipt returns the receipt with this Checkbox id.
+func (s *Store) Receipt(ctx context.Context, id string) (ReceiptRecord, bool, error) {
+	rec, err := storeScanReceipt(s.db.QueryRowContext(ctx, `SELECT `+storeReceiptColumns+` FROM receipts WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return ReceiptRecord{}, false, nil
+	}
+	if err != nil {
+		return ReceiptRecord{}, false, fmt.Errorf("receipt %s: %w", id, err)
+	}
+	return rec, true, nil
+}
+
+// UpdateReceipt sets State, Reason, Document and Number of the receipt with r.ID; the other fields are
+// what was received and do not change. A receipt that becomes confirmed without a ConfirmedAt gets
+// r.ConfirmedAt, or now. An unknown ID is ErrStoreNotFound; a Number another receipt has is
+// ErrDuplicateNumber.
+func (s *Store) UpdateReceipt(ctx context.Context, r ReceiptRecord) error {
+	if !storeValidReceiptState(r.State) {
+		return fmt.Errorf("update receipt %s: unknown state %q", r.ID, r.State)
+	}
+	return s.tx(ctx, "update receipt "+r.ID, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE receipts SET state = ?1, reason = ?2, document = ?3, number = ?4,
+			confirmed_at = CASE WHEN ?1 = 'confirmed' AND confirmed_at = '' THEN ?5 ELSE confirmed_at END
+			WHERE id = ?6`,
+			r.State, r.Reason, storeText(r.Document), r.Number, storeTime(s.stamp(r.ConfirmedAt)), r.ID)
+		if storeIsUnique(err) {
+			return fmt.Errorf("number %q: %w", r.Number, ErrDuplicateNumber)
+		}
+		if err != nil {
+			return err
+		}
+		return storeOneRow(res)
+	})
+}
+
+// ReceiptsInState calls fn for every receipt in state, ordered by When then ID. fn may call other Store
+// methods (UpdateReceipt included); the walk reads the snapshot taken when it began. An error from fn
+// stops the walk and is returned as it is.
+func (s *Store) ReceiptsInState(ctx context.Context, state string, fn func(ReceiptRecord) error) error {
+	return s.eachReceipt(ctx, "receipts "+state, fn, `WHERE state = ? ORDER BY sold_at, id`, state)
+}
+
+// ConfirmedSince calls fn for every confirmed receipt with ConfirmedAt >= since (the re-send window, in
+// which confirmed receipts stay in the orders file), ordered by When then ID.
+func (s *Store) ConfirmedSince(ctx context.Context, since time.Time, fn func(ReceiptRecord) error) error {
+	return s.eachReceipt(ctx, "receipts confirmed since", fn,
+		`WHERE state = 'confirmed' AND confirmed_at >= ? ORDER BY sold_at, id`, storeTime(since))
+}
+
+func (s *Store) eachReceipt(ctx context.Context, what string, fn func(ReceiptRecord) error, where string, args ...any) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+storeReceiptColumns+` FROM receipts `+where, args...)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		rec, err := storeScanReceipt(rows)
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		if err := fn(rec); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
+// ConfirmNumbers marks the pending receipts whose Number is in numbers as confirmed at now and returns
+// how many changed. Numbers of receipts in another state, or unknown, are ignored.
+func (s *Store) ConfirmNumbers(ctx context.Context, numbers []string, now time.Time) (int, error) {
+	if len(numbers) == 0 {
+		return 0, nil
+	}
+	// One JSON array parameter instead of an IN list: BAS's export may hold more numbers than SQLite
+	// allows bound parameters.
+	list, err := json.Marshal(numbers)
+	if err != nil {
+		return 0, fmt.Errorf("confirm numbers: %w", err)
+	}
+	var n int64
+	err = s.tx(ctx, "confirm numbers", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE receipts SET state = 'confirmed', confirmed_at = ?
+			WHERE state = 'pending' AND number <> '' AND number IN (SELECT value FROM json_each(?))`,
+			storeTime(s.stamp(now)), string(list))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return int(n), nil
+}
+
+// ReceiptCounts returns how many receipts are in each state; states without receipts are absent.
+func (s *Store) ReceiptCounts(ctx context.Context) (map[string]int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT state, count(*) FROM receipts GROUP BY state`)
+	if err != nil {
+		return nil, fmt.Errorf("receipt counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var state string
+		var n int
+		if err := rows.Scan(&state, &n); err != nil {
+			return nil, fmt.Errorf("receipt counts: %w", err)
+		}
+		out[state] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("receipt counts: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,682 @@
+package spool
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+	"github.com/sirupsen/logrus"
+	"golang.org/x/text/encoding/charmap"
+)
+
+// Drop is one complete BAS export: the XML files directly in one folder of the source.
+type Drop struct {
+	Dir   string     // folder relative to the source root, slash-separated; "" for the root
+	Files []FileInfo // sorted by Path
+}
+
+// WatcherConfig configures a Watcher. Zero values take the defaults.
+type WatcherConfig struct {
+	Source   Source
+	Interval time.Duration // polling interval (default 2s); polling is the source of truth
+	MinAge   time.Duration // a file must be unmodified at least this long (default 2s)
+	// Notify also uses file-system events on a LocalDir to scan sooner. Events are only a hint: network
+	// shares send none and queues overflow (go-style-and-spool-anchors.md §0.1), so polling never stops.
+	Notify bool
+	Clock  func() time.Time // default time.Now
+	Logger *logrus.Entry    // default: discard
+}
+
+// Watcher finds complete BAS exports in a Source. BAS cannot write through a temporary name, so the
+// watcher judges completeness itself, for the whole folder at once (go-style-and-spool-anchors.md §0.2,
+// commerceml.md §4.2: "completeness of a drop is not signalled inside the files").
+//
+// A Watcher is safe for concurrent use.
+type Watcher struct {
+	cfg       WatcherConfig
+	log       *logrus.Entry
+	newNotify func() (*fsnotify.Watcher, error) // tests make it fail
+
+	mu      sync.Mutex
+	seen    map[string]watcherSeen         // by path: what the previous Scan listed
+	counts  map[string]int                 // by folder: how many files the previous Scan listed
+	offered map[string]map[watcherKey]bool // by folder: the files of the drop last returned
+	tails   map[string]watcherTail         // by path: closing-tag verdicts, so a file is read once per version
+	readyAt time.Time                      // earliest time a settling drop may be complete; zero if none
+}
+
+type watcherSeen struct {
+	size  int64
+	mod   time.Time
+	since time.Time // when this size and mtime were first listed
+}
+
+type watcherTail struct {
+	size   int64
+	mod    time.Time
+	closed bool
+	warned bool // "not closed for a long time" was logged
+}
+
+const (
+	watcherDefaultInterval = 2 * time.Second
+	watcherDefaultMinAge   = 2 * time.Second
+	// watcherNotifyDelay lets a burst of events (one write shows up as many) end in one scan.
+	watcherNotifyDelay = 200 * time.Millisecond
+	// watcherWindow is how much of each end of a file the closing-tag check reads.
+	watcherWindow = 4096
+)
+
+// NewWatcher checks cfg and fills in its defaults.
+func NewWatcher(cfg WatcherConfig) (*Watcher, error) {
+	if cfg.Source == nil {
+		return nil, errors.New("watcher: no source")
+	}
+	if cfg.Interval < 0 || cfg.MinAge < 0 {
+		return nil, fmt.Errorf("watcher: negative interval %s or minimum age %s", cfg.Interval, cfg.MinAge)
+	}
+	if cfg.Interval == 0 {
+		cfg.Interval = watcherDefaultInterval
+	}
+	if cfg.MinAge == 0 {
+		cfg.MinAge = watcherDefaultMinAge
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	log := cfg.Logger
+	if log == nil {
+		l := logrus.New()
+		l.SetOutput(io.Discard)
+		log = logrus.NewEntry(l)
+	}
+	return &Watcher{
+		cfg:       cfg,
+		log:       log.WithField("source", cfg.Source.String()),
+		newNotify: fsnotify.NewWatcher,
+		seen:      map[string]watcherSeen{},
+		counts:    map[string]int{},
+		offered:   map[string]map[watcherKey]bool{},
+		tails:     map[string]watcherTail{},
+	}, nil
+}
+
+// Scan lists the source once and returns the drops that are complete now, sorted by folder. A drop is
+// complete when every XML file in its folder
+//   - was listed by the previous Scan with the same size and mtime, and no file of the folder went away;
+//   - has not changed for at least MinAge (by its mtime, or by how long this Scan has seen it unchanged when
+//     a share's clock puts the mtime in the future);
+//   - is not empty (Windows copies create the file first and fill it later);
+//   - ends, apart from whitespace, with the closing tag of its root element. BAS writes the XML in one pass,
+//     so a file it is still writing has no closing tag (commerceml.md §4.2).
+//
+// A drop once returned is not returned again while its names, sizes and mtimes stay the same: BAS empties
+// its folder only at its next export, so the same export is there for minutes or days. Nor is what is left
+// of it while BAS deletes its files. A drop with a new or changed file is judged afresh. Subfolders named
+// import_files (pictures) are not drops.
+func (w *Watcher) Scan(ctx context.Context) ([]Drop, error) {
+	files, err := w.cfg.Source.List(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("scan %s: %w", w.cfg.Source, err)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	now := w.cfg.Clock()
+
+	seen := make(map[string]watcherSeen, len(files))
+	groups := map[string][]FileInfo{}
+	for _, f := range files {
+		if watcherIgnored(f.Path) {
+			continue
+		}
+		st := watcherSeen{size: f.Size, mod: f.ModTime, since: now}
+		if prev, ok := w.seen[f.Path]; ok && prev.size == f.Size && prev.mod.Equal(f.ModTime) {
+			st.since = prev.since
+		}
+		seen[f.Path] = st
+		dir := path.Dir(f.Path)
+		if dir == "." {
+			dir = ""
+		}
+		groups[dir] = append(groups[dir], f)
+	}
+
+	dirs := make([]string, 0, len(groups))
+	for dir := range groups {
+		dirs = append(dirs, dir)
+	}
+	sort.Strings(dirs)
+
+	var drops []Drop
+	w.readyAt = time.Time{}
+	for _, dir := range dirs {
+		files := groups[dir]
+		sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
+		// Also skips what is left of a returned drop while BAS empties the folder for its next export.
+		if w.offeredAll(dir, files) {
+			continue
+		}
+		if !w.complete(ctx, now, dir, files) {
+			continue
+		}
+		set := make(map[watcherKey]bool, len(files))
+		for _, f := range files {
+			set[watcherKeyOf(f)] = true
+		}
+		w.offered[dir] = set
+		drops = append(drops, Drop{Dir: dir, Files: files})
+	}
+
+	// Forget what is gone: a folder that comes back later is a new export.
+	for dir := range w.offered {
+		if _, ok := groups[dir]; !ok {
+			delete(w.offered, dir)
+		}
+	}
+	for p := range w.tails {
+		if _, ok := seen[p]; !ok {
+			delete(w.tails, p)
+		}
+	}
+	w.seen = seen
+	w.counts = make(map[string]int, len(groups))
+	for dir, files := range groups {
+		w.counts[dir] = len(files)
+	}
+	return drops, nil
+}
+
+// complete judges one folder against the previous Scan (w.seen and w.counts still hold it). When the
+// folder only needs time, it moves w.readyAt to when it may be complete.
+func (w *Watcher) complete(ctx context.Context, now time.Time, dir string, files []FileInfo) bool {
+	log := w.log.WithField("folder", dir)
+	stable := w.counts[dir] == len(files) // no file went away
+	empty := false
+	var wait time.Time // when the youngest file reaches MinAge
+	for _, f := range files {
+		since := now
+		if prev, ok := w.seen[f.Path]; ok && prev.size == f.Size && prev.mod.Equal(f.ModTime) {
+			since = prev.since
+		} else {
+			stable = false
+		}
+		empty = empty || f.Size == 0
+		// A file's age runs from its mtime; when a share's clock puts the mtime in the future, from when
+		// this Watcher first listed it unchanged.
+		if t := watcherMinTime(f.ModTime, since).Add(w.cfg.MinAge); t.After(wait) {
+			wait = t
+		}
+	}
+	switch {
+	case empty:
+		log.Debug("drop settling: a file is still empty")
+		return false
+	case !stable:
+		log.Debug("drop settling: files changed, appeared or went away since the last scan")
+		w.wakeAt(now, wait)
+		return false
+	case wait.After(now):
+		log.Debug("drop settling: files younger than the minimum age")
+		w.wakeAt(now, wait)
+		return false
+	}
+	for _, f := range files {
+		if !w.closed(ctx, now, f) {
+			return false
+		}
+	}
+	return true
+}
+
+func (w *Watcher) wakeAt(now, t time.Time) {
+	if t.Before(now) {
+		t = now
+	}
+	if w.readyAt.IsZero() || t.Before(w.readyAt) {
+		w.readyAt = t
+	}
+}
+
+func watcherMinTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// closed reports whether f's XML root is closed, reading each version of a file (size, mtime) once.
+func (w *Watcher) closed(ctx context.Context, now time.Time, f FileInfo) bool {
+	log := w.log.WithField("file", f.Path)
+	t, ok := w.tails[f.Path]
+	if !ok || t.size != f.Size || !t.mod.Equal(f.ModTime) {
+		closed, err := w.readClosed(ctx, f)
+		if err != nil {
+			// Vanished, or held open without sharing (a Windows writer): try again next scan.
+			log.WithError(err).Debug("drop settling: cannot read the file yet")
+			return false
+		}
+		t = watcherTail{size: f.Size, mod: f.ModTime, closed: closed}
+	}
+	if !t.closed && !t.warned && now.Sub(f.ModTime) >= watcherStuckAfter(w.cfg.MinAge) {
+		// Not an error BAS would report: most likely an export that crashed half-way. Say so once.
+		log.Warn("file has not changed for a long time but its XML is not closed (no closing tag of the " +
+			"root element); the export it belongs to waits until BAS writes it again")
+		t.warned = true
+	}
+	w.tails[f.Path] = t
+	if !t.closed {
+		log.Debug("drop settling: XML not closed yet")
+	}
+	return t.closed
+}
+
+func watcherStuckAfter(minAge time.Duration) time.Duration {
+	return max(10*minAge, time.Minute)
+}
+
+// readClosed reads the head and the tail of f. A file whose length differs from the listing is changing:
+// an error, so the verdict is not remembered.
+func (w *Watcher) readClosed(ctx context.Context, f FileInfo) (bool, error) {
+	r, err := w.cfg.Source.Open(ctx, f.Path)
+	if err != nil {
+		return false, err
+	}
+	defer r.Close()
+	head := make([]byte, min(f.Size, watcherWindow))
+	if _, err := io.ReadFull(r, head); err != nil {
+		return false, fmt.Errorf("read %s: %w", f.Path, err)
+	}
+	tail, pos := head, int64(len(head))
+	if s, ok := r.(io.Seeker); ok && f.Size > pos+watcherWindow {
+		if _, err := s.Seek(f.Size-watcherWindow, io.SeekStart); err != nil {
+			return false, fmt.Errorf("read %s: %w", f.Path, err)
+		}
+		tail = make([]byte, watcherWindow)
+		if _, err := io.ReadFull(r, tail); err != nil {
+			return false, fmt.Errorf("read %s: %w", f.Path, err)
+		}
+		pos = f.Size
+	} else if pos < f.Size {
+		// A source without Seek is read through, keeping the last watcherWindow bytes.
+		buf := append([]byte(nil), head...)
+		chunk := make([]byte, 32<<10)
+		for pos < f.Size {
+			n, err := r.Read(chunk[:min(int64(len(chunk)), f.Size-pos)])
+			buf = append(buf, chunk[:n]...)
+			if len(buf) > 2*watcherWindow {
+				buf = append(buf[:0], buf[len(buf)-watcherWindow:]...)
+			}
+			pos += int64(n)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return false, fmt.Errorf("read %s: %w", f.Path, err)
+			}
+		}
+		tail = buf[max(0, len(buf)-watcherWindow):]
+	}
+	if pos != f.Size {
+		return false, fmt.Errorf("read %s: listed as %d bytes, found %d", f.Path, f.Size, pos)
+	}
+	if n, _ := r.Read(make([]byte, 1)); n > 0 {
+		return false, fmt.Errorf("read %s: grew past %d bytes", f.Path, f.Size)
+	}
+	return dropClosed(head, tail), nil
+}
+
+// The closing tag of CommerceML's root in the two encodings 1C writes (commerceml.md §4.3).
+var (
+	dropRootEndUTF8   = []byte("</КоммерческаяИнформация>")
+	dropRootEndCP1251 = func() []byte {
+		b, err := charmap.Windows1251.NewEncoder().Bytes(dropRootEndUTF8)
+		if err != nil {
+			panic(err)
+		}
+		return b
+	}()
+)
+
+// dropClosed says whether a file with this head and tail is a whole XML document: its last non-whitespace
+// bytes are the closing tag of the root element. The root's name is taken from the head, byte for byte, so
+// the check works in any ASCII-compatible encoding; an inner end tag such as </Товар> at the end of a
+// half-written file does not pass. If the head does not show the root, any end tag is accepted.
+func dropClosed(head, tail []byte) bool {
+	t := bytes.TrimRight(tail, " \t\r\n")
+	if bytes.HasSuffix(t, dropRootEndUTF8) || bytes.HasSuffix(t, dropRootEndCP1251) {
+		return true
+	}
+	last, ok := dropLastEndTag(t)
+	name, empty, known := dropRootName(head)
+	switch {
+	case !known:
+		return ok
+	case empty:
+		return bytes.HasSuffix(t, []byte("/>"))
+	default:
+		return ok && bytes.Equal(last, name)
+	}
+}
+
+// dropRootName finds the root element's name in the head of a document, skipping a BOM, the XML
+// declaration, processing instructions, comments and a DOCTYPE without an internal subset. empty is true
+// for a root written as <name/>.
+func dropRootName(head []byte) (name []byte, empty, ok bool) {
+	b := bytes.TrimPrefix(head, []byte("\xEF\xBB\xBF"))
+	for {
+		b = bytes.TrimLeft(b, " \t\r\n")
+		var end []byte
+		switch {
+		case bytes.HasPrefix(b, []byte("<?")):
+			end = []byte("?>")
+		case bytes.HasPrefix(b, []byte("<!--")):
+			end = []byte("-->")
+		case bytes.HasPrefix(b, []byte("<!")):
+			end = []byte(">")
+		case bytes.HasPrefix(b, []byte("<")):
+			b = b[1:]
+			i := bytes.IndexAny(b, " \t\r\n/>")
+			if i <= 0 {
+				return nil, false, false
+			}
+			name, rest := b[:i], b[i:]
+			// The start tag ends at the first '>' outside a quoted attribute value.
+			var quote byte
+			for j, c := range rest {
+				switch {
+				case quote != 0:
+					if c == quote {
+						quote = 0
+					}
+				case c == '"' || c == '\'':
+					quote = c
+				case c == '>':
+					return name, j > 0 && rest[j-1] == '/', true
+				}
+			}
+			return name, false, true // a start tag longer than the head: certainly not empty
+		default:
+			return nil, false, false
+		}
+		i := bytes.Index(b, end)
+		if i < 0 {
+			return nil, false, false
+		}
+		b = b[i+len(end):]
+	}
+}
+
+// dropLastEndTag returns the name of the end tag t ends with ("</name>" or "</name >").
+func dropLastEndTag(t []byte) (name []byte, ok bool) {
+	if !bytes.HasSuffix(t, []byte(">")) {
+		return nil, false
+	}
+	t = bytes.TrimRight(t[:len(t)-1], " \t\r\n")
+	i := bytes.LastIndexAny(t, "</> \t\r\n")
+	if i < 1 || t[i] != '/' || t[i-1] != '<' || i == len(t)-1 {
+		return nil, false
+	}
+	return t[i+1:], true
+}
+
+// watcherIgnored says whether a listed file is outside every drop: pictures BAS puts in import_files/.
+func watcherIgnored(p string) bool {
+	for _, part := range strings.Split(path.Dir(p), "/") {
+		if strings.EqualFold(part, "import_files") {
+			return true
+		}
+	}
+	return false
+}
+
+// watcherKey identifies one version of a file: path, size and mtime.
+type watcherKey struct {
+	path string
+	size int64
+	mod  int64 // Unix nanoseconds
+}
+
+func watcherKeyOf(f FileInfo) watcherKey {
+	return watcherKey{f.Path, f.Size, f.ModTime.UnixNano()}
+}
+
+// offeredAll says whether every file of a folder, as listed now, was part of the drop last returned there.
+func (w *Watcher) offeredAll(dir string, files []FileInfo) bool {
+	set := w.offered[dir]
+	if set == nil {
+		return false
+	}
+	for _, f := range files {
+		if !set[watcherKeyOf(f)] {
+			return false
+		}
+	}
+	return true
+}
+
+// Forget makes the watcher offer d again at the next Scan if it is still complete (after a failed ingest,
+// say). If another drop was returned from d's folder since, Forget does nothing: that one stays taken.
+func (w *Watcher) Forget(d Drop) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.offered[d.Dir]) == len(d.Files) && w.offeredAll(d.Dir, d.Files) {
+		delete(w.offered, d.Dir)
+	}
+}
+
+// Run scans every Interval and calls fn for each complete drop, one at a time, until ctx is done; then it
+// returns nil. An error from fn is logged and the drop is offered again at the next scan, so a failed
+// ingest is retried. With Notify on a LocalDir it also scans shortly after file events, and again when a
+// settling drop is due; an event-queue overflow means "scan now"; Chmod events are ignored (antivirus and
+// indexers send floods of them). If events cannot be set up (network shares, inotify limits) it says so
+// once and polls.
+func (w *Watcher) Run(ctx context.Context, fn func(context.Context, Drop) error) error {
+	if fn == nil {
+		return errors.New("watcher: nil func")
+	}
+	n := w.startNotify()
+	var events <-chan fsnotify.Event
+	var errs <-chan error
+	if n != nil {
+		defer n.w.Close()
+		events, errs = n.w.Events, n.w.Errors
+	}
+
+	timer := time.NewTimer(0) // scan at once
+	defer timer.Stop()
+	due := time.Now()
+	// schedule moves the next scan earlier, never later.
+	schedule := func(d time.Duration) {
+		if t := time.Now().Add(d); due.IsZero() || t.Before(due) {
+			timer.Reset(d)
+			due = t
+		}
+	}
+	st := &watcherRunState{failed: map[string]string{}}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-timer.C:
+			due = time.Time{}
+			w.runScan(ctx, fn, n, st)
+			if ctx.Err() != nil {
+				return nil
+			}
+			next := w.cfg.Interval
+			if n != nil {
+				// Events say a file changed; come back when its drop may be complete.
+				w.mu.Lock()
+				ready := w.readyAt
+				w.mu.Unlock()
+				if !ready.IsZero() {
+					next = min(next, max(ready.Sub(w.cfg.Clock()), watcherNotifyDelay))
+				}
+			}
+			schedule(next)
+		case ev, ok := <-events:
+			if !ok {
+				events = nil
+				continue
+			}
+			if ev.Op == fsnotify.Chmod {
+				continue
+			}
+			if ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
+				delete(n.watched, ev.Name) // the kernel dropped the watch of a removed folder
+			}
+			if ev.Has(fsnotify.Create) {
+				n.addTree(ev.Name)
+			}
+			schedule(watcherNotifyDelay)
+		case err, ok := <-errs:
+			if !ok {
+				errs = nil
+				continue
+			}
+			if errors.Is(err, fsnotify.ErrEventOverflow) {
+				w.log.Info("file events overflowed; scanning the whole folder now")
+				schedule(0)
+				continue
+			}
+			w.log.WithError(err).Warn("file events; polling continues")
+		}
+	}
+}
+
+// watcherRunState is what Run remembers between scans, so that a repeated error is logged once rather
+// than every Interval (a share that is down, a file name the spool refuses).
+type watcherRunState struct {
+	scanErr string            // the last Scan error, "" after a good scan
+	failed  map[string]string // by folder: the last error fn returned for it
+}
+
+// runScan does one scan and hands its drops to fn.
+func (w *Watcher) runScan(ctx context.Context, fn func(context.Context, Drop) error, n *watcherNotify, st *watcherRunState) {
+	drops, err := w.Scan(ctx)
+	if err != nil {
+		if ctx.Err() == nil && err.Error() != st.scanErr {
+			w.log.WithError(err).Warn("cannot list the folder; will keep trying")
+		}
+		st.scanErr = err.Error()
+		return
+	}
+	if st.scanErr != "" {
+		w.log.Info("folder readable again")
+		st.scanErr = ""
+	}
+	if n != nil {
+		n.addListed(w)
+	}
+	for _, d := range drops {
+		if ctx.Err() != nil {
+			return
+		}
+		err := fn(ctx, d)
+		if err == nil {
+			delete(st.failed, d.Dir)
+			continue
+		}
+		w.Forget(d)
+		if ctx.Err() != nil {
+			return
+		}
+		log := w.log.WithError(err).WithField("folder", d.Dir)
+		if st.failed[d.Dir] == err.Error() {
+			log.Debug("drop still not taken; will try again")
+		} else {
+			log.Warn("drop not taken; will try again")
+			st.failed[d.Dir] = err.Error()
+		}
+	}
+}
+
+// watcherNotify holds the file-event watch of a LocalDir and the folders added to it. fsnotify does not
+// watch subfolders by itself (go-style-and-spool-anchors.md, fsnotify pitfalls).
+type watcherNotify struct {
+	w       *fsnotify.Watcher
+	root    string
+	log     *logrus.Entry
+	watched map[string]bool
+}
+
+func (w *Watcher) startNotify() *watcherNotify {
+	if !w.cfg.Notify {
+		return nil
+	}
+	ld, ok := w.cfg.Source.(localDir)
+	if !ok {
+		w.log.Infof("file events are not available for this source; polling every %s", w.cfg.Interval)
+		return nil
+	}
+	fw, err := w.newNotify()
+	if err == nil {
+		err = fw.Add(ld.root)
+		if err != nil {
+			fw.Close()
+		}
+	}
+	if err != nil {
+		w.log.WithError(err).Infof("file events are not available here (a network share?); polling every %s", w.cfg.Interval)
+		return nil
+	}
+	n := &watcherNotify{w: fw, root: ld.root, log: w.log, watched: map[string]bool{ld.root: true}}
+	n.addTree(ld.root)
+	return n
+}
+
+// addTree watches dir and the folders below it, except hidden ones and import_files.
+func (n *watcherNotify) addTree(dir string) {
+	filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+		if err != nil || !e.IsDir() {
+			return nil
+		}
+		if p != n.root && (strings.HasPrefix(e.Name(), ".") || strings.EqualFold(e.Name(), "import_files")) {
+			return fs.SkipDir
+		}
+		n.add(p)
+		return nil
+	})
+}
+
+// addListed watches the folders of the last scan's files, in case an event for their creation was missed.
+func (n *watcherNotify) addListed(w *Watcher) {
+	w.mu.Lock()
+	dirs := make([]string, 0, len(w.counts))
+	for dir := range w.counts {
+		dirs = append(dirs, dir)
+	}
+	w.mu.Unlock()
+	for _, dir := range dirs {
+		n.add(filepath.Join(n.root, filepath.FromSlash(dir)))
+	}
+}
+
+func (n *watcherNotify) add(dir string) {
+	// On Windows a watch is an open handle on the folder: one on BAS's "webdata - <id>" folder could
+	// keep BAS from deleting and re-creating it. The root's watch is enough there: NTFS reports a change
+	// inside a subfolder as a Write of that subfolder (fsnotify README, Windows notes).
+	if n.watched[dir] || runtime.GOOS == "windows" && dir != n.root {
+		return
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return
+	}
+	if err := n.w.Add(dir); err != nil {
+		n.log.WithError(err).WithField("folder", dir).Debug("cannot watch folder; polling covers it")
+		return
+	}
+	n.watched[dir] = true
+}
