@@ -28,6 +28,7 @@ type GoodsAPI interface {
 	CreateGood(ctx context.Context, p checkbox.GoodPayload) (checkbox.Good, error)
 	UpdateGood(ctx context.Context, id string, p checkbox.GoodPayload) (checkbox.Good, error)
 	ImportGoods(ctx context.Context, f checkbox.ImportFile, o checkbox.ImportOptions) (checkbox.ImportResult, error)
+	AllGoods(ctx context.Context, fn func(checkbox.Good) error) error
 }
 
 // GoodsStore is the part of the state the catalogue sync reads and writes.
@@ -63,6 +64,8 @@ type Catalog struct {
 	Store   GoodsStore
 	Mapping Mapping
 	Workers int // parallel Checkbox calls; the client's rate limit still applies
+	// ImportPoll is how often a stock import's status is asked; 0 is the client's default.
+	ImportPoll time.Duration
 	Log     *logrus.Entry
 	Now     func() time.Time
 }
@@ -81,10 +84,10 @@ type DropReport struct {
 	Created     int          `json:"created"`
 	Updated     int          `json:"updated"`
 	Unchanged   int          `json:"unchanged"`
-	Deleted     []string     `json:"deleted,omitempty"`      // marked deleted in BAS: left in Checkbox, listed here
-	NoPrice     []string     `json:"no_price,omitempty"`     // no price of the configured type: never sent at 0
-	NoCode      []string     `json:"no_code,omitempty"`      // the code field is empty: cannot be a Checkbox good
-	Rejected    []string     `json:"rejected,omitempty"`     // Checkbox refused the good (message beside it)
+	Deleted     []string     `json:"deleted,omitempty"`        // marked deleted in BAS: left in Checkbox, listed here
+	NoPrice     []string     `json:"no_price,omitempty"`       // no price of the configured type: never sent at 0
+	NoCode      []string     `json:"no_code,omitempty"`        // the code field is empty: cannot be a Checkbox good
+	Rejected    []string     `json:"rejected,omitempty"`       // Checkbox refused the good (message beside it)
 	UnknownOffr []string     `json:"unknown_offers,omitempty"` // offers for goods BAS never exported
 	StockSent   int          `json:"stock_sent"`
 	Confirmed   int          `json:"orders_confirmed"`
@@ -605,10 +608,11 @@ func (c *Catalog) pushOne(ctx context.Context, p *plan) (created bool, err error
 
 // pushStock sends changed stock through Checkbox's goods import, the only documented way to set it
 // (checkbox-api.md §5): the JSON file's "leftovers" in pieces (a decimal), with auto_supply so goods without
-// a supply get one.
+// a supply get one. An import row rewrites the whole good, and what it does to a field left empty is not
+// documented, so every other column is filled from what Checkbox holds right now: the import changes stock
+// and nothing else.
 func (c *Catalog) pushStock(ctx context.Context, plans []plan, rep *DropReport) error {
-	var file checkbox.ImportFile
-	var changed []*plan
+	changed := map[string]*plan{}
 	for i := range plans {
 		p := &plans[i]
 		if p.stock == nil || p.rec.CheckboxID == "" {
@@ -617,33 +621,54 @@ func (c *Catalog) pushStock(ctx context.Context, plans []plan, rep *DropReport) 
 		if p.rec.PushedStock != nil && *p.rec.PushedStock == *p.stock {
 			continue
 		}
-		left := Quantity(*p.stock)
-		file.Goods = append(file.Goods, checkbox.ImportGood{
-			Name:      p.payload.Name,
-			Code:      p.payload.Code,
-			Barcode:   p.payload.Barcode,
-			Price:     UAH(p.payload.Price).StringFixed(2),
-			IsWeight:  p.payload.IsWeight,
-			Type:      p.payload.Type,
-			Leftovers: &left,
-		})
-		changed = append(changed, p)
+		changed[p.payload.Code] = p
 	}
 	if len(changed) == 0 {
 		return nil
 	}
-	if _, err := c.API.ImportGoods(ctx, file, checkbox.ImportOptions{AutoSupply: true}); err != nil {
-		return fmt.Errorf("stock import of %d goods: %w", len(changed), err)
+	var file checkbox.ImportFile
+	var sent []*plan
+	err := c.API.AllGoods(ctx, func(g checkbox.Good) error {
+		p, ok := changed[g.Code]
+		if !ok {
+			return nil
+		}
+		var letters []string
+		for _, t := range g.Taxes {
+			if t.Symbol != "" {
+				letters = append(letters, t.Symbol)
+			}
+		}
+		barcodes := g.Barcode
+		if g.RelatedBarcodes != "" {
+			barcodes = strings.Trim(barcodes+","+g.RelatedBarcodes, ",")
+		}
+		left := Quantity(*p.stock)
+		file.Goods = append(file.Goods, checkbox.ImportGood{
+			Name: g.Name, Code: g.Code, Barcode: g.Barcode, Barcodes: barcodes, Price: UAH(g.Price).StringFixed(2),
+			IsWeight: g.IsWeight, Type: g.Type, Taxes: strings.Join(letters, " "), Uktzed: g.Uktzed, Leftovers: &left,
+		})
+		sent = append(sent, p)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read goods for the stock import: %w", err)
 	}
-	recs := make([]spool.GoodRecord, 0, len(changed))
-	for _, p := range changed {
+	if len(sent) == 0 {
+		return nil
+	}
+	if _, err := c.API.ImportGoods(ctx, file, checkbox.ImportOptions{AutoSupply: true, PollInterval: c.ImportPoll}); err != nil {
+		return fmt.Errorf("stock import of %d goods: %w", len(sent), err)
+	}
+	recs := make([]spool.GoodRecord, 0, len(sent))
+	for _, p := range sent {
 		p.rec.PushedStock = p.stock
 		recs = append(recs, p.rec)
 	}
 	if err := c.Store.PutGoods(ctx, recs); err != nil {
 		return fmt.Errorf("record stock: %w", err)
 	}
-	rep.StockSent = len(changed)
+	rep.StockSent = len(sent)
 	return nil
 }
 

@@ -61,18 +61,18 @@ const (
 
 // SalesConfig says how receipts become BAS documents.
 type SalesConfig struct {
-	OrdersFile    string        // the one file BAS's exchange node reads (ФайлЗагрузки); replaced atomically
-	ReturnsFile   string        // for ReturnsSeparateFile; default: returns.xml beside OrdersFile
-	HeldDir       string        // where held receipts are described for staff
-	Encoding      commerceml.Encoding
-	Returns       string        // ReturnsNegativeOrder or ReturnsSeparateFile
-	ResendWindow  time.Duration // confirmed receipts stay in the file this long, so a re-load is harmless
-	Overlap       time.Duration // each pull re-reads this much before the cursor: offline receipts arrive late
-	FirstPull     time.Duration // how far back the very first pull reaches
-	Registers     []string      // cash register ids to pull; empty = every register of the organisation
-	Currency      string        // Валюта of documents, as BAS writes it in its price types ("грн")
-	CustomerName  string        // the retail counterparty all receipts go to
-	NumberPrefix  string        // prefix of the BAS Номер, default "CB-"
+	OrdersFile   string // the one file BAS's exchange node reads (ФайлЗагрузки); replaced atomically
+	ReturnsFile  string // for ReturnsSeparateFile; default: returns.xml beside OrdersFile
+	HeldDir      string // where held receipts are described for staff
+	Encoding     commerceml.Encoding
+	Returns      string        // ReturnsNegativeOrder or ReturnsSeparateFile
+	ResendWindow time.Duration // confirmed receipts stay in the file this long, so a re-load is harmless
+	Overlap      time.Duration // each pull re-reads this much before the cursor: offline receipts arrive late
+	FirstPull    time.Duration // how far back the very first pull reaches
+	Registers    []string      // cash register ids to pull; empty = every register of the organisation
+	Currency     string        // Валюта of documents, as BAS writes it in its price types ("грн")
+	CustomerName string        // the retail counterparty all receipts go to
+	NumberPrefix string        // prefix of the BAS Номер, default "CB-"
 }
 
 // Sales pulls Checkbox receipts and keeps BAS's orders file up to date.

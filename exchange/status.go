@@ -14,16 +14,16 @@ import (
 
 // Status is a snapshot of obmin's state for staff and monitoring.
 type Status struct {
-	At        time.Time         `json:"at"`
-	Emulated  bool              `json:"emulated_checkbox"`
-	Spool     map[string]int    `json:"spool"`
-	Receipts  map[string]int    `json:"receipts"`
-	Goods     int               `json:"goods"`
-	Pushed    int               `json:"goods_in_checkbox"`
-	Jobs      []spool.JobRun    `json:"jobs"`
+	At        time.Time          `json:"at"`
+	Emulated  bool               `json:"emulated_checkbox"`
+	Spool     map[string]int     `json:"spool"`
+	Receipts  map[string]int     `json:"receipts"`
+	Goods     int                `json:"goods"`
+	Pushed    int                `json:"goods_in_checkbox"`
+	Jobs      []spool.JobRun     `json:"jobs"`
 	Drops     []spool.DropRecord `json:"recent_drops"`
-	SpoolRoot string            `json:"spool_root"`
-	Orders    string            `json:"orders_file"`
+	SpoolRoot string             `json:"spool_root"`
+	Orders    string             `json:"orders_file"`
 }
 
 // Snapshot gathers the status from the spool and the state.

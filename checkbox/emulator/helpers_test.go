@@ -20,6 +20,9 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
+// testHTTP sends the tests' requests.
+var testHTTP = http.DefaultClient
+
 // testClock is an injected clock tests move by hand.
 type testClock struct {
 	mu sync.Mutex
@@ -179,7 +182,7 @@ func (en *env) call(method, path string, body any, hdr ...string) resp {
 			req.Header.Set(hdr[i], hdr[i+1])
 		}
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := testHTTP.Do(req)
 	if err != nil {
 		en.t.Fatalf("%s %s: %v", method, path, err)
 	}

@@ -95,8 +95,7 @@ func (e *Emulator) listShifts(c *call) reply {
 	}
 	var found []*shift
 	for _, s := range e.shifts {
-		if s.cashier != c.sess.cashier || (len(statuses) > 0 && !slices.Contains(statuses, s.status)) ||
-			(!from.IsZero() && s.openedAt.Before(from)) || (!to.IsZero() && !s.openedAt.Before(to)) {
+		if s.cashier != c.sess.cashier || (len(statuses) > 0 && !slices.Contains(statuses, s.status)) || !inWindow(s.openedAt, from, to) {
 			continue
 		}
 		found = append(found, s)
@@ -197,7 +196,8 @@ func (e *Emulator) registerInfo(c *call) reply {
 	return jsonReply(http.StatusOK, deviceJSON{
 		ID: r.ID, OrganizationID: e.org.id, FiscalNumber: r.FiscalNumber, CreatedAt: isoTime{r.createdAt},
 		Number: r.Number, Address: r.Address, Title: r.Title, HasShift: r.open != nil,
-		DocumentsState: documentsObj{LastReceiptCode: r.lastReceipt, LastReportCode: r.lastShift, LastZReportCode: r.closedShifts(e.shifts)},
+		// Z-reports are the only reports the emulator makes: one per closed shift.
+		DocumentsState: documentsObj{LastReceiptCode: r.lastReceipt, LastReportCode: r.closedShifts(e.shifts), LastZReportCode: r.closedShifts(e.shifts)},
 		IsTest:         true,
 	})
 }

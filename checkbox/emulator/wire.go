@@ -164,28 +164,28 @@ func (e *Emulator) goodJSON(g *good) goodJSON {
 
 // permissionsJSON is CashierPermissionsModel with the schema's defaults.
 type permissionsJSON struct {
-	SelfReturn        bool `json:"self_return"`
-	Orders            bool `json:"orders"`
-	AddDiscounts      bool `json:"add_discounts"`
-	EditingGoodsSum   bool `json:"editing_goods_sum"`
-	DeferredReceipt   bool `json:"deferred_receipt"`
-	EditingGoodPrice  bool `json:"editing_good_price"`
-	CanAddManualGood  bool `json:"can_add_manual_good"`
-	ServiceIn         bool `json:"service_in"`
-	ServiceOut        bool `json:"service_out"`
-	Returns           bool `json:"returns"`
-	Sales             bool `json:"sales"`
-	CardPayment       bool `json:"card_payment"`
-	CashPayment       bool `json:"cash_payment"`
-	InventoryEdit     bool `json:"inventory_edit"`
-	ReportsHistory    bool `json:"reports_history"`
-	AddReceiptDiscout bool `json:"add_receipt_discount"`
+	SelfReturn         bool `json:"self_return"`
+	Orders             bool `json:"orders"`
+	AddDiscounts       bool `json:"add_discounts"`
+	EditingGoodsSum    bool `json:"editing_goods_sum"`
+	DeferredReceipt    bool `json:"deferred_receipt"`
+	EditingGoodPrice   bool `json:"editing_good_price"`
+	CanAddManualGood   bool `json:"can_add_manual_good"`
+	ServiceIn          bool `json:"service_in"`
+	ServiceOut         bool `json:"service_out"`
+	Returns            bool `json:"returns"`
+	Sales              bool `json:"sales"`
+	CardPayment        bool `json:"card_payment"`
+	CashPayment        bool `json:"cash_payment"`
+	InventoryEdit      bool `json:"inventory_edit"`
+	ReportsHistory     bool `json:"reports_history"`
+	AddReceiptDiscount bool `json:"add_receipt_discount"`
 }
 
 var defaultPermissions = permissionsJSON{
 	SelfReturn: true, AddDiscounts: true, EditingGoodsSum: true, DeferredReceipt: true, EditingGoodPrice: true,
 	CanAddManualGood: true, ServiceIn: true, ServiceOut: true, Returns: true, Sales: true, CardPayment: true,
-	CashPayment: true, ReportsHistory: true, AddReceiptDiscout: true,
+	CashPayment: true, ReportsHistory: true, AddReceiptDiscount: true,
 }
 
 // cashierJSON is CashierModel.

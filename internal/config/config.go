@@ -124,7 +124,7 @@ func Load(path string, getenv func(string) string) (Config, error) {
 	}
 	cfg := Default()
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
-	dec.KnownFields(true) // a misspelt key is an error, not a silent default
+	dec.KnownFields(true)                                               // a misspelt key is an error, not a silent default
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) { // an empty file means all defaults
 		return Config{}, fmt.Errorf("config %s: %w", path, withKeys(raw, err))
 	}

@@ -1,0 +1,485 @@
+package exchange_test
+
+import (
+	"context"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"github.com/sirupsen/logrus"
+
+	"obmin/checkbox"
+	"obmin/checkbox/emulator"
+	"obmin/commerceml"
+	"obmin/exchange"
+	"obmin/internal/apischema"
+	"obmin/internal/demo"
+	"obmin/spool"
+)
+
+var (
+	schemaOnce sync.Once
+	schemaDoc  *apischema.Doc
+)
+
+// rig is obmin wired to real parts: folders in a temp dir, SQLite state, the Checkbox client talking HTTP
+// to the emulator. Where the shared OpenAPI document is present, every request and response is checked
+// against it.
+type rig struct {
+	t       *testing.T
+	emu     *emulator.Emulator
+	agent   *exchange.Agent
+	store   *spool.Store
+	spool   *spool.Spool
+	export  string
+	orders  string
+	schema  *apischema.Transport
+	closers []func()
+}
+
+func newRig(t *testing.T, mutate func(*exchange.Mapping, *exchange.SalesConfig)) *rig {
+	t.Helper()
+	dir := t.TempDir()
+	r := &rig{t: t, export: filepath.Join(dir, "bas", "export"), orders: filepath.Join(dir, "bas", "orders.xml")}
+	r.emu = emulator.New(emulator.Config{Login: "cashier", Password: "pass", Seed: 7})
+	srv := httptest.NewServer(r.emu)
+	t.Cleanup(func() { srv.Close(); r.emu.Close() })
+
+	var rt http.RoundTripper = http.DefaultTransport
+	if doc := loadSchema(); doc != nil {
+		r.schema = &apischema.Transport{Base: rt, Doc: doc}
+		rt = r.schema
+	}
+	client, err := checkbox.New(checkbox.Config{
+		BaseURL: srv.URL, Login: "cashier", Password: "pass", ClientVersion: "test",
+		HTTPClient: &http.Client{Transport: rt, Timeout: 10 * time.Second}, RequestsPerSecond: 10000,
+		BaseBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.spool, err = spool.OpenSpool(filepath.Join(dir, "spool"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.store, err = spool.OpenStore(context.Background(), filepath.Join(dir, "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.store.Close() })
+	if err := os.MkdirAll(r.export, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	src := spool.LocalDir(r.export)
+	log := logrus.New()
+	log.SetOutput(io.Discard)
+	w, err := spool.NewWatcher(spool.WatcherConfig{Source: src, Interval: 10 * time.Millisecond, MinAge: time.Millisecond, Logger: logrus.NewEntry(log)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := exchange.DefaultMapping()
+	m.VAT = map[string][]int{"20": {1}, "0": {8}}
+	m.Stock = true
+	sc := exchange.SalesConfig{
+		OrdersFile: r.orders, HeldDir: filepath.Join(dir, "spool", "held"), Encoding: commerceml.EncodingUTF8BOM,
+		Returns: exchange.ReturnsNegativeOrder, ResendWindow: time.Hour, Overlap: 38 * time.Hour, FirstPull: 72 * time.Hour,
+		Currency: "грн", CustomerName: "Роздрібний покупець", NumberPrefix: "CB-",
+	}
+	if mutate != nil {
+		mutate(&m, &sc)
+	}
+	r.agent = &exchange.Agent{
+		Spool: r.spool, Store: r.store, Source: src, Watcher: w, Log: logrus.NewEntry(log), Emulated: true,
+		Catalog: &exchange.Catalog{API: client, Store: r.store, Mapping: m, Workers: 4, ImportPoll: time.Millisecond},
+		Sales:   &exchange.Sales{API: client, Store: r.store, Cfg: sc},
+	}
+	t.Cleanup(func() {
+		if r.schema != nil {
+			t.Logf("checked against OpenAPI %s: %s", r.schema.Doc.Version(), strings.Join(r.schema.Operations(), ", "))
+			for _, f := range r.schema.Failures() {
+				t.Errorf("OpenAPI %s: %s", r.schema.Doc.Version(), f)
+			}
+		}
+	})
+	return r
+}
+
+func loadSchema() *apischema.Doc {
+	schemaOnce.Do(func() {
+		base := os.Getenv("OBMIN_SHARED")
+		if base == "" {
+			base = filepath.Join("..", "..", "shared")
+		}
+		if doc, _, err := apischema.LoadNewest(filepath.Join(base, "checkbox")); err == nil {
+			schemaDoc = doc
+		}
+	})
+	return schemaDoc
+}
+
+// pass takes what BAS dropped and applies it, as `obmin once` does.
+func (r *rig) pass() {
+	r.t.Helper()
+	if err := r.agent.Once(context.Background(), 5*time.Millisecond); err != nil {
+		r.t.Fatalf("pass: %v", err)
+	}
+}
+
+func (r *rig) drop(books []demo.Book, at time.Time) {
+	r.t.Helper()
+	if _, err := demo.WriteDrop(r.export, books, at); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// ordersFile reads BAS's orders file back with obmin's own reader.
+func (r *rig) ordersFile() []commerceml.Document {
+	r.t.Helper()
+	f, err := os.Open(r.orders)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer f.Close()
+	var docs []commerceml.Document
+	if _, err := commerceml.Read(f, "orders.xml", commerceml.Handler{Document: func(d commerceml.Document) error {
+		docs = append(docs, d)
+		return nil
+	}}); err != nil {
+		r.t.Fatalf("orders file does not read back: %v", err)
+	}
+	return docs
+}
+
+func (r *rig) goodsWrites() int {
+	return r.emu.CountCalls("POST", "/api/v1/goods") + r.emu.CountCalls("PUT", "/api/v1/goods")
+}
+
+func TestCatalogueBecomesCheckboxGoods(t *testing.T) {
+	r := newRig(t, nil)
+	r.drop(demo.Books, time.Now())
+	r.pass()
+
+	byCode := map[string]checkbox.Good{}
+	for _, g := range r.emu.Goods() {
+		byCode[g.Code] = g
+	}
+	for _, b := range demo.Books {
+		g, ok := byCode[b.Article]
+		if b.NoPrice {
+			if ok {
+				t.Errorf("%s has no retail price and must not reach Checkbox (got price %d)", b.Article, g.Price)
+			}
+			continue
+		}
+		if !ok {
+			t.Errorf("%s missing in Checkbox", b.Article)
+			continue
+		}
+		want, _ := exchange.Kopecks(decimalOf(t, b.Price))
+		if g.Name != b.Name || g.Price != want || g.Barcode != b.Barcode || g.IsWeight != b.Weight {
+			t.Errorf("%s: got %q %d %q weight=%v; want %q %d %q weight=%v", b.Article, g.Name, g.Price, g.Barcode, g.IsWeight, b.Name, want, b.Barcode, b.Weight)
+		}
+		if q, ok := r.emu.Stock(b.Article); !ok || q != exchange.Thousandths(decimalOf(t, b.Stock)) {
+			t.Errorf("%s: stock %d (%v), want %s", b.Article, q, ok, b.Stock)
+		}
+	}
+	if len(byCode) != len(demo.Books)-1 {
+		t.Errorf("Checkbox holds %d goods, want %d", len(byCode), len(demo.Books)-1)
+	}
+
+	// The same export again (BAS re-exports unchanged goods): nothing is sent.
+	before := r.goodsWrites()
+	imports := r.emu.CountCalls("POST", "/api/v1/goods/import")
+	r.drop(demo.Books, time.Now().Add(time.Minute))
+	r.pass()
+	if n := r.goodsWrites() - before; n != 0 {
+		t.Errorf("an identical drop sent %d goods writes", n)
+	}
+	if n := r.emu.CountCalls("POST", "/api/v1/goods/import") - imports; n != 0 {
+		t.Errorf("an identical drop sent %d stock imports", n)
+	}
+
+	// One price changes in BAS: exactly one good is updated.
+	changed := append([]demo.Book(nil), demo.Books...)
+	changed[2].Price = "333.00"
+	before = r.goodsWrites()
+	r.drop(changed, time.Now().Add(2*time.Minute))
+	r.pass()
+	if r.goodsWrites()-before != 1 {
+		t.Errorf("one changed price: %d writes, want 1", r.goodsWrites()-before)
+	}
+	if g, _ := r.emu.GoodByCode(changed[2].Article); g.Price != 33300 {
+		t.Errorf("new price %d, want 33300", g.Price)
+	}
+	counts, err := r.spool.Counts()
+	if err != nil || counts["done"] != 3 || counts["failed"] != 0 {
+		t.Errorf("spool: %v %v; want 3 done drops", counts, err)
+	}
+}
+
+func TestOffersOnlyDropKeepsBarcodesAndTaxes(t *testing.T) {
+	r := newRig(t, nil)
+	r.drop(demo.Books, time.Now())
+	r.pass()
+	g0, _ := r.emu.GoodByCode("ST-0101")
+
+	// BAS's "prices and stock only" export: offers.xml alone.
+	books := append([]demo.Book(nil), demo.Books...)
+	books[6].Price = "95.00"
+	dir := filepath.Join(r.export, demo.FolderName)
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "offers.xml"), demo.Offers(books, time.Now()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.pass()
+	g, _ := r.emu.GoodByCode("ST-0101")
+	if g.Price != 9500 || g.Barcode != g0.Barcode || g.Name != g0.Name || len(g.Taxes) != len(g0.Taxes) {
+		t.Fatalf("offers-only update: got %+v, was %+v", g, g0)
+	}
+}
+
+func TestSalesReachBASExactlyOnce(t *testing.T) {
+	r := newRig(t, nil)
+	r.drop(demo.Books, time.Now())
+	r.pass()
+
+	rnd := rand.New(rand.NewPCG(3, 4))
+	made, err := r.emu.GenerateSales(rnd, 30, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An offline receipt made 30 hours ago that reaches Checkbox only now: the overlap window finds it.
+	late, err := r.emu.Sell(emulator.Sale{Lines: []emulator.SaleLine{{Code: "KN-0003", Quantity: 1000}}, At: time.Now().Add(-30 * time.Hour), Offline: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	made = append(made, late)
+	if _, err := r.agent.PullReceipts(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// A second pull and a second pass re-read the same window: still once each.
+	if _, err := r.agent.PullReceipts(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r.pass()
+
+	docs := r.ordersFile()
+	seen := map[string]int{}
+	for _, d := range docs {
+		seen[d.ID]++
+	}
+	var sales, returns int
+	for _, rc := range made {
+		if n := seen[rc.ID]; n != 1 {
+			t.Errorf("receipt %s (%s) is in the orders file %d times", rc.ID, rc.Type, n)
+		}
+		if rc.Type == checkbox.ReceiptReturn {
+			returns++
+		} else {
+			sales++
+		}
+	}
+	if returns == 0 || sales == 0 {
+		t.Fatalf("the generator made %d sales and %d returns; want both", sales, returns)
+	}
+	if len(docs) != len(made) {
+		t.Errorf("orders file holds %d documents, want %d", len(docs), len(made))
+	}
+	numbers := map[string]bool{}
+	for _, d := range docs {
+		if numbers[d.Number] {
+			t.Errorf("Номер %s is used twice", d.Number)
+		}
+		numbers[d.Number] = true
+		var sum = d.Total.Sub(d.Total)
+		for _, l := range d.Lines {
+			sum = sum.Add(l.Sum)
+			if l.ID == "" || l.Article == "" {
+				t.Errorf("%s: a line without BAS's Ид/Артикул: %+v", d.Number, l)
+			}
+		}
+		for _, disc := range d.Discounts {
+			if disc.InTotal {
+				sum = sum.Sub(disc.Sum)
+			}
+		}
+		if !sum.Equal(d.Total) {
+			t.Errorf("%s: lines %s do not add up to %s", d.Number, sum, d.Total)
+		}
+		if strings.Contains(d.Comment, "Повернення") != d.Total.IsNegative() {
+			t.Errorf("%s: a return must be negative and say so: total %s, comment %q", d.Number, d.Total, d.Comment)
+		}
+	}
+
+	// BAS loads the file and lists the orders it holds: they stay in the file only for the re-send window.
+	var nums []string
+	for n := range numbers {
+		nums = append(nums, n)
+	}
+	sort.Strings(nums)
+	if err := os.WriteFile(filepath.Join(r.export, demo.FolderName, "orders-1.xml"), demo.OrdersExport(nums, time.Now()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.pass()
+	st, err := r.agent.Snapshot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Receipts[exchange.StateConfirmed] != len(made) || st.Receipts[exchange.StatePending] != 0 {
+		t.Errorf("after BAS's orders export: %v", st.Receipts)
+	}
+	if len(r.ordersFile()) != len(made) {
+		t.Errorf("confirmed receipts stay in the file within the re-send window")
+	}
+	r.agent.Sales.Cfg.ResendWindow = 0
+	if _, err := r.agent.Sales.WriteOrders(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(r.ordersFile()); n != 0 {
+		t.Errorf("after the window, confirmed receipts leave the file; %d remain", n)
+	}
+}
+
+func TestUnknownGoodIsHeldThenReleased(t *testing.T) {
+	r := newRig(t, nil)
+	books := demo.Books[:3]
+	r.drop(books, time.Now())
+	r.pass()
+	// A good typed in at the till, which BAS has never exported.
+	rc, err := r.emu.Sell(emulator.Sale{Lines: []emulator.SaleLine{{Code: "KN-0004", Name: "Записки", Price: 29500, Quantity: 1000}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.agent.PullReceipts(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if docs := r.ordersFile(); len(docs) != 0 {
+		t.Fatalf("a receipt with an unknown good must be held back, found %d documents", len(docs))
+	}
+	held, _ := filepath.Glob(filepath.Join(filepath.Dir(r.orders), "..", "spool", "held", "*.txt"))
+	if len(held) != 1 {
+		t.Fatalf("held receipts are described for staff: %v", held)
+	}
+	// BAS exports the good: the receipt goes out by itself.
+	r.drop(demo.Books[:4], time.Now().Add(time.Minute))
+	r.pass()
+	docs := r.ordersFile()
+	if len(docs) != 1 || docs[0].ID != rc.ID || docs[0].Lines[0].ID != demo.Books[3].ID {
+		t.Fatalf("released receipt: %+v", docs)
+	}
+	if held, _ := filepath.Glob(filepath.Join(filepath.Dir(r.orders), "..", "spool", "held", "*.txt")); len(held) != 0 {
+		t.Errorf("the held note is removed once the receipt is sent: %v", held)
+	}
+}
+
+func TestBadDropFailsAndOthersGoOn(t *testing.T) {
+	r := newRig(t, nil)
+	dir := filepath.Join(r.export, "webdata - broken")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bad := strings.Replace(string(demo.Offers(demo.Books, time.Now())), "<ЦенаЗаЕдиницу>420.00<", "<ЦенаЗаЕдиницу>420,0x<", 1)
+	if err := os.WriteFile(filepath.Join(dir, "offers.xml"), []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.drop(demo.Books, time.Now())
+	r.pass()
+	counts, _ := r.spool.Counts()
+	if counts["failed"] != 1 || counts["done"] != 1 {
+		t.Fatalf("spool %v: the bad drop fails, the good one is done", counts)
+	}
+	notes, _ := filepath.Glob(filepath.Join(r.spool.Dir("failed"), "*.error.txt"))
+	if len(notes) != 1 {
+		t.Fatalf("failed drop needs its reason beside it: %v", notes)
+	}
+	note, _ := os.ReadFile(notes[0])
+	for _, want := range []string{"offers.xml", "ЦенаЗаЕдиницу", "420,0x"} {
+		if !strings.Contains(string(note), want) {
+			t.Errorf("reason should name %q:\n%s", want, note)
+		}
+	}
+	if len(r.emu.Goods()) != len(demo.Books)-1 {
+		t.Errorf("the good drop still reached Checkbox: %d goods", len(r.emu.Goods()))
+	}
+}
+
+func TestOutageLeavesDropForRetryAndRestartResumes(t *testing.T) {
+	r := newRig(t, nil)
+	r.emu.InjectFault(emulator.Fault{Method: "POST", PathPrefix: "/api/v1/goods", Status: 503, Times: 1000})
+	r.drop(demo.Books, time.Now())
+	if err := r.agent.Once(context.Background(), 5*time.Millisecond); err == nil {
+		t.Fatal("an outage must be reported")
+	}
+	counts, _ := r.spool.Counts()
+	if counts["processing"] != 1 || counts["failed"] != 0 {
+		t.Fatalf("an outage leaves the drop in processing/ for a retry, never in failed/: %v", counts)
+	}
+	// "Restart": a new agent over the same folders and state finishes it once Checkbox is back.
+	r.emu.ClearFaults()
+	if err := r.agent.ProcessDrops(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	counts, _ = r.spool.Counts()
+	if counts["done"] != 1 || counts["processing"] != 0 {
+		t.Fatalf("after the outage: %v", counts)
+	}
+	if n := len(r.emu.Goods()); n != len(demo.Books)-1 {
+		t.Fatalf("goods after retry: %d", n)
+	}
+	// Some goods may have been created before the outage hit; none is created twice.
+	codes := map[string]int{}
+	for _, g := range r.emu.Goods() {
+		codes[g.Code]++
+	}
+	for c, n := range codes {
+		if n != 1 {
+			t.Errorf("good %s exists %d times", c, n)
+		}
+	}
+}
+
+func decimalOf(t *testing.T, s string) decimal.Decimal {
+	t.Helper()
+	d, err := decimal.NewFromString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestReturnsToSeparateFile(t *testing.T) {
+	r := newRig(t, func(_ *exchange.Mapping, sc *exchange.SalesConfig) { sc.Returns = exchange.ReturnsSeparateFile })
+	r.drop(demo.Books, time.Now())
+	r.pass()
+	sale, err := r.emu.Sell(emulator.Sale{Lines: []emulator.SaleLine{{Code: "KN-0001", Quantity: 2000}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.emu.Return(sale.ID, []emulator.SaleLine{{Code: "KN-0001", Quantity: 1000}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.agent.PullReceipts(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if docs := r.ordersFile(); len(docs) != 1 || docs[0].ID != sale.ID {
+		t.Fatalf("orders file holds the sale only: %+v", docs)
+	}
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(r.orders), "returns.xml"))
+	if err != nil || !strings.Contains(string(b), "Повернення") {
+		t.Fatalf("returns.xml: %v\n%s", err, b)
+	}
+}
