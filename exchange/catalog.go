@@ -66,8 +66,8 @@ type Catalog struct {
 	Workers int // parallel Checkbox calls; the client's rate limit still applies
 	// ImportPoll is how often a stock import's status is asked; 0 is the client's default.
 	ImportPoll time.Duration
-	Log     *logrus.Entry
-	Now     func() time.Time
+	Log        *logrus.Entry
+	Now        func() time.Time
 }
 
 // FileReport is what one file of a drop held.

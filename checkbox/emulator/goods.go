@@ -281,13 +281,13 @@ func (f goodFields) apply(g *good, taxCodes []int, groupName string) {
 func (e *Emulator) checkGood(f goodFields, self *good) ([]int, string, *reply) {
 	if f.set["code"] {
 		if other := e.goodByCodeLocked(f.code); other != nil && other != self {
-			rep := messageReply(http.StatusBadRequest, "Товар з кодом \""+f.code+"\" вже існує")
+			rep := refused("Товар з кодом \""+f.code+"\" вже існує", "body", "code")
 			return nil, "", &rep
 		}
 	}
 	codes, err := e.taxCodes(f.taxCodes)
 	if err != nil {
-		rep := messageReply(http.StatusBadRequest, err.Error())
+		rep := refused(err.Error(), "body", "tax_codes")
 		return nil, "", &rep
 	}
 	groupName := ""

@@ -166,9 +166,9 @@ func (e *Emulator) importApply(c *call) reply {
 	}
 	switch st := e.taskState(t).Status; {
 	case t.applied:
-		return messageReply(http.StatusBadRequest, "Зміни цього завдання вже застосовано")
+		return refused("Зміни цього завдання вже застосовано", "path", "task_id")
 	case st != "completed":
-		return messageReply(http.StatusBadRequest, fmt.Sprintf("Завдання у стані %q: застосувати можна лише перевірене завдання", st))
+		return refused(fmt.Sprintf("Завдання у стані %q: застосувати можна лише перевірене завдання", st), "path", "task_id")
 	}
 	e.applyImport(t)
 	t.applied, t.polls = true, 0

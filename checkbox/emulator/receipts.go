@@ -14,12 +14,19 @@ import (
 
 // Receipts: fiscalisation, search and lookup (checkbox-api.md §6).
 
-// ruleError is a business rule a receipt breaks; the API answers it with 400 {"message": ...}.
-type ruleError struct{ msg string }
+// ruleError is a business rule a receipt breaks; the API refuses the receipt with it (see refused).
+type ruleError struct {
+	msg   string
+	field string // the body field at fault, "" for the receipt as a whole
+}
 
 func (e *ruleError) Error() string { return e.msg }
 
-func rule(format string, args ...any) error { return &ruleError{fmt.Sprintf(format, args...)} }
+func rule(format string, args ...any) error { return &ruleError{msg: fmt.Sprintf(format, args...)} }
+
+func ruleAt(field, format string, args ...any) error {
+	return &ruleError{msg: fmt.Sprintf(format, args...), field: field}
+}
 
 // saleInput is a receipt to fiscalise, from the API or from Sell and Return.
 type saleInput struct {
@@ -110,7 +117,7 @@ func includedTax(sum, rate int64) int64 {
 func (e *Emulator) fiscalise(in saleInput) (*receipt, error) {
 	if in.id != "" {
 		if _, dup := e.receiptIDs[in.id]; dup {
-			return nil, rule("Чек з ідентифікатором %s вже існує", in.id)
+			return nil, ruleAt("id", "Чек з ідентифікатором %s вже існує", in.id)
 		}
 	} else {
 		in.id = e.newID()
@@ -130,10 +137,10 @@ func (e *Emulator) fiscalise(in saleInput) (*receipt, error) {
 	if in.related != "" {
 		orig := e.receiptIDs[in.related]
 		if orig == nil {
-			return nil, rule("Чек %s, до якого робиться повернення, не знайдено", in.related)
+			return nil, ruleAt("related_receipt_id", "Чек %s, до якого робиться повернення, не знайдено", in.related)
 		}
 		if orig.typ != "SELL" {
-			return nil, rule("Повернення можливе лише до чека продажу")
+			return nil, ruleAt("related_receipt_id", "Повернення можливе лише до чека продажу")
 		}
 	}
 
@@ -347,7 +354,10 @@ func (e *Emulator) sellReceipt(c *call) reply {
 	r, err := e.fiscalise(in)
 	var re *ruleError
 	if errors.As(err, &re) {
-		return messageReply(http.StatusBadRequest, re.msg)
+		if re.field != "" {
+			return refused(re.msg, "body", re.field)
+		}
+		return refused(re.msg)
 	}
 	if err != nil {
 		return messageReply(http.StatusInternalServerError, err.Error())
@@ -616,7 +626,7 @@ func (e *Emulator) listReceipts(c *call) reply {
 	}
 	fiscal := q.Get("fiscal_code")
 	if fiscal != "" && serial >= 0 {
-		return messageReply(http.StatusBadRequest, "Пошук за серійним і фіскальним номером одночасно неможливий")
+		return refused("Пошук за серійним і фіскальним номером одночасно неможливий", "query", "serial")
 	}
 	open := e.openShiftOf(c.sess.cashier)
 	var found []*receipt

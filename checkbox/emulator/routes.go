@@ -66,6 +66,25 @@ func invalid(errs []fieldError) reply {
 
 func notFound(msg string) reply { return messageReply(http.StatusNotFound, msg) }
 
+// refused answers a request the service understood but will not carry out: a duplicate code, an
+// underpaid receipt, a task in the wrong state. Checkbox's document declares no status for these but
+// 422, so the emulator reports them in the FastAPI envelope with a value_error entry, as a pydantic
+// validator would (checkbox-api.md §2.4); the real status is undocumented and may be 400.
+func refused(msg string, l ...any) reply {
+	if len(l) == 0 {
+		l = []any{"body"}
+	}
+	return invalid([]fieldError{{Loc: l, Msg: "Value error, " + msg, Type: "value_error"}}).withMessage(msg)
+}
+
+func (rep reply) withMessage(msg string) reply {
+	if v, ok := rep.body.(validationError); ok {
+		v.Message = msg
+		rep.body = v
+	}
+	return rep
+}
+
 func (rep reply) write(w http.ResponseWriter) {
 	for k, vs := range rep.header {
 		w.Header()[k] = vs

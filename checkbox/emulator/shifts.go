@@ -124,14 +124,14 @@ func (e *Emulator) openShift(c *call) reply {
 		return invalid(v.errs)
 	}
 	if e.openShiftOf(c.sess.cashier) != nil {
-		return messageReply(http.StatusBadRequest, "Касир вже працює з відкритою зміною")
+		return refused("Касир вже працює з відкритою зміною")
 	}
 	if c.reg.open != nil {
-		return messageReply(http.StatusBadRequest, "Касу вже використовує інший касир")
+		return refused("Касу вже використовує інший касир", "header", "x-license-key")
 	}
 	for _, s := range e.shifts {
 		if s.id == id {
-			return messageReply(http.StatusBadRequest, "Зміна з таким ідентифікатором вже існує")
+			return refused("Зміна з таким ідентифікатором вже існує", "body", "id")
 		}
 	}
 	s := e.openShiftOn(c.reg, c.sess.cashier, id)
