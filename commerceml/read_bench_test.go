@@ -3,6 +3,7 @@ package commerceml
 import (
 	"bufio"
 	"bytes"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"runtime"
@@ -88,6 +89,33 @@ func BenchmarkReadCatalog(b *testing.B) {
 func BenchmarkReadOffers(b *testing.B) {
 	readBench(b, readGenOffers, 20000, Handler{Offer: func(Offer) error { return nil }})
 }
+
+// The baselines walk the same bytes with a bare encoding/xml token loop: the floor any streaming Go
+// reader pays. scripts/bench prints each reader's throughput as a share of its baseline, from one run.
+func tokenBaseline(b *testing.B, gen func(io.Writer, int) error, n int) {
+	var buf bytes.Buffer
+	if err := gen(&buf, n); err != nil {
+		b.Fatal(err)
+	}
+	data := buf.Bytes()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		d := xml.NewDecoder(bytes.NewReader(data))
+		for {
+			if _, err := d.Token(); err == io.EOF {
+				break
+			} else if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+func BenchmarkReadCatalogBaseline(b *testing.B) { tokenBaseline(b, readGenCatalog, 20000) }
+
+func BenchmarkReadOffersBaseline(b *testing.B) { tokenBaseline(b, readGenOffers, 20000) }
 
 // TestReadMemoryIsFlat streams 200 000 offers (about 110 MB), generated on the fly and never
 // stored, and samples the heap every 10 000 records. The bound is deliberately generous: the point

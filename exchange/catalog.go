@@ -372,7 +372,7 @@ func (c *Catalog) apply(ctx context.Context, dir string, df dropFiles) (DropRepo
 	rep.PriceType = priceType
 	rep.Goods = len(goods)
 
-	plans, keep, err := c.plan(ctx, goods, priceType, len(df.offers) > 0, &rep)
+	plans, keep, err := c.plan(ctx, goods, priceType, &rep)
 	if err != nil {
 		return rep, err
 	}
@@ -392,7 +392,7 @@ func (c *Catalog) apply(ctx context.Context, dir string, df dropFiles) (DropRepo
 }
 
 // plan decides, for every staged good, what Checkbox should hold and whether that differs from the ledger.
-func (c *Catalog) plan(ctx context.Context, goods map[string]*staged, priceType string, haveOffers bool, rep *DropReport) ([]plan, []spool.GoodRecord, error) {
+func (c *Catalog) plan(ctx context.Context, goods map[string]*staged, priceType string, rep *DropReport) ([]plan, []spool.GoodRecord, error) {
 	ids := make([]string, 0, len(goods))
 	for id := range goods {
 		ids = append(ids, id)
@@ -428,7 +428,7 @@ func (c *Catalog) plan(ctx context.Context, goods map[string]*staged, priceType 
 			rep.Deleted = append(rep.Deleted, fmt.Sprintf("%s «%s»", code, g.Name))
 			continue
 		}
-		price, ok, err := c.priceOf(s, priceType, rec, haveOffers)
+		price, ok, err := c.priceOf(s, priceType, rec)
 		if err != nil {
 			rep.Rejected = append(rep.Rejected, fmt.Sprintf("%s «%s»: %v", code, g.Name, err))
 			continue
@@ -456,8 +456,9 @@ func (c *Catalog) plan(ctx context.Context, goods map[string]*staged, priceType 
 	return plans, keep, nil
 }
 
-// priceOf is a good's price in kopecks. A drop without offers keeps the price Checkbox last received.
-func (c *Catalog) priceOf(s *staged, priceType string, rec spool.GoodRecord, haveOffers bool) (int64, bool, error) {
+// priceOf is a good's price in kopecks. A good the drop gives no offer for (a catalogue-only export) keeps
+// the price Checkbox last received, so a change of its name or barcode still goes out.
+func (c *Catalog) priceOf(s *staged, priceType string, rec spool.GoodRecord) (int64, bool, error) {
 	for _, p := range s.prices {
 		if p.TypeID != priceType {
 			continue
@@ -476,7 +477,6 @@ func (c *Catalog) priceOf(s *staged, priceType string, rec spool.GoodRecord, hav
 	if !s.offer && rec.PushedHash != "" && rec.PushedPrice > 0 {
 		return rec.PushedPrice, true, nil
 	}
-	_ = haveOffers
 	return 0, false, nil
 }
 

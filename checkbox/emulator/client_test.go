@@ -26,6 +26,7 @@ func TestClientConversation(t *testing.T) {
 			c, err := checkbox.New(checkbox.Config{
 				BaseURL: en.url, Login: "emulator", Password: "emulator",
 				RequestsPerSecond: 1000, BaseBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, Clock: en.clock.Now,
+				HTTPClient: testHTTP,
 			})
 			if err != nil {
 				t.Fatal(err)

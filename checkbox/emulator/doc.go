@@ -12,8 +12,10 @@
 //     signed-out token gets 401 {"message": ...} (§3, §2.4: 401 vs 403 is undocumented).
 //   - X-Client-Name is required unless Config.AllowNoClientName (§2.1: the wiki calls it mandatory); a
 //     missing header gets 422 with loc ["header", "x-client-name"], as FastAPI reports a missing header.
-//   - POST /goods with a code already in the catalogue gets 400 {"message": ...}: codes are unique per
-//     organisation (§4.2) and Checkbox reports business rules as HTTPError; the exact status is a guess.
+//   - Requests that pass the schema but break a rule (a code already in the catalogue, §4.2; an
+//     underpaid receipt; a duplicate receipt id, §9; an import task in the wrong state) get 422
+//     {"message": ..., "detail": [{"loc": [...], "msg": "Value error, ...", "type": "value_error"}]}:
+//     the document declares no other error status for these operations; the real one may be 400.
 //   - Goods import: rows are checked at upload; any bad row makes the whole task end in "error" with
 //     errors [{error, address}] and nothing is applied. Addresses are "goods[i].field" for JSON files and
 //     a cell such as "G3" for CSV (header = row 1). Statuses: "pending" → "completed" → (apply_changes)
@@ -26,10 +28,11 @@
 //     and self_receipts defaults to true (§0.7). Offset-less dates are read as UTC.
 //   - POST /receipts/sell needs an open shift: the emulator opens one for the signed-in cashier on the
 //     register of its PIN sign-in (or of an X-License-Key header, else the first register), closing any
-//     other cashier's shift on that register first, as a handover would. Duplicate receipt ids get 400.
+//     other cashier's shift on that register first, as a handover would.
 //   - RETURN receipts carry positive quantities and sums with goods[].is_return = true and
 //     related_receipt_id = the sale (§6.3).
-//   - Sign-out answers 205 with an empty body (HTTP forbids content with 205).
+//   - Sign-out answers 205 with an empty body (HTTP forbids content with 205). GET /cashier/shift
+//     answers null when the cashier has no open shift (§3, inferred; the document allows no null).
 //   - Webhooks fire for receipts and for shift openings and closings of the register (§8), signed
 //     x-request-signature = base64(HMAC-SHA256(key, body)), retried with exponential back-off on a
 //     status >= 400, a timeout or a transport error (timings in Config.Webhook).

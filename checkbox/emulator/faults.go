@@ -12,7 +12,10 @@ import (
 type Fault struct {
 	Method     string // "" matches any method
 	PathPrefix string // "" matches any path
-	Status     int    // answer with this status (a JSON {"message"} body; an HTML page for 502 and 504, as a gateway sends)
+	Status     int    // answer with this status and a JSON {"message"} body
+	// GatewayHTML answers with an HTML page instead, as a proxy in front of the service (nginx) does for
+	// 502 and 504; Checkbox's document describes only JSON bodies.
+	GatewayHTML bool
 	// Times is how many matching requests the fault takes: 0 means one, a negative number every one
 	// until ClearFaults.
 	Times          int
@@ -75,7 +78,7 @@ func (e *Emulator) fail(w http.ResponseWriter, r *http.Request, f *Fault) {
 		panic(http.ErrAbortHandler) // net/http closes the connection without logging
 	}
 	rep := messageReply(f.Status, http.StatusText(f.Status))
-	if f.Status == http.StatusBadGateway || f.Status == http.StatusGatewayTimeout {
+	if f.GatewayHTML {
 		text := fmt.Sprintf("%d %s", f.Status, http.StatusText(f.Status))
 		rep = reply{status: f.Status, contentType: "text/html",
 			raw: []byte("<html>\r\n<head><title>" + text + "</title></head>\r\n<body>\r\n<center><h1>" + text + "</h1></center>\r\n</body>\r\n</html>\r\n")}

@@ -51,7 +51,7 @@ func TestFaultBodies(t *testing.T) {
 	if r.header.Get("Retry-After") != "3" || r.message(t) == "" {
 		t.Errorf("429: Retry-After %q, body %s", r.header.Get("Retry-After"), r.body)
 	}
-	en.e.InjectFault(Fault{Status: 502})
+	en.e.InjectFault(Fault{Status: 502, GatewayHTML: true})
 	r = en.must(502, "GET", "/api/v1/goods", nil)
 	if !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") || !strings.Contains(string(r.body), "502 Bad Gateway") {
 		t.Errorf("502: %s %s", r.header.Get("Content-Type"), r.body)
@@ -96,7 +96,7 @@ func TestLostAnswer(t *testing.T) {
 		t.Fatalf("%d receipts after the lost answer", n)
 	}
 	en.must(200, "GET", "/api/v1/receipts/11111111-2222-4333-8444-555555555555", nil)
-	en.must(400, "POST", "/api/v1/receipts/sell", body) // a blind repeat is refused
+	en.must(422, "POST", "/api/v1/receipts/sell", body) // a blind repeat is refused
 	if n := en.e.CountCalls("POST", "/api/v1/receipts/sell"); n != 2 {
 		t.Errorf("CountCalls = %d", n)
 	}

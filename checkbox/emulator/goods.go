@@ -213,7 +213,7 @@ func parseGood(body []byte, create bool) (goodFields, []fieldError) {
 	read("barcode", ok1)
 	f.uktzed, ok1 = o.str("uktzed", false, 0, 0)
 	read("uktzed", ok1)
-	f.price, ok1 = o.integer("price", create, bounds{gt: gt(0), lt: gt(1_000_000_000)})
+	f.price, ok1 = o.integer("price", create, bounds{gt: bound(0), lt: bound(1_000_000_000)})
 	read("price", ok1)
 	f.group, ok1 = o.uuid("group", false)
 	read("group", ok1)

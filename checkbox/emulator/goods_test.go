@@ -20,10 +20,10 @@ func TestGoodsCRUD(t *testing.T) {
 	}
 
 	// Codes are unique; a letter is as good as a number for a tax code.
-	if r := en.must(400, "POST", "/api/v1/goods", map[string]any{"name": "x", "type": "good", "code": "B-001", "is_weight": false, "price": 1}); !strings.Contains(r.message(t), "B-001") {
+	if r := en.must(422, "POST", "/api/v1/goods", map[string]any{"name": "x", "type": "good", "code": "B-001", "is_weight": false, "price": 1}); !strings.Contains(r.message(t), "B-001") {
 		t.Errorf("duplicate message %q", r.message(t))
 	}
-	en.must(400, "POST", "/api/v1/goods", map[string]any{"name": "x", "type": "good", "code": "B-009", "is_weight": false, "price": 1, "tax_codes": []string{"Ж"}})
+	en.must(422, "POST", "/api/v1/goods", map[string]any{"name": "x", "type": "good", "code": "B-009", "is_weight": false, "price": 1, "tax_codes": []string{"Ж"}})
 	other := en.addGood("B-002", "Енеїда", 28000)
 
 	var got goodJSON
@@ -46,7 +46,7 @@ func TestGoodsCRUD(t *testing.T) {
 	if got.Price != 36000 || got.Name != "Кобзар" || got.Taxes[0].Code != 2 || got.UpdatedAt == nil {
 		t.Errorf("after PUT %+v", got)
 	}
-	en.must(400, "PUT", "/api/v1/goods/"+other, map[string]any{"code": "B-001"})
+	en.must(422, "PUT", "/api/v1/goods/"+other, map[string]any{"code": "B-001"})
 	en.must(422, "PUT", "/api/v1/goods/"+g.ID, map[string]any{"price": 0})
 
 	var ok struct{ OK bool }

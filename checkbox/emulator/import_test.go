@@ -73,7 +73,7 @@ func TestImportLifecycle(t *testing.T) {
 	id := upload(t, en, "auto_supply=true&ignore_barcode_duplicates=false", "goods.json", []byte(file))
 
 	// Not applicable before it is checked.
-	en.must(400, "POST", "/api/v1/goods/import/apply_changes/"+id, nil)
+	en.must(422, "POST", "/api/v1/goods/import/apply_changes/"+id, nil)
 	want := []string{"pending", "completed"}
 	for i, w := range want {
 		st := taskStatus(t, en, id)
@@ -92,7 +92,7 @@ func TestImportLifecycle(t *testing.T) {
 	if op.TaskID != id {
 		t.Errorf("apply answered %+v", op)
 	}
-	en.must(400, "POST", "/api/v1/goods/import/apply_changes/"+id, nil) // only once
+	en.must(422, "POST", "/api/v1/goods/import/apply_changes/"+id, nil) // only once
 	statuses := []string{taskStatus(t, en, id).Status, taskStatus(t, en, id).Status, taskStatus(t, en, id).Status}
 	if strings.Join(statuses, ",") != "pending,pending,done" {
 		t.Errorf("after apply: %v", statuses)
@@ -172,7 +172,7 @@ func TestImportErrors(t *testing.T) {
 			if st.Errors[0].Address != tt.wantAddr || st.Errors[0].Error == "" {
 				t.Errorf("errors %+v, want address %s", st.Errors, tt.wantAddr)
 			}
-			en.must(400, "POST", "/api/v1/goods/import/apply_changes/"+id, nil)
+			en.must(422, "POST", "/api/v1/goods/import/apply_changes/"+id, nil)
 			if len(en.e.Goods()) != 0 {
 				t.Error("a failed import wrote goods")
 			}

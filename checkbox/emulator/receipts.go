@@ -244,7 +244,7 @@ func (e *Emulator) lineGood(li lineInput) (*good, error) {
 	if li.goodID != "" {
 		g := e.goodByID(li.goodID)
 		if g == nil {
-			return nil, rule("Товар з ідентифікатором %s не знайдено", li.goodID)
+			return nil, ruleAt("goods", "Товар з ідентифікатором %s не знайдено", li.goodID)
 		}
 		return g, nil
 	}
@@ -274,12 +274,12 @@ func receiptTaxes(lines []line) []lineTax {
 // exceed it, and change (total_rest) can come only from cash.
 func (r *receipt) pay(pays []payment) error {
 	if len(pays) == 0 {
-		return rule("Не вказано оплату чека")
+		return ruleAt("payments", "Не вказано оплату чека")
 	}
 	var total, cash, card int64
 	for _, p := range pays {
 		if p.value <= 0 {
-			return rule("Сума оплати має бути більшою за нуль")
+			return ruleAt("payments", "Сума оплати має бути більшою за нуль")
 		}
 		total += p.value
 		if p.typ == "CASH" {
@@ -289,14 +289,14 @@ func (r *receipt) pay(pays []payment) error {
 		}
 	}
 	if total < r.totalSum {
-		return rule("Сума оплати %d коп. менша за суму чека %d коп.", total, r.totalSum)
+		return ruleAt("payments", "Сума оплати %d коп. менша за суму чека %d коп.", total, r.totalSum)
 	}
 	if card > r.totalSum {
-		return rule("Безготівкова оплата %d коп. перевищує суму чека %d коп.", card, r.totalSum)
+		return ruleAt("payments", "Безготівкова оплата %d коп. перевищує суму чека %d коп.", card, r.totalSum)
 	}
 	rest := total - r.totalSum
 	if rest > cash {
-		return rule("Решта %d коп. можлива лише з готівки", rest)
+		return ruleAt("payments", "Решта %d коп. можлива лише з готівки", rest)
 	}
 	r.payments, r.totalPayment, r.totalRest = pays, total, rest
 	return nil
@@ -386,7 +386,7 @@ var (
 	discountModes  = []string{"PERCENT", "VALUE"}
 	paymentTypes   = []string{"CASH", "CASHLESS", "CARD"}
 	roundingModes  = []string{"ROUND_10", "ROUND_50"}
-	paymentBounds  = bounds{gt: gt(-100_000_000_000), lt: gt(100_000_000_000)}
+	paymentBounds  = bounds{gt: bound(-100_000_000_000), lt: bound(100_000_000_000)}
 	receiptShortID = regexp.MustCompile(`^[\w-]{11}$`)
 )
 
@@ -453,7 +453,7 @@ func parseSellLine(v *checker, raw json.RawMessage, l []any, e *Emulator) (lineI
 		if g, ok := v.object(graw, loc(l, "good")); ok {
 			li.code, _ = g.str("code", true, 1, 256)
 			li.name, _ = g.str("name", true, 1, 0)
-			li.price, _ = g.integer("price", true, bounds{gt: gt(0), lt: gt(100_000_000_000)})
+			li.price, _ = g.integer("price", true, bounds{gt: bound(0), lt: bound(100_000_000_000)})
 			li.barcode, _ = g.str("barcode", false, 0, 4096)
 			li.uktzed, _ = g.str("uktzed", false, 0, 64)
 			g.str("header", false, 0, 1024)
@@ -476,7 +476,7 @@ func parseSellLine(v *checker, raw json.RawMessage, l []any, e *Emulator) (lineI
 		}
 	}
 	li.goodID, _ = o.uuid("good_id", false)
-	li.quantity, _ = o.integer("quantity", true, bounds{gt: gt(0)})
+	li.quantity, _ = o.integer("quantity", true, bounds{gt: bound(0)})
 	li.isReturn, _ = o.boolean("is_return", false)
 	li.discounts = parseDiscounts(o, "discounts")
 	o.integer("total_sum", false, bounds{})
@@ -530,7 +530,7 @@ func parsePayment(v *checker, raw json.RawMessage, l []any) (payment, bool) {
 	default:
 		p.label, p.code = "Картка", 1
 		if o.has("code") {
-			n, _ := o.integer("code", false, bounds{gt: gt(0), lt: gt(10)})
+			n, _ := o.integer("code", false, bounds{gt: bound(0), lt: bound(10)})
 			p.code = int(n)
 		}
 		p.cardMask, _ = o.str("card_mask", false, 0, 19)

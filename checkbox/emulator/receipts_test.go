@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -70,8 +71,8 @@ func TestSellValidation(t *testing.T) {
 	tests := []struct {
 		name   string
 		mod    func(m map[string]any)
-		status int
-		want   string // 422 detail entry, or a piece of the 400 message
+		status int    // 0: refused by a rule, a 422 with a value_error entry
+		want   string // 422 detail entry, or a piece of the refusal's message
 	}{
 		{"no goods", func(m map[string]any) { delete(m, "goods") }, 422, "body.goods:missing"},
 		{"empty goods", func(m map[string]any) { m["goods"] = []any{} }, 422, "body.goods:too_short"},
@@ -89,27 +90,27 @@ func TestSellValidation(t *testing.T) {
 		}, 422, "body.discounts.0.value:greater_than_equal"},
 		{"bad phone", func(m map[string]any) { m["delivery"] = map[string]any{"phone": "0501234567"} }, 422, "body.delivery.phone:string_pattern_mismatch"},
 		{"unknown tax", func(m map[string]any) { line0(m)["good"].(map[string]any)["tax"] = []int{5} }, 422, "body.goods.0.good.tax:value_error"},
-		{"underpaid", func(m map[string]any) { m["payments"] = []any{map[string]any{"value": 100}} }, 400, "менша"},
-		{"card over total", func(m map[string]any) { m["payments"] = []any{map[string]any{"type": "CASHLESS", "value": 20000}} }, 400, "Безготівкова"},
-		{"no payment", func(m map[string]any) { delete(m, "payments") }, 400, "оплат"},
+		{"underpaid", func(m map[string]any) { m["payments"] = []any{map[string]any{"value": 100}} }, 0, "менша"},
+		{"card over total", func(m map[string]any) { m["payments"] = []any{map[string]any{"type": "CASHLESS", "value": 20000}} }, 0, "Безготівкова"},
+		{"no payment", func(m map[string]any) { delete(m, "payments") }, 0, "оплат"},
 		{"discount over line", func(m map[string]any) {
 			line0(m)["discounts"] = []any{map[string]any{"type": "DISCOUNT", "mode": "PERCENT", "value": 150}}
-		}, 400, "перевищує"},
+		}, 0, "перевищує"},
 		{"unknown sale returned", func(m map[string]any) {
 			line0(m)["is_return"] = true
 			m["related_receipt_id"] = "00000000-0000-4000-8000-000000000000"
-		}, 400, "не знайдено"},
+		}, 0, "не знайдено"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			en := signedIn(t, Config{})
-			r := en.must(tt.status, "POST", "/api/v1/receipts/sell", sellBody(tt.mod))
-			if tt.status == 422 {
-				if d := r.detail(t); !contains(d, tt.want) {
-					t.Errorf("detail %v, want %s", d, tt.want)
-				}
-			} else if m := r.message(t); !strings.Contains(m, tt.want) {
-				t.Errorf("message %q, want it to mention %q", m, tt.want)
+			r := en.must(422, "POST", "/api/v1/receipts/sell", sellBody(tt.mod))
+			d := r.detail(t)
+			if tt.status == 422 && !contains(d, tt.want) {
+				t.Errorf("detail %v, want %s", d, tt.want)
+			}
+			if tt.status == 0 && (len(d) != 1 || !strings.HasSuffix(d[0], ":value_error") || !strings.Contains(r.message(t), tt.want)) {
+				t.Errorf("refusal %s, want a value_error mentioning %q", r.body, tt.want)
 			}
 			if len(en.e.Receipts()) != 0 {
 				t.Error("a refused receipt was stored")
@@ -140,7 +141,7 @@ func TestSellSums(t *testing.T) {
 	if r.Context["order"] != "BAS-17" || *r.CashierID != en.e.apiUser.id {
 		t.Errorf("context %v cashier %v", r.Context, r.CashierID)
 	}
-	if m := en.must(400, "POST", "/api/v1/receipts/sell", body).message(t); !strings.Contains(m, "вже існує") {
+	if m := en.must(422, "POST", "/api/v1/receipts/sell", body).message(t); !strings.Contains(m, "вже існує") {
 		t.Errorf("duplicate id: %q", m)
 	}
 	var got receiptJSON
@@ -171,7 +172,7 @@ func TestShifts(t *testing.T) {
 		t.Errorf("open shift %+v", s)
 	}
 	// Opening a second one is refused; after the day's closing a new one opens.
-	en.must(400, "POST", "/api/v1/shifts", nil, "X-License-Key", en.licence())
+	en.must(422, "POST", "/api/v1/shifts", nil, "X-License-Key", en.licence())
 	en.e.CloseShifts()
 	en.must(200, "GET", "/api/v1/cashier/shift", nil)
 	var opened shiftJSON
@@ -264,7 +265,7 @@ func TestSearchReceipts(t *testing.T) {
 					}
 				}
 			}
-			if !equalInts(got, tt.want) {
+			if !slices.Equal(got, tt.want) {
 				t.Errorf("got receipts %v, want %v", got, tt.want)
 			}
 		})
@@ -292,16 +293,36 @@ func TestSearchReceipts(t *testing.T) {
 	}
 }
 
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
+func TestListReceipts(t *testing.T) {
+	en, rs := searchEnv(t, Config{})
+	tests := []struct {
+		name, query string
+		want        []int
+	}{
+		{"the cashier's open shift", "", []int{2}},
+		{"by serial, every register", "serial=1", []int{0, 1}},
+		{"by fiscal code", "fiscal_code=" + rs[3].FiscalCode, []int{3}},
+		{"desc", "serial=1&desc=true", []int{1, 0}},
 	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var p pageJSON[receiptJSON]
+			en.must(200, "GET", "/api/v1/receipts?"+tt.query, nil).decode(t, &p)
+			var got []int
+			for _, r := range p.Results {
+				for i, x := range rs {
+					if x.ID == r.ID {
+						got = append(got, i)
+					}
+				}
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("got receipts %v, want %v", got, tt.want)
+			}
+		})
 	}
-	return true
+	en.must(422, "GET", "/api/v1/receipts?serial=1&fiscal_code=X", nil)
+	en.must(422, "GET", "/api/v1/receipts?limit=101", nil)
 }
 
 func TestShortSearch(t *testing.T) {
@@ -430,7 +451,7 @@ func TestReturn(t *testing.T) {
 	if r.Type != "RETURN" || *r.RelatedReceiptID != sale2.ID || r.TotalSum != 10000 {
 		t.Errorf("API return %+v", r)
 	}
-	en.must(400, "POST", "/api/v1/receipts/sell", map[string]any{
+	en.must(422, "POST", "/api/v1/receipts/sell", map[string]any{
 		"goods": []any{
 			map[string]any{"good": map[string]any{"code": "B-1", "name": "Книга", "price": 10000}, "quantity": 1000, "is_return": true},
 			map[string]any{"good": map[string]any{"code": "B-1", "name": "Книга", "price": 10000}, "quantity": 1000},

@@ -139,7 +139,7 @@ func plural(n int, word string) string {
 // bounds are pydantic's gt / lt constraints on an integer; nil means none.
 type bounds struct{ gt, lt *int64 }
 
-func gt(n int64) *int64 { return &n }
+func bound(n int64) *int64 { return &n }
 
 // integer reads an integer field within b.
 func (o object) integer(key string, required bool, b bounds) (int64, bool) {
