@@ -134,3 +134,54 @@ func TestDemoEndToEnd(t *testing.T) {
 		t.Fatalf("second demo run: %v", err)
 	}
 }
+
+// TestRunServiceTakesDropsAndStops runs the service as an administrator would, on the emulator: it must
+// take a BAS drop as soon as it is complete, and stop cleanly when told to.
+func TestRunServiceTakesDropsAndStops(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "obmin.yaml")
+	cfg := "checkbox:\n  emulator: true\nbas:\n  poll_interval: 100ms\n  min_age: 100ms\nschedule:\n  pull_receipts: \"@every 1s\"\n  retry_drops: 1s\n"
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errOut bytes.Buffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"run", "-config", cfgPath}, func(string) string { return "" }, &out, &errOut) }()
+
+	if _, err := demo.WriteDrop(filepath.Join(dir, "var", "bas", "export"), demo.Books, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	status := filepath.Join(dir, "var", "spool", "status.txt")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		b, _ := os.ReadFile(status)
+		if strings.Contains(string(b), "у Checkbox 9") {
+			if !strings.Contains(string(b), "ЕМУЛЯТОР") {
+				t.Errorf("status must say Checkbox is emulated:\n%s", b)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the service did not apply the drop in 30s; status:\n%s\nlog:\n%s", b, errOut.String())
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("run ended early: %v\n%s", err, errOut.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run after cancel: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("run did not stop within 20s of cancellation")
+	}
+	if !strings.Contains(errOut.String(), "obmin stopped") || !strings.Contains(errOut.String(), "EMULATOR") {
+		t.Errorf("log should say it used the emulator and stopped:\n%s", errOut.String())
+	}
+}
