@@ -92,7 +92,7 @@ func newRig(t testing.TB, mutate func(*exchange.Mapping, *exchange.SalesConfig))
 	m.VAT = map[string][]int{"20": {1}, "0": {8}}
 	m.Stock = true
 	sc := exchange.SalesConfig{
-		OrdersFile: r.orders, HeldDir: filepath.Join(dir, "spool", "held"), Encoding: commerceml.EncodingUTF8BOM,
+		Out: spool.LocalTarget(filepath.Dir(r.orders)), OrdersFile: filepath.Base(r.orders), HeldDir: filepath.Join(dir, "spool", "held"), Encoding: commerceml.EncodingUTF8BOM,
 		Returns: exchange.ReturnsNegativeOrder, ResendWindow: time.Hour, Overlap: 38 * time.Hour, FirstPull: 72 * time.Hour,
 		Currency: "грн", CustomerName: "Роздрібний покупець", NumberPrefix: "CB-",
 	}

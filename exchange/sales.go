@@ -61,9 +61,10 @@ const (
 
 // SalesConfig says how receipts become BAS documents.
 type SalesConfig struct {
-	OrdersFile   string // the one file BAS's exchange node reads (ФайлЗагрузки); replaced atomically
-	ReturnsFile  string // for ReturnsSeparateFile; default: returns.xml beside OrdersFile
-	HeldDir      string // where held receipts are described for staff
+	Out          spool.Target // the folder BAS's exchange node reads its orders file from
+	OrdersFile   string       // the name of that one file (ФайлЗагрузки) in Out; replaced atomically
+	ReturnsFile  string       // for ReturnsSeparateFile: its name in Out, default returns.xml
+	HeldDir      string       // where held receipts are described for staff
 	Encoding     commerceml.Encoding
 	Returns      string        // ReturnsNegativeOrder or ReturnsSeparateFile
 	ResendWindow time.Duration // confirmed receipts stay in the file this long, so a re-load is harmless
@@ -416,11 +417,11 @@ func (s *Sales) WriteOrders(ctx context.Context) (int, error) {
 	}
 	byTime(sales)
 	byTime(returns)
-	if err := s.writeFile(s.Cfg.OrdersFile, sales); err != nil {
+	if err := s.writeFile(ctx, s.Cfg.OrdersFile, sales); err != nil {
 		return 0, err
 	}
 	if s.Cfg.Returns == ReturnsSeparateFile {
-		if err := s.writeFile(s.returnsFile(), returns); err != nil {
+		if err := s.writeFile(ctx, s.returnsFile(), returns); err != nil {
 			return 0, err
 		}
 	}
@@ -431,12 +432,28 @@ func (s *Sales) returnsFile() string {
 	if s.Cfg.ReturnsFile != "" {
 		return s.Cfg.ReturnsFile
 	}
-	return filepath.Join(filepath.Dir(s.Cfg.OrdersFile), "returns.xml")
+	return "returns.xml"
 }
 
 // writeFile renders the documents in memory first (a few thousand receipts are a few MB), and touches the
 // file only when its content changes, so BAS and staff see a new file time only for new data.
-func (s *Sales) writeFile(path string, docs []commerceml.Document) error {
+func (s *Sales) writeFile(ctx context.Context, name string, docs []commerceml.Document) error {
+	data, err := s.render(docs)
+	if err != nil {
+		return fmt.Errorf("render %s: %w", name, err)
+	}
+	if old, err := s.Cfg.Out.ReadFile(ctx, name); err == nil && bytes.Equal(old, data) {
+		return nil
+	}
+	if err := s.Cfg.Out.WriteFile(ctx, name, data); err != nil {
+		return fmt.Errorf("write %s to %s: %w", name, s.Cfg.Out, err)
+	}
+	return nil
+}
+
+// render writes documents as BAS reads them. ДатаФормирования is the newest document's time, so the
+// same documents always give the same bytes.
+func (s *Sales) render(docs []commerceml.Document) ([]byte, error) {
 	var buf bytes.Buffer
 	opts := commerceml.WriterOptions{Encoding: s.Cfg.Encoding, Indent: true}
 	if len(docs) > 0 {
@@ -445,22 +462,9 @@ func (s *Sales) writeFile(path string, docs []commerceml.Document) error {
 		opts.Generated = time.Date(2000, 1, 1, 0, 0, 0, 0, kyiv)
 	}
 	if err := commerceml.WriteDocuments(&buf, opts, docs); err != nil {
-		return fmt.Errorf("render %s: %w", path, err)
+		return nil, err
 	}
-	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, buf.Bytes()) {
-		return nil
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	err := spool.WriteFileAtomic(path, 0o644, func(w io.Writer) error {
-		_, err := w.Write(buf.Bytes())
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return buf.Bytes(), nil
 }
 
 // WriteHeld describes every held receipt in a file of its own in HeldDir, in words staff can act on, and

@@ -29,6 +29,9 @@ type Status struct {
 // Snapshot gathers the status from the spool and the state.
 func (a *Agent) Snapshot(ctx context.Context) (Status, error) {
 	st := Status{At: a.now(), Emulated: a.Emulated, SpoolRoot: a.Spool.Root, Orders: a.Sales.Cfg.OrdersFile}
+	if a.Sales.Cfg.Out != nil {
+		st.Orders = a.Sales.Cfg.OrdersFile + " у " + a.Sales.Cfg.Out.String()
+	}
 	var err error
 	if st.Spool, err = a.Spool.Counts(); err != nil {
 		return st, err

@@ -148,7 +148,9 @@ func TestRunServiceTakesDropsAndStops(t *testing.T) {
 	defer cancel()
 	var out, errOut bytes.Buffer
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"run", "-config", cfgPath}, func(string) string { return "" }, &out, &errOut) }()
+	go func() {
+		done <- run(ctx, []string{"run", "-config", cfgPath}, func(string) string { return "" }, &out, &errOut)
+	}()
 
 	if _, err := demo.WriteDrop(filepath.Join(dir, "var", "bas", "export"), demo.Books, time.Now()); err != nil {
 		t.Fatal(err)

@@ -85,12 +85,13 @@ func build(ctx context.Context, cfg config.Config, log *logrus.Entry) (*app, err
 		return nil, fmt.Errorf("state_file: %w", err)
 	}
 	a.closers = append(a.closers, st.Close)
-	if err := os.MkdirAll(cfg.BAS.ExportDir, 0o755); err != nil {
-		return nil, fmt.Errorf("bas.export_dir: %w", err)
+	fl, err := openFolders(ctx, cfg, log)
+	if err != nil {
+		return nil, fmt.Errorf("bas: %w", err)
 	}
-	src := spool.LocalDir(cfg.BAS.ExportDir)
-	notify := cfg.BAS.Notify == nil || *cfg.BAS.Notify
-	w, err := spool.NewWatcher(spool.WatcherConfig{Source: src, Interval: cfg.BAS.PollInterval, MinAge: cfg.BAS.MinAge, Notify: notify, Logger: log.WithField("part", "watcher")})
+	a.closers = append(a.closers, fl.close)
+	src := fl.src
+	w, err := spool.NewWatcher(spool.WatcherConfig{Source: src, Interval: cfg.BAS.PollInterval, MinAge: cfg.BAS.MinAge, Notify: fl.notify, Logger: log.WithField("part", "watcher")})
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +145,8 @@ func build(ctx context.Context, cfg config.Config, log *logrus.Entry) (*app, err
 		Spool: sp, Store: st, Source: src, Watcher: w, Log: log, Emulated: cfg.Checkbox.Emulator,
 		Catalog: &exchange.Catalog{API: client, Store: st, Mapping: m, Workers: cfg.Checkbox.Workers, Log: log.WithField("part", "catalog")},
 		Sales: &exchange.Sales{API: client, Store: st, Log: log.WithField("part", "sales"), Cfg: exchange.SalesConfig{
-			OrdersFile: cfg.BAS.OrdersFile, ReturnsFile: cfg.Sales.ReturnsFile, HeldDir: filepath.Join(cfg.SpoolDir, "held"),
+			Out: fl.out, OrdersFile: filepath.Base(cfg.BAS.OrdersFile),
+			ReturnsFile: cfg.Sales.ReturnsFile, HeldDir: filepath.Join(cfg.SpoolDir, "held"),
 			Encoding: enc, Returns: cfg.Sales.Returns, ResendWindow: cfg.Sales.ResendWindow, Overlap: cfg.Sales.Overlap,
 			FirstPull: cfg.Sales.FirstPull, Registers: cfg.Checkbox.CashRegisters, Currency: cfg.Sales.Currency,
 			CustomerName: cfg.Sales.CustomerName, NumberPrefix: cfg.Sales.NumberPrefix,
@@ -177,12 +179,19 @@ func startApp(ctx context.Context, fs interface{ Parse([]string) error }, cfgPat
 func cmdRun(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlags("run", stderr)
 	cfgPath := configFlag(fs, getenv)
-	a, _, err := startApp(ctx, fs, cfgPath, args, getenv, stderr)
+	a, cfg, err := startApp(ctx, fs, cfgPath, args, getenv, stderr)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	return a.agent.Run(ctx)
+	stopHTTP, err := startHTTP(ctx, cfg, a, a.agent.Log.WithField("part", "http"))
+	if err != nil {
+		return err
+	}
+	runErr := a.agent.Run(ctx)
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return errors.Join(runErr, stopHTTP(sctx))
 }
 
 func cmdOnce(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

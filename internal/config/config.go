@@ -25,6 +25,7 @@ type Config struct {
 	Mapping   Mapping  `yaml:"mapping"`
 	Sales     Sales    `yaml:"sales"`
 	Schedule  Schedule `yaml:"schedule"`
+	HTTP      HTTP     `yaml:"http"`
 
 	// Dir is the folder relative paths are resolved against: the config file's folder.
 	Dir string `yaml:"-"`
@@ -42,6 +43,7 @@ type BAS struct {
 	PollInterval time.Duration `yaml:"poll_interval"`
 	MinAge       time.Duration `yaml:"min_age"`
 	Notify       *bool         `yaml:"notify"`
+	SFTP         *SFTP         `yaml:"sftp"` // the export folder and orders file are on an SFTP server
 }
 
 type Checkbox struct {
@@ -192,7 +194,7 @@ func (c *Config) Finish(getenv func(string) string) error {
 		}
 		c.Dir = wd
 	}
-	for _, p := range []*string{&c.SpoolDir, &c.StateFile, &c.BAS.ExportDir, &c.BAS.OrdersFile, &c.Sales.ReturnsFile,
+	for _, p := range []*string{&c.SpoolDir, &c.StateFile, &c.BAS.ExportDir, &c.BAS.OrdersFile,
 		&c.Checkbox.PasswordFile, &c.Checkbox.PINCodeFile, &c.Checkbox.LicenseKeyFile} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(c.Dir, *p)
@@ -312,12 +314,17 @@ func (c *Config) Validate() error {
 	if c.Sales.Overlap < 0 || c.Sales.ResendWindow < 0 || c.Sales.FirstPull <= 0 {
 		bad("sales", "overlap and resend_window must not be negative, first_pull must be positive")
 	}
+	if strings.ContainsAny(c.Sales.ReturnsFile, `/\`) {
+		bad("sales.returns_file", "%q: a file name only; it is written beside bas.orders_file", c.Sales.ReturnsFile)
+	}
 	if c.Sales.NumberPrefix == "" {
 		bad("sales.number_prefix", "required: BAS order numbers must not collide with other sources")
 	}
 	if c.Schedule.RetentionKeep < 24*time.Hour && c.Schedule.RetentionKeep != 0 {
 		bad("schedule.retention_keep", "%s: keep archives at least 24h (0 turns retention off)", c.Schedule.RetentionKeep)
 	}
+	c.validateHTTP(bad)
+	c.validateSFTP(bad)
 	return errors.Join(errs...)
 }
 

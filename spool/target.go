@@ -1,0 +1,71 @@
+package spool
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Target is a folder obmin delivers files into: where BAS's exchange node reads its orders file. A local
+// or shared folder now; an SFTP folder implements it too. The exchange code does not know which it has.
+type Target interface {
+	String() string // for logs and status, no secrets
+	// WriteFile replaces name with data as one step: BAS never sees half a file (temp name, flush,
+	// rename over the old one), and the result is verified.
+	WriteFile(ctx context.Context, name string, data []byte) error
+	// ReadFile returns the file's content; an error wrapping os.ErrNotExist when there is none.
+	ReadFile(ctx context.Context, name string) ([]byte, error)
+}
+
+// LocalTarget delivers into a local or mounted folder.
+func LocalTarget(dir string) Target { return localTarget{dir: dir} }
+
+type localTarget struct{ dir string }
+
+func (t localTarget) String() string { return t.dir }
+
+func (t localTarget) path(name string) (string, error) {
+	if name == "" || strings.ContainsAny(name, `/\`) || name == "." || name == ".." || filepath.IsAbs(name) {
+		return "", fmt.Errorf("target %s: %q is not a plain file name", t.dir, name)
+	}
+	return filepath.Join(t.dir, name), nil
+}
+
+func (t localTarget) WriteFile(ctx context.Context, name string, data []byte) error {
+	p, err := t.path(name)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(t.dir, 0o755); err != nil {
+		return err
+	}
+	if err := WriteFileAtomic(p, 0o644, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	}); err != nil {
+		return err
+	}
+	got, err := os.ReadFile(p)
+	if err != nil {
+		return fmt.Errorf("verify %s: %w", p, err)
+	}
+	if !bytes.Equal(got, data) {
+		return fmt.Errorf("verify %s: the file on disk differs from what was written (%d of %d bytes)", p, len(got), len(data))
+	}
+	return nil
+}
+
+func (t localTarget) ReadFile(ctx context.Context, name string) ([]byte, error) {
+	p, err := t.path(name)
+	if err != nil {
+		return nil, err
+	}
+	return os.ReadFile(p)
+}
