@@ -50,6 +50,8 @@ Usage:
   obmin inspect [-json] PATH            what a CommerceML file or drop folder holds
   obmin status  [-config FILE] [-json]  counts, last runs, recent drops
   obmin check   [-config FILE]          validate the configuration and print it with secrets masked
+  obmin emulator -listen ADDR           run the Checkbox emulator alone (for tests and trials)
+  obmin webhook ...                     register obmin's webhook URL with Checkbox
   obmin version
 
 The config file defaults to $OBMIN_CONFIG, then ./obmin.yaml. Secrets come from the environment
@@ -76,6 +78,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdStatus(ctx, rest, getenv, stdout, stderr)
 	case "check":
 		return cmdCheck(rest, getenv, stdout, stderr)
+	case "emulator":
+		return cmdEmulator(ctx, rest, getenv, stdout, stderr)
+	case "webhook":
+		return cmdWebhook(ctx, rest, getenv, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintf(stdout, "obmin %s\n", Version)
 		return nil
