@@ -1,6 +1,7 @@
 package commerceml
 
 import (
+	"bytes"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -25,6 +26,23 @@ var (
 	ErrTruncated = errors.New("unexpected end of file")
 	// ErrUnsupportedEncoding: the XML declaration names an encoding other than UTF-8 or windows-1251.
 	ErrUnsupportedEncoding = errors.New("unsupported encoding")
+	// ErrTooLarge: a text node, a tag with its attributes, one field's text, or the nesting depth is beyond
+	// what any real export holds (MaxMarkup, MaxText, MaxDepth). It bounds the reader's memory whatever the
+	// input is.
+	ErrTooLarge = errors.New("beyond the reader's limits")
+)
+
+// Limits of the reader. No real CommerceML export comes near them; hostile or broken input that does
+// ends in a *ParseError wrapping ErrTooLarge instead of growing memory.
+const (
+	// MaxDepth is the deepest element nesting read. CommerceML nests about 8 deep; groups of groups
+	// (commerceml.md §2.1) add 2 per level.
+	MaxDepth = 256
+	// MaxText is the most text one field (an element's own character data) may hold.
+	MaxText = 1 << 20
+	// MaxMarkup is the most bytes between two '<': one text node, or one tag with all its attributes.
+	// encoding/xml holds a whole token in memory, so this is what bounds it.
+	MaxMarkup = 1 << 20
 )
 
 // errNotDecimal and the like are the causes of bad-value ParseErrors.
@@ -185,7 +203,7 @@ type reader struct {
 }
 
 func newReader(r io.Reader, name string, h Handler) *reader {
-	src := &ioErrReader{r: r}
+	src := &ioErrReader{r: &MarkupGuard{R: r, Max: MaxMarkup}}
 	dec := xml.NewDecoder(src)
 	dec.CharsetReader = readCharset
 	// HTML entities such as &nbsp; occur in names typed into a web shop; a strict decoder would
@@ -217,6 +235,38 @@ func (e *ioErrReader) Read(p []byte) (int, error) {
 	n, err := e.r.Read(p)
 	if err != nil && err != io.EOF {
 		e.err = err
+	}
+	return n, err
+}
+
+// MarkupGuard is an io.Reader that fails with ErrTooLarge once more than Max bytes pass without a '<'.
+// In well-formed XML a '<' may not occur inside text or an attribute value, so this bounds the size of
+// any text node and any tag, before encoding/xml buffers it (comments and CDATA sections, which may
+// contain '<', are the exception). It costs one byte search per chunk. The feed reader uses it too.
+type MarkupGuard struct {
+	R   io.Reader
+	Max int
+	run int // bytes since the last '<'
+}
+
+func (g *MarkupGuard) Read(p []byte) (int, error) {
+	n, err := g.R.Read(p)
+	b := p[:n]
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '<')
+		if i < 0 {
+			g.run += len(b)
+			break
+		}
+		if g.run+i > g.Max {
+			g.run += i
+			break
+		}
+		g.run = 0
+		b = b[i+1:]
+	}
+	if g.run > g.Max {
+		return n, fmt.Errorf("more than %d bytes of text or of one tag: %w", g.Max, ErrTooLarge)
 	}
 	return n, err
 }
@@ -289,6 +339,9 @@ func (r *reader) next() (xml.Token, error) {
 	}
 	switch t := tok.(type) {
 	case xml.StartElement:
+		if len(r.stack) >= MaxDepth {
+			return nil, r.errAt(line, t.Name.Local, fmt.Errorf("elements nested more than %d deep: %w", MaxDepth, ErrTooLarge))
+		}
 		r.stack = append(r.stack, t.Name.Local)
 		r.line = line
 	case xml.EndElement:
@@ -299,13 +352,14 @@ func (r *reader) next() (xml.Token, error) {
 
 // tokenErr turns a decoder error into a *ParseError, or an I/O error of the source into a wrapped error.
 func (r *reader) tokenErr(line int, err error) error {
+	if r.src.err != nil && errors.Is(r.src.err, ErrTooLarge) {
+		l, _ := r.dec.InputPos()
+		return r.errAt(l, r.top(), r.src.err)
+	}
 	if r.src.err != nil {
 		return fmt.Errorf("read %s: %w", r.name, r.src.err)
 	}
-	elem := ""
-	if n := len(r.stack); n > 0 {
-		elem = r.stack[n-1]
-	}
+	elem := r.top()
 	if err == io.EOF {
 		// Token reports a bare io.EOF only outside any element: nothing but a prolog was read.
 		return r.errAt(line, elem, fmt.Errorf("%w before the root element", ErrTruncated))
@@ -318,6 +372,14 @@ func (r *reader) tokenErr(line int, err error) error {
 		return r.errAt(se.Line, elem, fmt.Errorf("malformed XML: %s", se.Msg))
 	}
 	return r.errAt(line, elem, err) // e.g. an unsupported encoding in the declaration
+}
+
+// top is the local name of the innermost open element, "" outside the root.
+func (r *reader) top() string {
+	if n := len(r.stack); n > 0 {
+		return r.stack[n-1]
+	}
+	return ""
 }
 
 func (r *reader) errAt(line int, elem string, err error) error {
@@ -361,6 +423,9 @@ func (r *reader) walk(fn func(el xml.StartElement, line int) error, text *[]byte
 			}
 		case xml.CharData:
 			if text != nil {
+				if len(*text)+len(t) > MaxText {
+					return r.errAt(r.line, r.top(), fmt.Errorf("text longer than %d bytes: %w", MaxText, ErrTooLarge))
+				}
 				*text = append(*text, t...)
 			}
 		case xml.EndElement:

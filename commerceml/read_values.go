@@ -17,11 +17,21 @@ func errMissing(what string) error { return fmt.Errorf("no %s", what) }
 const maxDecimalLen = 64
 
 // parseDecimal parses a CommerceML number exactly. CommerceML writes '.' (commerceml.md §1.3), but
-// surrounding spaces and a decimal comma occur in the wild (commerceml.md §4.3), so both are
-// tolerated. Thousands separators, exponents and anything else are refused: guessing at money is
-// worse than stopping.
+// surrounding spaces, a decimal comma, and spaces or non-breaking spaces grouping the digits ("1 234,50",
+// as 1C's number formatting writes them, commerceml.md §4.3) occur in the wild, so these are tolerated.
+// Any other thousands separator, exponents and anything else are refused: guessing at money is worse than
+// stopping.
 func parseDecimal(raw string) (decimal.Decimal, error) {
 	s := strings.TrimSpace(raw)
+	if len(s) > 4*maxDecimalLen {
+		return decimal.Decimal{}, errNotDecimal
+	}
+	if strings.ContainsAny(s, " \u00a0\u202f\u2009") {
+		var ok bool
+		if s, ok = dropDigitSpaces(s); !ok {
+			return decimal.Decimal{}, errNotDecimal
+		}
+	}
 	if strings.Count(s, ",") == 1 && !strings.Contains(s, ".") {
 		s = strings.Replace(s, ",", ".", 1)
 	}
@@ -34,6 +44,33 @@ func parseDecimal(raw string) (decimal.Decimal, error) {
 	}
 	return d, nil
 }
+
+// dropDigitSpaces removes spaces, non-breaking spaces (U+00A0), narrow no-break spaces (U+202F) and thin
+// spaces (U+2009) that group the digits in threes ("1 234 567,89"); a space anywhere else fails it.
+func dropDigitSpaces(s string) (string, bool) {
+	var b strings.Builder
+	rs := []rune(s)
+	for i, c := range rs {
+		switch c {
+		case ' ', '\u00a0', '\u202f', '\u2009':
+			if i == 0 || !isDigitRune(rs[i-1]) {
+				return "", false
+			}
+			n := 0
+			for n < len(rs)-i-1 && isDigitRune(rs[i+1+n]) {
+				n++
+			}
+			if n != 3 {
+				return "", false
+			}
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return b.String(), true
+}
+
+func isDigitRune(c rune) bool { return c >= '0' && c <= '9' }
 
 // isPlainDecimal accepts [+-]digits[.digits], with at least one digit.
 func isPlainDecimal(s string) bool {
@@ -179,3 +216,7 @@ func parseSmallInt(s string) (int, bool) {
 	}
 	return n, true
 }
+
+// ParseDecimal parses a number as the reader does (see parseDecimal): exact, with a decimal comma and
+// digit-grouping spaces tolerated. Other readers of shop data (marketplace feeds) use it too.
+func ParseDecimal(raw string) (decimal.Decimal, error) { return parseDecimal(raw) }

@@ -2,6 +2,7 @@ package exchange
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -42,8 +44,10 @@ type Agent struct {
 	// Emulated is true when Checkbox is the built-in emulator: said at start and in every status.
 	Emulated bool
 
-	mu      sync.Mutex // one drop pass at a time
-	seq     int
+	mu      sync.Mutex   // one drop pass at a time
+	seq     atomic.Int64 // drop ids taken by this process; not under mu, so taking never waits for a pass
+	tag     string       // random, per process: part of every drop id (newDropID)
+	tagOnce sync.Once
 	wake    chan struct{}
 	wakeMux sync.Once
 }
@@ -65,6 +69,9 @@ func (a *Agent) wakeCh() chan struct{} {
 func (a *Agent) Ingest(ctx context.Context, d spool.Drop) error {
 	id := a.newDropID(d)
 	fp, err := a.Spool.Ingest(ctx, a.Source, d, id)
+	if errors.Is(err, spool.ErrBadDrop) {
+		return a.reject(ctx, d, id, err)
+	}
 	if err != nil {
 		return fmt.Errorf("take drop %q: %w", d.Dir, err)
 	}
@@ -87,21 +94,58 @@ func (a *Agent) Ingest(ctx context.Context, d spool.Drop) error {
 	return nil
 }
 
+// reject records a drop the spool cannot take as it is (a file name Windows reserves or obmin may not use)
+// in failed/ with the reason, once: taking it again would fail the same way, so retrying it on every scan
+// would only hide it. The same files (names, sizes, times) are not rejected again after a restart; a
+// renamed or rewritten file makes a new drop.
+func (a *Agent) reject(ctx context.Context, d spool.Drop, id string, cause error) error {
+	h := sha256.New()
+	io.WriteString(h, "rejected\n")
+	for _, f := range d.Files {
+		fmt.Fprintf(h, "%s\x00%d\x00%d\n", f.Path, f.Size, f.ModTime.UnixNano())
+	}
+	fp := hex.EncodeToString(h.Sum(nil))
+	if prev, seen, err := a.Store.DropByFingerprint(ctx, fp); err != nil {
+		return err
+	} else if seen {
+		a.Log.WithFields(logrus.Fields{"drop": d.Dir, "same_as": prev.ID}).Debug("drop rejected before; still in failed/")
+		return nil
+	}
+	reason := fmt.Sprintf("Пакет %q у теці BAS не взято: %v.\nПерейменуйте файл у теці вивантаження BAS (або вивантажте знову); "+
+		"файли пакета лишилися там, де BAS їх записав.", d.Dir, cause)
+	if _, err := a.Spool.Reject(id, reason); err != nil {
+		return fmt.Errorf("take drop %q: %w", d.Dir, err)
+	}
+	// The record after the folder: a kill in between rejects the drop once more, never loses it.
+	rec := spool.DropRecord{ID: id, Fingerprint: fp, Source: d.Dir, State: "failed", Error: reason, Files: len(d.Files), CreatedAt: a.now(), UpdatedAt: a.now()}
+	if err := a.Store.PutDrop(ctx, rec); err != nil {
+		return err
+	}
+	a.Log.WithFields(logrus.Fields{"drop": id, "from": d.Dir, "reason": cause.Error()}).Error("drop rejected; described in failed/")
+	return nil
+}
+
+// newDropID names a drop: the time, a hash of its files, this process's tag and a sequence number. The tag
+// keeps a restarted obmin from reusing an id its predecessor gave the same files in the same second (found
+// by the torture harness: the restarted process could not take the drop, "file already exists").
 func (a *Agent) newDropID(d spool.Drop) string {
-	a.mu.Lock()
-	a.seq++
-	n := a.seq
-	a.mu.Unlock()
+	a.tagOnce.Do(func() {
+		b := make([]byte, 3)
+		_, _ = rand.Read(b) // never fails (crypto/rand)
+		a.tag = hex.EncodeToString(b)
+	})
+	n := a.seq.Add(1)
 	h := sha256.New()
 	for _, f := range d.Files {
 		fmt.Fprintf(h, "%s\x00%d\x00%d\n", f.Path, f.Size, f.ModTime.UnixNano())
 	}
-	return fmt.Sprintf("%s-%s-%d", a.now().Format("20060102-150405"), hex.EncodeToString(h.Sum(nil))[:8], n)
+	return fmt.Sprintf("%s-%s-%s%d", a.now().Format("20060102-150405"), hex.EncodeToString(h.Sum(nil))[:8], a.tag, n)
 }
 
 // ProcessDrops applies every drop in processing/ (left there by a crash or an outage) and then in inbox/,
 // oldest first. A bad drop goes to failed/ with its reason and never stops the others; an outage leaves the
-// drop where it is for the next pass and is returned.
+// drop where it is and ends the pass, returning the error: the drops after it wait, so they are applied in
+// the order BAS exported them and an older price never overwrites a newer one.
 func (a *Agent) ProcessDrops(ctx context.Context) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -113,7 +157,6 @@ func (a *Agent) ProcessDrops(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var transient error
 	for _, id := range append(resumed, pending...) {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -125,15 +168,10 @@ func (a *Agent) ProcessDrops(ctx context.Context) error {
 			}
 		}
 		if err := a.processDrop(ctx, id, dir); err != nil {
-			if transient == nil {
-				transient = err
-			}
-			if errors.Is(err, context.Canceled) {
-				return err
-			}
+			return err
 		}
 	}
-	return transient
+	return nil
 }
 
 func (a *Agent) processDrop(ctx context.Context, id, dir string) error {
@@ -296,10 +334,10 @@ func (a *Agent) Run(ctx context.Context) error {
 		a.Log.Warn("Checkbox is the built-in EMULATOR: nothing reaches a real cash register")
 	}
 	var wg sync.WaitGroup
-	// Drops first: whatever a crash left in processing/ or inbox/ is finished before anything new.
-	if err := a.ProcessDrops(ctx); err != nil && ctx.Err() == nil {
-		a.Log.WithError(err).Warn("drops left from before will be retried")
-	}
+	// The watcher starts at once, beside the drop loop: BAS empties its folder at its next export, so a
+	// new export must be taken even while drops a crash or an outage left behind are still being applied
+	// (found by the torture harness: a restart during an outage took nothing new until Checkbox was back).
+	// Order is kept by ProcessDrops: processing/ first, then inbox/ oldest first.
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
@@ -337,6 +375,8 @@ func (a *Agent) Run(ctx context.Context) error {
 	return nil
 }
 
+// dropLoop applies drops: first whatever a crash or an outage left in processing/ and inbox/, then each
+// drop as it is taken, and every RetryDrops what an outage stopped.
 func (a *Agent) dropLoop(ctx context.Context) {
 	retry := a.Schedules.RetryDrops
 	if retry <= 0 {
@@ -344,12 +384,14 @@ func (a *Agent) dropLoop(ctx context.Context) {
 	}
 	t := time.NewTicker(retry)
 	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-a.wakeCh():
-		case <-t.C:
+	for first := true; ; first = false {
+		if !first {
+			select {
+			case <-ctx.Done():
+				return
+			case <-a.wakeCh():
+			case <-t.C:
+			}
 		}
 		start := a.now()
 		err := a.ProcessDrops(ctx)
@@ -432,6 +474,10 @@ func writeReport(dir string, rep DropReport) error {
 	list("Позначено на вилучення в BAS — у Checkbox не змінювалося", rep.Deleted)
 	list("Checkbox відхилив", rep.Rejected)
 	list("Пропозиції для товарів, яких BAS не вивантажував", rep.UnknownOffr)
+	list("Розпаковані архіви", rep.Unzipped)
+	if len(rep.Missing) > 0 {
+		list(fmt.Sprintf("Є в Checkbox, але немає в повному вивантаженні (дія: %s)", rep.MissingAction), rep.Missing)
+	}
 	if err := spool.WriteFileAtomic(filepath.Join(dir, "obmin-report.txt"), 0o644, func(w io.Writer) error {
 		_, err := w.Write([]byte(b.String()))
 		return err

@@ -1,12 +1,14 @@
 package exchange
 
 import (
+	"archive/zip"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -19,6 +21,8 @@ import (
 
 	"obmin/checkbox"
 	"obmin/commerceml"
+	"obmin/feed"
+	"obmin/internal/safezip"
 	"obmin/spool"
 )
 
@@ -29,6 +33,7 @@ type GoodsAPI interface {
 	UpdateGood(ctx context.Context, id string, p checkbox.GoodPayload) (checkbox.Good, error)
 	ImportGoods(ctx context.Context, f checkbox.ImportFile, o checkbox.ImportOptions) (checkbox.ImportResult, error)
 	AllGoods(ctx context.Context, fn func(checkbox.Good) error) error
+	DeleteGood(ctx context.Context, id string) error
 }
 
 // GoodsStore is the part of the state the catalogue sync reads and writes.
@@ -36,6 +41,34 @@ type GoodsStore interface {
 	Good(ctx context.Context, code string) (spool.GoodRecord, bool, error)
 	GoodByBASID(ctx context.Context, basID string) (spool.GoodRecord, bool, error)
 	PutGoods(ctx context.Context, recs []spool.GoodRecord) error
+	ForEachGood(ctx context.Context, fn func(spool.GoodRecord) error) error
+	ForgetPushed(ctx context.Context, codes ...string) error
+}
+
+// MissingPolicy says what happens in Checkbox to a good that a full package no longer lists.
+type MissingPolicy string
+
+const (
+	// MissingLeave (the default) changes nothing in Checkbox and lists the goods in the drop's report.
+	MissingLeave MissingPolicy = "leave"
+	// MissingHide sets the good's Checkbox stock to 0 through the goods import. Checkbox has no "inactive"
+	// flag on a good (checkbox-api.md §4.2), so this is the nearest thing: the till shows it out of stock.
+	// It needs stock sync (mapping.stock), or the stock would never come back when the good does.
+	MissingHide MissingPolicy = "hide"
+	// MissingDelete deletes the good in Checkbox (DELETE /api/v1/goods/{id}, checkbox-api.md §4.1). Should it
+	// come back in a later package it is created again; past receipts keep their own copy of the good.
+	MissingDelete MissingPolicy = "delete"
+)
+
+// ParseMissingPolicy checks a mapping.missing value; "" is MissingLeave.
+func ParseMissingPolicy(s string) (MissingPolicy, error) {
+	switch p := MissingPolicy(strings.ToLower(strings.TrimSpace(s))); p {
+	case "", MissingLeave:
+		return MissingLeave, nil
+	case MissingHide, MissingDelete:
+		return p, nil
+	}
+	return "", fmt.Errorf("%q: want leave, hide or delete", s)
 }
 
 // InputError is a drop that can never succeed as it is (bad XML, a value out of range, an ambiguous price
@@ -55,6 +88,10 @@ func badInput(err error) error {
 		errors.Is(err, commerceml.ErrTruncated) || errors.Is(err, commerceml.ErrUnsupportedEncoding) {
 		return &InputError{Err: err}
 	}
+	var fe *feed.ParseError
+	if errors.As(err, &fe) || errors.Is(err, safezip.ErrLimit) || errors.Is(err, safezip.ErrUnsafe) {
+		return &InputError{Err: err}
+	}
 	return err
 }
 
@@ -66,14 +103,17 @@ type Catalog struct {
 	Workers int // parallel Checkbox calls; the client's rate limit still applies
 	// ImportPoll is how often a stock import's status is asked; 0 is the client's default.
 	ImportPoll time.Duration
-	Log        *logrus.Entry
-	Now        func() time.Time
+	// Missing is what happens to goods a full package no longer lists; "" is MissingLeave.
+	Missing MissingPolicy
+	Log     *logrus.Entry
+	Now     func() time.Time
 }
 
 // FileReport is what one file of a drop held.
 type FileReport struct {
 	Name    string             `json:"name"`
 	Summary commerceml.Summary `json:"summary"`
+	Feed    *feed.Summary      `json:"feed,omitempty"` // set instead of Summary for a marketplace feed
 }
 
 // DropReport says what a catalogue drop did. It is written beside the drop for staff to read.
@@ -89,8 +129,13 @@ type DropReport struct {
 	NoCode      []string     `json:"no_code,omitempty"`        // the code field is empty: cannot be a Checkbox good
 	Rejected    []string     `json:"rejected,omitempty"`       // Checkbox refused the good (message beside it)
 	UnknownOffr []string     `json:"unknown_offers,omitempty"` // offers for goods BAS never exported
-	StockSent   int          `json:"stock_sent"`
-	Confirmed   int          `json:"orders_confirmed"`
+	Unzipped    []string     `json:"unzipped,omitempty"`       // zip archives of the drop, unpacked in place
+	// Missing are goods Checkbox has from an earlier full package that this full package no longer lists;
+	// MissingAction says what was done to them (leave, hide, delete).
+	Missing       []string `json:"missing,omitempty"`
+	MissingAction string   `json:"missing_action,omitempty"`
+	StockSent     int      `json:"stock_sent"`
+	Confirmed     int      `json:"orders_confirmed"`
 }
 
 // staged is one good as the drop describes it, catalogue and offers joined.
@@ -100,17 +145,31 @@ type staged struct {
 	prices []commerceml.Price
 	stock  *decimal.Decimal
 	offer  bool
+	feed   *feed.Offer // set for a good known only from a marketplace feed: it has no BAS Ид
 }
 
 // dropFiles sorts a drop's files by kind. Order inside a kind follows BAS's numbering: import.xml, import1.xml…
+// Marketplace feeds are listed among the catalogue files (they describe goods and prices in one file) and
+// marked in feeds; readDrop reads them with the feed reader.
 type dropFiles struct {
 	catalog, offers, documents []string
 	empty                      []string // files with a valid root and nothing in it
 	summaries                  map[string]commerceml.Summary
+	feeds                      map[string]bool
+	unzipped                   []string
 }
 
+// formatsRead is said whenever a file is refused for its format.
+const formatsRead = "obmin reads CommerceML 2.x (<КоммерческаяИнформация>, BAS's exchange with a site), " +
+	"YML marketplace feeds (<yml_catalog>: Rozetka, Prom.ua, Epicentr, MAUDAU) and Hotline price lists (<price>)"
+
 func classify(dir string) (dropFiles, error) {
-	df := dropFiles{summaries: map[string]commerceml.Summary{}}
+	df := dropFiles{summaries: map[string]commerceml.Summary{}, feeds: map[string]bool{}}
+	unzipped, err := unzipDrop(context.Background(), dir)
+	if err != nil {
+		return df, err
+	}
+	df.unzipped = unzipped
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return df, fmt.Errorf("read drop %s: %w", dir, err)
@@ -128,7 +187,29 @@ func classify(dir string) (dropFiles, error) {
 			return df, fmt.Errorf("open %s: %w", name, err)
 		}
 		_, kind, err := commerceml.Sniff(f, name)
+		if errors.Is(err, commerceml.ErrNotCommerceML) {
+			// Not CommerceML: a marketplace feed, told by its root (bas-and-peers.md §1.3), or refused.
+			if _, serr := f.Seek(0, io.SeekStart); serr != nil {
+				f.Close()
+				return df, fmt.Errorf("reread %s: %w", name, serr)
+			}
+			_, ferr := feed.Sniff(f, name)
+			f.Close()
+			switch {
+			case ferr == nil:
+				df.catalog = append(df.catalog, name)
+				df.feeds[name] = true
+				continue
+			case errors.Is(ferr, feed.ErrNotFeed):
+				return df, &InputError{Err: fmt.Errorf("%w; %s", err, formatsRead)}
+			default:
+				return df, badInput(ferr)
+			}
+		}
 		f.Close()
+		if errors.Is(err, commerceml.ErrUnsupportedVersion) {
+			return df, &InputError{Err: fmt.Errorf("%w; %s", err, formatsRead)}
+		}
 		if err != nil {
 			return df, badInput(err)
 		}
@@ -176,6 +257,12 @@ func (c *Catalog) readDrop(ctx context.Context, dir string, df dropFiles, rep *D
 		return nil
 	}
 	for _, name := range df.catalog {
+		if df.feeds[name] {
+			if err := c.readFeed(ctx, dir, name, goods, rep); err != nil {
+				return nil, nil, err
+			}
+			continue
+		}
 		err := read(name, commerceml.Handler{Good: func(g commerceml.Good) error {
 			goods[g.ID] = &staged{good: g}
 			return nil
@@ -211,6 +298,50 @@ func (c *Catalog) readDrop(ctx context.Context, dir string, df dropFiles, rep *D
 		}
 	}
 	return goods, types, nil
+}
+
+// feedKey keys a feed offer among a drop's staged goods; BAS Ид never start so.
+const feedKey = "feed:"
+
+// readFeed stages every offer of a marketplace feed as a good of its own. A feed carries no BAS Ид, so
+// these goods are recorded without one, and a sale of one is held until BAS exports the good.
+func (c *Catalog) readFeed(ctx context.Context, dir, name string, goods map[string]*staged, rep *DropReport) error {
+	f, err := os.Open(filepath.Join(dir, name))
+	if err != nil {
+		return fmt.Errorf("open %s: %w", name, err)
+	}
+	defer f.Close()
+	sum, err := feed.Read(ctxReader{ctx, f}, name, func(o feed.Offer) error {
+		g := commerceml.Good{Article: o.VendorCode, Name: o.Title(), Barcodes: o.Barcodes, Line: o.Line}
+		s := &staged{good: g, feed: &o, offer: true, stock: o.Quantity}
+		if s.stock == nil && o.Available != nil && !*o.Available {
+			zero := decimal.Zero // "not available" and no quantity: none to sell
+			s.stock = &zero
+		}
+		goods[feedKey+o.ID] = s
+		return nil
+	})
+	if err != nil {
+		return badInput(err)
+	}
+	rep.Files = append(rep.Files, FileReport{Name: name, Feed: &sum})
+	return nil
+}
+
+// feedCode is the Checkbox code of a feed good: vendorCode for mapping.code_field "article", the offer id
+// for "id", the first barcode for "barcode".
+func (c *Catalog) feedCode(o *feed.Offer) string {
+	switch c.Mapping.CodeField {
+	case CodeFromID:
+		return strings.TrimSpace(o.ID)
+	case CodeFromBarcode:
+		if len(o.Barcodes) > 0 {
+			return o.Barcodes[0]
+		}
+		return ""
+	default:
+		return strings.TrimSpace(o.VendorCode)
+	}
 }
 
 // stageOffer finds the good an offer is for: in this drop's catalogue, as a variant (guid#guid) of a good in
@@ -360,7 +491,7 @@ func (c *Catalog) Apply(ctx context.Context, dir string) (DropReport, error) {
 }
 
 func (c *Catalog) apply(ctx context.Context, dir string, df dropFiles) (DropReport, error) {
-	var rep DropReport
+	rep := DropReport{Unzipped: df.unzipped}
 	goods, types, err := c.readDrop(ctx, dir, df, &rep)
 	if err != nil {
 		return rep, err
@@ -383,12 +514,150 @@ func (c *Catalog) apply(ctx context.Context, dir string, df dropFiles) (DropRepo
 	if err := c.push(ctx, plans, &rep); err != nil {
 		return rep, err
 	}
-	if c.Mapping.Stock {
-		if err := c.pushStock(ctx, plans, &rep); err != nil {
+	hide, err := c.missing(ctx, keep, &rep)
+	if err != nil {
+		return rep, err
+	}
+	if c.Mapping.Stock || len(hide) > 0 {
+		var stock []plan
+		if c.Mapping.Stock {
+			stock = plans
+		}
+		if err := c.pushStock(ctx, append(stock, hide...), &rep); err != nil {
 			return rep, err
 		}
 	}
 	return rep, nil
+}
+
+// missing applies the disappeared-goods policy after a full package: a BAS catalogue that is not "only
+// changes" (commerceml.md §4.1) lists every good BAS offers the site, and a marketplace feed lists every
+// offer, so a good Checkbox received from an earlier package of the same kind and that this one no longer
+// lists has gone. BAS goods (with an Ид) are judged by BAS packages only and feed goods by feeds only. It
+// returns the stock plans that hide goods (MissingHide); deletions are done here.
+func (c *Catalog) missing(ctx context.Context, keep []spool.GoodRecord, rep *DropReport) ([]plan, error) {
+	fullBAS, fullFeed, partial := false, false, false
+	for _, f := range rep.Files {
+		switch {
+		case f.Feed != nil:
+			fullFeed = fullFeed || f.Feed.Offers > 0
+		case f.Summary.Kind == commerceml.KindCatalog:
+			fullBAS = fullBAS || f.Summary.Goods > 0
+			partial = partial || f.Summary.OnlyChanges
+		}
+	}
+	fullBAS = fullBAS && !partial
+	if !fullBAS && !fullFeed {
+		return nil, nil
+	}
+	policy := c.Missing
+	if policy == "" {
+		policy = MissingLeave
+	}
+	present := make(map[string]bool, len(keep))
+	for _, r := range keep {
+		present[r.Code] = true
+	}
+	var gone []spool.GoodRecord
+	err := c.Store.ForEachGood(ctx, func(r spool.GoodRecord) error {
+		if present[r.Code] || r.CheckboxID == "" || r.PushedHash == "" || r.Deleted {
+			return nil // listed, never in Checkbox, or already removed by this policy
+		}
+		if (r.BASID != "" && fullBAS) || (r.BASID == "" && fullFeed) {
+			gone = append(gone, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	if len(gone) == 0 {
+		return nil, nil
+	}
+	rep.MissingAction = string(policy)
+	var hide []plan
+	for _, r := range gone {
+		switch policy {
+		case MissingHide:
+			if r.PushedStock != nil && *r.PushedStock == 0 {
+				continue // hidden by an earlier package
+			}
+			zero := int64(0)
+			hide = append(hide, plan{rec: r, payload: checkbox.GoodPayload{Code: r.Code, Name: r.Name}, stock: &zero})
+		case MissingDelete:
+			if err := c.API.DeleteGood(ctx, r.CheckboxID); err != nil && !errors.Is(err, checkbox.ErrNotFound) {
+				if isRejection(err) {
+					rep.Rejected = append(rep.Rejected, fmt.Sprintf("%s «%s»: delete: %v", r.Code, r.Name, err))
+					continue
+				}
+				return nil, fmt.Errorf("delete good %s: %w", r.Code, err)
+			}
+			// The ledger forgets what Checkbox had: should the good come back, it is sent again.
+			if err := c.Store.ForgetPushed(ctx, r.Code); err != nil {
+				return nil, fmt.Errorf("record deletion of %s: %w", r.Code, err)
+			}
+		}
+		rep.Missing = append(rep.Missing, fmt.Sprintf("%s «%s»", r.Code, r.Name))
+	}
+	return hide, nil
+}
+
+// displayID names a staged good in the report: its BAS Ид, or "feed offer <id>".
+func displayID(key string) string {
+	if id, ok := strings.CutPrefix(key, feedKey); ok {
+		return "feed offer " + id
+	}
+	return key
+}
+
+// unzipDrop unpacks every .zip of a claimed drop folder in place (1C sends one archive when zip is on,
+// commerceml.md §6.3), with safezip's limits on entry count and sizes. The XML files of the archive come to
+// the top of the drop, pictures (import_files/) stay in a folder of their own and are ignored. An unpacked
+// archive is renamed <name>.unpacked, so a retried drop is not unpacked twice.
+func unzipDrop(ctx context.Context, dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("read drop %s: %w", dir, err)
+	}
+	var done []string
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !strings.EqualFold(filepath.Ext(e.Name()), ".zip") {
+			continue
+		}
+		zipPath := filepath.Join(dir, e.Name())
+		dest := zipPath + ".d"
+		if err := os.RemoveAll(dest); err != nil { // a half-done earlier attempt
+			return nil, fmt.Errorf("unzip %s: %w", e.Name(), err)
+		}
+		files, err := safezip.Extract(ctx, zipPath, dest, safezip.Limits{})
+		if err != nil {
+			if errors.Is(err, safezip.ErrLimit) || errors.Is(err, safezip.ErrUnsafe) {
+				return nil, &InputError{Err: fmt.Errorf("%s: %w", e.Name(), err)}
+			}
+			if errors.Is(err, zip.ErrFormat) || errors.Is(err, zip.ErrChecksum) || errors.Is(err, zip.ErrAlgorithm) {
+				return nil, &InputError{Err: fmt.Errorf("%s is not a readable zip archive: %w", e.Name(), err)}
+			}
+			return nil, fmt.Errorf("unzip %s: %w", e.Name(), err)
+		}
+		for _, rel := range files {
+			if !strings.EqualFold(path.Ext(rel), ".xml") || strings.HasPrefix(strings.ToLower(rel), "import_files/") {
+				continue // pictures and anything else stay where they are
+			}
+			base := path.Base(rel)
+			to := filepath.Join(dir, base)
+			if _, err := os.Lstat(to); err == nil {
+				return nil, &InputError{Err: fmt.Errorf("%s: %s is in the drop twice (in the archive and beside it, or in two folders of it)", e.Name(), base)}
+			}
+			if err := os.Rename(filepath.Join(dest, filepath.FromSlash(rel)), to); err != nil {
+				return nil, fmt.Errorf("unzip %s: %w", e.Name(), err)
+			}
+		}
+		if err := os.Rename(zipPath, zipPath+".unpacked"); err != nil {
+			return nil, fmt.Errorf("unzip %s: %w", e.Name(), err)
+		}
+		done = append(done, e.Name())
+	}
+	return done, nil
 }
 
 // plan decides, for every staged good, what Checkbox should hold and whether that differs from the ledger.
@@ -406,22 +675,28 @@ func (c *Catalog) plan(ctx context.Context, goods map[string]*staged, priceType 
 		s := goods[id]
 		g := s.good
 		code := c.Mapping.Code(g)
+		if s.feed != nil {
+			code = c.feedCode(s.feed)
+		}
 		if code == "" {
-			rep.NoCode = append(rep.NoCode, fmt.Sprintf("%s «%s» (line %d)", g.ID, g.Name, g.Line))
+			rep.NoCode = append(rep.NoCode, fmt.Sprintf("%s «%s» (line %d)", displayID(id), g.Name, g.Line))
 			continue
 		}
 		if other, dup := seenCode[code]; dup {
-			rep.Rejected = append(rep.Rejected, fmt.Sprintf("%s: code %q is used by %s too", g.ID, code, other))
+			rep.Rejected = append(rep.Rejected, fmt.Sprintf("%s: code %q is used by %s too", displayID(id), code, other))
 			continue
 		}
-		seenCode[code] = g.ID
+		seenCode[code] = displayID(id)
 		rec, _, err := c.Store.Good(ctx, code)
 		if err != nil {
 			return nil, nil, fmt.Errorf("ledger: %w", err)
 		}
 		rec.Code = code
-		rec.BASID, rec.Article, rec.Name, rec.Deleted = g.ID, g.Article, g.Name, g.Deleted
-		rec.UnitCode, rec.UnitName, rec.UnitFullName, rec.UnitIntl = g.Unit.Code, g.Unit.Name, g.Unit.FullName, g.Unit.Intl
+		if s.feed == nil || rec.BASID == "" {
+			// A feed never overwrites what BAS exported for the same code: sales go back with BAS's Ид.
+			rec.BASID, rec.Article, rec.Name, rec.Deleted = g.ID, g.Article, g.Name, g.Deleted
+			rec.UnitCode, rec.UnitName, rec.UnitFullName, rec.UnitIntl = g.Unit.Code, g.Unit.Name, g.Unit.FullName, g.Unit.Intl
+		}
 		rec.UpdatedAt = now
 		keep = append(keep, rec)
 		if g.Deleted {
@@ -459,6 +734,16 @@ func (c *Catalog) plan(ctx context.Context, goods map[string]*staged, priceType 
 // priceOf is a good's price in kopecks. A good the drop gives no offer for (a catalogue-only export) keeps
 // the price Checkbox last received, so a change of its name or barcode still goes out.
 func (c *Catalog) priceOf(s *staged, priceType string, rec spool.GoodRecord) (int64, bool, error) {
+	if o := s.feed; o != nil {
+		if o.Price == nil {
+			return 0, false, nil
+		}
+		if cur := strings.ToUpper(strings.TrimSpace(o.Currency)); cur != "" && cur != "UAH" && cur != "ГРН" && cur != "RUAH" {
+			return 0, false, fmt.Errorf("price %s is in %s: Checkbox prices are in hryvnia", o.Price, o.Currency)
+		}
+		k, err := Kopecks(*o.Price)
+		return k, err == nil, err
+	}
 	for _, p := range s.prices {
 		if p.TypeID != priceType {
 			continue
@@ -488,7 +773,7 @@ func (c *Catalog) payload(g commerceml.Good, code string, price int64) checkbox.
 		IsWeight:   c.Mapping.IsWeight(g.Unit),
 		Price:      price,
 		TaxCodes:   c.Mapping.TaxCodes(g.VATRate),
-		ExternalID: g.ID,
+		ExternalID: g.ID, // "" for a feed good: it has no BAS Ид
 	}
 	for _, r := range g.Requisites {
 		if strings.EqualFold(r.Name, "ТипНоменклатуры") && (strings.EqualFold(r.Value, "Услуга") || strings.EqualFold(r.Value, "Послуга")) {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -69,6 +70,34 @@ func WriteFileAtomic(path string, perm os.FileMode, write func(w io.Writer) erro
 	renamed = true
 	if err := SyncDir(dir); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// RemoveTemps removes the temporary files WriteFileAtomic leaves in dir when the process is killed between
+// creating and renaming one: ".<base>.<random>.tmp", for base "" any name. Only one obmin writes to a
+// folder, so at its start (or before it writes base again) every such file is a leftover. A missing dir is
+// not an error.
+func RemoveTemps(dir, base string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	prefix := "."
+	if base != "" {
+		prefix = "." + base + "."
+	}
+	for _, e := range entries {
+		n := e.Name()
+		if !e.Type().IsRegular() || !strings.HasPrefix(n, prefix) || !strings.HasSuffix(n, ".tmp") || len(n) <= len(prefix)+len(".tmp") {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, n)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove temporary file: %w", err)
+		}
 	}
 	return nil
 }

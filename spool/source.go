@@ -27,7 +27,8 @@ type FileInfo struct {
 type Source interface {
 	// String names the source for logs; it carries no secrets.
 	String() string
-	// List returns the regular *.xml files (case-insensitive) below the root, recursively, sorted by path.
+	// List returns the regular *.xml and *.zip files (case-insensitive) below the root, recursively, sorted
+	// by path. A *.zip is what 1C writes instead of the XML files when its exchange zips (commerceml.md §6.3).
 	// Dot-files, dot-folders and *.tmp files are skipped: they are other programs' temporary files.
 	List(ctx context.Context) ([]FileInfo, error)
 	// Open opens a file by a path List returned.
@@ -96,13 +97,14 @@ func (d localDir) List(ctx context.Context) ([]FileInfo, error) {
 	return files, nil
 }
 
-// sourceWanted says whether a file name is one List reports: *.xml, not hidden, not a temporary file.
+// sourceWanted says whether a file name is one List reports: *.xml or *.zip, not hidden, not a temporary file.
 // (The go-style-and-spool-anchors.md A1 row 1 list: dot-files, *.tmp, *.partial, Office's ~$ lock files.)
 func sourceWanted(name string) bool {
 	if strings.HasPrefix(name, ".") || strings.HasPrefix(name, "~$") {
 		return false
 	}
-	return strings.EqualFold(path.Ext(name), ".xml")
+	ext := path.Ext(name)
+	return strings.EqualFold(ext, ".xml") || strings.EqualFold(ext, ".zip")
 }
 
 func (d localDir) Open(ctx context.Context, p string) (io.ReadCloser, error) {

@@ -37,8 +37,9 @@ type Spool struct {
 	loc  *time.Location // whose calendar names done/<date> folders: the machine's
 }
 
-// spoolDirs are the folders of a spool, all created by OpenSpool.
-var spoolDirs = []string{"inbox", "processing", "done", "failed", "outbox", "tmp"}
+// spoolDirs are the folders of a spool, all created by OpenSpool. held/ is written by the sales side: one
+// file per receipt held back from BAS.
+var spoolDirs = []string{"inbox", "processing", "done", "failed", "outbox", "held", "tmp"}
 
 // OpenSpool creates the spool's folders under root as needed and removes what a crash left in tmp/ (a copy
 // that never reached inbox/, so the drop is still in BAS's folder or was never taken) and obmin's own
@@ -74,24 +75,32 @@ func (s *Spool) cleanTmp() error {
 			return fmt.Errorf("clean tmp: %w", err)
 		}
 	}
-	// WriteFileAtomic's leftovers: ".<name>.<random>.tmp".
-	for _, dir := range []string{s.Root, s.Dir("outbox"), s.Dir("failed")} {
-		entries, err := os.ReadDir(dir)
-		if err != nil {
-			return err
+	// WriteFileAtomic's leftovers: ".<name>.<random>.tmp". held/ is where the sales side describes held
+	// receipts. Inside a drop in processing/, only the reports obmin writes there before the drop moves to
+	// done/ (the drop's own files are not obmin's to judge).
+	for _, dir := range []string{s.Root, s.Dir("outbox"), s.Dir("failed"), s.Dir("held")} {
+		if err := RemoveTemps(dir, ""); err != nil {
+			return fmt.Errorf("clean temporary files: %w", err)
 		}
-		for _, e := range entries {
-			if n := e.Name(); e.Type().IsRegular() && strings.HasPrefix(n, ".") && strings.HasSuffix(n, ".tmp") {
-				if err := os.Remove(filepath.Join(dir, n)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-					return fmt.Errorf("clean temporary file: %w", err)
-				}
+	}
+	processing, err := os.ReadDir(s.Dir("processing"))
+	if err != nil {
+		return err
+	}
+	for _, e := range processing {
+		for _, report := range []string{"obmin-report.txt", "obmin-report.json"} {
+			if !e.IsDir() {
+				continue
+			}
+			if err := RemoveTemps(filepath.Join(s.Dir("processing"), e.Name()), report); err != nil {
+				return fmt.Errorf("clean temporary files: %w", err)
 			}
 		}
 	}
 	return nil
 }
 
-// Dir is the path of one of the spool's folders: "inbox", "processing", "done", "failed", "outbox" or
+// Dir is the path of one of the spool's folders: "inbox", "processing", "done", "failed", "outbox", "held" or
 // "tmp". Any other name is a programming error and panics.
 func (s *Spool) Dir(name string) string {
 	for _, d := range spoolDirs {
@@ -167,8 +176,22 @@ func (s *Spool) Ingest(ctx context.Context, src Source, d Drop, id string) (fing
 	return fingerprint, nil
 }
 
+// ErrBadDrop marks an Ingest error caused by the drop itself (a file name obmin may not use, two names
+// Windows would merge): taking it again gives the same error, so it belongs in failed/ (see Reject), not
+// in a retry loop.
+var ErrBadDrop = errors.New("drop cannot be taken as it is")
+
 // spoolDropNames checks every file of d and returns the names they get in the spool, in d.Files order.
+// Its errors wrap ErrBadDrop.
 func spoolDropNames(d Drop) ([]string, error) {
+	names, err := spoolDropNamesOf(d)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadDrop, err)
+	}
+	return names, nil
+}
+
+func spoolDropNamesOf(d Drop) ([]string, error) {
 	if len(d.Files) == 0 {
 		return nil, errors.New("drop has no files")
 	}
@@ -424,6 +447,40 @@ func (s *Spool) Fail(id string, reason string) (dir string, err error) {
 			os.Remove(note) // the drop did not move: no reason without its drop
 		}
 		return "", fmt.Errorf("fail %s: %w", id, err)
+	}
+	return to, nil
+}
+
+// Reject records a drop that cannot be taken into the spool at all (Ingest returned ErrBadDrop) as failed:
+// failed/<id>/ is made empty, since its files may not be copied under their own names, and
+// failed/<id>.error.txt gives the reason, which must name the files. BAS's folder is left as it is.
+func (s *Spool) Reject(id string, reason string) (dir string, err error) {
+	if err := spoolCheckName(id); err != nil {
+		return "", fmt.Errorf("reject: drop id: %w", err)
+	}
+	tmp := filepath.Join(s.Dir("tmp"), id)
+	if err := os.Mkdir(tmp, 0o755); err != nil {
+		return "", fmt.Errorf("reject %s: %w", id, err)
+	}
+	to := filepath.Join(s.Dir("failed"), id)
+	note := to + ".error.txt"
+	if err := spoolMustNotExist(note); err != nil {
+		os.Remove(tmp)
+		return "", fmt.Errorf("reject %s: %w", id, err)
+	}
+	// The note first, as in Fail: a crash between the two leaves an empty tmp/ folder, removed at the next
+	// start, and the drop is rejected again then.
+	if err := WriteFileAtomic(note, 0o644, func(w io.Writer) error {
+		_, err := io.WriteString(w, spoolErrorText(s.now().In(s.loc), id, reason))
+		return err
+	}); err != nil {
+		os.Remove(tmp)
+		return "", fmt.Errorf("reject %s: %w", id, err)
+	}
+	if err := s.move(tmp, to); err != nil {
+		os.Remove(tmp)
+		os.Remove(note)
+		return "", fmt.Errorf("reject %s: %w", id, err)
 	}
 	return to, nil
 }

@@ -149,7 +149,7 @@ func TestOpenSpool(t *testing.T) {
 		"failed/", "failed/d1/", "failed/d1/import.xml=keep", "failed/d1.error.txt=keep",
 		"inbox/", "inbox/d2/", "inbox/d2/import.xml=keep",
 		"outbox/", "outbox/.obmin-looking-name.tmp/", "outbox/.obmin-looking-name.tmp/x=keep", "outbox/orders.xml=keep",
-		"processing/", "processing/d3/", "processing/d3/.not-ours.tmp=keep", "processing/d3/offers.xml=keep",
+		"held/", "processing/", "processing/d3/", "processing/d3/.not-ours.tmp=keep", "processing/d3/offers.xml=keep",
 		"status.txt=keep",
 		"tmp/",
 	}
@@ -312,6 +312,10 @@ func TestIngestRejects(t *testing.T) {
 			_, err := s.Ingest(context.Background(), src, tt.drop, id)
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("err = %v, want %q", err, tt.wantErr)
+			}
+			// A fault of the drop is ErrBadDrop (the agent rejects it into failed/); a bad id is obmin's own.
+			if bad := tt.id == ""; errors.Is(err, ErrBadDrop) != bad {
+				t.Errorf("errors.Is(%v, ErrBadDrop) = %v, want %v", err, !bad, bad)
 			}
 			if src.opened != 0 {
 				t.Errorf("opened %d files of a drop it rejects", src.opened)
@@ -492,7 +496,7 @@ func TestClaimDoneFail(t *testing.T) {
 		"done/", "done/2025-03-01/", "done/2025-03-01/d1/", "done/2025-03-01/d1/import.xml=<a>d1</a>",
 		"failed/", "failed/d2/", "failed/d2/import.xml=<a>d2</a>", "failed/d2.error.txt=" + string(note),
 		"failed/d3/", "failed/d3/import.xml=<a>d3</a>", "failed/d3.error.txt=" + spoolErrorText(spoolT0, "d3", "not CommerceML"),
-		"inbox/", "outbox/", "processing/", "tmp/",
+		"held/", "inbox/", "outbox/", "processing/", "tmp/",
 	}
 	got := spoolTree(t, s.Root)
 	sort.Strings(want)

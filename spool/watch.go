@@ -1,6 +1,7 @@
 package spool
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"errors"
@@ -294,6 +295,9 @@ func (w *Watcher) readClosed(ctx context.Context, f FileInfo) (bool, error) {
 		return false, err
 	}
 	defer r.Close()
+	if strings.EqualFold(path.Ext(f.Path), ".zip") {
+		return zipComplete(r, f)
+	}
 	head := make([]byte, min(f.Size, watcherWindow))
 	if _, err := io.ReadFull(r, head); err != nil {
 		return false, fmt.Errorf("read %s: %w", f.Path, err)
@@ -335,6 +339,38 @@ func (w *Watcher) readClosed(ctx context.Context, f FileInfo) (bool, error) {
 		return false, fmt.Errorf("read %s: grew past %d bytes", f.Path, f.Size)
 	}
 	return dropClosed(head, tail), nil
+}
+
+// watcherMaxZipInMemory bounds a zip read into memory from a source that cannot read at an offset.
+const watcherMaxZipInMemory = 256 << 20
+
+// zipComplete judges a zip by its central directory, which a zip writer puts at the very end: an archive
+// still being written has none, or one that does not fit the file's length. A file whose length differs
+// from the listing is changing: an error, so the verdict is not remembered.
+func zipComplete(r io.Reader, f FileInfo) (bool, error) {
+	ra, ok := r.(io.ReaderAt)
+	if !ok {
+		if f.Size > watcherMaxZipInMemory {
+			return false, fmt.Errorf("read %s: a zip of %d bytes from a source without random access", f.Path, f.Size)
+		}
+		b, err := io.ReadAll(io.LimitReader(r, f.Size+1))
+		if err != nil {
+			return false, fmt.Errorf("read %s: %w", f.Path, err)
+		}
+		if int64(len(b)) != f.Size {
+			return false, fmt.Errorf("read %s: listed as %d bytes, found %d", f.Path, f.Size, len(b))
+		}
+		ra = bytes.NewReader(b)
+	}
+	if st, ok := r.(interface{ Stat() (fs.FileInfo, error) }); ok {
+		if fi, err := st.Stat(); err == nil && fi.Size() != f.Size {
+			return false, fmt.Errorf("read %s: listed as %d bytes, now %d", f.Path, f.Size, fi.Size())
+		}
+	}
+	if _, err := zip.NewReader(ra, f.Size); err != nil {
+		return false, nil // no central directory (yet)
+	}
+	return true, nil
 }
 
 // The closing tag of CommerceML's root in the two encodings 1C writes (commerceml.md §4.3).

@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 
 	"github.com/sirupsen/logrus"
 
 	"obmin/internal/config"
+	"obmin/sftpdir"
 	"obmin/spool"
 )
 
@@ -19,8 +21,11 @@ type folders struct {
 	close  func() error
 }
 
-// openFolders opens BAS's side: local or mounted folders.
+// openFolders opens BAS's side: local or mounted folders, or folders on an SFTP server (bas.sftp).
 func openFolders(ctx context.Context, cfg config.Config, log *logrus.Entry) (folders, error) {
+	if cfg.BAS.SFTP != nil {
+		return openSFTP(cfg, log)
+	}
 	if err := os.MkdirAll(cfg.BAS.ExportDir, 0o755); err != nil {
 		return folders{}, err
 	}
@@ -29,5 +34,36 @@ func openFolders(ctx context.Context, cfg config.Config, log *logrus.Entry) (fol
 		out:    spool.LocalTarget(filepath.Dir(cfg.BAS.OrdersFile)),
 		notify: cfg.BAS.Notify == nil || *cfg.BAS.Notify,
 		close:  func() error { return nil },
+	}, nil
+}
+
+// openSFTP makes the SFTP connection (it connects on first use, so a server that is down now delays
+// the first scan, not the start) and the export folder and orders folder on it. SFTP sends no change
+// events: the watcher polls.
+func openSFTP(cfg config.Config, log *logrus.Entry) (folders, error) {
+	s := cfg.BAS.SFTP
+	// Loading the config resolves the secrets when config.Finish calls ResolveSFTP; otherwise do it here.
+	if s.Password == "" && len(s.PrivateKey) == 0 {
+		if err := cfg.ResolveSFTP(os.Getenv); err != nil {
+			return folders{}, err
+		}
+	}
+	conn, err := sftpdir.New(sftpdir.Config{
+		Address: s.Address, User: s.User,
+		Password: s.Password, PrivateKey: s.PrivateKey, Passphrase: s.Passphrase,
+		KnownHostsFile: s.KnownHosts, HostKeyFingerprint: s.HostKeyFingerprint, InsecureIgnoreHostKey: s.InsecureIgnoreHostKey,
+		DialTimeout: s.ConnectTimeout, KeepAlive: s.KeepAlive, MaxSessions: s.MaxSessions,
+		Logger: log.WithField("part", "sftp"),
+	})
+	if err != nil {
+		return folders{}, fmt.Errorf("sftp: %w", err)
+	}
+	if s.InsecureIgnoreHostKey {
+		log.Warn("bas.sftp.insecure_ignore_host_key is true: the SFTP server's identity is NOT checked")
+	}
+	return folders{
+		src:   conn.Source(s.ExportDir),
+		out:   conn.Target(s.OrdersDir),
+		close: conn.Close,
 	}, nil
 }

@@ -2,20 +2,173 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/sirupsen/logrus"
 
+	"obmin/httpapi"
 	"obmin/internal/config"
+	"obmin/internal/safezip"
+	"obmin/spool"
 )
+
+// httpServer builds obmin's one HTTP server: every phase has a timeout (bodies are bounded by the handlers).
+func httpServer(h config.HTTP, handler http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: h.ReadHeaderTimeout,
+		ReadTimeout:       h.ReadTimeout,
+		WriteTimeout:      h.WriteTimeout,
+		IdleTimeout:       h.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12},
+	}
+}
 
 // startHTTP starts obmin's HTTP server when the config has one; the returned stop waits for it to end.
 func startHTTP(ctx context.Context, cfg config.Config, a *app, log *logrus.Entry) (stop func(context.Context) error, err error) {
-	return func(context.Context) error { return nil }, nil
+	noop := func(context.Context) error { return nil }
+	if cfg.HTTP.Listen == "" {
+		return noop, nil
+	}
+	if err := cfg.ResolveHTTP(os.Getenv); err != nil {
+		return nil, err
+	}
+	h := cfg.HTTP.WithDefaults()
+	srv, err := httpapi.New(a.agent, httpapi.Config{
+		User: h.User, Password: h.Password, WebhookKeys: h.WebhookKeys, StatusToken: h.StatusToken,
+		UploadDir: h.UploadDir, Zip: *h.Zip, FileLimit: h.FileLimit, MaxBody: h.MaxBody, MaxUpload: h.MaxUpload,
+		ZipLimits:  safezip.Limits{MaxFiles: h.ZipMaxFiles, MaxTotal: h.ZipMaxTotal, MaxFile: h.ZipMaxTotal},
+		ImportWait: h.ImportWait, SessionTTL: h.SessionTTL,
+	}, log)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", h.Listen)
+	if err != nil {
+		srv.Close()
+		return nil, fmt.Errorf("http.listen: %w", err)
+	}
+	hs := httpServer(h, srv.Handler())
+	// Requests keep their own contexts: on shutdown, Shutdown lets the ones in flight finish.
+	scheme := "http"
+	if h.TLS() {
+		scheme = "https"
+	}
+	log.WithFields(logrus.Fields{"address": scheme + "://" + ln.Addr().String(), "exchange": "/1c/exchange", "webhook": httpapi.WebhookPath,
+		"webhook_keys": len(h.WebhookKeys)}).Info("HTTP server listening")
+	if !h.TLS() {
+		log.Warn("HTTP without TLS: keep it on a private network or behind a TLS proxy (docs/http.md)")
+	}
+	served := make(chan error, 1)
+	go func() {
+		var err error
+		if h.TLS() {
+			err = hs.ServeTLS(ln, h.TLSCertFile, h.TLSKeyFile)
+		} else {
+			err = hs.Serve(ln)
+		}
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		if err != nil {
+			log.WithError(err).Error("HTTP server stopped")
+		}
+		served <- err
+	}()
+	return func(sctx context.Context) error {
+		err := hs.Shutdown(sctx)
+		srv.Close()
+		return errors.Join(err, <-served)
+	}, nil
 }
 
 // cmdWebhook registers obmin's webhook URL with Checkbox.
+//
+//	obmin webhook [-config F] register [-url U] [-key-file F]
+//
+// Checkbox keeps one webhook per cash register, set with that register's licence key
+// (OBMIN_CHECKBOX_LICENSE_KEY or checkbox.license_key_file). The secret key Checkbox answers is written to
+// -key-file (default http.webhook_key_file; appended, one per line, so several registers can share the
+// file) and never printed unless no file is configured.
 func cmdWebhook(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	return errors.New("webhook: not implemented yet")
+	fs := newFlags("webhook", stderr)
+	cfgPath := configFlag(fs, getenv)
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	if fs.NArg() == 0 || fs.Arg(0) != "register" {
+		return usageError{"usage: obmin webhook [-config F] register [-url https://obmin.example/checkbox/webhook] [-key-file F]"}
+	}
+	sub := newFlags("webhook register", stderr)
+	hookURL := sub.String("url", "", "the URL Checkbox posts to (default http.public_url + "+httpapi.WebhookPath+")")
+	keyFile := sub.String("key-file", "", "where the secret key is saved (default http.webhook_key_file)")
+	if err := sub.Parse(fs.Args()[1:]); err != nil {
+		return usageError{err.Error()}
+	}
+	cfg, err := loadConfig(*cfgPath, getenv)
+	if err != nil {
+		return err
+	}
+	if err := cfg.ResolveHTTP(getenv); err != nil && cfg.HTTP.Listen != "" {
+		return err
+	}
+	if cfg.Checkbox.Emulator {
+		return errors.New("webhook: checkbox.emulator is true; register a webhook against a real Checkbox account")
+	}
+	if cfg.Checkbox.LicenseKey == "" {
+		return errors.New("webhook: the cash register's licence key is required: set OBMIN_CHECKBOX_LICENSE_KEY or checkbox.license_key_file")
+	}
+	u := *hookURL
+	if u == "" {
+		if cfg.HTTP.PublicURL == "" {
+			return usageError{"webhook: give -url or set http.public_url"}
+		}
+		u = strings.TrimRight(cfg.HTTP.PublicURL, "/") + httpapi.WebhookPath
+	}
+	if !strings.HasPrefix(u, "https://") {
+		fmt.Fprintln(stderr, "warning: the webhook URL is not https://; receipts would cross the internet unencrypted")
+	}
+	out := *keyFile
+	if out == "" {
+		out = cfg.HTTP.WebhookKeyFile
+	} else if !filepath.IsAbs(out) {
+		out = filepath.Join(cfg.Dir, out)
+	}
+	key, err := httpapi.RegisterWebhook(ctx, httpapi.Checkbox{
+		BaseURL: cfg.Checkbox.BaseURL, Login: cfg.Checkbox.Login, Password: cfg.Checkbox.Password,
+		PINCode: cfg.Checkbox.PINCode, LicenseKey: cfg.Checkbox.LicenseKey, ClientVersion: Version,
+		HTTP: &http.Client{Timeout: 30 * time.Second},
+	}, u)
+	if err != nil {
+		return err
+	}
+	if out == "" {
+		fmt.Fprintf(stdout, "webhook set: %s\nsecret key (Checkbox shows it only now; give it to obmin as OBMIN_HTTP_WEBHOOK_KEY):\n%s\n", u, key)
+		return nil
+	}
+	old, err := os.ReadFile(out)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("webhook: %w", err)
+	}
+	if len(old) > 0 && !strings.HasSuffix(string(old), "\n") {
+		old = append(old, '\n')
+	}
+	if err := spool.WriteFileAtomic(out, 0o600, func(w io.Writer) error {
+		_, err := fmt.Fprintf(w, "%s%s\n", old, key)
+		return err
+	}); err != nil {
+		return fmt.Errorf("webhook: save the key: %w", err)
+	}
+	fmt.Fprintf(stdout, "webhook set: %s\nits secret key was added to %s; restart obmin to use it\n", u, out)
+	return nil
 }

@@ -136,6 +136,10 @@ func build(ctx context.Context, cfg config.Config, log *logrus.Entry) (*app, err
 	}
 	m.Stock = cfg.Mapping.Stock
 	m.Warehouses = cfg.Mapping.Warehouses
+	missing, err := exchange.ParseMissingPolicy(cfg.Mapping.Missing)
+	if err != nil {
+		return nil, fmt.Errorf("mapping.missing: %w", err)
+	}
 
 	enc := commerceml.EncodingUTF8BOM
 	if e := strings.ToLower(cfg.BAS.Encoding); e == "windows-1251" || e == "cp1251" {
@@ -143,7 +147,7 @@ func build(ctx context.Context, cfg config.Config, log *logrus.Entry) (*app, err
 	}
 	a.agent = &exchange.Agent{
 		Spool: sp, Store: st, Source: src, Watcher: w, Log: log, Emulated: cfg.Checkbox.Emulator,
-		Catalog: &exchange.Catalog{API: client, Store: st, Mapping: m, Workers: cfg.Checkbox.Workers, Log: log.WithField("part", "catalog")},
+		Catalog: &exchange.Catalog{API: client, Store: st, Mapping: m, Missing: missing, Workers: cfg.Checkbox.Workers, Log: log.WithField("part", "catalog")},
 		Sales: &exchange.Sales{API: client, Store: st, Log: log.WithField("part", "sales"), Cfg: exchange.SalesConfig{
 			Out: fl.out, OrdersFile: filepath.Base(cfg.BAS.OrdersFile),
 			ReturnsFile: cfg.Sales.ReturnsFile, HeldDir: filepath.Join(cfg.SpoolDir, "held"),

@@ -77,6 +77,9 @@ type Mapping struct {
 	WeightUnits     []string         `yaml:"weight_units"`
 	Stock           bool             `yaml:"stock"`
 	Warehouses      []string         `yaml:"warehouses"`
+	// Missing is what happens to a good a full package no longer lists: leave (default), hide (stock 0,
+	// needs stock: true) or delete (in Checkbox).
+	Missing string `yaml:"missing"`
 }
 
 type Sales struct {
@@ -305,6 +308,15 @@ func (c *Config) Validate() error {
 	case "article", "id", "barcode":
 	default:
 		bad("mapping.code_field", "%q: want article, id or barcode", c.Mapping.CodeField)
+	}
+	switch strings.ToLower(strings.TrimSpace(c.Mapping.Missing)) {
+	case "", "leave", "delete":
+	case "hide":
+		if !c.Mapping.Stock {
+			bad("mapping.missing", "hide sets a good's Checkbox stock to 0 and needs mapping.stock: true")
+		}
+	default:
+		bad("mapping.missing", "%q: want leave, hide or delete", c.Mapping.Missing)
 	}
 	switch c.Sales.Returns {
 	case "negative-order", "separate-file":

@@ -1,0 +1,160 @@
+package exchange
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path"
+	"sort"
+
+	"github.com/sirupsen/logrus"
+
+	"obmin/checkbox"
+	"obmin/commerceml"
+	"obmin/spool"
+)
+
+// This file is what obmin's HTTP side (package httpapi) needs from the exchange layer when BAS talks to
+// obmin as to a "site" (commerceml.md §6) and Checkbox delivers receipts by webhook (checkbox-api.md §8).
+
+// RefreshOrders re-examines held receipts and rewrites BAS's orders file and the held list.
+func (a *Agent) RefreshOrders(ctx context.Context) error { return a.refreshOrders(ctx) }
+
+// AcceptReceipt records a receipt that arrived by webhook through the same exactly-once gate as a pull,
+// and refreshes the orders file when it was new. A receipt seen before (by a pull or an earlier delivery)
+// changes nothing.
+func (a *Agent) AcceptReceipt(ctx context.Context, r checkbox.Receipt) (added bool, state string, err error) {
+	added, state, err = a.Sales.Accept(ctx, r)
+	if err != nil || !added {
+		return added, state, err
+	}
+	return added, state, a.refreshOrders(ctx)
+}
+
+// ConfirmOrders marks the receipts with these BAS numbers as held by BAS (1C's mode=success, or the
+// numbers in its own orders document) and refreshes the orders file. It returns how many were confirmed.
+func (a *Agent) ConfirmOrders(ctx context.Context, numbers []string) (int, error) {
+	n, err := a.Sales.Confirm(ctx, numbers)
+	if err != nil {
+		return 0, err
+	}
+	if n > 0 {
+		a.Log.WithField("orders", n).Info("BAS confirmed orders")
+	}
+	return n, a.refreshOrders(ctx)
+}
+
+// IngestDir hands the XML files of dir (one 1C upload, already complete: the protocol's import call says so,
+// commerceml.md §4.2) to the spool as one drop, exactly as a drop from BAS's folder, and wakes the drop
+// loop. The XML files must lie in one folder (dir itself or one folder below it). It returns the id of the
+// drop that carries this content: a new one, or the earlier drop with the same content, which is then not
+// taken again (unless that one failed).
+func (a *Agent) IngestDir(ctx context.Context, dir string) (id string, err error) {
+	src := spool.LocalDir(dir)
+	files, err := src.List(ctx)
+	if err != nil {
+		return "", err
+	}
+	if len(files) == 0 {
+		return "", &InputError{Err: errors.New("the upload holds no XML file")}
+	}
+	folder := path.Dir(files[0].Path)
+	for _, f := range files[1:] {
+		if path.Dir(f.Path) != folder {
+			return "", &InputError{Err: fmt.Errorf("the upload's XML files lie in several folders (%s, %s): one export per exchange", files[0].Path, f.Path)}
+		}
+	}
+	if folder == "." {
+		folder = ""
+	}
+	d := spool.Drop{Dir: folder, Files: files}
+	id = a.newDropID(d)
+	fp, err := a.Spool.Ingest(ctx, src, d, id)
+	if err != nil {
+		return "", fmt.Errorf("take upload %s: %w", dir, err)
+	}
+	if prev, seen, err := a.Store.DropByFingerprint(ctx, fp); err != nil {
+		return "", err
+	} else if seen && prev.State != spool.DropStateFailed {
+		a.Log.WithFields(logrus.Fields{"upload": dir, "same_as": prev.ID}).Info("upload already taken; same content, skipped")
+		return prev.ID, a.Spool.Discard(id)
+	}
+	rec := spool.DropRecord{ID: id, Fingerprint: fp, Source: "http:" + dir, State: spool.DropStateInbox, Files: len(files), CreatedAt: a.now(), UpdatedAt: a.now()}
+	if err := a.Store.PutDrop(ctx, rec); err != nil {
+		return "", err
+	}
+	a.Log.WithFields(logrus.Fields{"drop": id, "files": len(files), "from": "http"}).Info("upload taken into inbox")
+	select {
+	case a.wakeCh() <- struct{}{}:
+	default:
+	}
+	return id, nil
+}
+
+// Drop returns the state record of a drop by id.
+func (a *Agent) Drop(ctx context.Context, id string) (spool.DropRecord, bool, error) {
+	for _, limit := range []int{50, 0} {
+		drops, err := a.Store.RecentDrops(ctx, limit)
+		if err != nil {
+			return spool.DropRecord{}, false, err
+		}
+		for _, d := range drops {
+			if d.ID == id {
+				return d, true, nil
+			}
+		}
+		if limit > 0 && len(drops) < limit {
+			break
+		}
+	}
+	return spool.DropRecord{}, false, nil
+}
+
+// Orders is what one 1C mode=query receives: the document bytes and exactly the Номер values in it, so a
+// following mode=success confirms those and nothing that arrived in between.
+type Orders struct {
+	Data    []byte
+	Numbers []string
+	Charset string // "utf-8" or "windows-1251", for Content-Type
+}
+
+// PendingOrders renders every receipt BAS has not confirmed, oldest first, as one CommerceML document in
+// BAS's encoding: the same documents the orders file carries (with returns in separate-file mode left to
+// that file), minus those already confirmed, since over HTTP BAS confirms each query explicitly. With
+// nothing pending it is a root-only document, never an empty body (commerceml.md §7: 1C fails on one).
+func (s *Sales) PendingOrders(ctx context.Context) (Orders, error) {
+	var docs []commerceml.Document
+	err := s.Store.ReceiptsInState(ctx, StatePending, func(r spool.ReceiptRecord) error {
+		if len(r.Document) == 0 || (r.Type == checkbox.ReceiptReturn && s.Cfg.Returns == ReturnsSeparateFile) {
+			return nil
+		}
+		var d commerceml.Document
+		if err := json.Unmarshal(r.Document, &d); err != nil {
+			return fmt.Errorf("receipt %s: stored document: %w", r.ID, err)
+		}
+		docs = append(docs, d)
+		return nil
+	})
+	if err != nil {
+		return Orders{}, err
+	}
+	sort.SliceStable(docs, func(i, j int) bool {
+		if !docs[i].Time.Equal(docs[j].Time) {
+			return docs[i].Time.Before(docs[j].Time)
+		}
+		return docs[i].Number < docs[j].Number
+	})
+	data, err := s.render(docs)
+	if err != nil {
+		return Orders{}, fmt.Errorf("render orders: %w", err)
+	}
+	o := Orders{Data: data, Charset: "utf-8"}
+	if s.Cfg.Encoding == commerceml.EncodingWindows1251 {
+		o.Charset = "windows-1251"
+	}
+	for _, d := range docs {
+		o.Numbers = append(o.Numbers, d.Number)
+	}
+	return o, nil
+}

@@ -1,0 +1,111 @@
+// Package feed reads the price feeds Ukrainian marketplaces ingest, and which a BAS marketplace module may
+// write instead of CommerceML: YML-style `yml_catalog` feeds as Rozetka, Prom.ua, Epicentr and MAUDAU take
+// them, and Hotline's own `price/items/item` list. It streams (one offer in memory at a time), knows
+// nothing of files on disk or of Checkbox, and reports bad input as a *ParseError naming file, line and
+// element.
+//
+// Tag names and their per-marketplace spellings are cited from the project's research notes as
+// "bas-and-peers.md §N" (../shared/reference/bas-and-peers.md).
+package feed
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/shopspring/decimal"
+)
+
+// Format is a feed dialect, told by the root element (bas-and-peers.md §1.3: by root, never by name).
+type Format string
+
+const (
+	FormatYML     Format = "yml"     // <yml_catalog>: Rozetka, Prom.ua, Epicentr (no <shop>), MAUDAU
+	FormatHotline Format = "hotline" // <price><items><item>: Hotline's own format
+)
+
+// Errors of the reader; they arrive wrapped in a *ParseError.
+var (
+	// ErrNotFeed: the root element is neither yml_catalog nor Hotline's price.
+	ErrNotFeed = errors.New("not a marketplace feed")
+	// ErrTruncated: the input ended before the closing root tag (a file still being written).
+	ErrTruncated = errors.New("unexpected end of file")
+	// ErrTooLarge: nesting, a text node, a tag or one field is beyond any real feed (see the commerceml
+	// package's limits, which apply here too).
+	ErrTooLarge = errors.New("beyond the reader's limits")
+	// ErrUnsupportedEncoding: an encoding other than UTF-8 or windows-1251 is declared.
+	ErrUnsupportedEncoding = errors.New("unsupported encoding")
+)
+
+// ParseError is bad input: it names the file, the line and the element.
+type ParseError struct {
+	File    string
+	Line    int // 1-based; 0 when unknown
+	Element string
+	Err     error
+}
+
+// Error reads like `rozetka.xml:12: <offer>: price "12x": not a decimal`.
+func (e *ParseError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		b.WriteString(":" + strconv.Itoa(e.Line))
+	}
+	b.WriteString(": ")
+	if e.Element != "" {
+		b.WriteString("<" + e.Element + ">: ")
+	}
+	if e.Err != nil {
+		b.WriteString(e.Err.Error())
+	} else {
+		b.WriteString("parse error")
+	}
+	return b.String()
+}
+
+func (e *ParseError) Unwrap() error { return e.Err }
+
+// Header is what the feed says about itself.
+type Header struct {
+	Format Format `json:"format"`
+	Root   string `json:"root"`           // the root element as written
+	Date   string `json:"date,omitempty"` // yml_catalog@date or Hotline <date>, as written (formats vary, bas-and-peers.md §3.3)
+	Shop   string `json:"shop,omitempty"` // shop/name, or Hotline firmName
+}
+
+// Offer is one offer (YML) or item (Hotline).
+type Offer struct {
+	ID         string           `json:"id"`                    // offer@id (YML) or <id> (Hotline); the marketplace's key for the good
+	GroupID    string           `json:"group_id,omitempty"`    // offer@group_id: variants of one model (Prom)
+	Available  *bool            `json:"available,omitempty"`   // offer@available (or in_stock); Hotline <stock>; nil when not said
+	Price      *decimal.Decimal `json:"price,omitempty"`       // <price> (YML) or <priceRUAH> (Hotline); nil when absent
+	Currency   string           `json:"currency,omitempty"`    // <currencyId>; "UAH" for Hotline's priceRUAH
+	Barcodes   []string         `json:"barcodes,omitempty"`    // every <barcode>
+	VendorCode string           `json:"vendor_code,omitempty"` // <vendorCode> (Hotline also <code>)
+	Name       string           `json:"name,omitempty"`        // <name>, <name_ru> or <name lang="ru">
+	NameUA     string           `json:"name_ua,omitempty"`     // <name_ua> or <name lang="ua"|"uk">
+	// Quantity is the stock: <quantity_in_stock> (Prom, MAUDAU), <stock_quantity> (Rozetka), <quantity>, or a
+	// number in Hotline's <stock>; nil when the feed gives none (Epicentr). quantity_in_stock wins over
+	// quantity, as Prom's importer does (bas-and-peers.md §3.3).
+	Quantity *decimal.Decimal `json:"quantity,omitempty"`
+	Line     int              `json:"line"`
+}
+
+// Title is the name to show: the Ukrainian one when the feed has it.
+func (o Offer) Title() string {
+	if o.NameUA != "" {
+		return o.NameUA
+	}
+	return o.Name
+}
+
+// Summary describes a feed after a full read.
+type Summary struct {
+	Header     Header `json:"header"`
+	Encoding   string `json:"encoding"` // as declared, "UTF-8" when not
+	Offers     int    `json:"offers"`
+	Categories int    `json:"categories"`
+	Currencies int    `json:"currencies"`
+	WithStock  int    `json:"with_stock"` // offers that carry a quantity
+}

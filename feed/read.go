@@ -1,0 +1,444 @@
+package feed
+
+import (
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/shopspring/decimal"
+	"golang.org/x/text/encoding/charmap"
+
+	"obmin/commerceml"
+)
+
+// Read streams one feed, calling fn for each offer in file order; name is used in errors only. A feed
+// of any size is read in bounded memory. Unknown elements and attributes are skipped. Bad input gives a
+// *ParseError; an error of fn comes back wrapped with file and line but not as a *ParseError; an I/O
+// error of r comes back wrapped.
+func Read(r io.Reader, name string, fn func(Offer) error) (Summary, error) {
+	rd := newReader(r, name)
+	return rd.read(fn, false)
+}
+
+// Sniff reads the head of a feed: its format, date and shop name, up to the first offer.
+func Sniff(r io.Reader, name string) (Header, error) {
+	rd := newReader(r, name)
+	sum, err := rd.read(nil, true)
+	if errors.Is(err, errSniffDone) {
+		err = nil
+	}
+	return sum.Header, err
+}
+
+var errSniffDone = errors.New("sniffed")
+
+type reader struct {
+	dec      *xml.Decoder
+	src      *ioErrReader
+	name     string
+	stack    []string
+	line     int
+	buf      []byte
+	encoding string
+}
+
+func newReader(r io.Reader, name string) *reader {
+	src := &ioErrReader{r: &commerceml.MarkupGuard{R: r, Max: commerceml.MaxMarkup}}
+	rd := &reader{src: src, name: name, encoding: "UTF-8"}
+	rd.dec = xml.NewDecoder(src)
+	rd.dec.CharsetReader = func(label string, in io.Reader) (io.Reader, error) {
+		rd.encoding = label
+		switch strings.ToLower(strings.TrimSpace(label)) {
+		case "utf-8", "utf8":
+			return in, nil
+		case "windows-1251", "cp1251":
+			return charmap.Windows1251.NewDecoder().Reader(in), nil
+		}
+		return nil, fmt.Errorf("%q: %w", label, ErrUnsupportedEncoding)
+	}
+	// Feeds are written by web shops: HTML entities such as &nbsp; occur in names and descriptions.
+	rd.dec.Entity = xml.HTMLEntity
+	return rd
+}
+
+type ioErrReader struct {
+	r   io.Reader
+	err error
+}
+
+func (e *ioErrReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && err != io.EOF {
+		e.err = err
+	}
+	return n, err
+}
+
+func (r *reader) errAt(line int, elem string, err error) error {
+	return &ParseError{File: r.name, Line: line, Element: elem, Err: err}
+}
+
+func (r *reader) top() string {
+	if n := len(r.stack); n > 0 {
+		return r.stack[n-1]
+	}
+	return ""
+}
+
+// next returns the next token, keeping the element stack and r.line (line of the last start tag).
+func (r *reader) next() (xml.Token, error) {
+	line, _ := r.dec.InputPos()
+	tok, err := r.dec.Token()
+	if err != nil {
+		return nil, r.tokenErr(line, err)
+	}
+	switch t := tok.(type) {
+	case xml.StartElement:
+		if len(r.stack) >= commerceml.MaxDepth {
+			return nil, r.errAt(line, t.Name.Local, fmt.Errorf("elements nested more than %d deep: %w", commerceml.MaxDepth, ErrTooLarge))
+		}
+		r.stack = append(r.stack, t.Name.Local)
+		r.line = line
+	case xml.EndElement:
+		r.stack = r.stack[:len(r.stack)-1]
+	}
+	return tok, nil
+}
+
+func (r *reader) tokenErr(line int, err error) error {
+	if r.src.err != nil {
+		if errors.Is(r.src.err, commerceml.ErrTooLarge) {
+			l, _ := r.dec.InputPos()
+			return r.errAt(l, r.top(), fmt.Errorf("%v: %w", r.src.err, ErrTooLarge))
+		}
+		return fmt.Errorf("read %s: %w", r.name, r.src.err)
+	}
+	if err == io.EOF {
+		return r.errAt(line, r.top(), fmt.Errorf("%w before the root element", ErrTruncated))
+	}
+	var se *xml.SyntaxError
+	if errors.As(err, &se) {
+		if strings.Contains(se.Msg, "unexpected EOF") {
+			return r.errAt(se.Line, r.top(), ErrTruncated)
+		}
+		return r.errAt(se.Line, r.top(), fmt.Errorf("malformed XML: %s", se.Msg))
+	}
+	return r.errAt(line, r.top(), err)
+}
+
+// read walks the whole document. With sniff it stops at the first offer with errSniffDone.
+func (r *reader) read(fn func(Offer) error, sniff bool) (Summary, error) {
+	var sum Summary
+	// The root decides the format (bas-and-peers.md §1.3).
+	for sum.Header.Format == "" {
+		tok, err := r.next()
+		if err != nil {
+			return sum, err
+		}
+		se, ok := tok.(xml.StartElement)
+		if !ok {
+			continue
+		}
+		switch se.Name.Local {
+		case "yml_catalog":
+			sum.Header = Header{Format: FormatYML, Root: se.Name.Local, Date: attr(se, "date")}
+		case "price":
+			sum.Header = Header{Format: FormatHotline, Root: se.Name.Local}
+		default:
+			return sum, r.errAt(r.line, se.Name.Local, fmt.Errorf("root element is <%s>, want <yml_catalog> or Hotline's <price>: %w", se.Name.Local, ErrNotFeed))
+		}
+	}
+	sum.Encoding = r.encoding
+	item := "offer"
+	if sum.Header.Format == FormatHotline {
+		item = "item"
+	}
+	for {
+		tok, err := r.next()
+		if err != nil {
+			return sum, err
+		}
+		switch t := tok.(type) {
+		case xml.EndElement:
+			if len(r.stack) == 0 {
+				sum.Encoding = r.encoding
+				return sum, nil
+			}
+		case xml.StartElement:
+			parent := ""
+			if n := len(r.stack); n >= 2 {
+				parent = r.stack[n-2]
+			}
+			switch {
+			case t.Name.Local == item && (parent == "offers" || parent == "items"):
+				if sniff {
+					return sum, errSniffDone
+				}
+				o, err := r.readOffer(t, sum.Header.Format)
+				if err != nil {
+					return sum, err
+				}
+				sum.Offers++
+				if o.Quantity != nil {
+					sum.WithStock++
+				}
+				if fn != nil {
+					if err := fn(o); err != nil {
+						return sum, fmt.Errorf("%s:%d: <%s>: %w", r.name, o.Line, item, err)
+					}
+				}
+			case t.Name.Local == "category" && parent == "categories":
+				sum.Categories++
+			case t.Name.Local == "currency" && parent == "currencies":
+				sum.Currencies++
+			case len(r.stack) == 3 && parent == "shop" && t.Name.Local == "name" && sum.Header.Shop == "",
+				len(r.stack) == 2 && sum.Header.Format == FormatHotline && t.Name.Local == "firmName":
+				s, err := r.text()
+				if err != nil {
+					return sum, err
+				}
+				sum.Header.Shop = strings.TrimSpace(s)
+			case len(r.stack) == 2 && sum.Header.Format == FormatHotline && t.Name.Local == "date":
+				s, err := r.text()
+				if err != nil {
+					return sum, err
+				}
+				sum.Header.Date = strings.TrimSpace(s)
+			}
+		}
+	}
+}
+
+// offerAttrs are the attributes of <offer> the reader uses; a look-alike spelling of one of them is
+// reported rather than silently ignored.
+var offerAttrs = []string{"id", "available", "in_stock", "group_id", "type"}
+
+// readOffer reads one <offer> or Hotline <item>, up to its end tag.
+func (r *reader) readOffer(se xml.StartElement, format Format) (Offer, error) {
+	o := Offer{Line: r.line}
+	elem := se.Name.Local
+	for _, a := range se.Attr {
+		switch a.Name.Local {
+		case "id":
+			o.ID = strings.TrimSpace(a.Value)
+		case "group_id":
+			o.GroupID = strings.TrimSpace(a.Value)
+		case "available", "in_stock":
+			b, err := parseBool(a.Value)
+			if err != nil {
+				return o, r.errAt(o.Line, elem, fmt.Errorf("%s %q: %w", a.Name.Local, a.Value, err))
+			}
+			if a.Name.Local == "available" || o.Available == nil {
+				o.Available = &b
+			}
+		default:
+			if want, ok := lookalike(a.Name.Local, offerAttrs); ok {
+				// pojitonov's Rozetka feed spells it with a Cyrillic "а" (bas-and-peers.md §3, samples/yml).
+				return o, r.errAt(o.Line, elem, fmt.Errorf("attribute %q is spelled with non-Latin letters (%s); it must be %q",
+					a.Name.Local, nonASCII(a.Name.Local), want))
+			}
+		}
+	}
+	var qtyInStock, stockQty, qty *decimal.Decimal
+	depth := len(r.stack)
+	for {
+		tok, err := r.next()
+		if err != nil {
+			return o, err
+		}
+		switch t := tok.(type) {
+		case xml.EndElement:
+			if len(r.stack) < depth {
+				switch {
+				case qtyInStock != nil:
+					o.Quantity = qtyInStock
+				case stockQty != nil:
+					o.Quantity = stockQty
+				default:
+					o.Quantity = qty
+				}
+				if o.ID == "" {
+					return o, r.errAt(o.Line, elem, errors.New("no id: a feed offer without an id cannot be matched to a good"))
+				}
+				return o, nil
+			}
+		case xml.StartElement:
+			if len(r.stack) != depth+1 {
+				continue // inside <param>, <delivery-options> and the like
+			}
+			field, line := t.Name.Local, r.line
+			s, err := r.text()
+			if err != nil {
+				return o, err
+			}
+			dec := func(dst **decimal.Decimal) error {
+				if strings.TrimSpace(s) == "" {
+					return nil
+				}
+				d, err := commerceml.ParseDecimal(s)
+				if err != nil {
+					return r.errAt(line, elem, fmt.Errorf("%s %q: %w", field, shorten(s), err))
+				}
+				*dst = &d
+				return nil
+			}
+			switch field {
+			case "id":
+				if format == FormatHotline {
+					o.ID = strings.TrimSpace(s)
+				}
+			case "price", "priceRUAH":
+				if field == "price" && format == FormatHotline {
+					continue
+				}
+				if err := dec(&o.Price); err != nil {
+					return o, err
+				}
+				if field == "priceRUAH" {
+					o.Currency = "UAH"
+				}
+			case "currencyId":
+				o.Currency = strings.TrimSpace(s)
+			case "barcode":
+				if b := strings.TrimSpace(s); b != "" {
+					o.Barcodes = append(o.Barcodes, b)
+				}
+			case "vendorCode", "code":
+				if field == "code" && (format != FormatHotline || o.VendorCode != "") {
+					continue
+				}
+				o.VendorCode = strings.TrimSpace(s)
+			case "name", "name_ru", "name_ua":
+				lang := strings.ToLower(attr(t, "lang"))
+				switch {
+				case field == "name_ua" || lang == "ua" || lang == "uk":
+					o.NameUA = strings.TrimSpace(s)
+				case field == "name_ru" && o.Name != "":
+				default:
+					o.Name = strings.TrimSpace(s)
+				}
+			case "quantity_in_stock":
+				if err := dec(&qtyInStock); err != nil {
+					return o, err
+				}
+			case "stock_quantity":
+				if err := dec(&stockQty); err != nil {
+					return o, err
+				}
+			case "quantity":
+				if err := dec(&qty); err != nil {
+					return o, err
+				}
+			case "stock":
+				if format != FormatHotline {
+					continue
+				}
+				// Hotline: «Нет» is out of stock, a number is the quantity, anything else is in stock.
+				v := strings.TrimSpace(s)
+				if d, err := commerceml.ParseDecimal(v); err == nil {
+					qty = &d
+					b := d.IsPositive()
+					o.Available = &b
+				} else {
+					b := !strings.EqualFold(v, "нет") && !strings.EqualFold(v, "немає") && v != ""
+					o.Available = &b
+				}
+			}
+		}
+	}
+}
+
+// text reads the character data of the element whose start tag was read last, up to its end tag,
+// skipping nested elements' text (e.g. <br/> in a description). At most commerceml.MaxText bytes.
+func (r *reader) text() (string, error) {
+	r.buf = r.buf[:0]
+	depth := len(r.stack)
+	for {
+		tok, err := r.next()
+		if err != nil {
+			return "", err
+		}
+		switch t := tok.(type) {
+		case xml.CharData:
+			if len(r.stack) != depth {
+				continue
+			}
+			if len(r.buf)+len(t) > commerceml.MaxText {
+				return "", r.errAt(r.line, r.top(), fmt.Errorf("text longer than %d bytes: %w", commerceml.MaxText, ErrTooLarge))
+			}
+			r.buf = append(r.buf, t...)
+		case xml.EndElement:
+			if len(r.stack) < depth {
+				return string(r.buf), nil
+			}
+		}
+	}
+}
+
+func attr(se xml.StartElement, local string) string {
+	for _, a := range se.Attr {
+		if a.Name.Local == local && a.Name.Space != "xmlns" {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+func parseBool(s string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "true", "1", "yes":
+		return true, nil
+	case "false", "0", "no", "":
+		return false, nil
+	}
+	return false, errors.New("not true or false")
+}
+
+// homoglyphs maps Cyrillic letters that look like Latin ones.
+var homoglyphs = strings.NewReplacer("а", "a", "е", "e", "о", "o", "р", "p", "с", "c", "у", "y", "х", "x",
+	"і", "i", "к", "k", "м", "m", "т", "t", "н", "h", "в", "b", "А", "A", "Е", "E", "О", "O", "Р", "P", "С", "C")
+
+// lookalike tells whether name, which differs from every known name, reads as one of them once Cyrillic
+// look-alike letters are replaced by Latin ones.
+func lookalike(name string, known []string) (string, bool) {
+	if isASCII(name) {
+		return "", false
+	}
+	folded := homoglyphs.Replace(name)
+	for _, k := range known {
+		if folded == k {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// nonASCII describes the non-ASCII letters of s, e.g. `"а" U+0430 at 1`.
+func nonASCII(s string) string {
+	var parts []string
+	for i, c := range []rune(s) {
+		if c >= 0x80 {
+			parts = append(parts, fmt.Sprintf("%q U+%04X at %d", c, c, i+1))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func shorten(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
+}

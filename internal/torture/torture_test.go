@@ -1,0 +1,938 @@
+package torture
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/text/encoding/charmap"
+
+	"obmin/checkbox"
+	"obmin/exchange"
+	"obmin/internal/demo"
+	"obmin/spool"
+)
+
+var (
+	flagIterations = flag.Int("torture.iterations", 0, "kill/restart iterations; 0 skips the harness")
+	flagSeed       = flag.Uint64("torture.seed", 0, "random seed; 0 takes one from the clock (printed)")
+	flagOutage     = flag.Duration("torture.outage", 0, "a Checkbox outage this long in the middle of the run (0: none)")
+	flagKeep       = flag.String("torture.dir", "", "work in this folder and keep it (default: a temporary one)")
+)
+
+const (
+	adminToken = "torture-admin-token"
+	cbLogin    = "torture-cashier"
+	cbPassword = "torture-password"
+)
+
+// harness is one run: the processes, the folders and what was done to them.
+type harness struct {
+	t    *testing.T
+	r    *rand.Rand
+	dir  string
+	bin  string
+	cfg  string
+	emu  *proc
+	app  *proc
+	base string
+
+	exportDir, ordersFile, spoolDir, stateFile string
+
+	books  []demo.Book // the catalogue BAS exported last
+	lastIn *input      // the last catalogue drop
+	// inOutage is true while Checkbox answers every request with 503.
+	inOutage bool
+	inputs   []*input
+	sold     int // handmade-good sales (held receipts)
+	counter  struct {
+		iterations, kills, terms, faults, inputs, violations int
+	}
+	violations []string
+}
+
+// input is one folder dropped into BAS's export folder and what must become of it.
+type input struct {
+	kind   string
+	dir    string            // relative to exportDir
+	files  map[string][]byte // by name
+	expect string            // "taken" (done/ or failed/), "done", "failed", "waits" (never taken: not complete)
+	found  bool
+}
+
+type proc struct {
+	cmd  *exec.Cmd
+	done chan struct{} // closed when the process has exited
+	err  error         // its exit status, once done is closed
+}
+
+func TestTorture(t *testing.T) {
+	if *flagIterations <= 0 {
+		t.Skip("the torture harness runs with -torture.iterations=N (scripts/torture)")
+	}
+	if runtime.GOOS == "windows" {
+		t.Skip("the harness kills obmin with SIGKILL and stops it with SIGTERM: POSIX only")
+	}
+	seed := *flagSeed
+	if seed == 0 {
+		seed = uint64(time.Now().UnixNano())
+	}
+	t.Logf("seed %d (-torture.seed=%d repeats the choices)", seed, seed)
+	h := &harness{t: t, r: rand.New(rand.NewPCG(seed, 5))}
+	h.setup()
+	h.loop(*flagIterations, *flagOutage)
+	h.settle()
+	h.check()
+	c := h.counter
+	summary := fmt.Sprintf("torture: iterations=%d kills=%d graceful=%d faults=%d inputs=%d violations=%d seed=%d",
+		c.iterations, c.kills, c.terms, c.faults, c.inputs, len(h.violations), seed)
+	fmt.Println(summary)
+	if len(h.violations) > 0 {
+		for _, v := range h.violations {
+			t.Error(v)
+		}
+		t.Logf("logs and folders: %s", h.dir)
+	}
+}
+
+func (h *harness) violate(format string, args ...any) {
+	h.violations = append(h.violations, time.Now().Format("15:04:05 ")+fmt.Sprintf(format, args...))
+}
+
+func (h *harness) setup() {
+	t := h.t
+	h.dir = *flagKeep
+	if h.dir == "" {
+		h.dir = t.TempDir()
+	} else if err := errors.Join(os.RemoveAll(h.dir), os.MkdirAll(h.dir, 0o755)); err != nil {
+		t.Fatal(err)
+	}
+	h.bin = filepath.Join(h.dir, "obmin")
+	build := exec.Command("go", "build", "-o", h.bin, "obmin/cmd/obmin")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build obmin: %v\n%s", err, out)
+	}
+	h.exportDir = filepath.Join(h.dir, "bas", "export")
+	h.ordersFile = filepath.Join(h.dir, "bas", "orders.xml")
+	h.spoolDir = filepath.Join(h.dir, "spool")
+	h.stateFile = filepath.Join(h.dir, "state.db")
+	if err := os.MkdirAll(h.exportDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	// The emulator, as its own process; its first line on stdout is its base URL.
+	emuLog := h.logFile("emulator.log")
+	cmd := exec.Command(h.bin, "emulator", "-listen", "127.0.0.1:0", "-login", cbLogin, "-seed", fmt.Sprint(h.r.Int64()))
+	cmd.Env = append(os.Environ(), "OBMIN_EMULATOR_PASSWORD="+cbPassword, "OBMIN_EMULATOR_ADMIN_TOKEN="+adminToken)
+	cmd.Stderr = emuLog
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.emu = start(t, cmd)
+	t.Cleanup(func() { h.emu.stop(syscall.SIGTERM) })
+	line := make([]byte, 0, 64)
+	b := make([]byte, 1)
+	for len(line) < 200 {
+		if _, err := out.Read(b); err != nil {
+			t.Fatalf("emulator printed no URL: %v", err)
+		}
+		if b[0] == '\n' {
+			break
+		}
+		line = append(line, b[0])
+	}
+	go io.Copy(io.Discard, out) //nolint:errcheck // keeps the pipe drained
+	h.base = strings.TrimSpace(string(line))
+	if !strings.HasPrefix(h.base, "http://127.0.0.1:") {
+		t.Fatalf("emulator URL %q", h.base)
+	}
+
+	cfg := fmt.Sprintf(`spool_dir: %q
+state_file: %q
+log: {format: text, level: info}
+bas:
+  export_dir: %q
+  orders_file: %q
+  poll_interval: 100ms
+  min_age: 200ms
+  notify: true
+checkbox:
+  base_url: %q
+  requests_per_second: 200
+  workers: 4
+mapping:
+  stock: true
+sales:
+  resend_window: 87600h
+  first_pull: 48h
+schedule:
+  pull_receipts: "@every 1s"
+  retention: "off"
+  retention_keep: 0s
+  retry_drops: 1s
+`, h.spoolDir, h.stateFile, h.exportDir, h.ordersFile, h.base)
+	h.cfg = filepath.Join(h.dir, "obmin.yaml")
+	if err := os.WriteFile(h.cfg, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h.books = slices.Clone(demo.Books)
+	t.Cleanup(func() {
+		if h.app != nil {
+			h.app.stop(syscall.SIGKILL)
+		}
+	})
+}
+
+func (h *harness) logFile(name string) *os.File {
+	f, err := os.OpenFile(filepath.Join(h.dir, name), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.t.Cleanup(func() { f.Close() })
+	return f
+}
+
+func start(t *testing.T, cmd *exec.Cmd) *proc {
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", cmd.Path, err)
+	}
+	p := &proc{cmd: cmd, done: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	return p
+}
+
+// stop signals the process and waits for it; after 30 s it is killed.
+func (p *proc) stop(sig syscall.Signal) {
+	_ = p.cmd.Process.Signal(sig)
+	select {
+	case <-p.done:
+	case <-time.After(30 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
+func (h *harness) startApp() {
+	if h.app != nil {
+		select {
+		case <-h.app.done:
+			h.violate("obmin exited by itself (see obmin.log)")
+		default:
+			return
+		}
+	}
+	cmd := exec.Command(h.bin, "run", "-config", h.cfg)
+	cmd.Env = append(os.Environ(), "OBMIN_CHECKBOX_LOGIN="+cbLogin, "OBMIN_CHECKBOX_PASSWORD="+cbPassword)
+	log := h.logFile("obmin.log")
+	cmd.Stdout, cmd.Stderr = log, log
+	h.app = start(h.t, cmd)
+}
+
+// loop runs the iterations: a few actions, then a kill at a random moment and a restart.
+func (h *harness) loop(n int, outage time.Duration) {
+	h.startApp()
+	// The shop's catalogue is in Checkbox before the till sells anything.
+	h.goodDrop()
+	if !h.waitTaken(h.lastIn, 90*time.Second, false) {
+		h.violate("the first catalogue drop was not applied within 90 s")
+	}
+	var outageEnd time.Time
+	for i := range n {
+		h.counter.iterations++
+		if outage > 0 && i == n/2 {
+			h.fault(map[string]any{"status": 503, "times": -1})
+			outageEnd = time.Now().Add(outage)
+			h.t.Logf("iteration %d: Checkbox outage for %s", i, outage)
+		}
+		if !outageEnd.IsZero() && time.Now().After(outageEnd) {
+			h.admin("DELETE", "faults", nil, nil)
+			outageEnd = time.Time{}
+		}
+		h.inOutage = !outageEnd.IsZero()
+		inOutage := h.inOutage
+		for range 1 + h.r.IntN(3) {
+			switch k := h.r.IntN(10); {
+			case k < 2:
+				h.goodDrop()
+			case k < 4:
+				h.badInput()
+			case k < 7:
+				h.sales()
+			default:
+				if !inOutage {
+					h.randomFault()
+				}
+			}
+		}
+		h.resolveInputs(false)
+		time.Sleep(time.Duration(h.r.IntN(1500)) * time.Millisecond)
+		if h.r.IntN(8) == 0 {
+			h.app.stop(syscall.SIGTERM)
+			h.counter.terms++
+		} else {
+			h.app.stop(syscall.SIGKILL)
+			h.counter.kills++
+		}
+		h.app = nil
+		h.startApp()
+		// Outages run their length even when the iterations end first.
+		for inOutage && i == n-1 && time.Now().Before(outageEnd) {
+			time.Sleep(time.Second)
+		}
+	}
+	if !outageEnd.IsZero() {
+		h.admin("DELETE", "faults", nil, nil)
+	}
+	h.inOutage = false
+}
+
+// admin calls the emulator's control endpoint.
+func (h *harness) admin(method, path string, in, out any) {
+	h.t.Helper()
+	var body io.Reader
+	if in != nil {
+		b, _ := json.Marshal(in)
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, h.base+"/_emulator/"+path, body)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatalf("emulator admin %s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		h.t.Fatalf("emulator admin %s %s: %s: %s", method, path, resp.Status, b)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			h.t.Fatalf("emulator admin %s %s: %v", method, path, err)
+		}
+	}
+}
+
+func (h *harness) fault(f map[string]any) {
+	h.admin("POST", "faults", f, nil)
+	h.counter.faults++
+}
+
+func (h *harness) randomFault() {
+	switch h.r.IntN(8) {
+	case 0: // a burst of server errors, some from the gateway in front of the service
+		h.fault(map[string]any{"status": []int{500, 502, 503, 504}[h.r.IntN(4)], "gateway_html": h.r.IntN(2) == 0, "times": 2 + h.r.IntN(6)})
+	case 1: // a burst of 429s
+		h.fault(map[string]any{"status": 429, "retry_after_ms": 1000, "times": 2 + h.r.IntN(4)})
+	case 2: // slow answers
+		h.fault(map[string]any{"latency_ms": 300 + h.r.IntN(2000), "times": 2 + h.r.IntN(8)})
+	case 3: // an answer that never comes (the client times out, or obmin is killed first)
+		h.fault(map[string]any{"latency_ms": 60000, "times": 1})
+	case 4: // the connection drops
+		h.fault(map[string]any{"drop_connection": true, "times": 1 + h.r.IntN(3)})
+	case 5: // the good is created or changed, but its answer is lost
+		h.fault(map[string]any{"method": []string{"POST", "PUT"}[h.r.IntN(2)], "path_prefix": "/api/v1/goods", "status": 502, "after_handling": true, "times": 1})
+	case 6: // tokens expire
+		h.admin("POST", "expire-tokens", nil, nil)
+		h.counter.faults++
+	case 7: // a rate limit for a while (cleared with the other faults)
+		h.admin("POST", "rate-limit", map[string]any{"n": 5, "per_ms": 1000}, nil)
+		h.counter.faults++
+	}
+}
+
+// newPrices changes the catalogue as BAS does between exports: prices and stock, now and then a name.
+func (h *harness) newPrices() {
+	for i := range h.books {
+		b := &h.books[i]
+		if b.NoPrice || h.r.IntN(3) == 0 {
+			continue
+		}
+		b.Price = fmt.Sprintf("%d.%02d", 10+h.r.IntN(900), h.r.IntN(100))
+		if b.Weight {
+			b.Stock = fmt.Sprintf("%d.%03d", h.r.IntN(20), h.r.IntN(1000))
+		} else {
+			b.Stock = fmt.Sprint(h.r.IntN(50))
+		}
+		if h.r.IntN(10) == 0 {
+			b.Name = strings.SplitN(demo.Books[i].Name, " (вид.", 2)[0] + fmt.Sprintf(" (вид. %d)", 1+h.r.IntN(9))
+		}
+	}
+}
+
+// goodDrop writes BAS's next catalogue export, after the previous one was taken (BAS exports every few
+// minutes; obmin must take each one before the next empties the folder). Now and then BAS also writes its
+// orders export confirming what the orders file holds, or writes a file slowly.
+func (h *harness) goodDrop() {
+	if h.lastIn != nil && !h.waitTaken(h.lastIn, 30*time.Second, true) {
+		h.violate("catalogue drop %s was not taken within 30 s while obmin ran", h.lastIn.dir)
+	}
+	// BAS exports every few minutes, and applying an export takes seconds: unless Checkbox is down, the
+	// previous export is applied before the next one comes. After an outage the drops taken meanwhile go
+	// first, each taking seconds (more with slow answers), hence the generous limit.
+	if h.lastIn != nil && !h.inOutage && !h.waitTaken(h.lastIn, 5*time.Minute, false) {
+		h.violate("catalogue drop %s was not applied within 5 minutes while Checkbox answered", h.lastIn.dir)
+	}
+	h.newPrices()
+	at := time.Now()
+	in := &input{kind: "catalogue", dir: demo.FolderName, expect: "done", files: map[string][]byte{
+		"import.xml": demo.Catalog(h.books, at), "offers.xml": demo.Offers(h.books, at),
+	}}
+	if h.r.IntN(3) == 0 {
+		if numbers, err := exchange.ReadOrderNumbers(h.ordersFile); err == nil && len(numbers) > 0 {
+			in.files["orders-5d0e_1.xml"] = demo.OrdersExport(numbers, at)
+		}
+	}
+	dir := filepath.Join(h.exportDir, in.dir)
+	if err := os.RemoveAll(dir); err != nil {
+		h.t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		h.t.Fatal(err)
+	}
+	slow := h.r.IntN(4) == 0
+	for _, name := range sortedKeys(in.files) {
+		data := in.files[name]
+		if slow { // still being written: half now, the rest after the minimum age has passed
+			cut := len(data) / 2
+			writeFile(h.t, filepath.Join(dir, name), data[:cut])
+			time.Sleep(time.Duration(300+h.r.IntN(500)) * time.Millisecond)
+			f, err := os.OpenFile(filepath.Join(dir, name), os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				h.t.Fatal(err)
+			}
+			if _, err := f.Write(data[cut:]); err != nil {
+				h.t.Fatal(err)
+			}
+			f.Close()
+			continue
+		}
+		writeFile(h.t, filepath.Join(dir, name), data)
+	}
+	if slow {
+		in.kind += " (written slowly)"
+	}
+	h.lastIn = in
+	h.inputs = append(h.inputs, in)
+	h.counter.inputs++
+}
+
+// badInput drops a bad or tricky folder beside BAS's export.
+func (h *harness) badInput() {
+	n := h.counter.inputs
+	at := time.Now()
+	cat := demo.Catalog(h.books, at)
+	utf8Decl := []byte(`encoding="UTF-8"`)
+	var in *input
+	switch h.r.IntN(9) {
+	case 0:
+		in = &input{kind: "not XML", expect: "failed", files: map[string][]byte{"import.xml": []byte("це не XML, а текст\r\n</КоммерческаяИнформация>\r\n")}}
+	case 1:
+		in = &input{kind: "text without a closing tag", expect: "waits", files: map[string][]byte{"import.xml": []byte("PK\x03\x04 zip, not xml")}}
+	case 2:
+		in = &input{kind: "truncated", expect: "waits", files: map[string][]byte{"import.xml": cat[:len(cat)/3+h.r.IntN(len(cat)/3)]}}
+	case 3:
+		in = &input{kind: "empty", expect: "waits", files: map[string][]byte{"import.xml": {}}}
+	case 4: // says windows-1251, holds UTF-8: the Cyrillic element names do not survive, so it must fail
+		in = &input{kind: "windows-1251 declared, UTF-8 inside", expect: "failed", files: map[string][]byte{"import.xml": bytes.Replace(cat, utf8Decl, []byte(`encoding="windows-1251"`), 1)}}
+	case 8: // says UTF-8, holds windows-1251 bytes
+		cp, err := charmap.Windows1251.NewEncoder().Bytes(bytes.TrimPrefix(cat, []byte("\ufeff")))
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		in = &input{kind: "UTF-8 declared, windows-1251 inside", expect: "failed", files: map[string][]byte{"import.xml": cp}}
+	case 5: // a reserved Windows device name
+		in = &input{kind: "name con.xml", expect: "failed", files: map[string][]byte{"con.xml": cat}}
+	case 6: // brackets in the file name
+		in = &input{kind: "name with brackets", expect: "failed", files: map[string][]byte{"import[1].xml": cat}}
+	case 7: // dots and brackets in the folder name; the file itself is fine
+		in = &input{kind: "folder ..[копія] (1)..", expect: "done", files: map[string][]byte{"import.xml": cat}}
+	}
+	// Each input's content is its own, so finding it in the spool by content says where this one went.
+	for name, data := range in.files {
+		in.files[name] = bytes.Replace(data, []byte("<КоммерческаяИнформация "), []byte(fmt.Sprintf("<!-- input %d -->\n<КоммерческаяИнформация ", n)), 1)
+	}
+	in.dir = fmt.Sprintf("bad-%03d", n)
+	if strings.HasPrefix(in.kind, "folder") {
+		in.dir = fmt.Sprintf("x..[копія] (%d)..y", n)
+	}
+	for name, data := range in.files {
+		writeFile(h.t, filepath.Join(h.exportDir, in.dir, name), data)
+	}
+	h.inputs = append(h.inputs, in)
+	h.counter.inputs++
+}
+
+func writeFile(t *testing.T, path string, data []byte) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// sales makes receipts at the till: a batch with returns, an offline sale, or a good typed in by hand.
+func (h *harness) sales() {
+	var goods []checkbox.Good
+	h.admin("GET", "goods", nil, &goods)
+	if len(goods) == 0 {
+		return
+	}
+	switch h.r.IntN(6) {
+	case 0:
+		h.admin("POST", "sell", map[string]any{"Offline": true, "At": time.Now().Add(-time.Duration(1+h.r.IntN(20)) * time.Hour),
+			"Lines": []map[string]any{{"Code": goods[h.r.IntN(len(goods))].Code, "Quantity": 1000}}}, nil)
+	case 1:
+		if h.sold < 2 {
+			h.admin("POST", "sell", map[string]any{"Payment": "CASHLESS",
+				"Lines": []map[string]any{{"Code": "PK-1", "Name": "Пакет паперовий", "Price": 500, "Quantity": 1000}}}, nil)
+			h.sold++
+		}
+	default:
+		h.admin("POST", "sales", map[string]any{"n": 1 + h.r.IntN(5), "returns_every": 3, "seed": h.r.Uint64()}, nil)
+	}
+}
+
+// spoolIndex maps the SHA-256 of every file under the spool's inbox, processing, done and failed folders to
+// the drop folders holding it.
+func (h *harness) spoolIndex() map[string][]string {
+	idx := map[string][]string{}
+	for _, top := range []string{"inbox", "processing", "done", "failed"} {
+		root := filepath.Join(h.spoolDir, top)
+		_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return nil
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return nil
+			}
+			idx[sum(b)] = append(idx[sum(b)], filepath.Dir(p))
+			return nil
+		})
+	}
+	return idx
+}
+
+func sum(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// where says which spool folders hold every file of in, or nil.
+func (in *input) where(idx map[string][]string) []string {
+	var dirs []string
+	for i, name := range sortedKeys(in.files) {
+		got := idx[sum(in.files[name])]
+		if i == 0 {
+			dirs = got
+			continue
+		}
+		dirs = slices.DeleteFunc(slices.Clone(dirs), func(d string) bool { return !slices.Contains(got, d) })
+	}
+	return dirs
+}
+
+// waitTaken waits until obmin has taken in into its spool (anyWhere) or finished it (done/ or failed/).
+func (h *harness) waitTaken(in *input, limit time.Duration, anyWhere bool) bool {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		for _, d := range in.where(h.spoolIndex()) {
+			rel, _ := filepath.Rel(h.spoolDir, d)
+			if top := strings.Split(filepath.ToSlash(rel), "/")[0]; anyWhere || top == "done" || top == "failed" {
+				return true
+			}
+		}
+		h.startApp()
+		time.Sleep(100 * time.Millisecond)
+	}
+	return false
+}
+
+// resolveInputs notes the stray folders obmin took into done/ or failed/, or described in failed/, and
+// removes them from BAS's folder as staff would; final reports those that never arrived.
+func (h *harness) resolveInputs(final bool) {
+	idx := h.spoolIndex()
+	notes := h.failedNotes()
+	for _, in := range h.inputs {
+		if in.found || in.dir == demo.FolderName && !final {
+			continue
+		}
+		dirs := in.where(idx)
+		var settled []string
+		for _, d := range dirs {
+			rel, _ := filepath.Rel(h.spoolDir, d)
+			top := strings.Split(filepath.ToSlash(rel), "/")[0]
+			switch {
+			case top == "done":
+				settled = append(settled, "done")
+			case top == "failed":
+				if _, err := os.Stat(d + ".error.txt"); err == nil {
+					settled = append(settled, "failed")
+				} else if final {
+					h.violate("%s input %s: in %s without an .error.txt reason", in.kind, in.dir, d)
+				}
+			}
+		}
+		if len(settled) == 0 {
+			// A file obmin may not copy under its own name must at least be named in a reason.
+			for _, name := range sortedKeys(in.files) {
+				for _, n := range notes {
+					if strings.Contains(n, name) && strings.Contains(n, in.dir) {
+						settled = append(settled, "failed")
+					}
+				}
+			}
+		}
+		switch {
+		case in.expect == "waits":
+			if len(dirs) > 0 && final {
+				h.violate("%s input %s was taken into %v; it should wait for BAS to finish it", in.kind, in.dir, dirs)
+			}
+			continue
+		case len(settled) == 0:
+			if final {
+				h.violate("%s input %s is in neither done/ nor failed/ (spool: %v)", in.kind, in.dir, dirs)
+			}
+			continue
+		case in.expect != "taken" && !slices.Contains(settled, in.expect):
+			if final {
+				h.violate("%s input %s: want it in %s/, found in %v", in.kind, in.dir, in.expect, settled)
+			}
+			continue
+		}
+		in.found = true
+		if in.dir != demo.FolderName {
+			_ = os.RemoveAll(filepath.Join(h.exportDir, in.dir))
+		}
+	}
+}
+
+func (h *harness) failedNotes() []string {
+	paths, _ := filepath.Glob(filepath.Join(h.spoolDir, "failed", "*.error.txt"))
+	var out []string
+	for _, p := range paths {
+		if b, err := os.ReadFile(p); err == nil {
+			out = append(out, string(b))
+		}
+	}
+	return out
+}
+
+// settle ends the faults, lets BAS export once more and confirm, and waits until obmin has caught up;
+// then stops it gracefully.
+func (h *harness) settle() {
+	h.admin("DELETE", "faults", nil, nil)
+	h.startApp()
+	h.goodDrop()
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		h.startApp()
+		idle := h.lastIn.where(h.spoolIndex()) != nil && h.spoolEmpty("inbox") && h.spoolEmpty("processing")
+		if idle && h.ordersComplete() {
+			break
+		}
+		if time.Now().After(deadline) {
+			h.violate("obmin did not catch up within 3 minutes after the faults ended")
+			break
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	time.Sleep(1500 * time.Millisecond) // one more pull and one more scan
+	h.app.stop(syscall.SIGTERM)
+	if h.app.err != nil {
+		h.violate("obmin's graceful stop: %v", h.app.err)
+	}
+	h.resolveInputs(true)
+}
+
+func (h *harness) spoolEmpty(name string) bool {
+	entries, err := os.ReadDir(filepath.Join(h.spoolDir, name))
+	return err == nil && len(entries) == 0
+}
+
+// expectedReceipts returns the BAS numbers every receipt in the emulator must have in the orders file,
+// and those that must be held.
+func (h *harness) expectedReceipts() (want, held map[string]checkbox.Receipt) {
+	var all []checkbox.Receipt
+	h.admin("GET", "receipts", nil, &all)
+	want, held = map[string]checkbox.Receipt{}, map[string]checkbox.Receipt{}
+	codes := map[string]bool{}
+	for _, b := range h.books {
+		codes[b.Article] = true
+	}
+	for _, r := range all {
+		if r.Status != checkbox.StatusDone || (r.Type != checkbox.ReceiptSell && r.Type != checkbox.ReceiptReturn) {
+			continue
+		}
+		n := "CB-" + r.FiscalCode
+		if r.FiscalCode == "" {
+			n = "CB-" + r.ID
+		}
+		known := true
+		for _, l := range r.Goods {
+			known = known && codes[l.Good.Code]
+		}
+		if known {
+			want[n] = r
+		} else {
+			held[n] = r
+		}
+	}
+	return want, held
+}
+
+func (h *harness) ordersComplete() bool {
+	want, _ := h.expectedReceipts()
+	numbers, err := exchange.ReadOrderNumbers(h.ordersFile)
+	if err != nil {
+		return len(want) == 0
+	}
+	have := map[string]bool{}
+	for _, n := range numbers {
+		have[n] = true
+	}
+	for n := range want {
+		if !have[n] {
+			return false
+		}
+	}
+	return true
+}
+
+// check tests the invariants on the folders, the emulator and the ledger.
+func (h *harness) check() {
+	h.checkReceipts()
+	h.checkGoods()
+	h.checkTemp()
+	h.checkLedger()
+}
+
+func (h *harness) checkReceipts() {
+	want, held := h.expectedReceipts()
+	numbers, err := exchange.ReadOrderNumbers(h.ordersFile)
+	if err != nil && len(want) > 0 {
+		h.violate("orders file %s: %v", h.ordersFile, err)
+		return
+	}
+	count := map[string]int{}
+	for _, n := range numbers {
+		count[n]++
+	}
+	for n, c := range count {
+		_, ok := want[n]
+		switch {
+		case c > 1:
+			h.violate("receipt %s is %d times in the orders file", n, c)
+		case !ok:
+			h.violate("the orders file holds %s, which is no receipt of the emulator (or must be held)", n)
+		}
+	}
+	for n, r := range want {
+		if count[n] == 0 {
+			h.violate("receipt %s (%s %s) never reached the orders file", n, r.Type, r.ID)
+		}
+	}
+	for n := range held {
+		if _, err := os.Stat(filepath.Join(h.spoolDir, "held", n+".txt")); err != nil {
+			h.violate("receipt %s of a good BAS never exported is not described in held/: %v", n, err)
+		}
+	}
+	h.t.Logf("receipts: %d in the orders file, %d held", len(numbers), len(held))
+}
+
+func (h *harness) checkGoods() {
+	var goods []checkbox.Good
+	h.admin("GET", "goods", nil, &goods)
+	var stock []struct {
+		Code  string `json:"code"`
+		Stock *int64 `json:"stock"`
+	}
+	h.admin("GET", "stock", nil, &stock)
+	byCode := map[string][]checkbox.Good{}
+	for _, g := range goods {
+		byCode[g.Code] = append(byCode[g.Code], g)
+	}
+	stockOf := map[string]*int64{}
+	for _, s := range stock {
+		stockOf[s.Code] = s.Stock
+	}
+	for _, b := range h.books {
+		gs := byCode[b.Article]
+		delete(byCode, b.Article)
+		if b.NoPrice {
+			if len(gs) > 0 {
+				h.violate("good %s has no retail price in BAS but is in Checkbox", b.Article)
+			}
+			continue
+		}
+		if len(gs) != 1 {
+			h.violate("good %s is %d times in Checkbox, want once", b.Article, len(gs))
+			continue
+		}
+		g := gs[0]
+		if g.Name != b.Name || g.Price != kopecks(b.Price) || g.Barcode != b.Barcode {
+			h.violate("good %s in Checkbox: %q %d %q; the last catalogue says %q %s %q", b.Article, g.Name, g.Price, g.Barcode, b.Name, b.Price, b.Barcode)
+		}
+		if st := stockOf[b.Article]; st == nil {
+			h.violate("good %s: no stock in Checkbox, the last offers say %s", b.Article, b.Stock)
+		} else if *st != thousandths(b.Stock) {
+			h.violate("good %s: stock in Checkbox %d thousandths, the last offers say %s", b.Article, *st, b.Stock)
+		}
+	}
+	for code := range byCode {
+		h.violate("good %s is in Checkbox but in no catalogue", code)
+	}
+}
+
+// kopecks and thousandths read BAS's decimal strings ("365.05", "7.014") in base 10; fmt's scanning would
+// take "014" for an octal number.
+func kopecks(s string) int64 { return fixed(s, 2) }
+
+func thousandths(s string) int64 { return fixed(s, 3) }
+
+func fixed(s string, places int) int64 {
+	whole, frac, _ := strings.Cut(s, ".")
+	frac = (frac + strings.Repeat("0", places))[:places]
+	w, _ := strconv.ParseInt(whole, 10, 64)
+	f, _ := strconv.ParseInt(frac, 10, 64)
+	scale := int64(1)
+	for range places {
+		scale *= 10
+	}
+	return w*scale + f
+}
+
+func TestFixed(t *testing.T) {
+	for _, tt := range []struct {
+		s      string
+		places int
+		want   int64
+	}{{"7.014", 3, 7014}, {"18", 3, 18000}, {"0.5", 3, 500}, {"365.05", 2, 36505}, {"960.00", 2, 96000}, {"12.7", 2, 1270}} {
+		if got := fixed(tt.s, tt.places); got != tt.want {
+			t.Errorf("fixed(%q, %d) = %d, want %d", tt.s, tt.places, got, tt.want)
+		}
+	}
+}
+
+// checkTemp looks for temporary files a kill left behind and nobody removed.
+func (h *harness) checkTemp() {
+	for _, root := range []string{h.spoolDir, filepath.Dir(h.ordersFile)} {
+		_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return nil
+			}
+			rel, _ := filepath.Rel(root, p)
+			if d.IsDir() {
+				if rel == "tmp" {
+					if entries, _ := os.ReadDir(p); len(entries) > 0 {
+						h.violate("%s holds %d entries after a clean stop", p, len(entries))
+					}
+				}
+				return nil
+			}
+			if strings.HasPrefix(d.Name(), ".") && strings.HasSuffix(d.Name(), ".tmp") {
+				h.violate("temporary file left behind: %s", p)
+			}
+			return nil
+		})
+	}
+}
+
+// checkLedger compares the state database with the emulator and the orders file.
+func (h *harness) checkLedger() {
+	ctx := context.Background()
+	st, err := spool.OpenStore(ctx, h.stateFile)
+	if err != nil {
+		h.violate("open the state: %v", err)
+		return
+	}
+	defer st.Close()
+	var goods []checkbox.Good
+	h.admin("GET", "goods", nil, &goods)
+	price := map[string]int64{}
+	for _, g := range goods {
+		price[g.Code] = g.Price
+	}
+	err = st.ForEachGood(ctx, func(g spool.GoodRecord) error {
+		if g.PushedHash == "" {
+			return nil
+		}
+		if p, ok := price[g.Code]; !ok {
+			h.violate("ledger: good %s pushed, but not in Checkbox", g.Code)
+		} else if p != g.PushedPrice {
+			h.violate("ledger: good %s pushed at %d, Checkbox has %d", g.Code, g.PushedPrice, p)
+		}
+		return nil
+	})
+	if err != nil {
+		h.violate("ledger goods: %v", err)
+	}
+	want, held := h.expectedReceipts()
+	numbers, _ := exchange.ReadOrderNumbers(h.ordersFile)
+	inFile := map[string]bool{}
+	for _, n := range numbers {
+		inFile[n] = true
+	}
+	for _, set := range []map[string]checkbox.Receipt{want, held} {
+		for n, r := range set {
+			if _, ok, err := st.Receipt(ctx, r.ID); err != nil || !ok {
+				h.violate("ledger: receipt %s (%s) unknown: %v", r.ID, n, err)
+			}
+		}
+	}
+	for _, state := range []string{exchange.StatePending, exchange.StateConfirmed} {
+		err := st.ReceiptsInState(ctx, state, func(r spool.ReceiptRecord) error {
+			if !inFile[r.Number] {
+				h.violate("ledger: receipt %s is %s but not in the orders file", r.Number, state)
+			}
+			return nil
+		})
+		if err != nil {
+			h.violate("ledger receipts: %v", err)
+		}
+	}
+	if err := st.ReceiptsInState(ctx, exchange.StateHeld, func(r spool.ReceiptRecord) error {
+		if _, ok := held[r.Number]; !ok {
+			h.violate("ledger: receipt %s held, but all its goods are in the catalogue", r.Number)
+		}
+		return nil
+	}); err != nil {
+		h.violate("ledger receipts: %v", err)
+	}
+}
