@@ -93,8 +93,9 @@ func New(cfg Config) (*Client, error) {
 	if hasLogin {
 		c.login, c.password = cfg.Login, cfg.Password
 	} else {
-		c.pin, c.licenseKey = cfg.PINCode, cfg.LicenseKey
+		c.pin = cfg.PINCode
 	}
+	c.licenseKey = cfg.LicenseKey // also names the cash register whose webhook SetWebhook sets
 	if cfg.BaseURL != "" {
 		u, err := url.Parse(cfg.BaseURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

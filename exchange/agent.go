@@ -294,27 +294,30 @@ func (a *Agent) recordJob(ctx context.Context, name string, start time.Time, err
 // Once does one full pass and returns: take complete drops, apply them, pull receipts, write the orders
 // file, clean old archives. For running obmin from the system's scheduler instead of as a service.
 func (a *Agent) Once(ctx context.Context, settle time.Duration) error {
-	// Two scans a settle time apart: a drop counts as complete only when nothing changed in between.
-	if _, err := a.Watcher.Scan(ctx); err != nil {
-		return fmt.Errorf("scan %s: %w", a.Source, err)
-	}
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(settle):
-	}
-	drops, err := a.Watcher.Scan(ctx)
-	if err != nil {
-		return fmt.Errorf("scan %s: %w", a.Source, err)
-	}
+	// Two scans a settle time apart: a drop counts as complete only when nothing changed in between. A
+	// drop the first scan already finds complete (old enough, or seen by an earlier run) is taken at once:
+	// the watcher offers each drop once, so one left out here would wait for the next run.
 	var errs []error
-	for _, d := range drops {
-		if err := a.Ingest(ctx, d); err != nil {
-			errs = append(errs, err)
+	for i := range 2 {
+		if i == 1 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(settle):
+			}
+		}
+		drops, err := a.Watcher.Scan(ctx)
+		if err != nil {
+			return fmt.Errorf("scan %s: %w", a.Source, err)
+		}
+		for _, d := range drops {
+			if err := a.Ingest(ctx, d); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	start := a.now()
-	err = a.ProcessDrops(ctx)
+	err := a.ProcessDrops(ctx)
 	a.recordJob(ctx, "drops", start, err, nil)
 	errs = append(errs, err)
 	if _, err := a.PullReceipts(ctx); err != nil {
@@ -450,6 +453,10 @@ func writeReport(dir string, rep DropReport) error {
 	var b strings.Builder
 	b.WriteString("\ufeffЗвіт obmin про обробку вивантаження BAS\r\n\r\n")
 	for _, f := range rep.Files {
+		if f.Feed != nil {
+			fmt.Fprintf(&b, "Файл %s: фід маркетплейсу (%s), пропозицій %d, із залишком %d\r\n", f.Name, f.Feed.Header.Format, f.Feed.Offers, f.Feed.WithStock)
+			continue
+		}
 		fmt.Fprintf(&b, "Файл %s: %s, товарів %d, пропозицій %d\r\n", f.Name, f.Summary.Kind, f.Summary.Goods, f.Summary.Offers)
 	}
 	fmt.Fprintf(&b, "\r\nТоварів у вивантаженні: %d\r\nСтворено в Checkbox: %d\r\nОновлено: %d\r\nБез змін: %d\r\n",

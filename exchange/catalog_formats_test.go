@@ -294,6 +294,13 @@ func TestFeedDrop(t *testing.T) {
 	if len(r.emu.Goods()) != 2 {
 		t.Errorf("%d goods in Checkbox, want 2", len(r.emu.Goods()))
 	}
+	reports, _ := filepath.Glob(filepath.Join(r.spool.Dir("done"), "*", "*", "obmin-report.txt"))
+	if len(reports) != 1 {
+		t.Fatalf("reports: %v", reports)
+	}
+	if rep, _ := os.ReadFile(reports[0]); !strings.Contains(string(rep), "Файл rozetka.xml: фід маркетплейсу (yml), пропозицій 4") {
+		t.Errorf("the report does not describe the feed:\n%s", rep)
+	}
 
 	if _, err := r.emu.Sell(emulator.Sale{Lines: []emulator.SaleLine{{Code: "FD-0001", Quantity: 1000}}}); err != nil {
 		t.Fatal(err)

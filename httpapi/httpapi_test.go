@@ -458,11 +458,18 @@ func TestSaleExchange(t *testing.T) {
 func TestWebhook(t *testing.T) {
 	// Register obmin's URL with the emulator first, then start obmin with the key Checkbox returned.
 	r := newRig(t, nil)
-	key, err := httpapi.RegisterWebhook(context.Background(), httpapi.Checkbox{BaseURL: r.emuURL, Login: "cashier", Password: "pass",
-		LicenseKey: r.emu.Registers()[0].LicenseKey}, r.url+httpapi.WebhookPath)
+	cb, err := checkbox.New(checkbox.Config{BaseURL: r.emuURL, Login: "cashier", Password: "pass", LicenseKey: r.emu.Registers()[0].LicenseKey})
 	if err != nil {
 		t.Fatal(err)
 	}
+	hook, err := cb.SetWebhook(context.Background(), r.url+httpapi.WebhookPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := cb.Webhook(context.Background()); err != nil || got.URL != r.url+httpapi.WebhookPath || got.Key != "" {
+		t.Fatalf("the webhook as Checkbox keeps it: %+v %v", got, err)
+	}
+	key := hook.Key
 	cfgSrv, err := httpapi.New(r.agent, httpapi.Config{User: user, Password: password, WebhookKeys: []string{"other-register-key", key},
 		UploadDir: filepath.Join(t.TempDir(), "http"), FileLimit: 64 << 10}, r.agent.Log)
 	if err != nil {

@@ -15,6 +15,9 @@ import (
 	"obmin/checkbox"
 )
 
+// WebhookPath is where obmin receives Checkbox's webhook.
+const WebhookPath = "/checkbox/webhook"
+
 // SignatureHeader carries base64(HMAC-SHA256(key, raw body)) on every Checkbox webhook delivery
 // (checkbox-api.md §8).
 const SignatureHeader = "x-request-signature"

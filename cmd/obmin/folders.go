@@ -42,12 +42,6 @@ func openFolders(ctx context.Context, cfg config.Config, log *logrus.Entry) (fol
 // events: the watcher polls.
 func openSFTP(cfg config.Config, log *logrus.Entry) (folders, error) {
 	s := cfg.BAS.SFTP
-	// Loading the config resolves the secrets when config.Finish calls ResolveSFTP; otherwise do it here.
-	if s.Password == "" && len(s.PrivateKey) == 0 {
-		if err := cfg.ResolveSFTP(os.Getenv); err != nil {
-			return folders{}, err
-		}
-	}
 	conn, err := sftpdir.New(sftpdir.Config{
 		Address: s.Address, User: s.User,
 		Password: s.Password, PrivateKey: s.PrivateKey, Passphrase: s.Passphrase,

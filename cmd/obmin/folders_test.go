@@ -36,7 +36,6 @@ func TestOnceOverSFTP(t *testing.T) {
 				t.Fatal(err)
 			}
 			env := map[string]string{"OBMIN_SFTP_PASSWORD": sftptest.Password}
-			t.Setenv("OBMIN_SFTP_PASSWORD", sftptest.Password) // until config.Finish resolves bas.sftp through getenv
 			out, errOut, err := runCmd(t, env, "once", "-config", cfgPath)
 			if err != nil {
 				t.Fatalf("once: %v\n%s\n%s", err, out, errOut)

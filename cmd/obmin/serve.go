@@ -11,10 +11,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/sirupsen/logrus"
 
+	"obmin/checkbox"
 	"obmin/httpapi"
 	"obmin/internal/config"
 	"obmin/internal/safezip"
@@ -39,9 +39,6 @@ func startHTTP(ctx context.Context, cfg config.Config, a *app, log *logrus.Entry
 	noop := func(context.Context) error { return nil }
 	if cfg.HTTP.Listen == "" {
 		return noop, nil
-	}
-	if err := cfg.ResolveHTTP(os.Getenv); err != nil {
-		return nil, err
 	}
 	h := cfg.HTTP.WithDefaults()
 	srv, err := httpapi.New(a.agent, httpapi.Config{
@@ -119,9 +116,6 @@ func cmdWebhook(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	if err := cfg.ResolveHTTP(getenv); err != nil && cfg.HTTP.Listen != "" {
-		return err
-	}
 	if cfg.Checkbox.Emulator {
 		return errors.New("webhook: checkbox.emulator is true; register a webhook against a real Checkbox account")
 	}
@@ -144,14 +138,18 @@ func cmdWebhook(ctx context.Context, args []string, getenv func(string) string, 
 	} else if !filepath.IsAbs(out) {
 		out = filepath.Join(cfg.Dir, out)
 	}
-	key, err := httpapi.RegisterWebhook(ctx, httpapi.Checkbox{
+	cb, err := checkbox.New(checkbox.Config{
 		BaseURL: cfg.Checkbox.BaseURL, Login: cfg.Checkbox.Login, Password: cfg.Checkbox.Password,
 		PINCode: cfg.Checkbox.PINCode, LicenseKey: cfg.Checkbox.LicenseKey, ClientVersion: Version,
-		HTTP: &http.Client{Timeout: 30 * time.Second},
-	}, u)
+	})
 	if err != nil {
-		return err
+		return fmt.Errorf("webhook: %w", err)
 	}
+	hook, err := cb.SetWebhook(ctx, u)
+	if err != nil {
+		return fmt.Errorf("webhook: %w", err)
+	}
+	key := hook.Key
 	if out == "" {
 		fmt.Fprintf(stdout, "webhook set: %s\nsecret key (Checkbox shows it only now; give it to obmin as OBMIN_HTTP_WEBHOOK_KEY):\n%s\n", u, key)
 		return nil

@@ -36,7 +36,6 @@ func TestServeExchangeEndToEnd(t *testing.T) {
 	if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("OBMIN_HTTP_PASSWORD", "bas-password") // startHTTP reads the process environment
 	env := func(k string) string { return map[string]string{"OBMIN_HTTP_PASSWORD": "bas-password"}[k] }
 	cfg, err := loadConfig(p, env)
 	if err != nil {

@@ -206,7 +206,29 @@ func (c *Config) Finish(getenv func(string) string) error {
 	if err := c.secrets(getenv); err != nil {
 		return err
 	}
+	if err := c.ResolveHTTP(getenv); err != nil {
+		return err
+	}
+	if err := c.ResolveSFTP(getenv); err != nil {
+		return err
+	}
 	return c.Validate()
+}
+
+// readSecret reads a secret from the environment variable env or, when it is unset, from file (the
+// config key key+"_file"): trimmed of a BOM (Notepad writes one) and surrounding white space.
+func readSecret(getenv func(string) string, key, env, file string) (string, error) {
+	if v := getenv(env); v != "" {
+		return v, nil
+	}
+	if file == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("%s_file: %w", key, err)
+	}
+	return strings.TrimSpace(strings.TrimPrefix(string(b), "\ufeff")), nil
 }
 
 func (c *Config) secrets(getenv func(string) string) error {
@@ -220,19 +242,7 @@ func (c *Config) secrets(getenv func(string) string) error {
 			return fmt.Errorf("%s: secrets are not kept in the config file; set %s or %s_file", s.key, s.env, s.key)
 		}
 	}
-	read := func(key, env, file string) (string, error) {
-		if v := getenv(env); v != "" {
-			return v, nil
-		}
-		if file == "" {
-			return "", nil
-		}
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return "", fmt.Errorf("%s_file: %w", key, err)
-		}
-		return strings.TrimSpace(string(b)), nil
-	}
+	read := func(key, env, file string) (string, error) { return readSecret(getenv, key, env, file) }
 	var err error
 	if cb.Password, err = read("checkbox.password", "OBMIN_CHECKBOX_PASSWORD", cb.PasswordFile); err != nil {
 		return err
@@ -351,5 +361,14 @@ func (c Config) Redacted() Config {
 	c.Checkbox.Password = mask(c.Checkbox.Password)
 	c.Checkbox.PINCode = mask(c.Checkbox.PINCode)
 	c.Checkbox.LicenseKey = mask(c.Checkbox.LicenseKey)
+	c.HTTP = c.HTTP.Redacted()
+	if c.BAS.SFTP != nil {
+		s := *c.BAS.SFTP
+		s.Password, s.Passphrase = mask(s.Password), mask(s.Passphrase)
+		if len(s.PrivateKey) > 0 {
+			s.PrivateKey = []byte("***")
+		}
+		c.BAS.SFTP = &s
+	}
 	return c
 }

@@ -2,9 +2,8 @@ package config
 
 import (
 	"errors"
-	"fmt"
+	"io/fs"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -134,19 +133,7 @@ func (c *Config) ResolveHTTP(getenv func(string) string) error {
 	if h.UploadDir == "" && c.SpoolDir != "" {
 		h.UploadDir = filepath.Join(filepath.Dir(c.SpoolDir), "http")
 	}
-	read := func(key, env, file string) (string, error) {
-		if v := getenv(env); v != "" {
-			return v, nil
-		}
-		if file == "" {
-			return "", nil
-		}
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return "", fmt.Errorf("%s_file: %w", key, err)
-		}
-		return strings.TrimSpace(strings.TrimPrefix(string(b), "\ufeff")), nil
-	}
+	read := func(key, env, file string) (string, error) { return readSecret(getenv, key, env, file) }
 	var err error
 	if h.Password, err = read("http.password", "OBMIN_HTTP_PASSWORD", h.PasswordFile); err != nil {
 		return err
@@ -154,15 +141,14 @@ func (c *Config) ResolveHTTP(getenv func(string) string) error {
 	if h.StatusToken, err = read("http.status_token", "OBMIN_HTTP_STATUS_TOKEN", h.StatusTokenFile); err != nil {
 		return err
 	}
+	// The key file is written by `obmin webhook register`, which runs after the file is configured: until
+	// then there is no key and the webhook endpoint refuses every delivery.
 	keys, err := read("http.webhook_key", "OBMIN_HTTP_WEBHOOK_KEY", h.WebhookKeyFile)
-	if err != nil {
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	h.WebhookKeys = strings.FieldsFunc(keys, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' })
 	h.resolved = true
-	if h.Listen != "" && (h.User == "" || h.Password == "") {
-		return errors.New("http: the exchange endpoint needs credentials: set http.user and OBMIN_HTTP_PASSWORD (or http.password_file)")
-	}
 	return nil
 }
 
@@ -199,6 +185,9 @@ func (c *Config) validateHTTP(bad func(key, format string, a ...any)) {
 	}
 	if h.User == "" {
 		bad("http.user", "required with http.listen: the login BAS's exchange node uses")
+	}
+	if h.Password == "" {
+		bad("http.password_file", "the exchange endpoint needs a password: set OBMIN_HTTP_PASSWORD or http.password_file")
 	}
 	if h.PublicURL != "" && !strings.HasPrefix(h.PublicURL, "https://") && !strings.HasPrefix(h.PublicURL, "http://") {
 		bad("http.public_url", "%q: want an https:// address", h.PublicURL)

@@ -15,7 +15,8 @@ func TestHTTPSection(t *testing.T) {
 		wantBad string // substring of the problem; "" = valid
 	}{
 		{"off", HTTP{}, ""},
-		{"minimal", HTTP{Listen: "127.0.0.1:8780", User: "bas"}, ""},
+		{"minimal", HTTP{Listen: "127.0.0.1:8780", User: "bas", Password: "pw"}, ""},
+		{"no password", HTTP{Listen: "127.0.0.1:8780", User: "bas"}, "http.password_file"},
 		{"bad listen", HTTP{Listen: "8780", User: "bas"}, "http.listen"},
 		{"no user", HTTP{Listen: ":8780"}, "http.user"},
 		{"half TLS", HTTP{Listen: ":8780", User: "bas", TLSCertFile: "c.pem"}, "http.tls_cert_file"},
@@ -41,7 +42,10 @@ func TestResolveHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := Config{Dir: dir, SpoolDir: filepath.Join(dir, "var", "spool"), HTTP: HTTP{Listen: ":8780", User: "bas", WebhookKeyFile: "keys.txt"}}
-	if err := c.ResolveHTTP(func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), "OBMIN_HTTP_PASSWORD") {
+	if err := c.ResolveHTTP(func(string) string { return "" }); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "OBMIN_HTTP_PASSWORD") {
 		t.Fatalf("no password: %v", err)
 	}
 	c.HTTP.resolved = false

@@ -69,6 +69,9 @@ func (c *Config) validateSFTP(bad func(key, format string, a ...any)) {
 	if s.User == "" {
 		bad("bas.sftp.user", "required")
 	}
+	if s.Password == "" && len(s.PrivateKey) == 0 {
+		bad("bas.sftp.password_file", "no credentials: set OBMIN_SFTP_PASSWORD (or bas.sftp.password_file), or bas.sftp.private_key_file")
+	}
 	trust := 0
 	for _, set := range []bool{s.KnownHosts != "", s.HostKeyFingerprint != "", s.InsecureIgnoreHostKey} {
 		if set {
@@ -131,19 +134,7 @@ func (c *Config) ResolveSFTP(getenv func(string) string) error {
 			*p = filepath.Join(c.Dir, *p)
 		}
 	}
-	read := func(key, env, file string) (string, error) {
-		if v := getenv(env); v != "" {
-			return v, nil
-		}
-		if file == "" {
-			return "", nil
-		}
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return "", fmt.Errorf("%s_file: %w", key, err)
-		}
-		return strings.TrimRight(string(b), "\r\n"), nil
-	}
+	read := func(key, env, file string) (string, error) { return readSecret(getenv, key, env, file) }
 	var err error
 	if s.Password, err = read("bas.sftp.password", "OBMIN_SFTP_PASSWORD", s.PasswordFile); err != nil {
 		return err
@@ -155,9 +146,6 @@ func (c *Config) ResolveSFTP(getenv func(string) string) error {
 		if s.PrivateKey, err = os.ReadFile(s.PrivateKeyFile); err != nil {
 			return fmt.Errorf("bas.sftp.private_key_file: %w", err)
 		}
-	}
-	if s.Password == "" && len(s.PrivateKey) == 0 {
-		return fmt.Errorf("bas.sftp: no credentials: set OBMIN_SFTP_PASSWORD (or bas.sftp.password_file), or bas.sftp.private_key_file")
 	}
 	return nil
 }

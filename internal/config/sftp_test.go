@@ -9,7 +9,18 @@ import (
 
 func TestSFTPExampleConfigs(t *testing.T) {
 	creds := map[string]string{"OBMIN_CHECKBOX_LOGIN": "cashier", "OBMIN_CHECKBOX_PASSWORD": "s3cret", "OBMIN_SFTP_PASSWORD": "sftp-pw"}
-	cfg, err := Load(filepath.Join("..", "..", "configs", "sftp.yaml"), env(creds))
+	// The example names a private key file beside it: load a copy beside such a file.
+	dir := t.TempDir()
+	example, err := os.ReadFile(filepath.Join("..", "..", "configs", "sftp.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range map[string][]byte{"sftp.yaml": example, "obmin_sftp_ed25519": []byte("KEY")} {
+		if err := os.WriteFile(filepath.Join(dir, name), body, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg, err := Load(filepath.Join(dir, "sftp.yaml"), env(creds))
 	if err != nil {
 		t.Fatalf("configs/sftp.yaml: %v", err)
 	}
@@ -76,7 +87,10 @@ func TestResolveSFTP(t *testing.T) {
 		t.Fatalf("the environment wins over the file: %q, %v", c.BAS.SFTP.Password, err)
 	}
 	c = newCfg(SFTP{})
-	if err := c.ResolveSFTP(env(nil)); err == nil || !strings.Contains(err.Error(), "OBMIN_SFTP_PASSWORD") {
+	if err := c.ResolveSFTP(env(nil)); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "OBMIN_SFTP_PASSWORD") {
 		t.Fatalf("no credentials: %v", err)
 	}
 	c = newCfg(SFTP{PrivateKeyFile: "missing"})
