@@ -1,7 +1,6 @@
 package commerceml
 
 import (
-	"bytes"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -9,11 +8,12 @@ import (
 	"strconv"
 	"strings"
 
-	"golang.org/x/text/encoding/charmap"
+	"obmin/internal/xmlin"
 )
 
 // Sentinel errors of the reader. They always arrive wrapped in a *ParseError that names the file
-// and the line; test for them with errors.Is.
+// and the line; test for them with errors.Is. The input-side ones are shared with the feed reader
+// (internal/xmlin).
 var (
 	// ErrUnsupportedVersion: CommerceML 3.x (ВерсияСхемы >= 3, xmlns urn:1C.ru:commerceml_3, or a
 	// Контейнер element), which the 1C-Bitrix module writes. It is a different format; reading it as
@@ -23,13 +23,17 @@ var (
 	ErrNotCommerceML = errors.New("not a CommerceML file")
 	// ErrTruncated: the input ended before the closing root tag. BAS writes its files in place, so a
 	// file still being written looks exactly like this; watchers use it to wait and retry.
-	ErrTruncated = errors.New("unexpected end of file")
+	ErrTruncated = xmlin.ErrTruncated
 	// ErrUnsupportedEncoding: the XML declaration names an encoding other than UTF-8 or windows-1251.
-	ErrUnsupportedEncoding = errors.New("unsupported encoding")
+	ErrUnsupportedEncoding = xmlin.ErrUnsupportedEncoding
+	// ErrWrongEncoding: the bytes contradict the declared encoding: encoding="windows-1251" over UTF-8
+	// bytes, or UTF-8 (declared, or no declaration) over windows-1251 bytes. An administrator re-saved the
+	// export in an editor (commerceml.md §4.3); the message says which way round and shows the text.
+	ErrWrongEncoding = xmlin.ErrWrongEncoding
 	// ErrTooLarge: a text node, a tag with its attributes, one field's text, or the nesting depth is beyond
 	// what any real export holds (MaxMarkup, MaxText, MaxDepth). It bounds the reader's memory whatever the
 	// input is.
-	ErrTooLarge = errors.New("beyond the reader's limits")
+	ErrTooLarge = xmlin.ErrTooLarge
 )
 
 // Limits of the reader. No real CommerceML export comes near them; hostile or broken input that does
@@ -37,12 +41,12 @@ var (
 const (
 	// MaxDepth is the deepest element nesting read. CommerceML nests about 8 deep; groups of groups
 	// (commerceml.md §2.1) add 2 per level.
-	MaxDepth = 256
+	MaxDepth = xmlin.MaxDepth
 	// MaxText is the most text one field (an element's own character data) may hold.
-	MaxText = 1 << 20
+	MaxText = xmlin.MaxText
 	// MaxMarkup is the most bytes between two '<': one text node, or one tag with all its attributes.
 	// encoding/xml holds a whole token in memory, so this is what bounds it.
-	MaxMarkup = 1 << 20
+	MaxMarkup = xmlin.MaxMarkup
 )
 
 // errNotDecimal and the like are the causes of bad-value ParseErrors.
@@ -184,17 +188,15 @@ func Sniff(r io.Reader, name string) (Header, Kind, error) {
 	return hdr, kind, nil
 }
 
-// reader walks one file. It keeps only the stack of open element names and a scratch buffer, so its
-// memory is bounded by the depth of the document and the size of one record.
+// reader walks one file. It keeps only the stack of open element names (in its xmlin.Decoder) and a
+// scratch buffer, so its memory is bounded by the depth of the document and the size of one record.
 type reader struct {
-	dec   *xml.Decoder
-	src   *ioErrReader
-	name  string
-	h     Handler
-	sum   Summary
-	stack []string // local names of the open elements, innermost last
-	line  int      // line where the most recent start tag began
-	buf   []byte   // scratch for text()
+	in   *xmlin.Decoder // charsets, entities, limits, the element stack (internal/xmlin)
+	name string
+	h    Handler
+	sum  Summary
+	line int    // line where the most recent start tag began
+	buf  []byte // scratch for text()
 
 	sawCatalog, sawPackage bool
 	// allPrices/allRests stay true while every offer so far is Ид+Цены / Ид+Остатки only; that is how
@@ -203,72 +205,7 @@ type reader struct {
 }
 
 func newReader(r io.Reader, name string, h Handler) *reader {
-	src := &ioErrReader{r: &MarkupGuard{R: r, Max: MaxMarkup}}
-	dec := xml.NewDecoder(src)
-	dec.CharsetReader = readCharset
-	// HTML entities such as &nbsp; occur in names typed into a web shop; a strict decoder would
-	// reject the whole file for them.
-	dec.Entity = xml.HTMLEntity
-	return &reader{dec: dec, src: src, name: name, h: h, allPrices: true, allRests: true}
-}
-
-// readCharset converts the encodings 1C and its peers write (commerceml.md §4.3) to UTF-8.
-// encoding/xml calls it only for a declared encoding other than "utf-8".
-func readCharset(label string, input io.Reader) (io.Reader, error) {
-	switch strings.ToLower(strings.TrimSpace(label)) {
-	case "utf-8", "utf8":
-		return input, nil
-	case "windows-1251", "cp1251", "cp-1251", "x-cp1251", "win-1251":
-		return charmap.Windows1251.NewDecoder().Reader(input), nil
-	}
-	return nil, fmt.Errorf("%q: %w", label, ErrUnsupportedEncoding)
-}
-
-// ioErrReader remembers a read error of the underlying reader, so that a failing disk or network is
-// not reported as a malformed file.
-type ioErrReader struct {
-	r   io.Reader
-	err error
-}
-
-func (e *ioErrReader) Read(p []byte) (int, error) {
-	n, err := e.r.Read(p)
-	if err != nil && err != io.EOF {
-		e.err = err
-	}
-	return n, err
-}
-
-// MarkupGuard is an io.Reader that fails with ErrTooLarge once more than Max bytes pass without a '<'.
-// In well-formed XML a '<' may not occur inside text or an attribute value, so this bounds the size of
-// any text node and any tag, before encoding/xml buffers it (comments and CDATA sections, which may
-// contain '<', are the exception). It costs one byte search per chunk. The feed reader uses it too.
-type MarkupGuard struct {
-	R   io.Reader
-	Max int
-	run int // bytes since the last '<'
-}
-
-func (g *MarkupGuard) Read(p []byte) (int, error) {
-	n, err := g.R.Read(p)
-	b := p[:n]
-	for len(b) > 0 {
-		i := bytes.IndexByte(b, '<')
-		if i < 0 {
-			g.run += len(b)
-			break
-		}
-		if g.run+i > g.Max {
-			g.run += i
-			break
-		}
-		g.run = 0
-		b = b[i+1:]
-	}
-	if g.run > g.Max {
-		return n, fmt.Errorf("more than %d bytes of text or of one tag: %w", g.Max, ErrTooLarge)
-	}
-	return n, err
+	return &reader{in: xmlin.NewDecoder(r), name: name, h: h, allPrices: true, allRests: true}
 }
 
 // root reads up to the root start tag and returns the header, refusing non-CommerceML and 3.x files.
@@ -328,59 +265,25 @@ func (r *reader) kind() Kind {
 	return KindUnknown
 }
 
-// next returns the next token and keeps the element stack and r.line up to date.
+// next returns the next token and keeps r.line, the line of the last start tag, up to date.
 func (r *reader) next() (xml.Token, error) {
-	// The position before Token is where the next token starts: whitespace and text come as
-	// their own tokens, so for a start tag this is the line of its '<'.
-	line, _ := r.dec.InputPos()
-	tok, err := r.dec.Token()
+	tok, err := r.in.Next()
 	if err != nil {
-		return nil, r.tokenErr(line, err)
-	}
-	switch t := tok.(type) {
-	case xml.StartElement:
-		if len(r.stack) >= MaxDepth {
-			return nil, r.errAt(line, t.Name.Local, fmt.Errorf("elements nested more than %d deep: %w", MaxDepth, ErrTooLarge))
+		var xe *xmlin.Error
+		if errors.As(err, &xe) {
+			return nil, r.errAt(xe.Line, xe.Element, xe.Err)
 		}
-		r.stack = append(r.stack, t.Name.Local)
-		r.line = line
-	case xml.EndElement:
-		r.stack = r.stack[:len(r.stack)-1]
+		// An I/O error of the source: a failing disk or network is not a malformed file.
+		return nil, fmt.Errorf("read %s: %w", r.name, err)
+	}
+	if _, ok := tok.(xml.StartElement); ok {
+		r.line = r.in.Line()
 	}
 	return tok, nil
 }
 
-// tokenErr turns a decoder error into a *ParseError, or an I/O error of the source into a wrapped error.
-func (r *reader) tokenErr(line int, err error) error {
-	if r.src.err != nil && errors.Is(r.src.err, ErrTooLarge) {
-		l, _ := r.dec.InputPos()
-		return r.errAt(l, r.top(), r.src.err)
-	}
-	if r.src.err != nil {
-		return fmt.Errorf("read %s: %w", r.name, r.src.err)
-	}
-	elem := r.top()
-	if err == io.EOF {
-		// Token reports a bare io.EOF only outside any element: nothing but a prolog was read.
-		return r.errAt(line, elem, fmt.Errorf("%w before the root element", ErrTruncated))
-	}
-	var se *xml.SyntaxError
-	if errors.As(err, &se) {
-		if strings.Contains(se.Msg, "unexpected EOF") {
-			return r.errAt(se.Line, elem, ErrTruncated)
-		}
-		return r.errAt(se.Line, elem, fmt.Errorf("malformed XML: %s", se.Msg))
-	}
-	return r.errAt(line, elem, err) // e.g. an unsupported encoding in the declaration
-}
-
 // top is the local name of the innermost open element, "" outside the root.
-func (r *reader) top() string {
-	if n := len(r.stack); n > 0 {
-		return r.stack[n-1]
-	}
-	return ""
-}
+func (r *reader) top() string { return r.in.Top() }
 
 func (r *reader) errAt(line int, elem string, err error) error {
 	return &ParseError{File: r.name, Line: line, Element: elem, Err: err}
@@ -405,7 +308,7 @@ func (r *reader) children(fn func(el xml.StartElement, line int) error) error {
 
 // walk is children that also collects the element's own text (not its children's) into text.
 func (r *reader) walk(fn func(el xml.StartElement, line int) error, text *[]byte) error {
-	depth := len(r.stack)
+	depth := r.in.Depth()
 	for {
 		tok, err := r.next()
 		if err != nil {
@@ -416,7 +319,7 @@ func (r *reader) walk(fn func(el xml.StartElement, line int) error, text *[]byte
 			if err := fn(t, r.line); err != nil {
 				return err
 			}
-			for len(r.stack) > depth { // skip the rest of the child
+			for r.in.Depth() > depth { // skip the rest of the child
 				if _, err := r.next(); err != nil {
 					return err
 				}
@@ -429,7 +332,7 @@ func (r *reader) walk(fn func(el xml.StartElement, line int) error, text *[]byte
 				*text = append(*text, t...)
 			}
 		case xml.EndElement:
-			if len(r.stack) < depth {
+			if r.in.Depth() < depth {
 				return nil
 			}
 		}

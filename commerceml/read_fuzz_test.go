@@ -25,6 +25,9 @@ func FuzzRead(f *testing.F) {
 	}
 	f.Add([]byte(""))
 	f.Add([]byte(`<КоммерческаяИнформация ВерсияСхемы="2.08"><Документ><Дата>2025-01-01</Дата><Время>T1:2:3</Время></Документ></КоммерческаяИнформация>`))
+	// Bytes that contradict the declaration: UTF-8 under windows-1251, windows-1251 under UTF-8.
+	f.Add([]byte("<?xml version=\"1.0\" encoding=\"windows-1251\"?>\n<КоммерческаяИнформация/>"))
+	f.Add([]byte("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<\xca\xee\xec\xec\xe5\xf0\xf7\xe5\xf1\xea\xe0\xff/>"))
 	f.Add([]byte(`<КоммерческаяИнформация><Классификатор><Группы><Группа><Группы><Группа><Ид>x</Ид></Группа></Группы></Группа></Группы></Классификатор></КоммерческаяИнформация>`))
 
 	f.Fuzz(func(t *testing.T, data []byte) {

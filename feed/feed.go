@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"github.com/shopspring/decimal"
+
+	"obmin/internal/xmlin"
 )
 
 // Format is a feed dialect, told by the root element (bas-and-peers.md §1.3: by root, never by name).
@@ -24,17 +26,21 @@ const (
 	FormatHotline Format = "hotline" // <price><items><item>: Hotline's own format
 )
 
-// Errors of the reader; they arrive wrapped in a *ParseError.
+// Errors of the reader; they arrive wrapped in a *ParseError. All but ErrNotFeed are the input-side
+// errors the commerceml reader has too (internal/xmlin): errors.Is matches either package's name.
 var (
 	// ErrNotFeed: the root element is neither yml_catalog nor Hotline's price.
 	ErrNotFeed = errors.New("not a marketplace feed")
 	// ErrTruncated: the input ended before the closing root tag (a file still being written).
-	ErrTruncated = errors.New("unexpected end of file")
+	ErrTruncated = xmlin.ErrTruncated
 	// ErrTooLarge: nesting, a text node, a tag or one field is beyond any real feed (see the commerceml
 	// package's limits, which apply here too).
-	ErrTooLarge = errors.New("beyond the reader's limits")
+	ErrTooLarge = xmlin.ErrTooLarge
 	// ErrUnsupportedEncoding: an encoding other than UTF-8 or windows-1251 is declared.
-	ErrUnsupportedEncoding = errors.New("unsupported encoding")
+	ErrUnsupportedEncoding = xmlin.ErrUnsupportedEncoding
+	// ErrWrongEncoding: the bytes contradict the declared encoding (UTF-8 under encoding="windows-1251",
+	// or windows-1251 declared as UTF-8 or not declared at all).
+	ErrWrongEncoding = xmlin.ErrWrongEncoding
 )
 
 // ParseError is bad input: it names the file, the line and the element.

@@ -8,9 +8,9 @@ import (
 	"strings"
 
 	"github.com/shopspring/decimal"
-	"golang.org/x/text/encoding/charmap"
 
 	"obmin/commerceml"
+	"obmin/internal/xmlin"
 )
 
 // Read streams one feed, calling fn for each offer in file order; name is used in errors only. A feed
@@ -35,97 +35,44 @@ func Sniff(r io.Reader, name string) (Header, error) {
 var errSniffDone = errors.New("sniffed")
 
 type reader struct {
-	dec      *xml.Decoder
-	src      *ioErrReader
-	name     string
-	stack    []string
-	line     int
-	buf      []byte
-	encoding string
+	in   *xmlin.Decoder // charsets, entities, limits, the element stack (internal/xmlin)
+	name string
+	line int // line of the last start tag
+	buf  []byte
 }
 
 func newReader(r io.Reader, name string) *reader {
-	src := &ioErrReader{r: &commerceml.MarkupGuard{R: r, Max: commerceml.MaxMarkup}}
-	rd := &reader{src: src, name: name, encoding: "UTF-8"}
-	rd.dec = xml.NewDecoder(src)
-	rd.dec.CharsetReader = func(label string, in io.Reader) (io.Reader, error) {
-		rd.encoding = label
-		switch strings.ToLower(strings.TrimSpace(label)) {
-		case "utf-8", "utf8":
-			return in, nil
-		case "windows-1251", "cp1251":
-			return charmap.Windows1251.NewDecoder().Reader(in), nil
-		}
-		return nil, fmt.Errorf("%q: %w", label, ErrUnsupportedEncoding)
-	}
-	// Feeds are written by web shops: HTML entities such as &nbsp; occur in names and descriptions.
-	rd.dec.Entity = xml.HTMLEntity
-	return rd
+	return &reader{in: xmlin.NewDecoder(r), name: name}
 }
 
-type ioErrReader struct {
-	r   io.Reader
-	err error
-}
-
-func (e *ioErrReader) Read(p []byte) (int, error) {
-	n, err := e.r.Read(p)
-	if err != nil && err != io.EOF {
-		e.err = err
+// encoding is the encoding the declaration names, "UTF-8" when it names none or plain UTF-8.
+func (r *reader) encoding() string {
+	if l := r.in.Label(); l != "" {
+		return l
 	}
-	return n, err
+	return "UTF-8"
 }
 
 func (r *reader) errAt(line int, elem string, err error) error {
 	return &ParseError{File: r.name, Line: line, Element: elem, Err: err}
 }
 
-func (r *reader) top() string {
-	if n := len(r.stack); n > 0 {
-		return r.stack[n-1]
-	}
-	return ""
-}
+func (r *reader) top() string { return r.in.Top() }
 
-// next returns the next token, keeping the element stack and r.line (line of the last start tag).
+// next returns the next token, keeping r.line (line of the last start tag).
 func (r *reader) next() (xml.Token, error) {
-	line, _ := r.dec.InputPos()
-	tok, err := r.dec.Token()
+	tok, err := r.in.Next()
 	if err != nil {
-		return nil, r.tokenErr(line, err)
-	}
-	switch t := tok.(type) {
-	case xml.StartElement:
-		if len(r.stack) >= commerceml.MaxDepth {
-			return nil, r.errAt(line, t.Name.Local, fmt.Errorf("elements nested more than %d deep: %w", commerceml.MaxDepth, ErrTooLarge))
+		var xe *xmlin.Error
+		if errors.As(err, &xe) {
+			return nil, r.errAt(xe.Line, xe.Element, xe.Err)
 		}
-		r.stack = append(r.stack, t.Name.Local)
-		r.line = line
-	case xml.EndElement:
-		r.stack = r.stack[:len(r.stack)-1]
+		return nil, fmt.Errorf("read %s: %w", r.name, err)
+	}
+	if _, ok := tok.(xml.StartElement); ok {
+		r.line = r.in.Line()
 	}
 	return tok, nil
-}
-
-func (r *reader) tokenErr(line int, err error) error {
-	if r.src.err != nil {
-		if errors.Is(r.src.err, commerceml.ErrTooLarge) {
-			l, _ := r.dec.InputPos()
-			return r.errAt(l, r.top(), fmt.Errorf("%v: %w", r.src.err, ErrTooLarge))
-		}
-		return fmt.Errorf("read %s: %w", r.name, r.src.err)
-	}
-	if err == io.EOF {
-		return r.errAt(line, r.top(), fmt.Errorf("%w before the root element", ErrTruncated))
-	}
-	var se *xml.SyntaxError
-	if errors.As(err, &se) {
-		if strings.Contains(se.Msg, "unexpected EOF") {
-			return r.errAt(se.Line, r.top(), ErrTruncated)
-		}
-		return r.errAt(se.Line, r.top(), fmt.Errorf("malformed XML: %s", se.Msg))
-	}
-	return r.errAt(line, r.top(), err)
 }
 
 // read walks the whole document. With sniff it stops at the first offer with errSniffDone.
@@ -150,7 +97,7 @@ func (r *reader) read(fn func(Offer) error, sniff bool) (Summary, error) {
 			return sum, r.errAt(r.line, se.Name.Local, fmt.Errorf("root element is <%s>, want <yml_catalog> or Hotline's <price>: %w", se.Name.Local, ErrNotFeed))
 		}
 	}
-	sum.Encoding = r.encoding
+	sum.Encoding = r.encoding()
 	item := "offer"
 	if sum.Header.Format == FormatHotline {
 		item = "item"
@@ -162,14 +109,14 @@ func (r *reader) read(fn func(Offer) error, sniff bool) (Summary, error) {
 		}
 		switch t := tok.(type) {
 		case xml.EndElement:
-			if len(r.stack) == 0 {
-				sum.Encoding = r.encoding
+			if r.in.Depth() == 0 {
+				sum.Encoding = r.encoding()
 				return sum, nil
 			}
 		case xml.StartElement:
 			parent := ""
-			if n := len(r.stack); n >= 2 {
-				parent = r.stack[n-2]
+			if st := r.in.Stack(); len(st) >= 2 {
+				parent = st[len(st)-2]
 			}
 			switch {
 			case t.Name.Local == item && (parent == "offers" || parent == "items"):
@@ -193,14 +140,14 @@ func (r *reader) read(fn func(Offer) error, sniff bool) (Summary, error) {
 				sum.Categories++
 			case t.Name.Local == "currency" && parent == "currencies":
 				sum.Currencies++
-			case len(r.stack) == 3 && parent == "shop" && t.Name.Local == "name" && sum.Header.Shop == "",
-				len(r.stack) == 2 && sum.Header.Format == FormatHotline && t.Name.Local == "firmName":
+			case r.in.Depth() == 3 && parent == "shop" && t.Name.Local == "name" && sum.Header.Shop == "",
+				r.in.Depth() == 2 && sum.Header.Format == FormatHotline && t.Name.Local == "firmName":
 				s, err := r.text()
 				if err != nil {
 					return sum, err
 				}
 				sum.Header.Shop = strings.TrimSpace(s)
-			case len(r.stack) == 2 && sum.Header.Format == FormatHotline && t.Name.Local == "date":
+			case r.in.Depth() == 2 && sum.Header.Format == FormatHotline && t.Name.Local == "date":
 				s, err := r.text()
 				if err != nil {
 					return sum, err
@@ -242,7 +189,7 @@ func (r *reader) readOffer(se xml.StartElement, format Format) (Offer, error) {
 		}
 	}
 	var qtyInStock, stockQty, qty *decimal.Decimal
-	depth := len(r.stack)
+	depth := r.in.Depth()
 	for {
 		tok, err := r.next()
 		if err != nil {
@@ -250,7 +197,7 @@ func (r *reader) readOffer(se xml.StartElement, format Format) (Offer, error) {
 		}
 		switch t := tok.(type) {
 		case xml.EndElement:
-			if len(r.stack) < depth {
+			if r.in.Depth() < depth {
 				switch {
 				case qtyInStock != nil:
 					o.Quantity = qtyInStock
@@ -265,7 +212,7 @@ func (r *reader) readOffer(se xml.StartElement, format Format) (Offer, error) {
 				return o, nil
 			}
 		case xml.StartElement:
-			if len(r.stack) != depth+1 {
+			if r.in.Depth() != depth+1 {
 				continue // inside <param>, <delivery-options> and the like
 			}
 			field, line := t.Name.Local, r.line
@@ -351,10 +298,10 @@ func (r *reader) readOffer(se xml.StartElement, format Format) (Offer, error) {
 }
 
 // text reads the character data of the element whose start tag was read last, up to its end tag,
-// skipping nested elements' text (e.g. <br/> in a description). At most commerceml.MaxText bytes.
+// skipping nested elements' text (e.g. <br/> in a description). At most xmlin.MaxText bytes.
 func (r *reader) text() (string, error) {
 	r.buf = r.buf[:0]
-	depth := len(r.stack)
+	depth := r.in.Depth()
 	for {
 		tok, err := r.next()
 		if err != nil {
@@ -362,15 +309,15 @@ func (r *reader) text() (string, error) {
 		}
 		switch t := tok.(type) {
 		case xml.CharData:
-			if len(r.stack) != depth {
+			if r.in.Depth() != depth {
 				continue
 			}
-			if len(r.buf)+len(t) > commerceml.MaxText {
-				return "", r.errAt(r.line, r.top(), fmt.Errorf("text longer than %d bytes: %w", commerceml.MaxText, ErrTooLarge))
+			if len(r.buf)+len(t) > xmlin.MaxText {
+				return "", r.errAt(r.line, r.top(), fmt.Errorf("text longer than %d bytes: %w", xmlin.MaxText, ErrTooLarge))
 			}
 			r.buf = append(r.buf, t...)
 		case xml.EndElement:
-			if len(r.stack) < depth {
+			if r.in.Depth() < depth {
 				return string(r.buf), nil
 			}
 		}

@@ -25,6 +25,9 @@ func FuzzRead(f *testing.F) {
 	f.Add([]byte(""))
 	f.Add([]byte(`<yml_catalog><offers><offer id="1" аvailable="true"/></offers></yml_catalog>`))
 	f.Add([]byte(`<price><items><item><id>1</id><stock>Нет</stock><priceRUAH>1,5</priceRUAH></item></items></price>`))
+	// Bytes that contradict the declaration: UTF-8 under windows-1251, windows-1251 ("Рівне") under UTF-8.
+	f.Add([]byte("<?xml version=\"1.0\" encoding=\"windows-1251\"?>\n<yml_catalog><shop><name>Рівне</name></shop></yml_catalog>"))
+	f.Add([]byte("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<yml_catalog><shop><name>\xd0\xb3\xe2\xed\xe5</name></shop></yml_catalog>"))
 
 	f.Fuzz(func(t *testing.T, data []byte) {
 		n := 0

@@ -75,9 +75,10 @@ func WriteFileAtomic(path string, perm os.FileMode, write func(w io.Writer) erro
 }
 
 // RemoveTemps removes the temporary files WriteFileAtomic leaves in dir when the process is killed between
-// creating and renaming one: ".<base>.<random>.tmp", for base "" any name. Only one obmin writes to a
-// folder, so at its start (or before it writes base again) every such file is a leftover. A missing dir is
-// not an error.
+// creating and renaming one: ".<base>.<random>.tmp", for base "" any name. <random> is os.CreateTemp's,
+// decimal digits, so ".orders.xml.bak.7.tmp" (a temporary file of orders.xml.bak) is not taken for one of
+// orders.xml. Only one obmin writes to a folder, so at its start (or before it writes base again) every
+// such file is a leftover. A missing dir is not an error.
 func RemoveTemps(dir, base string) error {
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
@@ -95,11 +96,35 @@ func RemoveTemps(dir, base string) error {
 		if !e.Type().IsRegular() || !strings.HasPrefix(n, prefix) || !strings.HasSuffix(n, ".tmp") || len(n) <= len(prefix)+len(".tmp") {
 			continue
 		}
+		random := strings.TrimSuffix(n[len(prefix):], ".tmp")
+		if base == "" {
+			i := strings.LastIndexByte(random, '.')
+			if i < 1 { // ".<name>.<random>.tmp" needs a name
+				continue
+			}
+			random = random[i+1:]
+		}
+		if !tempRandom(random) {
+			continue
+		}
 		if err := os.Remove(filepath.Join(dir, n)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("remove temporary file: %w", err)
 		}
 	}
 	return nil
+}
+
+// tempRandom says whether s is what os.CreateTemp puts for its "*": a decimal number.
+func tempRandom(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // renameRetryBudget is how long RenameRetry keeps trying on Windows; cmd/go's robustio uses the same 2 s.

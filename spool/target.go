@@ -46,6 +46,10 @@ func (t localTarget) WriteFile(ctx context.Context, name string, data []byte) er
 	if err := os.MkdirAll(t.dir, 0o755); err != nil {
 		return err
 	}
+	// An earlier write of name killed between its temporary file and the rename left ".<name>.<random>.tmp"
+	// here; nothing else ever removes it from BAS's folder. Best effort: a temp that cannot be removed
+	// must not stop the delivery itself (the next write tries again).
+	_ = RemoveTemps(t.dir, name)
 	if err := WriteFileAtomic(p, 0o644, func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err

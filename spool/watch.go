@@ -4,6 +4,8 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +17,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -38,6 +41,10 @@ type WatcherConfig struct {
 	Notify bool
 	Clock  func() time.Time // default time.Now
 	Logger *logrus.Entry    // default: discard
+	// Spool is where a drop is recorded as failed (Spool.Reject: an empty failed/<id>/ beside
+	// <id>.error.txt naming the files and why) when the source keeps listing a file of it but refuses to
+	// open it: no permission, or a name this system cannot open. Nil: such a drop is only logged.
+	Spool *Spool
 }
 
 // Watcher finds complete BAS exports in a Source. BAS cannot write through a temporary name, so the
@@ -56,6 +63,9 @@ type Watcher struct {
 	offered map[string]map[watcherKey]bool // by folder: the files of the drop last returned
 	tails   map[string]watcherTail         // by path: closing-tag verdicts, so a file is read once per version
 	readyAt time.Time                      // earliest time a settling drop may be complete; zero if none
+	// unopenable: by folder, the files the drop last returned from it was given up on (watcherGiveUp).
+	// Each scan tries to open them again; once they all open, the drop is judged afresh.
+	unopenable map[string][]string
 }
 
 type watcherSeen struct {
@@ -67,8 +77,15 @@ type watcherSeen struct {
 type watcherTail struct {
 	size   int64
 	mod    time.Time
+	known  bool // closed is this version's verdict
 	closed bool
 	warned bool // "not closed for a long time" was logged
+
+	// Open failures of this version, in consecutive scans.
+	openFails  int
+	openSince  time.Time // when the first of them happened
+	openErr    error     // the last of them
+	openWarned bool      // logged
 }
 
 const (
@@ -78,6 +95,9 @@ const (
 	watcherNotifyDelay = 200 * time.Millisecond
 	// watcherWindow is how much of each end of a file the closing-tag check reads.
 	watcherWindow = 4096
+	// watcherGiveUpScans is how many scans in a row a listed file must refuse to open before its drop is
+	// given up on (with the age in watcherGiveUp). Two, so that obmin once, which scans twice, gets there.
+	watcherGiveUpScans = 2
 )
 
 // NewWatcher checks cfg and fills in its defaults.
@@ -104,13 +124,14 @@ func NewWatcher(cfg WatcherConfig) (*Watcher, error) {
 		log = logrus.NewEntry(l)
 	}
 	return &Watcher{
-		cfg:       cfg,
-		log:       log.WithField("source", cfg.Source.String()),
-		newNotify: fsnotify.NewWatcher,
-		seen:      map[string]watcherSeen{},
-		counts:    map[string]int{},
-		offered:   map[string]map[watcherKey]bool{},
-		tails:     map[string]watcherTail{},
+		cfg:        cfg,
+		log:        log.WithField("source", cfg.Source.String()),
+		newNotify:  fsnotify.NewWatcher,
+		seen:       map[string]watcherSeen{},
+		counts:     map[string]int{},
+		offered:    map[string]map[watcherKey]bool{},
+		tails:      map[string]watcherTail{},
+		unopenable: map[string][]string{},
 	}, nil
 }
 
@@ -166,10 +187,11 @@ func (w *Watcher) Scan(ctx context.Context) ([]Drop, error) {
 		files := groups[dir]
 		sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
 		// Also skips what is left of a returned drop while BAS empties the folder for its next export.
-		if w.offeredAll(dir, files) {
+		if w.offeredAll(dir, files) && !w.reopened(ctx, dir) {
 			continue
 		}
-		if !w.complete(ctx, now, dir, files) {
+		ok, unopenable := w.complete(ctx, now, dir, files)
+		if !ok {
 			continue
 		}
 		set := make(map[watcherKey]bool, len(files))
@@ -177,13 +199,20 @@ func (w *Watcher) Scan(ctx context.Context) ([]Drop, error) {
 			set[watcherKeyOf(f)] = true
 		}
 		w.offered[dir] = set
-		drops = append(drops, Drop{Dir: dir, Files: files})
+		delete(w.unopenable, dir)
+		d := Drop{Dir: dir, Files: files}
+		if len(unopenable) > 0 {
+			w.giveUp(now, d, unopenable)
+			continue
+		}
+		drops = append(drops, d)
 	}
 
 	// Forget what is gone: a folder that comes back later is a new export.
 	for dir := range w.offered {
 		if _, ok := groups[dir]; !ok {
 			delete(w.offered, dir)
+			delete(w.unopenable, dir)
 		}
 	}
 	for p := range w.tails {
@@ -200,8 +229,10 @@ func (w *Watcher) Scan(ctx context.Context) ([]Drop, error) {
 }
 
 // complete judges one folder against the previous Scan (w.seen and w.counts still hold it). When the
-// folder only needs time, it moves w.readyAt to when it may be complete.
-func (w *Watcher) complete(ctx context.Context, now time.Time, dir string, files []FileInfo) bool {
+// folder only needs time, it moves w.readyAt to when it may be complete. A complete folder may hold files
+// the source refuses to open (unopenable, see watcherGiveUp): then it is not a drop to take, but one to
+// record as failed.
+func (w *Watcher) complete(ctx context.Context, now time.Time, dir string, files []FileInfo) (ok bool, unopenable []FileInfo) {
 	log := w.log.WithField("folder", dir)
 	stable := w.counts[dir] == len(files) // no file went away
 	empty := false
@@ -223,22 +254,25 @@ func (w *Watcher) complete(ctx context.Context, now time.Time, dir string, files
 	switch {
 	case empty:
 		log.Debug("drop settling: a file is still empty")
-		return false
+		return false, nil
 	case !stable:
 		log.Debug("drop settling: files changed, appeared or went away since the last scan")
 		w.wakeAt(now, wait)
-		return false
+		return false, nil
 	case wait.After(now):
 		log.Debug("drop settling: files younger than the minimum age")
 		w.wakeAt(now, wait)
-		return false
+		return false, nil
 	}
 	for _, f := range files {
-		if !w.closed(ctx, now, f) {
-			return false
+		switch w.judge(ctx, now, f) {
+		case fileWait:
+			return false, nil
+		case fileUnopenable:
+			unopenable = append(unopenable, f)
 		}
 	}
-	return true
+	return true, unopenable
 }
 
 func (w *Watcher) wakeAt(now, t time.Time) {
@@ -257,18 +291,54 @@ func watcherMinTime(a, b time.Time) time.Time {
 	return b
 }
 
-// closed reports whether f's XML root is closed, reading each version of a file (size, mtime) once.
-func (w *Watcher) closed(ctx context.Context, now time.Time, f FileInfo) bool {
+// fileVerdict is what judge makes of one file of a settled folder.
+type fileVerdict int
+
+const (
+	fileWait       fileVerdict = iota // not closed yet, or cannot be read yet: look again next scan
+	fileClosed                        // a whole XML document (or a whole zip)
+	fileBadName                       // a name Spool.Ingest refuses (ErrBadDrop): not opened at all
+	fileUnopenable                    // listed, but the source refuses to open it, for long enough
+)
+
+// judge decides whether f is complete, reading each version of a file (size, mtime) once.
+//
+// A file the source lists but will not open is, case by case (go-style-and-spool-anchors.md A1 row 13,
+// names from outside are never trusted as paths):
+//   - a name the spool refuses (path tricks, a reserved Windows name, a character obmin may not use): not
+//     opened at all; the drop goes to Ingest, which rejects it with ErrBadDrop, so it lands in failed/;
+//   - vanished between listing and opening (BAS empties its folder): waited for; the next listing no longer
+//     has it and it is forgotten without a word;
+//   - held open by another program (Windows sharing violation): waited for, however long;
+//   - anything else (no permission, a name this system lists but cannot open, a listed file that is never
+//     there): given up on after watcherGiveUp, and the drop recorded as failed (see giveUp).
+func (w *Watcher) judge(ctx context.Context, now time.Time, f FileInfo) fileVerdict {
 	log := w.log.WithField("file", f.Path)
+	if err := watcherNameErr(f.Path); err != nil {
+		log.WithError(err).Debug("name the spool refuses; the drop is taken to be rejected")
+		return fileBadName
+	}
 	t, ok := w.tails[f.Path]
 	if !ok || t.size != f.Size || !t.mod.Equal(f.ModTime) {
-		closed, err := w.readClosed(ctx, f)
+		t = watcherTail{size: f.Size, mod: f.ModTime}
+	}
+	if !t.known {
+		r, err := w.cfg.Source.Open(ctx, f.Path)
 		if err != nil {
-			// Vanished, or held open without sharing (a Windows writer): try again next scan.
-			log.WithError(err).Debug("drop settling: cannot read the file yet")
-			return false
+			if ctx.Err() != nil {
+				return fileWait
+			}
+			return w.openFailed(now, f, t, err)
 		}
-		t = watcherTail{size: f.Size, mod: f.ModTime, closed: closed}
+		closed, err := readClosed(r, f)
+		r.Close()
+		if err != nil {
+			// Changing as we read it: try again next scan.
+			log.WithError(err).Debug("drop settling: cannot read the file yet")
+			delete(w.tails, f.Path)
+			return fileWait
+		}
+		t = watcherTail{size: f.Size, mod: f.ModTime, known: true, closed: closed}
 	}
 	if !t.closed && !t.warned && now.Sub(f.ModTime) >= watcherStuckAfter(w.cfg.MinAge) {
 		// Not an error BAS would report: most likely an export that crashed half-way. Say so once.
@@ -279,22 +349,154 @@ func (w *Watcher) closed(ctx context.Context, now time.Time, f FileInfo) bool {
 	w.tails[f.Path] = t
 	if !t.closed {
 		log.Debug("drop settling: XML not closed yet")
+		return fileWait
 	}
-	return t.closed
+	return fileClosed
+}
+
+// openFailed records one failed Open of f (t is its state so far) and says whether to give up on it:
+// after watcherGiveUpScans scans in a row, once the file has been unchanged for watcherStuckAfter (by its
+// mtime, or since the first failure when a share's clock puts the mtime in the future). A sharing
+// violation is never given up on: the program holding the file lets go sooner or later.
+func (w *Watcher) openFailed(now time.Time, f FileInfo, t watcherTail, err error) fileVerdict {
+	log := w.log.WithField("file", f.Path).WithError(err)
+	if t.openFails == 0 {
+		t.openSince = now
+	}
+	t.openFails++
+	t.openErr = err
+	defer func() { w.tails[f.Path] = t }()
+	stuck := now.Sub(watcherMinTime(f.ModTime, t.openSince)) >= watcherStuckAfter(w.cfg.MinAge)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && t.openFails == 1:
+		// Most likely BAS is emptying its folder: the next listing will not have it.
+		log.Debug("file vanished after it was listed")
+		return fileWait
+	case watcherOpenBusy(err):
+		if stuck && !t.openWarned {
+			log.Warn("file is held open by another program; its export waits until it lets go")
+			t.openWarned = true
+		}
+		return fileWait
+	case t.openFails >= watcherGiveUpScans && stuck:
+		return fileUnopenable
+	}
+	if !t.openWarned && !errors.Is(err, fs.ErrNotExist) {
+		log.Warn("cannot open a file of an export; trying again")
+		t.openWarned = true
+	}
+	return fileWait
+}
+
+// watcherOpenBusy tells a Windows sharing or lock violation (winerror.h 32, 33): another program has the
+// file open without sharing it. syscall.Errno exists on every GOOS; elsewhere open never returns these.
+func watcherOpenBusy(err error) bool {
+	var errno syscall.Errno
+	return errors.As(err, &errno) && (errno == 32 || errno == 33)
+}
+
+// watcherNameErr says why Spool.Ingest would refuse a listed path, without opening it.
+func watcherNameErr(p string) error {
+	if err := sourceCheckPath(p); err != nil {
+		return err
+	}
+	return spoolCheckName(path.Base(p))
+}
+
+// giveUp records drop d, whose unopenable files the source refuses to open, as failed in the spool, once
+// per version of its files: its id is made from them, and a note already in failed/ means an earlier
+// run recorded it. The drop stays offered, so it is not judged again while it is unchanged; each scan
+// tries its unopenable files again (reopened), and once they open it is judged afresh and taken.
+func (w *Watcher) giveUp(now time.Time, d Drop, unopenable []FileInfo) {
+	var paths []string
+	var lines strings.Builder
+	for _, f := range unopenable {
+		paths = append(paths, f.Path)
+		fmt.Fprintf(&lines, "  %s: %s (%v)\n", f.Path, watcherOpenCause(w.tails[f.Path].openErr), w.tails[f.Path].openErr)
+	}
+	w.unopenable[d.Dir] = paths
+	log := w.log.WithFields(logrus.Fields{"folder": d.Dir, "files": strings.Join(paths, ", "), "causes": strings.TrimSpace(lines.String())})
+	folder := d.Dir
+	if folder == "" {
+		folder = "."
+	}
+	reason := fmt.Sprintf("Пакет %q у теці BAS %s не взято: obmin бачить ці файли в теці, але не може їх відкрити:\n%s"+
+		"Дайте обліковому запису, від імені якого працює obmin, право читати ці файли (або перейменуйте файл, чиє ім'я "+
+		"ця система не відкриває). Щойно файли відкриються, obmin візьме пакет сам; файли пакета лишилися там, де BAS їх записав.",
+		folder, w.cfg.Source, lines.String())
+	if w.cfg.Spool == nil {
+		log.Error("export not taken: the folder lists files that cannot be opened; trying them again every scan")
+		return
+	}
+	id := watcherUnopenableID(d)
+	_, err := w.cfg.Spool.Reject(id, reason)
+	switch {
+	case errors.Is(err, fs.ErrExist):
+		log.WithField("drop", id).Debug("export with files that cannot be opened: recorded in failed/ before")
+	case err != nil:
+		// Nothing recorded: the next version of the drop, or the next start, tries again.
+		log.WithError(err).Error("export not taken: files cannot be opened, and recording it in failed/ failed")
+	default:
+		log.WithField("drop", id).Error("export not taken: files cannot be opened; described in failed/")
+	}
+}
+
+// watcherOpenCause says in Ukrainian (failed/ notes are for the shop's staff) why a file does not open.
+func watcherOpenCause(err error) string {
+	switch {
+	case errors.Is(err, fs.ErrPermission):
+		return "немає дозволу на читання"
+	case errors.Is(err, fs.ErrNotExist):
+		return "файл є в переліку теки, але за цим ім'ям не відкривається (ім'я, якого ця система не приймає?)"
+	}
+	return "не відкривається"
+}
+
+// watcherUnopenableID names the failed/ entry of a drop given up on: the same files (paths, sizes,
+// mtimes) always get the same id, so a restart does not record them twice.
+func watcherUnopenableID(d Drop) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n", d.Dir)
+	newest := time.Time{}
+	for _, f := range d.Files {
+		fmt.Fprintf(h, "%s\x00%d\x00%d\n", f.Path, f.Size, f.ModTime.UnixNano())
+		if f.ModTime.After(newest) {
+			newest = f.ModTime
+		}
+	}
+	return fmt.Sprintf("%s-unopenable-%s", newest.UTC().Format("20060102-150405"), hex.EncodeToString(h.Sum(nil))[:12])
+}
+
+// reopened tries again the files of dir's drop that were given up on; when they all open now, the drop
+// must be judged afresh (it is then taken like any other).
+func (w *Watcher) reopened(ctx context.Context, dir string) bool {
+	paths := w.unopenable[dir]
+	if len(paths) == 0 {
+		return false
+	}
+	for _, p := range paths {
+		r, err := w.cfg.Source.Open(ctx, p)
+		if err != nil {
+			return false
+		}
+		r.Close()
+	}
+	w.log.WithField("folder", dir).Info("files that could not be opened open now; judging the export again")
+	delete(w.offered, dir)
+	delete(w.unopenable, dir)
+	for _, p := range paths {
+		delete(w.tails, p)
+	}
+	return true
 }
 
 func watcherStuckAfter(minAge time.Duration) time.Duration {
 	return max(10*minAge, time.Minute)
 }
 
-// readClosed reads the head and the tail of f. A file whose length differs from the listing is changing:
-// an error, so the verdict is not remembered.
-func (w *Watcher) readClosed(ctx context.Context, f FileInfo) (bool, error) {
-	r, err := w.cfg.Source.Open(ctx, f.Path)
-	if err != nil {
-		return false, err
-	}
-	defer r.Close()
+// readClosed reads the head and the tail of f from r, which Open returned. A file whose length differs
+// from the listing is changing: an error, so the verdict is not remembered.
+func readClosed(r io.Reader, f FileInfo) (bool, error) {
 	if strings.EqualFold(path.Ext(f.Path), ".zip") {
 		return zipComplete(r, f)
 	}

@@ -399,11 +399,20 @@ func TestWatcherFileGrewAfterListing(t *testing.T) {
 	content := watchCML("")
 	f := FileInfo{Path: "import.xml", Size: int64(len(content)) - 10}
 	sourceWrite(t, root, f.Path, []byte(content), clock.Now())
-	if _, err := w.readClosed(context.Background(), f); err == nil || !strings.Contains(err.Error(), "grew") {
+	readClosedOf := func(f FileInfo) error {
+		r, err := w.cfg.Source.Open(context.Background(), f.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		_, err = readClosed(r, f)
+		return err
+	}
+	if err := readClosedOf(f); err == nil || !strings.Contains(err.Error(), "grew") {
 		t.Errorf("readClosed of a file longer than listed: %v", err)
 	}
 	f.Size += 20
-	if _, err := w.readClosed(context.Background(), f); err == nil {
+	if err := readClosedOf(f); err == nil {
 		t.Error("readClosed of a file shorter than listed: no error")
 	}
 }

@@ -2,194 +2,191 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
-	"sort"
-	"strings"
-
-	"obmin/commerceml"
 )
 
-// cmdInspect tells what CommerceML files hold, without touching any state: for staff and for the BAS
-// administrator checking an export before pointing obmin at it.
+// cmdInspect tells what files and export folders hold, without touching any state: for staff and for the
+// BAS administrator checking an export before pointing obmin at it. For each file: its format and version,
+// encoding, counts, whether it is a changes-only package, and its first problems with file, line, element
+// and value; for a folder, also how obmin would apply it. A zip is unpacked (with obmin's limits) into a
+// temporary folder and its entries inspected. It fails (exit code 1) when any file is refused or broken,
+// after listing everything.
 func cmdInspect(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fl := newFlags("inspect", stderr)
-	asJSON := fl.Bool("json", false, "print every good, offer and document as JSON records (prices and quantities as decimal strings)")
+	asJSON := fl.Bool("json", false, "print the report as JSON, with every good, offer and document as a record (prices and quantities as decimal strings)")
+	maxProblems := fl.Int("problems", 10, "show at most `N` problems per file")
 	if err := fl.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
-	if fl.NArg() != 1 {
-		return usageError{"inspect takes one PATH: a CommerceML file or a folder"}
+	if fl.NArg() == 0 {
+		return usageError{"inspect takes one or more PATHs: a CommerceML file, a feed, a .zip or an export folder"}
 	}
-	files, err := xmlFiles(fl.Arg(0))
-	if err != nil {
-		return err
-	}
-	if len(files) == 0 {
-		return fmt.Errorf("%s: no .xml files", fl.Arg(0))
+	if *maxProblems < 0 {
+		return usageError{"-problems must be 0 or more"}
 	}
 	w := bufio.NewWriter(stdout)
 	defer w.Flush()
-	failed := 0
+	var sink inspectSink
+	var js *jsonSink
 	if *asJSON {
-		fmt.Fprint(w, "{\"files\": [")
+		js = newJSONSink(w)
+		sink = js
+	} else {
+		sink = &textSink{w: w}
 	}
-	for i, f := range files {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		var err error
-		if *asJSON {
-			if i > 0 {
-				fmt.Fprint(w, ",")
-			}
-			err = inspectJSON(w, f)
-		} else {
-			err = inspectText(w, f)
-		}
+	in := &inspector{maxProblems: *maxProblems, records: *asJSON, sink: sink}
+	var all []*fileReport
+	for _, arg := range fl.Args() {
+		reps, err := in.path(ctx, arg)
 		if err != nil {
-			failed++
+			return err
 		}
+		all = append(all, reps...)
 	}
-	if *asJSON {
-		fmt.Fprintln(w, "\n]}")
-	} else if len(files) > 1 {
-		fmt.Fprintf(w, "\n%d files, %d with errors\n", len(files), failed)
+	t := countTotals(all)
+	if js != nil {
+		if err := js.finish(t); err != nil {
+			return err
+		}
+	} else if t.Files > 1 {
+		fmt.Fprintf(w, "\n%d files: %d read, %d refused, %d broken\n", t.Files, t.Read, t.Refused, t.Broken)
 	}
-	if failed > 0 {
-		return fmt.Errorf("%d of %d files could not be read", failed, len(files))
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if t.Files == 0 {
+		return fmt.Errorf("nothing to inspect: no .xml or .zip files in %v", fl.Args())
+	}
+	if t.Refused+t.Broken > 0 {
+		return fmt.Errorf("%d of %d files refused or broken", t.Refused+t.Broken, t.Files)
 	}
 	return nil
 }
 
-// xmlFiles is the file itself, or every .xml file below a folder, sorted.
-func xmlFiles(path string) ([]string, error) {
-	info, err := os.Stat(path)
-	if err != nil {
-		return nil, err
+// path inspects one argument: a folder as export drops, anything else as a file.
+func (in *inspector) path(ctx context.Context, arg string) ([]*fileReport, error) {
+	if info, err := os.Stat(arg); err == nil && info.IsDir() {
+		return in.folder(ctx, arg)
 	}
-	if !info.IsDir() {
-		return []string{path}, nil
-	}
-	var files []string
-	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.Type().IsRegular() && strings.EqualFold(filepath.Ext(p), ".xml") {
-			files = append(files, p)
-		}
-		return nil
-	})
-	sort.Strings(files)
-	return files, err
+	in.resetDrop()
+	return in.file(ctx, arg, arg)
 }
 
-func readFile(path string, h commerceml.Handler) (commerceml.Summary, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return commerceml.Summary{}, err
-	}
-	defer f.Close()
-	return commerceml.Read(f, path, h)
+// inspectTotals counts the files inspected (zip entries included) by status.
+type inspectTotals struct {
+	Files   int `json:"files"`
+	Read    int `json:"read"`
+	Refused int `json:"refused"`
+	Broken  int `json:"broken"`
 }
 
-func inspectText(w io.Writer, path string) error {
-	var noPrice, deleted, withQty int
-	sum, err := readFile(path, commerceml.Handler{
-		Good: func(g commerceml.Good) error {
-			if g.Deleted {
-				deleted++
-			}
-			return nil
-		},
-		Offer: func(o commerceml.Offer) error {
-			if len(o.Prices) == 0 {
-				noPrice++
-			}
-			if o.Deleted {
-				deleted++
-			}
-			if o.Quantity != nil || len(o.Stocks) > 0 {
-				withQty++
-			}
-			return nil
-		},
-	})
-	fmt.Fprintf(w, "%s\n", path)
-	if sum.Header.SchemaVersion != "" || sum.Kind != "" {
-		ns := sum.Header.Namespace
-		if ns == "" {
-			ns = "(none)"
-		}
-		fmt.Fprintf(w, "  kind %s, schema %s, namespace %s, generated %s, only changes: %v\n",
-			orDash(string(sum.Kind)), orDash(sum.Header.SchemaVersion), ns, orDash(sum.Header.Generated), sum.OnlyChanges)
-		fmt.Fprintf(w, "  groups %d, price types %d, warehouses %d, goods %d, offers %d, documents %d\n",
-			sum.Groups, sum.PriceTypes, sum.Warehouses, sum.Goods, sum.Offers, sum.Documents)
-		if sum.Offers > 0 {
-			fmt.Fprintf(w, "  offers without a price %d, with stock %d\n", noPrice, withQty)
-		}
-		if deleted > 0 {
-			fmt.Fprintf(w, "  marked deleted %d\n", deleted)
+func countTotals(reps []*fileReport) inspectTotals {
+	var t inspectTotals
+	for _, r := range reps {
+		t.Files++
+		switch r.Status {
+		case statusRead:
+			t.Read++
+		case statusRefused:
+			t.Refused++
+		default:
+			t.Broken++
 		}
 	}
-	if err != nil {
-		fmt.Fprintf(w, "  ERROR: %v\n", err)
-	}
-	return err
+	return t
 }
 
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
+// jsonSink writes {"files": [...], "drops": [...], "totals": {...}}. Each file's records are streamed as
+// they are read, so memory stays flat however big the file is; the file's report follows them.
+type jsonSink struct {
+	w       io.Writer
+	files   int
+	records int
+	drops   []*dropPlan
+	buf     bytes.Buffer
+	enc     *json.Encoder
+}
+
+func newJSONSink(w io.Writer) *jsonSink {
+	s := &jsonSink{w: w}
+	s.enc = json.NewEncoder(&s.buf)
+	s.enc.SetEscapeHTML(false)
 	return s
 }
 
-// inspectJSON streams one file's records: memory stays flat however big the file is.
-func inspectJSON(w io.Writer, path string) error {
-	enc := json.NewEncoder(w)
-	fmt.Fprintf(w, "\n{\"name\": %s, \"records\": [", quote(path))
-	n := 0
-	emit := func(kind string, v any) error {
-		if n > 0 {
-			fmt.Fprint(w, ",")
-		}
-		n++
-		fmt.Fprintf(w, "\n  {\"type\": %q, \"record\": ", kind)
-		if err := enc.Encode(v); err != nil {
-			return err
-		}
-		fmt.Fprint(w, "}")
-		return nil
+// encode renders v as one line of JSON, without the trailing newline.
+func (s *jsonSink) encode(v any) ([]byte, error) {
+	s.buf.Reset()
+	if err := s.enc.Encode(v); err != nil {
+		return nil, err
 	}
-	sum, err := readFile(path, commerceml.Handler{
-		Group:     func(g commerceml.Group) error { return emit("group", g) },
-		PriceType: func(p commerceml.PriceType) error { return emit("price_type", p) },
-		Warehouse: func(x commerceml.Warehouse) error { return emit("warehouse", x) },
-		Good:      func(g commerceml.Good) error { return emit("good", g) },
-		Offer:     func(o commerceml.Offer) error { return emit("offer", o) },
-		Document:  func(d commerceml.Document) error { return emit("document", d) },
-	})
-	fmt.Fprint(w, "],\n \"summary\": ")
-	if jerr := enc.Encode(sum); jerr != nil {
-		return errors.Join(err, jerr)
+	return bytes.TrimSuffix(s.buf.Bytes(), []byte("\n")), nil
+}
+
+func (s *jsonSink) begin(string) error {
+	sep := ""
+	if s.files == 0 {
+		sep = "{\"files\": ["
+	} else {
+		sep = ","
 	}
-	errText := "null"
-	if err != nil {
-		errText = quote(err.Error())
-	}
-	fmt.Fprintf(w, ", \"error\": %s}", errText)
+	s.files++
+	s.records = 0
+	_, err := fmt.Fprintf(s.w, "%s\n{\"records\": [", sep)
 	return err
 }
 
-func quote(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
+func (s *jsonSink) record(kind string, v any) error {
+	b, err := s.encode(v)
+	if err != nil {
+		return err
+	}
+	sep := ""
+	if s.records > 0 {
+		sep = ","
+	}
+	s.records++
+	_, err = fmt.Fprintf(s.w, "%s\n  {\"type\": %q, \"record\": %s}", sep, kind, b)
+	return err
+}
+
+func (s *jsonSink) end(rep *fileReport) error {
+	b, err := s.encode(rep)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(s.w, "],\n %s", b[1:]) // the report's fields follow "records" in the same object
+	return err
+}
+
+func (s *jsonSink) drop(p *dropPlan) error {
+	s.drops = append(s.drops, p)
+	return nil
+}
+
+func (s *jsonSink) finish(t inspectTotals) error {
+	if s.files == 0 {
+		if _, err := io.WriteString(s.w, "{\"files\": ["); err != nil {
+			return err
+		}
+	}
+	if s.drops == nil {
+		s.drops = []*dropPlan{}
+	}
+	d, err := s.encode(s.drops)
+	if err != nil {
+		return err
+	}
+	drops := string(d)
+	tt, err := s.encode(t)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(s.w, "\n],\n\"drops\": %s,\n\"totals\": %s}\n", drops, tt)
+	return err
 }

@@ -47,7 +47,8 @@ Usage:
   obmin run     [-config FILE]          run as a service: watch BAS's folder, apply drops, pull receipts
   obmin once    [-config FILE]          one full pass, then exit (for the system scheduler)
   obmin demo    [-dir DIR]              end to end on the built-in Checkbox emulator, in DIR (default ./var/demo)
-  obmin inspect [-json] PATH            what a CommerceML file or drop folder holds
+  obmin inspect [-json] [-problems N] PATH...
+                                        what files, feeds, zips and export folders hold; how obmin would apply a folder
   obmin status  [-config FILE] [-json]  counts, last runs, recent drops
   obmin check   [-config FILE]          validate the configuration and print it with secrets masked
   obmin emulator -listen ADDR           run the Checkbox emulator alone (for tests and trials)

@@ -91,7 +91,7 @@ func build(ctx context.Context, cfg config.Config, log *logrus.Entry) (*app, err
 	}
 	a.closers = append(a.closers, fl.close)
 	src := fl.src
-	w, err := spool.NewWatcher(spool.WatcherConfig{Source: src, Interval: cfg.BAS.PollInterval, MinAge: cfg.BAS.MinAge, Notify: fl.notify, Logger: log.WithField("part", "watcher")})
+	w, err := spool.NewWatcher(spool.WatcherConfig{Source: src, Spool: sp, Interval: cfg.BAS.PollInterval, MinAge: cfg.BAS.MinAge, Notify: fl.notify, Logger: log.WithField("part", "watcher")})
 	if err != nil {
 		return nil, err
 	}

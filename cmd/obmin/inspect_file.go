@@ -1,0 +1,808 @@
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"obmin/commerceml"
+	"obmin/exchange"
+	"obmin/feed"
+	"obmin/internal/safezip"
+	"obmin/internal/xmlin"
+)
+
+// Status of an inspected file.
+const (
+	statusRead    = "read"    // obmin reads it
+	statusRefused = "refused" // a format obmin does not read
+	statusBroken  = "broken"  // a format obmin reads, but this file is cut short, malformed or holds a bad value
+)
+
+// Reason kinds: why a file is refused or broken. They are stable: scripts may test them.
+const (
+	reasonCommerceML3 = "commerceml-3"   // CommerceML 3.x (the 1C-Bitrix module), commerceml.md §1.4
+	reasonOtherXML    = "other-xml"      // XML, but neither CommerceML nor a feed (an XSD schema, a web page…)
+	reasonNotXML      = "not-xml"        // not XML at all (text, a picture, a PDF, a zip named .xml…)
+	reasonEncoding    = "encoding"       // an encoding other than UTF-8 and windows-1251 (commerceml.md §4.3)
+	reasonWrongEnc    = "wrong-encoding" // the bytes contradict the declared encoding (re-saved in an editor)
+	reasonEmpty       = "empty"          // 0 bytes
+	reasonTruncated   = "truncated"      // ends before the closing root tag
+	reasonMalformed   = "malformed"      // not well-formed XML
+	reasonBadValue    = "invalid-value"  // a value obmin refuses to guess at (a price that is not a number…)
+	reasonTooLarge    = "too-large"      // beyond the reader's limits
+	reasonZipUnsafe   = "zip-unsafe"     // an entry name leaving the folder, a link…
+	reasonZipLimit    = "zip-limit"      // too many entries or bytes
+	reasonZipBroken   = "zip-broken"     // not a readable zip archive
+	reasonIO          = "io"             // the file could not be read at all
+)
+
+// inspectFormatsRead is said with every refusal (the same words as the drop's error in spool/failed/).
+const inspectFormatsRead = "obmin reads CommerceML 2.x (<КоммерческаяИнформация>, BAS's exchange with a site), " +
+	"YML marketplace feeds (<yml_catalog>: Rozetka, Prom.ua, Epicentr, MAUDAU) and Hotline price lists (<price>)"
+
+// fileReport is what inspect says about one file; its JSON field names are stable.
+type fileReport struct {
+	Path        string      `json:"path"`              // as given, below a folder, or archive.zip!entry
+	Size        int64       `json:"size"`              // bytes
+	Format      string      `json:"format"`            // commerceml, commerceml-3, yml, hotline, zip, xml, not-xml
+	Kind        string      `json:"kind,omitempty"`    // CommerceML: catalog, offers, prices, rests, documents, empty
+	Flavour     string      `json:"flavour,omitempty"` // feeds: rozetka, prom, epicentr, maudau, yml, hotline
+	FlavourWhy  string      `json:"flavour_evidence,omitempty"`
+	Schema      string      `json:"schema_version,omitempty"` // ВерсияСхемы
+	Namespace   string      `json:"namespace,omitempty"`
+	Generated   string      `json:"generated,omitempty"` // ДатаФормирования, or a feed's date
+	Encoding    string      `json:"encoding,omitempty"`  // as declared, or UTF-8 when nothing is declared
+	Declared    bool        `json:"encoding_declared"`
+	BOM         bool        `json:"bom"`
+	OnlyChanges bool        `json:"only_changes"` // СодержитТолькоИзменения (commerceml.md §4.1)
+	Status      string      `json:"status"`       // read, refused, broken
+	Reason      string      `json:"reason,omitempty"`
+	What        string      `json:"what,omitempty"` // for a refused file: what it is
+	Error       *string     `json:"error"`          // the first error, as obmin would report it; null when read
+	CommerceML  *cmlCounts  `json:"commerceml,omitempty"`
+	Feed        *feedCounts `json:"feed,omitempty"`
+	Zip         *zipReport  `json:"zip,omitempty"`
+	Problems    []problem   `json:"problems"`       // the first -problems of them
+	ProblemsAll int         `json:"problems_total"` // how many there are
+
+	priceTypes []commerceml.PriceType // announced in ТипыЦен, for the drop's plan
+}
+
+// cmlCounts are the counts of a CommerceML file (read up to the error, if any).
+type cmlCounts struct {
+	Groups          int              `json:"groups"`
+	PriceTypes      int              `json:"price_types"`
+	Warehouses      int              `json:"warehouses"`
+	Goods           int              `json:"goods"`
+	Offers          int              `json:"offers"`
+	Documents       int              `json:"documents"`
+	Characteristics int              `json:"characteristics"` // goods and offers whose Ид is product#characteristic
+	Deleted         int              `json:"deleted"`         // Статус="Удален" or ПометкаУдаления
+	WithStock       int              `json:"with_stock"`
+	NegativeStock   int              `json:"negative_stock"`
+	WithoutPrice    int              `json:"without_price"` // offers with no Цена at all
+	PricesByType    []priceTypeCount `json:"prices_by_type,omitempty"`
+}
+
+// priceTypeCount is how many offers carry a price of one type.
+type priceTypeCount struct {
+	ID     string `json:"id"`
+	Name   string `json:"name,omitempty"` // from ТипыЦен, when the file (or its drop) announces it
+	Offers int    `json:"offers"`
+}
+
+// feedCounts are the counts of a marketplace feed.
+type feedCounts struct {
+	Shop         string `json:"shop,omitempty"`
+	Offers       int    `json:"offers"`
+	Available    int    `json:"available"`
+	Unavailable  int    `json:"unavailable"`
+	Unsaid       int    `json:"availability_unsaid"`
+	WithStock    int    `json:"with_stock"`
+	WithPrice    int    `json:"with_price"`
+	Categories   int    `json:"categories"`
+	Currencies   int    `json:"currencies"`
+	NotHryvnia   int    `json:"not_hryvnia"` // priced in another currency: not sent to Checkbox
+	WithoutCode  int    `json:"without_vendor_code"`
+	WithoutPrice int    `json:"without_price"`
+}
+
+// zipReport lists an archive's entries and what becomes of each.
+type zipReport struct {
+	Entries []zipEntry `json:"entries"`
+}
+
+type zipEntry struct {
+	Name string `json:"name"`
+	Use  string `json:"use"` // "inspected" or why it is ignored
+}
+
+// problem is one thing wrong in a file: an error (the file is refused or broken) or a warning (the file is
+// read, but this record will not reach Checkbox as it is).
+type problem struct {
+	Severity string `json:"severity"` // error, warning
+	File     string `json:"file"`
+	Line     int    `json:"line,omitempty"`
+	Element  string `json:"element,omitempty"`
+	Field    string `json:"field,omitempty"`
+	Value    string `json:"value,omitempty"`
+	Message  string `json:"message"`
+}
+
+// inspectSink receives what the inspector finds, file by file: records (for -json) while a file is read,
+// then its report. A zip's report comes before the reports of its entries.
+type inspectSink interface {
+	begin(display string) error
+	record(kind string, v any) error
+	end(rep *fileReport) error
+	drop(p *dropPlan) error
+}
+
+// inspector inspects files; it keeps nothing between files but its settings.
+type inspector struct {
+	maxProblems int
+	records     bool // call sink.record for every record
+	sink        inspectSink
+	// dropTypes are the price types (Ид → Наименование) the files of the current drop announced so far:
+	// УТ packages announce them in import___*.xml and price offers in prices___*.xml (commerceml.md §4.2).
+	dropTypes map[string]string
+}
+
+func (in *inspector) resetDrop() { in.dropTypes = map[string]string{} }
+
+// file inspects one file at p, shown as display; for a zip it returns the archive's report, then its entries'.
+func (in *inspector) file(ctx context.Context, p, display string) ([]*fileReport, error) {
+	if err := in.sink.begin(display); err != nil {
+		return nil, err
+	}
+	rep := &fileReport{Path: display, Problems: []problem{}}
+	var entries []zipExtracted
+	var tmp string
+	err := in.fill(ctx, p, rep, &entries, &tmp)
+	if tmp != "" {
+		defer os.RemoveAll(tmp)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if rep.Status == "" {
+		rep.Status = statusRead
+	}
+	if err := in.sink.end(rep); err != nil {
+		return nil, err
+	}
+	reps := []*fileReport{rep}
+	for _, e := range entries {
+		sub, err := in.file(ctx, e.path, e.display)
+		if err != nil {
+			return nil, err
+		}
+		reps = append(reps, sub...)
+	}
+	return reps, nil
+}
+
+// zipExtracted is one XML entry of an archive, unpacked into a temporary folder.
+type zipExtracted struct{ path, display string }
+
+// fill inspects the file into rep. Only an error of the sink or of the context is returned: whatever is
+// wrong with the file itself goes into rep.
+func (in *inspector) fill(ctx context.Context, p string, rep *fileReport, entries *[]zipExtracted, tmp *string) error {
+	f, err := os.Open(p)
+	if err != nil {
+		in.fail(rep, statusBroken, reasonIO, problem{File: rep.Path, Message: ioMessage(err)})
+		return nil
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		in.fail(rep, statusBroken, reasonIO, problem{File: rep.Path, Message: ioMessage(err)})
+		return nil
+	}
+	rep.Size = st.Size()
+	head := make([]byte, 1024)
+	n, err := io.ReadFull(f, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		in.fail(rep, statusBroken, reasonIO, problem{File: rep.Path, Message: ioMessage(err)})
+		return nil
+	}
+	head = head[:n]
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		in.fail(rep, statusBroken, reasonIO, problem{File: rep.Path, Message: ioMessage(err)})
+		return nil
+	}
+
+	isZipName := strings.EqualFold(path.Ext(rep.Path), ".zip")
+	switch {
+	case isZipName:
+		rep.Format = "zip"
+		return in.zip(ctx, p, rep, entries, tmp)
+	case len(head) == 0:
+		in.fail(rep, statusBroken, reasonEmpty, problem{File: rep.Path,
+			Message: "empty file (0 bytes): a copy that has not been filled yet looks like this; obmin waits for it"})
+		return nil
+	}
+	if what, reason := notXML(head); what != "" {
+		rep.Format = "not-xml"
+		rep.What = what
+		in.fail(rep, statusRefused, reason, problem{File: rep.Path, Message: what + "; " + inspectFormatsRead})
+		return nil
+	}
+	rep.BOM = bytes.HasPrefix(head, utf8BOM)
+	rep.Encoding, rep.Declared = declaredEncoding(head)
+	if !rep.Declared {
+		rep.Encoding = "UTF-8"
+	}
+	return in.readXML(ctx, f, rep)
+}
+
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// notXML tells what a file is when it cannot be XML, from its first bytes; "" when it may be XML.
+func notXML(head []byte) (what, reason string) {
+	switch {
+	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}), bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
+		return "UTF-16 text (byte-order mark " + fmt.Sprintf("% X", head[:2]) + "): obmin reads UTF-8 and windows-1251 only", reasonEncoding
+	case bytes.HasPrefix(head, []byte("PK\x03\x04")), bytes.HasPrefix(head, []byte("PK\x05\x06")):
+		return "a zip archive, not named .zip: obmin unpacks archives only when they are named .zip", reasonNotXML
+	case bytes.HasPrefix(head, []byte("%PDF")):
+		return "a PDF document, not XML", reasonNotXML
+	case bytes.HasPrefix(head, []byte("\x89PNG")), bytes.HasPrefix(head, []byte{0xFF, 0xD8, 0xFF}), bytes.HasPrefix(head, []byte("GIF8")):
+		return "a picture (PNG, JPEG or GIF), not XML", reasonNotXML
+	case bytes.HasPrefix(head, []byte{0x1F, 0x8B}):
+		return "gzip-compressed data, not XML", reasonNotXML
+	}
+	body := bytes.TrimLeft(bytes.TrimPrefix(head, utf8BOM), " \t\r\n")
+	if len(body) == 0 {
+		return "", "" // only white space so far: the XML reader says "unexpected end of file"
+	}
+	if body[0] == '<' {
+		return "", ""
+	}
+	if looksText(body) {
+		line, _, _ := bytes.Cut(body, []byte("\n"))
+		s := strings.TrimSpace(strings.ToValidUTF8(string(line), "?"))
+		if r := []rune(s); len(r) > 40 {
+			s = string(r[:40]) + "…"
+		}
+		return fmt.Sprintf("text, not XML (it starts %q)", s), reasonNotXML
+	}
+	k := min(len(body), 8)
+	return fmt.Sprintf("binary data, not XML (first bytes % x)", body[:k]), reasonNotXML
+}
+
+// looksText: no control characters but tab and line ends (any 8-bit text encoding passes).
+func looksText(b []byte) bool {
+	for _, c := range b {
+		if (c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7F {
+			return false
+		}
+	}
+	return true
+}
+
+var encodingDecl = regexp.MustCompile(`^<\?xml[^>]*?\sencoding\s*=\s*["']([^"']*)["']`)
+
+// declaredEncoding is the encoding named by the XML declaration, if any.
+func declaredEncoding(head []byte) (string, bool) {
+	body := bytes.TrimLeft(bytes.TrimPrefix(head, utf8BOM), " \t\r\n")
+	m := encodingDecl.FindSubmatch(body)
+	if m == nil {
+		return "", false
+	}
+	return string(m[1]), true
+}
+
+// xml reads an XML file as CommerceML 2, and as a feed when its root says it is one.
+func (in *inspector) readXML(ctx context.Context, f *os.File, rep *fileReport) error {
+	c := &cmlCounter{in: in, rep: rep, types: map[string]string{}, byType: map[string]int{}, articles: map[string]int{}}
+	sum, err := commerceml.Read(inspectCtxReader{ctx, f}, rep.Path, c.handler())
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if c.sinkErr != nil {
+		return c.sinkErr
+	}
+	if errors.Is(err, commerceml.ErrNotCommerceML) {
+		if _, serr := f.Seek(0, io.SeekStart); serr != nil {
+			in.fail(rep, statusBroken, reasonIO, problem{File: rep.Path, Message: ioMessage(serr)})
+			return nil
+		}
+		return in.feed(ctx, f, rep, err)
+	}
+	rep.Format = "commerceml"
+	rep.Schema, rep.Namespace, rep.Generated = sum.Header.SchemaVersion, sum.Header.Namespace, sum.Header.Generated
+	rep.OnlyChanges = sum.OnlyChanges
+	rep.Kind = string(sum.Kind)
+	if err == nil && sum.Kind == commerceml.KindUnknown {
+		rep.Kind = "empty"
+	}
+	if errors.Is(err, commerceml.ErrUnsupportedVersion) {
+		rep.Format = "commerceml-3"
+		rep.What = "CommerceML 3.x, what 1C writes when the 1C-Bitrix exchange module is installed in it: a different format"
+		rep.Kind = ""
+	}
+	cc := &cmlCounts{
+		Groups: sum.Groups, PriceTypes: sum.PriceTypes, Warehouses: sum.Warehouses, Goods: sum.Goods, Offers: sum.Offers,
+		Documents: sum.Documents, Characteristics: c.characteristics, Deleted: c.deleted, WithStock: c.withStock,
+		NegativeStock: c.negative, WithoutPrice: c.noPrice, PricesByType: c.pricesByType(),
+	}
+	if rep.Format == "commerceml" {
+		rep.CommerceML = cc
+	}
+	if err != nil {
+		in.readErr(rep, err)
+	}
+	return nil
+}
+
+// cmlCounter counts a CommerceML file's records and notes the ones obmin would skip.
+type cmlCounter struct {
+	in      *inspector
+	rep     *fileReport
+	sinkErr error
+
+	characteristics, deleted, withStock, negative, noPrice int
+	types                                                  map[string]string // price type Ид → Наименование
+	order                                                  []string          // price type Ид in the order first seen
+	byType                                                 map[string]int
+	articles                                               map[string]int // Артикул → line of the first good carrying it
+}
+
+func (c *cmlCounter) emit(kind string, v any) error {
+	if !c.in.records {
+		return nil
+	}
+	if err := c.in.sink.record(kind, v); err != nil {
+		c.sinkErr = err
+		return err
+	}
+	return nil
+}
+
+func (c *cmlCounter) handler() commerceml.Handler {
+	return commerceml.Handler{
+		Group: func(g commerceml.Group) error { return c.emit("group", g) },
+		PriceType: func(p commerceml.PriceType) error {
+			if _, ok := c.types[p.ID]; !ok {
+				c.order = append(c.order, p.ID)
+			}
+			c.types[p.ID] = p.Name
+			c.in.dropTypes[p.ID] = p.Name
+			c.rep.priceTypes = append(c.rep.priceTypes, p)
+			return c.emit("price_type", p)
+		},
+		Warehouse: func(w commerceml.Warehouse) error { return c.emit("warehouse", w) },
+		Good:      func(g commerceml.Good) error { c.good(g); return c.emit("good", g) },
+		Offer:     func(o commerceml.Offer) error { c.offer(o); return c.emit("offer", o) },
+		Document:  func(d commerceml.Document) error { return c.emit("document", d) },
+	}
+}
+
+func (c *cmlCounter) warn(line int, elem, field, value, msg string) {
+	c.in.add(c.rep, problem{Severity: "warning", File: c.rep.Path, Line: line, Element: elem, Field: field, Value: value, Message: msg})
+}
+
+func (c *cmlCounter) good(g commerceml.Good) {
+	if strings.Contains(g.ID, "#") {
+		c.characteristics++
+	}
+	if g.Deleted {
+		c.deleted++
+	}
+	if strings.TrimSpace(g.Name) == "" {
+		c.warn(g.Line, "Товар", "Ид", g.ID, "no Наименование")
+	}
+	art := strings.TrimSpace(g.Article)
+	switch first, dup := c.articles[art]; {
+	case art == "":
+		// README, "Goods": the Checkbox code is the Артикул by default (mapping.code_field).
+		c.warn(g.Line, "Товар", "Ид", g.ID, "no Артикул: with the default mapping.code_field (article) it cannot become a Checkbox good")
+	case dup:
+		c.warn(g.Line, "Товар", "Артикул", art, fmt.Sprintf("the good on line %d has the same Артикул: Checkbox codes are unique, obmin sends only one of them", first))
+	default:
+		c.articles[art] = g.Line
+	}
+}
+
+func (c *cmlCounter) offer(o commerceml.Offer) {
+	if strings.Contains(o.ID, "#") {
+		c.characteristics++ // commerceml.md §2.2: productGUID#characteristicGUID
+	}
+	if o.Deleted {
+		c.deleted++
+	}
+	if o.Quantity != nil || len(o.Stocks) > 0 {
+		c.withStock++
+		neg := o.Quantity != nil && o.Quantity.IsNegative()
+		for _, s := range o.Stocks {
+			neg = neg || s.Quantity.IsNegative()
+		}
+		if neg {
+			c.negative++ // commerceml.md §3.2: negative stock occurs; obmin sends it as 0
+		}
+	}
+	if len(o.Prices) == 0 {
+		c.noPrice++
+	}
+	for _, p := range o.Prices {
+		if _, ok := c.byType[p.TypeID]; !ok {
+			if _, known := c.types[p.TypeID]; !known {
+				c.order = append(c.order, p.TypeID)
+				c.types[p.TypeID] = c.in.dropTypes[p.TypeID]
+			}
+		}
+		c.byType[p.TypeID]++
+		if f := strings.TrimSpace(p.Factor); f != "" && f != "1" {
+			if d, err := commerceml.ParseDecimal(f); err != nil || !d.Equal(d.Truncate(0)) || d.IntPart() != 1 {
+				c.warn(o.Line, "Цена", "Коэффициент", p.Factor, "a price per "+orDash(p.Unit)+", not per base unit: obmin does not send it")
+			}
+		}
+		if _, err := exchange.Kopecks(p.PerUnit); err != nil {
+			c.warn(o.Line, "Цена", "ЦенаЗаЕдиницу", p.PerUnit.String(), err.Error()+": obmin does not send it")
+		}
+	}
+}
+
+func (c *cmlCounter) pricesByType() []priceTypeCount {
+	var out []priceTypeCount
+	for _, id := range c.order {
+		if n := c.byType[id]; n > 0 {
+			out = append(out, priceTypeCount{ID: id, Name: c.types[id], Offers: n})
+		}
+	}
+	return out
+}
+
+// feed reads a file whose root is not КоммерческаяИнформация: a marketplace feed, or refused.
+func (in *inspector) feed(ctx context.Context, f *os.File, rep *fileReport, cmlErr error) error {
+	fc := &feedCounts{}
+	sum, err := feed.Read(inspectCtxReader{ctx, f}, rep.Path, func(o feed.Offer) error {
+		in.feedOffer(rep, fc, o)
+		if in.records {
+			if err := in.sink.record("feed_offer", o); err != nil {
+				return &inspectSinkError{err}
+			}
+		}
+		return nil
+	})
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	var sinkErr *inspectSinkError
+	if errors.As(err, &sinkErr) {
+		return sinkErr.err
+	}
+	if errors.Is(err, feed.ErrNotFeed) {
+		// Neither: the CommerceML reader's message names the root element found.
+		rep.Format = "xml"
+		var pe *commerceml.ParseError
+		root := ""
+		if errors.As(cmlErr, &pe) {
+			root = pe.Element
+		}
+		rep.What = describeRoot(root)
+		in.readErr(rep, cmlErr)
+		return nil
+	}
+	rep.Format = string(sum.Header.Format)
+	rep.Generated = sum.Header.Date
+	fc.Shop = sum.Header.Shop
+	fc.Categories, fc.Currencies = sum.Categories, sum.Currencies
+	rep.Feed = fc
+	if sum.Header.Format == feed.FormatHotline {
+		rep.Flavour, rep.FlavourWhy = "hotline", "<price><items><item>: Hotline's own format"
+	} else if sum.Header.Format == feed.FormatYML {
+		if _, serr := f.Seek(0, io.SeekStart); serr == nil {
+			rep.Flavour, rep.FlavourWhy = ymlFlavour(ctx, f)
+		}
+	}
+	if err != nil {
+		in.readErr(rep, err)
+	}
+	return nil
+}
+
+// inspectSinkError marks an error of the sink passed through a reader's callback.
+type inspectSinkError struct{ err error }
+
+func (e *inspectSinkError) Error() string { return e.err.Error() }
+
+func (in *inspector) feedOffer(rep *fileReport, fc *feedCounts, o feed.Offer) {
+	fc.Offers++
+	switch {
+	case o.Available == nil:
+		fc.Unsaid++
+	case *o.Available:
+		fc.Available++
+	default:
+		fc.Unavailable++
+	}
+	if o.Quantity != nil {
+		fc.WithStock++
+	}
+	warn := func(field, value, msg string) {
+		in.add(rep, problem{Severity: "warning", File: rep.Path, Line: o.Line, Element: "offer", Field: field, Value: value, Message: msg})
+	}
+	if strings.TrimSpace(o.VendorCode) == "" {
+		fc.WithoutCode++
+		warn("id", o.ID, "no vendorCode: with the default mapping.code_field (article) it cannot become a Checkbox good")
+	}
+	if o.Price == nil {
+		fc.WithoutPrice++
+		warn("id", o.ID, "no price: obmin never sends a good at 0")
+		return
+	}
+	fc.WithPrice++
+	if cur := strings.ToUpper(strings.TrimSpace(o.Currency)); cur != "" && cur != "UAH" && cur != "ГРН" && cur != "RUAH" {
+		fc.NotHryvnia++
+		warn("currencyId", o.Currency, "the price is not in hryvnia: Checkbox prices are, so obmin does not send it")
+		return
+	}
+	if _, err := exchange.Kopecks(*o.Price); err != nil {
+		warn("price", o.Price.String(), err.Error()+": obmin does not send it")
+	}
+}
+
+// describeRoot says what an XML file with that root element is, for a refusal.
+func describeRoot(root string) string {
+	switch strings.ToLower(root) {
+	case "":
+		return "XML without a root element obmin knows"
+	case "schema":
+		return "an XML Schema (XSD, root <" + root + ">): it describes a format and holds no goods"
+	case "html":
+		return "a web page (HTML), not an export"
+	case "envelope":
+		return "a SOAP message (root <" + root + ">), not an export"
+	}
+	return "XML with the root element <" + root + ">, which is neither CommerceML nor a marketplace feed"
+}
+
+// ymlFlavour tells which marketplace a YML feed is written for, from the elements it uses
+// (bas-and-peers.md §3.3). It reads the whole feed, streaming; a read error ends the look, not the answer.
+func ymlFlavour(ctx context.Context, r io.Reader) (flavour, why string) {
+	dec := xmlin.NewDecoder(inspectCtxReader{ctx, r})
+	var noShop, portalID, nameRU, nameLang, stockQty, qtyInStock, inStock bool
+	for {
+		tok, err := dec.Next()
+		if err != nil {
+			break
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			name := t.Name.Local
+			if dec.Depth() == 2 && name == "offers" {
+				noShop = true
+			}
+			switch name {
+			case "stock_quantity":
+				stockQty = true
+			case "quantity_in_stock":
+				qtyInStock = true
+			case "name_ru":
+				nameRU = true
+			case "name":
+				if attrOf(t, "lang") != "" {
+					nameLang = true
+				}
+			case "category":
+				if attrOf(t, "portal_id") != "" {
+					portalID = true
+				}
+			case "offer":
+				if attrOf(t, "in_stock") != "" {
+					inStock = true
+				}
+			}
+		}
+	}
+	switch {
+	case noShop:
+		return "epicentr", "<offers> directly under <yml_catalog>, no <shop>"
+	case portalID || nameRU:
+		return "maudau", "<category portal_id> or <name_ru>"
+	case stockQty:
+		return "rozetka", "<stock_quantity>"
+	case qtyInStock || inStock:
+		return "prom", "<quantity_in_stock> or offer@in_stock"
+	case nameLang:
+		return "epicentr", `<name lang="…">`
+	}
+	return "yml", "no marketplace-specific element: generic YML"
+}
+
+func attrOf(se xml.StartElement, local string) string {
+	for _, a := range se.Attr {
+		if a.Name.Local == local {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+// zip inspects an archive: it is unpacked through safezip, with obmin's limits, into a temporary folder
+// that file removes afterwards; its XML entries are inspected after it, as obmin would read them.
+func (in *inspector) zip(ctx context.Context, p string, rep *fileReport, entries *[]zipExtracted, tmp *string) error {
+	dir, err := os.MkdirTemp("", "obmin-inspect-")
+	if err != nil {
+		return fmt.Errorf("temporary folder for %s: %w", rep.Path, err)
+	}
+	*tmp = dir
+	files, err := safezip.Extract(ctx, p, dir, safezip.Limits{})
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if err != nil {
+		pr := problem{File: rep.Path, Message: strings.TrimPrefix(err.Error(), "safezip: ")}
+		pr.Message = strings.ReplaceAll(pr.Message, p+": ", "")
+		if m := zipEntryErr.FindStringSubmatch(pr.Message); m != nil {
+			if v, uerr := strconv.Unquote(m[1]); uerr == nil {
+				pr.Field, pr.Value, pr.Message = "entry", v, m[2]
+			}
+		}
+		switch {
+		case errors.Is(err, safezip.ErrUnsafe):
+			in.fail(rep, statusBroken, reasonZipUnsafe, pr)
+		case errors.Is(err, safezip.ErrLimit):
+			in.fail(rep, statusBroken, reasonZipLimit, pr)
+		case errors.Is(err, zip.ErrFormat), errors.Is(err, zip.ErrChecksum), errors.Is(err, zip.ErrAlgorithm):
+			pr.Message = "not a readable zip archive: " + pr.Message
+			in.fail(rep, statusBroken, reasonZipBroken, pr)
+		default:
+			in.fail(rep, statusBroken, reasonIO, pr)
+		}
+		return nil
+	}
+	zr := &zipReport{Entries: []zipEntry{}}
+	seen := map[string]string{}
+	for _, rel := range files {
+		use := zipEntryUse(rel)
+		if use == "inspected" {
+			base := strings.ToLower(path.Base(rel))
+			if other, dup := seen[base]; dup {
+				use = "inspected; same name as " + other
+				in.fail(rep, statusBroken, reasonZipUnsafe, problem{File: rep.Path, Field: "entry", Value: rel,
+					Message: fmt.Sprintf("%s and %s unpack to the same file name at the top of the drop: obmin refuses the drop", other, rel)})
+			}
+			seen[base] = rel
+			*entries = append(*entries, zipExtracted{path: joinSlash(dir, rel), display: rep.Path + "!" + rel})
+		}
+		zr.Entries = append(zr.Entries, zipEntry{Name: rel, Use: use})
+	}
+	rep.Zip = zr
+	if rep.Status == "" {
+		rep.Status = statusRead
+	}
+	return nil
+}
+
+var zipEntryErr = regexp.MustCompile(`^entry ("(?:[^"\\]|\\.)*"): (.*)$`)
+
+// zipEntryUse says what obmin does with an archive entry (exchange's unzipDrop): XML files join the drop,
+// pictures in import_files/ and everything else stay out.
+func zipEntryUse(rel string) string {
+	lower := strings.ToLower(rel)
+	switch {
+	case strings.HasPrefix(lower, "import_files/") || strings.Contains(lower, "/import_files/"):
+		return "ignored: pictures (import_files/), never read"
+	case strings.EqualFold(path.Ext(rel), ".zip"):
+		return "ignored: an archive inside an archive is not unpacked"
+	case !strings.EqualFold(path.Ext(rel), ".xml"):
+		return "ignored: not an .xml file"
+	}
+	return "inspected"
+}
+
+func joinSlash(dir, rel string) string {
+	return dir + string(os.PathSeparator) + strings.ReplaceAll(rel, "/", string(os.PathSeparator))
+}
+
+// add records a problem, keeping the first maxProblems.
+func (in *inspector) add(rep *fileReport, p problem) {
+	rep.ProblemsAll++
+	if len(rep.Problems) < in.maxProblems {
+		rep.Problems = append(rep.Problems, p)
+	}
+}
+
+// fail marks the file refused or broken and records why as its first error.
+func (in *inspector) fail(rep *fileReport, status, reason string, p problem) {
+	p.Severity = "error"
+	if rep.Status == statusRead || rep.Status == "" || (rep.Status == statusBroken && status == statusRefused) {
+		rep.Status, rep.Reason = status, reason
+	}
+	if rep.Error == nil {
+		msg := formatProblem(p)
+		rep.Error = &msg
+	}
+	// The error goes first: it is what stopped the read.
+	rep.ProblemsAll++
+	rep.Problems = append([]problem{p}, rep.Problems...)
+	if len(rep.Problems) > max(in.maxProblems, 1) {
+		rep.Problems = rep.Problems[:max(in.maxProblems, 1)]
+	}
+}
+
+// readErr turns an error of the CommerceML or feed reader into the file's status and first problem.
+func (in *inspector) readErr(rep *fileReport, err error) {
+	p := problem{File: rep.Path, Message: err.Error()}
+	var cpe *commerceml.ParseError
+	var fpe *feed.ParseError
+	switch {
+	case errors.As(err, &cpe):
+		p.File, p.Line, p.Element, p.Message = cpe.File, cpe.Line, cpe.Element, errText(cpe.Err)
+	case errors.As(err, &fpe):
+		p.File, p.Line, p.Element, p.Message = fpe.File, fpe.Line, fpe.Element, errText(fpe.Err)
+	default:
+		in.fail(rep, statusBroken, reasonIO, p)
+		return
+	}
+	if m := valueErr.FindStringSubmatch(p.Message); m != nil {
+		if v, uerr := strconv.Unquote(m[2]); uerr == nil {
+			p.Field, p.Value, p.Message = m[1], v, m[3]
+		}
+	}
+	status, reason := statusBroken, reasonBadValue
+	switch {
+	case errors.Is(err, commerceml.ErrUnsupportedVersion):
+		status, reason = statusRefused, reasonCommerceML3
+		p.Message += "; " + inspectFormatsRead
+	case errors.Is(err, commerceml.ErrNotCommerceML), errors.Is(err, feed.ErrNotFeed):
+		status, reason = statusRefused, reasonOtherXML
+		p.Message += "; " + inspectFormatsRead
+	case errors.Is(err, commerceml.ErrUnsupportedEncoding), errors.Is(err, feed.ErrUnsupportedEncoding):
+		status, reason = statusRefused, reasonEncoding
+	case errors.Is(err, xmlin.ErrWrongEncoding):
+		reason = reasonWrongEnc
+	case errors.Is(err, commerceml.ErrTruncated), errors.Is(err, feed.ErrTruncated):
+		reason = reasonTruncated
+		p.Message += ": the file ends before its closing tag (BAS may still be writing it)"
+	case errors.Is(err, commerceml.ErrTooLarge), errors.Is(err, feed.ErrTooLarge):
+		reason = reasonTooLarge
+	case strings.HasPrefix(p.Message, "malformed XML"):
+		reason = reasonMalformed
+	}
+	in.fail(rep, status, reason, p)
+}
+
+// valueErr splits a reader's `field "value": cause` message.
+var valueErr = regexp.MustCompile(`^(\S+) ("(?:[^"\\]|\\.)*"): (.*)$`)
+
+func errText(err error) string {
+	if err == nil {
+		return "parse error"
+	}
+	return err.Error()
+}
+
+func ioMessage(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Op + ": " + pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// inspectCtxReader stops a long read when the context ends (Ctrl+C).
+type inspectCtxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (r inspectCtxReader) Read(p []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return r.r.Read(p)
+}

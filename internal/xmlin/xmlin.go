@@ -1,0 +1,214 @@
+// Package xmlin is the input side shared by obmin's streaming XML readers (commerceml, feed): the
+// encodings 1C and web shops write, HTML entities, bounds on memory whatever the input (nesting depth,
+// the size of one text node or tag), the element stack with the line of each start tag, and the sorting
+// of what goes wrong into bad input (*Error, for the caller's own ParseError) and I/O failures.
+//
+// It reads an io.Reader only: no files, no names.
+package xmlin
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"golang.org/x/text/encoding/charmap"
+)
+
+// Limits of the readers. No real CommerceML export or feed comes near them; hostile or broken input that
+// does ends in an *Error wrapping ErrTooLarge instead of growing memory.
+const (
+	// MaxDepth is the deepest element nesting read. CommerceML nests about 8 deep; groups of groups
+	// (commerceml.md §2.1) add 2 per level.
+	MaxDepth = 256
+	// MaxText is the most text one field (an element's own character data) may hold. The readers
+	// collect text themselves and check it.
+	MaxText = 1 << 20
+	// MaxMarkup is the most bytes between two '<': one text node, or one tag with all its attributes.
+	// encoding/xml holds a whole token in memory, so this is what bounds it.
+	MaxMarkup = 1 << 20
+)
+
+// Causes of bad input. They arrive inside an *Error; the readers re-export them under their own names.
+var (
+	ErrTooLarge            = errors.New("beyond the reader's limits")
+	ErrTruncated           = errors.New("unexpected end of file")
+	ErrUnsupportedEncoding = errors.New("unsupported encoding")
+	// ErrWrongEncoding: the bytes are not in the encoding the XML declaration names (or, with none,
+	// UTF-8). BAS administrators re-save exports in editors that change one but not the other.
+	ErrWrongEncoding = errors.New("the bytes do not match the declared encoding")
+)
+
+// Error is bad input: the line (1-based; 0 when unknown), the innermost open element ("" outside the
+// root) and the cause. The readers turn it into their own ParseError with the file name.
+type Error struct {
+	Line    int
+	Element string
+	Err     error
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("line %d: <%s>: %v", e.Line, e.Element, e.Err) }
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Decoder reads the tokens of one XML document.
+type Decoder struct {
+	dec   *xml.Decoder
+	src   *ioErrReader
+	sniff *sniffer
+	stack []string // local names of the open elements, innermost last
+	line  int      // line where the most recent start tag began
+	label string   // the encoding the declaration names when encoding/xml asked for a reader; "" otherwise
+	cp    bool     // the declaration names windows-1251
+}
+
+// NewDecoder reads r. Memory is bounded by MaxMarkup and MaxDepth whatever r holds.
+func NewDecoder(r io.Reader) *Decoder {
+	d := &Decoder{sniff: &sniffer{r: r}}
+	d.src = &ioErrReader{r: &markupGuard{r: d.sniff, max: MaxMarkup}}
+	d.dec = xml.NewDecoder(d.src)
+	d.dec.CharsetReader = d.charsetReader
+	// HTML entities such as &nbsp; occur in names typed into a web shop; a strict decoder would reject
+	// the whole file for them.
+	d.dec.Entity = xml.HTMLEntity
+	return d
+}
+
+// Label is the encoding the XML declaration names, as written, when it is not plain "UTF-8" (encoding/xml
+// reads UTF-8 itself and does not say); "" otherwise.
+func (d *Decoder) Label() string { return d.label }
+
+// Line is the line where the most recent start tag began.
+func (d *Decoder) Line() int { return d.line }
+
+// Stack is the local names of the open elements, innermost last. The caller must not change it.
+func (d *Decoder) Stack() []string { return d.stack }
+
+// Depth is how many elements are open.
+func (d *Decoder) Depth() int { return len(d.stack) }
+
+// Top is the local name of the innermost open element, "" outside the root.
+func (d *Decoder) Top() string {
+	if n := len(d.stack); n > 0 {
+		return d.stack[n-1]
+	}
+	return ""
+}
+
+// Next returns the next token and keeps the element stack and Line up to date. Bad input gives an *Error;
+// any other error is an I/O failure of the reader given to NewDecoder, returned as it came.
+func (d *Decoder) Next() (xml.Token, error) {
+	// The position before Token is where the next token starts: whitespace and text come as their own
+	// tokens, so for a start tag this is the line of its '<'.
+	line, _ := d.dec.InputPos()
+	tok, err := d.dec.Token()
+	if err != nil {
+		return nil, d.tokenErr(line, err)
+	}
+	switch t := tok.(type) {
+	case xml.StartElement:
+		if len(d.stack) >= MaxDepth {
+			return nil, &Error{Line: line, Element: t.Name.Local, Err: fmt.Errorf("elements nested more than %d deep: %w", MaxDepth, ErrTooLarge)}
+		}
+		d.stack = append(d.stack, t.Name.Local)
+		d.line = line
+	case xml.EndElement:
+		d.stack = d.stack[:len(d.stack)-1]
+	}
+	return tok, nil
+}
+
+// tokenErr sorts a decoder error into bad input (*Error) or an I/O failure of the source.
+func (d *Decoder) tokenErr(line int, err error) error {
+	if d.src.err != nil && errors.Is(d.src.err, ErrTooLarge) {
+		l, _ := d.dec.InputPos()
+		return &Error{Line: l, Element: d.Top(), Err: d.src.err}
+	}
+	if d.src.err != nil {
+		return d.src.err
+	}
+	var we *wrongEncoding
+	if errors.As(err, &we) {
+		return &Error{Line: we.line, Element: d.Top(), Err: we}
+	}
+	if err == io.EOF {
+		// Token reports a bare io.EOF only outside any element: nothing but a prolog was read.
+		return &Error{Line: line, Element: d.Top(), Err: fmt.Errorf("%w before the root element", ErrTruncated)}
+	}
+	var se *xml.SyntaxError
+	if errors.As(err, &se) {
+		if strings.Contains(se.Msg, "unexpected EOF") {
+			return &Error{Line: se.Line, Element: d.Top(), Err: ErrTruncated}
+		}
+		if !d.cp && notUTF8(se.Msg) {
+			if run, ok := d.sniff.cp1251(); ok {
+				return &Error{Line: se.Line, Element: d.Top(), Err: notUTF8Err(run)}
+			}
+		}
+		return &Error{Line: se.Line, Element: d.Top(), Err: fmt.Errorf("malformed XML: %s", se.Msg)}
+	}
+	return &Error{Line: line, Element: d.Top(), Err: err} // e.g. an unsupported encoding in the declaration
+}
+
+// charsetReader converts the encodings 1C and its peers write (commerceml.md §4.3) to UTF-8. encoding/xml
+// calls it only for a declared encoding other than "utf-8".
+func (d *Decoder) charsetReader(label string, input io.Reader) (io.Reader, error) {
+	d.label = label
+	switch strings.ToLower(strings.TrimSpace(label)) {
+	case "utf-8", "utf8":
+		return input, nil
+	case "windows-1251", "cp1251", "cp-1251", "x-cp1251", "win-1251":
+		d.cp = true
+		return charmap.Windows1251.NewDecoder().Reader(&cp1251Check{r: input, sniff: d.sniff, label: label}), nil
+	}
+	return nil, fmt.Errorf("%q: %w", label, ErrUnsupportedEncoding)
+}
+
+// ioErrReader remembers a read error of the underlying reader, so that a failing disk or network is not
+// reported as a malformed file.
+type ioErrReader struct {
+	r   io.Reader
+	err error
+}
+
+func (e *ioErrReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && err != io.EOF {
+		e.err = err
+	}
+	return n, err
+}
+
+// markupGuard fails with ErrTooLarge once more than max bytes pass without a '<'. In well-formed XML a '<'
+// may not occur inside text or an attribute value, so this bounds the size of any text node and any tag,
+// before encoding/xml buffers it (comments and CDATA sections, which may contain '<', are the exception).
+// It costs one byte search per chunk.
+type markupGuard struct {
+	r   io.Reader
+	max int
+	run int // bytes since the last '<'
+}
+
+func (g *markupGuard) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	b := p[:n]
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '<')
+		if i < 0 {
+			g.run += len(b)
+			break
+		}
+		if g.run+i > g.max {
+			g.run += i
+			break
+		}
+		g.run = 0
+		b = b[i+1:]
+	}
+	if g.run > g.max {
+		return n, fmt.Errorf("more than %d bytes of text or of one tag: %w", g.max, ErrTooLarge)
+	}
+	return n, err
+}
