@@ -66,11 +66,18 @@ func (g ImportGood) MarshalJSON() ([]byte, error) {
 
 // ImportOptions tunes ImportGoods.
 type ImportOptions struct {
-	AutoSupply              bool          // auto_supply: give goods without a supply one, so leftovers apply
-	IgnoreBarcodeDuplicates bool          // ignore_barcode_duplicates
-	PollInterval            time.Duration // between task status checks, default 1 s (the Python SDK uses 0.75 s)
-	Timeout                 time.Duration // for the whole import, default 15 minutes
+	AutoSupply              bool // auto_supply: give goods without a supply one, so leftovers apply
+	IgnoreBarcodeDuplicates bool // ignore_barcode_duplicates
+	// PollInterval is the longest wait between task status checks, default 1 s (the Python SDK waits
+	// 0.75 s, checkbox-api.md §9). Polling starts at FirstPoll and doubles up to it, so a small import
+	// is seen done in a fraction of a second and a long one costs few calls.
+	PollInterval time.Duration
+	Timeout      time.Duration // for the whole import, default 15 minutes
 }
+
+// FirstPoll is the first wait for an import task's status; each later wait doubles, up to
+// ImportOptions.PollInterval.
+const FirstPoll = 100 * time.Millisecond
 
 // ImportResult is the final state of an import task.
 type ImportResult struct {
@@ -226,11 +233,13 @@ func (c *Client) applyImport(ctx context.Context, taskID string) error {
 }
 
 // waitImport polls the task until it reaches want or "error" (or, while waiting for "completed",
-// already "done").
-func (c *Client) waitImport(ctx context.Context, taskID string, every time.Duration, want string) (importStatus, error) {
+// already "done"): first after FirstPoll, then waiting twice as long each time, up to most.
+func (c *Client) waitImport(ctx context.Context, taskID string, most time.Duration, want string) (importStatus, error) {
 	var last importStatus
+	wait := min(FirstPoll, most)
 	for {
-		err := c.sleep(ctx, every)
+		err := c.sleep(ctx, wait)
+		wait = min(2*wait, most)
 		var st importStatus
 		if err == nil {
 			st, err = c.importStatus(ctx, taskID, 0)

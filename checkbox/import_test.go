@@ -258,7 +258,8 @@ func TestImportGoods(t *testing.T) {
 				t.Errorf("upload query %q", it.query[0])
 			}
 			for _, d := range sl.all() {
-				if d != 250*time.Millisecond && d != 500*time.Millisecond { // polls, and one back-off
+				// Polls (100 ms doubling up to 250 ms), and one back-off.
+				if d != 100*time.Millisecond && d != 200*time.Millisecond && d != 250*time.Millisecond && d != 500*time.Millisecond {
 					t.Errorf("slept %v", d)
 				}
 			}
@@ -290,6 +291,63 @@ func TestImportGoodsHappyPathRequests(t *testing.T) {
 	q := parseQuery(t, api.requests()[1].RawQuery)
 	if q.Get("auto_supply") != "false" || q.Get("ignore_barcode_duplicates") != "false" {
 		t.Fatalf("upload query %v", q)
+	}
+}
+
+// TestImportPollingBacksOff checks the waits between status checks: 100 ms first, doubling up to the
+// configured interval, and starting again at 100 ms once the changes are applied.
+func TestImportPollingBacksOff(t *testing.T) {
+	pending := importStatus{Status: "pending"}
+	it := &importTask{t: t,
+		checking: []importStatus{pending, pending, pending, pending, pending, {Status: "completed"}},
+		applying: []importStatus{pending, {Status: "done"}},
+	}
+	api := newFakeAPI(t, it.routes())
+	c, sl := newTestClient(t, api.URL, nil)
+	if _, err := c.ImportGoods(context.Background(), sampleImportFile(), ImportOptions{PollInterval: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	ms := func(n ...int) (out []time.Duration) {
+		for _, x := range n {
+			out = append(out, time.Duration(x)*time.Millisecond)
+		}
+		return out
+	}
+	if want := ms(100, 200, 400, 800, 1000, 1000, 100, 200); !slices.Equal(sl.all(), want) {
+		t.Fatalf("waits %v, want %v", sl.all(), want)
+	}
+}
+
+// TestImportPollingStopsOnCancel checks that a cancelled context ends the wait at once.
+func TestImportPollingStopsOnCancel(t *testing.T) {
+	it := &importTask{t: t, checking: []importStatus{{Status: "pending"}}}
+	api := newFakeAPI(t, it.routes())
+	c, _ := newTestClient(t, api.URL, nil)
+	c.sleep = sleepCtx
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.ImportGoods(ctx, sampleImportFile(), ImportOptions{PollInterval: time.Hour})
+		done <- err
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for { // wait until the task is being polled, then cancel
+		it.mu.Lock()
+		polled := it.polls > 0
+		it.mu.Unlock()
+		if polled || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("error %v, want context.Canceled", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("ImportGoods did not return after cancel")
 	}
 }
 

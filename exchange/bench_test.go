@@ -22,8 +22,9 @@ func benchBooks(n int, priceShift int) []demo.Book {
 }
 
 // BenchmarkCatalogPath measures the whole BAS → Checkbox path for a first export: watcher, ingest into
-// the spool, streaming parse, mapping, the SQLite ledger, and one Checkbox call per good over HTTP to the
-// emulator (no rate limit), plus the stock import. Reported as goods/s.
+// the spool, streaming parse, mapping, the SQLite ledger, and the goods sent over HTTP to the emulator (no
+// rate limit; above Catalog.BulkThreshold they go through the goods import file), plus the stock import.
+// Reported as goods/s.
 func BenchmarkCatalogPath(b *testing.B) {
 	n := 2000
 	if testing.Short() {

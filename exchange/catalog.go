@@ -105,8 +105,16 @@ type Catalog struct {
 	ImportPoll time.Duration
 	// Missing is what happens to goods a full package no longer lists; "" is MissingLeave.
 	Missing MissingPolicy
-	Log     *logrus.Entry
-	Now     func() time.Time
+	// BulkThreshold: when a drop changes more goods than this, they go to Checkbox through the goods
+	// import file (bulk.go) instead of one call each. 0 is DefaultBulkThreshold; negative turns it off.
+	BulkThreshold int
+	// BulkBatch is the most goods in one import file; 0 is DefaultBulkBatch.
+	BulkBatch int
+	Log       *logrus.Entry
+	Now       func() time.Time
+
+	lettersMu sync.Mutex
+	letters   map[int]string // Checkbox tax code → letter, learnt from goods Checkbox returned (bulk.go)
 }
 
 // FileReport is what one file of a drop held.
@@ -790,7 +798,8 @@ func (c *Catalog) payload(g commerceml.Good, code string, price int64) checkbox.
 }
 
 // push sends the goods whose payload differs from what Checkbox last received, a few at a time, and
-// records each success at once so a crash or restart never sends it again.
+// records each success at once so a crash or restart never sends it again. Many changed goods go through
+// the goods import instead (pushBulk); what it cannot place is sent here one by one.
 func (c *Catalog) push(ctx context.Context, plans []plan, rep *DropReport) error {
 	var todo []int
 	for i, p := range plans {
@@ -799,6 +808,13 @@ func (c *Catalog) push(ctx context.Context, plans []plan, rep *DropReport) error
 			continue
 		}
 		todo = append(todo, i)
+	}
+	if c.bulkOn(len(todo)) {
+		var err error
+		if todo, err = c.pushBulk(ctx, plans, todo, rep); err != nil {
+			sort.Strings(rep.Rejected)
+			return err
+		}
 	}
 	workers := max(c.Workers, 1)
 	jobs := make(chan int)
@@ -810,7 +826,7 @@ func (c *Catalog) push(ctx context.Context, plans []plan, rep *DropReport) error
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				created, err := c.pushOne(ctx, &plans[i])
+				_, created, err := c.pushOne(ctx, &plans[i])
 				mu.Lock()
 				switch {
 				case err == nil && created:
@@ -850,33 +866,33 @@ func isRejection(err error) bool {
 	return errors.As(err, &api) && api.Status >= 400 && api.Status < 500 && api.Status != 401 && api.Status != 403 && api.Status != 429
 }
 
-func (c *Catalog) pushOne(ctx context.Context, p *plan) (created bool, err error) {
+// pushOne creates or updates one good and records it; it returns the good as Checkbox answered.
+func (c *Catalog) pushOne(ctx context.Context, p *plan) (g checkbox.Good, created bool, err error) {
 	id := p.rec.CheckboxID
 	if id == "" {
 		// Goods creation takes no client id (checkbox-api.md §9): look the code up first, so a good made by
 		// hand in Checkbox, or one created just before a crash, is updated rather than duplicated.
-		g, err := c.API.GoodByCode(ctx, p.payload.Code)
+		found, err := c.API.GoodByCode(ctx, p.payload.Code)
 		switch {
 		case err == nil:
-			id = g.ID
+			id = found.ID
 		case errors.Is(err, checkbox.ErrNotFound):
 		default:
-			return false, fmt.Errorf("look up good %s: %w", p.payload.Code, err)
+			return g, false, fmt.Errorf("look up good %s: %w", p.payload.Code, err)
 		}
 	}
-	var g checkbox.Good
 	if id != "" {
 		g, err = c.API.UpdateGood(ctx, id, p.payload)
 		if errors.Is(err, checkbox.ErrNotFound) {
 			id = "" // deleted in Checkbox by hand: create it again
 		} else if err != nil {
-			return false, fmt.Errorf("update good %s: %w", p.payload.Code, err)
+			return g, false, fmt.Errorf("update good %s: %w", p.payload.Code, err)
 		}
 	}
 	if id == "" {
 		g, err = c.API.CreateGood(ctx, p.payload)
 		if err != nil {
-			return false, fmt.Errorf("create good %s: %w", p.payload.Code, err)
+			return g, false, fmt.Errorf("create good %s: %w", p.payload.Code, err)
 		}
 		created = true
 	}
@@ -886,9 +902,9 @@ func (c *Catalog) pushOne(ctx context.Context, p *plan) (created bool, err error
 	p.rec.PushedPayload, _ = json.Marshal(p.payload)
 	p.rec.PushedAt = c.now()
 	if err := c.Store.PutGoods(ctx, []spool.GoodRecord{p.rec}); err != nil {
-		return created, fmt.Errorf("record good %s: %w", p.payload.Code, err)
+		return g, created, fmt.Errorf("record good %s: %w", p.payload.Code, err)
 	}
-	return created, nil
+	return g, created, nil
 }
 
 // pushStock sends changed stock through Checkbox's goods import, the only documented way to set it
@@ -955,6 +971,15 @@ func (c *Catalog) pushStock(ctx context.Context, plans []plan, rep *DropReport) 
 	}
 	rep.StockSent = len(sent)
 	return nil
+}
+
+func (c *Catalog) logger() *logrus.Entry {
+	if c.Log != nil {
+		return c.Log
+	}
+	l := logrus.New()
+	l.SetOutput(io.Discard)
+	return logrus.NewEntry(l)
 }
 
 func (c *Catalog) now() time.Time {

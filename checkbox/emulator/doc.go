@@ -16,8 +16,11 @@
 //     underpaid receipt; a duplicate receipt id, §9; an import task in the wrong state) get 422
 //     {"message": ..., "detail": [{"loc": [...], "msg": "Value error, ...", "type": "value_error"}]}:
 //     the document declares no other error status for these operations; the real one may be 400.
-//   - Goods import: rows are checked at upload; any bad row makes the whole task end in "error" with
-//     errors [{error, address}] and nothing is applied. Addresses are "goods[i].field" for JSON files and
+//   - Goods import: rows are checked at upload, with POST /goods's limits (name 4000, code 150, barcode
+//     100 characters, §4.2); any bad row makes the whole task end in "error" with errors [{error, address}]
+//     and nothing is applied (Config.ImportSkipsBadRows: the task ends "completed", then "done", with the
+//     bad rows in errors and the others applied; Checkbox documents neither). A row whose code Checkbox
+//     has rewrites that good, codes being unique (§4.2); other rows create goods. Addresses are "goods[i].field" for JSON files and
 //     a cell such as "G3" for CSV (header = row 1). Statuses: "pending" → "completed" → (apply_changes)
 //     "pending" → "done" (§4.1). The leftovers (Залишок) value is pieces or kilograms and REPLACES the
 //     stock; it applies only to goods that already have stock ("have supplies", §4.4) unless

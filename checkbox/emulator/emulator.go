@@ -44,6 +44,11 @@ type Config struct {
 	// ImportPolls is how many task_status calls still answer "pending" in each stage of a goods import
 	// before it reports its result; default 1, so a client must poll at least twice.
 	ImportPolls int
+	// ImportSkipsBadRows makes a goods import with some bad rows apply the others: the check reports
+	// "completed" with the bad rows in errors, and apply_changes leaves them out. By default a file with
+	// any bad row ends in "error" and nothing is applied. Which one Checkbox does is not documented
+	// (checkbox-api.md §4.1 only names errors[{error, address}]), so tests run both.
+	ImportSkipsBadRows bool
 
 	Webhook WebhookPolicy
 

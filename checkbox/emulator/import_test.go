@@ -154,6 +154,9 @@ func TestImportErrors(t *testing.T) {
 		{"bad type", "", "g.json", `{"goods":[{"good_name":"A","code":"A","price":"1.00","type":"book"}]}`, "goods[0].type"},
 		{"code twice", "", "g.json", `{"goods":[{"good_name":"A","code":"A","price":"1.00"},{"good_name":"B","code":"A","price":"1.00"}]}`, "goods[1].code"},
 		{"barcode of another good", "", "g.json", `{"goods":[{"good_name":"A","code":"A","price":"1.00","barcode":"111"},{"good_name":"B","code":"B","price":"1.00","barcode":"111"}]}`, "goods[1].barcode"},
+		{"name too long", "", "g.json", `{"goods":[{"good_name":"` + strings.Repeat("я", 4001) + `","code":"A","price":"1.00"}]}`, "goods[0].good_name"},
+		{"code too long", "", "g.json", `{"goods":[{"good_name":"A","code":"` + strings.Repeat("1", 151) + `","price":"1.00"}]}`, "goods[0].code"},
+		{"extra barcode too long", "", "g.json", `{"goods":[{"good_name":"A","code":"A","price":"1.00","barcodes":"1,` + strings.Repeat("2", 101) + `"}]}`, "goods[0].barcodes"},
 		{"leftovers not a number", "", "g.json", `{"goods":[{"good_name":"A","code":"A","price":"1.00","leftovers":"many"}]}`, "goods[0].leftovers"},
 		{"empty file", "", "g.json", `{"goods":[]}`, "goods"},
 		{"broken JSON", "", "g.json", `{"goods":[`, "goods"},
@@ -193,6 +196,37 @@ func TestImportErrors(t *testing.T) {
 		en.must(404, "GET", "/api/v1/goods/import/task_status/00000000-0000-4000-8000-000000000000", nil)
 		en.must(422, "GET", "/api/v1/goods/import/task_status/42", nil)
 	})
+}
+
+// TestImportUpdatesByCodeAndSkipsBadRows checks that a row with a known code rewrites that good (no
+// second good with the code), and that with ImportSkipsBadRows the good rows of a file with a bad one
+// are applied and the bad one is reported by its address.
+func TestImportUpdatesByCodeAndSkipsBadRows(t *testing.T) {
+	en := signedIn(t, Config{ImportSkipsBadRows: true})
+	en.addGood("K1", "Стара назва", 100)
+	file := `{"goods":[
+		{"good_name":"Нова назва","code":"K1","price":"12.30","barcode":"482","barcodes":"482,483","taxes":"З"},
+		{"good_name":"` + strings.Repeat("я", 4001) + `","code":"K2","price":"1.00"},
+		{"good_name":"Третя","code":"K3","price":"3.00"}
+	],"branches":null}`
+	id := upload(t, en, "ignore_barcode_duplicates=true", "goods.json", []byte(file))
+	taskStatus(t, en, id)
+	st := taskStatus(t, en, id)
+	if st.Status != "completed" || st.ProcessedItems != 2 || len(st.Errors) != 1 || st.Errors[0].Address != "goods[1].good_name" {
+		t.Fatalf("check %+v", st)
+	}
+	en.must(200, "POST", "/api/v1/goods/import/apply_changes/"+id, nil)
+	taskStatus(t, en, id)
+	if st := taskStatus(t, en, id); st.Status != "done" || len(st.Errors) != 1 {
+		t.Fatalf("after apply %+v", st)
+	}
+	goods := en.e.Goods()
+	if len(goods) != 2 || goods[0].Code != "K1" || goods[1].Code != "K3" {
+		t.Fatalf("goods %+v", goods)
+	}
+	if g := goods[0]; g.Name != "Нова назва" || g.Price != 1230 || g.Barcode != "482" || g.RelatedBarcodes != "483" || len(g.Taxes) != 1 || g.Taxes[0].Symbol != "З" {
+		t.Errorf("K1 after import %+v", g)
+	}
 }
 
 func TestImportCSV(t *testing.T) {

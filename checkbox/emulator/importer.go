@@ -11,14 +11,18 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 )
 
 // The goods import (checkbox-api.md §4.1, §4.4, §5): POST /goods/import/upload takes a JSON or CSV
 // file, task_status reports "pending" for Config.ImportPolls polls and then "completed" (or "error"),
-// apply_changes writes it, and task_status reports "pending" again and then "done". A file with any
-// bad row fails whole, nothing applied.
+// apply_changes writes it, and task_status reports "pending" again and then "done". A row creates a
+// good or, when a good has its code (codes are unique, checkbox-api.md §4.2), rewrites that good.
+// Every problem is reported as errors[{error, address}] with the row's address (goods[i].field in a
+// JSON file, a cell such as C5 in a CSV file). A file with any bad row fails whole, nothing applied,
+// unless Config.ImportSkipsBadRows: then the other rows are applied.
 
 type importTask struct {
 	id                    string
@@ -44,6 +48,7 @@ type importRow struct {
 	taxCodes                                []int
 	leftovers                               *int64                    // thousandths; nil leaves stock alone
 	addr                                    func(field string) string // where a field is in the file
+	bad                                     bool                      // some error names this row
 }
 
 // checkStatusJSON is CheckStatusResponseSchema.
@@ -85,9 +90,7 @@ func (e *Emulator) importUpload(c *call) reply {
 	default:
 		t.errors = []opError{{Error: fmt.Sprintf("Формат файлу %q не підтримується емулятором: лише json і csv", ext), Address: name}}
 	}
-	if len(t.errors) == 0 {
-		t.errors = e.checkImport(t.rows, ignoreDup)
-	}
+	t.errors = append(t.errors, e.checkImport(t.rows, ignoreDup)...)
 	e.imports[t.id] = t
 	return jsonReply(http.StatusOK, operationJSON{TaskID: t.id, Status: "pending"})
 }
@@ -134,16 +137,30 @@ func (e *Emulator) taskState(t *importTask) checkStatusJSON {
 		out.Status = "pending"
 		return out
 	}
-	out.ProcessedItems = len(t.rows)
+	out.ProcessedItems = t.goodRows()
+	if len(t.errors) > 0 {
+		out.Errors = t.errors
+	}
 	switch {
-	case len(t.errors) > 0:
-		out.Status, out.Errors, out.ProcessedItems = "error", t.errors, 0
+	case len(t.errors) > 0 && (!e.cfg.ImportSkipsBadRows || out.ProcessedItems == 0):
+		out.Status, out.ProcessedItems = "error", 0
 	case t.applied:
 		out.Status = "done"
 	default:
 		out.Status = "completed"
 	}
 	return out
+}
+
+// goodRows counts the rows no error names.
+func (t *importTask) goodRows() int {
+	n := 0
+	for _, r := range t.rows {
+		if !r.bad {
+			n++
+		}
+	}
+	return n
 }
 
 // importStatus is GET /api/v1/goods/import/task_status/{task_id}.
@@ -181,6 +198,9 @@ func (e *Emulator) importApply(c *call) reply {
 func (e *Emulator) applyImport(t *importTask) {
 	now := e.now()
 	for _, row := range t.rows {
+		if row.bad {
+			continue // only with Config.ImportSkipsBadRows: otherwise such a task is never applied
+		}
 		g := e.goodByCodeLocked(row.code)
 		if g == nil {
 			g = &good{id: e.newID(), code: row.code, createdAt: now}
@@ -233,6 +253,7 @@ func (e *Emulator) readImportJSON(data []byte) ([]importRow, []opError) {
 			cells[key] = jsonCell(raw)
 		}
 		row, es := e.importRow(cells, func(field string) string { return fmt.Sprintf("goods[%d].%s", i, field) })
+		row.bad = len(es) > 0
 		rows, errs = append(rows, row), append(errs, es...)
 	}
 	return rows, errs
@@ -293,6 +314,7 @@ func (e *Emulator) readImportCSV(data []byte) ([]importRow, []opError) {
 			return fmt.Sprintf("A%d", n+2)
 		}
 		row, es := e.importRow(cells, addr)
+		row.bad = len(es) > 0
 		rows, errs = append(rows, row), append(errs, es...)
 	}
 	return rows, errs
@@ -309,14 +331,25 @@ func (e *Emulator) importRow(cells map[string]string, addr func(string) string) 
 		group: strings.TrimSpace(cells["group"]), barcode: strings.TrimSpace(cells["barcode"]),
 		uktzed: strings.TrimSpace(cells["uktzed"]), typ: strings.TrimSpace(cells["type"]),
 	}
+	// A row makes the same good POST /goods makes, with the same limits (checkbox-api.md §4.2): name
+	// up to 4000 characters, code up to 150, each barcode up to 100.
+	long := func(field, what, s string, most int) {
+		if n := utf8.RuneCountInString(s); n > most {
+			bad(field, fmt.Sprintf("%s: %d символів, найбільше %d", what, n, most))
+		}
+	}
 	if row.name == "" {
 		bad("good_name", "Ім'я товару обов'язкове")
 	}
+	long("good_name", "Ім'я товару", row.name, 4000)
 	if row.code == "" {
 		bad("code", "Код товару обов'язковий")
 	}
+	long("code", "Код товару", row.code, 150)
+	long("barcode", "Штрихкод", row.barcode, 100)
 	for _, b := range strings.Split(cells["barcodes"], ",") {
 		if b = strings.TrimSpace(b); b != "" && b != row.barcode {
+			long("barcodes", "Штрихкод", b, 100)
 			row.barcodes = append(row.barcodes, b)
 		}
 	}
@@ -390,9 +423,11 @@ func (e *Emulator) checkImport(rows []importRow, ignoreDup bool) []opError {
 			}
 		}
 	}
-	for i, row := range rows {
+	for i := range rows {
+		row := &rows[i]
 		if j, dup := codes[row.code]; dup {
 			errs = append(errs, opError{Error: fmt.Sprintf("Код %q повторюється (також у товарі %d)", row.code, j+1), Address: row.addr("code")})
+			row.bad = true
 		}
 		codes[row.code] = i
 		if ignoreDup {
@@ -404,6 +439,7 @@ func (e *Emulator) checkImport(rows []importRow, ignoreDup bool) []opError {
 			}
 			if other, ok := barcodes[b]; ok && other != row.code {
 				errs = append(errs, opError{Error: fmt.Sprintf("Штрихкод %s вже використовує товар з кодом %q", b, other), Address: row.addr("barcode")})
+				row.bad = true
 			}
 			barcodes[b] = row.code
 		}

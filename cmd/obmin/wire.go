@@ -67,6 +67,15 @@ func loadConfig(path string, getenv func(string) string) (config.Config, error) 
 	return config.Load(path, getenv)
 }
 
+// bulkThreshold maps checkbox.bulk_threshold, where 0 turns the goods import path off, onto
+// Catalog.BulkThreshold, where 0 means the default and a negative value turns it off.
+func bulkThreshold(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
+}
+
 // build wires obmin from a validated configuration.
 func build(ctx context.Context, cfg config.Config, log *logrus.Entry) (*app, error) {
 	a := &app{}
@@ -147,7 +156,8 @@ func build(ctx context.Context, cfg config.Config, log *logrus.Entry) (*app, err
 	}
 	a.agent = &exchange.Agent{
 		Spool: sp, Store: st, Source: src, Watcher: w, Log: log, Emulated: cfg.Checkbox.Emulator,
-		Catalog: &exchange.Catalog{API: client, Store: st, Mapping: m, Missing: missing, Workers: cfg.Checkbox.Workers, Log: log.WithField("part", "catalog")},
+		Catalog: &exchange.Catalog{API: client, Store: st, Mapping: m, Missing: missing, Workers: cfg.Checkbox.Workers,
+			BulkThreshold: bulkThreshold(cfg.Checkbox.BulkThreshold), BulkBatch: cfg.Checkbox.BulkBatch, Log: log.WithField("part", "catalog")},
 		Sales: &exchange.Sales{API: client, Store: st, Log: log.WithField("part", "sales"), Cfg: exchange.SalesConfig{
 			Out: fl.out, OrdersFile: filepath.Base(cfg.BAS.OrdersFile),
 			ReturnsFile: cfg.Sales.ReturnsFile, HeldDir: filepath.Join(cfg.SpoolDir, "held"),

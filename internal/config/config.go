@@ -56,6 +56,8 @@ type Checkbox struct {
 	CashRegisters     []string `yaml:"cash_registers"`
 	RequestsPerSecond float64  `yaml:"requests_per_second"`
 	Workers           int      `yaml:"workers"`
+	BulkThreshold     int      `yaml:"bulk_threshold"` // a drop changing more goods than this uses the goods import; 0 = never
+	BulkBatch         int      `yaml:"bulk_batch"`     // most goods in one import file
 
 	// Secrets, never read from the YAML file itself: from OBMIN_CHECKBOX_PASSWORD, OBMIN_CHECKBOX_PIN_CODE,
 	// OBMIN_CHECKBOX_LICENSE_KEY or the *_file keys above.
@@ -111,7 +113,7 @@ func Default() Config {
 			ExportDir: "var/bas/export", OrdersFile: "var/bas/orders.xml", Encoding: "utf-8",
 			PollInterval: 2 * time.Second, MinAge: 2 * time.Second, Notify: &yes,
 		},
-		Checkbox: Checkbox{BaseURL: "https://api.checkbox.ua", RequestsPerSecond: 5, Workers: 4},
+		Checkbox: Checkbox{BaseURL: "https://api.checkbox.ua", RequestsPerSecond: 5, Workers: 4, BulkThreshold: 100, BulkBatch: 5000},
 		Mapping:  Mapping{CodeField: "article", WeightUnits: []string{"166"}},
 		Sales: Sales{
 			Returns: "negative-order", ResendWindow: 72 * time.Hour, Overlap: 38 * time.Hour, FirstPull: 24 * time.Hour,
@@ -313,6 +315,12 @@ func (c *Config) Validate() error {
 	}
 	if cb.Workers < 1 || cb.Workers > 32 {
 		bad("checkbox.workers", "%d: want 1 to 32", cb.Workers)
+	}
+	if cb.BulkThreshold < 0 {
+		bad("checkbox.bulk_threshold", "%d: want 0 (off) or more", cb.BulkThreshold)
+	}
+	if cb.BulkBatch < 1 || cb.BulkBatch > 50000 {
+		bad("checkbox.bulk_batch", "%d: want 1 to 50000", cb.BulkBatch)
 	}
 	switch c.Mapping.CodeField {
 	case "article", "id", "barcode":
