@@ -180,6 +180,10 @@ checkbox:
   base_url: %q
   requests_per_second: 200
   workers: 4
+  # A drop changing more than 4 goods goes through the goods import file, 3 goods a file: kills land in
+  # both ways of sending goods, and between the files of one drop.
+  bulk_threshold: 4
+  bulk_batch: 3
 mapping:
   stock: true
 sales:
