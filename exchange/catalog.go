@@ -1,14 +1,12 @@
 package exchange
 
 import (
-	"archive/zip"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -221,17 +219,7 @@ func classify(dir string) (dropFiles, error) {
 		if err != nil {
 			return df, badInput(err)
 		}
-		switch kind {
-		case commerceml.KindCatalog:
-			df.catalog = append(df.catalog, name)
-		case commerceml.KindOffers, commerceml.KindPrices, commerceml.KindRests:
-			df.offers = append(df.offers, name)
-		case commerceml.KindDocuments:
-			df.documents = append(df.documents, name)
-		default:
-			// A root with nothing in it: BAS writes such an orders file when it has no orders.
-			df.empty = append(df.empty, name)
-		}
+		df.add(name, kind)
 	}
 	return df, nil
 }
@@ -639,19 +627,19 @@ func unzipDrop(ctx context.Context, dir string) ([]string, error) {
 		}
 		files, err := safezip.Extract(ctx, zipPath, dest, safezip.Limits{})
 		if err != nil {
-			if errors.Is(err, safezip.ErrLimit) || errors.Is(err, safezip.ErrUnsafe) {
-				return nil, &InputError{Err: fmt.Errorf("%s: %w", e.Name(), err)}
-			}
-			if errors.Is(err, zip.ErrFormat) || errors.Is(err, zip.ErrChecksum) || errors.Is(err, zip.ErrAlgorithm) {
+			switch zipRefusal(err) {
+			case "":
+				return nil, fmt.Errorf("unzip %s: %w", e.Name(), err)
+			case reasonZipBroken:
 				return nil, &InputError{Err: fmt.Errorf("%s is not a readable zip archive: %w", e.Name(), err)}
 			}
-			return nil, fmt.Errorf("unzip %s: %w", e.Name(), err)
+			return nil, &InputError{Err: fmt.Errorf("%s: %w", e.Name(), err)}
 		}
 		for _, rel := range files {
-			if !strings.EqualFold(path.Ext(rel), ".xml") || strings.HasPrefix(strings.ToLower(rel), "import_files/") {
+			base, joins := zipEntryTarget(rel)
+			if !joins {
 				continue // pictures and anything else stay where they are
 			}
-			base := path.Base(rel)
 			to := filepath.Join(dir, base)
 			if _, err := os.Lstat(to); err == nil {
 				return nil, &InputError{Err: fmt.Errorf("%s: %s is in the drop twice (in the archive and beside it, or in two folders of it)", e.Name(), base)}
@@ -746,7 +734,7 @@ func (c *Catalog) priceOf(s *staged, priceType string, rec spool.GoodRecord) (in
 		if o.Price == nil {
 			return 0, false, nil
 		}
-		if cur := strings.ToUpper(strings.TrimSpace(o.Currency)); cur != "" && cur != "UAH" && cur != "ГРН" && cur != "RUAH" {
+		if !inHryvnia(o.Currency) {
 			return 0, false, fmt.Errorf("price %s is in %s: Checkbox prices are in hryvnia", o.Price, o.Currency)
 		}
 		k, err := Kopecks(*o.Price)
@@ -756,10 +744,8 @@ func (c *Catalog) priceOf(s *staged, priceType string, rec spool.GoodRecord) (in
 		if p.TypeID != priceType {
 			continue
 		}
-		if f := strings.TrimSpace(p.Factor); f != "" && f != "1" {
-			if d, err := decimal.NewFromString(f); err != nil || !d.Equal(decimal.NewFromInt(1)) {
-				return 0, false, fmt.Errorf("price per %s with Коэффициент %s: only prices per base unit are supported", p.Unit, f)
-			}
+		if !perBaseUnit(p.Factor) {
+			return 0, false, fmt.Errorf("price per %s with Коэффициент %s: only prices per base unit are supported", p.Unit, strings.TrimSpace(p.Factor))
 		}
 		k, err := Kopecks(p.PerUnit)
 		if err != nil {

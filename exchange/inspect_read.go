@@ -1,7 +1,6 @@
-package main
+package exchange
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/xml"
@@ -15,7 +14,6 @@ import (
 	"strings"
 
 	"obmin/commerceml"
-	"obmin/exchange"
 	"obmin/feed"
 	"obmin/internal/safezip"
 	"obmin/internal/xmlin"
@@ -45,10 +43,6 @@ const (
 	reasonZipBroken   = "zip-broken"     // not a readable zip archive
 	reasonIO          = "io"             // the file could not be read at all
 )
-
-// inspectFormatsRead is said with every refusal (the same words as the drop's error in spool/failed/).
-const inspectFormatsRead = "obmin reads CommerceML 2.x (<КоммерческаяИнформация>, BAS's exchange with a site), " +
-	"YML marketplace feeds (<yml_catalog>: Rozetka, Prom.ua, Epicentr, MAUDAU) and Hotline price lists (<price>)"
 
 // fileReport is what inspect says about one file; its JSON field names are stable.
 type fileReport struct {
@@ -139,59 +133,6 @@ type problem struct {
 	Message  string `json:"message"`
 }
 
-// inspectSink receives what the inspector finds, file by file: records (for -json) while a file is read,
-// then its report. A zip's report comes before the reports of its entries.
-type inspectSink interface {
-	begin(display string) error
-	record(kind string, v any) error
-	end(rep *fileReport) error
-	drop(p *dropPlan) error
-}
-
-// inspector inspects files; it keeps nothing between files but its settings.
-type inspector struct {
-	maxProblems int
-	records     bool // call sink.record for every record
-	sink        inspectSink
-	// dropTypes are the price types (Ид → Наименование) the files of the current drop announced so far:
-	// УТ packages announce them in import___*.xml and price offers in prices___*.xml (commerceml.md §4.2).
-	dropTypes map[string]string
-}
-
-func (in *inspector) resetDrop() { in.dropTypes = map[string]string{} }
-
-// file inspects one file at p, shown as display; for a zip it returns the archive's report, then its entries'.
-func (in *inspector) file(ctx context.Context, p, display string) ([]*fileReport, error) {
-	if err := in.sink.begin(display); err != nil {
-		return nil, err
-	}
-	rep := &fileReport{Path: display, Problems: []problem{}}
-	var entries []zipExtracted
-	var tmp string
-	err := in.fill(ctx, p, rep, &entries, &tmp)
-	if tmp != "" {
-		defer os.RemoveAll(tmp)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if rep.Status == "" {
-		rep.Status = statusRead
-	}
-	if err := in.sink.end(rep); err != nil {
-		return nil, err
-	}
-	reps := []*fileReport{rep}
-	for _, e := range entries {
-		sub, err := in.file(ctx, e.path, e.display)
-		if err != nil {
-			return nil, err
-		}
-		reps = append(reps, sub...)
-	}
-	return reps, nil
-}
-
 // zipExtracted is one XML entry of an archive, unpacked into a temporary folder.
 type zipExtracted struct{ path, display string }
 
@@ -200,25 +141,25 @@ type zipExtracted struct{ path, display string }
 func (in *inspector) fill(ctx context.Context, p string, rep *fileReport, entries *[]zipExtracted, tmp *string) error {
 	f, err := os.Open(p)
 	if err != nil {
-		in.fail(rep, statusBroken, reasonIO, problem{File: rep.Path, Message: ioMessage(err)})
+		in.ioFailure(rep, err)
 		return nil
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		in.fail(rep, statusBroken, reasonIO, problem{File: rep.Path, Message: ioMessage(err)})
+		in.ioFailure(rep, err)
 		return nil
 	}
 	rep.Size = st.Size()
 	head := make([]byte, 1024)
 	n, err := io.ReadFull(f, head)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		in.fail(rep, statusBroken, reasonIO, problem{File: rep.Path, Message: ioMessage(err)})
+		in.ioFailure(rep, err)
 		return nil
 	}
 	head = head[:n]
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		in.fail(rep, statusBroken, reasonIO, problem{File: rep.Path, Message: ioMessage(err)})
+		in.ioFailure(rep, err)
 		return nil
 	}
 
@@ -235,7 +176,7 @@ func (in *inspector) fill(ctx context.Context, p string, rep *fileReport, entrie
 	if what, reason := notXML(head); what != "" {
 		rep.Format = "not-xml"
 		rep.What = what
-		in.fail(rep, statusRefused, reason, problem{File: rep.Path, Message: what + "; " + inspectFormatsRead})
+		in.fail(rep, statusRefused, reason, problem{File: rep.Path, Message: what + "; " + formatsRead})
 		return nil
 	}
 	rep.BOM = bytes.HasPrefix(head, utf8BOM)
@@ -306,7 +247,7 @@ func declaredEncoding(head []byte) (string, bool) {
 // xml reads an XML file as CommerceML 2, and as a feed when its root says it is one.
 func (in *inspector) readXML(ctx context.Context, f *os.File, rep *fileReport) error {
 	c := &cmlCounter{in: in, rep: rep, types: map[string]string{}, byType: map[string]int{}, articles: map[string]int{}}
-	sum, err := commerceml.Read(inspectCtxReader{ctx, f}, rep.Path, c.handler())
+	sum, err := commerceml.Read(ctxReader{ctx, f}, rep.Path, c.handler())
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -315,7 +256,7 @@ func (in *inspector) readXML(ctx context.Context, f *os.File, rep *fileReport) e
 	}
 	if errors.Is(err, commerceml.ErrNotCommerceML) {
 		if _, serr := f.Seek(0, io.SeekStart); serr != nil {
-			in.fail(rep, statusBroken, reasonIO, problem{File: rep.Path, Message: ioMessage(serr)})
+			in.ioFailure(rep, serr)
 			return nil
 		}
 		return in.feed(ctx, f, rep, err)
@@ -403,7 +344,7 @@ func (c *cmlCounter) good(g commerceml.Good) {
 	if strings.TrimSpace(g.Name) == "" {
 		c.warn(g.Line, "Товар", "Ид", g.ID, "no Наименование")
 	}
-	art := strings.TrimSpace(g.Article)
+	art := inspectDefaults.Mapping.Code(g)
 	switch first, dup := c.articles[art]; {
 	case art == "":
 		// README, "Goods": the Checkbox code is the Артикул by default (mapping.code_field).
@@ -443,12 +384,10 @@ func (c *cmlCounter) offer(o commerceml.Offer) {
 			}
 		}
 		c.byType[p.TypeID]++
-		if f := strings.TrimSpace(p.Factor); f != "" && f != "1" {
-			if d, err := commerceml.ParseDecimal(f); err != nil || !d.Equal(d.Truncate(0)) || d.IntPart() != 1 {
-				c.warn(o.Line, "Цена", "Коэффициент", p.Factor, "a price per "+orDash(p.Unit)+", not per base unit: obmin does not send it")
-			}
+		if !perBaseUnit(p.Factor) {
+			c.warn(o.Line, "Цена", "Коэффициент", p.Factor, "a price per "+orDash(p.Unit)+", not per base unit: obmin does not send it")
 		}
-		if _, err := exchange.Kopecks(p.PerUnit); err != nil {
+		if _, err := Kopecks(p.PerUnit); err != nil {
 			c.warn(o.Line, "Цена", "ЦенаЗаЕдиницу", p.PerUnit.String(), err.Error()+": obmin does not send it")
 		}
 	}
@@ -467,7 +406,7 @@ func (c *cmlCounter) pricesByType() []priceTypeCount {
 // feed reads a file whose root is not КоммерческаяИнформация: a marketplace feed, or refused.
 func (in *inspector) feed(ctx context.Context, f *os.File, rep *fileReport, cmlErr error) error {
 	fc := &feedCounts{}
-	sum, err := feed.Read(inspectCtxReader{ctx, f}, rep.Path, func(o feed.Offer) error {
+	sum, err := feed.Read(ctxReader{ctx, f}, rep.Path, func(o feed.Offer) error {
 		in.feedOffer(rep, fc, o)
 		if in.records {
 			if err := in.sink.record("feed_offer", o); err != nil {
@@ -534,7 +473,7 @@ func (in *inspector) feedOffer(rep *fileReport, fc *feedCounts, o feed.Offer) {
 	warn := func(field, value, msg string) {
 		in.add(rep, problem{Severity: "warning", File: rep.Path, Line: o.Line, Element: "offer", Field: field, Value: value, Message: msg})
 	}
-	if strings.TrimSpace(o.VendorCode) == "" {
+	if inspectDefaults.feedCode(&o) == "" {
 		fc.WithoutCode++
 		warn("id", o.ID, "no vendorCode: with the default mapping.code_field (article) it cannot become a Checkbox good")
 	}
@@ -544,12 +483,12 @@ func (in *inspector) feedOffer(rep *fileReport, fc *feedCounts, o feed.Offer) {
 		return
 	}
 	fc.WithPrice++
-	if cur := strings.ToUpper(strings.TrimSpace(o.Currency)); cur != "" && cur != "UAH" && cur != "ГРН" && cur != "RUAH" {
+	if !inHryvnia(o.Currency) {
 		fc.NotHryvnia++
 		warn("currencyId", o.Currency, "the price is not in hryvnia: Checkbox prices are, so obmin does not send it")
 		return
 	}
-	if _, err := exchange.Kopecks(*o.Price); err != nil {
+	if _, err := Kopecks(*o.Price); err != nil {
 		warn("price", o.Price.String(), err.Error()+": obmin does not send it")
 	}
 }
@@ -572,7 +511,7 @@ func describeRoot(root string) string {
 // ymlFlavour tells which marketplace a YML feed is written for, from the elements it uses
 // (bas-and-peers.md §3.3). It reads the whole feed, streaming; a read error ends the look, not the answer.
 func ymlFlavour(ctx context.Context, r io.Reader) (flavour, why string) {
-	dec := xmlin.NewDecoder(inspectCtxReader{ctx, r})
+	dec := xmlin.NewDecoder(ctxReader{ctx, r})
 	var noShop, portalID, nameRU, nameLang, stockQty, qtyInStock, inStock bool
 	for {
 		tok, err := dec.Next()
@@ -651,33 +590,33 @@ func (in *inspector) zip(ctx context.Context, p string, rep *fileReport, entries
 				pr.Field, pr.Value, pr.Message = "entry", v, m[2]
 			}
 		}
-		switch {
-		case errors.Is(err, safezip.ErrUnsafe):
-			in.fail(rep, statusBroken, reasonZipUnsafe, pr)
-		case errors.Is(err, safezip.ErrLimit):
-			in.fail(rep, statusBroken, reasonZipLimit, pr)
-		case errors.Is(err, zip.ErrFormat), errors.Is(err, zip.ErrChecksum), errors.Is(err, zip.ErrAlgorithm):
+		reason := zipRefusal(err)
+		switch reason {
+		case "":
+			reason = reasonIO
+		case reasonZipBroken:
 			pr.Message = "not a readable zip archive: " + pr.Message
-			in.fail(rep, statusBroken, reasonZipBroken, pr)
-		default:
-			in.fail(rep, statusBroken, reasonIO, pr)
 		}
+		in.fail(rep, statusBroken, reason, pr)
 		return nil
 	}
 	zr := &zipReport{Entries: []zipEntry{}}
 	seen := map[string]string{}
 	for _, rel := range files {
-		use := zipEntryUse(rel)
-		if use == "inspected" {
-			base := strings.ToLower(path.Base(rel))
-			if other, dup := seen[base]; dup {
-				use = "inspected; same name as " + other
-				in.fail(rep, statusBroken, reasonZipUnsafe, problem{File: rep.Path, Field: "entry", Value: rel,
-					Message: fmt.Sprintf("%s and %s unpack to the same file name at the top of the drop: obmin refuses the drop", other, rel)})
-			}
-			seen[base] = rel
-			*entries = append(*entries, zipExtracted{path: joinSlash(dir, rel), display: rep.Path + "!" + rel})
+		name, joins := zipEntryTarget(rel)
+		if !joins {
+			zr.Entries = append(zr.Entries, zipEntry{Name: rel, Use: "ignored: " + zipEntryIgnored(rel)})
+			continue
 		}
+		use := "inspected"
+		key := strings.ToLower(name)
+		if other, dup := seen[key]; dup {
+			use = "inspected; same name as " + other
+			in.fail(rep, statusBroken, reasonZipUnsafe, problem{File: rep.Path, Field: "entry", Value: rel,
+				Message: fmt.Sprintf("%s and %s unpack to the same file name at the top of the drop: obmin refuses the drop", other, rel)})
+		}
+		seen[key] = rel
+		*entries = append(*entries, zipExtracted{path: joinSlash(dir, rel), display: rep.Path + "!" + rel})
 		zr.Entries = append(zr.Entries, zipEntry{Name: rel, Use: use})
 	}
 	rep.Zip = zr
@@ -689,49 +628,21 @@ func (in *inspector) zip(ctx context.Context, p string, rep *fileReport, entries
 
 var zipEntryErr = regexp.MustCompile(`^entry ("(?:[^"\\]|\\.)*"): (.*)$`)
 
-// zipEntryUse says what obmin does with an archive entry (exchange's unzipDrop): XML files join the drop,
-// pictures in import_files/ and everything else stay out.
-func zipEntryUse(rel string) string {
-	lower := strings.ToLower(rel)
-	switch {
-	case strings.HasPrefix(lower, "import_files/") || strings.Contains(lower, "/import_files/"):
-		return "ignored: pictures (import_files/), never read"
-	case strings.EqualFold(path.Ext(rel), ".zip"):
-		return "ignored: an archive inside an archive is not unpacked"
-	case !strings.EqualFold(path.Ext(rel), ".xml"):
-		return "ignored: not an .xml file"
+// zipEntryIgnored says why an entry stays out of the drop (zipEntryTarget decides that it does).
+func zipEntryIgnored(rel string) string {
+	for _, part := range strings.Split(path.Dir(rel), "/") {
+		if strings.EqualFold(part, "import_files") {
+			return "pictures (import_files/), never read"
+		}
 	}
-	return "inspected"
+	if strings.EqualFold(path.Ext(rel), ".zip") {
+		return "an archive inside an archive is not unpacked"
+	}
+	return "not an .xml file"
 }
 
 func joinSlash(dir, rel string) string {
 	return dir + string(os.PathSeparator) + strings.ReplaceAll(rel, "/", string(os.PathSeparator))
-}
-
-// add records a problem, keeping the first maxProblems.
-func (in *inspector) add(rep *fileReport, p problem) {
-	rep.ProblemsAll++
-	if len(rep.Problems) < in.maxProblems {
-		rep.Problems = append(rep.Problems, p)
-	}
-}
-
-// fail marks the file refused or broken and records why as its first error.
-func (in *inspector) fail(rep *fileReport, status, reason string, p problem) {
-	p.Severity = "error"
-	if rep.Status == statusRead || rep.Status == "" || (rep.Status == statusBroken && status == statusRefused) {
-		rep.Status, rep.Reason = status, reason
-	}
-	if rep.Error == nil {
-		msg := formatProblem(p)
-		rep.Error = &msg
-	}
-	// The error goes first: it is what stopped the read.
-	rep.ProblemsAll++
-	rep.Problems = append([]problem{p}, rep.Problems...)
-	if len(rep.Problems) > max(in.maxProblems, 1) {
-		rep.Problems = rep.Problems[:max(in.maxProblems, 1)]
-	}
 }
 
 // readErr turns an error of the CommerceML or feed reader into the file's status and first problem.
@@ -757,10 +668,10 @@ func (in *inspector) readErr(rep *fileReport, err error) {
 	switch {
 	case errors.Is(err, commerceml.ErrUnsupportedVersion):
 		status, reason = statusRefused, reasonCommerceML3
-		p.Message += "; " + inspectFormatsRead
+		p.Message += "; " + formatsRead
 	case errors.Is(err, commerceml.ErrNotCommerceML), errors.Is(err, feed.ErrNotFeed):
 		status, reason = statusRefused, reasonOtherXML
-		p.Message += "; " + inspectFormatsRead
+		p.Message += "; " + formatsRead
 	case errors.Is(err, commerceml.ErrUnsupportedEncoding), errors.Is(err, feed.ErrUnsupportedEncoding):
 		status, reason = statusRefused, reasonEncoding
 	case errors.Is(err, xmlin.ErrWrongEncoding):
@@ -784,25 +695,4 @@ func errText(err error) string {
 		return "parse error"
 	}
 	return err.Error()
-}
-
-func ioMessage(err error) string {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Op + ": " + pe.Err.Error()
-	}
-	return err.Error()
-}
-
-// inspectCtxReader stops a long read when the context ends (Ctrl+C).
-type inspectCtxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (r inspectCtxReader) Read(p []byte) (int, error) {
-	if err := r.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return r.r.Read(p)
 }

@@ -1,4 +1,4 @@
-package main
+package exchange
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -15,8 +16,8 @@ import (
 
 // dropPlan says how obmin would apply one folder of an export. It follows what the service does: the
 // watcher makes each folder a drop of its own and leaves import_files/ and hidden or temporary files out
-// (spool/watch.go, spool/source.go); exchange's classify and unzipDrop unpack archives, sort the files and
-// read catalogues before offers (exchange/catalog.go).
+// (spool/watch.go, spool/source.go); the order, the kinds and the price type come from the service's own
+// rules (fileOrder, dropFiles.add, zipEntryTarget, resolvePriceType), so the plan cannot drift from Apply.
 type dropPlan struct {
 	Folder    string        `json:"folder"`
 	Order     []planStep    `json:"order"`   // the files in the order obmin applies them
@@ -117,7 +118,7 @@ func (in *inspector) drop(ctx context.Context, dir string) ([]*fileReport, error
 	if len(names) == 0 {
 		return nil, nil // not a drop: its subfolders, if any, are drops of their own
 	}
-	sort.Slice(names, func(i, j int) bool { return dropFileOrder(names[i]) < dropFileOrder(names[j]) })
+	sort.Slice(names, func(i, j int) bool { return fileOrder(names[i]) < fileOrder(names[j]) })
 	in.resetDrop()
 	var all []*fileReport
 	for _, name := range names {
@@ -153,7 +154,8 @@ func planDrop(plan *dropPlan, dir string, reps []*fileReport) {
 		}
 		rel := strings.TrimPrefix(r.Path, prefix)
 		if _, entry, ok := strings.Cut(rel, "!"); ok {
-			members = append(members, dropMember{name: path.Base(entry), from: rel, rep: r})
+			name, _ := zipEntryTarget(entry) // only the entries that join the drop are inspected
+			members = append(members, dropMember{name: name, from: rel, rep: r})
 			continue
 		}
 		if r.Format == "zip" {
@@ -169,7 +171,7 @@ func planDrop(plan *dropPlan, dir string, reps []*fileReport) {
 		}
 		members = append(members, dropMember{name: rel, rep: r})
 	}
-	// exchange's unzipDrop: a name that is in the drop twice fails the drop.
+	// unzipDrop: a name that is in the drop twice fails the drop.
 	seen := map[string]*fileReport{}
 	dupMsg := ""
 	for _, m := range members {
@@ -179,42 +181,41 @@ func planDrop(plan *dropPlan, dir string, reps []*fileReport) {
 		}
 		seen[key] = m.rep
 	}
-	sort.SliceStable(members, func(i, j int) bool { return dropFileOrder(members[i].name) < dropFileOrder(members[j].name) })
+	sort.SliceStable(members, func(i, j int) bool { return fileOrder(members[i].name) < fileOrder(members[j].name) })
 
-	plan.Order = append(plan.Order, archives...)
-	var catalog, offers, documents []planStep
+	// The service's classify files each one under its kind; a file that stops the drop is shown where the
+	// catalogue files are, as it is read before anything is applied.
+	df := dropFiles{}
+	steps := map[string]planStep{} // by report path, which is unique
 	var types []commerceml.PriceType
 	for _, m := range members {
 		r := m.rep
-		file := m.name
 		from := ""
 		if m.from != "" {
 			from = ", unpacked from " + m.from
 		}
 		types = append(types, r.priceTypes...)
+		role := kindRoles[r.Kind]
 		switch {
 		case r.Status != statusRead:
-			catalog = append(catalog, planStep{File: file, Role: fmt.Sprintf("%s (%s): stops the drop", strings.ToUpper(r.Status), r.Reason) + from})
+			df.catalog = append(df.catalog, r.Path)
+			role = fmt.Sprintf("%s (%s): stops the drop", strings.ToUpper(r.Status), r.Reason)
 		case r.Format == "yml" || r.Format == "hotline":
-			catalog = append(catalog, planStep{File: file, Role: "a marketplace feed: read with the catalogue files, one good per offer" + from})
-		case r.Kind == string(commerceml.KindCatalog):
-			catalog = append(catalog, planStep{File: file, Role: "catalogue (goods)" + from})
-		case r.Kind == string(commerceml.KindOffers):
-			offers = append(offers, planStep{File: file, Role: "offers (prices and stock), after every catalogue file" + from})
-		case r.Kind == string(commerceml.KindPrices):
-			offers = append(offers, planStep{File: file, Role: "prices only, after every catalogue file" + from})
-		case r.Kind == string(commerceml.KindRests):
-			offers = append(offers, planStep{File: file, Role: "stock (rests) only, after every catalogue file" + from})
-		case r.Kind == string(commerceml.KindDocuments):
-			documents = append(documents, planStep{File: file, Role: "BAS's orders export: confirms the receipts it lists" + from})
+			df.catalog = append(df.catalog, r.Path)
+			role = "a marketplace feed: read with the catalogue files, one good per offer"
 		default:
-			plan.Ignored = append(plan.Ignored, planIgnored{Name: file, Why: "an empty CommerceML file (root element only): nothing to apply"})
+			df.add(r.Path, commerceml.Kind(r.Kind))
 		}
+		steps[r.Path] = planStep{File: m.name, Role: role + from}
 	}
-	plan.Order = append(plan.Order, catalog...)
-	plan.Order = append(plan.Order, offers...)
-	plan.Order = append(plan.Order, documents...)
-	plan.PriceType, plan.PriceTypeNote = choosePriceType(types)
+	plan.Order = append(plan.Order, archives...)
+	for _, p := range slices.Concat(df.catalog, df.offers, df.documents) {
+		plan.Order = append(plan.Order, steps[p])
+	}
+	for _, p := range df.empty {
+		plan.Ignored = append(plan.Ignored, planIgnored{Name: steps[p].File, Why: "an empty CommerceML file (root element only): nothing to apply"})
+	}
+	plan.PriceType, plan.PriceTypeNote = priceTypeNote(types)
 
 	switch {
 	case bad != nil && bad.Reason == reasonTruncated:
@@ -236,46 +237,40 @@ func planDrop(plan *dropPlan, dir string, reps []*fileReport) {
 	}
 }
 
-// choosePriceType is the price type obmin takes when mapping.price_type is not set (exchange's
-// resolvePriceType): the only one, or the only one named retail («роздр…», «розн…»).
-func choosePriceType(types []commerceml.PriceType) (string, string) {
-	uniq := map[string]commerceml.PriceType{}
-	var ids []string
-	for _, t := range types {
-		if _, ok := uniq[t.ID]; !ok {
-			ids = append(ids, t.ID)
-		}
-		uniq[t.ID] = t
-	}
-	show := func(t commerceml.PriceType) string { return fmt.Sprintf("«%s» (Ид %s)", t.Name, t.ID) }
-	switch len(ids) {
-	case 0:
-		return "", ""
-	case 1:
-		return ids[0], show(uniq[ids[0]]) + ": the only price type of the drop"
-	}
-	var retail []string
-	var all []string
-	for _, id := range ids {
-		n := strings.ToLower(uniq[id].Name)
-		if strings.Contains(n, "роздр") || strings.Contains(n, "розн") {
-			retail = append(retail, id)
-		}
-		all = append(all, show(uniq[id]))
-	}
-	if len(retail) == 1 {
-		return retail[0], show(uniq[retail[0]]) + ": the retail one of " + strings.Join(all, ", ") + " (mapping.price_type chooses another)"
-	}
-	return "", "several price types (" + strings.Join(all, ", ") + "): without mapping.price_type set to the retail one the drop fails"
+// kindRoles say what each kind of CommerceML file does in a drop.
+var kindRoles = map[string]string{
+	string(commerceml.KindCatalog):   "catalogue (goods)",
+	string(commerceml.KindOffers):    "offers (prices and stock), after every catalogue file",
+	string(commerceml.KindPrices):    "prices only, after every catalogue file",
+	string(commerceml.KindRests):     "stock (rests) only, after every catalogue file",
+	string(commerceml.KindDocuments): "BAS's orders export: confirms the receipts it lists",
 }
 
-// dropFileOrder sorts "import.xml" before "import1.xml" before "import10.xml", as obmin applies a drop
-// (the same order as exchange's fileOrder).
-func dropFileOrder(name string) string {
-	base := strings.TrimSuffix(strings.ToLower(name), ".xml")
-	i := len(base)
-	for i > 0 && base[i-1] >= '0' && base[i-1] <= '9' {
-		i--
+// priceTypeNote says which price type obmin takes when mapping.price_type is not set, by the service's
+// own rule (resolvePriceType): the only one, or the only one named retail; several and none retail fail.
+func priceTypeNote(types []commerceml.PriceType) (string, string) {
+	id, err := inspectDefaults.Mapping.resolvePriceType(types)
+	var ids []string
+	names := map[string]string{}
+	for _, t := range types {
+		if _, ok := names[t.ID]; !ok {
+			ids = append(ids, t.ID)
+		}
+		names[t.ID] = t.Name
 	}
-	return fmt.Sprintf("%s\x00%08s", base[:i], base[i:])
+	all := make([]string, len(ids))
+	for i, id := range ids {
+		all[i] = fmt.Sprintf("«%s» (Ид %s)", names[id], id)
+	}
+	switch {
+	case err != nil:
+		return "", "several price types (" + strings.Join(all, ", ") + "): without mapping.price_type set to the retail one the drop fails"
+	case id == "":
+		return "", ""
+	}
+	chosen := fmt.Sprintf("«%s» (Ид %s)", names[id], id)
+	if len(ids) == 1 {
+		return id, chosen + ": the only price type of the drop"
+	}
+	return id, chosen + ": the retail one of " + strings.Join(all, ", ") + " (mapping.price_type chooses another)"
 }

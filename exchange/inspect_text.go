@@ -1,11 +1,16 @@
-package main
+package exchange
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
 	"strconv"
 	"strings"
+
+	"obmin/commerceml"
 )
 
 // textSink prints each report as soon as it is complete, for staff to read.
@@ -150,6 +155,15 @@ func (s *textSink) end(r *fileReport) error {
 	return err
 }
 
+// finish counts the files when there were several.
+func (s *textSink) finish(t InspectTotals) error {
+	if t.Files <= 1 {
+		return nil
+	}
+	_, err := fmt.Fprintf(s.w, "\n%d files: %d read, %d refused, %d broken\n", t.Files, t.Read, t.Refused, t.Broken)
+	return err
+}
+
 func (s *textSink) drop(p *dropPlan) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\ndrop %s\n", p.Folder)
@@ -181,23 +195,14 @@ func (s *textSink) drop(p *dropPlan) error {
 	return err
 }
 
-// formatProblem reads like `import.xml:12: <Цена>: ЦенаЗаЕдиницу "12,5x": not a decimal`, the way obmin's
-// readers word their errors.
+// formatProblem words a problem the way obmin's readers word their errors (commerceml.ParseError):
+// `import.xml:12: <Цена>: ЦенаЗаЕдиницу "12,5x": not a decimal`.
 func formatProblem(p problem) string {
-	var b strings.Builder
-	b.WriteString(p.File)
-	if p.Line > 0 {
-		b.WriteString(":" + strconv.Itoa(p.Line))
-	}
-	b.WriteString(": ")
-	if p.Element != "" {
-		b.WriteString("<" + p.Element + ">: ")
-	}
+	msg := p.Message
 	if p.Field != "" {
-		b.WriteString(p.Field + " " + strconv.Quote(p.Value) + ": ")
+		msg = p.Field + " " + strconv.Quote(p.Value) + ": " + msg
 	}
-	b.WriteString(p.Message)
-	return b.String()
+	return (&commerceml.ParseError{File: p.File, Line: p.Line, Element: p.Element, Err: errors.New(msg)}).Error()
 }
 
 func orDash(s string) string {
@@ -219,4 +224,94 @@ func quoteName(s string) string {
 		return ""
 	}
 	return "«" + s + "»"
+}
+
+// jsonSink writes {"files": [...], "drops": [...], "totals": {...}}. Each file's records are streamed as
+// they are read, so memory stays flat however big the file is; the file's report follows them.
+type jsonSink struct {
+	w       io.Writer
+	files   int
+	records int
+	drops   []*dropPlan
+	buf     bytes.Buffer
+	enc     *json.Encoder
+}
+
+func newJSONSink(w io.Writer) *jsonSink {
+	s := &jsonSink{w: w}
+	s.enc = json.NewEncoder(&s.buf)
+	s.enc.SetEscapeHTML(false)
+	return s
+}
+
+// encode renders v as one line of JSON, without the trailing newline.
+func (s *jsonSink) encode(v any) ([]byte, error) {
+	s.buf.Reset()
+	if err := s.enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(s.buf.Bytes(), []byte("\n")), nil
+}
+
+func (s *jsonSink) begin(string) error {
+	sep := ""
+	if s.files == 0 {
+		sep = "{\"files\": ["
+	} else {
+		sep = ","
+	}
+	s.files++
+	s.records = 0
+	_, err := fmt.Fprintf(s.w, "%s\n{\"records\": [", sep)
+	return err
+}
+
+func (s *jsonSink) record(kind string, v any) error {
+	b, err := s.encode(v)
+	if err != nil {
+		return err
+	}
+	sep := ""
+	if s.records > 0 {
+		sep = ","
+	}
+	s.records++
+	_, err = fmt.Fprintf(s.w, "%s\n  {\"type\": %q, \"record\": %s}", sep, kind, b)
+	return err
+}
+
+func (s *jsonSink) end(rep *fileReport) error {
+	b, err := s.encode(rep)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(s.w, "],\n %s", b[1:]) // the report's fields follow "records" in the same object
+	return err
+}
+
+func (s *jsonSink) drop(p *dropPlan) error {
+	s.drops = append(s.drops, p)
+	return nil
+}
+
+func (s *jsonSink) finish(t InspectTotals) error {
+	if s.files == 0 {
+		if _, err := io.WriteString(s.w, "{\"files\": ["); err != nil {
+			return err
+		}
+	}
+	if s.drops == nil {
+		s.drops = []*dropPlan{}
+	}
+	d, err := s.encode(s.drops)
+	if err != nil {
+		return err
+	}
+	drops := string(d)
+	tt, err := s.encode(t)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(s.w, "\n],\n\"drops\": %s,\n\"totals\": %s}\n", drops, tt)
+	return err
 }
