@@ -1,9 +1,10 @@
 // Package httpapi is obmin's HTTP side: BAS's «Обмін з сайтом» exchange node talks to obmin as to a
 // "site" (the 1C site-exchange protocol, commerceml.md §6), Checkbox delivers receipts by webhook
-// (checkbox-api.md §8), and staff and monitoring read /healthz and /status.
+// (checkbox-api.md §8), and staff and monitoring read /healthz, /status and /metrics (Prometheus).
 //
-// Every endpoint that changes state needs credentials: the exchange user (HTTP Basic on checkauth, then
-// the session cookie), the webhook signature, the status token. /healthz changes nothing and is open.
+// Every endpoint that changes state or shows it needs credentials: the exchange user (HTTP Basic on
+// checkauth, then the session cookie), the webhook signature, the status token (/status, /metrics).
+// /healthz changes nothing and is open.
 package httpapi
 
 import (
@@ -18,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/time/rate"
 
@@ -29,7 +31,8 @@ import (
 type Config struct {
 	User, Password string   // BAS's exchange node signs in with these (HTTP Basic on checkauth)
 	WebhookKeys    []string // Checkbox's webhook secret keys, one per cash register
-	StatusToken    string   // bearer token for /status; the exchange credentials work too
+	StatusToken    string   // bearer token for /status and /metrics; the exchange credentials work too
+	Metrics        *Metrics // the registry /metrics serves (NewMetrics); nil: New makes one without Checkbox call metrics
 
 	UploadDir  string         // the sessions' upload folders live here
 	Zip        bool           // answer zip=yes to catalogue init
@@ -48,6 +51,8 @@ type Server struct {
 	log   *logrus.Entry
 	mux   *http.ServeMux
 	now   func() time.Time
+
+	agentMetrics prometheus.Collector // the agent's state in cfg.Metrics; unregistered by Close
 
 	authFail *rate.Limiter // failed sign-ins: slows down password guessing
 
@@ -93,7 +98,14 @@ func New(agent *exchange.Agent, cfg Config, log *logrus.Entry) (*Server, error) 
 		l := logrus.New()
 		log = logrus.NewEntry(l)
 	}
-	s := &Server{cfg: cfg, agent: agent, log: log, mux: http.NewServeMux(), now: time.Now,
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics()
+	}
+	agentMetrics := agentCollector{agent: agent, timeout: snapshotTimeout}
+	if err := cfg.Metrics.reg.Register(agentMetrics); err != nil {
+		return nil, fmt.Errorf("httpapi: metrics: %w (one Metrics serves one server)", err)
+	}
+	s := &Server{cfg: cfg, agent: agent, log: log, mux: http.NewServeMux(), now: time.Now, agentMetrics: agentMetrics,
 		authFail: rate.NewLimiter(rate.Every(time.Second), 20), sessions: map[string]*session{}}
 	s.bg, s.stopBg = context.WithCancel(context.Background())
 	s.mux.HandleFunc("/1c/exchange", s.exchange)
@@ -104,6 +116,7 @@ func New(agent *exchange.Agent, cfg Config, log *logrus.Entry) (*Server, error) 
 	})
 	s.mux.Handle("GET /status", s.requireStatusAuth(http.HandlerFunc(s.status)))
 	s.mux.Handle("GET /status.json", s.requireStatusAuth(http.HandlerFunc(s.statusJSON)))
+	s.mux.Handle("GET /metrics", s.requireStatusAuth(cfg.Metrics.handler(log)))
 	return s, nil
 }
 
@@ -122,6 +135,7 @@ func (s *Server) Handle(pattern string, h http.Handler, auth bool) {
 func (s *Server) Close() {
 	s.stopBg()
 	s.wg.Wait()
+	s.cfg.Metrics.reg.Unregister(s.agentMetrics)
 }
 
 // checkBasic checks HTTP Basic credentials in constant time.

@@ -53,6 +53,8 @@ Usage:
   obmin check   [-config FILE]          validate the configuration and print it with secrets masked
   obmin emulator -listen ADDR           run the Checkbox emulator alone (for tests and trials)
   obmin webhook ...                     register obmin's webhook URL with Checkbox
+  obmin service install|uninstall|start|stop|status [-config FILE] [-name obmin]
+                                        obmin as a Windows service (as administrator); docs/service.md
   obmin version
 
 The config file defaults to $OBMIN_CONFIG, then ./obmin.yaml. Secrets come from the environment
@@ -68,6 +70,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	cmd, rest := args[0], args[1:]
 	switch cmd {
 	case "run":
+		if isService, err := runAsService(ctx, rest, getenv, stdout, stderr); isService { // started by Windows' SCM
+			return err
+		}
 		return cmdRun(ctx, rest, getenv, stdout, stderr)
 	case "once":
 		return cmdOnce(ctx, rest, getenv, stdout, stderr)
@@ -83,6 +88,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdEmulator(ctx, rest, getenv, stdout, stderr)
 	case "webhook":
 		return cmdWebhook(ctx, rest, getenv, stdout, stderr)
+	case "service":
+		return cmdService(ctx, rest, getenv, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintf(stdout, "obmin %s\n", Version)
 		return nil

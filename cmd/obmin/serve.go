@@ -46,6 +46,7 @@ func startHTTP(ctx context.Context, cfg config.Config, a *app, log *logrus.Entry
 		UploadDir: h.UploadDir, Zip: *h.Zip, FileLimit: h.FileLimit, MaxBody: h.MaxBody, MaxUpload: h.MaxUpload,
 		ZipLimits:  safezip.Limits{MaxFiles: h.ZipMaxFiles, MaxTotal: h.ZipMaxTotal, MaxFile: h.ZipMaxTotal},
 		ImportWait: h.ImportWait, SessionTTL: h.SessionTTL,
+		Metrics: a.metrics,
 	}, log)
 	if err != nil {
 		return nil, err

@@ -161,4 +161,22 @@ func TestServeExchangeEndToEnd(t *testing.T) {
 	if resp, err := http.Get("http://" + addr + "/status?" + url.Values{}.Encode()); err != nil || resp.StatusCode != 401 {
 		t.Fatalf("status without credentials: %v %v", resp, err)
 	}
+
+	// Metrics need credentials too, and count the Checkbox calls the wired client made.
+	if resp, err := http.Get("http://" + addr + "/metrics"); err != nil || resp.StatusCode != 401 {
+		t.Fatalf("metrics without credentials: %v %v", resp, err)
+	}
+	req, _ := http.NewRequest("GET", "http://"+addr+"/metrics", nil)
+	req.SetBasicAuth("bas", "bas-password")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	metrics, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{`obmin_receipts{state="confirmed"} 2`, `obmin_checkbox_emulated 1`, `obmin_checkbox_requests_total{code="200",method="get"}`} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("metrics lack %s:\n%s", want, metrics)
+		}
+	}
 }

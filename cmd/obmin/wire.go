@@ -6,18 +6,21 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/sirupsen/logrus"
+	"gopkg.in/natefinch/lumberjack.v2"
 	"gopkg.in/yaml.v3"
 
 	"obmin/checkbox"
 	"obmin/checkbox/emulator"
 	"obmin/commerceml"
 	"obmin/exchange"
+	"obmin/httpapi"
 	"obmin/internal/config"
 	"obmin/spool"
 )
@@ -33,6 +36,7 @@ type app struct {
 	agent    *exchange.Agent
 	emulator *emulator.Emulator
 	client   *checkbox.Client
+	metrics  *httpapi.Metrics // served at /metrics; counts the Checkbox client's calls
 	closers  []func() error
 }
 
@@ -44,9 +48,14 @@ func (a *app) Close() error {
 	return errors.Join(errs...)
 }
 
-func newLogger(c config.Log, w io.Writer) (*logrus.Entry, error) {
+// newLogger is a logger writing to w at the configured format and level, with hooks (the Windows Event
+// Log when obmin runs as a service).
+func newLogger(c config.Log, w io.Writer, hooks ...logrus.Hook) (*logrus.Entry, error) {
 	l := logrus.New()
 	l.SetOutput(w)
+	for _, h := range hooks {
+		l.AddHook(h)
+	}
 	if c.Format == "json" {
 		l.SetFormatter(&logrus.JSONFormatter{})
 	} else {
@@ -58,6 +67,40 @@ func newLogger(c config.Log, w io.Writer) (*logrus.Entry, error) {
 	}
 	l.SetLevel(lvl)
 	return logrus.NewEntry(l), nil
+}
+
+// logOutput is where a configured obmin logs: stderr; or, with log.file set, that file, rotated by
+// size (and stderr as well when it is a terminal: a service or a scheduled task has none). The file is
+// opened here, so a folder obmin may not write to is an error at start, not a silent loss of the log.
+func logOutput(c config.Log, stderr io.Writer) (w io.Writer, closeLog func() error, err error) {
+	if c.File == "" {
+		return stderr, func() error { return nil }, nil
+	}
+	f := logFile(c)
+	if _, err := f.Write(nil); err != nil {
+		return nil, nil, fmt.Errorf("log.file %s: %w", c.File, err)
+	}
+	if isTerminal(stderr) {
+		return io.MultiWriter(f, stderr), f.Close, nil
+	}
+	return f, f.Close, nil
+}
+
+// logFile is log.file with its rotation: lumberjack renames a full file to <name>-<local time>.<ext>
+// beside it and deletes the oldest beyond max_backups and max_age_days. New files are created 0600.
+func logFile(c config.Log) *lumberjack.Logger {
+	return &lumberjack.Logger{Filename: c.File, MaxSize: c.MaxSizeMB, MaxBackups: c.MaxBackups, MaxAge: c.MaxAgeDays, LocalTime: true}
+}
+
+// isTerminal reports whether w is a console (a character device): not a file, a pipe or a service's
+// missing handle.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok || f == nil {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 func loadConfig(path string, getenv func(string) string) (config.Config, error) {
@@ -105,11 +148,13 @@ func build(ctx context.Context, cfg config.Config, log *logrus.Entry) (*app, err
 		return nil, err
 	}
 
+	a.metrics = httpapi.NewMetrics()
 	cc := checkbox.Config{
 		BaseURL: cfg.Checkbox.BaseURL, Login: cfg.Checkbox.Login, Password: cfg.Checkbox.Password,
 		PINCode: cfg.Checkbox.PINCode, LicenseKey: cfg.Checkbox.LicenseKey,
 		ClientName: "obmin", ClientVersion: Version, RequestsPerSecond: cfg.Checkbox.RequestsPerSecond,
-		Logger: log.WithField("part", "checkbox"),
+		Logger:     log.WithField("part", "checkbox"),
+		HTTPClient: &http.Client{Timeout: 30 * time.Second, Transport: a.metrics.InstrumentTransport(nil)},
 	}
 	if cfg.Checkbox.Emulator {
 		a.emulator = emulator.New(emulator.Config{Login: emuLogin, Password: emuPassword})
@@ -182,12 +227,25 @@ func startApp(ctx context.Context, fs interface{ Parse([]string) error }, cfgPat
 	if err != nil {
 		return nil, cfg, err
 	}
-	log, err := newLogger(cfg.Log, stderr)
+	out, closeLog, err := logOutput(cfg.Log, stderr)
 	if err != nil {
 		return nil, cfg, err
 	}
+	log, err := newLogger(cfg.Log, out, logHooks(ctx)...)
+	if err != nil {
+		closeLog()
+		return nil, cfg, err
+	}
 	a, err := build(ctx, cfg, log)
-	return a, cfg, err
+	if err != nil {
+		if cfg.Log.File != "" { // the error goes to stderr too, which nobody sees under a service or a scheduler
+			log.WithError(err).Error("obmin could not start")
+		}
+		closeLog()
+		return nil, cfg, err
+	}
+	a.closers = append([]func() error{closeLog}, a.closers...) // closers run last first: the log closes last
+	return a, cfg, nil
 }
 
 func cmdRun(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

@@ -34,6 +34,13 @@ type Config struct {
 type Log struct {
 	Format string `yaml:"format"` // text | json
 	Level  string `yaml:"level"`  // debug | info | warn | error
+	// File is the log file (relative to the config's folder); empty = stderr only. A service has no
+	// console, so a service needs it. Rotated by size: MaxSizeMB per file, MaxBackups old files kept
+	// (0 = all), old files deleted after MaxAgeDays (0 = never).
+	File       string `yaml:"file"`
+	MaxSizeMB  int    `yaml:"max_size_mb"`
+	MaxBackups int    `yaml:"max_backups"`
+	MaxAgeDays int    `yaml:"max_age_days"`
 }
 
 type BAS struct {
@@ -108,7 +115,7 @@ func Default() Config {
 	return Config{
 		SpoolDir:  "var/spool",
 		StateFile: "var/state.db",
-		Log:       Log{Format: "text", Level: "info"},
+		Log:       Log{Format: "text", Level: "info", MaxSizeMB: 20, MaxBackups: 10},
 		BAS: BAS{
 			ExportDir: "var/bas/export", OrdersFile: "var/bas/orders.xml", Encoding: "utf-8",
 			PollInterval: 2 * time.Second, MinAge: 2 * time.Second, Notify: &yes,
@@ -200,7 +207,8 @@ func (c *Config) Finish(getenv func(string) string) error {
 		c.Dir = wd
 	}
 	for _, p := range []*string{&c.SpoolDir, &c.StateFile, &c.BAS.ExportDir, &c.BAS.OrdersFile,
-		&c.Checkbox.PasswordFile, &c.Checkbox.PINCodeFile, &c.Checkbox.LicenseKeyFile} {
+		&c.Checkbox.PasswordFile, &c.Checkbox.PINCodeFile, &c.Checkbox.LicenseKeyFile,
+		&c.Log.File} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(c.Dir, *p)
 		}
@@ -280,6 +288,18 @@ func (c *Config) Validate() error {
 	case "debug", "info", "warn", "warning", "error":
 	default:
 		bad("log.level", "%q: want debug, info, warn or error", c.Log.Level)
+	}
+	if c.Log.MaxSizeMB < 1 {
+		bad("log.max_size_mb", "%d: want 1 or more (megabytes per log file before it is rotated)", c.Log.MaxSizeMB)
+	}
+	if c.Log.MaxBackups < 0 {
+		bad("log.max_backups", "%d: want 0 (keep all) or more", c.Log.MaxBackups)
+	}
+	if c.Log.MaxAgeDays < 0 {
+		bad("log.max_age_days", "%d: want 0 (keep) or more", c.Log.MaxAgeDays)
+	}
+	if f := c.Log.File; f != "" && (f == c.StateFile || f == c.BAS.OrdersFile) {
+		bad("log.file", "%q: want a log file of its own", f)
 	}
 	if c.BAS.ExportDir == "" {
 		bad("bas.export_dir", "required: the folder BAS's exchange node exports to")

@@ -27,7 +27,7 @@ type HTTP struct {
 	// line (one per cash register); or OBMIN_HTTP_WEBHOOK_KEY (several separated by spaces or commas).
 	// Without a key the webhook endpoint refuses everything.
 	WebhookKeyFile string `yaml:"webhook_key_file"`
-	// StatusTokenFile holds a bearer token for /status (OBMIN_HTTP_STATUS_TOKEN); the exchange user's
+	// StatusTokenFile holds a bearer token for /status and /metrics (OBMIN_HTTP_STATUS_TOKEN); the exchange user's
 	// Basic credentials are accepted there as well.
 	StatusTokenFile string `yaml:"status_token_file"`
 	// PublicURL is obmin's address as Checkbox reaches it (https://…), used by `obmin webhook register`.
