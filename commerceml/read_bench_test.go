@@ -1,68 +1,20 @@
 package commerceml
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/xml"
-	"fmt"
 	"io"
 	"runtime"
 	"testing"
+
+	"obmin/internal/gen"
 )
 
 // readGenCatalog writes a catalogue of n goods shaped like УНФ's import.xml (commerceml.md §2.1).
-func readGenCatalog(w io.Writer, n int) error {
-	bw := bufio.NewWriter(w)
-	fmt.Fprint(bw, "\ufeff<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"+
-		`<КоммерческаяИнформация xmlns="urn:1C.ru:commerceml_210" ВерсияСхемы="2.08" ДатаФормирования="2025-03-01T10:15:00">`+"\n"+
-		"<Классификатор><Ид>cl</Ид><Наименование>Класифікатор</Наименование><Группы>"+
-		"<Группа><Ид>g-1</Ид><Наименование>Книги</Наименование></Группа></Группы></Классификатор>\n"+
-		`<Каталог СодержитТолькоИзменения="false"><Ид>cl</Ид><Наименование>Каталог</Наименование><Товары>`+"\n")
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(bw, `<Товар>
-	<Ид>3f2a0000-0000-4000-8000-%012d</Ид>
-	<Штрихкод>978%010d</Штрихкод>
-	<Артикул>KN-%06d</Артикул>
-	<Наименование>Книга номер %d: довга назва українською мовою</Наименование>
-	<БазоваяЕдиница Код="796 " НаименованиеПолное="Штука" МеждународноеСокращение="PCE">шт</БазоваяЕдиница>
-	<Группы><Ид>g-1</Ид></Группы>
-	<Описание/>
-	<Картинка>import_files/3f/3f2a0000_%d.jpg</Картинка>
-	<СтавкиНалогов><СтавкаНалога><Наименование>ПДВ</Наименование><Ставка>0</Ставка></СтавкаНалога></СтавкиНалогов>
-	<ЗначенияРеквизитов>
-		<ЗначениеРеквизита><Наименование>ВидНоменклатуры</Наименование><Значение>Товар</Значение></ЗначениеРеквизита>
-		<ЗначениеРеквизита><Наименование>ТипНоменклатуры</Наименование><Значение>Товар</Значение></ЗначениеРеквизита>
-	</ЗначенияРеквизитов>
-</Товар>
-`, i, i, i, i, i)
-	}
-	fmt.Fprint(bw, "</Товары></Каталог>\n</КоммерческаяИнформация>\n")
-	return bw.Flush()
-}
+func readGenCatalog(w io.Writer, n int) error { return gen.Catalog(w, n, gen.Options{}) }
 
 // readGenOffers writes an offers package of n offers shaped like УНФ's offers.xml (commerceml.md §3.1).
-func readGenOffers(w io.Writer, n int) error {
-	bw := bufio.NewWriter(w)
-	fmt.Fprint(bw, "\ufeff<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"+
-		`<КоммерческаяИнформация xmlns="urn:1C.ru:commerceml_210" ВерсияСхемы="2.08" ДатаФормирования="2025-03-01T10:15:05">`+"\n"+
-		`<ПакетПредложений СодержитТолькоИзменения="false"><Ид>cl#</Ид>`+
-		"<ТипыЦен><ТипЦены><Ид>pt</Ид><Наименование>Роздрібна</Наименование><Валюта>грн</Валюта></ТипЦены></ТипыЦен>"+
-		"<Склады><Склад><Ид>wh-1</Ид><Наименование>Магазин</Наименование></Склад></Склады><Предложения>\n")
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(bw, `<Предложение>
-	<Ид>3f2a0000-0000-4000-8000-%012d</Ид>
-	<Артикул>KN-%06d</Артикул>
-	<Наименование>Книга номер %d</Наименование>
-	<БазоваяЕдиница Код="796" НаименованиеПолное="Штука" МеждународноеСокращение="PCE"/>
-	<Цены><Цена><Представление>%d грн за шт</Представление><ИдТипаЦены>pt</ИдТипаЦены><ЦенаЗаЕдиницу>%d.50</ЦенаЗаЕдиницу><Валюта>грн</Валюта><Единица>шт</Единица><Коэффициент>1</Коэффициент></Цена></Цены>
-	<Количество>%d</Количество>
-	<Склад ИдСклада="wh-1" КоличествоНаСкладе="%d"/>
-</Предложение>
-`, i, i, i, i%1000, i%1000, i%50, i%50)
-	}
-	fmt.Fprint(bw, "</Предложения></ПакетПредложений>\n</КоммерческаяИнформация>\n")
-	return bw.Flush()
-}
+func readGenOffers(w io.Writer, n int) error { return gen.Offers(w, n, gen.Options{}) }
 
 func readBench(b *testing.B, gen func(io.Writer, int) error, n int, h Handler) {
 	var buf bytes.Buffer
@@ -117,13 +69,13 @@ func BenchmarkReadCatalogBaseline(b *testing.B) { tokenBaseline(b, readGenCatalo
 
 func BenchmarkReadOffersBaseline(b *testing.B) { tokenBaseline(b, readGenOffers, 20000) }
 
-// TestReadMemoryIsFlat streams 200 000 offers (about 110 MB), generated on the fly and never
+// TestReadMemoryIsFlat streams 200 000 offers (about 180 MB), generated on the fly and never
 // stored, and samples the heap every 10 000 records. The bound is deliberately generous: the point
 // is that the heap does not grow with the file, not to measure it. Under -race the stream is cut to
 // 20 000 offers to keep the package fast; run without -race for the full stream.
 func TestReadMemoryIsFlat(t *testing.T) {
 	if testing.Short() {
-		t.Skip("streams 110 MB")
+		t.Skip("streams 180 MB")
 	}
 	n, every := 200000, 10000
 	if readRaceEnabled {

@@ -20,6 +20,7 @@ import (
 	"obmin/checkbox"
 	"obmin/commerceml"
 	"obmin/feed"
+	"obmin/internal/ctxio"
 	"obmin/internal/safezip"
 	"obmin/spool"
 )
@@ -245,7 +246,7 @@ func (c *Catalog) readDrop(ctx context.Context, dir string, df dropFiles, rep *D
 		}
 		defer f.Close()
 		h.PriceType = func(pt commerceml.PriceType) error { types = append(types, pt); return nil }
-		sum, err := commerceml.Read(ctxReader{ctx, f}, name, h)
+		sum, err := commerceml.Read(ctxio.Reader(ctx, f), name, h)
 		if err != nil {
 			return badInput(err)
 		}
@@ -307,7 +308,7 @@ func (c *Catalog) readFeed(ctx context.Context, dir, name string, goods map[stri
 		return fmt.Errorf("open %s: %w", name, err)
 	}
 	defer f.Close()
-	sum, err := feed.Read(ctxReader{ctx, f}, name, func(o feed.Offer) error {
+	sum, err := feed.Read(ctxio.Reader(ctx, f), name, func(o feed.Offer) error {
 		g := commerceml.Good{Article: o.VendorCode, Name: o.Title(), Barcodes: o.Barcodes, Line: o.Line}
 		s := &staged{good: g, feed: &o, offer: true, stock: o.Quantity}
 		if s.stock == nil && o.Available != nil && !*o.Available {
@@ -973,17 +974,4 @@ func (c *Catalog) now() time.Time {
 		return c.Now()
 	}
 	return time.Now()
-}
-
-// ctxReader stops a long parse when the context ends.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (r ctxReader) Read(p []byte) (int, error) {
-	if err := r.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return r.r.Read(p)
 }

@@ -15,6 +15,7 @@ import (
 
 	"obmin/commerceml"
 	"obmin/feed"
+	"obmin/internal/ctxio"
 	"obmin/internal/safezip"
 	"obmin/internal/xmlin"
 )
@@ -247,7 +248,7 @@ func declaredEncoding(head []byte) (string, bool) {
 // xml reads an XML file as CommerceML 2, and as a feed when its root says it is one.
 func (in *inspector) readXML(ctx context.Context, f *os.File, rep *fileReport) error {
 	c := &cmlCounter{in: in, rep: rep, types: map[string]string{}, byType: map[string]int{}, articles: map[string]int{}}
-	sum, err := commerceml.Read(ctxReader{ctx, f}, rep.Path, c.handler())
+	sum, err := commerceml.Read(ctxio.Reader(ctx, f), rep.Path, c.handler())
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -406,7 +407,7 @@ func (c *cmlCounter) pricesByType() []priceTypeCount {
 // feed reads a file whose root is not КоммерческаяИнформация: a marketplace feed, or refused.
 func (in *inspector) feed(ctx context.Context, f *os.File, rep *fileReport, cmlErr error) error {
 	fc := &feedCounts{}
-	sum, err := feed.Read(ctxReader{ctx, f}, rep.Path, func(o feed.Offer) error {
+	sum, err := feed.Read(ctxio.Reader(ctx, f), rep.Path, func(o feed.Offer) error {
 		in.feedOffer(rep, fc, o)
 		if in.records {
 			if err := in.sink.record("feed_offer", o); err != nil {
@@ -511,7 +512,7 @@ func describeRoot(root string) string {
 // ymlFlavour tells which marketplace a YML feed is written for, from the elements it uses
 // (bas-and-peers.md §3.3). It reads the whole feed, streaming; a read error ends the look, not the answer.
 func ymlFlavour(ctx context.Context, r io.Reader) (flavour, why string) {
-	dec := xmlin.NewDecoder(ctxReader{ctx, r})
+	dec := xmlin.NewDecoder(ctxio.Reader(ctx, r))
 	var noShop, portalID, nameRU, nameLang, stockQty, qtyInStock, inStock bool
 	for {
 		tok, err := dec.Next()

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"obmin/internal/ctxio"
 )
 
 // Spool is obmin's own folder tree, plain folders staff can open in Explorer:
@@ -236,7 +238,7 @@ func spoolCopy(ctx context.Context, src Source, f FileInfo, dst string, buf []by
 		}
 	}()
 	h := sha256.New()
-	n, err := io.CopyBuffer(io.MultiWriter(out, h), spoolCtxReader{ctx, in}, buf)
+	n, err := io.CopyBuffer(io.MultiWriter(out, h), ctxio.Reader(ctx, in), buf)
 	if err != nil {
 		return "", fmt.Errorf("copy %q: %w", f.Path, err)
 	}
@@ -248,19 +250,6 @@ func spoolCopy(ctx context.Context, src Source, f FileInfo, dst string, buf []by
 		return "", fmt.Errorf("copy %q: sync: %w", f.Path, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// spoolCtxReader stops a long copy when ctx ends.
-type spoolCtxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (r spoolCtxReader) Read(p []byte) (int, error) {
-	if err := r.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return r.r.Read(p)
 }
 
 // spoolCheckName accepts a plain file or folder name: Latin letters, digits, ".", "_", "-", Cyrillic

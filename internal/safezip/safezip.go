@@ -15,6 +15,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"obmin/internal/ctxio"
 )
 
 // Limits bound what one archive may unpack to. A zero or negative field means the package default
@@ -158,7 +160,7 @@ func extractOne(ctx context.Context, f *zip.File, target string, maxFile, left i
 		return 0, err
 	}
 	limit := min(maxFile, left)
-	n, err := io.Copy(w, io.LimitReader(ctxReader{ctx, rc}, limit+1))
+	n, err := io.Copy(w, io.LimitReader(ctxio.Reader(ctx, rc), limit+1))
 	if err == nil && n > limit {
 		if n > maxFile {
 			err = fmt.Errorf("unpacks to more than %d bytes: %w", maxFile, ErrLimit)
@@ -173,18 +175,6 @@ func extractOne(ctx context.Context, f *zip.File, target string, maxFile, left i
 		err = cerr
 	}
 	return n, err
-}
-
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
 
 // CleanName turns a name from outside (a zip entry, a file name sent by 1C) into a safe slash-separated
