@@ -894,31 +894,38 @@ func (c *Catalog) pushOne(ctx context.Context, p *plan) (g checkbox.Good, create
 	return g, created, nil
 }
 
-// pushStock sends changed stock through Checkbox's goods import, the only documented way to set it
+// pushStock sends stock through Checkbox's goods import, the only documented way to set it
 // (checkbox-api.md §5): the JSON file's "leftovers" in pieces (a decimal), with auto_supply so goods without
 // a supply get one. An import row rewrites the whole good, and what it does to a field left empty is not
 // documented, so every other column is filled from what Checkbox holds right now: the import changes stock
 // and nothing else.
+//
+// A good's stock is sent when BAS's figure differs from what obmin last sent, and also when it differs from
+// what Checkbox holds now: every sale at the till moves Checkbox's count (§6), so "unchanged in BAS" does
+// not mean "right in Checkbox" (BAS may have taken in as many as were sold). BAS is the master of stock:
+// until it has loaded the sales, its figure overrides Checkbox's for a while, then its next export corrects
+// it (found by the torture harness).
 func (c *Catalog) pushStock(ctx context.Context, plans []plan, rep *DropReport) error {
-	changed := map[string]*plan{}
+	candidates := map[string]*plan{}
 	for i := range plans {
 		p := &plans[i]
 		if p.stock == nil || p.rec.CheckboxID == "" {
 			continue
 		}
-		if p.rec.PushedStock != nil && *p.rec.PushedStock == *p.stock {
-			continue
-		}
-		changed[p.payload.Code] = p
+		candidates[p.payload.Code] = p
 	}
-	if len(changed) == 0 {
+	if len(candidates) == 0 {
 		return nil
 	}
 	var file checkbox.ImportFile
 	var sent []*plan
 	err := c.API.AllGoods(ctx, func(g checkbox.Good) error {
-		p, ok := changed[g.Code]
+		p, ok := candidates[g.Code]
 		if !ok {
+			return nil
+		}
+		sentBefore := p.rec.PushedStock != nil && *p.rec.PushedStock == *p.stock
+		if sentBefore && countIs(g.Count, *p.stock) {
 			return nil
 		}
 		var letters []string
@@ -945,18 +952,23 @@ func (c *Catalog) pushStock(ctx context.Context, plans []plan, rep *DropReport) 
 	if len(sent) == 0 {
 		return nil
 	}
-	if _, err := c.API.ImportGoods(ctx, file, checkbox.ImportOptions{AutoSupply: true, PollInterval: c.ImportPoll}); err != nil {
-		return fmt.Errorf("stock import of %d goods: %w", len(sent), err)
+	// In files of BulkBatch rows, each recorded as soon as Checkbox applied it.
+	for start := 0; start < len(sent); start += c.bulkBatch() {
+		end := min(start+c.bulkBatch(), len(sent))
+		part := checkbox.ImportFile{Goods: file.Goods[start:end]}
+		if _, err := c.API.ImportGoods(ctx, part, checkbox.ImportOptions{AutoSupply: true, PollInterval: c.ImportPoll}); err != nil {
+			return fmt.Errorf("stock import of %d goods: %w", end-start, err)
+		}
+		recs := make([]spool.GoodRecord, 0, end-start)
+		for _, p := range sent[start:end] {
+			p.rec.PushedStock = p.stock
+			recs = append(recs, p.rec)
+		}
+		if err := c.Store.PutGoods(ctx, recs); err != nil {
+			return fmt.Errorf("record stock: %w", err)
+		}
+		rep.StockSent += end - start
 	}
-	recs := make([]spool.GoodRecord, 0, len(sent))
-	for _, p := range sent {
-		p.rec.PushedStock = p.stock
-		recs = append(recs, p.rec)
-	}
-	if err := c.Store.PutGoods(ctx, recs); err != nil {
-		return fmt.Errorf("record stock: %w", err)
-	}
-	rep.StockSent = len(sent)
 	return nil
 }
 
@@ -967,6 +979,17 @@ func (c *Catalog) logger() *logrus.Entry {
 	l := logrus.New()
 	l.SetOutput(io.Discard)
 	return logrus.NewEntry(l)
+}
+
+// countIs says whether Checkbox's count of a good is the stock obmin means (thousandths). The unit of
+// GoodModel.count is not documented (checkbox-api.md §2, §12.5): thousandths or pieces are both taken as
+// a match, so an unknown unit costs no import on every drop. No count at all is taken as a match too: then
+// only BAS's own changes are sent.
+func countIs(count *int64, thousandths int64) bool {
+	if count == nil {
+		return true
+	}
+	return *count == thousandths || thousandths%1000 == 0 && *count == thousandths/1000
 }
 
 func (c *Catalog) now() time.Time {

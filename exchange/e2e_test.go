@@ -161,9 +161,13 @@ func (r *rig) ordersFile() []commerceml.Document {
 	return docs
 }
 
+// goodsWrites counts the calls that write one good; imports are counted apart (r.imports).
 func (r *rig) goodsWrites() int {
-	return r.emu.CountCalls("POST", "/api/v1/goods") + r.emu.CountCalls("PUT", "/api/v1/goods")
+	return r.emu.CountCalls("POST", "/api/v1/goods") - r.emu.CountCalls("POST", "/api/v1/goods/import") + r.emu.CountCalls("PUT", "/api/v1/goods")
 }
+
+// imports counts goods import files uploaded.
+func (r *rig) imports() int { return r.emu.CountCalls("POST", "/api/v1/goods/import/upload") }
 
 func TestCatalogueBecomesCheckboxGoods(t *testing.T) {
 	r := newRig(t, nil)
@@ -483,5 +487,41 @@ func TestReturnsToSeparateFile(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(filepath.Dir(r.orders), "returns.xml"))
 	if err != nil || !strings.Contains(string(b), "Повернення") {
 		t.Fatalf("returns.xml: %v\n%s", err, b)
+	}
+}
+
+// TestStockFollowsBASAfterSales: sales at the till move Checkbox's stock; when BAS's next export gives the
+// same figure as before (it took in as many as were sold, or has not loaded the sales yet), Checkbox is set
+// back to BAS's figure, the master. Found by the torture harness: only changes since the last push were
+// sent, so Checkbox kept the count its sales left.
+func TestStockFollowsBASAfterSales(t *testing.T) {
+	r := newRig(t, nil)
+	r.drop(demo.Books, time.Now())
+	r.pass()
+	sold := demo.Books[0]
+	if _, err := r.emu.Sell(emulator.Sale{Lines: []emulator.SaleLine{{Code: sold.Article, Quantity: 2000}}}); err != nil {
+		t.Fatal(err)
+	}
+	want := exchange.Thousandths(decimalOf(t, sold.Stock))
+	if q, _ := r.emu.Stock(sold.Article); q != want-2000 {
+		t.Fatalf("the sale left stock %d, want %d", q, want-2000)
+	}
+
+	imports := r.imports()
+	r.drop(demo.Books, time.Now().Add(time.Minute))
+	r.pass()
+	if q, _ := r.emu.Stock(sold.Article); q != want {
+		t.Errorf("after BAS's export: stock %d, want BAS's %d", q, want)
+	}
+	if n := r.imports() - imports; n != 1 {
+		t.Errorf("%d imports to put one good's stock right, want 1", n)
+	}
+
+	// Nothing moved since: the next identical export sends no import.
+	imports = r.imports()
+	r.drop(demo.Books, time.Now().Add(2*time.Minute))
+	r.pass()
+	if n := r.imports() - imports; n != 0 {
+		t.Errorf("an identical export with Checkbox in step sent %d imports", n)
 	}
 }
