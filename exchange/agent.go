@@ -329,10 +329,14 @@ func (a *Agent) Once(ctx context.Context, settle time.Duration) error {
 	return errors.Join(errs...)
 }
 
+// LogLifecycle is the log field ("start", "stop") of the service's start and stop lines: an operator's
+// log (the Windows Event Log) picks them out by it.
+const LogLifecycle = "lifecycle"
+
 // Run is the service: it watches BAS's folder, applies drops as they come, runs the scheduled jobs, and
 // stops cleanly when ctx ends, letting a running job finish.
 func (a *Agent) Run(ctx context.Context) error {
-	a.Log.WithField("emulated_checkbox", a.Emulated).Info("obmin started")
+	a.Log.WithFields(logrus.Fields{LogLifecycle: "start", "emulated_checkbox": a.Emulated}).Info("obmin started")
 	if a.Emulated {
 		a.Log.Warn("Checkbox is the built-in EMULATOR: nothing reaches a real cash register")
 	}
@@ -374,7 +378,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		a.Log.Warn("a job did not finish within 30s; exiting anyway (it resumes on next start)")
 	}
 	wg.Wait()
-	a.Log.Info("obmin stopped")
+	a.Log.WithField(LogLifecycle, "stop").Info("obmin stopped")
 	return nil
 }
 

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/sirupsen/logrus"
+
+	"obmin/exchange"
 )
 
 const defaultServiceName = "obmin"
@@ -273,13 +275,10 @@ type eventLogHook struct {
 	write func(level logrus.Level, msg string) error
 }
 
-// eventLogLines are the agent's start and stop lines (exchange/agent.go, Agent.Run).
-var eventLogLines = []string{"obmin started", "obmin stopped"}
-
 func (h eventLogHook) Levels() []logrus.Level { return logrus.AllLevels }
 
 func (h eventLogHook) Fire(e *logrus.Entry) error {
-	if e.Level > logrus.ErrorLevel && !slices.Contains(eventLogLines, e.Message) {
+	if _, lifecycle := e.Data[exchange.LogLifecycle]; e.Level > logrus.ErrorLevel && !lifecycle {
 		return nil
 	}
 	return h.write(e.Level, eventMessage(e))

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/sirupsen/logrus"
+
+	"obmin/exchange"
 )
 
 func TestParseServiceArgs(t *testing.T) {
@@ -250,16 +252,17 @@ func TestEventLogHook(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log.WithField("emulated_checkbox", false).Info("obmin started")
+	log.WithFields(logrus.Fields{exchange.LogLifecycle: "start", "emulated_checkbox": false}).Info("obmin started")
 	log.WithField("part", "catalog").Info("drop applied")
 	log.WithField("part", "sales").Warn("first receipts pull failed; the schedule will retry")
 	log.WithField("part", "watcher").WithError(errors.New(`open \\bas\export: access denied`)).Error("watcher stopped")
-	log.Debug("obmin started") // below the level: not logged at all
-	log.Info("obmin stopped")
+	log.WithField(exchange.LogLifecycle, "start").Debug("obmin started") // below the level: not logged at all
+	log.Info("obmin stopped, said by someone else")                      // not the agent's line: not sent
+	log.WithField(exchange.LogLifecycle, "stop").Info("obmin stopped")
 	want := []event{
-		{logrus.InfoLevel, "obmin started emulated_checkbox=false"},
+		{logrus.InfoLevel, "obmin started emulated_checkbox=false lifecycle=start"},
 		{logrus.ErrorLevel, `watcher stopped error=open \\bas\export: access denied part=watcher`},
-		{logrus.InfoLevel, "obmin stopped"},
+		{logrus.InfoLevel, "obmin stopped lifecycle=stop"},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("events %+v, want %+v", got, want)
