@@ -37,6 +37,7 @@ var (
 	flagSeed       = flag.Uint64("torture.seed", 0, "random seed; 0 takes one from the clock (printed)")
 	flagOutage     = flag.Duration("torture.outage", 0, "a Checkbox outage this long in the middle of the run (0: none)")
 	flagKeep       = flag.String("torture.dir", "", "work in this folder and keep it (default: a temporary one)")
+	flagCheckpoint = flag.Int("torture.checkpoint", 0, "check the invariants mid-run every N iterations (0: only at the end)")
 )
 
 const (
@@ -65,8 +66,10 @@ type harness struct {
 	inputs   []*input
 	sold     int // handmade-good sales (held receipts)
 	counter  struct {
-		iterations, kills, terms, faults, inputs, violations int
+		iterations, kills, terms, faults, inputs, checks int
 	}
+	// stage names where the run is ("iteration 37: ", "checkpoint at iteration 50: "); violations carry it.
+	stage      string
 	violations []string
 }
 
@@ -77,6 +80,8 @@ type input struct {
 	files  map[string][]byte // by name
 	expect string            // "taken" (done/ or failed/), "done", "failed", "waits" (never taken: not complete)
 	found  bool
+	// reported: a violation about this input was recorded; later checks do not repeat it.
+	reported bool
 }
 
 type proc struct {
@@ -99,12 +104,14 @@ func TestTorture(t *testing.T) {
 	t.Logf("seed %d (-torture.seed=%d repeats the choices)", seed, seed)
 	h := &harness{t: t, r: rand.New(rand.NewPCG(seed, 5))}
 	h.setup()
-	h.loop(*flagIterations, *flagOutage)
+	h.loop(*flagIterations, *flagOutage, *flagCheckpoint)
+	h.stage = "final check: "
 	h.settle()
+	h.resolveInputs(final)
 	h.check()
 	c := h.counter
-	summary := fmt.Sprintf("torture: iterations=%d kills=%d graceful=%d faults=%d inputs=%d violations=%d seed=%d",
-		c.iterations, c.kills, c.terms, c.faults, c.inputs, len(h.violations), seed)
+	summary := fmt.Sprintf("torture: iterations=%d kills=%d graceful=%d faults=%d inputs=%d checks=%d violations=%d seed=%d",
+		c.iterations, c.kills, c.terms, c.faults, c.inputs, c.checks, len(h.violations), seed)
 	fmt.Println(summary)
 	if len(h.violations) > 0 {
 		for _, v := range h.violations {
@@ -115,7 +122,7 @@ func TestTorture(t *testing.T) {
 }
 
 func (h *harness) violate(format string, args ...any) {
-	h.violations = append(h.violations, time.Now().Format("15:04:05 ")+fmt.Sprintf(format, args...))
+	h.violations = append(h.violations, time.Now().Format("15:04:05 ")+h.stage+fmt.Sprintf(format, args...))
 }
 
 func (h *harness) setup() {
@@ -255,8 +262,9 @@ func (h *harness) startApp() {
 	h.app = start(h.t, cmd)
 }
 
-// loop runs the iterations: a few actions, then a kill at a random moment and a restart.
-func (h *harness) loop(n int, outage time.Duration) {
+// loop runs the iterations: a few actions, then a kill at a random moment and a restart; every checkEvery
+// iterations (0: never), a checkpoint.
+func (h *harness) loop(n int, outage time.Duration, checkEvery int) {
 	h.startApp()
 	// The shop's catalogue is in Checkbox before the till sells anything.
 	h.goodDrop()
@@ -264,12 +272,14 @@ func (h *harness) loop(n int, outage time.Duration) {
 		h.violate("the first catalogue drop was not applied within 90 s")
 	}
 	var outageEnd time.Time
+	checkDue := false
 	for i := range n {
 		h.counter.iterations++
+		h.stage = fmt.Sprintf("iteration %d: ", i+1)
 		if outage > 0 && i == n/2 {
 			h.fault(map[string]any{"status": 503, "times": -1})
 			outageEnd = time.Now().Add(outage)
-			h.t.Logf("iteration %d: Checkbox outage for %s", i, outage)
+			h.t.Logf("iteration %d: Checkbox outage for %s", i+1, outage)
 		}
 		if !outageEnd.IsZero() && time.Now().After(outageEnd) {
 			h.admin("DELETE", "faults", nil, nil)
@@ -291,7 +301,7 @@ func (h *harness) loop(n int, outage time.Duration) {
 				}
 			}
 		}
-		h.resolveInputs(false)
+		h.resolveInputs(noting)
 		time.Sleep(time.Duration(h.r.IntN(1500)) * time.Millisecond)
 		if h.r.IntN(8) == 0 {
 			h.app.stop(syscall.SIGTERM)
@@ -305,6 +315,13 @@ func (h *harness) loop(n int, outage time.Duration) {
 		// Outages run their length even when the iterations end first.
 		for inOutage && i == n-1 && time.Now().Before(outageEnd) {
 			time.Sleep(time.Second)
+		}
+		// A checkpoint falls due every checkEvery iterations. It waits for the end of the planned outage
+		// (clearing the faults would cut it short), and the last iteration leaves it to the final check.
+		checkDue = checkDue || checkEvery > 0 && (i+1)%checkEvery == 0
+		if checkDue && outageEnd.IsZero() && i < n-1 {
+			h.checkpoint(i + 1)
+			checkDue = false
 		}
 	}
 	if !outageEnd.IsZero() {
@@ -588,17 +605,39 @@ func (h *harness) waitTaken(in *input, limit time.Duration, anyWhere bool) bool 
 	return false
 }
 
+// resolveMode says what resolveInputs may demand of the inputs.
+type resolveMode int
+
+const (
+	// noting: obmin is at work; the inputs that arrived are noted, nothing is demanded.
+	noting resolveMode = iota
+	// midRun: obmin caught up and was stopped gracefully at a checkpoint. An input still in inbox/ or
+	// processing/ is pending: obmin goes on with it after the restart, and a later check sees where it
+	// ended. Anything else is demanded as at the end.
+	midRun
+	// final: the run is over; every complete input must be where it belongs.
+	final
+)
+
 // resolveInputs notes the stray folders obmin took into done/ or failed/, or described in failed/, and
-// removes them from BAS's folder as staff would; final reports those that never arrived.
-func (h *harness) resolveInputs(final bool) {
+// removes them from BAS's folder as staff would; midRun and final report those that went wrong, each input
+// once.
+func (h *harness) resolveInputs(mode resolveMode) {
 	idx := h.spoolIndex()
 	notes := h.failedNotes()
 	for _, in := range h.inputs {
-		if in.found || in.dir == demo.FolderName && !final {
+		if in.found || in.reported || in.dir == demo.FolderName && mode == noting {
 			continue
+		}
+		bad := func(format string, args ...any) {
+			if mode != noting {
+				h.violate(format, args...)
+				in.reported = true
+			}
 		}
 		dirs := in.where(idx)
 		var settled []string
+		pending := false
 		for _, d := range dirs {
 			rel, _ := filepath.Rel(h.spoolDir, d)
 			top := strings.Split(filepath.ToSlash(rel), "/")[0]
@@ -608,9 +647,11 @@ func (h *harness) resolveInputs(final bool) {
 			case top == "failed":
 				if _, err := os.Stat(d + ".error.txt"); err == nil {
 					settled = append(settled, "failed")
-				} else if final {
-					h.violate("%s input %s: in %s without an .error.txt reason", in.kind, in.dir, d)
+				} else {
+					bad("%s input %s: in %s without an .error.txt reason", in.kind, in.dir, d)
 				}
+			case top == "inbox" || top == "processing":
+				pending = mode == midRun
 			}
 		}
 		if len(settled) == 0 {
@@ -625,19 +666,17 @@ func (h *harness) resolveInputs(final bool) {
 		}
 		switch {
 		case in.expect == "waits":
-			if len(dirs) > 0 && final {
-				h.violate("%s input %s was taken into %v; it should wait for BAS to finish it", in.kind, in.dir, dirs)
+			if len(dirs) > 0 {
+				bad("%s input %s was taken into %v; it should wait for BAS to finish it", in.kind, in.dir, dirs)
 			}
 			continue
 		case len(settled) == 0:
-			if final {
-				h.violate("%s input %s is in neither done/ nor failed/ (spool: %v)", in.kind, in.dir, dirs)
+			if !pending {
+				bad("%s input %s is in neither done/ nor failed/ (spool: %v)", in.kind, in.dir, dirs)
 			}
 			continue
 		case in.expect != "taken" && !slices.Contains(settled, in.expect):
-			if final {
-				h.violate("%s input %s: want it in %s/, found in %v", in.kind, in.dir, in.expect, settled)
-			}
+			bad("%s input %s: want it in %s/, found in %v", in.kind, in.dir, in.expect, settled)
 			continue
 		}
 		in.found = true
@@ -658,8 +697,21 @@ func (h *harness) failedNotes() []string {
 	return out
 }
 
+// checkpoint pauses the chaos after the given iteration: obmin catches up and stops as at the end, the
+// invariants are checked, and obmin starts again.
+func (h *harness) checkpoint(iteration int) {
+	began, before := time.Now(), len(h.violations)
+	h.stage = fmt.Sprintf("checkpoint at iteration %d: ", iteration)
+	h.settle()
+	h.resolveInputs(midRun)
+	h.check()
+	h.startApp()
+	h.t.Logf("checkpoint at iteration %d: %d violations, %s", iteration, len(h.violations)-before, time.Since(began).Round(time.Second))
+}
+
 // settle ends the faults, lets BAS export once more and confirm, and waits until obmin has caught up;
-// then stops it gracefully.
+// then stops it gracefully. (Sales move Checkbox's stock away from BAS's last figures: only BAS's next
+// export brings them back, hence the export.)
 func (h *harness) settle() {
 	h.admin("DELETE", "faults", nil, nil)
 	h.startApp()
@@ -682,7 +734,7 @@ func (h *harness) settle() {
 	if h.app.err != nil {
 		h.violate("obmin's graceful stop: %v", h.app.err)
 	}
-	h.resolveInputs(true)
+	h.app = nil
 }
 
 func (h *harness) spoolEmpty(name string) bool {
@@ -739,8 +791,9 @@ func (h *harness) ordersComplete() bool {
 	return true
 }
 
-// check tests the invariants on the folders, the emulator and the ledger.
+// check tests the invariants on the folders, the emulator and the ledger, with obmin stopped.
 func (h *harness) check() {
+	h.counter.checks++
 	h.checkReceipts()
 	h.checkGoods()
 	h.checkTemp()
