@@ -54,18 +54,3 @@ func (c *Client) Webhook(ctx context.Context) (WebhookInfo, error) {
 	}
 	return info, nil
 }
-
-// DeleteWebhook stops the deliveries of the cash register's webhook (DELETE /api/v1/webhook).
-func (c *Client) DeleteWebhook(ctx context.Context) error {
-	if c.licenseKey == "" {
-		return errNoLicenseKey
-	}
-	r := request{method: http.MethodDelete, path: "/api/v1/webhook", auth: true, header: http.Header{"X-License-Key": {c.licenseKey}}}
-	var answer struct {
-		OK bool `json:"ok"`
-	}
-	if err := c.do(ctx, r, &answer); err != nil {
-		return fmt.Errorf("checkbox: delete webhook: %w", err)
-	}
-	return nil
-}

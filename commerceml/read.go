@@ -69,24 +69,7 @@ type ParseError struct {
 }
 
 // Error reads like `import.xml:120: <Цена>: ЦенаЗаЕдиницу "12,5x": not a decimal`.
-func (e *ParseError) Error() string {
-	var b strings.Builder
-	b.WriteString(e.File)
-	if e.Line > 0 {
-		b.WriteByte(':')
-		b.WriteString(strconv.Itoa(e.Line))
-	}
-	b.WriteString(": ")
-	if e.Element != "" {
-		b.WriteString("<" + e.Element + ">: ")
-	}
-	if e.Err != nil {
-		b.WriteString(e.Err.Error())
-	} else {
-		b.WriteString("parse error")
-	}
-	return b.String()
-}
+func (e *ParseError) Error() string { return xmlin.Describe(e.File, e.Line, e.Element, e.Err) }
 
 // Unwrap returns the cause, so errors.Is(err, ErrTruncated) and the like work.
 func (e *ParseError) Unwrap() error { return e.Err }

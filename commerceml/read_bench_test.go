@@ -16,15 +16,20 @@ func readGenCatalog(w io.Writer, n int) error { return gen.Catalog(w, n, gen.Opt
 // readGenOffers writes an offers package of n offers shaped like УНФ's offers.xml (commerceml.md §3.1).
 func readGenOffers(w io.Writer, n int) error { return gen.Offers(w, n, gen.Options{}) }
 
-func readBench(b *testing.B, gen func(io.Writer, int) error, n int, h Handler) {
+// benchInput generates n records and sets the benchmark up to measure reading them.
+func benchInput(b *testing.B, gen func(io.Writer, int) error, n int) []byte {
 	var buf bytes.Buffer
 	if err := gen(&buf, n); err != nil {
 		b.Fatal(err)
 	}
-	data := buf.Bytes()
-	b.SetBytes(int64(len(data)))
+	b.SetBytes(int64(buf.Len()))
 	b.ReportAllocs()
 	b.ResetTimer()
+	return buf.Bytes()
+}
+
+func readBench(b *testing.B, gen func(io.Writer, int) error, n int, h Handler) {
+	data := benchInput(b, gen, n)
 	for b.Loop() {
 		sum, err := Read(bytes.NewReader(data), "bench.xml", h)
 		if err != nil || sum.Goods+sum.Offers != n {
@@ -45,14 +50,7 @@ func BenchmarkReadOffers(b *testing.B) {
 // The baselines walk the same bytes with a bare encoding/xml token loop: the floor any streaming Go
 // reader pays. scripts/bench prints each reader's throughput as a share of its baseline, from one run.
 func tokenBaseline(b *testing.B, gen func(io.Writer, int) error, n int) {
-	var buf bytes.Buffer
-	if err := gen(&buf, n); err != nil {
-		b.Fatal(err)
-	}
-	data := buf.Bytes()
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	b.ResetTimer()
+	data := benchInput(b, gen, n)
 	for b.Loop() {
 		d := xml.NewDecoder(bytes.NewReader(data))
 		for {

@@ -10,8 +10,6 @@ package feed
 
 import (
 	"errors"
-	"strconv"
-	"strings"
 
 	"github.com/shopspring/decimal"
 
@@ -52,23 +50,7 @@ type ParseError struct {
 }
 
 // Error reads like `rozetka.xml:12: <offer>: price "12x": not a decimal`.
-func (e *ParseError) Error() string {
-	var b strings.Builder
-	b.WriteString(e.File)
-	if e.Line > 0 {
-		b.WriteString(":" + strconv.Itoa(e.Line))
-	}
-	b.WriteString(": ")
-	if e.Element != "" {
-		b.WriteString("<" + e.Element + ">: ")
-	}
-	if e.Err != nil {
-		b.WriteString(e.Err.Error())
-	} else {
-		b.WriteString("parse error")
-	}
-	return b.String()
-}
+func (e *ParseError) Error() string { return xmlin.Describe(e.File, e.Line, e.Element, e.Err) }
 
 func (e *ParseError) Unwrap() error { return e.Err }
 

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"golang.org/x/text/encoding/charmap"
@@ -52,6 +53,27 @@ type Error struct {
 func (e *Error) Error() string { return fmt.Sprintf("line %d: <%s>: %v", e.Line, e.Element, e.Err) }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// Describe is how the readers' ParseError reads: "file:line: <element>: cause", the line and the element
+// left out when unknown.
+func Describe(file string, line int, element string, err error) string {
+	var b strings.Builder
+	b.WriteString(file)
+	if line > 0 {
+		b.WriteByte(':')
+		b.WriteString(strconv.Itoa(line))
+	}
+	b.WriteString(": ")
+	if element != "" {
+		b.WriteString("<" + element + ">: ")
+	}
+	if err != nil {
+		b.WriteString(err.Error())
+	} else {
+		b.WriteString("parse error")
+	}
+	return b.String()
+}
 
 // Decoder reads the tokens of one XML document.
 type Decoder struct {
