@@ -18,7 +18,7 @@ type Literal string
 // Guid is a reference literal: guid'xxxxxxxx-…'.
 func Guid(ref string) Literal { return Literal("guid'" + strings.ToLower(orEmpty(ref)) + "'") }
 
-// Str is a string literal, quotes doubled: O'Brien → 'O''Brien'.
+// Str is a string literal, quotes doubled: O'Brien → 'O”Brien'.
 func Str(s string) Literal { return Literal("'" + strings.ReplaceAll(s, "'", "''") + "'") }
 
 // Time is a date-time literal: datetime'2025-03-01T08:00:00'.

@@ -131,9 +131,13 @@ func (a Amount) String() string   { return decimal.New(int64(a), -2).StringFixed
 func (q Quantity) String() string { return decimal.New(int64(q), -3).String() }
 func (p Percent) String() string  { return decimal.New(int64(p), -2).String() }
 
-func (a Amount) MarshalJSON() ([]byte, error)   { return []byte(decimal.New(int64(a), -2).String()), nil }
-func (q Quantity) MarshalJSON() ([]byte, error) { return []byte(decimal.New(int64(q), -3).String()), nil }
-func (p Percent) MarshalJSON() ([]byte, error)  { return []byte(decimal.New(int64(p), -2).String()), nil }
+func (a Amount) MarshalJSON() ([]byte, error) { return []byte(decimal.New(int64(a), -2).String()), nil }
+func (q Quantity) MarshalJSON() ([]byte, error) {
+	return []byte(decimal.New(int64(q), -3).String()), nil
+}
+func (p Percent) MarshalJSON() ([]byte, error) {
+	return []byte(decimal.New(int64(p), -2).String()), nil
+}
 
 func (a *Amount) UnmarshalJSON(b []byte) error {
 	n, err := scaled(b, 2)
