@@ -430,7 +430,7 @@ func notFound(set, ref string) *badRequest {
 }
 
 // create is POST to an entity set. Rows of a tabular section cannot be created on their own (1C's
-// error 13, docs/bas-odata.md §1, C4).
+// error 13, docs/bas-odata.md §1).
 func (e *Emulator) create(set *entitySet, h http.Header, body []byte) (reply, *badRequest) {
 	if set.t.Comment == "tabular section" {
 		return reply{}, &badRequest{status: 400, code: "13", msg: "Cоздание строк табличной части напрямую не поддерживается"}

@@ -127,7 +127,7 @@ func (e *Emulator) value(t *Type, p *Prop, v any, where string) (any, *badReques
 				return nil, wrong("объект строки")
 			}
 			if _, has := m["LineNumber"]; !has {
-				// What 1C answered when a row came without LineNumber (docs/bas-odata.md §1, C4).
+				// What 1C answered when a row came without LineNumber (docs/bas-odata.md §1).
 				return nil, &badRequest{status: 500, code: "-1", msg: "Произошла внутренняя ошибка OData сервиса. "}
 			}
 			row, err := e.decodeObject(rt, m, false, fmt.Sprintf("%s[%d].", p.Name, i))
@@ -229,7 +229,7 @@ func (e *Emulator) value(t *Type, p *Prop, v any, where string) (any, *badReques
 }
 
 // checkRef refuses a reference to an object the base does not hold. A real base stores such a "broken"
-// reference («Объект не найден») [docs/bas-odata.md §6]; refusing it catches the client's bug here.
+// reference («Объект не найден») (docs/bas-odata.md §6); refusing it catches the client's bug here.
 func (e *Emulator) checkRef(target, ref, name string) *badRequest {
 	set := e.sets[target]
 	if set == nil {
