@@ -1,0 +1,195 @@
+package emulator
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"obmin/basodata"
+)
+
+// adminPrefix is where the control endpoints live, beside the service root. A base has no path under it.
+const adminPrefix = "/_emulator/"
+
+// The admin API lets a test or the torture harness drive an emulator running in another process. It
+// answers only with SetAdminToken called, to "Authorization: Bearer <token>"; otherwise 404.
+//
+//	POST   /_emulator/faults   a Fault as JSON (latency in nanoseconds)
+//	DELETE /_emulator/faults   clear every fault
+//	GET    /_emulator/stock    []Balance
+//	GET    /_emulator/reports  every report, as the base would answer a GET of each
+//	GET    /_emulator/calls    []Call
+//	POST   /_emulator/goods    a Good: add it (with stock)
+
+// SetAdminToken turns the admin API on with this bearer token ("" turns it off).
+func (e *Emulator) SetAdminToken(token string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.adminToken = token
+}
+
+func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
+	e.mu.Lock()
+	token := e.adminToken
+	e.mu.Unlock()
+	if token == "" {
+		http.NotFound(w, r)
+		return
+	}
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
+		adminReply(w, http.StatusUnauthorized, map[string]string{"message": "admin token required"})
+		return
+	}
+	body := http.MaxBytesReader(w, r.Body, 1<<20)
+	decode := func(v any) bool {
+		if err := json.NewDecoder(body).Decode(v); err != nil && !errors.Is(err, io.EOF) {
+			adminReply(w, http.StatusBadRequest, map[string]string{"message": "bad JSON: " + err.Error()})
+			return false
+		}
+		return true
+	}
+	switch what := r.Method + " " + strings.TrimPrefix(r.URL.Path, adminPrefix); what {
+	case "POST faults":
+		var f Fault
+		if decode(&f) {
+			e.InjectFault(f)
+			adminReply(w, http.StatusOK, map[string]string{"ok": "fault injected"})
+		}
+	case "DELETE faults":
+		e.ClearFaults()
+		adminReply(w, http.StatusOK, map[string]string{"ok": "faults cleared"})
+	case "GET stock":
+		adminReply(w, http.StatusOK, e.Stock())
+	case "GET calls":
+		adminReply(w, http.StatusOK, e.Calls())
+	case "GET reports":
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(e.reportsJSON()) //nolint:errcheck // the client went away
+	case "POST goods":
+		var g Good
+		if decode(&g) {
+			if err := e.AddGood(g); err != nil {
+				adminReply(w, http.StatusUnprocessableEntity, map[string]string{"message": err.Error()})
+				return
+			}
+			adminReply(w, http.StatusOK, map[string]string{"ok": "good added"})
+		}
+	default:
+		adminReply(w, http.StatusNotFound, map[string]string{"message": "no admin call " + what})
+	}
+}
+
+func adminReply(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// reportsJSON is every report, each as a GET of it answers.
+func (e *Emulator) reportsJSON() []byte {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	set := e.sets[docSet]
+	var b bytes.Buffer
+	b.WriteByte('[')
+	for i, o := range set.order {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(render(set.t, e.view(set.t, o), nil, ""))
+	}
+	b.WriteByte(']')
+	return b.Bytes()
+}
+
+// Reports returns every report as the client's type reads it.
+func (e *Emulator) Reports() []basodata.Report {
+	var out []basodata.Report
+	if err := json.Unmarshal(e.reportsJSON(), &out); err != nil {
+		panic(fmt.Sprintf("basodata emulator: reports do not read back as basodata.Report: %v", err))
+	}
+	return out
+}
+
+// AdminClient drives an emulator's admin API over HTTP.
+type AdminClient struct {
+	BaseURL string // scheme://host:port of the emulator, without a path
+	Token   string
+	HTTP    *http.Client // default http.DefaultClient
+}
+
+func (a *AdminClient) call(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(a.BaseURL, "/")+adminPrefix+path, body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+a.Token)
+	hc := a.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("basodata emulator admin %s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("basodata emulator admin %s %s: %d %s", method, path, resp.StatusCode, bytes.TrimSpace(raw))
+	}
+	if out != nil {
+		return json.Unmarshal(raw, out)
+	}
+	return nil
+}
+
+// InjectFault adds a fault.
+func (a *AdminClient) InjectFault(ctx context.Context, f Fault) error {
+	return a.call(ctx, http.MethodPost, "faults", f, nil)
+}
+
+// ClearFaults removes every fault.
+func (a *AdminClient) ClearFaults(ctx context.Context) error {
+	return a.call(ctx, http.MethodDelete, "faults", nil, nil)
+}
+
+// Stock returns the stock balance.
+func (a *AdminClient) Stock(ctx context.Context) ([]Balance, error) {
+	var out []Balance
+	return out, a.call(ctx, http.MethodGet, "stock", nil, &out)
+}
+
+// Reports returns every report.
+func (a *AdminClient) Reports(ctx context.Context) ([]basodata.Report, error) {
+	var out []basodata.Report
+	return out, a.call(ctx, http.MethodGet, "reports", nil, &out)
+}
+
+// Calls returns every request the emulator answered.
+func (a *AdminClient) Calls(ctx context.Context) ([]Call, error) {
+	var out []Call
+	return out, a.call(ctx, http.MethodGet, "calls", nil, &out)
+}
+
+// AddGood adds a good.
+func (a *AdminClient) AddGood(ctx context.Context, g Good) error {
+	return a.call(ctx, http.MethodPost, "goods", g, nil)
+}
