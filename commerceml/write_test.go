@@ -17,6 +17,8 @@ import (
 
 	"github.com/shopspring/decimal"
 	"golang.org/x/text/encoding/charmap"
+
+	"obmin/internal/basloader"
 )
 
 // The -update flag may also be registered by another test file of this package; register it only
@@ -220,6 +222,11 @@ func TestWriteGolden(t *testing.T) {
 				t.Fatal("two writes of the same documents differ")
 			}
 			writeCheckWellFormed(t, got)
+			// Every file the writer produces must load in BAS as meant.
+			res, err := basloader.New(basloader.DefaultOptions()).Load(got)
+			if err != nil || len(res.Problems) > 0 {
+				t.Errorf("BAS's loader (internal/basloader): %v %v", err, res.Problems)
+			}
 
 			path := filepath.Join("testdata", "write", tc.name+".golden.xml")
 			if writeGoldenUpdate() {
