@@ -29,7 +29,7 @@ import (
 
 const (
 	// NumberMax is the largest sequence number BAS's field takes: 6 digits.
-	NumberMax = 999999
+	NumberMax    = 999999
 	numberDigits = 6
 )
 
