@@ -68,7 +68,7 @@ type harness struct {
 	sold     int // handmade-good sales (held receipts)
 	// confirmed are the receipts (by id) whose orders an orders export of "BAS" named.
 	confirmed map[string]bool
-	counter  struct {
+	counter   struct {
 		iterations, kills, terms, faults, inputs, checks int
 	}
 	// stage names where the run is ("iteration 37: ", "checkpoint at iteration 50: "); violations carry it.
