@@ -57,7 +57,12 @@ func (w *RunWatcher) Observe(at time.Time, files []spool.FileInfo) {
 	groups := map[string]map[string]string{}
 	for _, f := range files {
 		top, _, ok := strings.Cut(f.Path, "/")
-		if !ok || !isBASFolder(top) || w.Own.Is(f.Path) {
+		switch {
+		case w.Own.Is(f.Path):
+			continue
+		case !ok:
+			top = "." // bas.export_dir may name the «webdata - …» folder itself
+		case !isBASFolder(top):
 			continue
 		}
 		if groups[top] == nil {

@@ -2,6 +2,7 @@ package exchange_test
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -388,3 +389,43 @@ func kyivZone() *time.Location {
 }
 
 func itoa(n int) string { return decimal.NewFromInt(int64(n)).String() }
+
+// TestOrdersOfAnEarlierObminAreRebuilt: orders an earlier obmin left in the file (numbers BAS cuts,
+// document discounts, negative returns) are rebuilt the way BAS loads them.
+func TestOrdersOfAnEarlierObminAreRebuilt(t *testing.T) {
+	r := newRig(t, nil)
+	ctx := context.Background()
+	r.drop(demo.Books, time.Now())
+	r.pass()
+	sale := r.sell(emulator.Sale{Lines: []emulator.SaleLine{{Code: "KN-0001", Quantity: 2000}}, DiscountValue: 1000})
+	ret, err := r.emu.Return(sale.ID, []emulator.SaleLine{{Code: "KN-0001", Quantity: 1000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := func(rc checkbox.Receipt, total string) spool.ReceiptRecord {
+		raw, _ := json.Marshal(rc)
+		doc := `{"id":"` + rc.ID + `","number":"CB-` + rc.FiscalCode + `","total":"` + total + `","discounts":[{"name":"Знижка","sum":"10","in_total":true}],` +
+			`"requisites":[{"name":"Финальный статус","value":"true"}],"lines":[]}`
+		return spool.ReceiptRecord{ID: rc.ID, Type: rc.Type, Status: rc.Status, Number: "CB-" + rc.FiscalCode, When: rc.When(),
+			TotalSum: rc.TotalSum, State: exchange.StatePending, Raw: raw, Document: []byte(doc)}
+	}
+	for _, rec := range []spool.ReceiptRecord{old(sale, "830"), old(ret, "-420")} {
+		if _, err := r.store.AddReceipt(ctx, rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The new obmin starts on that state.
+	r.agent.Sales = &exchange.Sales{API: r.agent.Sales.API, Store: r.store, Cfg: r.agent.Sales.Cfg}
+	r.pull()
+	docs := r.ordersFile()
+	if len(docs) != 1 || docs[0].ID != sale.ID || len(docs[0].Discounts) != 0 || !docs[0].Total.Equal(exchange.UAH(sale.TotalSum)) {
+		t.Fatalf("the old sale's order: %+v", docs)
+	}
+	if _, _, ok := exchange.ParseOrderNumber(docs[0].Number); !ok {
+		t.Errorf("the old number %q was kept though BAS cuts it", docs[0].Number)
+	}
+	r.loadInBAS()
+	if n := r.returnsListed(); n != 1 {
+		t.Errorf("the old negative return: %d listed", n)
+	}
+}

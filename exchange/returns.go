@@ -43,6 +43,16 @@ func (s *Sales) processReturns(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
+	// A return an earlier obmin wrote as a negative order, still in the file: BAS stores it as zeros.
+	if err := s.Store.ReceiptsInState(ctx, StatePending, func(r spool.ReceiptRecord) error {
+		if r.Type == checkbox.ReceiptReturn {
+			r.Document, r.Number = nil, ""
+			waiting = append(waiting, r)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
 	for _, rec := range waiting {
 		var r checkbox.Receipt
 		if err := json.Unmarshal(rec.Raw, &r); err != nil {

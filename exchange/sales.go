@@ -106,8 +106,9 @@ type Sales struct {
 	Log   *logrus.Entry
 	Now   func() time.Time
 
-	mu    sync.Mutex           // one writer of the orders file (and of numbers) at a time
-	years map[int]*yearNumbers // under mu
+	mu       sync.Mutex           // one writer of the orders file (and of numbers) at a time
+	years    map[int]*yearNumbers // under mu
+	upgraded bool                 // under mu: upgradeDocuments ran
 }
 
 // PullReport says what a pull found.
@@ -337,6 +338,12 @@ func (s *Sales) WriteOrders(ctx context.Context) (int, error) {
 // prepare brings the state up to date for the file: orders numbered, returns settled, orders BAS has
 // had long enough released. Called with mu held.
 func (s *Sales) prepare(ctx context.Context) error {
+	if !s.upgraded {
+		if err := s.upgradeDocuments(ctx); err != nil {
+			return err
+		}
+		s.upgraded = true
+	}
 	if err := s.assignNumbers(ctx); err != nil {
 		return err
 	}
@@ -354,6 +361,46 @@ func (s *Sales) prepare(ctx context.Context) error {
 	}
 	if n > 0 && s.Log != nil {
 		s.Log.WithFields(logrus.Fields{"orders": n, "runs": runs}).Info("orders left the orders file: BAS has had them across its runs")
+	}
+	return nil
+}
+
+// upgradeDocuments rebuilds, from the receipt, the document of every order still in the file that an
+// earlier obmin wrote (it carries the requisite «Финальный статус»): document discounts BAS ignores, no
+// VAT, payment requisites. Its number is kept when BAS's field takes it, renewed otherwise
+// (assignNumbers).
+func (s *Sales) upgradeDocuments(ctx context.Context) error {
+	var old []spool.ReceiptRecord
+	err := s.Store.ReceiptsInState(ctx, StatePending, func(r spool.ReceiptRecord) error {
+		if r.Type == checkbox.ReceiptSell && bytes.Contains(r.Document, []byte("Финальный статус")) {
+			old = append(old, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, rec := range old {
+		var r checkbox.Receipt
+		if err := json.Unmarshal(rec.Raw, &r); err != nil {
+			return fmt.Errorf("receipt %s: stored receipt: %w", rec.ID, err)
+		}
+		doc, state, reason, err := s.document(ctx, r)
+		if err != nil {
+			return err
+		}
+		rec.State, rec.Reason, rec.Document = state, reason, nil
+		if doc != nil {
+			if rec.Document, err = json.Marshal(doc); err != nil {
+				return err
+			}
+		}
+		if err := s.Store.UpdateReceipt(ctx, rec); err != nil {
+			return err
+		}
+	}
+	if len(old) > 0 && s.Log != nil {
+		s.Log.WithField("orders", len(old)).Info("orders written by an earlier obmin rebuilt the way BAS loads them")
 	}
 	return nil
 }
