@@ -1,6 +1,7 @@
 package exchange_test
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"math/rand/v2"
@@ -152,16 +153,23 @@ func (r *rig) drop(books []demo.Book, at time.Time) {
 	}
 }
 
-// ordersFile reads BAS's orders file back with obmin's own reader.
+// ordersFile reads BAS's orders file back with obmin's own reader, after loading it into a fresh model
+// of BAS's loader: every orders file a test reads must load in BAS as meant.
 func (r *rig) ordersFile() []commerceml.Document {
 	r.t.Helper()
-	f, err := os.Open(r.orders)
+	data, err := os.ReadFile(r.orders)
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	defer f.Close()
+	res, err := basloader.New(basloader.DefaultOptions()).Load(data)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	for _, p := range res.Problems {
+		r.t.Errorf("BAS's loader: %s", p)
+	}
 	var docs []commerceml.Document
-	if _, err := commerceml.Read(f, "orders.xml", commerceml.Handler{Document: func(d commerceml.Document) error {
+	if _, err := commerceml.Read(bytes.NewReader(data), "orders.xml", commerceml.Handler{Document: func(d commerceml.Document) error {
 		docs = append(docs, d)
 		return nil
 	}}); err != nil {

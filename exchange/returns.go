@@ -277,7 +277,7 @@ func (s *Sales) writeReturnsFile(ctx context.Context) error {
 		return err
 	}
 	var b strings.Builder
-	b.WriteString("\ufeffПовернення за касами Checkbox, які треба внести в BAS вручну (за останні " + fmt.Sprint(returnsListDays) + " днів, нові вгорі).\r\n")
+	b.WriteString("\ufeffПовернення за касами Checkbox, які треба внести в BAS вручну (за останній місяць, нові вгорі).\r\n")
 	b.WriteString("Файл пише obmin; не редагуйте його — він оновлюється сам.\r\n\r\n")
 	if len(recs) == 0 {
 		b.WriteString("Повернень немає.\r\n")
