@@ -89,7 +89,8 @@ type LineTax struct {
 	Label  string `json:"label,omitempty"`
 	Symbol string `json:"symbol,omitempty"`
 	Rate   int64  `json:"rate"`
-	Value  int64  `json:"value"` // kopecks
+	Value  int64  `json:"value"`            // kopecks
+	NoVAT  bool   `json:"no_vat,omitempty"` // «Без ПДВ»: not subject to VAT
 }
 
 // Discount is a DiscountModel (checkbox-api.md §6.2). Sum is in kopecks and negative for a discount in

@@ -117,6 +117,16 @@ type Counterparty struct {
 	Role     string `json:"role"` // Роль, e.g. "Покупатель"
 }
 
+// Tax is a Налоги/Налог of a document or a line. BAS's loader recognises only the name «НДС» with
+// Ставка exactly "20", "7" or "0"; any other Ставка is read as "not subject to VAT"
+// (docs/bas-orders.md, «ПДВ»).
+type Tax struct {
+	Name    string          `json:"name"`     // Наименование, e.g. "НДС"
+	Rate    string          `json:"rate"`     // Ставка as written: "20", "7", "0", "Без ПДВ"
+	InTotal bool            `json:"in_total"` // УчтеноВСумме: the tax is inside the sums
+	Sum     decimal.Decimal `json:"sum"`      // Сумма of the tax
+}
+
 // Discount is a Скидки/Скидка, on a document or a line.
 type Discount struct {
 	Name    string           `json:"name"`
@@ -135,6 +145,7 @@ type DocumentLine struct {
 	Quantity     decimal.Decimal `json:"quantity"`       // Количество
 	Sum          decimal.Decimal `json:"sum"`            // Сумма, after the line's discounts
 	Discounts    []Discount      `json:"discounts,omitempty"`
+	Taxes        []Tax           `json:"taxes,omitempty"`
 	Requisites   []Requisite     `json:"requisites,omitempty"`
 }
 
@@ -151,6 +162,7 @@ type Document struct {
 	Total        decimal.Decimal `json:"total"` // Сумма
 	Counterparty Counterparty    `json:"counterparty"`
 	Comment      string          `json:"comment,omitempty"`
+	Taxes        []Tax           `json:"taxes,omitempty"`
 	Discounts    []Discount      `json:"discounts,omitempty"`
 	Lines        []DocumentLine  `json:"lines"`
 	Requisites   []Requisite     `json:"requisites,omitempty"`

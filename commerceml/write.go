@@ -43,6 +43,10 @@ type WriterOptions struct {
 	// and still lets a person or a diff tell documents apart. Both read the same: indentation is
 	// only inserted between elements, never into values.
 	Indent bool
+	// Comment, when set, is written as an XML comment right after the declaration. XML readers, 1C's
+	// included, skip comments; obmin uses one to recognise a file it wrote itself (docs/folders.md). It
+	// must be valid XML comment text: no "--", nothing XML cannot carry.
+	Comment string
 }
 
 // writeRoot is the root element of every CommerceML file.
@@ -119,6 +123,9 @@ func NewDocumentWriter(w io.Writer, opts WriterOptions) (*DocumentWriter, error)
 	if p := textProblem(version); p != "" {
 		return nil, fmt.Errorf("commerceml: schema version %s", p)
 	}
+	if p := textProblem(opts.Comment); p != "" || strings.Contains(opts.Comment, "--") || strings.HasSuffix(opts.Comment, "-") {
+		return nil, fmt.Errorf("commerceml: comment %q cannot be an XML comment %s", opts.Comment, p)
+	}
 	generated := opts.Generated
 	if generated.IsZero() {
 		generated = time.Now()
@@ -138,6 +145,9 @@ func NewDocumentWriter(w io.Writer, opts WriterOptions) (*DocumentWriter, error)
 		b.WriteString("\uFEFF")
 	}
 	b.WriteString(`<?xml version="1.0" encoding="` + declared + `"?>` + "\n")
+	if opts.Comment != "" {
+		b.WriteString("<!-- " + opts.Comment + " -->\n")
+	}
 	b.WriteString(`<` + writeRoot + ` ВерсияСхемы="`)
 	_ = xml.EscapeText(b, []byte(version)) // writes to a bytes.Buffer, which cannot fail
 	b.WriteString(`" ДатаФормирования="` + generated.In(kyiv).Format("2006-01-02T15:04:05") + `">` + "\n")
@@ -149,19 +159,21 @@ func NewDocumentWriter(w io.Writer, opts WriterOptions) (*DocumentWriter, error)
 
 // Write checks d and writes it as one Документ.
 //
-// An error wrapping ErrInvalidDocument means d was refused and nothing was written. d is refused
-// when Ид, Номер, Валюта, the counterparty's Ид or Наименование is empty, Time is zero, there are
-// no lines, a line lacks Ид, Наименование or a unit (Код or name), a money value (Сумма,
-// ЦенаЗаЕдиницу, a discount's Сумма) has more than 2 decimal places (СуммаТип, commerceml.md §1.3;
-// rounding here would change the money), a text holds what XML cannot carry (invalid UTF-8, control
-// characters), a requisite or a discount has no name, or the sums disagree:
-//
-//	Сумма = Σ Товар/Сумма − Σ Скидка/Сумма of the document's own discounts with УчтеноВСумме=true
-//
-// A line's Сумма is taken as given, after that line's own discounts. A document discount with
-// УчтеноВСумме=false is, as the name says, not reflected in Сумма: it is passed on for BAS to
-// apply. Negative quantities and sums are allowed (a return may be written as negative lines; the
-// caller decides); so is a quantity of zero.
+// An error wrapping ErrInvalidDocument means d was refused and nothing was written. The rules are those
+// of BAS's own loader, which writes every document of a file in one transaction, so one document it
+// cannot take fails the whole file on every run (docs/bas-orders.md). d is refused when
+//   - ХозОперация is anything but «Заказ товара» (compared without case): BAS loads nothing else;
+//   - Ид, Номер, Валюта, the counterparty's Ид or Наименование is empty, Time is zero, or there are no
+//     lines; a line lacks Ид, Наименование or a unit (Код or name);
+//   - a quantity, price, sum or tax is negative: BAS cannot store a negative amount in an order;
+//   - it carries Скидки, on the document or a line: discounts belong in the line Сумма (BAS ignores a
+//     document discount marked as already deducted and reads a line discount through an expression
+//     whose outcome is unsure);
+//   - a money value (Сумма, ЦенаЗаЕдиницу, a tax's Сумма) has more than 2 decimal places (СуммаТип;
+//     rounding here would change the money);
+//   - a text holds what XML cannot carry (invalid UTF-8, control characters), a requisite or a tax has
+//     no name;
+//   - Сумма is not Σ Товар/Сумма: BAS recomputes the order's total from the lines.
 //
 // Empty ХозОперация, Роль, counterparty Роль and ПолноеНаименование are written as "Заказ
 // товара", "Продавец", "Покупатель" and the counterparty's Наименование; a zero Курс as 1. A line
@@ -305,7 +317,7 @@ func (dw *DocumentWriter) documentElement(d *Document) *etree.Element {
 	if d.Comment != "" {
 		addText(doc, "Комментарий", d.Comment)
 	}
-	addDiscounts(doc, d.Discounts)
+	addTaxes(doc, d.Taxes)
 
 	goods := doc.CreateElement("Товары")
 	for i := range d.Lines {
@@ -349,22 +361,22 @@ func addLine(parent *etree.Element, ln *DocumentLine) {
 	addText(g, "ЦенаЗаЕдиницу", money(ln.PricePerUnit))
 	addText(g, "Количество", ln.Quantity.String()) // exact, without trailing zeros: "2", "0.25"
 	addText(g, "Сумма", money(ln.Sum))
-	addDiscounts(g, ln.Discounts)
+	addTaxes(g, ln.Taxes)
 }
 
-func addDiscounts(parent *etree.Element, list []Discount) {
+// addTaxes writes Налоги/Налог in the order of CommerceML's НалогВДокументе: Наименование,
+// УчтеноВСумме, Сумма, Ставка, as BAS's own orders export writes it (docs/bas-orders.md, «ПДВ»).
+func addTaxes(parent *etree.Element, list []Tax) {
 	if len(list) == 0 {
 		return
 	}
-	all := parent.CreateElement("Скидки")
-	for _, ds := range list {
-		e := all.CreateElement("Скидка")
-		addText(e, "Наименование", ds.Name)
-		addText(e, "Сумма", money(ds.Sum))
-		if ds.Percent != nil {
-			addText(e, "Процент", ds.Percent.String())
-		}
-		addText(e, "УчтеноВСумме", strconv.FormatBool(ds.InTotal))
+	all := parent.CreateElement("Налоги")
+	for _, t := range list {
+		e := all.CreateElement("Налог")
+		addText(e, "Наименование", t.Name)
+		addText(e, "УчтеноВСумме", strconv.FormatBool(t.InTotal))
+		addText(e, "Сумма", money(t.Sum))
+		addText(e, "Ставка", t.Rate)
 	}
 }
 
@@ -410,6 +422,8 @@ func validateDocument(d *Document) error {
 		return bad("Номер is empty")
 	case d.Time.IsZero():
 		return bad("Дата/Время is not set")
+	case d.Operation != "" && !strings.EqualFold(strings.TrimSpace(d.Operation), defaultOperation):
+		return bad("ХозОперация %q: BAS's site exchange loads «%s» only, and any other operation fails the whole file", d.Operation, defaultOperation)
 	case isBlank(d.Currency):
 		return bad("Валюта is empty")
 	case d.Rate.IsNegative():
@@ -420,6 +434,8 @@ func validateDocument(d *Document) error {
 		return bad("Контрагенты/Контрагент/Наименование is empty")
 	case len(d.Lines) == 0:
 		return bad("Товары has no Товар")
+	case len(d.Discounts) > 0:
+		return bad("Скидки: discounts are written into the line sums, never as document discounts (BAS ignores one marked as deducted)")
 	}
 	if field, p := badText(
 		"Ид", d.ID, "Номер", d.Number, "ХозОперация", d.Operation, "Роль", d.Role, "Валюта", d.Currency,
@@ -434,8 +450,8 @@ func validateDocument(d *Document) error {
 	if p := moneyProblem(d.Total); p != "" {
 		return bad("Сумма %s", p)
 	}
-	if p := discountsProblem(d.Discounts); p != "" {
-		return bad("Скидки/%s", p)
+	if p := taxesProblem(d.Taxes); p != "" {
+		return bad("Налоги/%s", p)
 	}
 	if p := requisitesProblem(d.Requisites); p != "" {
 		return bad("ЗначенияРеквизитов/%s", p)
@@ -448,15 +464,9 @@ func validateDocument(d *Document) error {
 		}
 		linesSum = linesSum.Add(d.Lines[i].Sum)
 	}
-	deducted := decimal.Zero
-	for _, ds := range d.Discounts {
-		if ds.InTotal {
-			deducted = deducted.Add(ds.Sum)
-		}
-	}
-	if want := linesSum.Sub(deducted); !d.Total.Equal(want) {
-		return bad("Сумма %s does not match the lines: Σ Товар/Сумма %s − Σ Скидка/Сумма with УчтеноВСумме=true %s = %s",
-			money(d.Total), money(linesSum), money(deducted), money(want))
+	if !d.Total.Equal(linesSum) {
+		return bad("Сумма %s does not match the lines: Σ Товар/Сумма = %s (BAS recomputes the total from the lines)",
+			money(d.Total), money(linesSum))
 	}
 	return nil
 }
@@ -485,8 +495,14 @@ func lineProblem(ln *DocumentLine) string {
 	if p := moneyProblem(ln.Sum); p != "" {
 		return "Сумма " + p
 	}
-	if p := discountsProblem(ln.Discounts); p != "" {
-		return "Скидки/" + p
+	if ln.Quantity.IsNegative() {
+		return "Количество " + ln.Quantity.String() + " is negative"
+	}
+	if len(ln.Discounts) > 0 {
+		return "Скидки: discounts are written into the line Сумма, never as line discounts"
+	}
+	if p := taxesProblem(ln.Taxes); p != "" {
+		return "Налоги/" + p
 	}
 	if p := requisitesProblem(ln.Requisites); p != "" {
 		return "ЗначенияРеквизитов/" + p
@@ -494,15 +510,18 @@ func lineProblem(ln *DocumentLine) string {
 	return ""
 }
 
-func discountsProblem(list []Discount) string {
-	for i, ds := range list {
+func taxesProblem(list []Tax) string {
+	for i, t := range list {
 		switch {
-		case isBlank(ds.Name):
-			return fmt.Sprintf("Скидка[%d]/Наименование is empty", i+1)
-		case textProblem(ds.Name) != "":
-			return fmt.Sprintf("Скидка[%d]/Наименование %s", i+1, textProblem(ds.Name))
-		case moneyProblem(ds.Sum) != "":
-			return fmt.Sprintf("Скидка[%d]/Сумма %s", i+1, moneyProblem(ds.Sum))
+		case isBlank(t.Name):
+			return fmt.Sprintf("Налог[%d]/Наименование is empty", i+1)
+		case isBlank(t.Rate):
+			return fmt.Sprintf("Налог[%d]/Ставка is empty", i+1)
+		case moneyProblem(t.Sum) != "":
+			return fmt.Sprintf("Налог[%d]/Сумма %s", i+1, moneyProblem(t.Sum))
+		}
+		if field, p := badText("Наименование", t.Name, "Ставка", t.Rate); p != "" {
+			return fmt.Sprintf("Налог[%d]/%s %s", i+1, field, p)
 		}
 	}
 	return ""
@@ -520,8 +539,12 @@ func requisitesProblem(list []Requisite) string {
 	return ""
 }
 
-// moneyProblem refuses amounts with more than two decimal places instead of rounding them.
+// moneyProblem refuses negative amounts (BAS cannot store them in an order, docs/bas-orders.md) and
+// amounts with more than two decimal places instead of rounding them.
 func moneyProblem(v decimal.Decimal) string {
+	if v.IsNegative() {
+		return v.String() + " is negative"
+	}
 	if !v.Equal(v.Round(2)) {
 		return v.String() + " has more than 2 decimal places"
 	}

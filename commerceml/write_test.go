@@ -17,6 +17,8 @@ import (
 
 	"github.com/shopspring/decimal"
 	"golang.org/x/text/encoding/charmap"
+
+	"obmin/internal/basloader"
 )
 
 // The -update flag may also be registered by another test file of this package; register it only
@@ -71,26 +73,21 @@ func writeSale() Document {
 			Sum:          dec("350.00"),
 		}},
 		Requisites: []Requisite{
-			{Name: "Метод оплаты", Value: "Картка"},
-			{Name: "Заказ оплачен", Value: "true"},
-			{Name: "Дата оплаты", Value: "2025-03-01 18:03:55"},
-			{Name: "Отменен", Value: "false"},
-			{Name: "Финальный статус", Value: "true"},
+			{Name: "Статус заказа", Value: "Продано на касі"},
+			{Name: "Фіскальний номер Checkbox", Value: "TEST-0001"},
+			{Name: "Каса Checkbox", Value: "4000000001"},
 		},
 	}
 }
 
-// writeDiscounted has a line discount, a document discount already deducted from Сумма and one
-// passed on for BAS to apply: Сумма = 157.50 + 99.00 − 20.00.
+// writeDiscounted is a receipt with a line discount and a receipt discount, both inside the line
+// sums, as BAS needs them: ЦенаЗаЕдиницу stays the shelf price, Сумма is what the till took for the
+// line, so Σ Сумма = Сумма of the document and BAS shows the difference as the line's discount.
 func writeDiscounted() Document {
 	d := writeSale()
 	d.ID, d.Number = "obmin-cb-0000000000000002", "CB-000124"
 	d.Comment = ""
 	d.Total = dec("236.50")
-	d.Discounts = []Discount{
-		{Name: "Бонус постійного покупця", Sum: dec("20"), InTotal: true},
-		{Name: "Купон на наступну покупку", Sum: dec("5.5"), Percent: decPtr("2.5"), InTotal: false},
-	}
 	d.Lines = []DocumentLine{
 		{
 			ID:           "3f2a6c1e-8d4b-11ee-b9d1-0242ac120002",
@@ -98,8 +95,7 @@ func writeDiscounted() Document {
 			Unit:         writePiece,
 			PricePerUnit: dec("175"),
 			Quantity:     dec("1"),
-			Sum:          dec("157.50"),
-			Discounts:    []Discount{{Name: "Знижка 10%", Sum: dec("17.5"), Percent: decPtr("10.00"), InTotal: true}},
+			Sum:          dec("144.39"),
 		},
 		{
 			ID:           "7c1d2e3f-8d4b-11ee-b9d1-0242ac120003#8d2e3f40-8d4b-11ee-b9d1-0242ac120004",
@@ -108,23 +104,22 @@ func writeDiscounted() Document {
 			Unit:         writePiece,
 			PricePerUnit: dec("33"),
 			Quantity:     dec("3"),
-			Sum:          dec("99"),
+			Sum:          dec("92.11"),
 			Requisites:   []Requisite{{Name: "ВидНоменклатуры", Value: "Товар"}, {Name: "ТипНоменклатуры", Value: "Товар"}, {Name: "Штрихкод", Value: "4820000000017"}},
 		},
 	}
 	return d
 }
 
-// writeReturn is a refund written as negative lines; the operation is whatever the caller chose.
-func writeReturn() Document {
-	d := writeSale()
-	d.ID, d.Number = "obmin-cb-refund-0003", "CB-R-000003"
-	d.Operation = "Возврат товара"
-	d.Comment = "Повернення за чеком CB-000123"
-	d.Total = dec("-175")
-	d.Lines[0].Quantity = dec("-1")
-	d.Lines[0].Sum = dec("-175")
-	d.Requisites = []Requisite{{Name: "Отменен", Value: "false"}}
+// writeVAT mixes a good with VAT at 20 % and one without: the document names VAT (without it BAS
+// makes the whole order VAT-exempt), each line its own rate, the good without VAT «Без ПДВ» (a line
+// without a rate would take the document's).
+func writeVAT() Document {
+	d := writeDiscounted()
+	d.ID, d.Number = "obmin-cb-vat-0007", "CB-000128"
+	d.Taxes = []Tax{{Name: "НДС", Rate: "20", InTotal: true, Sum: dec("24.07")}}
+	d.Lines[0].Taxes = []Tax{{Name: "НДС", Rate: "20", InTotal: true, Sum: dec("24.07")}}
+	d.Lines[1].Taxes = []Tax{{Name: "НДС", Rate: "Без ПДВ", InTotal: true, Sum: dec("0")}}
 	return d
 }
 
@@ -161,7 +156,7 @@ func writeUkrainian() Document {
 // writeSpecial carries every character XML must escape, in texts and in attributes.
 func writeSpecial() Document {
 	d := writeSale()
-	d.ID, d.Number = "obmin-cb-special-0006", "CB-000127 & <7>"
+	d.ID, d.Number = "obmin-cb-special-0006", "CB-000127 & <>"
 	d.Comment = "рядок 1\r\nрядок 2\t\"лапки\" 'апостроф' ]]> кінець"
 	d.Counterparty = Counterparty{ID: "cp-<1>&\"2\"", Name: `ТОВ "Видавництво Старого Лева" & Ко`, FullName: "ТОВ «Видавництво Старого Лева»", Role: "Покупатель"}
 	d.Lines[0].Name = `Мʼята & <м'ята> "quoted" 'single'`
@@ -188,11 +183,13 @@ func writeCases() []writeCase {
 	indented := WriterOptions{Generated: writeGenerated, Indent: true}
 	cp1251 := indented
 	cp1251.Encoding = EncodingWindows1251
+	marked := indented
+	marked.Comment = "obmin-orders-file: written by obmin"
 	return []writeCase{
 		{"simple-sale", indented, []Document{writeSale()}},
 		{"simple-sale-compact", WriterOptions{Generated: writeGenerated}, []Document{writeSale()}},
 		{"discounts", indented, []Document{writeDiscounted()}},
-		{"return", indented, []Document{writeReturn()}},
+		{"vat", marked, []Document{writeVAT()}},
 		{"weighed", indented, []Document{writeWeighed()}},
 		{"windows-1251", cp1251, []Document{writeUkrainian()}},
 		{"utf-8-ukrainian", indented, []Document{writeUkrainian()}},
@@ -225,6 +222,11 @@ func TestWriteGolden(t *testing.T) {
 				t.Fatal("two writes of the same documents differ")
 			}
 			writeCheckWellFormed(t, got)
+			// Every file the writer produces must load in BAS as meant.
+			res, err := basloader.New(basloader.DefaultOptions()).Load(got)
+			if err != nil || len(res.Problems) > 0 {
+				t.Errorf("BAS's loader (internal/basloader): %v %v", err, res.Problems)
+			}
 
 			path := filepath.Join("testdata", "write", tc.name+".golden.xml")
 			if writeGoldenUpdate() {
@@ -342,6 +344,11 @@ func writeAsRead(d Document) Document {
 		}
 	}
 	d.Lines = lines
+	// The reader does not read Налоги: BAS's own exports are read for their numbers and goods only.
+	d.Taxes = nil
+	for i := range d.Lines {
+		d.Lines[i].Taxes = nil
+	}
 	return d
 }
 
@@ -404,7 +411,6 @@ func TestWriteNumbers(t *testing.T) {
 		{"fractional quantity", "40", "2.25", "90", "40.00", "2.25", "90.00"},
 		{"thousandths", "96", "0.125", "12", "96.00", "0.125", "12.00"},
 		{"kopecks", "0.5", "3", "1.5", "0.50", "3", "1.50"},
-		{"negative", "175", "-1", "-175", "175.00", "-1", "-175.00"},
 		{"zero quantity", "175", "0", "0", "175.00", "0", "0.00"},
 		{"large", "123456789012.34", "1", "123456789012.34", "123456789012.34", "1", "123456789012.34"},
 	}
@@ -528,22 +534,23 @@ func TestWriteInvalidDocuments(t *testing.T) {
 		{"total with kopeck fractions", func(d *Document) { d.Total = dec("350.005") }, "Сумма 350.005 has more than 2 decimal places"},
 		{"price with kopeck fractions", func(d *Document) { d.Lines[0].PricePerUnit = dec("175.001") }, "Товары/Товар[1] ЦенаЗаЕдиницу 175.001 has more than 2 decimal places"},
 		{"line sum with kopeck fractions", func(d *Document) { d.Lines[0].Sum = dec("350.001") }, "Товары/Товар[1] Сумма 350.001 has more than 2 decimal places"},
-		{"discount with kopeck fractions", func(d *Document) {
-			d.Discounts = []Discount{{Name: "x", Sum: dec("0.001")}}
-		}, "Скидки/Скидка[1]/Сумма 0.001 has more than 2 decimal places"},
-		{"discount without name", func(d *Document) {
-			d.Lines[0].Discounts = []Discount{{Sum: dec("1"), InTotal: true}}
-		}, "Товары/Товар[1] Скидки/Скидка[1]/Наименование is empty"},
 		{"requisite without name", func(d *Document) { d.Requisites[2].Name = "" }, "ЗначенияРеквизитов/ЗначениеРеквизита[3]/Наименование is empty"},
 		{"sum mismatch", func(d *Document) { d.Total = dec("349.99") },
-			"Сумма 349.99 does not match the lines: Σ Товар/Сумма 350.00 − Σ Скидка/Сумма with УчтеноВСумме=true 0.00 = 350.00"},
-		{"discount in total not deducted", func(d *Document) {
+			"Сумма 349.99 does not match the lines: Σ Товар/Сумма = 350.00"},
+		{"another operation", func(d *Document) { d.Operation = "Возврат товара" }, `ХозОперация "Возврат товара": BAS's site exchange loads «Заказ товара» only`},
+		{"negative total", func(d *Document) { d.Total = dec("-350") }, "Сумма -350 is negative"},
+		{"negative quantity", func(d *Document) { d.Lines[0].Quantity = dec("-2") }, "Товары/Товар[1] Количество -2 is negative"},
+		{"negative line sum", func(d *Document) { d.Lines[0].Sum = dec("-350") }, "Товары/Товар[1] Сумма -350 is negative"},
+		{"negative price", func(d *Document) { d.Lines[0].PricePerUnit = dec("-175") }, "Товары/Товар[1] ЦенаЗаЕдиницу -175 is negative"},
+		{"document discount", func(d *Document) {
 			d.Discounts = []Discount{{Name: "x", Sum: dec("10"), InTotal: true}}
-		}, "Сумма 350.00 does not match the lines: Σ Товар/Сумма 350.00 − Σ Скидка/Сумма with УчтеноВСумме=true 10.00 = 340.00"},
-		{"discount not in total deducted", func(d *Document) {
-			d.Total = dec("340")
-			d.Discounts = []Discount{{Name: "x", Sum: dec("10"), InTotal: false}}
-		}, "Сумма 340.00 does not match the lines"},
+		}, "Скидки: discounts are written into the line sums"},
+		{"line discount", func(d *Document) {
+			d.Lines[0].Discounts = []Discount{{Name: "x", Sum: dec("1"), InTotal: true}}
+		}, "Товары/Товар[1] Скидки: discounts are written into the line Сумма"},
+		{"tax without name", func(d *Document) { d.Taxes = []Tax{{Rate: "20", InTotal: true}} }, "Налоги/Налог[1]/Наименование is empty"},
+		{"line tax without rate", func(d *Document) { d.Lines[0].Taxes = []Tax{{Name: "НДС", InTotal: true}} }, "Товары/Товар[1] Налоги/Налог[1]/Ставка is empty"},
+		{"negative tax", func(d *Document) { d.Taxes = []Tax{{Name: "НДС", Rate: "20", Sum: dec("-1")}} }, "Налоги/Налог[1]/Сумма -1 is negative"},
 		{"control character", func(d *Document) { d.Comment = "a\x01b" }, "Комментарий contains U+0001, which XML cannot carry"},
 		{"invalid UTF-8", func(d *Document) { d.Lines[0].Name = "a\xffb" }, "Товары/Товар[1] Наименование is not valid UTF-8 (byte 1)"},
 		{"bad attribute text", func(d *Document) { d.Lines[0].Unit.Intl = "\uFFFE" }, "Товары/Товар[1] БазоваяЕдиница/@МеждународноеСокращение contains U+FFFE"},
@@ -590,21 +597,15 @@ func TestWriteInvalidDocuments(t *testing.T) {
 	}
 }
 
-func TestWriteSumRule(t *testing.T) {
-	// Σ lines 350; a deducted discount of 20 and an informational one of 5: Сумма must be 330.
-	d := writeSale()
-	d.Total = dec("330")
-	d.Discounts = []Discount{
-		{Name: "deducted", Sum: dec("20"), InTotal: true},
-		{Name: "passed on", Sum: dec("5"), InTotal: false},
+func TestWriteComment(t *testing.T) {
+	out := string(writeToBytes(t, WriterOptions{Generated: writeGenerated, Comment: "obmin-orders-file"}, []Document{writeSale()}))
+	if want := "\uFEFF" + `<?xml version="1.0" encoding="UTF-8"?>` + "\n<!-- obmin-orders-file -->\n<КоммерческаяИнформация"; !strings.HasPrefix(out, want) {
+		t.Errorf("output starts %q, want %q", out[:min(len(out), 120)], want)
 	}
-	if err := WriteDocuments(io.Discard, WriterOptions{}, []Document{d}); err != nil {
-		t.Errorf("Сумма = Σ lines − deducted discounts refused: %v", err)
-	}
-	// A refund: negative lines and a negative total.
-	r := writeReturn()
-	if err := WriteDocuments(io.Discard, WriterOptions{}, []Document{r}); err != nil {
-		t.Errorf("negative lines refused: %v", err)
+	for _, bad := range []string{"a--b", "ends-", "ctl\x01"} {
+		if _, err := NewDocumentWriter(io.Discard, WriterOptions{Comment: bad}); err == nil {
+			t.Errorf("comment %q accepted", bad)
+		}
 	}
 }
 

@@ -43,6 +43,8 @@ type Agent struct {
 	Now       func() time.Time
 	// Emulated is true when Checkbox is the built-in emulator: said at start and in every status.
 	Emulated bool
+	// Own are obmin's own files in BAS's export folder, when its orders file is kept there: never a drop.
+	Own *OwnFiles
 
 	mu      sync.Mutex   // one drop pass at a time
 	seq     atomic.Int64 // drop ids taken by this process; not under mu, so taking never waits for a pass
@@ -50,6 +52,8 @@ type Agent struct {
 	tagOnce sync.Once
 	wake    chan struct{}
 	wakeMux sync.Once
+	runs    chan struct{} // BAS ran: rewrite the orders file (it may have gone) and let go what BAS has had
+	runsMux sync.Once
 }
 
 func (a *Agent) now() time.Time {
@@ -64,9 +68,35 @@ func (a *Agent) wakeCh() chan struct{} {
 	return a.wake
 }
 
+func (a *Agent) runsCh() chan struct{} {
+	a.runsMux.Do(func() { a.runs = make(chan struct{}, 1) })
+	return a.runs
+}
+
+// BASRunSeen tells the running agent that BAS ran an exchange (RunWatcher.OnRun): the orders file is
+// written again soon, without waiting for the next pull.
+func (a *Agent) BASRunSeen() {
+	select {
+	case a.runsCh() <- struct{}{}:
+	default:
+	}
+}
+
 // Ingest copies a complete drop out of BAS's folder into the spool inbox (BAS empties its folder before
 // its next export, so the drop is taken at once). A drop whose content was taken before is dropped here.
 func (a *Agent) Ingest(ctx context.Context, d spool.Drop) error {
+	if a.Own != nil {
+		kept := d.Files[:0:0]
+		for _, f := range d.Files {
+			if !a.Own.Is(f.Path) {
+				kept = append(kept, f)
+			}
+		}
+		if len(kept) == 0 {
+			return nil // obmin's own orders file, alone in its folder: never a drop
+		}
+		d.Files = kept
+	}
 	id := a.newDropID(d)
 	fp, err := a.Spool.Ingest(ctx, a.Source, d, id)
 	if errors.Is(err, spool.ErrBadDrop) {
@@ -217,6 +247,13 @@ func (a *Agent) ApplyDrop(ctx context.Context, dir string) (DropReport, error) {
 	}
 	var numbers []string
 	for _, name := range df.documents {
+		if own, err := isOwnFile(filepath.Join(dir, name)); err != nil {
+			return rep, err
+		} else if own {
+			// obmin's own orders file, copied here somehow: never a confirmation (docs/folders.md).
+			a.Log.WithField("file", name).Warn("a drop holds obmin's own orders file; it confirms nothing and is ignored")
+			continue
+		}
 		n, err := ReadOrderNumbers(filepath.Join(dir, name))
 		if err != nil {
 			return rep, err
@@ -396,6 +433,11 @@ func (a *Agent) dropLoop(ctx context.Context) {
 			select {
 			case <-ctx.Done():
 				return
+			case <-a.runsCh():
+				if err := a.refreshOrders(ctx); err != nil && ctx.Err() == nil {
+					a.Log.WithError(err).Warn("rewrite the orders file after BAS's run")
+				}
+				continue
 			case <-a.wakeCh():
 			case <-t.C:
 			}

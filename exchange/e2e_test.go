@@ -1,6 +1,7 @@
 package exchange_test
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"math/rand/v2"
@@ -22,6 +23,7 @@ import (
 	"obmin/commerceml"
 	"obmin/exchange"
 	"obmin/internal/apischema"
+	"obmin/internal/basloader"
 	"obmin/internal/demo"
 	"obmin/spool"
 )
@@ -36,6 +38,7 @@ var (
 // against it.
 type rig struct {
 	t       testing.TB
+	dir     string
 	emu     *emulator.Emulator
 	agent   *exchange.Agent
 	store   *spool.Store
@@ -44,12 +47,14 @@ type rig struct {
 	orders  string
 	schema  *apischema.Transport
 	closers []func()
+	bas     *basloader.Base      // BAS, as far as the rig loads files into it (orders_test.go)
+	runs    *exchange.RunWatcher // watches the listings for BAS's runs
 }
 
 func newRig(t testing.TB, mutate func(*exchange.Mapping, *exchange.SalesConfig)) *rig {
 	t.Helper()
 	dir := t.TempDir()
-	r := &rig{t: t, export: filepath.Join(dir, "bas", "export"), orders: filepath.Join(dir, "bas", "orders.xml")}
+	r := &rig{t: t, dir: dir, export: filepath.Join(dir, "bas", "export"), orders: filepath.Join(dir, "bas", "orders.xml")}
 	r.emu = emulator.New(emulator.Config{Login: "cashier", Password: "pass", Seed: 7})
 	srv := httptest.NewServer(r.emu)
 	t.Cleanup(func() { srv.Close(); r.emu.Close() })
@@ -84,7 +89,8 @@ func newRig(t testing.TB, mutate func(*exchange.Mapping, *exchange.SalesConfig))
 	src := spool.LocalDir(r.export)
 	log := logrus.New()
 	log.SetOutput(io.Discard)
-	w, err := spool.NewWatcher(spool.WatcherConfig{Source: src, Interval: 10 * time.Millisecond, MinAge: time.Millisecond, Logger: logrus.NewEntry(log)})
+	runs := &exchange.RunWatcher{Log: logrus.NewEntry(log)}
+	w, err := spool.NewWatcher(spool.WatcherConfig{Source: src, Interval: 10 * time.Millisecond, MinAge: time.Millisecond, Logger: logrus.NewEntry(log), OnList: runs.Observe})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,13 +98,17 @@ func newRig(t testing.TB, mutate func(*exchange.Mapping, *exchange.SalesConfig))
 	m.VAT = map[string][]int{"20": {1}, "0": {8}}
 	m.Stock = true
 	sc := exchange.SalesConfig{
-		Out: spool.LocalTarget(filepath.Dir(r.orders)), OrdersFile: filepath.Base(r.orders), HeldDir: filepath.Join(dir, "spool", "held"), Encoding: commerceml.EncodingUTF8BOM,
-		Returns: exchange.ReturnsNegativeOrder, ResendWindow: time.Hour, Overlap: 38 * time.Hour, FirstPull: 72 * time.Hour,
+		Out: spool.LocalTarget(filepath.Dir(r.orders)), OrdersFile: filepath.Base(r.orders), ReturnsFile: "returns.txt",
+		HeldDir: filepath.Join(dir, "spool", "held"), ReturnsDir: filepath.Join(dir, "spool", "returns"), NumbersDir: filepath.Join(dir, "spool", "numbers"),
+		Encoding: commerceml.EncodingUTF8BOM, Returns: exchange.ReturnsList, OrderStatus: testOrderStatus,
+		KeepRuns: 3, KeepFor: 0, Overlap: 38 * time.Hour, FirstPull: 72 * time.Hour,
 		Currency: "грн", CustomerName: "Роздрібний покупець", NumberPrefix: "CB-",
+		VATCodes: map[int]string{1: "20", 8: ""},
 	}
 	if mutate != nil {
 		mutate(&m, &sc)
 	}
+	runs.Store, r.runs = r.store, runs
 	r.agent = &exchange.Agent{
 		Spool: r.spool, Store: r.store, Source: src, Watcher: w, Log: logrus.NewEntry(log), Emulated: true,
 		Catalog: &exchange.Catalog{API: client, Store: r.store, Mapping: m, Workers: 4, ImportPoll: time.Millisecond},
@@ -143,16 +153,23 @@ func (r *rig) drop(books []demo.Book, at time.Time) {
 	}
 }
 
-// ordersFile reads BAS's orders file back with obmin's own reader.
+// ordersFile reads BAS's orders file back with obmin's own reader, after loading it into a fresh model
+// of BAS's loader: every orders file a test reads must load in BAS as meant.
 func (r *rig) ordersFile() []commerceml.Document {
 	r.t.Helper()
-	f, err := os.Open(r.orders)
+	data, err := os.ReadFile(r.orders)
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	defer f.Close()
+	res, err := basloader.New(basloader.DefaultOptions()).Load(data)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	for _, p := range res.Problems {
+		r.t.Errorf("BAS's loader: %s", p)
+	}
 	var docs []commerceml.Document
-	if _, err := commerceml.Read(f, "orders.xml", commerceml.Handler{Document: func(d commerceml.Document) error {
+	if _, err := commerceml.Read(bytes.NewReader(data), "orders.xml", commerceml.Handler{Document: func(d commerceml.Document) error {
 		docs = append(docs, d)
 		return nil
 	}}); err != nil {
@@ -290,20 +307,26 @@ func TestSalesReachBASExactlyOnce(t *testing.T) {
 	}
 	var sales, returns int
 	for _, rc := range made {
-		if n := seen[rc.ID]; n != 1 {
-			t.Errorf("receipt %s (%s) is in the orders file %d times", rc.ID, rc.Type, n)
-		}
+		want := 1
 		if rc.Type == checkbox.ReceiptReturn {
 			returns++
+			want = 0 // a return is never an order of its own: listed for staff (returns.go)
 		} else {
 			sales++
+		}
+		if n := seen[rc.ID]; n != want {
+			t.Errorf("receipt %s (%s) is in the orders file %d times, want %d", rc.ID, rc.Type, n, want)
 		}
 	}
 	if returns == 0 || sales == 0 {
 		t.Fatalf("the generator made %d sales and %d returns; want both", sales, returns)
 	}
-	if len(docs) != len(made) {
-		t.Errorf("orders file holds %d documents, want %d", len(docs), len(made))
+	if len(docs) != sales {
+		t.Errorf("orders file holds %d documents, want %d", len(docs), sales)
+	}
+	byID := map[string]checkbox.Receipt{}
+	for _, rc := range made {
+		byID[rc.ID] = rc
 	}
 	numbers := map[string]bool{}
 	for _, d := range docs {
@@ -311,27 +334,27 @@ func TestSalesReachBASExactlyOnce(t *testing.T) {
 			t.Errorf("Номер %s is used twice", d.Number)
 		}
 		numbers[d.Number] = true
-		var sum = d.Total.Sub(d.Total)
+		if _, _, ok := exchange.ParseOrderNumber(d.Number); !ok {
+			t.Errorf("Номер %q is not obmin's CB-<year>-NNNNNN", d.Number)
+		}
+		sum := decimal.Zero
 		for _, l := range d.Lines {
 			sum = sum.Add(l.Sum)
 			if l.ID == "" || l.Article == "" {
 				t.Errorf("%s: a line without BAS's Ид/Артикул: %+v", d.Number, l)
 			}
 		}
-		for _, disc := range d.Discounts {
-			if disc.InTotal {
-				sum = sum.Sub(disc.Sum)
-			}
-		}
-		if !sum.Equal(d.Total) {
-			t.Errorf("%s: lines %s do not add up to %s", d.Number, sum, d.Total)
-		}
-		if strings.Contains(d.Comment, "Повернення") != d.Total.IsNegative() {
-			t.Errorf("%s: a return must be negative and say so: total %s, comment %q", d.Number, d.Total, d.Comment)
+		if till := exchange.UAH(byID[d.ID].TotalSum); !sum.Equal(d.Total) || !sum.Equal(till) {
+			t.Errorf("%s: lines add up to %s, Сумма %s, the till took %s", d.Number, sum, d.Total, till)
 		}
 	}
+	r.loadInBAS()
+	listed := r.returnsListed()
+	if listed != returns {
+		t.Errorf("%d returns listed for staff, want %d", listed, returns)
+	}
 
-	// BAS loads the file and lists the orders it holds: they stay in the file only for the re-send window.
+	// BAS lists the orders it holds in its own export: they are confirmed and leave the file.
 	var nums []string
 	for n := range numbers {
 		nums = append(nums, n)
@@ -345,18 +368,11 @@ func TestSalesReachBASExactlyOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Receipts[exchange.StateConfirmed] != len(made) || st.Receipts[exchange.StatePending] != 0 {
+	if st.Receipts[exchange.StateConfirmed] != sales || st.Receipts[exchange.StatePending] != 0 {
 		t.Errorf("after BAS's orders export: %v", st.Receipts)
 	}
-	if len(r.ordersFile()) != len(made) {
-		t.Errorf("confirmed receipts stay in the file within the re-send window")
-	}
-	r.agent.Sales.Cfg.ResendWindow = 0
-	if _, err := r.agent.Sales.WriteOrders(context.Background()); err != nil {
-		t.Fatal(err)
-	}
 	if n := len(r.ordersFile()); n != 0 {
-		t.Errorf("after the window, confirmed receipts leave the file; %d remain", n)
+		t.Errorf("confirmed orders stay in the file: %d", n)
 	}
 }
 
@@ -465,29 +481,6 @@ func decimalOf(t *testing.T, s string) decimal.Decimal {
 		t.Fatal(err)
 	}
 	return d
-}
-
-func TestReturnsToSeparateFile(t *testing.T) {
-	r := newRig(t, func(_ *exchange.Mapping, sc *exchange.SalesConfig) { sc.Returns = exchange.ReturnsSeparateFile })
-	r.drop(demo.Books, time.Now())
-	r.pass()
-	sale, err := r.emu.Sell(emulator.Sale{Lines: []emulator.SaleLine{{Code: "KN-0001", Quantity: 2000}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.emu.Return(sale.ID, []emulator.SaleLine{{Code: "KN-0001", Quantity: 1000}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.agent.PullReceipts(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if docs := r.ordersFile(); len(docs) != 1 || docs[0].ID != sale.ID {
-		t.Fatalf("orders file holds the sale only: %+v", docs)
-	}
-	b, err := os.ReadFile(filepath.Join(filepath.Dir(r.orders), "returns.xml"))
-	if err != nil || !strings.Contains(string(b), "Повернення") {
-		t.Fatalf("returns.xml: %v\n%s", err, b)
-	}
 }
 
 // TestStockFollowsBASAfterSales: sales at the till move Checkbox's stock; when BAS's next export gives the

@@ -9,11 +9,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
+	"sync"
 	"time"
 
-	"github.com/shopspring/decimal"
 	"github.com/sirupsen/logrus"
 
 	"obmin/checkbox"
@@ -37,43 +36,66 @@ type SalesStore interface {
 	ConfirmNumbers(ctx context.Context, numbers []string, now time.Time) (int, error)
 	Cursor(ctx context.Context, registerID string) (time.Time, bool, error)
 	SetCursor(ctx context.Context, registerID string, t time.Time) error
+
+	// The orders file's lifetime, numbers and returns (spool/store_orders.go).
+	Receipt(ctx context.Context, id string) (spool.ReceiptRecord, bool, error)
+	MarkInFile(ctx context.Context, ids []string, at time.Time) error
+	ReleaseFromFile(ctx context.Context, notAfter time.Time, minRuns int, now time.Time) (int, error)
+	BASRuns(ctx context.Context, since time.Time) (int, time.Time, error)
+	AmendSale(ctx context.Context, saleID string, saleDocument []byte, returnID, reason string) error
+	ReceiptsSoldSince(ctx context.Context, since time.Time, fn func(spool.ReceiptRecord) error, states ...string) error
+	EachNumber(ctx context.Context, fn func(number string, sold time.Time) error) error
+	TakeOrderNumbers(ctx context.Context, year, count, floor int) (int, error)
+	OrderNumbersTaken(ctx context.Context, year int) (int, error)
 }
 
 // Receipt states in the state store.
 const (
-	StatePending   = "pending"   // in the orders file, BAS has not shown it holds it yet
-	StateConfirmed = "confirmed" // BAS's own orders export carries its Номер
+	StatePending   = "pending"   // its order is in the orders file
+	StateConfirmed = "confirmed" // BAS showed it holds the order: its own orders export, or HTTP's success
+	StateDelivered = "delivered" // was in the orders file across KeepRuns runs of BAS and KeepFor; left it
 	StateHeld      = "held"      // a line's good BAS never exported: not sent, staff must act
 	StateSkipped   = "skipped"   // not a sale: service receipts, unfinished receipts
-)
-
-// Returns modes: how a Checkbox RETURN receipt reaches BAS. No public source shows BAS's site exchange
-// importing a «Возврат товара» document (commerceml.md §5.4), while an order is what it surely loads.
-const (
-	// ReturnsNegativeOrder (default) writes the return as its own order («Заказ товара») with negative
-	// quantities and sums, its own Номер, and requisites naming the sale it returns. Totals in BAS net out;
-	// nothing can be mistaken for a second sale.
-	ReturnsNegativeOrder = "negative-order"
-	// ReturnsSeparateFile writes returns to their own file beside the orders file, for BAS's administrator
-	// to load or enter by hand; the orders file then carries sales only.
-	ReturnsSeparateFile = "separate-file"
+	StateReturn    = "return"    // a return not settled yet (returns.go)
+	StateAmended   = "amended"   // a return applied to its sale's order in the file (ReturnsAmend)
+	StateListed    = "listed"    // a return listed for staff to enter in BAS
 )
 
 // SalesConfig says how receipts become BAS documents.
 type SalesConfig struct {
-	Out          spool.Target // the folder BAS's exchange node reads its orders file from
-	OrdersFile   string       // the name of that one file (ФайлЗагрузки) in Out; replaced atomically
-	ReturnsFile  string       // for ReturnsSeparateFile: its name in Out, default returns.xml
-	HeldDir      string       // where held receipts are described for staff
-	Encoding     commerceml.Encoding
-	Returns      string        // ReturnsNegativeOrder or ReturnsSeparateFile
-	ResendWindow time.Duration // confirmed receipts stay in the file this long, so a re-load is harmless
-	Overlap      time.Duration // each pull re-reads this much before the cursor: offline receipts arrive late
-	FirstPull    time.Duration // how far back the very first pull reaches
-	Registers    []string      // cash register ids to pull; empty = every register of the organisation
-	Currency     string        // Валюта of documents, as BAS writes it in its price types ("грн")
-	CustomerName string        // the retail counterparty all receipts go to
-	NumberPrefix string        // prefix of the BAS Номер, default "CB-"
+	Out         spool.Target // the folder BAS's exchange node reads its orders file from
+	OrdersFile  string       // the name of that one file (ФайлЗагрузки) in Out; replaced atomically
+	ReturnsFile string       // the staff's list of returns, a text file beside the orders file; "" = none
+	HeldDir     string       // where held receipts are described for staff
+	ReturnsDir  string       // where each listed return is described for staff
+	NumbersDir  string       // the journal of order numbers given (numbers.go)
+	Encoding    commerceml.Encoding
+	Returns     string // ReturnsList (default) or ReturnsAmend
+	// OrderStatus is the «Статус заказа» every order carries, which BAS's administrator maps to
+	// «Завершений» in the node's settings, so that BAS skips an order it has on a re-load instead of
+	// re-filling and unposting it. "" sends none; ReturnsAmend never sends it.
+	OrderStatus string
+	// PaymentRequisites sends «Метод оплаты», «Заказ оплачен», «Дата оплаты», «Номер платежного документа».
+	// Off by default: with the node's online-payments option, BAS then creates a payment and queues a
+	// second fiscal receipt for a sale the till fiscalised (docs/bas-orders.md).
+	PaymentRequisites bool
+	// A receipt stays in the orders file until it has been there across KeepRuns observed runs of BAS and
+	// for KeepFor, whichever is later (docs/bas-orders.md). Zero KeepRuns: 3.
+	KeepRuns int
+	KeepFor  time.Duration
+	Overlap  time.Duration // each pull re-reads this much before the cursor: offline receipts arrive late
+	// FirstPull is how far back the very first pull reaches.
+	FirstPull    time.Duration
+	Registers    []string // cash register ids to pull; empty = every register of the organisation
+	Currency     string   // Валюта of documents, as BAS writes it in its price types ("грн")
+	CustomerName string   // the retail counterparty all receipts go to
+	NumberPrefix string   // prefix of the BAS Номер, default "CB-" (numbers.go)
+	// NumberFirst and NumberLast bound the sequence numbers of a year (default 1 and 999999), so that
+	// obmin can share BAS's number space with another site of the same node prefix.
+	NumberFirst, NumberLast int
+	// VATCodes maps a Checkbox tax code to BAS's VAT rate ("20", "7", "0"; "" for «no VAT»): the
+	// configured mapping of BAS rates to Checkbox codes, read the other way.
+	VATCodes map[int]string
 }
 
 // Sales pulls Checkbox receipts and keeps BAS's orders file up to date.
@@ -83,6 +105,10 @@ type Sales struct {
 	Cfg   SalesConfig
 	Log   *logrus.Entry
 	Now   func() time.Time
+
+	mu       sync.Mutex           // one writer of the orders file (and of numbers) at a time
+	years    map[int]*yearNumbers // under mu
+	upgraded bool                 // under mu: upgradeDocuments ran
 }
 
 // PullReport says what a pull found.
@@ -163,9 +189,10 @@ func (s *Sales) Accept(ctx context.Context, r checkbox.Receipt) (added bool, sta
 	if err != nil {
 		return false, "", fmt.Errorf("receipt %s: %w", r.ID, err)
 	}
+	// The BAS number is given when the order first goes into the file (numbers.go).
 	rec := spool.ReceiptRecord{
 		ID: r.ID, RegisterID: r.RegisterID(), Type: r.Type, Status: r.Status,
-		Number: s.number(r), When: r.When(), TotalSum: r.TotalSum, Raw: raw, FirstSeen: s.now(),
+		When: r.When(), TotalSum: r.TotalSum, Raw: raw, FirstSeen: s.now(),
 	}
 	doc, state, reason, err := s.document(ctx, r)
 	if err != nil {
@@ -182,22 +209,9 @@ func (s *Sales) Accept(ctx context.Context, r checkbox.Receipt) (added bool, sta
 		return false, "", fmt.Errorf("record receipt %s: %w", r.ID, err)
 	}
 	if added && state == StateHeld && s.Log != nil {
-		s.Log.WithFields(logrus.Fields{"receipt": r.ID, "number": rec.Number}).Warn("receipt held back: " + reason)
+		s.Log.WithFields(logrus.Fields{"receipt": r.ID, "fiscal_code": r.FiscalCode}).Warn("receipt held back: " + reason)
 	}
 	return added, state, nil
-}
-
-// number is the BAS Номер of a receipt: stable and unique without any state, so it survives a lost state
-// file (BAS keys orders on it, bas-and-peers.md §0.3). The fiscal code is unique per receipt, offline ones too.
-func (s *Sales) number(r checkbox.Receipt) string {
-	prefix := s.Cfg.NumberPrefix
-	if prefix == "" {
-		prefix = "CB-"
-	}
-	if r.FiscalCode != "" {
-		return prefix + r.FiscalCode
-	}
-	return prefix + r.ID
 }
 
 var kyiv = func() *time.Location {
@@ -207,116 +221,27 @@ var kyiv = func() *time.Location {
 	return time.FixedZone("EET", 2*3600)
 }()
 
-// document turns a receipt into the BAS document, or says why it is not one.
+// document turns a receipt into the BAS document, or says why it is not one. A return has no document
+// of its own: it is settled when the orders file is written (returns.go).
 func (s *Sales) document(ctx context.Context, r checkbox.Receipt) (*commerceml.Document, string, string, error) {
 	if r.Status != checkbox.StatusDone {
 		return nil, StateSkipped, fmt.Sprintf("status %s: not a finished fiscal receipt", r.Status), nil
 	}
-	var sign decimal.Decimal
 	switch r.Type {
 	case checkbox.ReceiptSell:
-		sign = decimal.NewFromInt(1)
 	case checkbox.ReceiptReturn:
-		sign = decimal.NewFromInt(-1)
+		return nil, StateReturn, "", nil
 	default:
 		return nil, StateSkipped, fmt.Sprintf("type %s: not a sale", r.Type), nil
 	}
-	var missing []string
-	doc := &commerceml.Document{
-		ID:        r.ID,
-		Number:    s.number(r),
-		Time:      r.When().In(kyiv),
-		Operation: "Заказ товара",
-		Role:      "Продавец",
-		Currency:  s.Cfg.Currency,
-		Rate:      decimal.NewFromInt(1),
-		Counterparty: commerceml.Counterparty{
-			ID: "obmin-retail-customer", Name: s.Cfg.CustomerName, FullName: s.Cfg.CustomerName, Role: "Покупатель",
-		},
-	}
-	var linesTotal decimal.Decimal
-	for _, l := range r.Goods {
-		rec, ok, err := s.Store.Good(ctx, l.Good.Code)
-		if err != nil {
-			return nil, "", "", err
-		}
-		if !ok || rec.BASID == "" {
-			missing = append(missing, fmt.Sprintf("«%s» (код %s)", l.Good.Name, l.Good.Code))
-			continue
-		}
-		qty := Quantity(l.Quantity).Abs().Mul(sign)
-		sum := UAH(l.Sum).Abs().Mul(sign)
-		line := commerceml.DocumentLine{
-			ID: rec.BASID, Article: rec.Article, Name: rec.Name,
-			Unit:         commerceml.Unit{Code: rec.UnitCode, Name: rec.UnitName, FullName: rec.UnitFullName, Intl: rec.UnitIntl},
-			PricePerUnit: UAH(l.Good.Price),
-			Quantity:     qty,
-			Sum:          sum,
-		}
-		for _, d := range l.Discounts {
-			line.Discounts = append(line.Discounts, discount(d, sign))
-		}
-		linesTotal = linesTotal.Add(sum)
-		doc.Lines = append(doc.Lines, line)
+	lines, missing, err := s.receiptLines(ctx, r)
+	if err != nil {
+		return nil, "", "", err
 	}
 	if len(missing) > 0 {
 		return nil, StateHeld, "товар не вивантажувався з BAS: " + strings.Join(missing, ", "), nil
 	}
-	total := UAH(r.TotalSum).Abs().Mul(sign)
-	for _, d := range r.Discounts {
-		dd := discount(d, sign)
-		dd.InTotal = true
-		doc.Discounts = append(doc.Discounts, dd)
-	}
-	doc.Total = total
-	if !linesTotal.Sub(sumDiscounts(doc.Discounts)).Equal(total) {
-		// Receipt-level extra charges or rounding make the lines disagree with the total; BAS must get the
-		// money that was really taken, so the difference is shown as one more document discount.
-		diff := linesTotal.Sub(sumDiscounts(doc.Discounts)).Sub(total)
-		doc.Discounts = append(doc.Discounts, commerceml.Discount{Name: "Округлення / надбавка", Sum: diff, InTotal: true})
-	}
-	payMethod, paid := paymentMethod(r)
-	doc.Comment = fmt.Sprintf("Checkbox: чек %s, фіскальний номер %s, каса %s", r.ID, r.FiscalCode, r.Shift.CashRegister.FiscalNumber)
-	when := r.When().In(kyiv).Format("2006-01-02 15:04:05")
-	doc.Requisites = []commerceml.Requisite{
-		{Name: "Метод оплаты", Value: payMethod},
-		{Name: "Заказ оплачен", Value: fmt.Sprint(paid)},
-		{Name: "Дата оплаты", Value: when},
-		{Name: "Номер платежного документа", Value: r.FiscalCode},
-		{Name: "Отменен", Value: "false"},
-		{Name: "Финальный статус", Value: "true"},
-	}
-	if r.Type == checkbox.ReceiptReturn {
-		doc.Comment = "Повернення. " + doc.Comment
-		doc.Requisites = append(doc.Requisites,
-			commerceml.Requisite{Name: "Повернення", Value: "true"},
-			commerceml.Requisite{Name: "Чек продажу", Value: r.RelatedReceiptID})
-	}
-	return doc, StatePending, "", nil
-}
-
-func discount(d checkbox.Discount, sign decimal.Decimal) commerceml.Discount {
-	sum := UAH(d.Sum).Abs()
-	if d.Type == "EXTRA_CHARGE" {
-		sum = sum.Neg()
-	}
-	out := commerceml.Discount{Name: d.Name, Sum: sum.Mul(sign), InTotal: true}
-	if out.Name == "" {
-		out.Name = "Знижка"
-	}
-	if d.Mode == "PERCENT" {
-		p := decimal.NewFromFloat(d.Value)
-		out.Percent = &p
-	}
-	return out
-}
-
-func sumDiscounts(ds []commerceml.Discount) decimal.Decimal {
-	var t decimal.Decimal
-	for _, d := range ds {
-		t = t.Add(d.Sum)
-	}
-	return t
+	return s.saleDocument(r, lines), StatePending, "", nil
 }
 
 // paymentMethod names how a receipt was paid, in the words of the receipt's own payments.
@@ -379,69 +304,131 @@ func ReadOrderNumbers(path string) ([]string, error) {
 	return numbers, nil
 }
 
-// WriteOrders replaces BAS's orders file with every receipt not yet confirmed plus those confirmed within
-// the re-send window, oldest first. The file is replaced atomically, so BAS never reads half of it. It
-// returns how many documents the file holds.
+// WriteOrders settles new returns, numbers new orders, lets go of the orders BAS has had across enough
+// of its runs, and replaces BAS's orders file with the rest, oldest first. The file is replaced atomically,
+// so BAS never reads half of it, and is always there (BAS fails its run without it), with no documents
+// when there are none. It returns how many documents the file holds.
 func (s *Sales) WriteOrders(ctx context.Context) (int, error) {
-	var sales, returns []commerceml.Document
-	collect := func(r spool.ReceiptRecord) error {
-		if len(r.Document) == 0 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.prepare(ctx); err != nil {
+		return 0, err
+	}
+	docs, ids, err := s.pendingDocuments(ctx)
+	if err != nil {
+		return 0, err
+	}
+	data, err := s.render(docs)
+	if err != nil {
+		return 0, fmt.Errorf("render %s: %w", s.Cfg.OrdersFile, err)
+	}
+	if err := s.writeFile(ctx, s.Cfg.OrdersFile, data); err != nil {
+		return 0, err
+	}
+	// Stamped after the write: a run of BAS that starts later surely reads these documents.
+	if err := s.Store.MarkInFile(ctx, ids, s.now()); err != nil {
+		return 0, err
+	}
+	if err := s.writeReturnsFile(ctx); err != nil {
+		return 0, err
+	}
+	return len(docs), nil
+}
+
+// prepare brings the state up to date for the file: orders numbered, returns settled, orders BAS has
+// had long enough released. Called with mu held.
+func (s *Sales) prepare(ctx context.Context) error {
+	if !s.upgraded {
+		if err := s.upgradeDocuments(ctx); err != nil {
+			return err
+		}
+		s.upgraded = true
+	}
+	if err := s.assignNumbers(ctx); err != nil {
+		return err
+	}
+	if err := s.processReturns(ctx); err != nil {
+		return err
+	}
+	runs := s.Cfg.KeepRuns
+	if runs <= 0 {
+		runs = 3
+	}
+	now := s.now()
+	n, err := s.Store.ReleaseFromFile(ctx, now.Add(-s.Cfg.KeepFor), runs, now)
+	if err != nil {
+		return err
+	}
+	if n > 0 && s.Log != nil {
+		s.Log.WithFields(logrus.Fields{"orders": n, "runs": runs}).Info("orders left the orders file: BAS has had them across its runs")
+	}
+	return nil
+}
+
+// upgradeDocuments rebuilds, from the receipt, the document of every order still in the file that an
+// earlier obmin wrote (it carries the requisite «Финальный статус»): document discounts BAS ignores, no
+// VAT, payment requisites. Its number is kept when BAS's field takes it, renewed otherwise
+// (assignNumbers).
+func (s *Sales) upgradeDocuments(ctx context.Context) error {
+	var old []spool.ReceiptRecord
+	err := s.Store.ReceiptsInState(ctx, StatePending, func(r spool.ReceiptRecord) error {
+		if r.Type == checkbox.ReceiptSell && bytes.Contains(r.Document, []byte("Финальный статус")) {
+			old = append(old, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, rec := range old {
+		var r checkbox.Receipt
+		if err := json.Unmarshal(rec.Raw, &r); err != nil {
+			return fmt.Errorf("receipt %s: stored receipt: %w", rec.ID, err)
+		}
+		doc, state, reason, err := s.document(ctx, r)
+		if err != nil {
+			return err
+		}
+		rec.State, rec.Reason, rec.Document = state, reason, nil
+		if doc != nil {
+			if rec.Document, err = json.Marshal(doc); err != nil {
+				return err
+			}
+		}
+		if err := s.Store.UpdateReceipt(ctx, rec); err != nil {
+			return err
+		}
+	}
+	if len(old) > 0 && s.Log != nil {
+		s.Log.WithField("orders", len(old)).Info("orders written by an earlier obmin rebuilt the way BAS loads them")
+	}
+	return nil
+}
+
+// pendingDocuments returns the orders of the file, oldest sale first, with their numbers, and their
+// receipts' ids.
+func (s *Sales) pendingDocuments(ctx context.Context) ([]commerceml.Document, []string, error) {
+	var docs []commerceml.Document
+	var ids []string
+	err := s.Store.ReceiptsInState(ctx, StatePending, func(r spool.ReceiptRecord) error {
+		if len(r.Document) == 0 || r.Number == "" {
 			return nil
 		}
 		var d commerceml.Document
 		if err := json.Unmarshal(r.Document, &d); err != nil {
 			return fmt.Errorf("receipt %s: stored document: %w", r.ID, err)
 		}
-		if r.Type == checkbox.ReceiptReturn && s.Cfg.Returns == ReturnsSeparateFile {
-			returns = append(returns, d)
-		} else {
-			sales = append(sales, d)
-		}
+		d.Number = r.Number
+		docs = append(docs, d)
+		ids = append(ids, r.ID)
 		return nil
-	}
-	if err := s.Store.ReceiptsInState(ctx, StatePending, collect); err != nil {
-		return 0, err
-	}
-	if s.Cfg.ResendWindow > 0 {
-		if err := s.Store.ConfirmedSince(ctx, s.now().Add(-s.Cfg.ResendWindow), collect); err != nil {
-			return 0, err
-		}
-	}
-	byTime := func(ds []commerceml.Document) {
-		sort.SliceStable(ds, func(i, j int) bool {
-			if !ds[i].Time.Equal(ds[j].Time) {
-				return ds[i].Time.Before(ds[j].Time)
-			}
-			return ds[i].Number < ds[j].Number
-		})
-	}
-	byTime(sales)
-	byTime(returns)
-	if err := s.writeFile(ctx, s.Cfg.OrdersFile, sales); err != nil {
-		return 0, err
-	}
-	if s.Cfg.Returns == ReturnsSeparateFile {
-		if err := s.writeFile(ctx, s.returnsFile(), returns); err != nil {
-			return 0, err
-		}
-	}
-	return len(sales) + len(returns), nil
+	})
+	return docs, ids, err
 }
 
-func (s *Sales) returnsFile() string {
-	if s.Cfg.ReturnsFile != "" {
-		return s.Cfg.ReturnsFile
-	}
-	return "returns.xml"
-}
-
-// writeFile renders the documents in memory first (a few thousand receipts are a few MB), and touches the
-// file only when its content changes, so BAS and staff see a new file time only for new data.
-func (s *Sales) writeFile(ctx context.Context, name string, docs []commerceml.Document) error {
-	data, err := s.render(docs)
-	if err != nil {
-		return fmt.Errorf("render %s: %w", name, err)
-	}
+// writeFile writes the file when its content changes, or when it is missing: BAS and staff see a new file
+// time only for new data, and a file someone (or BAS, in a wrong layout) deleted comes back.
+func (s *Sales) writeFile(ctx context.Context, name string, data []byte) error {
 	if old, err := s.Cfg.Out.ReadFile(ctx, name); err == nil && bytes.Equal(old, data) {
 		return nil
 	}
@@ -451,11 +438,11 @@ func (s *Sales) writeFile(ctx context.Context, name string, docs []commerceml.Do
 	return nil
 }
 
-// render writes documents as BAS reads them. ДатаФормирования is the newest document's time, so the
-// same documents always give the same bytes.
+// render writes documents as BAS reads them, after the comment that marks obmin's own file.
+// ДатаФормирования is the newest document's time, so the same documents always give the same bytes.
 func (s *Sales) render(docs []commerceml.Document) ([]byte, error) {
 	var buf bytes.Buffer
-	opts := commerceml.WriterOptions{Encoding: s.Cfg.Encoding, Indent: true}
+	opts := commerceml.WriterOptions{Encoding: s.Cfg.Encoding, Indent: true, Comment: ordersFileComment}
 	if len(docs) > 0 {
 		opts.Generated = docs[len(docs)-1].Time
 	} else {
@@ -478,12 +465,12 @@ func (s *Sales) WriteHeld(ctx context.Context) (int, error) {
 	}
 	want := map[string]bool{}
 	err := s.Store.ReceiptsInState(ctx, StateHeld, func(r spool.ReceiptRecord) error {
-		name := safeName(r.Number) + ".txt"
+		name := safeName(receiptFiscalCode(r.Raw)) + ".txt"
 		want[name] = true
-		text := fmt.Sprintf("\ufeffЧек Checkbox %s (номер для BAS %s) від %s на суму %s грн не передано в BAS.\r\n"+
+		text := fmt.Sprintf("\ufeffЧек Checkbox %s (фіскальний номер %s) від %s на суму %s грн не передано в BAS.\r\n"+
 			"Причина: %s\r\n"+
 			"Що зробити: вивантажте цей товар з BAS (з артикулом, що збігається з кодом у Checkbox); obmin передасть чек сам.\r\n",
-			r.ID, r.Number, r.When.In(kyiv).Format("02.01.2006 15:04"), UAH(r.TotalSum).StringFixed(2), r.Reason)
+			r.ID, receiptFiscalCode(r.Raw), r.When.In(kyiv).Format("02.01.2006 15:04"), UAH(r.TotalSum).StringFixed(2), r.Reason)
 		path := filepath.Join(s.Cfg.HeldDir, name)
 		if old, err := os.ReadFile(path); err == nil && string(old) == text {
 			return nil

@@ -12,6 +12,8 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"obmin/checkbox"
+	"obmin/checkbox/emulator"
 	"obmin/exchange"
 	"obmin/internal/demo"
 	"obmin/sftpdir"
@@ -23,7 +25,8 @@ import (
 // rig's local folders, so the test plays BAS with the os package while obmin sees only SFTP.
 type sftpRig struct {
 	*rig
-	srv *sftptest.Server
+	srv  *sftptest.Server
+	conn *sftpdir.Conn
 }
 
 func newSFTPRig(t *testing.T, kind sftptest.Kind) *sftpRig {
@@ -42,14 +45,16 @@ func newSFTPRig(t *testing.T, kind sftptest.Kind) *sftpRig {
 	src := conn.Source(filepath.ToSlash(r.export))
 	log := logrus.New()
 	log.SetOutput(io.Discard)
-	w, err := spool.NewWatcher(spool.WatcherConfig{Source: src, Interval: 10 * time.Millisecond, MinAge: time.Millisecond, Logger: logrus.NewEntry(log)})
+	w, err := spool.NewWatcher(spool.WatcherConfig{Source: src, Interval: 10 * time.Millisecond, MinAge: time.Millisecond, Logger: logrus.NewEntry(log), OnList: r.runs.Observe})
 	if err != nil {
 		t.Fatal(err)
 	}
 	r.agent.Source, r.agent.Watcher = src, w
 
 	r.agent.Sales.Cfg.Out = conn.Target(filepath.ToSlash(filepath.Dir(r.orders)))
-	return &sftpRig{rig: r, srv: srv}
+	// The drops below are BAS's runs too; the orders stay in the file for the counts.
+	r.agent.Sales.Cfg.KeepRuns = 1000
+	return &sftpRig{rig: r, srv: srv, conn: conn}
 }
 
 // passUntil runs `obmin once` passes until done says the work arrived, tolerating the failures a cut
@@ -60,7 +65,7 @@ func (r *sftpRig) passUntil(t *testing.T, what string, done func() bool) {
 		// Each `obmin once` is a new process with a new watcher. (One Agent's Once called again keeps its
 		// watcher, whose first scan may return a drop the previous pass saw settle; Once discards what its
 		// first scan returns.)
-		w, err := spool.NewWatcher(spool.WatcherConfig{Source: r.agent.Source, Interval: 10 * time.Millisecond, MinAge: time.Millisecond})
+		w, err := spool.NewWatcher(spool.WatcherConfig{Source: r.agent.Source, Interval: 10 * time.Millisecond, MinAge: time.Millisecond, OnList: r.runs.Observe})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -102,7 +107,7 @@ func TestSFTPExchange(t *testing.T) {
 				t.Fatal(err)
 			}
 			r.pass()
-			r.checkOrders(t, len(made))
+			r.checkOrders(t, salesIn(made))
 
 			// BAS side → obmin: the connection is cut while the watcher lists or obmin copies a drop.
 			for i, cut := range []int64{200, 4000, 20000, 40000} {
@@ -150,10 +155,55 @@ func TestSFTPExchange(t *testing.T) {
 					t.Errorf("the connection was not cut after %d bytes", cut)
 				}
 				r.checkOrdersParse(t) // old or new, never half a file
-				r.passUntil(t, fmt.Sprintf("orders with a cut after %d bytes", cut), func() bool { return len(r.ordersFile()) == len(made) })
-				r.checkOrders(t, len(made))
+				r.passUntil(t, fmt.Sprintf("orders with a cut after %d bytes", cut), func() bool { return len(r.ordersFile()) == salesIn(made) })
+				r.checkOrders(t, salesIn(made))
 			}
 		})
+	}
+}
+
+// salesIn counts the sales among receipts: a return is no order of its own.
+func salesIn(rs []checkbox.Receipt) int {
+	n := 0
+	for _, r := range rs {
+		if r.Type == checkbox.ReceiptSell {
+			n++
+		}
+	}
+	return n
+}
+
+// TestSFTPNeverItsOwnEcho: the orders file in the export folder on the SFTP server, as the old example
+// configuration had it, is never a drop or BAS's confirmation.
+func TestSFTPNeverItsOwnEcho(t *testing.T) {
+	r := newSFTPRig(t, sftptest.PkgSFTP)
+	r.orders = filepath.Join(r.export, "orders.xml")
+	r.agent.Sales.Cfg.Out = r.conn.Target(filepath.ToSlash(r.export))
+	r.agent.Own = exchange.NewOwnFiles("orders.xml")
+	r.drop(demo.Books, time.Now())
+	r.pass()
+	if _, err := r.emu.Sell(emulator.Sale{Lines: []emulator.SaleLine{{Code: "KN-0001", Quantity: 1000}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.agent.PullReceipts(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(r.orders)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(r.export, demo.FolderName, "orders-copy.xml"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		r.pass()
+	}
+	st, err := r.agent.Snapshot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Receipts[exchange.StateConfirmed] != 0 || st.Receipts[exchange.StatePending] != 1 || st.Spool["failed"] != 0 {
+		t.Errorf("obmin took its own file over SFTP: receipts %v, spool %v", st.Receipts, st.Spool)
 	}
 }
 

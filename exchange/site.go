@@ -1,12 +1,11 @@
 package exchange
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"path"
-	"sort"
 
 	"github.com/sirupsen/logrus"
 
@@ -119,37 +118,27 @@ type Orders struct {
 	Charset string // "utf-8" or "windows-1251", for Content-Type
 }
 
-// PendingOrders renders every receipt BAS has not confirmed, oldest first, as one CommerceML document in
-// BAS's encoding: the same documents the orders file carries (with returns in separate-file mode left to
-// that file), minus those already confirmed, since over HTTP BAS confirms each query explicitly. With
-// nothing pending it is a root-only document, never an empty body (commerceml.md §7: 1C fails on one).
+// PendingOrders renders every order BAS has not confirmed, oldest first, as one CommerceML document in
+// BAS's encoding: the orders file's documents (returns settled and orders numbered first). Over HTTP the
+// text goes without a byte order mark: BAS checks that the answer starts with «<?xml», and whether its
+// text reader drops a BOM before that check is not documented (docs/http.md); the file keeps its BOM.
+// With nothing pending it is a root-only document, never an empty body (commerceml.md §7: 1C fails on
+// one).
 func (s *Sales) PendingOrders(ctx context.Context) (Orders, error) {
-	var docs []commerceml.Document
-	err := s.Store.ReceiptsInState(ctx, StatePending, func(r spool.ReceiptRecord) error {
-		if len(r.Document) == 0 || (r.Type == checkbox.ReceiptReturn && s.Cfg.Returns == ReturnsSeparateFile) {
-			return nil
-		}
-		var d commerceml.Document
-		if err := json.Unmarshal(r.Document, &d); err != nil {
-			return fmt.Errorf("receipt %s: stored document: %w", r.ID, err)
-		}
-		docs = append(docs, d)
-		return nil
-	})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.prepare(ctx); err != nil {
+		return Orders{}, err
+	}
+	docs, _, err := s.pendingDocuments(ctx)
 	if err != nil {
 		return Orders{}, err
 	}
-	sort.SliceStable(docs, func(i, j int) bool {
-		if !docs[i].Time.Equal(docs[j].Time) {
-			return docs[i].Time.Before(docs[j].Time)
-		}
-		return docs[i].Number < docs[j].Number
-	})
 	data, err := s.render(docs)
 	if err != nil {
 		return Orders{}, fmt.Errorf("render orders: %w", err)
 	}
-	o := Orders{Data: data, Charset: "utf-8"}
+	o := Orders{Data: bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF")), Charset: "utf-8"}
 	if s.Cfg.Encoding == commerceml.EncodingWindows1251 {
 		o.Charset = "windows-1251"
 	}

@@ -24,6 +24,12 @@ type Status struct {
 	Drops     []spool.DropRecord `json:"recent_drops"`
 	SpoolRoot string             `json:"spool_root"`
 	Orders    string             `json:"orders_file"`
+	// BAS's exchange runs seen in its export folder: in the last 24 hours, and the last one.
+	BASRuns    int       `json:"bas_runs_24h"`
+	LastBASRun time.Time `json:"last_bas_run,omitempty"`
+	Numbers    NumberUse `json:"order_numbers"`
+	// Returns listed for staff in the last week, newest first.
+	Returns []ReturnNote `json:"returns"`
 }
 
 // Snapshot gathers the status from the spool and the state.
@@ -52,6 +58,15 @@ func (a *Agent) Snapshot(ctx context.Context) (Status, error) {
 	if st.Drops, err = a.Store.RecentDrops(ctx, 10); err != nil {
 		return st, err
 	}
+	if st.BASRuns, st.LastBASRun, err = a.Store.BASRuns(ctx, st.At.Add(-24*time.Hour)); err != nil {
+		return st, err
+	}
+	if st.Numbers, err = a.Sales.NumbersUse(ctx, st.At); err != nil {
+		return st, err
+	}
+	if st.Returns, err = a.Sales.returnNotes(ctx, st.At.AddDate(0, 0, -7)); err != nil {
+		return st, err
+	}
 	return st, nil
 }
 
@@ -72,12 +87,34 @@ func (st Status) Text(w io.Writer) {
 	}
 	p("")
 	p("Товари: відомо з BAS %d, у Checkbox %d", st.Goods, st.Pushed)
-	p("Чеки Checkbox: очікують підтвердження BAS %d, підтверджено %d, затримано %d, не продажі %d",
-		st.Receipts[StatePending], st.Receipts[StateConfirmed], st.Receipts[StateHeld], st.Receipts[StateSkipped])
+	p("Чеки Checkbox: у файлі замовлень %d, передано в BAS %d (файл пройшов кілька обмінів BAS), підтверджено BAS %d, затримано %d, не продажі %d",
+		st.Receipts[StatePending], st.Receipts[StateDelivered], st.Receipts[StateConfirmed], st.Receipts[StateHeld], st.Receipts[StateSkipped])
 	if st.Receipts[StateHeld] > 0 {
 		p("  Затримані чеки описано в папці %s", filepath.Join(st.SpoolRoot, "held"))
 	}
+	p("Повернення: внести в BAS вручну %d, змінено замовлення у файлі %d", st.Receipts[StateListed], st.Receipts[StateAmended])
+	for i, r := range st.Returns {
+		if i == 10 {
+			p("  … ще %d (усі — у папці %s)", len(st.Returns)-i, filepath.Join(st.SpoolRoot, "returns"))
+			break
+		}
+		line := fmt.Sprintf("  %s  повернення %s грн, чек %s", r.At.In(kyiv).Format("02.01 15:04"), r.Sum, r.Fiscal)
+		if r.Sale != "" {
+			line += ", замовлення " + r.Sale
+		}
+		p("%s", line)
+	}
 	p("Файл замовлень для BAS: %s", st.Orders)
+	if st.LastBASRun.IsZero() {
+		p("  Обмінів BAS ще не видно (BAS переписує теку «webdata - …» у теці вивантаження при кожному обміні)")
+	} else {
+		p("  Обмінів BAS за добу: %d, останній помічено %s", st.BASRuns, st.LastBASRun.In(kyiv).Format("02.01.2006 15:04:05"))
+	}
+	n := st.Numbers
+	p("Номери замовлень BAS %d: використано %d з %d, за нинішнього темпу до кінця року — %d", n.Year, n.Used, n.Capacity, n.Projected)
+	if n.Short {
+		p("  УВАГА: номерів цього року може не вистачити. Для мережі кас замовлення — не той канал: потрібен звіт про роздрібні продажі BAS.")
+	}
 	p("")
 	p("Останні запуски:")
 	for _, j := range st.Jobs {

@@ -167,15 +167,12 @@ func (s *Server) session(r *http.Request) (*session, string) {
 	return sess, ""
 }
 
-// init answers zip and file_limit (commerceml.md §6.1 step 2, §6.2 step 2). A catalogue init starts the
-// session's upload afresh.
+// init answers zip and file_limit (commerceml.md §6.1 step 2, §6.2 step 2): exactly these two lines,
+// since BAS's client takes an init answer of any other length as an error (docs/http.md). A catalogue
+// init starts the session's upload afresh.
 func (s *Server) init(w http.ResponseWriter, r *http.Request, sess *session, typ string) {
 	if typ == "sale" {
-		lines := []string{"file_limit=" + strconv.FormatInt(s.cfg.FileLimit, 10)}
-		if r.URL.Query().Get("version") != "" {
-			lines = append(lines, "sessid="+sess.sessid, "version=2.08")
-		}
-		s.answer(w, http.StatusOK, "zip=no", lines...)
+		s.answer(w, http.StatusOK, "zip=no", "file_limit="+strconv.FormatInt(s.cfg.FileLimit, 10))
 		return
 	}
 	if err := os.RemoveAll(s.uploadDir(sess)); err != nil {

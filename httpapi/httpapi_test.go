@@ -22,6 +22,7 @@ import (
 	"obmin/commerceml"
 	"obmin/exchange"
 	"obmin/httpapi"
+	"obmin/internal/basloader"
 	"obmin/internal/demo"
 	"obmin/internal/safezip"
 	"obmin/spool"
@@ -90,7 +91,7 @@ func newRigWait(t *testing.T, keys []string, wait time.Duration) *rig {
 		Catalog: &exchange.Catalog{API: client, Store: r.store, Mapping: m, Workers: 4, ImportPoll: time.Millisecond},
 		Sales: &exchange.Sales{API: client, Store: r.store, Cfg: exchange.SalesConfig{
 			Out: spool.LocalTarget(filepath.Join(dir, "bas")), OrdersFile: "orders.xml", HeldDir: filepath.Join(dir, "spool", "held"),
-			Encoding: commerceml.EncodingWindows1251, Returns: exchange.ReturnsNegativeOrder, Overlap: time.Hour, FirstPull: 72 * time.Hour,
+			Encoding: commerceml.EncodingWindows1251, Returns: exchange.ReturnsList, OrderStatus: "Продано на касі", Overlap: time.Hour, FirstPull: 72 * time.Hour,
 			Currency: "грн", CustomerName: "Роздрібний покупець", NumberPrefix: "CB-",
 		}},
 	}
@@ -157,7 +158,23 @@ func (c *onec) do(method, mode string, params url.Values, body []byte, auth bool
 	if len(b) == 0 {
 		c.r.t.Fatalf("%s %s: empty answer (1C fails on one)", method, mode)
 	}
-	return answer{resp.StatusCode, string(b), resp.Header.Get("Content-Type")}
+	a := answer{resp.StatusCode, string(b), resp.Header.Get("Content-Type")}
+	// Every answer must be one BAS's HTTP client can read (internal/basloader, the client's rules).
+	var problems []basloader.Problem
+	switch {
+	case mode == "checkauth" && a.line(0) == "success":
+		problems = basloader.CheckAuth(a.ctype, b)
+	case mode == "init":
+		problems = basloader.CheckInit(a.ctype, b)
+	case mode == "file":
+		problems = basloader.CheckUpload(a.ctype, b)
+	case mode == "query" && a.line(0) != "failure":
+		problems = basloader.CheckQuery(a.ctype, b)
+	}
+	for _, p := range problems {
+		c.r.t.Errorf("%s %s: BAS's client: %s", method, mode, p)
+	}
+	return a
 }
 
 func (r *rig) login(typ string) *onec {
@@ -403,7 +420,7 @@ func TestSaleExchange(t *testing.T) {
 	}
 
 	c := r.login("sale")
-	if a := c.do("GET", "init", url.Values{"version": {"2.08"}}, nil, false); a.line(0) != "zip=no" || a.line(2) != "sessid="+c.sessid || a.line(3) != "version=2.08" {
+	if a := c.do("GET", "init", url.Values{"version": {"2.08"}}, nil, false); a.line(0) != "zip=no" || !strings.HasPrefix(a.line(1), "file_limit=") {
 		t.Fatalf("sale init: %q", a.body)
 	}
 	a := c.do("GET", "query", nil, nil, false)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -128,10 +129,23 @@ var (
 		"1 when the job's last run succeeded, 0 when it failed.", []string{"job"}, nil)
 	descEmulated = prometheus.NewDesc("obmin_checkbox_emulated",
 		"1 when Checkbox is the built-in emulator (demo, tests): nothing reaches a real cash register.", nil, nil)
+	descNumbersUsed = prometheus.NewDesc("obmin_order_numbers_used",
+		"BAS order numbers given this year (6 digits, counted per calendar year for every cash register).", []string{"year"}, nil)
+	descNumbersCapacity = prometheus.NewDesc("obmin_order_numbers_capacity",
+		"BAS order numbers a year allows (sales.number_first to sales.number_last).", []string{"year"}, nil)
+	descNumbersProjected = prometheus.NewDesc("obmin_order_numbers_projected",
+		"BAS order numbers this year will use at this year's pace.", []string{"year"}, nil)
+	descNumbersShort = prometheus.NewDesc("obmin_order_numbers_short",
+		"1 when this year's BAS order numbers may run out: alert on it.", []string{"year"}, nil)
+	descBASRuns = prometheus.NewDesc("obmin_bas_runs_24h",
+		"BAS exchange runs seen in its export folder in the last 24 hours (orders leave the orders file after sales.keep_runs of them).", nil, nil)
+	descBASLastRun = prometheus.NewDesc("obmin_bas_last_run_timestamp_seconds",
+		"When the last BAS exchange run was seen, as a Unix time (absent when none was).", nil, nil)
 )
 
 // receiptStates are always exported, with 0 for a state no receipt is in.
-var receiptStates = []string{exchange.StatePending, exchange.StateConfirmed, exchange.StateHeld, exchange.StateSkipped}
+var receiptStates = []string{exchange.StatePending, exchange.StateConfirmed, exchange.StateDelivered, exchange.StateHeld,
+	exchange.StateSkipped, exchange.StateReturn, exchange.StateAmended, exchange.StateListed}
 
 // agentCollector reads the agent's status at each scrape.
 type agentCollector struct {
@@ -141,7 +155,8 @@ type agentCollector struct {
 
 func (c agentCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descSpoolDrops, descReceipts, descOldestPending, descGoods, descGoodsInCheckbox,
-		descJobLastRun, descJobLastSuccess, descJobLastDuration, descJobLastOK, descEmulated} {
+		descJobLastRun, descJobLastSuccess, descJobLastDuration, descJobLastOK, descEmulated,
+		descNumbersUsed, descNumbersCapacity, descNumbersProjected, descNumbersShort, descBASRuns, descBASLastRun} {
 		ch <- d
 	}
 }
@@ -172,6 +187,15 @@ func (c agentCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	gauge(descGoods, float64(st.Goods))
 	gauge(descGoodsInCheckbox, float64(st.Pushed))
+	year := strconv.Itoa(st.Numbers.Year)
+	gauge(descNumbersUsed, float64(st.Numbers.Used), year)
+	gauge(descNumbersCapacity, float64(st.Numbers.Capacity), year)
+	gauge(descNumbersProjected, float64(st.Numbers.Projected), year)
+	gauge(descNumbersShort, boolFloat(st.Numbers.Short), year)
+	gauge(descBASRuns, float64(st.BASRuns))
+	if !st.LastBASRun.IsZero() {
+		gauge(descBASLastRun, unixSeconds(st.LastBASRun))
+	}
 
 	if first, ok, err := c.agent.Store.OldestPending(ctx); err != nil {
 		ch <- prometheus.NewInvalidMetric(descOldestPending, err)

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -191,6 +192,14 @@ func basic(u, p string) string {
 	return strings.TrimPrefix(req.Header.Get("Authorization"), "Basic ")
 }
 
+var kyivZone = func() *time.Location {
+	loc, err := time.LoadLocation("Europe/Kyiv")
+	if err != nil {
+		return time.FixedZone("EET", 2*3600)
+	}
+	return loc
+}()
+
 func TestMetricsValues(t *testing.T) {
 	r := newRig(t, nil)
 	m := r.withMetrics()
@@ -257,6 +266,10 @@ func TestMetricsValues(t *testing.T) {
 	s.want(0, "obmin_spool_drops", "folder=inbox")
 	s.want(1, "obmin_receipts", "state=pending")
 	s.want(0, "obmin_receipts", "state=confirmed")
+	year := fmt.Sprint(time.Now().In(kyivZone).Year())
+	s.want(1, "obmin_order_numbers_used", "year="+year)
+	s.want(999999, "obmin_order_numbers_capacity", "year="+year)
+	s.want(0, "obmin_order_numbers_short", "year="+year)
 	if age, ok := s.get("obmin_receipt_oldest_pending_age_seconds"); !ok || age < 0 || age > time.Since(before).Seconds() {
 		t.Errorf("oldest pending age %v (%v), want within the test's %v", age, ok, time.Since(before))
 	}

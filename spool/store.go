@@ -125,6 +125,25 @@ CREATE TABLE job_history (
 	summary  TEXT NOT NULL DEFAULT ''
 );
 `,
+	// 2: the orders file's lifetime and numbers (store_orders.go): when a receipt's document went into
+	// the file, BAS's observed exchange runs, the order numbers taken per year.
+	`
+ALTER TABLE receipts ADD COLUMN in_file_at TEXT NOT NULL DEFAULT '';
+CREATE INDEX receipts_by_in_file ON receipts (state, in_file_at);
+
+CREATE TABLE bas_runs (
+	id            INTEGER PRIMARY KEY,
+	folder        TEXT NOT NULL,
+	started_after TEXT NOT NULL,
+	seen_at       TEXT NOT NULL
+);
+CREATE INDEX bas_runs_by_start ON bas_runs (started_after);
+
+CREATE TABLE order_numbers (
+	year INTEGER PRIMARY KEY,
+	last INTEGER NOT NULL
+);
+`,
 }
 
 // OpenStore opens (creating it and its folder when missing) the state database at path and brings its

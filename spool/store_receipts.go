@@ -12,9 +12,13 @@ import (
 // Receipt states kept in ReceiptRecord.State.
 const (
 	ReceiptStatePending   = "pending"   // in the orders file; BAS has not confirmed it yet
-	ReceiptStateConfirmed = "confirmed" // BAS's orders export shows its Номер
+	ReceiptStateConfirmed = "confirmed" // BAS's orders export shows its Номер, or BAS acknowledged it over HTTP
+	ReceiptStateDelivered = "delivered" // was in the orders file across enough of BAS's runs; left it
 	ReceiptStateHeld      = "held"      // a line's good BAS never exported; Reason says which
 	ReceiptStateSkipped   = "skipped"   // not a sale: service receipts, non-DONE status
+	ReceiptStateReturn    = "return"    // a return not handled yet (store_orders.go)
+	ReceiptStateAmended   = "amended"   // a return applied to its sale's order in the file
+	ReceiptStateListed    = "listed"    // a return listed for staff to enter in BAS
 )
 
 // ReceiptRecord is one Checkbox receipt obmin has seen, keyed by the Checkbox receipt id.
@@ -31,7 +35,8 @@ type ReceiptRecord struct {
 
 func storeValidReceiptState(state string) bool {
 	switch state {
-	case ReceiptStatePending, ReceiptStateConfirmed, ReceiptStateHeld, ReceiptStateSkipped:
+	case ReceiptStatePending, ReceiptStateConfirmed, ReceiptStateDelivered, ReceiptStateHeld, ReceiptStateSkipped,
+		ReceiptStateReturn, ReceiptStateAmended, ReceiptStateListed:
 		return true
 	}
 	return false
@@ -156,8 +161,8 @@ func (s *Store) eachReceipt(ctx context.Context, what string, fn func(ReceiptRec
 	return nil
 }
 
-// ConfirmNumbers marks the pending receipts whose Number is in numbers as confirmed at now and returns
-// how many changed. Numbers of receipts in another state, or unknown, are ignored.
+// ConfirmNumbers marks the pending and delivered receipts whose Number is in numbers as confirmed at now
+// and returns how many changed. Numbers of receipts in another state, or unknown, are ignored.
 func (s *Store) ConfirmNumbers(ctx context.Context, numbers []string, now time.Time) (int, error) {
 	if len(numbers) == 0 {
 		return 0, nil
@@ -171,7 +176,7 @@ func (s *Store) ConfirmNumbers(ctx context.Context, numbers []string, now time.T
 	var n int64
 	err = s.tx(ctx, "confirm numbers", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE receipts SET state = 'confirmed', confirmed_at = ?
-			WHERE state = 'pending' AND number <> '' AND number IN (SELECT value FROM json_each(?))`,
+			WHERE state IN ('pending', 'delivered') AND number <> '' AND number IN (SELECT value FROM json_each(?))`,
 			storeTime(s.stamp(now)), string(list))
 		if err != nil {
 			return err

@@ -45,6 +45,9 @@ type WatcherConfig struct {
 	// <id>.error.txt naming the files and why) when the source keeps listing a file of it but refuses to
 	// open it: no permission, or a name this system cannot open. Nil: such a drop is only logged.
 	Spool *Spool
+	// OnList, when set, is called with every successful listing of the source and the time it was made,
+	// before the listing is judged: the orders side watches BAS's exchange runs in it (package exchange).
+	OnList func(at time.Time, files []FileInfo)
 }
 
 // Watcher finds complete BAS exports in a Source. BAS cannot write through a temporary name, so the
@@ -152,6 +155,9 @@ func (w *Watcher) Scan(ctx context.Context) ([]Drop, error) {
 	files, err := w.cfg.Source.List(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("scan %s: %w", w.cfg.Source, err)
+	}
+	if w.cfg.OnList != nil {
+		w.cfg.OnList(w.cfg.Clock(), files)
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -23,6 +23,10 @@ type Sale struct {
 	Payment    string // "CASH" (default) or "CASHLESS"
 	Tendered   int64  // cash handed over, in kopecks, when more than the total: the rest is change
 	At         time.Time
+	// DiscountPercent (whole percent) and DiscountValue (kopecks) are receipt-level discounts, on the
+	// total after the lines' own discounts.
+	DiscountPercent int64
+	DiscountValue   int64
 	// Offline marks a receipt made while the register was offline: its fiscal_date is At (in the
 	// past) while created_at is now, when it reached Checkbox (checkbox-api.md §6.5). Without
 	// Offline, At (zero: now) is both.
@@ -92,6 +96,7 @@ func (e *Emulator) sellLocked(s Sale) (*receipt, error) {
 		li.discounts = lineDiscounts(sl)
 		in.lines = append(in.lines, li)
 	}
+	in.discounts = lineDiscounts(SaleLine{DiscountPercent: s.DiscountPercent, DiscountValue: s.DiscountValue})
 	total, err := e.previewTotal(in)
 	if err != nil {
 		return nil, err
@@ -133,7 +138,11 @@ func (e *Emulator) previewTotal(in saleInput) (int64, error) {
 		}
 		total += base + dsum
 	}
-	return total, nil
+	_, dsum, err := discountSums(total, in.discounts)
+	if err != nil {
+		return 0, err
+	}
+	return total + dsum, nil
 }
 
 // cardPayment is a card payment as a bank terminal reports it.

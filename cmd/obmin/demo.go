@@ -20,8 +20,8 @@ import (
 const demoMarker = ".obmin-demo"
 
 // cmdDemo runs obmin end to end on its embedded defaults: local folders under DIR, embedded state, the
-// built-in Checkbox emulator. It plays BAS's part too: it drops a catalogue export, and later BAS's own
-// orders export that confirms what BAS loaded.
+// built-in Checkbox emulator. It plays BAS's part too: it drops a catalogue export, then runs BAS's
+// exchange a few times, the last with BAS's own orders export that confirms part of what BAS loaded.
 func cmdDemo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlags("demo", stderr)
 	dir := fs.String("dir", filepath.Join("var", "demo"), "folder for the demo's spool, state and BAS folders (cleared first)")
@@ -100,28 +100,44 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	p("   obmin pulled them: %d in the BAS orders file %s, %d held back (described in %s)",
-		st.Receipts[exchange.StatePending], cfg.BAS.OrdersFile, st.Receipts[exchange.StateHeld], filepath.Join(cfg.SpoolDir, "held"))
+	p("   obmin pulled them: %d orders in the BAS orders file %s (discounts inside the line sums, VAT as BAS reads it),",
+		st.Receipts[exchange.StatePending], cfg.BAS.OrdersFile)
+	p("   %d returns listed for staff in %s and %s, %d held back (described in %s)",
+		st.Receipts[exchange.StateListed], filepath.Join(filepath.Dir(cfg.BAS.OrdersFile), cfg.Sales.ReturnsFile), filepath.Join(cfg.SpoolDir, "returns"),
+		st.Receipts[exchange.StateHeld], filepath.Join(cfg.SpoolDir, "held"))
 
 	p("")
-	p("3. BAS loads the orders file and exports its own orders list; obmin reads it and marks them confirmed")
+	p("3. BAS runs its exchange three times: each run empties its folder %s, writes its export again and", demo.FolderName)
+	p("   loads the orders file; in the last run it also exports its own orders list, naming half of obmin's orders")
 	numbers, err := exchange.ReadOrderNumbers(cfg.BAS.OrdersFile)
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(cfg.BAS.ExportDir, demo.FolderName, "orders-5d0e.xml"), demo.OrdersExport(numbers, time.Now()), 0o644); err != nil {
-		return err
-	}
 	before := emu.CountCalls("POST", "/api/v1/goods") + emu.CountCalls("PUT", "/api/v1/goods")
-	if err := agent.Once(ctx, settle); err != nil {
-		return fmt.Errorf("second pass: %w", err)
+	for run := 1; run <= 3; run++ {
+		at := time.Now().Add(time.Duration(run) * time.Second)
+		dir, err := demo.WriteDrop(cfg.BAS.ExportDir, demo.Books, at)
+		if err != nil {
+			return err
+		}
+		if run == 3 {
+			if err := os.WriteFile(filepath.Join(dir, "orders-5d0e.xml"), demo.OrdersExport(numbers[:len(numbers)/2], at), 0o644); err != nil {
+				return err
+			}
+		}
+		if err := agent.Once(ctx, settle); err != nil {
+			return fmt.Errorf("BAS run %d: %w", run, err)
+		}
 	}
 	after := emu.CountCalls("POST", "/api/v1/goods") + emu.CountCalls("PUT", "/api/v1/goods")
 	st, err = agent.Snapshot(ctx)
 	if err != nil {
 		return err
 	}
-	p("   confirmed %d; goods calls to Checkbox for the unchanged catalogue: %d", st.Receipts[exchange.StateConfirmed], after-before)
+	p("   obmin saw %d runs; BAS confirmed %d orders, which left the file; %d stay in it until they have been there",
+		st.BASRuns, st.Receipts[exchange.StateConfirmed], st.Receipts[exchange.StatePending])
+	p("   across %d runs and for %s (sales.keep_runs, sales.keep_for). Goods calls to Checkbox for the unchanged catalogue: %d",
+		cfg.Sales.KeepRuns, cfg.Sales.KeepFor, after-before)
 
 	p("")
 	p("Where to look:")
@@ -129,6 +145,8 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	p("  %-40s the file BAS's exchange node loads", cfg.BAS.OrdersFile)
 	p("  %-40s each BAS drop, with obmin-report.txt", filepath.Join(cfg.SpoolDir, "done"))
 	p("  %-40s receipts waiting for goods from BAS", filepath.Join(cfg.SpoolDir, "held"))
+	p("  %-40s returns to enter in BAS", filepath.Join(cfg.SpoolDir, "returns"))
+	p("  %-40s every order number obmin gave", filepath.Join(cfg.SpoolDir, "numbers"))
 	p("  %-40s obmin's state (SQLite)", cfg.StateFile)
 	p("")
 	st.Text(stdout)

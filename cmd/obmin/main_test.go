@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"obmin/internal/basloader"
+	"obmin/internal/config"
 	"obmin/internal/demo"
 	"obmin/internal/testenv"
 )
@@ -50,6 +52,33 @@ func TestCheckRefusesMissingCredentials(t *testing.T) {
 	}
 	if strings.Contains(out, "top-secret-pass") {
 		t.Fatal("check printed the password")
+	}
+}
+
+// TestCheckWarnsAboutLayouts: an orders file in BAS's export folder is allowed but warned about; one in
+// BAS's «webdata - …» folder, which BAS empties before it loads orders, is refused.
+func TestCheckWarnsAboutLayouts(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "obmin.yaml")
+	write := func(orders string) {
+		t.Helper()
+		body := "checkbox:\n  emulator: true\nbas:\n  export_dir: bas/export\n  orders_file: " + orders + "\n"
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("bas/export/orders.xml")
+	out, _, err := runCmd(t, nil, "check", "-config", p)
+	if err != nil || !strings.Contains(out, "# WARNING: bas.orders_file lies in BAS's export folder") {
+		t.Errorf("check: %v\n%s", err, out)
+	}
+	write("'bas/export/webdata - 1/orders.xml'")
+	if _, _, err := runCmd(t, nil, "check", "-config", p); err == nil || !strings.Contains(err.Error(), "empties at the start of every exchange") {
+		t.Errorf("an orders file in webdata: %v", err)
+	}
+	write("bas/orders/orders.xml")
+	if out, _, err := runCmd(t, nil, "check", "-config", p); err != nil || strings.Contains(out, "WARNING") {
+		t.Errorf("a safe layout: %v\n%s", err, out)
 	}
 }
 
@@ -126,8 +155,22 @@ func TestDemoEndToEnd(t *testing.T) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, "bas", "orders.xml")); err != nil {
-		t.Errorf("the demo must leave BAS's orders file: %v", err)
+	// The orders file the demo leaves must load in BAS as meant (internal/basloader: BAS's loader's rules).
+	data, err := os.ReadFile(filepath.Join(dir, "bas", "orders.xml"))
+	if err != nil {
+		t.Fatalf("the demo must leave BAS's orders file: %v", err)
+	}
+	opts := basloader.DefaultOptions()
+	opts.Goods, opts.StatusMap = map[string]bool{}, map[string]basloader.State{config.Default().Sales.OrderStatus: basloader.StateCompleted}
+	for _, b := range demo.Books {
+		opts.Goods[b.ID] = true
+	}
+	res, err := basloader.New(opts).Load(data)
+	if err != nil || len(res.Problems) > 0 || len(res.Created) == 0 {
+		t.Errorf("BAS's loader on the demo's orders file: %v %v, created %v", err, res.Problems, res.Created)
+	}
+	if list, err := os.ReadFile(filepath.Join(dir, "bas", "returns.txt")); err != nil || !strings.Contains(string(list), "Разом повернуто покупцеві") {
+		t.Errorf("the demo's returns list for staff: %v\n%s", err, list)
 	}
 	// A second run starts clean in the same folder.
 	if _, _, err := runCmd(t, nil, "demo", "-dir", dir); err != nil {

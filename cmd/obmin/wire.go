@@ -143,7 +143,13 @@ func build(ctx context.Context, cfg config.Config, log *logrus.Entry) (*app, err
 	}
 	a.closers = append(a.closers, fl.close)
 	src := fl.src
-	w, err := spool.NewWatcher(spool.WatcherConfig{Source: src, Spool: sp, Interval: cfg.BAS.PollInterval, MinAge: cfg.BAS.MinAge, Notify: fl.notify, Logger: log.WithField("part", "watcher")})
+	for _, warning := range cfg.Warnings() {
+		log.Warn(warning)
+	}
+	own := exchange.NewOwnFiles(cfg.OwnFilesInExportDir()...)
+	runs := &exchange.RunWatcher{Store: st, Own: own, Log: log.WithField("part", "bas-runs")}
+	w, err := spool.NewWatcher(spool.WatcherConfig{Source: src, Spool: sp, Interval: cfg.BAS.PollInterval, MinAge: cfg.BAS.MinAge, Notify: fl.notify,
+		Logger: log.WithField("part", "watcher"), OnList: runs.Observe})
 	if err != nil {
 		return nil, err
 	}
@@ -200,23 +206,44 @@ func build(ctx context.Context, cfg config.Config, log *logrus.Entry) (*app, err
 		enc = commerceml.EncodingWindows1251
 	}
 	a.agent = &exchange.Agent{
-		Spool: sp, Store: st, Source: src, Watcher: w, Log: log, Emulated: cfg.Checkbox.Emulator,
+		Spool: sp, Store: st, Source: src, Watcher: w, Log: log, Emulated: cfg.Checkbox.Emulator, Own: own,
 		Catalog: &exchange.Catalog{API: client, Store: st, Mapping: m, Missing: missing, Workers: cfg.Checkbox.Workers,
 			BulkThreshold: bulkThreshold(cfg.Checkbox.BulkThreshold), BulkBatch: cfg.Checkbox.BulkBatch, Log: log.WithField("part", "catalog")},
 		Sales: &exchange.Sales{API: client, Store: st, Log: log.WithField("part", "sales"), Cfg: exchange.SalesConfig{
-			Out: fl.out, OrdersFile: filepath.Base(cfg.BAS.OrdersFile),
-			ReturnsFile: cfg.Sales.ReturnsFile, HeldDir: filepath.Join(cfg.SpoolDir, "held"),
-			Encoding: enc, Returns: cfg.Sales.Returns, ResendWindow: cfg.Sales.ResendWindow, Overlap: cfg.Sales.Overlap,
+			Out: fl.out, OrdersFile: filepath.Base(cfg.BAS.OrdersFile), ReturnsFile: cfg.Sales.ReturnsFile,
+			HeldDir: filepath.Join(cfg.SpoolDir, "held"), ReturnsDir: filepath.Join(cfg.SpoolDir, "returns"), NumbersDir: filepath.Join(cfg.SpoolDir, "numbers"),
+			Encoding: enc, Returns: cfg.Sales.Returns, OrderStatus: cfg.Sales.OrderStatus, PaymentRequisites: cfg.Sales.PaymentRequisites,
+			KeepRuns: cfg.Sales.KeepRuns, KeepFor: cfg.Sales.KeepFor, Overlap: cfg.Sales.Overlap,
 			FirstPull: cfg.Sales.FirstPull, Registers: cfg.Checkbox.CashRegisters, Currency: cfg.Sales.Currency,
 			CustomerName: cfg.Sales.CustomerName, NumberPrefix: cfg.Sales.NumberPrefix,
+			NumberFirst: cfg.Sales.NumberFirst, NumberLast: cfg.Sales.NumberLast, VATCodes: vatCodes(cfg.Mapping.VAT),
 		}},
 		Schedules: exchange.Schedules{
 			PullReceipts: cfg.Schedule.PullReceipts, Retention: cfg.Schedule.Retention,
 			RetentionKeep: cfg.Schedule.RetentionKeep, RetryDrops: cfg.Schedule.RetryDrops,
 		},
 	}
+	runs.OnRun = a.agent.BASRunSeen
 	ok = true
 	return a, nil
+}
+
+// vatCodes reads mapping.vat (BAS rate → Checkbox tax codes) the other way, for the orders: a code under
+// "20", "7" or "0" is that VAT rate in BAS; under any other key («без пдв») it is no VAT.
+func vatCodes(m map[string][]int) map[int]string {
+	out := map[int]string{}
+	for k, codes := range m {
+		rate := strings.TrimSuffix(strings.ReplaceAll(strings.TrimSpace(k), " ", ""), "%")
+		switch rate {
+		case "20", "7", "0":
+		default:
+			rate = ""
+		}
+		for _, c := range codes {
+			out[c] = rate
+		}
+	}
+	return out
 }
 
 func startApp(ctx context.Context, fs interface{ Parse([]string) error }, cfgPath *string, args []string, getenv func(string) string, stderr io.Writer) (*app, config.Config, error) {
@@ -319,6 +346,9 @@ func cmdCheck(args []string, getenv func(string) string, stdout, stderr io.Write
 		return err
 	}
 	fmt.Fprintf(stdout, "# %s is valid\n%s", *cfgPath, out)
+	for _, w := range cfg.Warnings() {
+		fmt.Fprintf(stdout, "# WARNING: %s\n", w)
+	}
 	if cfg.Checkbox.Emulator {
 		fmt.Fprintln(stdout, "# NOTE: checkbox.emulator is true: obmin will talk to its built-in emulator, not to Checkbox")
 	}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode"
 
 	"gopkg.in/yaml.v3"
 )
@@ -91,15 +92,24 @@ type Mapping struct {
 	Missing string `yaml:"missing"`
 }
 
+// Sales says how receipts become BAS's orders (docs/bas-orders.md).
 type Sales struct {
-	Returns      string        `yaml:"returns"`
-	ReturnsFile  string        `yaml:"returns_file"`
-	ResendWindow time.Duration `yaml:"resend_window"`
-	Overlap      time.Duration `yaml:"overlap"`
-	FirstPull    time.Duration `yaml:"first_pull"`
-	Currency     string        `yaml:"currency"`
-	CustomerName string        `yaml:"customer_name"`
-	NumberPrefix string        `yaml:"number_prefix"`
+	Returns           string        `yaml:"returns"`      // list | amend
+	ReturnsFile       string        `yaml:"returns_file"` // the staff's list of returns beside the orders file
+	OrderStatus       string        `yaml:"order_status"` // «Статус заказа», mapped to «Завершений» in BAS
+	PaymentRequisites bool          `yaml:"payment_requisites"`
+	KeepRuns          int           `yaml:"keep_runs"` // an order stays in the file across this many BAS runs
+	KeepFor           time.Duration `yaml:"keep_for"`  // and at least this long
+	Overlap           time.Duration `yaml:"overlap"`
+	FirstPull         time.Duration `yaml:"first_pull"`
+	Currency          string        `yaml:"currency"`
+	CustomerName      string        `yaml:"customer_name"`
+	NumberPrefix      string        `yaml:"number_prefix"`
+	NumberFirst       int           `yaml:"number_first"`
+	NumberLast        int           `yaml:"number_last"`
+
+	// Keys of earlier versions; present only to reject them with a message naming what replaced them.
+	OldResendWindow *time.Duration `yaml:"resend_window,omitempty"`
 }
 
 type Schedule struct {
@@ -123,8 +133,9 @@ func Default() Config {
 		Checkbox: Checkbox{BaseURL: "https://api.checkbox.ua", RequestsPerSecond: 5, Workers: 4, BulkThreshold: 100, BulkBatch: 5000},
 		Mapping:  Mapping{CodeField: "article", WeightUnits: []string{"166"}},
 		Sales: Sales{
-			Returns: "negative-order", ResendWindow: 72 * time.Hour, Overlap: 38 * time.Hour, FirstPull: 24 * time.Hour,
-			Currency: "грн", CustomerName: "Роздрібний покупець", NumberPrefix: "CB-",
+			Returns: "list", ReturnsFile: "returns.txt", OrderStatus: "Продано на касі", KeepRuns: 3, KeepFor: time.Hour,
+			Overlap: 38 * time.Hour, FirstPull: 24 * time.Hour,
+			Currency: "грн", CustomerName: "Роздрібний покупець", NumberPrefix: "CB-", NumberFirst: 1, NumberLast: 999999,
 		},
 		Schedule: Schedule{PullReceipts: "@every 1m", Retention: "30 2 * * *", RetentionKeep: 30 * 24 * time.Hour, RetryDrops: 30 * time.Second},
 	}
@@ -356,20 +367,7 @@ func (c *Config) Validate() error {
 	default:
 		bad("mapping.missing", "%q: want leave, hide or delete", c.Mapping.Missing)
 	}
-	switch c.Sales.Returns {
-	case "negative-order", "separate-file":
-	default:
-		bad("sales.returns", "%q: want negative-order or separate-file", c.Sales.Returns)
-	}
-	if c.Sales.Overlap < 0 || c.Sales.ResendWindow < 0 || c.Sales.FirstPull <= 0 {
-		bad("sales", "overlap and resend_window must not be negative, first_pull must be positive")
-	}
-	if strings.ContainsAny(c.Sales.ReturnsFile, `/\`) {
-		bad("sales.returns_file", "%q: a file name only; it is written beside bas.orders_file", c.Sales.ReturnsFile)
-	}
-	if c.Sales.NumberPrefix == "" {
-		bad("sales.number_prefix", "required: BAS order numbers must not collide with other sources")
-	}
+	c.validateSales(bad)
 	if c.Schedule.RetentionKeep < 24*time.Hour && c.Schedule.RetentionKeep != 0 {
 		bad("schedule.retention_keep", "%s: keep archives at least 24h (0 turns retention off)", c.Schedule.RetentionKeep)
 	}
@@ -399,4 +397,51 @@ func (c Config) Redacted() Config {
 		c.BAS.SFTP = &s
 	}
 	return c
+}
+
+// validateSales checks the sales keys (docs/bas-orders.md explains each).
+func (c *Config) validateSales(bad func(key, format string, a ...any)) {
+	sa := c.Sales
+	switch sa.Returns {
+	case "list", "amend":
+	case "negative-order", "separate-file":
+		bad("sales.returns", "%q was removed: BAS cannot store a negative order (a return was kept as zeros and vanished), "+
+			"nor load a return from the orders file; want list (each return listed for staff to enter in BAS; the default) "+
+			"or amend (the sale's order in the orders file is changed while BAS has not completed it) — docs/bas-orders.md", sa.Returns)
+	default:
+		bad("sales.returns", "%q: want list or amend", sa.Returns)
+	}
+	if sa.OldResendWindow != nil {
+		bad("sales.resend_window", "was replaced: BAS confirms nothing in directory mode, so an order now stays in the orders file "+
+			"across sales.keep_runs of BAS's exchange runs and for sales.keep_for (defaults 3 and 1h); remove resend_window")
+	}
+	if strings.ContainsAny(sa.ReturnsFile, `/\`) {
+		bad("sales.returns_file", "%q: a file name only; it is written beside bas.orders_file", sa.ReturnsFile)
+	}
+	if ext := strings.ToLower(filepath.Ext(sa.ReturnsFile)); ext == ".xml" || ext == ".zip" {
+		bad("sales.returns_file", "%q: the returns list is a text file for people (e.g. returns.txt); an .xml or .zip name invites taking it for an exchange file", sa.ReturnsFile)
+	}
+	if sa.KeepRuns < 1 {
+		bad("sales.keep_runs", "%d: want 1 or more (BAS's exchange runs an order stays in the orders file; default 3)", sa.KeepRuns)
+	}
+	if sa.Overlap < 0 || sa.KeepFor < 0 || sa.FirstPull <= 0 {
+		bad("sales", "overlap and keep_for must not be negative, first_pull must be positive")
+	}
+	if p := sa.NumberPrefix; strings.IndexFunc(p, unicode.IsDigit) >= 0 {
+		bad("sales.number_prefix", "%q: no digits — BAS builds its order number from the digits of Номер and has room for 6", p)
+	} else if p != "" && strings.ContainsRune("IVXLCDM", rune(p[len(p)-1])) {
+		bad("sales.number_prefix", "%q: must not end with a Roman numeral letter (the year follows in Roman numerals)", p)
+	} else if len([]rune(p)) > 20 {
+		bad("sales.number_prefix", "%q: at most 20 characters", p)
+	}
+	if sa.NumberFirst < 1 || sa.NumberLast > 999999 || sa.NumberFirst > sa.NumberLast {
+		bad("sales.number_first", "%d–%d: want 1 ≤ number_first ≤ number_last ≤ 999999 (BAS keeps 6 digits)", sa.NumberFirst, sa.NumberLast)
+	}
+	if strings.ContainsAny(sa.OrderStatus, "\r\n\t") {
+		bad("sales.order_status", "%q: one line of text, as typed into BAS's status table", sa.OrderStatus)
+	}
+	if rel, ok := c.OrdersInExportDir(); ok && isBASFolder(strings.SplitN(rel, "/", 2)[0]) && strings.Contains(rel, "/") {
+		bad("bas.orders_file", "%s lies in BAS's «webdata - …» folder, which BAS empties at the start of every exchange, before it loads "+
+			"orders: the file would be gone when BAS looks for it and every run would fail. Keep it outside the export folder (docs/folders.md)", rel)
+	}
 }

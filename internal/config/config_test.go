@@ -30,6 +30,9 @@ func TestExampleConfigIsValidWithCredentials(t *testing.T) {
 	if !filepath.IsAbs(cfg.SpoolDir) || filepath.Dir(filepath.Dir(cfg.SpoolDir)) != cfg.Dir {
 		t.Errorf("relative paths resolve against the config's folder: spool %s, dir %s", cfg.SpoolDir, cfg.Dir)
 	}
+	if w := cfg.Warnings(); len(w) > 0 {
+		t.Errorf("the example's layout draws warnings: %v", w)
+	}
 	if r := cfg.Redacted(); r.Checkbox.Password != "***" {
 		t.Error("Redacted must mask the password")
 	}
@@ -46,6 +49,13 @@ func TestLoadErrorsNameTheKey(t *testing.T) {
 		{"unknown key", "bass:\n  export_dir: x\n", nil, "bass"},
 		{"bad encoding", "checkbox:\n  emulator: true\nbas:\n  encoding: koi8-u\n", nil, "bas.encoding"},
 		{"bad returns", "checkbox:\n  emulator: true\nsales:\n  returns: ignore\n", nil, "sales.returns"},
+		{"returns as negative orders, removed", "checkbox:\n  emulator: true\nsales:\n  returns: negative-order\n", nil, "want list (each return listed for staff"},
+		{"returns to a separate file, removed", "checkbox:\n  emulator: true\nsales:\n  returns: separate-file\n", nil, "or amend"},
+		{"resend window, replaced", "checkbox:\n  emulator: true\nsales:\n  resend_window: 72h\n", nil, "sales.keep_runs"},
+		{"digits in the number prefix", "checkbox:\n  emulator: true\nsales:\n  number_prefix: K1-\n", nil, "sales.number_prefix"},
+		{"number range past 6 digits", "checkbox:\n  emulator: true\nsales:\n  number_last: 1000000\n", nil, "sales.number_first"},
+		{"returns list as XML", "checkbox:\n  emulator: true\nsales:\n  returns_file: returns.xml\n", nil, "sales.returns_file"},
+		{"orders file in BAS's webdata folder", "checkbox:\n  emulator: true\nbas:\n  export_dir: x\n  orders_file: x/webdata - 1/orders.xml\n", nil, "bas.orders_file"},
 		{"bad code field", "checkbox:\n  emulator: true\nmapping:\n  code_field: name\n", nil, "mapping.code_field"},
 		{"missing password file", "checkbox:\n  login: x\n  password_file: nope.txt\n", nil, "checkbox.password_file"},
 		{"bad duration", "checkbox:\n  emulator: true\nbas:\n  poll_interval: soon\n", nil, "poll_interval"},
@@ -84,7 +94,45 @@ func TestEmptyFileIsDefaultsButStillNeedsCredentials(t *testing.T) {
 		t.Fatalf("an empty config must ask for credentials, got %v", err)
 	}
 	cfg, err := Load(writeConfig(t, "checkbox:\n  emulator: true\n"), env(nil))
-	if err != nil || !cfg.Checkbox.Emulator || cfg.Sales.Returns != "negative-order" {
+	if err != nil || !cfg.Checkbox.Emulator || cfg.Sales.Returns != "list" || cfg.Sales.KeepRuns != 3 || cfg.Sales.OrderStatus == "" || cfg.Sales.PaymentRequisites {
 		t.Fatalf("defaults with the emulator: %v %+v", err, cfg.Sales)
+	}
+}
+
+func TestLayoutWarnings(t *testing.T) {
+	tests := []struct {
+		name, body string
+		want       string // part of a warning; "" = none
+		own        []string
+	}{
+		{"separate folders", "checkbox:\n  emulator: true\nbas:\n  export_dir: bas/export\n  orders_file: bas/orders/orders.xml\n", "", nil},
+		{"orders file in the export folder", "checkbox:\n  emulator: true\nbas:\n  export_dir: bas/export\n  orders_file: bas/export/orders.xml\n",
+			"lies in BAS's export folder", []string{"orders.xml", "returns.txt"}},
+		{"SFTP, one folder", "checkbox:\n  emulator: true\nbas:\n  orders_file: orders.xml\n  sftp:\n    address: h:22\n    user: u\n    password_file: pw\n    insecure_ignore_host_key: true\n    export_dir: /bas/exchange\n    orders_dir: /bas/exchange/\n",
+			"lies in BAS's export folder", []string{"orders.xml", "returns.txt"}},
+		{"SFTP, separate folders", "checkbox:\n  emulator: true\nbas:\n  orders_file: orders.xml\n  sftp:\n    address: h:22\n    user: u\n    password_file: pw\n    insecure_ignore_host_key: true\n    export_dir: /bas/exchange/export\n    orders_dir: /bas/exchange/orders\n",
+			"", nil},
+		{"no order status", "checkbox:\n  emulator: true\nsales:\n  order_status: \"\"\n", "sales.order_status is empty", nil},
+		{"amend", "checkbox:\n  emulator: true\nsales:\n  returns: amend\n", "unposts any posted one", nil},
+		{"payment requisites", "checkbox:\n  emulator: true\nsales:\n  payment_requisites: true\n", "second fiscal receipt", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := writeConfig(t, tt.body)
+			if err := os.WriteFile(filepath.Join(filepath.Dir(p), "pw"), []byte("x"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := Load(p, env(nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := strings.Join(cfg.Warnings(), "\n")
+			if tt.want == "" && w != "" || !strings.Contains(w, tt.want) {
+				t.Errorf("warnings %q, want %q", w, tt.want)
+			}
+			if got := strings.Join(cfg.OwnFilesInExportDir(), ","); got != strings.Join(tt.own, ",") {
+				t.Errorf("own files %q, want %q", got, tt.own)
+			}
+		})
 	}
 }

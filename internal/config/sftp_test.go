@@ -25,14 +25,14 @@ func TestSFTPExampleConfigs(t *testing.T) {
 		t.Fatalf("configs/sftp.yaml: %v", err)
 	}
 	s := cfg.BAS.SFTP
-	if s == nil || s.Address != "files.example.com:22" || s.ExportDir != "/bas/exchange" || filepath.Base(cfg.BAS.OrdersFile) != "orders.xml" {
+	if s == nil || s.Address != "files.example.com:22" || s.ExportDir != "/bas/exchange/export" || filepath.Base(cfg.BAS.OrdersFile) != "orders.xml" || len(cfg.Warnings()) > 0 {
 		t.Fatalf("sftp section: %+v", s)
 	}
 	share, err := Load(filepath.Join("..", "..", "configs", "share.yaml"), env(creds))
 	if err != nil {
 		t.Fatalf("configs/share.yaml: %v", err)
 	}
-	if share.BAS.SFTP != nil || share.BAS.Notify == nil || *share.BAS.Notify {
+	if share.BAS.SFTP != nil || share.BAS.Notify == nil || *share.BAS.Notify || len(share.Warnings()) > 0 {
 		t.Fatalf("share: poll only, no sftp: %+v", share.BAS)
 	}
 }

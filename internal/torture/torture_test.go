@@ -27,6 +27,7 @@ import (
 	"golang.org/x/text/encoding/charmap"
 
 	"obmin/checkbox"
+	"obmin/commerceml"
 	"obmin/exchange"
 	"obmin/internal/demo"
 	"obmin/spool"
@@ -65,7 +66,9 @@ type harness struct {
 	inOutage bool
 	inputs   []*input
 	sold     int // handmade-good sales (held receipts)
-	counter  struct {
+	// confirmed are the receipts (by id) whose orders an orders export of "BAS" named.
+	confirmed map[string]bool
+	counter   struct {
 		iterations, kills, terms, faults, inputs, checks int
 	}
 	// stage names where the run is ("iteration 37: ", "checkpoint at iteration 50: "); violations carry it.
@@ -194,7 +197,8 @@ checkbox:
 mapping:
   stock: true
 sales:
-  resend_window: 87600h
+  # Orders leave the file when BAS names them in its own export; the harness's runs never add up to this.
+  keep_runs: 1000000
   first_pull: 48h
 schedule:
   pull_receipts: "@every 1s"
@@ -425,7 +429,15 @@ func (h *harness) goodDrop() {
 		"import.xml": demo.Catalog(h.books, at), "offers.xml": demo.Offers(h.books, at),
 	}}
 	if h.r.IntN(3) == 0 {
-		if numbers, err := exchange.ReadOrderNumbers(h.ordersFile); err == nil && len(numbers) > 0 {
+		if docs, err := h.fileOrders(); err == nil && len(docs) > 0 {
+			var numbers []string
+			for _, d := range docs {
+				numbers = append(numbers, d.Number)
+				if h.confirmed == nil {
+					h.confirmed = map[string]bool{}
+				}
+				h.confirmed[d.ID] = true
+			}
 			in.files["orders-5d0e_1.xml"] = demo.OrdersExport(numbers, at)
 		}
 	}
@@ -742,49 +754,68 @@ func (h *harness) spoolEmpty(name string) bool {
 	return err == nil && len(entries) == 0
 }
 
-// expectedReceipts returns the BAS numbers every receipt in the emulator must have in the orders file,
-// and those that must be held.
-func (h *harness) expectedReceipts() (want, held map[string]checkbox.Receipt) {
+// expectedReceipts returns, by receipt id, the sales whose orders must reach the orders file, those that
+// must be held (a good BAS never exported) and the returns (listed for staff, never an order).
+func (h *harness) expectedReceipts() (sales, held, returns map[string]checkbox.Receipt) {
 	var all []checkbox.Receipt
 	h.admin("GET", "receipts", nil, &all)
-	want, held = map[string]checkbox.Receipt{}, map[string]checkbox.Receipt{}
+	sales, held, returns = map[string]checkbox.Receipt{}, map[string]checkbox.Receipt{}, map[string]checkbox.Receipt{}
 	codes := map[string]bool{}
 	for _, b := range h.books {
 		codes[b.Article] = true
 	}
 	for _, r := range all {
-		if r.Status != checkbox.StatusDone || (r.Type != checkbox.ReceiptSell && r.Type != checkbox.ReceiptReturn) {
+		if r.Status != checkbox.StatusDone {
 			continue
 		}
-		n := "CB-" + r.FiscalCode
-		if r.FiscalCode == "" {
-			n = "CB-" + r.ID
+		switch r.Type {
+		case checkbox.ReceiptReturn:
+			returns[r.ID] = r
+			continue
+		case checkbox.ReceiptSell:
+		default:
+			continue
 		}
 		known := true
 		for _, l := range r.Goods {
 			known = known && codes[l.Good.Code]
 		}
 		if known {
-			want[n] = r
+			sales[r.ID] = r
 		} else {
-			held[n] = r
+			held[r.ID] = r
 		}
 	}
-	return want, held
+	return sales, held, returns
+}
+
+// fileOrders reads the orders file's documents.
+func (h *harness) fileOrders() ([]commerceml.Document, error) {
+	f, err := os.Open(h.ordersFile)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var docs []commerceml.Document
+	_, err = commerceml.Read(f, "orders.xml", commerceml.Handler{Document: func(d commerceml.Document) error {
+		docs = append(docs, d)
+		return nil
+	}})
+	return docs, err
 }
 
 func (h *harness) ordersComplete() bool {
-	want, _ := h.expectedReceipts()
-	numbers, err := exchange.ReadOrderNumbers(h.ordersFile)
+	sales, _, _ := h.expectedReceipts()
+	docs, err := h.fileOrders()
 	if err != nil {
-		return len(want) == 0
+		return len(sales) == 0
 	}
 	have := map[string]bool{}
-	for _, n := range numbers {
-		have[n] = true
+	for _, d := range docs {
+		have[d.ID] = true
 	}
-	for n := range want {
-		if !have[n] {
+	for id := range sales {
+		if !have[id] && !h.confirmed[id] {
 			return false
 		}
 	}
@@ -800,37 +831,55 @@ func (h *harness) check() {
 	h.checkLedger()
 }
 
+// checkReceipts: every sale is in the orders file once, or BAS has it (confirmed by its export); a return is
+// never an order and is listed for staff; a held receipt is described in held/.
 func (h *harness) checkReceipts() {
-	want, held := h.expectedReceipts()
-	numbers, err := exchange.ReadOrderNumbers(h.ordersFile)
-	if err != nil && len(want) > 0 {
+	sales, held, returns := h.expectedReceipts()
+	docs, err := h.fileOrders()
+	if err != nil && len(sales) > 0 {
 		h.violate("orders file %s: %v", h.ordersFile, err)
 		return
 	}
-	count := map[string]int{}
-	for _, n := range numbers {
-		count[n]++
+	st, err := spool.OpenStore(context.Background(), h.stateFile)
+	if err != nil {
+		h.violate("open the state: %v", err)
+		return
 	}
-	for n, c := range count {
-		_, ok := want[n]
+	defer st.Close()
+	count := map[string]int{}
+	for _, d := range docs {
+		count[d.ID]++
+	}
+	for id, c := range count {
+		_, ok := sales[id]
 		switch {
 		case c > 1:
-			h.violate("receipt %s is %d times in the orders file", n, c)
+			h.violate("receipt %s is %d times in the orders file", id, c)
 		case !ok:
-			h.violate("the orders file holds %s, which is no receipt of the emulator (or must be held)", n)
+			h.violate("the orders file holds %s, which is no sale of the emulator (or must be held)", id)
 		}
 	}
-	for n, r := range want {
-		if count[n] == 0 {
-			h.violate("receipt %s (%s %s) never reached the orders file", n, r.Type, r.ID)
+	for id, r := range sales {
+		if count[id] > 0 {
+			continue
+		}
+		rec, ok, err := st.Receipt(context.Background(), id)
+		if err != nil || !ok || (rec.State != exchange.StateConfirmed && rec.State != exchange.StateDelivered) {
+			h.violate("sale %s (%s) is neither in the orders file nor held by BAS: %+v %v", id, r.FiscalCode, rec.State, err)
 		}
 	}
-	for n := range held {
-		if _, err := os.Stat(filepath.Join(h.spoolDir, "held", n+".txt")); err != nil {
-			h.violate("receipt %s of a good BAS never exported is not described in held/: %v", n, err)
+	for _, r := range held {
+		if _, err := os.Stat(filepath.Join(h.spoolDir, "held", r.FiscalCode+".txt")); err != nil {
+			h.violate("receipt %s of a good BAS never exported is not described in held/: %v", r.ID, err)
 		}
 	}
-	h.t.Logf("receipts: %d in the orders file, %d held", len(numbers), len(held))
+	list, _ := os.ReadFile(filepath.Join(filepath.Dir(h.ordersFile), "returns.txt"))
+	for _, r := range returns {
+		if !strings.Contains(string(list), r.FiscalCode) {
+			h.violate("return %s (%s) is not listed for staff in returns.txt", r.ID, r.FiscalCode)
+		}
+	}
+	h.t.Logf("receipts: %d in the orders file, %d held, %d returns", len(docs), len(held), len(returns))
 }
 
 func (h *harness) checkGoods() {
@@ -960,33 +1009,40 @@ func (h *harness) checkLedger() {
 	if err != nil {
 		h.violate("ledger goods: %v", err)
 	}
-	want, held := h.expectedReceipts()
-	numbers, _ := exchange.ReadOrderNumbers(h.ordersFile)
+	sales, held, _ := h.expectedReceipts()
+	docs, _ := h.fileOrders()
 	inFile := map[string]bool{}
-	for _, n := range numbers {
-		inFile[n] = true
+	for _, d := range docs {
+		inFile[d.ID] = true
 	}
-	for _, set := range []map[string]checkbox.Receipt{want, held} {
-		for n, r := range set {
-			if _, ok, err := st.Receipt(ctx, r.ID); err != nil || !ok {
-				h.violate("ledger: receipt %s (%s) unknown: %v", r.ID, n, err)
+	for _, set := range []map[string]checkbox.Receipt{sales, held} {
+		for id := range set {
+			if _, ok, err := st.Receipt(ctx, id); err != nil || !ok {
+				h.violate("ledger: receipt %s unknown: %v", id, err)
 			}
 		}
 	}
-	for _, state := range []string{exchange.StatePending, exchange.StateConfirmed} {
-		err := st.ReceiptsInState(ctx, state, func(r spool.ReceiptRecord) error {
-			if !inFile[r.Number] {
-				h.violate("ledger: receipt %s is %s but not in the orders file", r.Number, state)
+	if err := st.ReceiptsInState(ctx, exchange.StatePending, func(r spool.ReceiptRecord) error {
+		if !inFile[r.ID] {
+			h.violate("ledger: receipt %s is pending but not in the orders file", r.ID)
+		}
+		return nil
+	}); err != nil {
+		h.violate("ledger receipts: %v", err)
+	}
+	for _, state := range []string{exchange.StateConfirmed, exchange.StateDelivered} {
+		if err := st.ReceiptsInState(ctx, state, func(r spool.ReceiptRecord) error {
+			if inFile[r.ID] {
+				h.violate("ledger: receipt %s is %s but still in the orders file", r.ID, state)
 			}
 			return nil
-		})
-		if err != nil {
+		}); err != nil {
 			h.violate("ledger receipts: %v", err)
 		}
 	}
 	if err := st.ReceiptsInState(ctx, exchange.StateHeld, func(r spool.ReceiptRecord) error {
-		if _, ok := held[r.Number]; !ok {
-			h.violate("ledger: receipt %s held, but all its goods are in the catalogue", r.Number)
+		if _, ok := held[r.ID]; !ok {
+			h.violate("ledger: receipt %s held, but all its goods are in the catalogue", r.ID)
 		}
 		return nil
 	}); err != nil {

@@ -1,0 +1,157 @@
+package exchange_test
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"obmin/checkbox"
+	"obmin/commerceml"
+	"obmin/exchange"
+	"obmin/spool"
+)
+
+// BenchmarkOrdersFileChainDay plays a chain's trading day through the orders side: 50 cash registers ×
+// 500 receipts between 08:00 and 20:00, pulled every five minutes, BAS's exchange every 10 minutes, the
+// defaults keep_runs 3 and keep_for 1h. It reports the orders file's largest size over the day
+// (MB-peak, orders-peak) beside what the file would hold if it kept every receipt of the day, as it did
+// when BAS's export was taken for the only acknowledgement (MB-allday, the baseline of the same run), and
+// the time one write of the file takes at the peak (ms/write). -short plays 2 registers.
+func BenchmarkOrdersFileChainDay(b *testing.B) {
+	registers, perRegister := 50, 500
+	switch {
+	case testing.Short():
+		registers = 2
+	case !*flagChainDay:
+		b.Skip("a whole chain's day takes minutes: scripts/bench runs it once with -orders.chainday")
+	}
+	for b.Loop() {
+		res := chainDay(b, registers, perRegister)
+		b.ReportMetric(float64(res.peakBytes)/1e6, "MB-peak")
+		b.ReportMetric(float64(res.peakDocs), "orders-peak")
+		b.ReportMetric(float64(res.allDayBytes)/1e6, "MB-allday")
+		b.ReportMetric(float64(res.allDayDocs), "orders-allday")
+		b.ReportMetric(res.peakWrite.Seconds()*1000, "ms/write")
+	}
+}
+
+var flagChainDay = flag.Bool("orders.chainday", false, "run BenchmarkOrdersFileChainDay at full size (50 registers)")
+
+type chainDayResult struct {
+	peakBytes, peakDocs, allDayBytes, allDayDocs int
+	peakWrite                                    time.Duration
+}
+
+func chainDay(b *testing.B, registers, perRegister int) chainDayResult {
+	b.Helper()
+	ctx := context.Background()
+	dir := b.TempDir()
+	st, err := spool.OpenStore(ctx, filepath.Join(dir, "state.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	goods := make([]spool.GoodRecord, 2000)
+	for i := range goods {
+		goods[i] = spool.GoodRecord{Code: fmt.Sprintf("BK-%06d", i), BASID: fmt.Sprintf("b0000000-0000-4000-8000-%012d", i),
+			Article: fmt.Sprintf("BK-%06d", i), Name: fmt.Sprintf("Книга для мережі, том %d: історія України в документах", i),
+			UnitCode: "796", UnitName: "шт", UnitFullName: "Штука", UnitIntl: "PCE"}
+	}
+	if err := st.PutGoods(ctx, goods); err != nil {
+		b.Fatal(err)
+	}
+	kyiv, _ := time.LoadLocation("Europe/Kyiv")
+	open := time.Date(2026, 3, 2, 8, 0, 0, 0, kyiv)
+	clock := open
+	s := &exchange.Sales{Store: st, Now: func() time.Time { return clock }, Cfg: exchange.SalesConfig{
+		Out: spool.LocalTarget(filepath.Join(dir, "bas")), OrdersFile: "orders.xml", ReturnsFile: "returns.txt",
+		NumbersDir: filepath.Join(dir, "numbers"), Encoding: commerceml.EncodingUTF8BOM, Returns: exchange.ReturnsList,
+		OrderStatus: "Продано на касі", KeepRuns: 3, KeepFor: time.Hour, Currency: "грн", CustomerName: "Роздрібний покупець",
+		NumberPrefix: "CB-", VATCodes: map[int]string{1: "20", 8: ""},
+	}}
+	// Receipts spread evenly over the 12 hours, every register alike.
+	total := registers * perRegister
+	day := 12 * time.Hour
+	rnd := rand.New(rand.NewPCG(1, 2))
+	var res chainDayResult
+	next := 0
+	for minute := 5; minute <= int(day/time.Minute); minute += 5 {
+		clock = open.Add(time.Duration(minute) * time.Minute)
+		for ; next < total && open.Add(day*time.Duration(next)/time.Duration(total)).Before(clock); next++ {
+			if _, _, err := s.Accept(ctx, chainReceipt(rnd, next, registers, open.Add(day*time.Duration(next)/time.Duration(total)))); err != nil {
+				b.Fatal(err)
+			}
+		}
+		t0 := time.Now()
+		n, err := s.WriteOrders(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		took := time.Since(t0)
+		fi, err := os.Stat(filepath.Join(dir, "bas", "orders.xml"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if int(fi.Size()) > res.peakBytes {
+			res.peakBytes, res.peakDocs, res.peakWrite = int(fi.Size()), n, took
+		}
+		if minute%10 == 0 {
+			// BAS's run: it started after the last write and was seen a moment later.
+			if err := st.RecordBASRun(ctx, "webdata - node", clock, clock.Add(time.Second)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	// The baseline: one file with every order of the day.
+	var all []commerceml.Document
+	if err := st.ReceiptsSoldSince(ctx, open, func(r spool.ReceiptRecord) error {
+		var d commerceml.Document
+		if err := json.Unmarshal(r.Document, &d); err != nil {
+			return err
+		}
+		d.Number = r.Number
+		all = append(all, d)
+		return nil
+	}, exchange.StatePending, exchange.StateDelivered); err != nil {
+		b.Fatal(err)
+	}
+	var size countWriter
+	if err := commerceml.WriteDocuments(&size, commerceml.WriterOptions{Indent: true, Generated: clock}, all); err != nil {
+		b.Fatal(err)
+	}
+	res.allDayBytes, res.allDayDocs = int(size), len(all)
+	return res
+}
+
+// chainReceipt is receipt i of the day: one to four books, now and then two copies, cash or card.
+func chainReceipt(rnd *rand.Rand, i, registers int, at time.Time) checkbox.Receipt {
+	reg := fmt.Sprintf("reg-%02d", i%registers)
+	fiscal := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	r := checkbox.Receipt{
+		ID: fmt.Sprintf("00000000-0000-4000-8000-%012d", i), Type: checkbox.ReceiptSell, Status: checkbox.StatusDone,
+		FiscalCode: fmt.Sprintf("%010d", 4000000000+i), FiscalDate: &at, CreatedAt: fiscal, CashRegisterID: reg,
+		Shift: checkbox.Shift{CashRegister: checkbox.CashRegister{ID: reg, FiscalNumber: fmt.Sprintf("40000%05d", i%registers)}},
+	}
+	for l := 0; l < 1+rnd.IntN(4); l++ {
+		g := rnd.IntN(2000)
+		qty := int64(1000 * (1 + rnd.IntN(2)))
+		price := int64(10000 + 50*rnd.IntN(600))
+		r.Goods = append(r.Goods, checkbox.ReceiptLine{Good: checkbox.ReceiptGood{Code: fmt.Sprintf("BK-%06d", g), Name: "Книга", Price: price},
+			Quantity: qty, Sum: price * qty / 1000, Taxes: []checkbox.LineTax{{Code: 8, NoVAT: true}}})
+		r.TotalSum += price * qty / 1000
+	}
+	return r
+}
+
+type countWriter int
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	*c += countWriter(len(p))
+	return len(p), nil
+}
