@@ -202,7 +202,7 @@ func (a *Agent) processDrop(ctx context.Context, id, dir string) error {
 	_ = a.Store.SetDropState(ctx, id, "done", "")
 	log.WithFields(logrus.Fields{
 		"goods": rep.Goods, "created": rep.Created, "updated": rep.Updated, "unchanged": rep.Unchanged,
-		"no_price": len(rep.NoPrice), "rejected": len(rep.Rejected), "stock": rep.StockSent, "confirmed": rep.Confirmed,
+		"held": rep.Held, "rejected": len(rep.Rejected), "stock": rep.StockSent, "confirmed": rep.Confirmed,
 	}).Info("drop applied")
 	return nil
 }
@@ -458,13 +458,13 @@ func writeReport(dir string, rep DropReport) error {
 	b.WriteString("\ufeffЗвіт obmin про обробку вивантаження BAS\r\n\r\n")
 	for _, f := range rep.Files {
 		if f.Feed != nil {
-			fmt.Fprintf(&b, "Файл %s: фід маркетплейсу (%s), пропозицій %d, із залишком %d\r\n", f.Name, f.Feed.Header.Format, f.Feed.Offers, f.Feed.WithStock)
+			fmt.Fprintf(&b, "Файл %s: фід маркетплейсу %s (%s), пропозицій %d, із залишком %d\r\n", f.Name, f.Source, f.Feed.Header.Format, f.Feed.Offers, f.Feed.WithStock)
 			continue
 		}
 		fmt.Fprintf(&b, "Файл %s: %s, товарів %d, пропозицій %d\r\n", f.Name, f.Summary.Kind, f.Summary.Goods, f.Summary.Offers)
 	}
-	fmt.Fprintf(&b, "\r\nТоварів у вивантаженні: %d\r\nСтворено в Checkbox: %d\r\nОновлено: %d\r\nБез змін: %d\r\n",
-		rep.Goods, rep.Created, rep.Updated, rep.Unchanged)
+	fmt.Fprintf(&b, "\r\nТоварів у вивантаженні: %d\r\nСтворено в Checkbox: %d\r\nОновлено: %d\r\nБез змін: %d\r\nНе передано за правилами obmin: %d\r\n",
+		rep.Goods, rep.Created, rep.Updated, rep.Unchanged, rep.Held)
 	if rep.StockSent > 0 {
 		fmt.Fprintf(&b, "Залишки передано для %d товарів\r\n", rep.StockSent)
 	}
@@ -482,8 +482,12 @@ func writeReport(dir string, rep DropReport) error {
 	}
 	list("Без ціни потрібного типу — не передано (ціну 0 не надсилаємо)", rep.NoPrice)
 	list("Без коду (артикула) — не передано", rep.NoCode)
-	list("Позначено на вилучення в BAS — у Checkbox не змінювалося", rep.Deleted)
+	list("Не передано за правилами obmin", rep.Refused)
+	list("Рядки фідів для товарів, які вивантажує BAS — не передано (товари BAS змінює лише BAS)", rep.FeedBehindBAS)
 	list("Checkbox відхилив", rep.Rejected)
+	list("Товари з характеристиками — у Checkbox кожна характеристика окремим товаром, сам товар не передається", rep.Variants)
+	list("Штрихкоди, яких не передано (товар передано з рештою штрихкодів)", rep.BadBarcodes)
+	list("Позначено на вилучення в BAS — у Checkbox не змінювалося", rep.Deleted)
 	list("Пропозиції для товарів, яких BAS не вивантажував", rep.UnknownOffr)
 	list("Розпаковані архіви", rep.Unzipped)
 	if len(rep.Missing) > 0 {

@@ -265,7 +265,7 @@ const testFeed = `<?xml version="1.0" encoding="UTF-8"?>
 <yml_catalog date="2026-03-01 10:00">
 <shop><name>Книгарня</name><currencies><currency id="UAH" rate="1"/></currencies>
 <offers>
-<offer id="R-1" available="true"><price>120.00</price><currencyId>UAH</currencyId><name>Абетка</name><name_ua>Абетка українська</name_ua><vendorCode>FD-0001</vendorCode><barcode>4820000009991</barcode><stock_quantity>3</stock_quantity></offer>
+<offer id="R-1" available="true"><price>120.00</price><currencyId>UAH</currencyId><name>Абетка</name><name_ua>Абетка українська</name_ua><vendorCode>FD-0001</vendorCode><barcode>4820000009997</barcode><stock_quantity>3</stock_quantity></offer>
 <offer id="R-2" available="false"><price>80</price><currencyId>UAH</currencyId><name>Буквар</name><vendorCode>FD-0002</vendorCode></offer>
 <offer id="R-3" available="true"><price>15</price><currencyId>USD</currencyId><name>Глобус</name><vendorCode>FD-0003</vendorCode></offer>
 <offer id="R-4" available="true"><price>99</price><name>Без артикула</name></offer>
@@ -279,7 +279,7 @@ func TestFeedDrop(t *testing.T) {
 	r.writeDrop("feeds", map[string][]byte{"rozetka.xml": []byte(testFeed)})
 	r.pass()
 	g, ok := r.emu.GoodByCode("FD-0001")
-	if !ok || g.Name != "Абетка українська" || g.Price != 12000 || g.Barcode != "4820000009991" {
+	if !ok || g.Name != "Абетка українська" || g.Price != 12000 || g.Barcode != "4820000009997" {
 		t.Fatalf("feed good: %+v %v (failed: %s)", g, ok, r.failedReasons())
 	}
 	if q, _ := r.emu.Stock("FD-0001"); q != 3000 {
@@ -298,7 +298,7 @@ func TestFeedDrop(t *testing.T) {
 	if len(reports) != 1 {
 		t.Fatalf("reports: %v", reports)
 	}
-	if rep, _ := os.ReadFile(reports[0]); !strings.Contains(string(rep), "Файл rozetka.xml: фід маркетплейсу (yml), пропозицій 4") {
+	if rep, _ := os.ReadFile(reports[0]); !strings.Contains(string(rep), "Файл rozetka.xml: фід маркетплейсу rozetka (yml), пропозицій 4") {
 		t.Errorf("the report does not describe the feed:\n%s", rep)
 	}
 

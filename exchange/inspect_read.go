@@ -474,7 +474,7 @@ func (in *inspector) feedOffer(rep *fileReport, fc *feedCounts, o feed.Offer) {
 	warn := func(field, value, msg string) {
 		in.add(rep, problem{Severity: "warning", File: rep.Path, Line: o.Line, Element: "offer", Field: field, Value: value, Message: msg})
 	}
-	if inspectDefaults.feedCode(&o) == "" {
+	if _, field := inspectDefaults.Mapping.feedSourceOf(path.Base(rep.Path)); feedCode(field, &o, o.Barcodes) == "" {
 		fc.WithoutCode++
 		warn("id", o.ID, "no vendorCode: with the default mapping.code_field (article) it cannot become a Checkbox good")
 	}
