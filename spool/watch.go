@@ -620,7 +620,6 @@ func (w *Watcher) reopened(ctx context.Context, dir string) bool {
 	return true
 }
 
-
 // readEnds reads the head and the tail (watcherWindow bytes each) of f from r, which Open returned. A file
 // whose length differs from the listing is changing: an error, so no verdict is remembered.
 func readEnds(r io.Reader, f FileInfo) (head, tail []byte, err error) {
