@@ -50,6 +50,8 @@ type Agent struct {
 	tagOnce sync.Once
 	wake    chan struct{}
 	wakeMux sync.Once
+	watch   watchState // what the watcher last reported, as written to the state
+	pass    passLog    // what went wrong in the current `obmin once` pass
 }
 
 func (a *Agent) now() time.Time {
@@ -67,6 +69,9 @@ func (a *Agent) wakeCh() chan struct{} {
 // Ingest copies a complete drop out of BAS's folder into the spool inbox (BAS empties its folder before
 // its next export, so the drop is taken at once). A drop whose content was taken before is dropped here.
 func (a *Agent) Ingest(ctx context.Context, d spool.Drop) error {
+	if len(d.GiveUp) > 0 {
+		return a.refuseIncomplete(ctx, d)
+	}
 	id := a.newDropID(d)
 	fp, err := a.Spool.Ingest(ctx, a.Source, d, id)
 	if errors.Is(err, spool.ErrBadDrop) {
@@ -109,6 +114,7 @@ func (a *Agent) reject(ctx context.Context, d spool.Drop, id string, cause error
 		return err
 	} else if seen {
 		a.Log.WithFields(logrus.Fields{"drop": d.Dir, "same_as": prev.ID}).Debug("drop rejected before; still in failed/")
+		a.pass.note(fmt.Sprintf("export %q in BAS's folder was refused before and is still there: see failed/%s.error.txt", folderName(d.Dir), prev.ID))
 		return nil
 	}
 	reason := fmt.Sprintf("Пакет %q у теці BAS не взято: %v.\nПерейменуйте файл у теці вивантаження BAS (або вивантажте знову); "+
@@ -122,6 +128,7 @@ func (a *Agent) reject(ctx context.Context, d spool.Drop, id string, cause error
 		return err
 	}
 	a.Log.WithFields(logrus.Fields{"drop": id, "from": d.Dir, "reason": cause.Error()}).Error("drop rejected; described in failed/")
+	a.pass.note(fmt.Sprintf("export %q refused: %v (failed/%s.error.txt)", folderName(d.Dir), cause, id))
 	return nil
 }
 
@@ -187,6 +194,7 @@ func (a *Agent) processDrop(ctx context.Context, id, dir string) error {
 		}
 		_ = a.Store.SetDropState(ctx, id, "failed", reason)
 		log.WithField("reason", reason).Error("drop failed; moved to failed/")
+		a.pass.note(fmt.Sprintf("drop %s failed: %s (failed/%s.error.txt)", id, firstLine(reason), id))
 		return nil
 	case err != nil:
 		_ = a.Store.SetDropState(ctx, id, "processing", err.Error())
@@ -244,10 +252,12 @@ func (a *Agent) refreshOrders(ctx context.Context) error {
 	} else if n > 0 {
 		a.Log.WithField("receipts", n).Info("held receipts released: their goods are now known")
 	}
-	if _, err := a.Sales.WriteOrders(ctx); err != nil {
+	_, err := a.Sales.WriteOrders(ctx)
+	a.noteOrdersFolder(ctx, err)
+	if err != nil {
 		return err
 	}
-	_, err := a.Sales.WriteHeld(ctx)
+	_, err = a.Sales.WriteHeld(ctx)
 	return err
 }
 
@@ -294,6 +304,9 @@ func (a *Agent) recordJob(ctx context.Context, name string, start time.Time, err
 // Once does one full pass and returns: take complete drops, apply them, pull receipts, write the orders
 // file, clean old archives. For running obmin from the system's scheduler instead of as a service.
 func (a *Agent) Once(ctx context.Context, settle time.Duration) error {
+	a.Watcher.OnReport(a.watchReport)
+	a.pass.begin()
+	issues := func() []string { return a.pass.end() }
 	// Two scans a settle time apart: a drop counts as complete only when nothing changed in between. A
 	// drop the first scan already finds complete (old enough, or seen by an earlier run) is taken at once:
 	// the watcher offers each drop once, so one left out here would wait for the next run.
@@ -302,13 +315,15 @@ func (a *Agent) Once(ctx context.Context, settle time.Duration) error {
 		if i == 1 {
 			select {
 			case <-ctx.Done():
+				issues()
 				return ctx.Err()
 			case <-time.After(settle):
 			}
 		}
 		drops, err := a.Watcher.Scan(ctx)
 		if err != nil {
-			return fmt.Errorf("scan %s: %w", a.Source, err)
+			issues()
+			return fmt.Errorf("%s: %w", FolderExport, err)
 		}
 		for _, d := range drops {
 			if err := a.Ingest(ctx, d); err != nil {
@@ -326,7 +341,15 @@ func (a *Agent) Once(ctx context.Context, settle time.Duration) error {
 	if a.Schedules.RetentionKeep > 0 {
 		errs = append(errs, a.Retain(ctx))
 	}
-	return errors.Join(errs...)
+	// Everything that did not end in done/ says so: failed drops, folders still waiting, errors.
+	left := append(issues(), waitingIssues(a.Watcher.Last().Waiting, a.now())...)
+	if err := errors.Join(errs...); err != nil {
+		left = append(left, err.Error())
+	}
+	if len(left) > 0 {
+		return &PassError{Issues: left}
+	}
+	return nil
 }
 
 // LogLifecycle is the log field ("start", "stop") of the service's start and stop lines: an operator's
@@ -340,6 +363,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	if a.Emulated {
 		a.Log.Warn("Checkbox is the built-in EMULATOR: nothing reaches a real cash register")
 	}
+	a.Watcher.OnReport(a.watchReport)
 	var wg sync.WaitGroup
 	// The watcher starts at once, beside the drop loop: BAS empties its folder at its next export, so a
 	// new export must be taken even while drops a crash or an outage left behind are still being applied

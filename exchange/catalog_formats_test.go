@@ -128,7 +128,7 @@ func TestZippedDrop(t *testing.T) {
 	})
 	// Half-written: no central directory yet, so the drop is not complete.
 	dir := r.writeDrop(demo.FolderName, map[string][]byte{"v8_2C7E_125d5b.zip": z[:len(z)/2]})
-	r.pass()
+	r.passFails("waits", "архів zip не дописано")
 	if n := len(r.emu.Goods()); n != 0 {
 		t.Fatalf("a half-written zip was taken: %d goods", n)
 	}
@@ -166,7 +166,7 @@ func TestBadZipsFail(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			r := newRig(t, nil)
 			r.writeDrop("webdata - zip", map[string][]byte{"data.zip": tc.zip(t)})
-			r.pass()
+			_ = r.agent.Once(context.Background(), 5*time.Millisecond) // fails or not: see below
 			reason := r.failedReasons()
 			if tc.want == "" {
 				// Trailing garbage: archive/zip still finds the directory; whatever happens, nothing is half-done.
@@ -192,7 +192,7 @@ func TestRefusedFormats(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			r := newRig(t, nil)
 			r.writeDrop("webdata - x", map[string][]byte{"import.xml": []byte(tc.body)})
-			r.pass()
+			r.passFails("failed", "import.xml")
 			reason := r.failedReasons()
 			if !strings.Contains(reason, tc.want) || !strings.Contains(reason, "obmin reads CommerceML 2.x") || !strings.Contains(reason, "import.xml") {
 				t.Fatalf("failed/ says %q", reason)

@@ -118,7 +118,7 @@ func TestTwoFeedsBesideBAS(t *testing.T) {
 func TestEmptyFeedRefused(t *testing.T) {
 	r := newRig(t, nil)
 	r.writeDrop("marketplaces", map[string][]byte{"epicentr.xml": []byte(`<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<yml_catalog date="2026-03-01 10:00"></yml_catalog>`)})
-	r.pass()
+	r.passFails("the feed has no offers")
 	if reason := r.failedReasons(); !strings.Contains(reason, "epicentr.xml:2") || !strings.Contains(reason, "the feed has no offers: neither <shop> nor <offers>") {
 		t.Fatalf("failed/ says %q", reason)
 	}
@@ -137,7 +137,9 @@ func TestReportsSameEitherPath(t *testing.T) {
 		var out [][5]int
 		for i, change := range []func([]demo.Book){
 			func([]demo.Book) {},
-			func(b []demo.Book) { b[0].Price, b[1].Stock, b[2].Name = "421.00", "8", "Інтернат (нове видання)" },
+			func(b []demo.Book) {
+				b[0].Price, b[1].Stock, b[2].Name = "421.00", "8", "Інтернат (нове видання)"
+			},
 			func([]demo.Book) {},
 		} {
 			change(books)

@@ -345,10 +345,14 @@ func (c *cmlCounter) good(g commerceml.Good) {
 	if strings.TrimSpace(g.Name) == "" {
 		c.warn(g.Line, "Товар", "Ид", g.ID, "no Наименование")
 	}
+	// The code by the service's own rule: the Артикул by default (mapping.code_field), and for a variant
+	// (productGUID#characteristicGUID) the Артикул with a suffix of its own (mapping.variant_code).
 	art := inspectDefaults.Mapping.Code(g)
+	if _, _, variant := commerceml.Variant(g.ID); variant {
+		art = inspectDefaults.Mapping.VariantCodeOf(g)
+	}
 	switch first, dup := c.articles[art]; {
 	case art == "":
-		// README, "Goods": the Checkbox code is the Артикул by default (mapping.code_field).
 		c.warn(g.Line, "Товар", "Ид", g.ID, "no Артикул: with the default mapping.code_field (article) it cannot become a Checkbox good")
 	case dup:
 		c.warn(g.Line, "Товар", "Артикул", art, fmt.Sprintf("the good on line %d has the same Артикул: Checkbox codes are unique, obmin sends only one of them", first))

@@ -75,9 +75,6 @@ type WatcherConfig struct {
 	// closing tag, empty, zeros) or do not open: after this long without a change it is given up on.
 	// Default DefaultGiveUpAfter.
 	GiveUpAfter time.Duration
-	// Report, when set, is called after every Scan with its outcome (ScanReport), outside the watcher's
-	// lock: for status and monitoring.
-	Report func(ScanReport)
 }
 
 // Watcher finds complete BAS exports in a Source. BAS cannot write through a temporary name, so the
@@ -102,8 +99,9 @@ type Watcher struct {
 	waitFrom   map[string]time.Time // by folder: when it was first seen waiting with changing files
 	waitLogged map[string]time.Time // by folder: the quiet time of the wait last logged
 
-	lastMu sync.Mutex
-	last   ScanReport
+	lastMu   sync.Mutex
+	last     ScanReport
+	onReport func(ScanReport)
 }
 
 type watcherSeen struct {
@@ -287,15 +285,27 @@ func (w *Watcher) Scan(ctx context.Context) ([]Drop, error) {
 	return drops, nil
 }
 
-// report hands a scan's outcome to WatcherConfig.Report and keeps it for Last.
+// report keeps a scan's outcome for Last and hands it to the OnReport function.
 func (w *Watcher) report(r ScanReport) {
 	w.lastMu.Lock()
 	w.last = r
+	fn := w.onReport
 	w.lastMu.Unlock()
-	if w.cfg.Report != nil {
-		w.cfg.Report(r)
+	if fn != nil {
+		fn(r)
 	}
 }
+
+// OnReport sets a function called after every Scan with its outcome, outside the watcher's lock: for
+// status and monitoring. Scans run one at a time, so fn is never called twice at once by one Run.
+func (w *Watcher) OnReport(fn func(ScanReport)) {
+	w.lastMu.Lock()
+	w.onReport = fn
+	w.lastMu.Unlock()
+}
+
+// GiveUpAfter is the bound of the wait for an unfinished drop (WatcherConfig.GiveUpAfter, defaulted).
+func (w *Watcher) GiveUpAfter() time.Duration { return w.cfg.GiveUpAfter }
 
 // Last is the outcome of the latest Scan: the folders that wait and why, or the listing's error.
 func (w *Watcher) Last() ScanReport {
