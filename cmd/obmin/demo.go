@@ -47,6 +47,12 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	if err := cfg.Finish(func(string) string { return "" }); err != nil {
 		return err
 	}
+	// The demo plays BAS: it makes BAS's folders, which obmin never does.
+	for _, d := range []string{cfg.BAS.ExportDir, filepath.Dir(cfg.BAS.OrdersFile)} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
 	logOut := io.Discard
 	if *verbose {
 		logOut = stderr

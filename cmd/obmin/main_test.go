@@ -36,8 +36,18 @@ func TestUsageAndVersion(t *testing.T) {
 	}
 }
 
+// basFolders makes the default BAS folders (var/bas/export, var/bas) under dir: obmin never creates them.
+func basFolders(t *testing.T, dir string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Join(dir, "var", "bas", "export"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestCheckRefusesMissingCredentials(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "obmin.yaml")
+	dir := t.TempDir()
+	basFolders(t, dir)
+	p := filepath.Join(dir, "obmin.yaml")
 	if err := os.WriteFile(p, []byte("checkbox:\n  login: cashier\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -139,6 +149,7 @@ func TestDemoEndToEnd(t *testing.T) {
 // take a BAS drop as soon as it is complete, and stop cleanly when told to.
 func TestRunServiceTakesDropsAndStops(t *testing.T) {
 	dir := t.TempDir()
+	basFolders(t, dir)
 	cfgPath := filepath.Join(dir, "obmin.yaml")
 	cfg := "checkbox:\n  emulator: true\nbas:\n  poll_interval: 100ms\n  min_age: 100ms\nschedule:\n  pull_receipts: \"@every 1s\"\n  retry_drops: 1s\n"
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
@@ -185,5 +196,27 @@ func TestRunServiceTakesDropsAndStops(t *testing.T) {
 	}
 	if !strings.Contains(errOut.String(), "obmin stopped") || !strings.Contains(errOut.String(), "EMULATOR") {
 		t.Errorf("log should say it used the emulator and stopped:\n%s", errOut.String())
+	}
+}
+
+// TestMissingFoldersFailNamingTheKey: a mistyped export folder or orders folder fails check, once and run,
+// naming the key, instead of looking like "no exports yet" for ever.
+func TestMissingFoldersFailNamingTheKey(t *testing.T) {
+	dir := t.TempDir()
+	basFolders(t, dir)
+	for _, tc := range []struct{ yaml, key string }{
+		{"checkbox:\n  emulator: true\nbas:\n  export_dir: var/bas/exprot\n", "bas.export_dir"},
+		{"checkbox:\n  emulator: true\nbas:\n  orders_file: var/bsa/orders.xml\n", "bas.orders_file"},
+	} {
+		p := filepath.Join(dir, "obmin.yaml")
+		if err := os.WriteFile(p, []byte(tc.yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for _, cmd := range []string{"check", "once", "run"} {
+			_, _, err := runCmd(t, nil, cmd, "-config", p)
+			if err == nil || !strings.Contains(err.Error(), tc.key) || exitCode(err) != 1 {
+				t.Errorf("%s with a missing folder: %v (exit %d), want an error naming %s", cmd, err, exitCode(err), tc.key)
+			}
+		}
 	}
 }
