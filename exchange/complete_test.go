@@ -240,3 +240,44 @@ func TestMissingExportFolderIsAnError(t *testing.T) {
 		t.Errorf("after it came back: %+v", st.Problems)
 	}
 }
+
+// goneTarget is BAS's orders folder on a share that dropped: every write fails as a missing path does.
+type goneTarget struct {
+	spool.Target
+	mu   sync.Mutex
+	gone bool
+}
+
+func (g *goneTarget) WriteFile(ctx context.Context, name string, data []byte) error {
+	g.mu.Lock()
+	gone := g.gone
+	g.mu.Unlock()
+	if gone {
+		return &os.PathError{Op: "open", Path: filepath.Join(g.String(), name), Err: os.ErrNotExist}
+	}
+	return g.Target.WriteFile(ctx, name, data)
+}
+
+// TestOrdersFolderGoneIsShown: an orders folder that cannot take the file is a folder problem in status
+// until a write succeeds again.
+func TestOrdersFolderGoneIsShown(t *testing.T) {
+	r := newRig(t, nil)
+	gt := &goneTarget{Target: r.agent.Sales.Cfg.Out, gone: true}
+	r.agent.Sales.Cfg.Out = gt
+	if _, err := r.agent.PullReceipts(context.Background()); err == nil {
+		t.Fatal("the pull wrote the orders file into a folder that is gone")
+	}
+	st, _ := r.agent.Snapshot(context.Background())
+	if len(st.Problems) != 1 || st.Problems[0].Key != exchange.FolderOrders {
+		t.Fatalf("problems %+v", st.Problems)
+	}
+	gt.mu.Lock()
+	gt.gone = false
+	gt.mu.Unlock()
+	if _, err := r.agent.PullReceipts(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := r.agent.Snapshot(context.Background()); len(st.Problems) != 0 {
+		t.Errorf("after the folder came back: %+v", st.Problems)
+	}
+}
