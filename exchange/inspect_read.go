@@ -411,7 +411,14 @@ func (c *cmlCounter) pricesByType() []priceTypeCount {
 // feed reads a file whose root is not КоммерческаяИнформация: a marketplace feed, or refused.
 func (in *inspector) feed(ctx context.Context, f *os.File, rep *fileReport, cmlErr error) error {
 	fc := &feedCounts{}
+	ids := map[string]int{} // offer id → line of its first row
 	sum, err := feed.Read(ctxio.Reader(ctx, f), rep.Path, func(o feed.Offer) error {
+		if first, dup := ids[o.ID]; dup {
+			in.add(rep, problem{Severity: "warning", File: rep.Path, Line: o.Line, Element: "offer", Field: "id", Value: o.ID,
+				Message: fmt.Sprintf("the same offer id as line %d: obmin uses the first row", first)})
+		} else {
+			ids[o.ID] = o.Line
+		}
 		in.feedOffer(rep, fc, o)
 		if in.records {
 			if err := in.sink.record("feed_offer", o); err != nil {
