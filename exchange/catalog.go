@@ -394,7 +394,14 @@ func (c *Catalog) stageOffer(ctx context.Context, goods map[string]*staged, o co
 		var base checkbox.GoodPayload
 		if err := json.Unmarshal(rec.PushedPayload, &base); err == nil {
 			s.base = &base
+			// The barcodes Checkbox has, for a code made from them (code_field or variant_code barcode).
+			if base.Barcode != "" {
+				s.good.Barcodes = append([]string{base.Barcode}, base.Barcodes...)
+			}
 		}
+	}
+	if len(o.Barcodes) > 0 {
+		s.good.Barcodes = o.Barcodes
 	}
 	goods[o.ID] = s
 	return s, nil

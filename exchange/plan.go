@@ -100,7 +100,9 @@ func (pl *planner) checkBarcodes(s *staged) {
 // basGood plans one good BAS exported.
 func (pl *planner) basGood(ctx context.Context, s *staged) error {
 	g := &s.good
-	pl.pd.basIDs[g.ID] = true
+	if g.ID != "" {
+		pl.pd.basIDs[g.ID] = true
+	}
 	if s.variants > 0 {
 		// Its characteristics carry the prices: each is a good of its own, the product is not sent.
 		pl.rep.Variants = append(pl.rep.Variants, fmt.Sprintf("«%s» (Ид %s): варіантів у вивантаженні %d", g.Name, g.ID, s.variants))

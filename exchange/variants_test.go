@@ -197,3 +197,30 @@ func TestCodeChangesInPlace(t *testing.T) {
 		t.Fatalf("a sale under the old code: %+v; want the line's Ид %s", docs, hard)
 	}
 }
+
+// TestVariantsOffersOnly: BAS's "prices and stock only" export (offers.xml alone) updates the
+// characteristics it names, by their codes, without touching names, barcodes or the number of goods.
+func TestVariantsOffersOnly(t *testing.T) {
+	r := newRig(t, nil)
+	eds := append([]demo.Book(nil), demo.Editions...)
+	r.drop(eds, time.Now())
+	r.pass()
+	before := goodsByName(r)
+	eds[0].Variants = append([]demo.Variant(nil), eds[0].Variants...)
+	eds[0].Variants[0].Price = "419.00"
+	r.writeDrop(demo.FolderName, map[string][]byte{"offers.xml": demo.Offers(eds, time.Now())})
+	r.pass()
+	after := goodsByName(r)
+	if len(after) != len(before) {
+		t.Fatalf("%d goods after an offers-only export, %d before", len(after), len(before))
+	}
+	for name, g := range after {
+		b := before[name]
+		if g.ID != b.ID || g.Code != b.Code || g.Barcode != b.Barcode {
+			t.Errorf("%s changed: %+v, was %+v", name, g, b)
+		}
+	}
+	if g := after["Іван Котляревський. Енеїда (тверда)"]; g.Price != 41900 {
+		t.Errorf("new price %d, want 41900", g.Price)
+	}
+}
