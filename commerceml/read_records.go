@@ -2,6 +2,7 @@ package commerceml
 
 import (
 	"encoding/xml"
+	"slices"
 	"strings"
 
 	"github.com/shopspring/decimal"
@@ -272,13 +273,17 @@ var barcodeRequisiteNames = map[string]bool{"штрихкод": true, "штри�
 // value split where it lists several codes, trimmed, repeats dropped.
 func barcodesOf(elements []string, reqs []Requisite) []string {
 	var out []string
-	seen := map[string]bool{}
 	add := func(v string) {
+		if v != "" && !strings.ContainsAny(v, ",; \t\n\r\u00a0") {
+			if !slices.Contains(out, v) {
+				out = append(out, v)
+			}
+			return
+		}
 		for _, code := range strings.FieldsFunc(v, func(c rune) bool {
 			return c == ',' || c == ';' || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\u00a0'
 		}) {
-			if !seen[code] {
-				seen[code] = true
+			if !slices.Contains(out, code) { // a good has a handful of barcodes: no map needed
 				out = append(out, code)
 			}
 		}
