@@ -131,7 +131,7 @@ func TestDemoEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatalf("demo: %v\n%s\n%s", err, out, errOut)
 	}
-	for _, want := range []string{"EMULATOR", "created 9 goods", "Where to look"} {
+	for _, want := range []string{"EMULATOR", "created 14 goods", "KN-0100-000A23EA", "Where to look"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
