@@ -75,9 +75,9 @@ type harness struct {
 
 // input is one folder dropped into BAS's export folder and what must become of it.
 type input struct {
-	kind   string
-	dir    string            // relative to exportDir
-	files  map[string][]byte // by name
+	kind  string
+	dir   string            // relative to exportDir
+	files map[string][]byte // by name
 	// expect: "taken" (done/ or failed/), "done", "failed", "waits" (not complete: not taken while it may
 	// still change, and in failed/ once unchanged for the bound, incompleteTimeout).
 	expect string
