@@ -96,7 +96,8 @@ type Good struct {
 	Line            int              `json:"line"`              // line of the opening <Товар> tag, for messages
 }
 
-// Variant splits an Ид of the form productGUID#characteristicGUID (commerceml.md §2.2). ok is false for a
+// Variant splits an Ид of the form productGUID#characteristicGUID (1C:УНФ, CommonModules/ОбменССайтомПовтИсп,
+// СформироватьУникальныйИдентификаторОбъекта; docs/formats.md, "Characteristics"). ok is false for a
 // plain Ид, and for an Ид with nothing after '#' (offers packages carry "catalogGUID#").
 func Variant(id string) (product, characteristic string, ok bool) {
 	product, characteristic, ok = strings.Cut(id, "#")

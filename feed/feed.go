@@ -85,7 +85,8 @@ type Offer struct {
 	Line     int              `json:"line"`
 }
 
-// Param is one <param name="…" [unit="…"]>value</param> of an offer (bas-and-peers.md §3.2).
+// Param is one <param name="…" [unit="…"]>value</param> of an offer: what sets variants of one model apart
+// (docs/formats.md, "Marketplace feeds").
 type Param struct {
 	Name  string `json:"name"`
 	Unit  string `json:"unit,omitempty"`
