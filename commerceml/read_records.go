@@ -2,6 +2,7 @@ package commerceml
 
 import (
 	"encoding/xml"
+	"slices"
 	"strings"
 
 	"github.com/shopspring/decimal"
@@ -216,6 +217,8 @@ func (r *reader) readGood(se xml.StartElement, line int) (Good, error) {
 			}
 		case "ЗначенияРеквизитов":
 			g.Requisites, err = r.readRequisites(g.Requisites)
+		case "ХарактеристикиТовара":
+			g.Characteristics, err = r.readCharacteristics(g.Characteristics)
 		case "ПометкаУдаления", "Статус":
 			var del bool
 			if del, err = r.readDeletion(el, l, "Товар"); del {
@@ -224,6 +227,7 @@ func (r *reader) readGood(se xml.StartElement, line int) (Good, error) {
 		}
 		return err
 	})
+	g.Barcodes = barcodesOf(g.Barcodes, g.Requisites)
 	g.VATRate = taxRate
 	if g.VATRate == "" {
 		g.VATRate = vatFromRequisites(g.Requisites)
@@ -259,6 +263,67 @@ func (r *reader) appendBarcode(list []string) ([]string, error) {
 		return list, err
 	}
 	return append(list, s), nil
+}
+
+// barcodeRequisiteNames are the ЗначенияРеквизитов names that carry barcodes, normalised by
+// normRequisiteName with hyphens dropped: «Штрихкод», «Штрих-код», «Штрихкоды», «Штрихкоди».
+var barcodeRequisiteNames = map[string]bool{"штрихкод": true, "штрихкоды": true, "штрихкоди": true}
+
+// barcodesOf is the Штрихкод elements' values followed by those of the «Штрихкод» requisites, each
+// value split where it lists several codes, trimmed, repeats dropped.
+func barcodesOf(elements []string, reqs []Requisite) []string {
+	var out []string
+	add := func(v string) {
+		if v != "" && !strings.ContainsAny(v, ",; \t\n\r\u00a0") {
+			if !slices.Contains(out, v) {
+				out = append(out, v)
+			}
+			return
+		}
+		for _, code := range strings.FieldsFunc(v, func(c rune) bool {
+			return c == ',' || c == ';' || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\u00a0'
+		}) {
+			if !slices.Contains(out, code) { // a good has a handful of barcodes: no map needed
+				out = append(out, code)
+			}
+		}
+	}
+	for _, v := range elements {
+		add(v)
+	}
+	for _, q := range reqs {
+		if barcodeRequisiteNames[strings.ReplaceAll(normRequisiteName(q.Name), "-", "")] {
+			add(q.Value)
+		}
+	}
+	return out
+}
+
+// readCharacteristics appends every ХарактеристикаТовара.
+func (r *reader) readCharacteristics(list []Characteristic) ([]Characteristic, error) {
+	err := r.children(func(el xml.StartElement, _ int) error {
+		if el.Name.Local != "ХарактеристикаТовара" {
+			return nil
+		}
+		var c Characteristic
+		err := r.children(func(el xml.StartElement, _ int) error {
+			var err error
+			switch el.Name.Local {
+			case "Ид":
+				c.ID, err = r.trimmedText()
+			case "Наименование":
+				c.Name, err = r.trimmedText()
+			case "Значение":
+				c.Value, err = r.trimmedText()
+			}
+			return err
+		})
+		if err == nil && (c.Name != "" || c.Value != "") {
+			list = append(list, c)
+		}
+		return err
+	})
+	return list, err
 }
 
 // readIDs appends the text of every Ид child (Группы/Ид: a good may sit in several groups).
@@ -531,6 +596,10 @@ func (r *reader) readOffer(se xml.StartElement, line int) (Offer, offerShape, er
 				o.Stocks, err = r.readStock(el, l, o.Stocks)
 				return err
 			})
+		case "ХарактеристикиТовара":
+			o.Characteristics, err = r.readCharacteristics(o.Characteristics)
+		case "ЗначенияРеквизитов":
+			o.Requisites, err = r.readRequisites(o.Requisites)
 		case "ПометкаУдаления", "Статус":
 			var del bool
 			if del, err = r.readDeletion(el, l, "Предложение"); del {
@@ -539,6 +608,7 @@ func (r *reader) readOffer(se xml.StartElement, line int) (Offer, offerShape, er
 		}
 		return err
 	})
+	o.Barcodes = barcodesOf(o.Barcodes, o.Requisites)
 	shape := shapeOther
 	switch {
 	case hasOther:

@@ -127,6 +127,9 @@ func TestReadFiles(t *testing.T) {
 		{file: "rests-only.xml", kind: KindRests, onlyChanges: true, sum: Summary{Offers: 2}, sniffKind: KindRests},
 		{file: "changes-package.xml", kind: KindOffers, onlyChanges: true, sum: Summary{Offers: 1}, sniffKind: KindOffers},
 		{file: "orders-unf.xml", kind: KindDocuments, sum: Summary{Documents: 3}, sniffKind: KindDocuments},
+		{file: "catalog-barcode-requisites.xml", kind: KindCatalog, sum: Summary{Goods: 3}, sniffKind: KindCatalog},
+		// A comment after the root element: a whole document.
+		{file: "offers-variants.xml", kind: KindOffers, sum: Summary{PriceTypes: 1, Offers: 2}, sniffKind: KindOffers},
 		{file: "empty-root.xml", kind: KindUnknown, sniffKind: KindUnknown},
 		// Sniff decides at <Каталог> and never sees the cut; Read must.
 		{file: "truncated.xml", wantErr: ErrTruncated, sum: Summary{Goods: 1}, sniffKind: KindCatalog},

@@ -7,6 +7,7 @@
 package commerceml
 
 import (
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -66,18 +67,44 @@ type Requisite struct {
 	Value string `json:"value"`
 }
 
+// Characteristic is one ХарактеристикиТовара/ХарактеристикаТовара: a property of a variant, e.g.
+// Палітурка = тверда. 1C:УНФ writes one per property of the characteristic (Наименование = the property,
+// Значение = its value), or, exchanging through its web service, one naming the characteristic itself
+// (Ид and Наименование, no Значение) (CommonModules/ОбменССайтом, ДобавитьРеквизитыТовараДляПредложенияXDTO).
+type Characteristic struct {
+	ID    string `json:"id,omitempty"`
+	Name  string `json:"name"`
+	Value string `json:"value,omitempty"`
+}
+
 // Good is one catalogue Товар (import*.xml).
 type Good struct {
-	ID         string      `json:"id"`                 // Ид: a 1C GUID, or productGUID#characteristicGUID
-	Article    string      `json:"article,omitempty"`  // Артикул
-	Name       string      `json:"name"`               // Наименование
-	Barcodes   []string    `json:"barcodes,omitempty"` // every Штрихкод (also ШтрихКод)
-	Unit       Unit        `json:"unit"`               // БазоваяЕдиница
-	Groups     []string    `json:"groups,omitempty"`   // Группы/Ид
-	VATRate    string      `json:"vat_rate,omitempty"` // СтавкиНалогов/СтавкаНалога/Ставка, or the ЗначенияРеквизитов «Ставка НДС»/«Ставка ПДВ»; as written
-	Requisites []Requisite `json:"requisites,omitempty"`
-	Deleted    bool        `json:"deleted,omitempty"` // Статус="Удален" or ПометкаУдаления=true
-	Line       int         `json:"line"`              // line of the opening <Товар> tag, for messages
+	ID      string `json:"id"`                // Ид: a 1C GUID, or productGUID#characteristicGUID
+	Article string `json:"article,omitempty"` // Артикул
+	Name    string `json:"name"`              // Наименование
+	// Barcodes are every Штрихкод (also ШтрихКод) element, then every value of the ЗначенияРеквизитов
+	// «Штрихкод» (BAS's node may export extra requisites there, several values each): trimmed, a value
+	// holding several codes split at commas, semicolons and white space, repeats dropped. Not checked:
+	// whether a value is a valid barcode is the consumer's rule.
+	Barcodes        []string         `json:"barcodes,omitempty"`
+	Unit            Unit             `json:"unit"`               // БазоваяЕдиница
+	Groups          []string         `json:"groups,omitempty"`   // Группы/Ид
+	VATRate         string           `json:"vat_rate,omitempty"` // СтавкиНалогов/СтавкаНалога/Ставка, or the ЗначенияРеквизитов «Ставка НДС»/«Ставка ПДВ»; as written
+	Characteristics []Characteristic `json:"characteristics,omitempty"`
+	Requisites      []Requisite      `json:"requisites,omitempty"`
+	Deleted         bool             `json:"deleted,omitempty"` // Статус="Удален" or ПометкаУдаления=true
+	Line            int              `json:"line"`              // line of the opening <Товар> tag, for messages
+}
+
+// Variant splits an Ид of the form productGUID#characteristicGUID (1C:УНФ, CommonModules/ОбменССайтомПовтИсп,
+// СформироватьУникальныйИдентификаторОбъекта; docs/formats.md, "Characteristics"). ok is false for a
+// plain Ид, and for an Ид with nothing after '#' (offers packages carry "catalogGUID#").
+func Variant(id string) (product, characteristic string, ok bool) {
+	product, characteristic, ok = strings.Cut(id, "#")
+	if !ok || product == "" || characteristic == "" {
+		return id, "", false
+	}
+	return product, characteristic, true
 }
 
 // Price is one Цены/Цена of an offer. PerUnit is exact: never parse Представление (commerceml.md §3.2).
@@ -95,18 +122,23 @@ type Stock struct {
 	Quantity    decimal.Decimal `json:"quantity"`
 }
 
-// Offer is one Предложение of offers*.xml, prices*.xml or rests*.xml.
+// Offer is one Предложение of offers*.xml, prices*.xml or rests*.xml. An offer of a variant has the Ид
+// productGUID#characteristicGUID, the product's Артикул, the variant's own Штрихкод, a Наименование
+// "product (characteristic)" and the characteristic's properties in Characteristics (1C:УНФ,
+// CommonModules/ОбменССайтом, ДобавитьРеквизитыТовараДляПредложенияXDTO).
 type Offer struct {
-	ID       string           `json:"id"`
-	Article  string           `json:"article,omitempty"`
-	Name     string           `json:"name,omitempty"`
-	Barcodes []string         `json:"barcodes,omitempty"`
-	Unit     Unit             `json:"unit"`
-	Prices   []Price          `json:"prices,omitempty"`
-	Quantity *decimal.Decimal `json:"quantity,omitempty"` // Количество total; nil when absent (absent is not 0, commerceml.md §3.2)
-	Stocks   []Stock          `json:"stocks,omitempty"`   // per warehouse, from <Склад ИдСклада КоличествоНаСкладе/> or Остатки
-	Deleted  bool             `json:"deleted,omitempty"`
-	Line     int              `json:"line"`
+	ID              string           `json:"id"`
+	Article         string           `json:"article,omitempty"`
+	Name            string           `json:"name,omitempty"`
+	Barcodes        []string         `json:"barcodes,omitempty"` // as Good.Barcodes
+	Unit            Unit             `json:"unit"`
+	Characteristics []Characteristic `json:"characteristics,omitempty"`
+	Requisites      []Requisite      `json:"requisites,omitempty"`
+	Prices          []Price          `json:"prices,omitempty"`
+	Quantity        *decimal.Decimal `json:"quantity,omitempty"` // Количество total; nil when absent (absent is not 0, commerceml.md §3.2)
+	Stocks          []Stock          `json:"stocks,omitempty"`   // per warehouse, from <Склад ИдСклада КоличествоНаСкладе/> or Остатки
+	Deleted         bool             `json:"deleted,omitempty"`
+	Line            int              `json:"line"`
 }
 
 // Counterparty is a document's Контрагент.

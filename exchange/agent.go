@@ -54,6 +54,8 @@ type Agent struct {
 	wakeMux sync.Once
 	runs    chan struct{} // BAS ran: rewrite the orders file (it may have gone) and let go what BAS has had
 	runsMux sync.Once
+	watch   watchState // what the watcher last reported, as written to the state
+	pass    passLog    // what went wrong in the current `obmin once` pass
 }
 
 func (a *Agent) now() time.Time {
@@ -97,6 +99,9 @@ func (a *Agent) Ingest(ctx context.Context, d spool.Drop) error {
 		}
 		d.Files = kept
 	}
+	if len(d.GiveUp) > 0 {
+		return a.refuseIncomplete(ctx, d)
+	}
 	id := a.newDropID(d)
 	fp, err := a.Spool.Ingest(ctx, a.Source, d, id)
 	if errors.Is(err, spool.ErrBadDrop) {
@@ -139,6 +144,7 @@ func (a *Agent) reject(ctx context.Context, d spool.Drop, id string, cause error
 		return err
 	} else if seen {
 		a.Log.WithFields(logrus.Fields{"drop": d.Dir, "same_as": prev.ID}).Debug("drop rejected before; still in failed/")
+		a.pass.note(fmt.Sprintf("export %q in BAS's folder was refused before and is still there: see failed/%s.error.txt", folderName(d.Dir), prev.ID))
 		return nil
 	}
 	reason := fmt.Sprintf("Пакет %q у теці BAS не взято: %v.\nПерейменуйте файл у теці вивантаження BAS (або вивантажте знову); "+
@@ -152,6 +158,7 @@ func (a *Agent) reject(ctx context.Context, d spool.Drop, id string, cause error
 		return err
 	}
 	a.Log.WithFields(logrus.Fields{"drop": id, "from": d.Dir, "reason": cause.Error()}).Error("drop rejected; described in failed/")
+	a.pass.note(fmt.Sprintf("export %q refused: %v (failed/%s.error.txt)", folderName(d.Dir), cause, id))
 	return nil
 }
 
@@ -217,6 +224,7 @@ func (a *Agent) processDrop(ctx context.Context, id, dir string) error {
 		}
 		_ = a.Store.SetDropState(ctx, id, "failed", reason)
 		log.WithField("reason", reason).Error("drop failed; moved to failed/")
+		a.pass.note(fmt.Sprintf("drop %s failed: %s (failed/%s.error.txt)", id, firstLine(reason), id))
 		return nil
 	case err != nil:
 		_ = a.Store.SetDropState(ctx, id, "processing", err.Error())
@@ -232,7 +240,7 @@ func (a *Agent) processDrop(ctx context.Context, id, dir string) error {
 	_ = a.Store.SetDropState(ctx, id, "done", "")
 	log.WithFields(logrus.Fields{
 		"goods": rep.Goods, "created": rep.Created, "updated": rep.Updated, "unchanged": rep.Unchanged,
-		"no_price": len(rep.NoPrice), "rejected": len(rep.Rejected), "stock": rep.StockSent, "confirmed": rep.Confirmed,
+		"held": rep.Held, "rejected": len(rep.Rejected), "stock": rep.StockSent, "confirmed": rep.Confirmed,
 	}).Info("drop applied")
 	return nil
 }
@@ -281,10 +289,12 @@ func (a *Agent) refreshOrders(ctx context.Context) error {
 	} else if n > 0 {
 		a.Log.WithField("receipts", n).Info("held receipts released: their goods are now known")
 	}
-	if _, err := a.Sales.WriteOrders(ctx); err != nil {
+	_, err := a.Sales.WriteOrders(ctx)
+	a.noteOrdersFolder(ctx, err)
+	if err != nil {
 		return err
 	}
-	_, err := a.Sales.WriteHeld(ctx)
+	_, err = a.Sales.WriteHeld(ctx)
 	return err
 }
 
@@ -331,6 +341,9 @@ func (a *Agent) recordJob(ctx context.Context, name string, start time.Time, err
 // Once does one full pass and returns: take complete drops, apply them, pull receipts, write the orders
 // file, clean old archives. For running obmin from the system's scheduler instead of as a service.
 func (a *Agent) Once(ctx context.Context, settle time.Duration) error {
+	a.Watcher.OnReport(a.watchReport)
+	a.pass.begin()
+	issues := func() []string { return a.pass.end() }
 	// Two scans a settle time apart: a drop counts as complete only when nothing changed in between. A
 	// drop the first scan already finds complete (old enough, or seen by an earlier run) is taken at once:
 	// the watcher offers each drop once, so one left out here would wait for the next run.
@@ -339,13 +352,15 @@ func (a *Agent) Once(ctx context.Context, settle time.Duration) error {
 		if i == 1 {
 			select {
 			case <-ctx.Done():
+				issues()
 				return ctx.Err()
 			case <-time.After(settle):
 			}
 		}
 		drops, err := a.Watcher.Scan(ctx)
 		if err != nil {
-			return fmt.Errorf("scan %s: %w", a.Source, err)
+			issues()
+			return fmt.Errorf("%s: %w", FolderExport, err)
 		}
 		for _, d := range drops {
 			if err := a.Ingest(ctx, d); err != nil {
@@ -363,7 +378,15 @@ func (a *Agent) Once(ctx context.Context, settle time.Duration) error {
 	if a.Schedules.RetentionKeep > 0 {
 		errs = append(errs, a.Retain(ctx))
 	}
-	return errors.Join(errs...)
+	// Everything that did not end in done/ says so: failed drops, folders still waiting, errors.
+	left := append(issues(), waitingIssues(a.Watcher.Last().Waiting, a.now())...)
+	if err := errors.Join(errs...); err != nil {
+		left = append(left, err.Error())
+	}
+	if len(left) > 0 {
+		return &PassError{Issues: left}
+	}
+	return nil
 }
 
 // LogLifecycle is the log field ("start", "stop") of the service's start and stop lines: an operator's
@@ -377,6 +400,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	if a.Emulated {
 		a.Log.Warn("Checkbox is the built-in EMULATOR: nothing reaches a real cash register")
 	}
+	a.Watcher.OnReport(a.watchReport)
 	var wg sync.WaitGroup
 	// The watcher starts at once, beside the drop loop: BAS empties its folder at its next export, so a
 	// new export must be taken even while drops a crash or an outage left behind are still being applied
@@ -500,13 +524,13 @@ func writeReport(dir string, rep DropReport) error {
 	b.WriteString("\ufeffЗвіт obmin про обробку вивантаження BAS\r\n\r\n")
 	for _, f := range rep.Files {
 		if f.Feed != nil {
-			fmt.Fprintf(&b, "Файл %s: фід маркетплейсу (%s), пропозицій %d, із залишком %d\r\n", f.Name, f.Feed.Header.Format, f.Feed.Offers, f.Feed.WithStock)
+			fmt.Fprintf(&b, "Файл %s: фід маркетплейсу %s (%s), пропозицій %d, із залишком %d\r\n", f.Name, f.Source, f.Feed.Header.Format, f.Feed.Offers, f.Feed.WithStock)
 			continue
 		}
 		fmt.Fprintf(&b, "Файл %s: %s, товарів %d, пропозицій %d\r\n", f.Name, f.Summary.Kind, f.Summary.Goods, f.Summary.Offers)
 	}
-	fmt.Fprintf(&b, "\r\nТоварів у вивантаженні: %d\r\nСтворено в Checkbox: %d\r\nОновлено: %d\r\nБез змін: %d\r\n",
-		rep.Goods, rep.Created, rep.Updated, rep.Unchanged)
+	fmt.Fprintf(&b, "\r\nТоварів у вивантаженні: %d\r\nСтворено в Checkbox: %d\r\nОновлено: %d\r\nБез змін: %d\r\nНе передано за правилами obmin: %d\r\n",
+		rep.Goods, rep.Created, rep.Updated, rep.Unchanged, rep.Held)
 	if rep.StockSent > 0 {
 		fmt.Fprintf(&b, "Залишки передано для %d товарів\r\n", rep.StockSent)
 	}
@@ -524,8 +548,12 @@ func writeReport(dir string, rep DropReport) error {
 	}
 	list("Без ціни потрібного типу — не передано (ціну 0 не надсилаємо)", rep.NoPrice)
 	list("Без коду (артикула) — не передано", rep.NoCode)
-	list("Позначено на вилучення в BAS — у Checkbox не змінювалося", rep.Deleted)
+	list("Не передано за правилами obmin", rep.Refused)
+	list("Рядки фідів для товарів, які вивантажує BAS — не передано (товари BAS змінює лише BAS)", rep.FeedBehindBAS)
 	list("Checkbox відхилив", rep.Rejected)
+	list("Товари з характеристиками — у Checkbox кожна характеристика окремим товаром, сам товар не передається", rep.Variants)
+	list("Штрихкоди, яких не передано (товар передано з рештою штрихкодів)", rep.BadBarcodes)
+	list("Позначено на вилучення в BAS — у Checkbox не змінювалося", rep.Deleted)
 	list("Пропозиції для товарів, яких BAS не вивантажував", rep.UnknownOffr)
 	list("Розпаковані архіви", rep.Unzipped)
 	if len(rep.Missing) > 0 {

@@ -37,7 +37,7 @@ func TestDropWithBadFileNameIsRejectedOnceWithReason(t *testing.T) {
 				t.Fatal(err)
 			}
 			r.drop(demo.Books, time.Now())
-			r.pass() // a rejected drop is no error of the pass: it is reported in failed/
+			r.passFails("refused", "bad-folder", "failed/") // the good drop is applied; the pass says which was not
 
 			counts, _ := r.spool.Counts()
 			if counts["failed"] != 1 || counts["done"] != 1 {
@@ -59,7 +59,7 @@ func TestDropWithBadFileNameIsRejectedOnceWithReason(t *testing.T) {
 
 			// A restart (a new watcher over the same state) does not reject the same files again.
 			r.agent.Watcher = newWatcher(t, r.export)
-			r.pass()
+			r.passFails("refused before and is still there")
 			if counts, _ := r.spool.Counts(); counts["failed"] != 1 {
 				t.Errorf("after a restart: %v; the same rejected drop must not pile up in failed/", counts)
 			}
@@ -67,7 +67,7 @@ func TestDropWithBadFileNameIsRejectedOnceWithReason(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(bad, name), demo.Catalog(demo.Books[:2], time.Now()), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			r.pass()
+			r.passFails("refused")
 			if counts, _ := r.spool.Counts(); counts["failed"] != 2 {
 				t.Errorf("after BAS rewrote the file: %v, want a second failed drop", counts)
 			}

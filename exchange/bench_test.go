@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"obmin/internal/demo"
+	"obmin/internal/gen"
 )
 
 // benchBooks is a catalogue of n goods with distinct codes, barcodes and prices.
@@ -14,7 +15,7 @@ func benchBooks(n int, priceShift int) []demo.Book {
 	for i := range books {
 		books[i] = demo.Book{
 			ID: fmt.Sprintf("b0000000-0000-4000-8000-%012d", i), Article: fmt.Sprintf("BK-%06d", i),
-			Name: fmt.Sprintf("Книга %d", i), Barcode: fmt.Sprintf("978%010d", i),
+			Name: fmt.Sprintf("Книга %d", i), Barcode: gen.EAN13(fmt.Sprintf("978%09d", i)),
 			Price: fmt.Sprintf("%d.50", 100+(i+priceShift)%900), Stock: fmt.Sprint(i % 30), VAT: "0",
 		}
 	}

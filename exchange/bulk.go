@@ -345,6 +345,7 @@ func (b *bulk) record(ctx context.Context, applied []int) error {
 		rec.PushedAt = now
 		if b.stocked[i] {
 			rec.PushedStock = p.stock
+			b.rep.StockSent++ // as pushStock counts the stock it sends
 		}
 		recs, took = append(recs, rec), append(took, i)
 	}

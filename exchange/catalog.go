@@ -37,8 +37,10 @@ type GoodsAPI interface {
 
 // GoodsStore is the part of the state the catalogue sync reads and writes.
 type GoodsStore interface {
-	Good(ctx context.Context, code string) (spool.GoodRecord, bool, error)
+	GoodWithCode(ctx context.Context, code string) (spool.GoodRecord, bool, error)
 	GoodByBASID(ctx context.Context, basID string) (spool.GoodRecord, bool, error)
+	GoodBySource(ctx context.Context, source, key string) (spool.GoodRecord, bool, error)
+	HasVariants(ctx context.Context, basID string) (bool, error)
 	PutGoods(ctx context.Context, recs []spool.GoodRecord) error
 	ForEachGood(ctx context.Context, fn func(spool.GoodRecord) error) error
 	ForgetPushed(ctx context.Context, codes ...string) error
@@ -120,23 +122,34 @@ type Catalog struct {
 type FileReport struct {
 	Name    string             `json:"name"`
 	Summary commerceml.Summary `json:"summary"`
-	Feed    *feed.Summary      `json:"feed,omitempty"` // set instead of Summary for a marketplace feed
+	Feed    *feed.Summary      `json:"feed,omitempty"`   // set instead of Summary for a marketplace feed
+	Source  string             `json:"source,omitempty"` // a feed's name (mapping.feeds)
 }
 
-// DropReport says what a catalogue drop did. It is written beside the drop for staff to read.
+// DropReport says what a catalogue drop did. It is written beside the drop for staff to read. The counts
+// are the same whichever way the goods went to Checkbox: one call each, or its goods import file.
 type DropReport struct {
-	Files       []FileReport `json:"files"`
-	PriceType   string       `json:"price_type,omitempty"`
-	Goods       int          `json:"goods"`
-	Created     int          `json:"created"`
-	Updated     int          `json:"updated"`
-	Unchanged   int          `json:"unchanged"`
-	Deleted     []string     `json:"deleted,omitempty"`        // marked deleted in BAS: left in Checkbox, listed here
-	NoPrice     []string     `json:"no_price,omitempty"`       // no price of the configured type: never sent at 0
-	NoCode      []string     `json:"no_code,omitempty"`        // the code field is empty: cannot be a Checkbox good
-	Rejected    []string     `json:"rejected,omitempty"`       // Checkbox refused the good (message beside it)
-	UnknownOffr []string     `json:"unknown_offers,omitempty"` // offers for goods BAS never exported
-	Unzipped    []string     `json:"unzipped,omitempty"`       // zip archives of the drop, unpacked in place
+	Files     []FileReport `json:"files"`
+	PriceType string       `json:"price_type,omitempty"`
+	Goods     int          `json:"goods"`
+	Created   int          `json:"created"`
+	Updated   int          `json:"updated"`
+	Unchanged int          `json:"unchanged"`
+	// Held is how many goods obmin did not send by its own rules: NoPrice, NoCode, Refused and FeedBehindBAS.
+	Held     int      `json:"held"`
+	Deleted  []string `json:"deleted,omitempty"`  // marked deleted in BAS: left in Checkbox, listed here
+	NoPrice  []string `json:"no_price,omitempty"` // no price of the configured type: never sent at 0
+	NoCode   []string `json:"no_code,omitempty"`  // the code field is empty: cannot be a Checkbox good
+	Refused  []string `json:"refused,omitempty"`  // refused by obmin's own rules (a shared code, a price it cannot send…), with the reason
+	Rejected []string `json:"rejected,omitempty"` // Checkbox refused the good (its message beside it)
+	// FeedBehindBAS are feed rows for a code BAS exports: BAS is the master of its goods, the row is not sent.
+	FeedBehindBAS []string `json:"feed_behind_bas,omitempty"`
+	// Variants are goods sold as their characteristics: each priced characteristic is a Checkbox good of
+	// its own, the good itself is not sent.
+	Variants    []string `json:"sold_as_variants,omitempty"`
+	BadBarcodes []string `json:"bad_barcodes,omitempty"`   // values left out of a good's barcodes, and why; the good is sent
+	UnknownOffr []string `json:"unknown_offers,omitempty"` // offers for goods BAS never exported
+	Unzipped    []string `json:"unzipped,omitempty"`       // zip archives of the drop, unpacked in place
 	// Missing are goods Checkbox has from an earlier full package that this full package no longer lists;
 	// MissingAction says what was done to them (leave, hide, delete).
 	Missing       []string `json:"missing,omitempty"`
@@ -152,7 +165,23 @@ type staged struct {
 	prices []commerceml.Price
 	stock  *decimal.Decimal
 	offer  bool
-	feed   *feed.Offer // set for a good known only from a marketplace feed: it has no BAS Ид
+	file   string // the file that described it last, and the line there, for messages
+	line   int
+
+	// A BAS variant (Ид productGUID#characteristicGUID): its product's Ид and name, its properties.
+	product     string
+	productName string
+	chars       []commerceml.Characteristic
+	variants    int // for a product: how many of its variants the drop has
+
+	// A marketplace feed's row: it has no BAS Ид.
+	feed    *feed.Offer
+	source  string  // the feed's name
+	code    string  // decided over the whole feed (feedCodes)
+	variant bool    // one of several offers of a model sharing a code
+	dupOf   *staged // an earlier row with the same code, of which it is no variant
+
+	barcodes, badBarcodes []string // the valid barcodes; the others, described
 }
 
 // dropFiles sorts a drop's files by kind. Order inside a kind follows BAS's numbering: import.xml, import1.xml…
@@ -261,7 +290,11 @@ func (c *Catalog) readDrop(ctx context.Context, dir string, df dropFiles, rep *D
 			continue
 		}
 		err := read(name, commerceml.Handler{Good: func(g commerceml.Good) error {
-			goods[g.ID] = &staged{good: g}
+			s := &staged{good: g, file: name, line: g.Line, chars: g.Characteristics}
+			if p, _, ok := commerceml.Variant(g.ID); ok {
+				s.product = p // a 2.04-style catalogue lists variants as goods of their own
+			}
+			goods[g.ID] = s
 			return nil
 		}})
 		if err != nil {
@@ -279,6 +312,10 @@ func (c *Catalog) readDrop(ctx context.Context, dir string, df dropFiles, rep *D
 				return nil
 			}
 			s.offer = true
+			s.file, s.line = name, o.Line
+			if len(o.Characteristics) > 0 {
+				s.chars = o.Characteristics
+			}
 			if len(o.Prices) > 0 {
 				s.prices = o.Prices // prices*.xml after offers*.xml: the later file wins
 			}
@@ -294,52 +331,22 @@ func (c *Catalog) readDrop(ctx context.Context, dir string, df dropFiles, rep *D
 			return nil, nil, err
 		}
 	}
+	for _, s := range goods {
+		if s.product == "" {
+			continue
+		}
+		if p, ok := goods[s.product]; ok {
+			p.variants++
+			if s.productName == "" {
+				s.productName = p.good.Name
+			}
+		}
+	}
 	return goods, types, nil
 }
 
-// feedKey keys a feed offer among a drop's staged goods; BAS Ид never start so.
+// feedKey starts the key of a feed's row among a drop's staged goods (feedKeyOf); BAS Ид never start so.
 const feedKey = "feed:"
-
-// readFeed stages every offer of a marketplace feed as a good of its own. A feed carries no BAS Ид, so
-// these goods are recorded without one, and a sale of one is held until BAS exports the good.
-func (c *Catalog) readFeed(ctx context.Context, dir, name string, goods map[string]*staged, rep *DropReport) error {
-	f, err := os.Open(filepath.Join(dir, name))
-	if err != nil {
-		return fmt.Errorf("open %s: %w", name, err)
-	}
-	defer f.Close()
-	sum, err := feed.Read(ctxio.Reader(ctx, f), name, func(o feed.Offer) error {
-		g := commerceml.Good{Article: o.VendorCode, Name: o.Title(), Barcodes: o.Barcodes, Line: o.Line}
-		s := &staged{good: g, feed: &o, offer: true, stock: o.Quantity}
-		if s.stock == nil && o.Available != nil && !*o.Available {
-			zero := decimal.Zero // "not available" and no quantity: none to sell
-			s.stock = &zero
-		}
-		goods[feedKey+o.ID] = s
-		return nil
-	})
-	if err != nil {
-		return badInput(err)
-	}
-	rep.Files = append(rep.Files, FileReport{Name: name, Feed: &sum})
-	return nil
-}
-
-// feedCode is the Checkbox code of a feed good: vendorCode for mapping.code_field "article", the offer id
-// for "id", the first barcode for "barcode".
-func (c *Catalog) feedCode(o *feed.Offer) string {
-	switch c.Mapping.CodeField {
-	case CodeFromID:
-		return strings.TrimSpace(o.ID)
-	case CodeFromBarcode:
-		if len(o.Barcodes) > 0 {
-			return o.Barcodes[0]
-		}
-		return ""
-	default:
-		return strings.TrimSpace(o.VendorCode)
-	}
-}
 
 // stageOffer finds the good an offer is for: in this drop's catalogue, as a variant (guid#guid) of a good in
 // it, or in the state when the drop carries offers only (BAS's "prices and stock only" export,
@@ -348,8 +355,10 @@ func (c *Catalog) stageOffer(ctx context.Context, goods map[string]*staged, o co
 	if s, ok := goods[o.ID]; ok {
 		return s, nil
 	}
-	if base, _, ok := strings.Cut(o.ID, "#"); ok {
+	if base, _, ok := commerceml.Variant(o.ID); ok {
 		if p, ok := goods[base]; ok {
+			// A characteristic of a good of this drop: the product's description, the offer's own name
+			// and barcodes (the product's barcode is not the variant's).
 			g := p.good
 			g.ID = o.ID
 			if o.Article != "" {
@@ -358,10 +367,10 @@ func (c *Catalog) stageOffer(ctx context.Context, goods map[string]*staged, o co
 			if o.Name != "" {
 				g.Name = o.Name
 			}
-			if len(o.Barcodes) > 0 {
-				g.Barcodes = o.Barcodes
-			}
-			s := &staged{good: g}
+			g.Barcodes = o.Barcodes
+			g.Characteristics = o.Characteristics
+			g.Line = o.Line
+			s := &staged{good: g, product: base, productName: p.good.Name}
 			goods[o.ID] = s
 			return s, nil
 		}
@@ -378,11 +387,21 @@ func (c *Catalog) stageOffer(ctx context.Context, goods map[string]*staged, o co
 		Unit: commerceml.Unit{Code: rec.UnitCode, Name: rec.UnitName, FullName: rec.UnitFullName, Intl: rec.UnitIntl},
 	}
 	s := &staged{good: g}
+	if p, _, ok := commerceml.Variant(o.ID); ok {
+		s.product = p
+	}
 	if len(rec.PushedPayload) > 0 {
 		var base checkbox.GoodPayload
 		if err := json.Unmarshal(rec.PushedPayload, &base); err == nil {
 			s.base = &base
+			// The barcodes Checkbox has, for a code made from them (code_field or variant_code barcode).
+			if base.Barcode != "" {
+				s.good.Barcodes = append([]string{base.Barcode}, base.Barcodes...)
+			}
 		}
+	}
+	if len(o.Barcodes) > 0 {
+		s.good.Barcodes = o.Barcodes
 	}
 	goods[o.ID] = s
 	return s, nil
@@ -500,18 +519,19 @@ func (c *Catalog) apply(ctx context.Context, dir string, df dropFiles) (DropRepo
 	rep.PriceType = priceType
 	rep.Goods = len(goods)
 
-	plans, keep, err := c.plan(ctx, goods, priceType, &rep)
+	pd, err := c.plan(ctx, goods, priceType, &rep)
 	if err != nil {
 		return rep, err
 	}
+	plans := pd.plans
 	// BAS's description of every good is kept, pushed or not: sales of it must go back with BAS's Ид.
-	if err := c.Store.PutGoods(ctx, keep); err != nil {
+	if err := c.Store.PutGoods(ctx, pd.keep); err != nil {
 		return rep, fmt.Errorf("record goods: %w", err)
 	}
 	if err := c.push(ctx, plans, &rep); err != nil {
 		return rep, err
 	}
-	hide, err := c.missing(ctx, keep, &rep)
+	hide, err := c.missing(ctx, pd, &rep)
 	if err != nil {
 		return rep, err
 	}
@@ -529,38 +549,34 @@ func (c *Catalog) apply(ctx context.Context, dir string, df dropFiles) (DropRepo
 
 // missing applies the disappeared-goods policy after a full package: a BAS catalogue that is not "only
 // changes" (commerceml.md §4.1) lists every good BAS offers the site, and a marketplace feed lists every
-// offer, so a good Checkbox received from an earlier package of the same kind and that this one no longer
-// lists has gone. BAS goods (with an Ид) are judged by BAS packages only and feed goods by feeds only. It
-// returns the stock plans that hide goods (MissingHide); deletions are done here.
-func (c *Catalog) missing(ctx context.Context, keep []spool.GoodRecord, rep *DropReport) ([]plan, error) {
-	fullBAS, fullFeed, partial := false, false, false
+// offer of its seller, so a good Checkbox received from an earlier package of the same source and that
+// this one no longer lists has gone. Each source judges only its own goods: BAS packages the goods with
+// an Ид, each feed (by name, mapping.feeds) the goods it made; a feed good of an obmin that did not record
+// feeds' names is judged by none. A variant counts as listed while its product is. It returns the stock
+// plans that hide goods (MissingHide); deletions are done here.
+func (c *Catalog) missing(ctx context.Context, pd planned, rep *DropReport) ([]plan, error) {
+	fullBAS, partial := false, false
 	for _, f := range rep.Files {
-		switch {
-		case f.Feed != nil:
-			fullFeed = fullFeed || f.Feed.Offers > 0
-		case f.Summary.Kind == commerceml.KindCatalog:
+		if f.Feed == nil && f.Summary.Kind == commerceml.KindCatalog {
 			fullBAS = fullBAS || f.Summary.Goods > 0
 			partial = partial || f.Summary.OnlyChanges
 		}
 	}
 	fullBAS = fullBAS && !partial
-	if !fullBAS && !fullFeed {
+	fullFeeds := feedSources(rep.Files)
+	if !fullBAS && len(fullFeeds) == 0 {
 		return nil, nil
 	}
 	policy := c.Missing
 	if policy == "" {
 		policy = MissingLeave
 	}
-	present := make(map[string]bool, len(keep))
-	for _, r := range keep {
-		present[r.Code] = true
-	}
 	var gone []spool.GoodRecord
 	err := c.Store.ForEachGood(ctx, func(r spool.GoodRecord) error {
-		if present[r.Code] || r.CheckboxID == "" || r.PushedHash == "" || r.Deleted {
+		if pd.listed(r) || r.CheckboxID == "" || r.PushedHash == "" || r.Deleted {
 			return nil // listed, never in Checkbox, or already removed by this policy
 		}
-		if (r.BASID != "" && fullBAS) || (r.BASID == "" && fullFeed) {
+		if (r.BASID != "" && fullBAS) || (r.BASID == "" && r.Source != "" && fullFeeds[r.Source]) {
 			gone = append(gone, r)
 		}
 		return nil
@@ -597,14 +613,6 @@ func (c *Catalog) missing(ctx context.Context, keep []spool.GoodRecord, rep *Dro
 		rep.Missing = append(rep.Missing, fmt.Sprintf("%s «%s»", r.Code, r.Name))
 	}
 	return hide, nil
-}
-
-// displayID names a staged good in the report: its BAS Ид, or "feed offer <id>".
-func displayID(key string) string {
-	if id, ok := strings.CutPrefix(key, feedKey); ok {
-		return "feed offer " + id
-	}
-	return key
 }
 
 // unzipDrop unpacks every .zip of a claimed drop folder in place (1C sends one archive when zip is on,
@@ -657,77 +665,6 @@ func unzipDrop(ctx context.Context, dir string) ([]string, error) {
 	return done, nil
 }
 
-// plan decides, for every staged good, what Checkbox should hold and whether that differs from the ledger.
-func (c *Catalog) plan(ctx context.Context, goods map[string]*staged, priceType string, rep *DropReport) ([]plan, []spool.GoodRecord, error) {
-	ids := make([]string, 0, len(goods))
-	for id := range goods {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	var plans []plan
-	var keep []spool.GoodRecord
-	now := c.now()
-	seenCode := map[string]string{}
-	for _, id := range ids {
-		s := goods[id]
-		g := s.good
-		code := c.Mapping.Code(g)
-		if s.feed != nil {
-			code = c.feedCode(s.feed)
-		}
-		if code == "" {
-			rep.NoCode = append(rep.NoCode, fmt.Sprintf("%s «%s» (line %d)", displayID(id), g.Name, g.Line))
-			continue
-		}
-		if other, dup := seenCode[code]; dup {
-			rep.Rejected = append(rep.Rejected, fmt.Sprintf("%s: code %q is used by %s too", displayID(id), code, other))
-			continue
-		}
-		seenCode[code] = displayID(id)
-		rec, _, err := c.Store.Good(ctx, code)
-		if err != nil {
-			return nil, nil, fmt.Errorf("ledger: %w", err)
-		}
-		rec.Code = code
-		if s.feed == nil || rec.BASID == "" {
-			// A feed never overwrites what BAS exported for the same code: sales go back with BAS's Ид.
-			rec.BASID, rec.Article, rec.Name, rec.Deleted = g.ID, g.Article, g.Name, g.Deleted
-			rec.UnitCode, rec.UnitName, rec.UnitFullName, rec.UnitIntl = g.Unit.Code, g.Unit.Name, g.Unit.FullName, g.Unit.Intl
-		}
-		rec.UpdatedAt = now
-		keep = append(keep, rec)
-		if g.Deleted {
-			rep.Deleted = append(rep.Deleted, fmt.Sprintf("%s «%s»", code, g.Name))
-			continue
-		}
-		price, ok, err := c.priceOf(s, priceType, rec)
-		if err != nil {
-			rep.Rejected = append(rep.Rejected, fmt.Sprintf("%s «%s»: %v", code, g.Name, err))
-			continue
-		}
-		if !ok {
-			rep.NoPrice = append(rep.NoPrice, fmt.Sprintf("%s «%s»", code, g.Name))
-			continue
-		}
-		p := c.payload(g, code, price)
-		if s.base != nil {
-			// Known only from the state: keep barcodes, taxes and kind as the catalogue gave them.
-			p = *s.base
-			p.Price = price
-		}
-		pl := plan{rec: rec, payload: p, hash: payloadHash(p)}
-		if s.stock != nil {
-			t := Thousandths(*s.stock)
-			if t < 0 {
-				t = 0 // negative BAS stock (commerceml.md §3.2) is "none left" for a till
-			}
-			pl.stock = &t
-		}
-		plans = append(plans, pl)
-	}
-	return plans, keep, nil
-}
-
 // priceOf is a good's price in kopecks. A good the drop gives no offer for (a catalogue-only export) keeps
 // the price Checkbox last received, so a change of its name or barcode still goes out.
 func (c *Catalog) priceOf(s *staged, priceType string, rec spool.GoodRecord) (int64, bool, error) {
@@ -736,7 +673,7 @@ func (c *Catalog) priceOf(s *staged, priceType string, rec spool.GoodRecord) (in
 			return 0, false, nil
 		}
 		if !inHryvnia(o.Currency) {
-			return 0, false, fmt.Errorf("price %s is in %s: Checkbox prices are in hryvnia", o.Price, o.Currency)
+			return 0, false, fmt.Errorf("ціна %s у %s, а ціни Checkbox — у гривнях", o.Price, o.Currency)
 		}
 		k, err := Kopecks(*o.Price)
 		return k, err == nil, err
@@ -746,7 +683,7 @@ func (c *Catalog) priceOf(s *staged, priceType string, rec spool.GoodRecord) (in
 			continue
 		}
 		if !perBaseUnit(p.Factor) {
-			return 0, false, fmt.Errorf("price per %s with Коэффициент %s: only prices per base unit are supported", p.Unit, strings.TrimSpace(p.Factor))
+			return 0, false, fmt.Errorf("ціна за %s з Коэффициент %s: передаються лише ціни за базову одиницю", p.Unit, strings.TrimSpace(p.Factor))
 		}
 		k, err := Kopecks(p.PerUnit)
 		if err != nil {
@@ -788,13 +725,18 @@ func (c *Catalog) payload(g commerceml.Good, code string, price int64) checkbox.
 // records each success at once so a crash or restart never sends it again. Many changed goods go through
 // the goods import instead (pushBulk); what it cannot place is sent here one by one.
 func (c *Catalog) push(ctx context.Context, plans []plan, rep *DropReport) error {
-	var todo []int
+	var todo, renamed []int
 	for i, p := range plans {
-		if p.hash == p.rec.PushedHash && p.rec.CheckboxID != "" {
+		switch {
+		case p.hash == p.rec.PushedHash && p.rec.CheckboxID != "":
 			rep.Unchanged++
-			continue
+		case p.rec.OldCode != "" && p.rec.CheckboxID != "":
+			// A new code for a good Checkbox has: only PUT /api/v1/goods/{id} changes it in place; an import
+			// row with the new code would make a second good.
+			renamed = append(renamed, i)
+		default:
+			todo = append(todo, i)
 		}
-		todo = append(todo, i)
 	}
 	if c.bulkOn(len(todo)) {
 		var err error
@@ -803,6 +745,7 @@ func (c *Catalog) push(ctx context.Context, plans []plan, rep *DropReport) error
 			return err
 		}
 	}
+	todo = append(todo, renamed...)
 	workers := max(c.Workers, 1)
 	jobs := make(chan int)
 	var mu sync.Mutex

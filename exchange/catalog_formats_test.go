@@ -128,7 +128,7 @@ func TestZippedDrop(t *testing.T) {
 	})
 	// Half-written: no central directory yet, so the drop is not complete.
 	dir := r.writeDrop(demo.FolderName, map[string][]byte{"v8_2C7E_125d5b.zip": z[:len(z)/2]})
-	r.pass()
+	r.passFails("waits", "архів zip не дописано")
 	if n := len(r.emu.Goods()); n != 0 {
 		t.Fatalf("a half-written zip was taken: %d goods", n)
 	}
@@ -166,7 +166,7 @@ func TestBadZipsFail(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			r := newRig(t, nil)
 			r.writeDrop("webdata - zip", map[string][]byte{"data.zip": tc.zip(t)})
-			r.pass()
+			_ = r.agent.Once(context.Background(), 5*time.Millisecond) // fails or not: see below
 			reason := r.failedReasons()
 			if tc.want == "" {
 				// Trailing garbage: archive/zip still finds the directory; whatever happens, nothing is half-done.
@@ -192,7 +192,7 @@ func TestRefusedFormats(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			r := newRig(t, nil)
 			r.writeDrop("webdata - x", map[string][]byte{"import.xml": []byte(tc.body)})
-			r.pass()
+			r.passFails("failed", "import.xml")
 			reason := r.failedReasons()
 			if !strings.Contains(reason, tc.want) || !strings.Contains(reason, "obmin reads CommerceML 2.x") || !strings.Contains(reason, "import.xml") {
 				t.Fatalf("failed/ says %q", reason)
@@ -265,7 +265,7 @@ const testFeed = `<?xml version="1.0" encoding="UTF-8"?>
 <yml_catalog date="2026-03-01 10:00">
 <shop><name>Книгарня</name><currencies><currency id="UAH" rate="1"/></currencies>
 <offers>
-<offer id="R-1" available="true"><price>120.00</price><currencyId>UAH</currencyId><name>Абетка</name><name_ua>Абетка українська</name_ua><vendorCode>FD-0001</vendorCode><barcode>4820000009991</barcode><stock_quantity>3</stock_quantity></offer>
+<offer id="R-1" available="true"><price>120.00</price><currencyId>UAH</currencyId><name>Абетка</name><name_ua>Абетка українська</name_ua><vendorCode>FD-0001</vendorCode><barcode>4820000009997</barcode><stock_quantity>3</stock_quantity></offer>
 <offer id="R-2" available="false"><price>80</price><currencyId>UAH</currencyId><name>Буквар</name><vendorCode>FD-0002</vendorCode></offer>
 <offer id="R-3" available="true"><price>15</price><currencyId>USD</currencyId><name>Глобус</name><vendorCode>FD-0003</vendorCode></offer>
 <offer id="R-4" available="true"><price>99</price><name>Без артикула</name></offer>
@@ -279,7 +279,7 @@ func TestFeedDrop(t *testing.T) {
 	r.writeDrop("feeds", map[string][]byte{"rozetka.xml": []byte(testFeed)})
 	r.pass()
 	g, ok := r.emu.GoodByCode("FD-0001")
-	if !ok || g.Name != "Абетка українська" || g.Price != 12000 || g.Barcode != "4820000009991" {
+	if !ok || g.Name != "Абетка українська" || g.Price != 12000 || g.Barcode != "4820000009997" {
 		t.Fatalf("feed good: %+v %v (failed: %s)", g, ok, r.failedReasons())
 	}
 	if q, _ := r.emu.Stock("FD-0001"); q != 3000 {
@@ -298,7 +298,7 @@ func TestFeedDrop(t *testing.T) {
 	if len(reports) != 1 {
 		t.Fatalf("reports: %v", reports)
 	}
-	if rep, _ := os.ReadFile(reports[0]); !strings.Contains(string(rep), "Файл rozetka.xml: фід маркетплейсу (yml), пропозицій 4") {
+	if rep, _ := os.ReadFile(reports[0]); !strings.Contains(string(rep), "Файл rozetka.xml: фід маркетплейсу rozetka (yml), пропозицій 4") {
 		t.Errorf("the report does not describe the feed:\n%s", rep)
 	}
 

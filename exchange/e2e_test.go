@@ -3,6 +3,7 @@ package exchange_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -143,6 +144,21 @@ func (r *rig) pass() {
 	r.t.Helper()
 	if err := r.agent.Once(context.Background(), 5*time.Millisecond); err != nil {
 		r.t.Fatalf("pass: %v", err)
+	}
+}
+
+// passFails is pass for a drop that must fail: the pass says so (*exchange.PassError), naming each of want.
+func (r *rig) passFails(want ...string) {
+	r.t.Helper()
+	err := r.agent.Once(context.Background(), 5*time.Millisecond)
+	var pe *exchange.PassError
+	if !errors.As(err, &pe) {
+		r.t.Fatalf("pass: %v; want a *exchange.PassError", err)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			r.t.Errorf("pass error %q does not say %q", err, w)
+		}
 	}
 }
 
@@ -419,7 +435,7 @@ func TestBadDropFailsAndOthersGoOn(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.drop(demo.Books, time.Now())
-	r.pass()
+	r.passFails("failed", "offers.xml:43")
 	counts, _ := r.spool.Counts()
 	if counts["failed"] != 1 || counts["done"] != 1 {
 		t.Fatalf("spool %v: the bad drop fails, the good one is done", counts)

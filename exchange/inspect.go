@@ -5,6 +5,9 @@ import (
 	"errors"
 	"io"
 	"os"
+	"time"
+
+	"obmin/spool"
 )
 
 // InspectOptions says how Inspect reports.
@@ -14,6 +17,11 @@ type InspectOptions struct {
 	// JSON writes {"files": [...], "drops": [...], "totals": {...}} with every record of every file,
 	// instead of text for people.
 	JSON bool
+	// Now is the time a folder's files are judged at (how long they have been unchanged); nil is time.Now.
+	Now func() time.Time
+	// GiveUpAfter is the watcher's bound for an unfinished drop (bas.incomplete_timeout); 0 is
+	// spool.DefaultGiveUpAfter.
+	GiveUpAfter time.Duration
 }
 
 // InspectTotals counts the files inspected (zip entries included) by status.
@@ -41,7 +49,13 @@ func Inspect(ctx context.Context, w io.Writer, paths []string, opt InspectOption
 	if opt.JSON {
 		out = newJSONSink(w)
 	}
-	in := &inspector{maxProblems: max(opt.MaxProblems, 0), records: opt.JSON, sink: out}
+	in := &inspector{maxProblems: max(opt.MaxProblems, 0), records: opt.JSON, sink: out, now: opt.Now, giveUpAfter: opt.GiveUpAfter}
+	if in.now == nil {
+		in.now = time.Now
+	}
+	if in.giveUpAfter <= 0 {
+		in.giveUpAfter = spool.DefaultGiveUpAfter
+	}
 	var t InspectTotals
 	for _, p := range paths {
 		reps, err := in.path(ctx, p)
@@ -93,7 +107,9 @@ type inspector struct {
 	sink        inspectSink
 	// dropTypes are the price types (Ид → Наименование) the files of the current drop announced so far:
 	// УТ packages announce them in import___*.xml and price offers in prices___*.xml (commerceml.md §4.2).
-	dropTypes map[string]string
+	dropTypes   map[string]string
+	now         func() time.Time
+	giveUpAfter time.Duration
 }
 
 func (in *inspector) resetDrop() { in.dropTypes = map[string]string{} }

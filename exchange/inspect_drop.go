@@ -10,8 +10,10 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"obmin/commerceml"
+	"obmin/spool"
 )
 
 // dropPlan says how obmin would apply one folder of an export. It follows what the service does: the
@@ -27,6 +29,9 @@ type dropPlan struct {
 	PriceTypeNote string `json:"price_type_note,omitempty"`
 	Verdict       string `json:"verdict"` // apply, wait, fail
 	Because       string `json:"because,omitempty"`
+	// GiveUpAt is when, for a drop that waits for unfinished files, the watcher gives it up (to failed/)
+	// unless a file changes.
+	GiveUpAt *time.Time `json:"give_up_at,omitempty"`
 }
 
 type planStep struct {
@@ -128,7 +133,13 @@ func (in *inspector) drop(ctx context.Context, dir string) ([]*fileReport, error
 		}
 		all = append(all, reps...)
 	}
+	wait := in.whole(dir, names)
 	planDrop(plan, dir, all)
+	now := time.Now()
+	if in.now != nil {
+		now = in.now()
+	}
+	wait.apply(plan, now, in.giveUpAfter)
 	if err := in.sink.drop(plan); err != nil {
 		return nil, err
 	}
@@ -218,10 +229,6 @@ func planDrop(plan *dropPlan, dir string, reps []*fileReport) {
 	plan.PriceType, plan.PriceTypeNote = priceTypeNote(types)
 
 	switch {
-	case bad != nil && bad.Reason == reasonTruncated:
-		plan.Verdict = verdictWait
-		plan.Because = fmt.Sprintf("%s has no closing tag: obmin takes the drop only once BAS has finished writing it; "+
-			"if it stays like this, the drop goes to spool/failed/", bad.Path)
 	case bad != nil:
 		plan.Verdict = verdictFail
 		why := bad.Path + ": " + bad.Reason
@@ -234,6 +241,75 @@ func planDrop(plan *dropPlan, dir string, reps []*fileReport) {
 		plan.Because = "the whole drop would go to spool/failed/: " + dupMsg
 	default:
 		plan.Verdict = verdictApply
+	}
+}
+
+// folderWhole is what the watcher's own verdict (spool.JudgeFile) says of a folder's files: which are not
+// whole, and since when nothing in the folder changed.
+type folderWhole struct {
+	notXML, unfinished []string // "file: why"
+	quiet              time.Time
+}
+
+// whole judges a folder's files as the watcher does before it takes a drop (spool.Watcher.Scan): a file it
+// cannot open counts as unfinished, as the watcher waits for it too.
+func (in *inspector) whole(dir string, names []string) folderWhole {
+	var fw folderWhole
+	for _, name := range names {
+		p := filepath.Join(dir, name)
+		fi, err := os.Stat(p)
+		if err != nil {
+			fw.unfinished = append(fw.unfinished, fmt.Sprintf("%s: %v", name, err))
+			continue
+		}
+		if mt := fi.ModTime(); mt.After(fw.quiet) {
+			fw.quiet = mt
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			fw.unfinished = append(fw.unfinished, fmt.Sprintf("%s: %v", name, err))
+			continue
+		}
+		j, err := spool.JudgeFile(f, spool.FileInfo{Path: name, Size: fi.Size(), ModTime: fi.ModTime()})
+		f.Close()
+		switch {
+		case err != nil:
+			fw.unfinished = append(fw.unfinished, fmt.Sprintf("%s: %v", name, err))
+		case j.Completeness == spool.NotXML:
+			fw.notXML = append(fw.notXML, name+": "+j.Why)
+		case j.Completeness == spool.Unfinished:
+			fw.unfinished = append(fw.unfinished, name+": "+j.Why)
+		}
+	}
+	return fw
+}
+
+// apply puts the watcher's verdict before the readers': a drop whose files are not whole is never read.
+// It waits while they may still change, and goes to failed/ once they stood still for giveUpAfter, or at
+// once when a file cannot be XML.
+func (fw folderWhole) apply(plan *dropPlan, now time.Time, giveUpAfter time.Duration) {
+	if len(fw.notXML)+len(fw.unfinished) == 0 {
+		return
+	}
+	if giveUpAfter <= 0 {
+		giveUpAfter = spool.DefaultGiveUpAfter
+	}
+	files := strings.Join(append(append([]string(nil), fw.notXML...), fw.unfinished...), "; ")
+	unchanged := now.Sub(fw.quiet)
+	switch {
+	case len(fw.notXML) > 0:
+		plan.Verdict = verdictFail
+		plan.Because = "the whole drop goes to spool/failed/ as soon as its files stop changing: " + files
+	case spool.GivenUp(unchanged, giveUpAfter):
+		plan.Verdict = verdictFail
+		plan.Because = fmt.Sprintf("the whole drop goes to spool/failed/: its files have not changed for %s (the bound is %s) and are not whole: %s",
+			unchanged.Truncate(time.Second), giveUpAfter, files)
+	default:
+		at := fw.quiet.Add(giveUpAfter)
+		plan.Verdict = verdictWait
+		plan.GiveUpAt = &at
+		plan.Because = fmt.Sprintf("obmin waits for BAS to finish writing: %s; if the files stay unchanged for %s, the drop goes to spool/failed/",
+			files, giveUpAfter)
 	}
 }
 

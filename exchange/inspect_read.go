@@ -345,10 +345,14 @@ func (c *cmlCounter) good(g commerceml.Good) {
 	if strings.TrimSpace(g.Name) == "" {
 		c.warn(g.Line, "Товар", "Ид", g.ID, "no Наименование")
 	}
+	// The code by the service's own rule: the Артикул by default (mapping.code_field), and for a variant
+	// (productGUID#characteristicGUID) the Артикул with a suffix of its own (mapping.variant_code).
 	art := inspectDefaults.Mapping.Code(g)
+	if _, _, variant := commerceml.Variant(g.ID); variant {
+		art = inspectDefaults.Mapping.VariantCodeOf(g)
+	}
 	switch first, dup := c.articles[art]; {
 	case art == "":
-		// README, "Goods": the Checkbox code is the Артикул by default (mapping.code_field).
 		c.warn(g.Line, "Товар", "Ид", g.ID, "no Артикул: with the default mapping.code_field (article) it cannot become a Checkbox good")
 	case dup:
 		c.warn(g.Line, "Товар", "Артикул", art, fmt.Sprintf("the good on line %d has the same Артикул: Checkbox codes are unique, obmin sends only one of them", first))
@@ -407,7 +411,14 @@ func (c *cmlCounter) pricesByType() []priceTypeCount {
 // feed reads a file whose root is not КоммерческаяИнформация: a marketplace feed, or refused.
 func (in *inspector) feed(ctx context.Context, f *os.File, rep *fileReport, cmlErr error) error {
 	fc := &feedCounts{}
+	ids := map[string]int{} // offer id → line of its first row
 	sum, err := feed.Read(ctxio.Reader(ctx, f), rep.Path, func(o feed.Offer) error {
+		if first, dup := ids[o.ID]; dup {
+			in.add(rep, problem{Severity: "warning", File: rep.Path, Line: o.Line, Element: "offer", Field: "id", Value: o.ID,
+				Message: fmt.Sprintf("the same offer id as line %d: obmin uses the first row", first)})
+		} else {
+			ids[o.ID] = o.Line
+		}
 		in.feedOffer(rep, fc, o)
 		if in.records {
 			if err := in.sink.record("feed_offer", o); err != nil {
@@ -474,7 +485,7 @@ func (in *inspector) feedOffer(rep *fileReport, fc *feedCounts, o feed.Offer) {
 	warn := func(field, value, msg string) {
 		in.add(rep, problem{Severity: "warning", File: rep.Path, Line: o.Line, Element: "offer", Field: field, Value: value, Message: msg})
 	}
-	if inspectDefaults.feedCode(&o) == "" {
+	if _, field := inspectDefaults.Mapping.feedSourceOf(path.Base(rep.Path)); feedCode(field, &o, o.Barcodes) == "" {
 		fc.WithoutCode++
 		warn("id", o.ID, "no vendorCode: with the default mapping.code_field (article) it cannot become a Checkbox good")
 	}

@@ -21,9 +21,28 @@ const (
 	CodeFromBarcode = "barcode" // the first Штрихкод
 )
 
+// How the code of a variant (a characteristic of a BAS good, or an offer of a feed's group) is made; see
+// VariantCodeOf and docs/checkbox.md, "Variants".
+const (
+	// VariantArticleSuffix: the Артикул (a feed's vendorCode), "-", and 8 characters derived from the
+	// characteristic's GUID (the feed's offer id): KN-0100-3F9A2C1D. Stable whatever else changes.
+	VariantArticleSuffix = "article-suffix"
+	VariantID            = "id"      // the variant's Ид, productGUID#characteristicGUID (a feed's offer id)
+	VariantBarcode       = "barcode" // the variant's own first barcode
+)
+
+// MaxCode is the longest code Checkbox takes (CreateGoodPayload.code: maxLength 150).
+const MaxCode = 150
+
 // Mapping says how BAS goods become Checkbox goods. The zero value is not usable; see DefaultMapping.
 type Mapping struct {
 	CodeField string // CodeFromArticle, CodeFromID or CodeFromBarcode
+	// VariantCode is how a variant's code is made: VariantArticleSuffix, VariantID or VariantBarcode;
+	// "" follows CodeField (article → article-suffix, id → id, barcode → barcode).
+	VariantCode string
+	// Feeds say, per marketplace feed, what it is called and which field is its code; a feed file no entry
+	// matches is named after the file and uses CodeField.
+	Feeds []FeedSource
 	// PriceType picks the price: an ИдТипаЦены, or a price type's Наименование (case-insensitive). Empty means
 	// the only price type of the drop, or the one named like «Роздрібна»/«Розничная».
 	PriceType string
@@ -84,6 +103,55 @@ func (m Mapping) Code(g commerceml.Good) string {
 	default:
 		return strings.TrimSpace(g.Article)
 	}
+}
+
+// variantScheme is the effective variant code scheme.
+func (m Mapping) variantScheme() string {
+	if m.VariantCode != "" {
+		return m.VariantCode
+	}
+	switch m.CodeField {
+	case CodeFromID:
+		return VariantID
+	case CodeFromBarcode:
+		return VariantBarcode
+	}
+	return VariantArticleSuffix
+}
+
+// VariantCodeOf is the Checkbox code of a BAS variant: good g (its Ид productGUID#characteristicGUID, the
+// product's Артикул, its own barcodes, valid ones first) by the variant scheme; "" when the field it
+// needs is empty.
+func (m Mapping) VariantCodeOf(g commerceml.Good) string {
+	_, char, _ := commerceml.Variant(g.ID)
+	return variantCode(m.variantScheme(), g.Article, g.ID, char, g.Barcodes)
+}
+
+// variantCode makes a variant's code by scheme: article is the Артикул or vendorCode, id the full id, key
+// what the suffix is derived from (a characteristic's GUID, a feed's offer id).
+func variantCode(scheme, article, id, key string, barcodes []string) string {
+	switch scheme {
+	case VariantID:
+		return strings.TrimSpace(id)
+	case VariantBarcode:
+		if len(barcodes) > 0 {
+			return barcodes[0]
+		}
+		return ""
+	}
+	a := strings.TrimSpace(article)
+	if a == "" {
+		return ""
+	}
+	return a + "-" + variantSuffix(key)
+}
+
+// variantSuffix is 8 hex digits of the SHA-256 of a characteristic's GUID (or a feed's offer id), upper
+// case: short enough to type, stable for as long as the characteristic exists, the same for its GUID in
+// any letter case.
+func variantSuffix(key string) string {
+	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(key))))
+	return strings.ToUpper(hex.EncodeToString(sum[:4]))
 }
 
 // IsWeight tells whether a unit is a weighed one.

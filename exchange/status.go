@@ -30,6 +30,10 @@ type Status struct {
 	Numbers    NumberUse `json:"order_numbers"`
 	// Returns listed for staff in the last week, newest first.
 	Returns []ReturnNote `json:"returns"`
+	// Waiting are the folders of BAS's export that are not drops yet, and why; Problems the configured
+	// folders obmin cannot use right now.
+	Waiting  []spool.Waiting       `json:"waiting"`
+	Problems []spool.FolderProblem `json:"folder_problems"`
 }
 
 // Snapshot gathers the status from the spool and the state.
@@ -67,6 +71,11 @@ func (a *Agent) Snapshot(ctx context.Context) (Status, error) {
 	if st.Returns, err = a.Sales.returnNotes(ctx, st.At.AddDate(0, 0, -7)); err != nil {
 		return st, err
 	}
+	ws, err := a.Store.WatchState(ctx)
+	if err != nil {
+		return st, err
+	}
+	st.Waiting, st.Problems = ws.Waiting, ws.Problems
 	return st, nil
 }
 
@@ -77,6 +86,9 @@ func (st Status) Text(w io.Writer) {
 	if st.Emulated {
 		p("УВАГА: Checkbox — вбудований ЕМУЛЯТОР, справжня каса не отримує нічого (demo / тест).")
 	}
+	for _, f := range st.Problems {
+		p("ПОМИЛКА ТЕКИ %s (%s) з %s: %s", f.Key, f.Path, f.Since.In(kyiv).Format("02.01 15:04:05"), f.Error)
+	}
 	p("")
 	p("Папки обміну (%s):", st.SpoolRoot)
 	for _, k := range []struct{ key, label string }{
@@ -84,6 +96,18 @@ func (st Status) Text(w io.Writer) {
 		{"done", "done — оброблено"}, {"failed", "failed — помилки (причина у файлі .error.txt)"},
 	} {
 		p("  %-50s %d", k.label, st.Spool[k.key])
+	}
+	p("")
+	if len(st.Waiting) > 0 {
+		p("")
+		p("Вивантаження в теці BAS, що ще не взято:")
+		for _, w := range st.Waiting {
+			line := fmt.Sprintf("  %s (файлів %d): чекає %s — %s", folderName(w.Folder), w.Files, durationUK(st.At.Sub(w.Since).Truncate(time.Second)), w.Reason)
+			if !w.GiveUpAt.IsZero() {
+				line += fmt.Sprintf("; якщо нічого не зміниться, о %s піде до failed/", w.GiveUpAt.In(kyiv).Format("15:04:05"))
+			}
+			p("%s", line)
+		}
 	}
 	p("")
 	p("Товари: відомо з BAS %d, у Checkbox %d", st.Goods, st.Pushed)

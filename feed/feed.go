@@ -29,6 +29,10 @@ const (
 var (
 	// ErrNotFeed: the root element is neither yml_catalog nor Hotline's price.
 	ErrNotFeed = errors.New("not a marketplace feed")
+	// ErrNoOffers: a well-formed feed with no offer at all (a <yml_catalog> with neither <shop> nor
+	// <offers>, or empty ones). A feed lists every offer of its seller, so an empty one would mean "sells
+	// nothing": far likelier a broken generator than the truth, and never taken as it is.
+	ErrNoOffers = errors.New("the feed has no offers")
 	// ErrTruncated: the input ended before the closing root tag (a file still being written).
 	ErrTruncated = xmlin.ErrTruncated
 	// ErrTooLarge: nesting, a text node, a tag or one field is beyond any real feed (see the commerceml
@@ -73,11 +77,20 @@ type Offer struct {
 	VendorCode string           `json:"vendor_code,omitempty"` // <vendorCode> (Hotline also <code>)
 	Name       string           `json:"name,omitempty"`        // <name>, <name_ru> or <name lang="ru">
 	NameUA     string           `json:"name_ua,omitempty"`     // <name_ua> or <name lang="ua"|"uk">
+	Params     []Param          `json:"params,omitempty"`      // every <param name="…">value</param>: what sets a variant apart (size, colour)
 	// Quantity is the stock: <quantity_in_stock> (Prom, MAUDAU), <stock_quantity> (Rozetka), <quantity>, or a
 	// number in Hotline's <stock>; nil when the feed gives none (Epicentr). quantity_in_stock wins over
 	// quantity, as Prom's importer does (bas-and-peers.md §3.3).
 	Quantity *decimal.Decimal `json:"quantity,omitempty"`
 	Line     int              `json:"line"`
+}
+
+// Param is one <param name="…" [unit="…"]>value</param> of an offer: what sets variants of one model apart
+// (docs/formats.md, "Marketplace feeds").
+type Param struct {
+	Name  string `json:"name"`
+	Unit  string `json:"unit,omitempty"`
+	Value string `json:"value"`
 }
 
 // Title is the name to show: the Ukrainian one when the feed has it.

@@ -98,10 +98,12 @@ func (r *reader) read(fn func(Offer) error, sniff bool) (Summary, error) {
 		}
 	}
 	sum.Encoding = r.encoding()
-	item := "offer"
+	rootLine := r.line
+	item, list := "offer", "offers"
 	if sum.Header.Format == FormatHotline {
-		item = "item"
+		item, list = "item", "items"
 	}
+	sawShop, sawList := false, false
 	for {
 		tok, err := r.next()
 		if err != nil {
@@ -111,12 +113,28 @@ func (r *reader) read(fn func(Offer) error, sniff bool) (Summary, error) {
 		case xml.EndElement:
 			if r.in.Depth() == 0 {
 				sum.Encoding = r.encoding()
+				if sum.Offers == 0 {
+					why := "no <" + item + "> in its <" + list + ">"
+					if !sawList {
+						why = "no <" + list + ">"
+						if sum.Header.Format == FormatYML && !sawShop {
+							why = "neither <shop> nor <offers> under <yml_catalog>"
+						}
+					}
+					return sum, r.errAt(rootLine, sum.Header.Root, fmt.Errorf("%w: %s", ErrNoOffers, why))
+				}
 				return sum, nil
 			}
 		case xml.StartElement:
 			parent := ""
 			if st := r.in.Stack(); len(st) >= 2 {
 				parent = st[len(st)-2]
+			}
+			switch t.Name.Local {
+			case "shop":
+				sawShop = true
+			case list:
+				sawList = true
 			}
 			switch {
 			case t.Name.Local == item && (parent == "offers" || parent == "items"):
@@ -213,12 +231,18 @@ func (r *reader) readOffer(se xml.StartElement, format Format) (Offer, error) {
 			}
 		case xml.StartElement:
 			if r.in.Depth() != depth+1 {
-				continue // inside <param>, <delivery-options> and the like
+				continue // inside <delivery-options> and the like
 			}
 			field, line := t.Name.Local, r.line
 			s, err := r.text()
 			if err != nil {
 				return o, err
+			}
+			if field == "param" {
+				if name := strings.TrimSpace(attr(t, "name")); name != "" {
+					o.Params = append(o.Params, Param{Name: name, Unit: strings.TrimSpace(attr(t, "unit")), Value: strings.TrimSpace(s)})
+				}
+				continue
 			}
 			dec := func(dst **decimal.Decimal) error {
 				if strings.TrimSpace(s) == "" {

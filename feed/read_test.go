@@ -267,3 +267,22 @@ func TestReadSharedSamples(t *testing.T) {
 		t.Errorf("saw %d samples, expected %d", seen, len(want))
 	}
 }
+
+// TestNoOffers: a feed without a single offer is refused with the reason, never taken as "sells nothing".
+func TestNoOffers(t *testing.T) {
+	for file, want := range map[string]string{
+		"no-shop.xml":   "neither <shop> nor <offers>",
+		"no-offers.xml": "no <offer> in its <offers>",
+	} {
+		f, err := os.Open(filepath.Join("testdata", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Read(f, file, func(Offer) error { return nil })
+		f.Close()
+		var pe *ParseError
+		if !errors.Is(err, ErrNoOffers) || !errors.As(err, &pe) || pe.Line != 2 || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v; want a *ParseError at line 2 saying %q", file, err, want)
+		}
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"obmin/exchange"
+	"obmin/spool"
 )
 
 // Metrics is obmin's Prometheus registry, served at /metrics. It is its own registry, not the global
@@ -127,6 +128,14 @@ var (
 		"How long the job's last run took.", []string{"job"}, nil)
 	descJobLastOK = prometheus.NewDesc("obmin_job_last_ok",
 		"1 when the job's last run succeeded, 0 when it failed.", []string{"job"}, nil)
+	descWaiting = prometheus.NewDesc("obmin_drops_waiting",
+		"Folders of BAS's export that are not drops yet: files still changing, or unfinished (given up on after a bound of no change, docs/folders.md).",
+		nil, nil)
+	descWaitingAge = prometheus.NewDesc("obmin_drop_oldest_waiting_seconds",
+		"How long the folder of BAS's export that waits longest has been waiting; 0 when none waits.", nil, nil)
+	descFolderOK = prometheus.NewDesc("obmin_folder_ok",
+		"1 when obmin can use the configured folder (bas.export_dir lists, bas.orders_file's folder takes the file), 0 when it is missing or unreadable.",
+		[]string{"key"}, nil)
 	descEmulated = prometheus.NewDesc("obmin_checkbox_emulated",
 		"1 when Checkbox is the built-in emulator (demo, tests): nothing reaches a real cash register.", nil, nil)
 	descNumbersUsed = prometheus.NewDesc("obmin_order_numbers_used",
@@ -155,7 +164,7 @@ type agentCollector struct {
 
 func (c agentCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descSpoolDrops, descReceipts, descOldestPending, descGoods, descGoodsInCheckbox,
-		descJobLastRun, descJobLastSuccess, descJobLastDuration, descJobLastOK, descEmulated,
+		descJobLastRun, descJobLastSuccess, descJobLastDuration, descJobLastOK, descEmulated, descWaiting, descWaitingAge, descFolderOK,
 		descNumbersUsed, descNumbersCapacity, descNumbersProjected, descNumbersShort, descBASRuns, descBASLastRun} {
 		ch <- d
 	}
@@ -195,6 +204,16 @@ func (c agentCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descBASRuns, float64(st.BASRuns))
 	if !st.LastBASRun.IsZero() {
 		gauge(descBASLastRun, unixSeconds(st.LastBASRun))
+	}
+	gauge(descWaiting, float64(len(st.Waiting)))
+	oldest := 0.0
+	for _, w := range st.Waiting {
+		oldest = max(oldest, st.At.Sub(w.Since).Seconds())
+	}
+	gauge(descWaitingAge, oldest)
+	for _, key := range []string{exchange.FolderExport, exchange.FolderOrders} {
+		ok := !slices.ContainsFunc(st.Problems, func(p spool.FolderProblem) bool { return p.Key == key })
+		gauge(descFolderOK, boolFloat(ok), key)
 	}
 
 	if first, ok, err := c.agent.Store.OldestPending(ctx); err != nil {

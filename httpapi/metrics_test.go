@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -17,8 +18,10 @@ import (
 
 	"obmin/checkbox"
 	"obmin/checkbox/emulator"
+	"obmin/exchange"
 	"obmin/httpapi"
 	"obmin/internal/demo"
+	"obmin/spool"
 )
 
 // withMetrics serves the rig's agent through a server with its own Metrics, and makes the agent talk to
@@ -361,4 +364,32 @@ func TestMetricsStoreError(t *testing.T) {
 		t.Error("go_goroutines missing")
 	}
 	s.want(1, "promhttp_metric_handler_errors_total", "cause=gathering")
+}
+
+// TestMetricsFoldersAndWaiting: a folder obmin cannot use and drops that wait are in the metrics.
+func TestMetricsFoldersAndWaiting(t *testing.T) {
+	r := newRig(t, nil)
+	r.withMetrics()
+	const auth = "Bearer status-token"
+	_, s := r.scrape(auth)
+	s.want(0, "obmin_drops_waiting")
+	s.want(0, "obmin_drop_oldest_waiting_seconds")
+	s.want(1, "obmin_folder_ok", "key=bas.export_dir")
+	s.want(1, "obmin_folder_ok", "key=bas.orders_file")
+
+	ctx := context.Background()
+	since := time.Now().Add(-2 * time.Minute)
+	if err := r.store.SetWaiting(ctx, time.Now(), []spool.Waiting{{Folder: "webdata - 1", Files: 2, Since: since, Reason: "import.xml: XML не закрито"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.store.SetFolderProblem(ctx, exchange.FolderExport, "/mnt/bas", errors.New("share gone"), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	_, s = r.scrape(auth)
+	s.want(1, "obmin_drops_waiting")
+	if age, ok := s.get("obmin_drop_oldest_waiting_seconds"); !ok || age < 120 || age > time.Since(since).Seconds() {
+		t.Errorf("oldest waiting %v (%v)", age, ok)
+	}
+	s.want(0, "obmin_folder_ok", "key=bas.export_dir")
+	s.want(1, "obmin_folder_ok", "key=bas.orders_file")
 }

@@ -294,7 +294,11 @@ func scan(t *testing.T, w *spool.Watcher) []string {
 	}
 	var out []string
 	for _, d := range drops {
-		out = append(out, fmt.Sprintf("%s:%d", d.Dir, len(d.Files)))
+		s := fmt.Sprintf("%s:%d", d.Dir, len(d.Files))
+		if len(d.GiveUp) > 0 {
+			s += " given up"
+		}
+		out = append(out, s)
 	}
 	return out
 }
@@ -312,7 +316,7 @@ func testSlowWriter(t *testing.T, b *backend) {
 		{content: body[:30000], after: 3 * time.Second},
 		{content: body[:len(body)-40], after: 3 * time.Second}, // stopped growing, but its XML is not closed
 		{after: 3 * time.Second},
-		{after: time.Hour},
+		{after: time.Hour, want: []string{"webdata - 1:1 given up"}}, // unchanged past the bound: for failed/
 		{content: body, after: time.Second},
 		{after: 3 * time.Second, want: []string{"webdata - 1:1"}},
 		{after: 3 * time.Second},
@@ -332,11 +336,15 @@ func testZeroLength(t *testing.T, b *backend) {
 	w, clock := watch(t, b)
 	b.put(t, "w/import.xml", cml(""), clock.Now())
 	b.put(t, "w/offers.xml", "", clock.Now())
-	for _, d := range []time.Duration{3 * time.Second, 3 * time.Second, time.Hour} {
+	for _, d := range []time.Duration{3 * time.Second, 3 * time.Second, time.Minute} {
 		clock.Add(d)
 		if got := scan(t, w); got != nil {
 			t.Fatalf("a drop with an empty file was returned: %q", got)
 		}
+	}
+	clock.Add(time.Hour) // unchanged past the bound: given up, for failed/
+	if got := scan(t, w); !reflect.DeepEqual(got, []string{"w:2 given up"}) {
+		t.Fatalf("an empty file unchanged for an hour: %q", got)
 	}
 	b.put(t, "w/offers.xml", cml(""), clock.Now())
 	clock.Add(3 * time.Second)

@@ -126,34 +126,88 @@ func (s *Spool) Dir(name string) string {
 // kept, and a name that is not plain (spoolCheckName) or that equals another one ignoring case (Windows
 // would merge them) is rejected before anything is copied. On any error tmp/<id> is removed.
 func (s *Spool) Ingest(ctx context.Context, src Source, d Drop, id string) (fingerprint string, err error) {
+	dst := filepath.Join(s.Dir("inbox"), id)
+	tmp, fingerprint, err := s.copyDrop(ctx, src, d, id, dst)
+	if err != nil {
+		return "", err
+	}
+	if err := s.move(tmp, dst); err != nil {
+		if _, serr := os.Lstat(tmp); errors.Is(serr, fs.ErrNotExist) {
+			// Renamed, but the directory sync failed: take it back out, an error means "not taken".
+			os.RemoveAll(dst)
+		}
+		os.RemoveAll(tmp)
+		return "", fmt.Errorf("ingest %s: %w", id, err)
+	}
+	return fingerprint, nil
+}
+
+// IngestFailed copies drop d as Ingest does, but into failed/<id>/, with failed/<id>.error.txt beside it,
+// never through inbox/: for a drop known bad before it is taken (the watcher gave up on it), which staff
+// should be able to open as BAS left it. reason is called with the folder holding the copies and the
+// fingerprint, and returns the reason; when it returns "" (the same export was recorded before) nothing
+// is recorded and recorded is false.
+func (s *Spool) IngestFailed(ctx context.Context, src Source, d Drop, id string, reason func(dir, fingerprint string) (string, error)) (fingerprint string, recorded bool, err error) {
+	to := filepath.Join(s.Dir("failed"), id)
+	tmp, fingerprint, err := s.copyDrop(ctx, src, d, id, to)
+	if err != nil {
+		return "", false, err
+	}
+	defer os.RemoveAll(tmp) // gone once moved
+	why, err := reason(tmp, fingerprint)
+	if err != nil || why == "" {
+		return fingerprint, false, err
+	}
+	note := to + ".error.txt"
+	if err := spoolMustNotExist(note); err != nil {
+		return "", false, fmt.Errorf("ingest %s: %w", id, err)
+	}
+	// The note first, as in Fail: a crash between the two leaves the copy in tmp/, removed at the next
+	// start, and the drop is taken again from BAS's folder then.
+	if err := WriteFileAtomic(note, 0o644, func(w io.Writer) error {
+		_, err := io.WriteString(w, spoolErrorText(s.now().In(s.loc), id, why))
+		return err
+	}); err != nil {
+		return "", false, fmt.Errorf("ingest %s: %w", id, err)
+	}
+	if err := s.move(tmp, to); err != nil {
+		if _, serr := os.Lstat(tmp); serr == nil {
+			os.Remove(note)
+		}
+		return "", false, fmt.Errorf("ingest %s: %w", id, err)
+	}
+	return fingerprint, true, nil
+}
+
+// copyDrop copies the files of d into tmp/<id>/ and fsyncs them (see Ingest); dst is where the copy will
+// go, which must not exist yet. On error nothing is left in tmp/.
+func (s *Spool) copyDrop(ctx context.Context, src Source, d Drop, id, dst string) (tmp, fingerprint string, err error) {
 	if err := spoolCheckName(id); err != nil {
-		return "", fmt.Errorf("ingest: drop id: %w", err)
+		return "", "", fmt.Errorf("ingest: drop id: %w", err)
 	}
 	names, err := spoolDropNames(d)
 	if err != nil {
-		return "", fmt.Errorf("ingest %s from %s: %w", id, src, err)
+		return "", "", fmt.Errorf("ingest %s from %s: %w", id, src, err)
 	}
-	dst := filepath.Join(s.Dir("inbox"), id)
 	if err := spoolMustNotExist(dst); err != nil {
-		return "", fmt.Errorf("ingest %s: %w", id, err)
+		return "", "", fmt.Errorf("ingest %s: %w", id, err)
 	}
-	tmp := filepath.Join(s.Dir("tmp"), id)
-	if err := os.Mkdir(tmp, 0o755); err != nil {
-		return "", fmt.Errorf("ingest %s: %w", id, err)
+	dir := filepath.Join(s.Dir("tmp"), id)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return "", "", fmt.Errorf("ingest %s: %w", id, err)
 	}
-	moved := false
 	defer func() {
-		if !moved {
-			os.RemoveAll(tmp)
+		if err != nil {
+			os.RemoveAll(dir)
 		}
 	}()
 
 	lines := make([]string, 0, len(d.Files))
 	buf := make([]byte, 128<<10)
 	for i, f := range d.Files {
-		sum, err := spoolCopy(ctx, src, f, filepath.Join(tmp, names[i]), buf)
+		sum, err := spoolCopy(ctx, src, f, filepath.Join(dir, names[i]), buf)
 		if err != nil {
-			return "", fmt.Errorf("ingest %s from %s: %w", id, src, err)
+			return "", "", fmt.Errorf("ingest %s from %s: %w", id, src, err)
 		}
 		lines = append(lines, fmt.Sprintf("%s\x00%d\x00%s\n", names[i], f.Size, sum))
 	}
@@ -162,20 +216,10 @@ func (s *Spool) Ingest(ctx context.Context, src Source, d Drop, id string) (fing
 	for _, l := range lines {
 		io.WriteString(h, l)
 	}
-	fingerprint = hex.EncodeToString(h.Sum(nil))
-
-	if err := SyncDir(tmp); err != nil {
-		return "", fmt.Errorf("ingest %s: %w", id, err)
+	if err := SyncDir(dir); err != nil {
+		return "", "", fmt.Errorf("ingest %s: %w", id, err)
 	}
-	if err := s.move(tmp, dst); err != nil {
-		if _, serr := os.Lstat(tmp); errors.Is(serr, fs.ErrNotExist) {
-			// Renamed, but the directory sync failed: take it back out, an error means "not taken".
-			os.RemoveAll(dst)
-		}
-		return "", fmt.Errorf("ingest %s: %w", id, err)
-	}
-	moved = true
-	return fingerprint, nil
+	return dir, hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // ErrBadDrop marks an Ingest error caused by the drop itself (a file name obmin may not use, two names

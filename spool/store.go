@@ -144,6 +144,41 @@ CREATE TABLE order_numbers (
 	last INTEGER NOT NULL
 );
 `,
+	// 3: where each good comes from (BAS, or a marketplace feed by name, with the feed's own key for it);
+	// codes goods had before (a good's code changes in place, and sales under the old code still map);
+	// what the export folders look like to the watcher (waiting drops, unreadable folders).
+	`
+ALTER TABLE goods ADD COLUMN source TEXT NOT NULL DEFAULT '';
+ALTER TABLE goods ADD COLUMN source_key TEXT NOT NULL DEFAULT '';
+CREATE INDEX goods_by_source ON goods (source, source_key);
+
+CREATE TABLE good_aliases (
+	code       TEXT PRIMARY KEY,
+	current    TEXT NOT NULL,
+	retired_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX good_aliases_by_current ON good_aliases (current);
+
+CREATE TABLE watch_waiting (
+	folder  TEXT PRIMARY KEY,
+	since   TEXT NOT NULL,
+	reason  TEXT NOT NULL,
+	files   INTEGER NOT NULL DEFAULT 0,
+	give_up TEXT NOT NULL DEFAULT ''
+);
+
+CREATE TABLE watch_problems (
+	key      TEXT PRIMARY KEY,
+	path     TEXT NOT NULL,
+	error    TEXT NOT NULL,
+	since    TEXT NOT NULL
+);
+
+CREATE TABLE watch_scans (
+	source  TEXT PRIMARY KEY,
+	at      TEXT NOT NULL
+);
+`,
 }
 
 // OpenStore opens (creating it and its folder when missing) the state database at path and brings its

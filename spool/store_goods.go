@@ -8,12 +8,22 @@ import (
 	"time"
 )
 
-// GoodRecord is one good, keyed by its Checkbox code (by default BAS's Артикул). It joins what BAS
-// exported for the good, needed to write sales back with BAS's exact Ид and Артикул (bas-and-peers.md
-// §0.4: BAS matches order lines by Ид and silently creates a new item otherwise), with the ledger of what
-// Checkbox last received, which makes "push only what changed" work.
+// GoodRecord is one good, stored under its Checkbox code (by default BAS's Артикул) and found by where it
+// comes from: BAS's Ид for a good BAS exported, the feed's name and offer id for a good of a marketplace
+// feed. It joins what BAS exported for the good, needed to write sales back with BAS's exact Ид and
+// Артикул (bas-and-peers.md §0.4: BAS matches order lines by Ид and silently creates a new item
+// otherwise), with the ledger of what Checkbox last received, which makes "push only what changed" work.
 type GoodRecord struct {
 	Code string
+	// OldCode, when set on a record given to PutGoods, is the code the good had until now: its record is
+	// moved to Code, and OldCode is kept as an alias so that sales made under it still find the good.
+	// Never set on records the store returns.
+	OldCode string
+
+	// Source is "" for a good BAS exported, else the name of the marketplace feed it comes from;
+	// SourceKey is that feed's offer id. A record with neither Source nor BASID is a feed good of an
+	// obmin that did not record feeds' names yet.
+	Source, SourceKey string
 
 	// From BAS's catalogue.
 	BASID, Article, Name                       string
@@ -34,15 +44,16 @@ type GoodRecord struct {
 }
 
 const storeGoodColumns = `code, bas_id, article, name, unit_code, unit_name, unit_full_name, unit_intl, deleted,
-	checkbox_id, pushed_hash, pushed_price, pushed_payload, pushed_stock, stock_hash, updated_at, pushed_at`
+	checkbox_id, pushed_hash, pushed_price, pushed_payload, pushed_stock, stock_hash, updated_at, pushed_at, source, source_key`
 
 // storePutGood is the upsert behind PutGoods. BAS's fields always take the record's values; a ledger
 // field is replaced only when the record sets it, so a catalogue import that knows nothing of Checkbox
 // cannot wipe what Checkbox holds. PushedPrice has no "unset" value of its own and goes with PushedHash.
 const storePutGood = `INSERT INTO goods (` + storeGoodColumns + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (code) DO UPDATE SET
 		bas_id = excluded.bas_id, article = excluded.article, name = excluded.name,
+		source = excluded.source, source_key = excluded.source_key,
 		unit_code = excluded.unit_code, unit_name = excluded.unit_name,
 		unit_full_name = excluded.unit_full_name, unit_intl = excluded.unit_intl,
 		deleted = excluded.deleted, updated_at = excluded.updated_at,
@@ -59,7 +70,8 @@ func storeScanGood(r storeRowScanner) (GoodRecord, error) {
 	var stock sql.NullInt64
 	var updated, pushed, payload string
 	err := r.Scan(&g.Code, &g.BASID, &g.Article, &g.Name, &g.UnitCode, &g.UnitName, &g.UnitFullName, &g.UnitIntl,
-		&g.Deleted, &g.CheckboxID, &g.PushedHash, &g.PushedPrice, &payload, &stock, &g.StockHash, &updated, &pushed)
+		&g.Deleted, &g.CheckboxID, &g.PushedHash, &g.PushedPrice, &payload, &stock, &g.StockHash, &updated, &pushed,
+		&g.Source, &g.SourceKey)
 	if err != nil {
 		return GoodRecord{}, err
 	}
@@ -74,9 +86,43 @@ func storeScanGood(r storeRowScanner) (GoodRecord, error) {
 	return g, ts.err
 }
 
-// Good returns the good with this code.
+// Good returns the good Checkbox knows by this code: the good with this code, or else the good that had
+// it before its code changed (sales made under an old code still find their good).
 func (s *Store) Good(ctx context.Context, code string) (GoodRecord, bool, error) {
+	g, ok, err := s.GoodWithCode(ctx, code)
+	if ok || err != nil {
+		return g, ok, err
+	}
+	return s.goodWhere(ctx, "good "+code, `code = (SELECT current FROM good_aliases WHERE code = ?)`, code)
+}
+
+// GoodWithCode returns the good whose code is code now.
+func (s *Store) GoodWithCode(ctx context.Context, code string) (GoodRecord, bool, error) {
 	return s.goodWhere(ctx, "good "+code, `code = ?`, code)
+}
+
+// GoodBySource returns the good a marketplace feed (by name) knows by this offer id.
+func (s *Store) GoodBySource(ctx context.Context, source, key string) (GoodRecord, bool, error) {
+	if source == "" || key == "" {
+		return GoodRecord{}, false, nil
+	}
+	return s.goodWhere(ctx, "good "+key+" of "+source, `source = ? AND source_key = ? ORDER BY updated_at DESC, code LIMIT 1`, source, key)
+}
+
+// HasVariants says whether the ledger knows a variant of the BAS good basID: a good whose Ид is
+// basID#<characteristic>.
+func (s *Store) HasVariants(ctx context.Context, basID string) (bool, error) {
+	if basID == "" {
+		return false, nil
+	}
+	// '#' + 1 is '$': the range is every Ид that starts with basID#, and it uses the index on bas_id.
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM goods WHERE bas_id > ? AND bas_id < ? LIMIT 1)`,
+		basID+"#", basID+"$").Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("variants of %s: %w", basID, err)
+	}
+	return n > 0, nil
 }
 
 // GoodByBASID returns the good BAS knows by this Ид. Should several codes carry it (the Артикул changed
@@ -88,8 +134,8 @@ func (s *Store) GoodByBASID(ctx context.Context, basID string) (GoodRecord, bool
 	return s.goodWhere(ctx, "good by BAS id "+basID, `bas_id = ? ORDER BY updated_at DESC, code LIMIT 1`, basID)
 }
 
-func (s *Store) goodWhere(ctx context.Context, what, where string, arg any) (GoodRecord, bool, error) {
-	g, err := storeScanGood(s.db.QueryRowContext(ctx, `SELECT `+storeGoodColumns+` FROM goods WHERE `+where, arg))
+func (s *Store) goodWhere(ctx context.Context, what, where string, args ...any) (GoodRecord, bool, error) {
+	g, err := storeScanGood(s.db.QueryRowContext(ctx, `SELECT `+storeGoodColumns+` FROM goods WHERE `+where, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return GoodRecord{}, false, nil
 	}
@@ -100,10 +146,14 @@ func (s *Store) goodWhere(ctx context.Context, what, where string, arg any) (Goo
 }
 
 // PutGoods inserts or updates recs in one transaction: all or none. BAS's fields (BASID to Deleted,
-// UpdatedAt) are replaced. The ledger fields are replaced only when the record sets them: CheckboxID,
-// PushedHash and StockHash when not "", PushedPrice and PushedPayload together with PushedHash, PushedStock when not nil,
-// PushedAt when not zero; otherwise the stored values stay (ForgetPushed clears them). A zero UpdatedAt is
-// set to now. A code given twice takes its last record.
+// Source, SourceKey, UpdatedAt) are replaced. The ledger fields are replaced only when the record sets
+// them: CheckboxID, PushedHash and StockHash when not "", PushedPrice and PushedPayload together with
+// PushedHash, PushedStock when not nil, PushedAt when not zero; otherwise the stored values stay
+// (ForgetPushed clears them). A zero UpdatedAt is set to now. A code given twice takes its last record.
+//
+// A record with OldCode set renames the good first: the record stored under OldCode moves to Code with
+// everything the ledger knows (Checkbox's id above all: the good is changed in place, never made twice),
+// and OldCode becomes an alias of Code. Code must not be another good's.
 func (s *Store) PutGoods(ctx context.Context, recs []GoodRecord) error {
 	if len(recs) == 0 {
 		return nil
@@ -121,6 +171,11 @@ func (s *Store) PutGoods(ctx context.Context, recs []GoodRecord) error {
 		}
 		defer stmt.Close()
 		for _, g := range recs {
+			if g.OldCode != "" && g.OldCode != g.Code {
+				if err := storeRenameGood(ctx, tx, g.OldCode, g.Code, now); err != nil {
+					return err
+				}
+			}
 			updated := now
 			if !g.UpdatedAt.IsZero() {
 				updated = storeTime(g.UpdatedAt)
@@ -131,12 +186,38 @@ func (s *Store) PutGoods(ctx context.Context, recs []GoodRecord) error {
 			}
 			if _, err := stmt.ExecContext(ctx, g.Code, g.BASID, g.Article, g.Name, g.UnitCode, g.UnitName, g.UnitFullName,
 				g.UnitIntl, g.Deleted, g.CheckboxID, g.PushedHash, g.PushedPrice, string(g.PushedPayload), stock, g.StockHash, updated,
-				storeTime(g.PushedAt)); err != nil {
+				storeTime(g.PushedAt), g.Source, g.SourceKey); err != nil {
 				return fmt.Errorf("good %s: %w", g.Code, err)
 			}
 		}
 		return nil
 	})
+}
+
+// storeRenameGood moves the record of code from to code to, keeping from as an alias of to; aliases of
+// from follow (one hop finds the good from any of its old codes), and to stops being an alias.
+func storeRenameGood(ctx context.Context, tx *sql.Tx, from, to, now string) error {
+	res, err := tx.ExecContext(ctx, `UPDATE goods SET code = ? WHERE code = ?`, to, from)
+	if err != nil {
+		return fmt.Errorf("rename good %s to %s: %w", from, to, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return err // nothing under the old code: a plain insert follows
+	}
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{`UPDATE good_aliases SET current = ? WHERE current = ?`, []any{to, from}},
+		{`INSERT INTO good_aliases (code, current, retired_at) VALUES (?, ?, ?)
+			ON CONFLICT (code) DO UPDATE SET current = excluded.current, retired_at = excluded.retired_at`, []any{from, to, now}},
+		{`DELETE FROM good_aliases WHERE code = ?`, []any{to}},
+	} {
+		if _, err := tx.ExecContext(ctx, q.sql, q.args...); err != nil {
+			return fmt.Errorf("rename good %s to %s: %w", from, to, err)
+		}
+	}
+	return nil
 }
 
 // ForgetPushed clears what the ledger says Checkbox received (PushedHash, PushedPrice, PushedStock,

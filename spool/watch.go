@@ -29,6 +29,32 @@ import (
 type Drop struct {
 	Dir   string     // folder relative to the source root, slash-separated; "" for the root
 	Files []FileInfo // sorted by Path
+	// GiveUp, when set, says the drop is not whole and never will be: its files stopped changing while
+	// some are unfinished (for WatcherConfig.GiveUpAfter) or cannot be XML. It is to be recorded in
+	// failed/ with these reasons, not applied.
+	GiveUp []Incomplete
+}
+
+// Incomplete is a file of a drop that is not whole, and why (Judged.Why).
+type Incomplete struct {
+	Path string
+	Why  string
+}
+
+// Waiting is a folder of the source that is not a drop yet, and why; for status and monitoring.
+type Waiting struct {
+	Folder   string    `json:"folder"` // "" for the source's root
+	Files    int       `json:"files"`
+	Since    time.Time `json:"since"`  // since when nothing changed (files not whole), or since first seen waiting (files changing)
+	Reason   string    `json:"reason"` // in Ukrainian, for staff
+	GiveUpAt time.Time `json:"give_up_at,omitempty"`
+}
+
+// ScanReport is the outcome of one Scan.
+type ScanReport struct {
+	At      time.Time
+	Err     error     // the listing failed: the folder is missing or unreadable
+	Waiting []Waiting // folders that are not drops yet
 }
 
 // WatcherConfig configures a Watcher. Zero values take the defaults.
@@ -48,6 +74,10 @@ type WatcherConfig struct {
 	// OnList, when set, is called with every successful listing of the source and the time it was made,
 	// before the listing is judged: the orders side watches BAS's exchange runs in it (package exchange).
 	OnList func(at time.Time, files []FileInfo)
+	// GiveUpAfter bounds the wait for a drop whose files stopped changing but are not all whole (no
+	// closing tag, empty, zeros) or do not open: after this long without a change it is given up on.
+	// Default DefaultGiveUpAfter.
+	GiveUpAfter time.Duration
 }
 
 // Watcher finds complete BAS exports in a Source. BAS cannot write through a temporary name, so the
@@ -69,6 +99,12 @@ type Watcher struct {
 	// unopenable: by folder, the files the drop last returned from it was given up on (watcherGiveUp).
 	// Each scan tries to open them again; once they all open, the drop is judged afresh.
 	unopenable map[string][]string
+	waitFrom   map[string]time.Time // by folder: when it was first seen waiting with changing files
+	waitLogged map[string]time.Time // by folder: the quiet time of the wait last logged
+
+	lastMu   sync.Mutex
+	last     ScanReport
+	onReport func(ScanReport)
 }
 
 type watcherSeen struct {
@@ -80,9 +116,8 @@ type watcherSeen struct {
 type watcherTail struct {
 	size   int64
 	mod    time.Time
-	known  bool // closed is this version's verdict
-	closed bool
-	warned bool // "not closed for a long time" was logged
+	known  bool   // judged is this version's verdict
+	judged Judged // JudgeFile's
 
 	// Open failures of this version, in consecutive scans.
 	openFails  int
@@ -117,6 +152,9 @@ func NewWatcher(cfg WatcherConfig) (*Watcher, error) {
 	if cfg.MinAge == 0 {
 		cfg.MinAge = watcherDefaultMinAge
 	}
+	if cfg.GiveUpAfter <= 0 {
+		cfg.GiveUpAfter = DefaultGiveUpAfter
+	}
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
@@ -135,6 +173,8 @@ func NewWatcher(cfg WatcherConfig) (*Watcher, error) {
 		offered:    map[string]map[watcherKey]bool{},
 		tails:      map[string]watcherTail{},
 		unopenable: map[string][]string{},
+		waitFrom:   map[string]time.Time{},
+		waitLogged: map[string]time.Time{},
 	}, nil
 }
 
@@ -154,13 +194,16 @@ func NewWatcher(cfg WatcherConfig) (*Watcher, error) {
 func (w *Watcher) Scan(ctx context.Context) ([]Drop, error) {
 	files, err := w.cfg.Source.List(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("scan %s: %w", w.cfg.Source, err)
+		err = fmt.Errorf("scan %s: %w", w.cfg.Source, err)
+		if ctx.Err() == nil {
+			w.report(ScanReport{At: w.cfg.Clock(), Err: err})
+		}
+		return nil, err
 	}
 	if w.cfg.OnList != nil {
 		w.cfg.OnList(w.cfg.Clock(), files)
 	}
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	now := w.cfg.Clock()
 
 	seen := make(map[string]watcherSeen, len(files))
@@ -188,6 +231,7 @@ func (w *Watcher) Scan(ctx context.Context) ([]Drop, error) {
 	sort.Strings(dirs)
 
 	var drops []Drop
+	var waiting []Waiting
 	w.readyAt = time.Time{}
 	for _, dir := range dirs {
 		files := groups[dir]
@@ -196,8 +240,11 @@ func (w *Watcher) Scan(ctx context.Context) ([]Drop, error) {
 		if w.offeredAll(dir, files) && !w.reopened(ctx, dir) {
 			continue
 		}
-		ok, unopenable := w.complete(ctx, now, dir, files)
-		if !ok {
+		v := w.complete(ctx, now, dir, files)
+		if v.wait != nil {
+			waiting = append(waiting, *v.wait)
+		}
+		if !v.ready {
 			continue
 		}
 		set := make(map[watcherKey]bool, len(files))
@@ -206,9 +253,11 @@ func (w *Watcher) Scan(ctx context.Context) ([]Drop, error) {
 		}
 		w.offered[dir] = set
 		delete(w.unopenable, dir)
-		d := Drop{Dir: dir, Files: files}
-		if len(unopenable) > 0 {
-			w.giveUp(now, d, unopenable)
+		delete(w.waitFrom, dir)
+		delete(w.waitLogged, dir)
+		d := Drop{Dir: dir, Files: files, GiveUp: v.giveUp}
+		if len(v.unopenable) > 0 {
+			w.giveUp(now, d, v.unopenable)
 			continue
 		}
 		drops = append(drops, d)
@@ -221,6 +270,12 @@ func (w *Watcher) Scan(ctx context.Context) ([]Drop, error) {
 			delete(w.unopenable, dir)
 		}
 	}
+	for dir := range w.waitFrom {
+		if _, ok := groups[dir]; !ok {
+			delete(w.waitFrom, dir)
+			delete(w.waitLogged, dir)
+		}
+	}
 	for p := range w.tails {
 		if _, ok := seen[p]; !ok {
 			delete(w.tails, p)
@@ -231,18 +286,59 @@ func (w *Watcher) Scan(ctx context.Context) ([]Drop, error) {
 	for dir, files := range groups {
 		w.counts[dir] = len(files)
 	}
+	w.mu.Unlock()
+	w.report(ScanReport{At: now, Waiting: waiting})
 	return drops, nil
 }
 
+// report keeps a scan's outcome for Last and hands it to the OnReport function.
+func (w *Watcher) report(r ScanReport) {
+	w.lastMu.Lock()
+	w.last = r
+	fn := w.onReport
+	w.lastMu.Unlock()
+	if fn != nil {
+		fn(r)
+	}
+}
+
+// OnReport sets a function called after every Scan with its outcome, outside the watcher's lock: for
+// status and monitoring. Scans run one at a time, so fn is never called twice at once by one Run.
+func (w *Watcher) OnReport(fn func(ScanReport)) {
+	w.lastMu.Lock()
+	w.onReport = fn
+	w.lastMu.Unlock()
+}
+
+// GiveUpAfter is the bound of the wait for an unfinished drop (WatcherConfig.GiveUpAfter, defaulted).
+func (w *Watcher) GiveUpAfter() time.Duration { return w.cfg.GiveUpAfter }
+
+// Last is the outcome of the latest Scan: the folders that wait and why, or the listing's error.
+func (w *Watcher) Last() ScanReport {
+	w.lastMu.Lock()
+	defer w.lastMu.Unlock()
+	return w.last
+}
+
+// folderVerdict is what complete makes of one folder.
+type folderVerdict struct {
+	ready      bool         // a drop: take it (GiveUp set when it is given up on)
+	giveUp     []Incomplete // its files that are not whole, when it is given up on
+	unopenable []FileInfo   // a complete folder with files the source refuses to open (watcherGiveUp)
+	wait       *Waiting     // why it is not a drop yet
+}
+
 // complete judges one folder against the previous Scan (w.seen and w.counts still hold it). When the
-// folder only needs time, it moves w.readyAt to when it may be complete. A complete folder may hold files
-// the source refuses to open (unopenable, see watcherGiveUp): then it is not a drop to take, but one to
-// record as failed.
-func (w *Watcher) complete(ctx context.Context, now time.Time, dir string, files []FileInfo) (ok bool, unopenable []FileInfo) {
+// folder only needs time, it moves w.readyAt to when it may be complete. A folder whose files stopped
+// changing but are not all whole waits for them, and is given up on (returned for failed/) once nothing
+// in it has changed for GiveUpAfter, or at once when a file cannot be XML at all. A complete folder may
+// hold files the source refuses to open (unopenable, see watcherGiveUp): then it is not a drop to take,
+// but one to record as failed.
+func (w *Watcher) complete(ctx context.Context, now time.Time, dir string, files []FileInfo) folderVerdict {
 	log := w.log.WithField("folder", dir)
 	stable := w.counts[dir] == len(files) // no file went away
-	empty := false
-	var wait time.Time // when the youngest file reaches MinAge
+	var wait time.Time                    // when the youngest file reaches MinAge
+	var quiet time.Time                   // since when nothing in the folder changed
 	for _, f := range files {
 		since := now
 		if prev, ok := w.seen[f.Path]; ok && prev.size == f.Size && prev.mod.Equal(f.ModTime) {
@@ -250,35 +346,76 @@ func (w *Watcher) complete(ctx context.Context, now time.Time, dir string, files
 		} else {
 			stable = false
 		}
-		empty = empty || f.Size == 0
 		// A file's age runs from its mtime; when a share's clock puts the mtime in the future, from when
 		// this Watcher first listed it unchanged.
-		if t := watcherMinTime(f.ModTime, since).Add(w.cfg.MinAge); t.After(wait) {
+		from := watcherMinTime(f.ModTime, since)
+		if t := from.Add(w.cfg.MinAge); t.After(wait) {
 			wait = t
 		}
-	}
-	switch {
-	case empty:
-		log.Debug("drop settling: a file is still empty")
-		return false, nil
-	case !stable:
-		log.Debug("drop settling: files changed, appeared or went away since the last scan")
-		w.wakeAt(now, wait)
-		return false, nil
-	case wait.After(now):
-		log.Debug("drop settling: files younger than the minimum age")
-		w.wakeAt(now, wait)
-		return false, nil
-	}
-	for _, f := range files {
-		switch w.judge(ctx, now, f) {
-		case fileWait:
-			return false, nil
-		case fileUnopenable:
-			unopenable = append(unopenable, f)
+		if from.After(quiet) {
+			quiet = from
 		}
 	}
-	return true, unopenable
+	settling := func(why string) folderVerdict {
+		log.Debug("drop settling: " + why)
+		w.wakeAt(now, wait)
+		return folderVerdict{wait: &Waiting{Folder: dir, Files: len(files), Since: w.waitSince(dir, now), Reason: "файли ще змінюються"}}
+	}
+	switch {
+	case !stable:
+		return settling("files changed, appeared or went away since the last scan")
+	case wait.After(now):
+		return settling("files younger than the minimum age")
+	}
+	var v folderVerdict
+	var unfinished, notXML []Incomplete
+	for _, f := range files {
+		verdict, why := w.judge(ctx, now, f)
+		switch verdict {
+		case fileWait:
+			return settling("a file cannot be read yet")
+		case fileUnfinished:
+			unfinished = append(unfinished, Incomplete{Path: f.Path, Why: why})
+		case fileNotXML:
+			notXML = append(notXML, Incomplete{Path: f.Path, Why: why})
+		case fileUnopenable:
+			v.unopenable = append(v.unopenable, f)
+		}
+	}
+	incomplete := append(notXML, unfinished...)
+	if len(incomplete) == 0 {
+		v.ready = true
+		return v
+	}
+	giveUpAt := quiet.Add(w.cfg.GiveUpAfter)
+	if len(notXML) > 0 || !giveUpAt.After(now) {
+		log.WithField("files", incompleteList(incomplete)).Error("export given up: its files stopped changing but are not whole; it goes to failed/")
+		return folderVerdict{ready: true, giveUp: incomplete}
+	}
+	if w.waitLogged[dir] != quiet {
+		w.waitLogged[dir] = quiet
+		log.WithField("files", incompleteList(incomplete)).Infof("export waits for files that are not whole; given up at %s if nothing changes", giveUpAt.Format(time.RFC3339))
+	}
+	w.wakeAt(now, giveUpAt)
+	return folderVerdict{wait: &Waiting{Folder: dir, Files: len(files), Since: quiet, GiveUpAt: giveUpAt, Reason: incompleteList(incomplete)}}
+}
+
+// waitSince is when the watcher first saw folder dir not ready (in this process).
+func (w *Watcher) waitSince(dir string, now time.Time) time.Time {
+	t, ok := w.waitFrom[dir]
+	if !ok {
+		w.waitFrom[dir] = now
+		return now
+	}
+	return t
+}
+
+func incompleteList(files []Incomplete) string {
+	var parts []string
+	for _, f := range files {
+		parts = append(parts, path.Base(f.Path)+": "+f.Why)
+	}
+	return strings.Join(parts, "; ")
 }
 
 func (w *Watcher) wakeAt(now, t time.Time) {
@@ -301,13 +438,16 @@ func watcherMinTime(a, b time.Time) time.Time {
 type fileVerdict int
 
 const (
-	fileWait       fileVerdict = iota // not closed yet, or cannot be read yet: look again next scan
-	fileClosed                        // a whole XML document (or a whole zip)
+	fileWait       fileVerdict = iota // cannot be read yet: look again next scan
+	fileClosed                        // whole (Whole)
+	fileUnfinished                    // not whole yet (Unfinished): waited for, given up on in time
+	fileNotXML                        // cannot become an export (NotXML)
 	fileBadName                       // a name Spool.Ingest refuses (ErrBadDrop): not opened at all
 	fileUnopenable                    // listed, but the source refuses to open it, for long enough
 )
 
-// judge decides whether f is complete, reading each version of a file (size, mtime) once.
+// judge decides whether f is complete (JudgeFile), reading each version of a file (size, mtime) once;
+// why says, for a file that is not, what is wrong with it.
 //
 // A file the source lists but will not open is, case by case (go-style-and-spool-anchors.md A1 row 13,
 // names from outside are never trusted as paths):
@@ -317,47 +457,47 @@ const (
 //     has it and it is forgotten without a word;
 //   - held open by another program (Windows sharing violation): waited for, however long;
 //   - anything else (no permission, a name this system lists but cannot open, a listed file that is never
-//     there): given up on after watcherGiveUp, and the drop recorded as failed (see giveUp).
-func (w *Watcher) judge(ctx context.Context, now time.Time, f FileInfo) fileVerdict {
+//     there): given up on after GiveUpAfter, and the drop recorded as failed (see giveUp).
+func (w *Watcher) judge(ctx context.Context, now time.Time, f FileInfo) (v fileVerdict, why string) {
 	log := w.log.WithField("file", f.Path)
 	if err := watcherNameErr(f.Path); err != nil {
 		log.WithError(err).Debug("name the spool refuses; the drop is taken to be rejected")
-		return fileBadName
+		return fileBadName, ""
 	}
 	t, ok := w.tails[f.Path]
 	if !ok || t.size != f.Size || !t.mod.Equal(f.ModTime) {
 		t = watcherTail{size: f.Size, mod: f.ModTime}
 	}
+	if !t.known && f.Size == 0 {
+		t = watcherTail{size: f.Size, mod: f.ModTime, known: true, judged: judgeXML(nil, nil)}
+	}
 	if !t.known {
 		r, err := w.cfg.Source.Open(ctx, f.Path)
 		if err != nil {
 			if ctx.Err() != nil {
-				return fileWait
+				return fileWait, ""
 			}
-			return w.openFailed(now, f, t, err)
+			return w.openFailed(now, f, t, err), ""
 		}
-		closed, err := readClosed(r, f)
+		j, err := JudgeFile(r, f)
 		r.Close()
 		if err != nil {
 			// Changing as we read it: try again next scan.
 			log.WithError(err).Debug("drop settling: cannot read the file yet")
 			delete(w.tails, f.Path)
-			return fileWait
+			return fileWait, ""
 		}
-		t = watcherTail{size: f.Size, mod: f.ModTime, known: true, closed: closed}
-	}
-	if !t.closed && !t.warned && now.Sub(f.ModTime) >= watcherStuckAfter(w.cfg.MinAge) {
-		// Not an error BAS would report: most likely an export that crashed half-way. Say so once.
-		log.Warn("file has not changed for a long time but its XML is not closed (no closing tag of the " +
-			"root element); the export it belongs to waits until BAS writes it again")
-		t.warned = true
+		t = watcherTail{size: f.Size, mod: f.ModTime, known: true, judged: j}
 	}
 	w.tails[f.Path] = t
-	if !t.closed {
-		log.Debug("drop settling: XML not closed yet")
-		return fileWait
+	switch t.judged.Completeness {
+	case Unfinished:
+		log.Debug("drop settling: " + t.judged.Why)
+		return fileUnfinished, t.judged.Why
+	case NotXML:
+		return fileNotXML, t.judged.Why
 	}
-	return fileClosed
+	return fileClosed, ""
 }
 
 // openFailed records one failed Open of f (t is its state so far) and says whether to give up on it:
@@ -372,7 +512,7 @@ func (w *Watcher) openFailed(now time.Time, f FileInfo, t watcherTail, err error
 	t.openFails++
 	t.openErr = err
 	defer func() { w.tails[f.Path] = t }()
-	stuck := now.Sub(watcherMinTime(f.ModTime, t.openSince)) >= watcherStuckAfter(w.cfg.MinAge)
+	stuck := GivenUp(Unchanged(f, t.openSince, now), w.cfg.GiveUpAfter)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && t.openFails == 1:
 		// Most likely BAS is emptying its folder: the next listing will not have it.
@@ -496,28 +636,21 @@ func (w *Watcher) reopened(ctx context.Context, dir string) bool {
 	return true
 }
 
-func watcherStuckAfter(minAge time.Duration) time.Duration {
-	return max(10*minAge, time.Minute)
-}
-
-// readClosed reads the head and the tail of f from r, which Open returned. A file whose length differs
-// from the listing is changing: an error, so the verdict is not remembered.
-func readClosed(r io.Reader, f FileInfo) (bool, error) {
-	if strings.EqualFold(path.Ext(f.Path), ".zip") {
-		return zipComplete(r, f)
-	}
-	head := make([]byte, min(f.Size, watcherWindow))
+// readEnds reads the head and the tail (watcherWindow bytes each) of f from r, which Open returned. A file
+// whose length differs from the listing is changing: an error, so no verdict is remembered.
+func readEnds(r io.Reader, f FileInfo) (head, tail []byte, err error) {
+	head = make([]byte, min(f.Size, watcherWindow))
 	if _, err := io.ReadFull(r, head); err != nil {
-		return false, fmt.Errorf("read %s: %w", f.Path, err)
+		return nil, nil, fmt.Errorf("read %s: %w", f.Path, err)
 	}
 	tail, pos := head, int64(len(head))
 	if s, ok := r.(io.Seeker); ok && f.Size > pos+watcherWindow {
 		if _, err := s.Seek(f.Size-watcherWindow, io.SeekStart); err != nil {
-			return false, fmt.Errorf("read %s: %w", f.Path, err)
+			return nil, nil, fmt.Errorf("read %s: %w", f.Path, err)
 		}
 		tail = make([]byte, watcherWindow)
 		if _, err := io.ReadFull(r, tail); err != nil {
-			return false, fmt.Errorf("read %s: %w", f.Path, err)
+			return nil, nil, fmt.Errorf("read %s: %w", f.Path, err)
 		}
 		pos = f.Size
 	} else if pos < f.Size {
@@ -535,18 +668,18 @@ func readClosed(r io.Reader, f FileInfo) (bool, error) {
 				break
 			}
 			if err != nil {
-				return false, fmt.Errorf("read %s: %w", f.Path, err)
+				return nil, nil, fmt.Errorf("read %s: %w", f.Path, err)
 			}
 		}
 		tail = buf[max(0, len(buf)-watcherWindow):]
 	}
 	if pos != f.Size {
-		return false, fmt.Errorf("read %s: listed as %d bytes, found %d", f.Path, f.Size, pos)
+		return nil, nil, fmt.Errorf("read %s: listed as %d bytes, found %d", f.Path, f.Size, pos)
 	}
 	if n, _ := r.Read(make([]byte, 1)); n > 0 {
-		return false, fmt.Errorf("read %s: grew past %d bytes", f.Path, f.Size)
+		return nil, nil, fmt.Errorf("read %s: grew past %d bytes", f.Path, f.Size)
 	}
-	return dropClosed(head, tail), nil
+	return head, tail, nil
 }
 
 // watcherMaxZipInMemory bounds a zip read into memory from a source that cannot read at an offset.
@@ -598,7 +731,10 @@ var (
 // the check works in any ASCII-compatible encoding; an inner end tag such as </Товар> at the end of a
 // half-written file does not pass. If the head does not show the root, any end tag is accepted.
 func dropClosed(head, tail []byte) bool {
-	t := bytes.TrimRight(tail, " \t\r\n")
+	t, ok := dropTrimMisc(tail)
+	if !ok {
+		return false
+	}
 	if bytes.HasSuffix(t, dropRootEndUTF8) || bytes.HasSuffix(t, dropRootEndCP1251) {
 		return true
 	}
@@ -611,6 +747,30 @@ func dropClosed(head, tail []byte) bool {
 		return bytes.HasSuffix(t, []byte("/>"))
 	default:
 		return ok && bytes.Equal(last, name)
+	}
+}
+
+// dropTrimMisc removes what XML allows after the root element (XML 1.0 §2.1, Misc: white space, comments,
+// processing instructions) from the end of tail, so that a whole document followed by, say,
+// "<!-- exported by BAS -->" is seen closed. ok is false when a trailing comment or instruction starts
+// before the tail: undecided, and a file is not taken undecided.
+func dropTrimMisc(tail []byte) (t []byte, ok bool) {
+	t = bytes.TrimRight(tail, " \t\r\n")
+	for {
+		var open []byte
+		switch {
+		case bytes.HasSuffix(t, []byte("-->")):
+			open = []byte("<!--")
+		case bytes.HasSuffix(t, []byte("?>")):
+			open = []byte("<?")
+		default:
+			return t, true
+		}
+		i := bytes.LastIndex(t[:len(t)-2], open)
+		if i < 0 {
+			return t, false
+		}
+		t = bytes.TrimRight(t[:i], " \t\r\n")
 	}
 }
 

@@ -82,7 +82,11 @@ func newWatchFixture(t testing.TB) *watchFixture {
 func watchDrops(drops []Drop) []string {
 	var out []string
 	for _, d := range drops {
-		out = append(out, fmt.Sprintf("%s:%d", d.Dir, len(d.Files)))
+		s := fmt.Sprintf("%s:%d", d.Dir, len(d.Files))
+		if len(d.GiveUp) > 0 {
+			s += " given up"
+		}
+		out = append(out, s)
 	}
 	return out
 }
@@ -124,6 +128,14 @@ func TestWatcherScan(t *testing.T) {
 		{"zero-length file created first, filled later", []step{
 			{write: map[string]string{w + "/import.xml": ""}, after: s},
 			{after: s},
+			{write: map[string]string{w + "/import.xml": full}, after: s},
+			{after: s, want: []string{w + ":1"}},
+		}},
+		{"an empty file unchanged for GiveUpAfter: given up", []step{
+			{write: map[string]string{w + "/import.xml": ""}, after: s},
+			{after: s},
+			{after: 4 * time.Minute},
+			{after: time.Minute, want: []string{w + ":1 given up"}},
 			{after: time.Hour},
 			{write: map[string]string{w + "/import.xml": full}, after: s},
 			{after: s, want: []string{w + ":1"}},
@@ -134,10 +146,41 @@ func TestWatcherScan(t *testing.T) {
 			{write: map[string]string{w + "/offers.xml": full}, after: s},
 			{after: s, want: []string{w + ":2"}},
 		}},
-		{"no closing tag: never complete", []step{
+		{"no closing tag: waited for, given up after GiveUpAfter without a change", []step{
 			{write: map[string]string{w + "/import.xml": watchPartial("<Каталог><Товар><Ид>1</Ид></Товар>")}, after: s},
 			{after: s},
+			{after: 4 * time.Minute},
+			{after: time.Minute, want: []string{w + ":1 given up"}},
 			{after: time.Hour},
+		}},
+		{"a change restarts the bound", []step{
+			{write: map[string]string{w + "/import.xml": watchPartial("<Каталог>")}, after: 4 * time.Minute},
+			{write: map[string]string{w + "/import.xml": watchPartial("<Каталог><Товар>")}, after: 2 * time.Minute},
+			{after: 2 * time.Minute},
+			{after: 2 * time.Minute, want: []string{w + ":1 given up"}},
+		}},
+		{"one unfinished file holds back the whole drop, and fails it", []step{
+			{write: map[string]string{w + "/import.xml": full, w + "/offers.xml": watchPartial("<Пакет")}, after: s},
+			{after: s},
+			{after: 5 * time.Minute, want: []string{w + ":2 given up"}},
+		}},
+		{"a comment after the root element: whole", []step{
+			{write: map[string]string{w + "/import.xml": full + "<!-- вивантажено з BAS -->\r\n"}, after: s},
+			{after: s, want: []string{w + ":1"}},
+		}},
+		{"processing instructions and white space after the root: whole", []step{
+			{write: map[string]string{w + "/import.xml": full + "<?obmin done?>\r\n  <!-- x -->\t\r\n"}, after: s},
+			{after: s, want: []string{w + ":1"}},
+		}},
+		{"not XML: given up as soon as it settles", []step{
+			{write: map[string]string{w + "/import.xml": "Звіт про вивантаження: помилка 42\r\n"}, after: s},
+			{after: s, want: []string{w + ":1 given up"}},
+		}},
+		{"a copy not filled yet (zeros) waits", []step{
+			{write: map[string]string{w + "/import.xml": "\x00\x00\x00\x00"}, after: s},
+			{after: s},
+			{write: map[string]string{w + "/import.xml": full}, after: s},
+			{after: s, want: []string{w + ":1"}},
 		}},
 		{"an inner end tag at the end is not the root's", []step{
 			{write: map[string]string{w + "/import.xml": watchPartial("<Каталог><Товар><Ид>1</Ид></Товар>\r\n")}, after: s},
@@ -405,15 +448,15 @@ func TestWatcherFileGrewAfterListing(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer r.Close()
-		_, err = readClosed(r, f)
+		_, err = JudgeFile(r, f)
 		return err
 	}
 	if err := readClosedOf(f); err == nil || !strings.Contains(err.Error(), "grew") {
-		t.Errorf("readClosed of a file longer than listed: %v", err)
+		t.Errorf("JudgeFile of a file longer than listed: %v", err)
 	}
 	f.Size += 20
 	if err := readClosedOf(f); err == nil {
-		t.Error("readClosed of a file shorter than listed: no error")
+		t.Error("JudgeFile of a file shorter than listed: no error")
 	}
 }
 
@@ -472,6 +515,12 @@ func TestDropClosed(t *testing.T) {
 		{"unknown head, no end tag", "garbage<x>", false},
 		{"self-closing last element is not an end tag", "<Root><b/>", false},
 		{"bare </>", "<Root></>", false},
+		{"a comment after the root", watchCML("") + "<!-- вивантажено -->\r\n", true},
+		{"a processing instruction after the root", watchCML("") + "<?obmin done?>", true},
+		{"comments, instructions and spaces after the root", watchCML("") + "<!-- a -->\r\n<?b c?> <!--d-->  ", true},
+		{"an inner end tag, then a comment", watchPartial("<Каталог></Каталог><!-- x -->"), false},
+		{"a comment cut short after the root", watchCML("") + "<!-- вивантаж", false},
+		{"a comment whose start is before the tail", watchCML("") + "<!--" + strings.Repeat("x", 2*watcherWindow) + "-->", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

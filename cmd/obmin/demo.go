@@ -47,6 +47,12 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	if err := cfg.Finish(func(string) string { return "" }); err != nil {
 		return err
 	}
+	// The demo plays BAS: it makes BAS's folders, which obmin never does.
+	for _, d := range []string{cfg.BAS.ExportDir, filepath.Dir(cfg.BAS.OrdersFile)} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
 	logOut := io.Discard
 	if *verbose {
 		logOut = stderr
@@ -66,8 +72,10 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 
 	p("obmin demo — Checkbox is the built-in EMULATOR; folders under %s", root)
 	p("")
-	p("1. BAS exports its catalogue (%d goods) into %s", len(demo.Books), filepath.Join(cfg.BAS.ExportDir, demo.FolderName))
-	if _, err := demo.WriteDrop(cfg.BAS.ExportDir, demo.Books, time.Now()); err != nil {
+	catalogue := append(append([]demo.Book(nil), demo.Books...), demo.Editions...)
+	p("1. BAS exports its catalogue (%d goods, %d of them with characteristics: bindings, sizes) into %s",
+		len(catalogue), len(demo.Editions), filepath.Join(cfg.BAS.ExportDir, demo.FolderName))
+	if _, err := demo.WriteDrop(cfg.BAS.ExportDir, catalogue, time.Now()); err != nil {
 		return err
 	}
 	if err := agent.Once(ctx, settle); err != nil {
@@ -80,9 +88,10 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 		if q, ok := emu.Stock(g.Code); ok {
 			stock = exchange.Quantity(q).String()
 		}
-		p("     %-8s %10s грн  stock %-6s %s", g.Code, exchange.UAH(g.Price).StringFixed(2), stock, g.Name)
+		p("     %-16s %10s грн  stock %-6s %s", g.Code, exchange.UAH(g.Price).StringFixed(2), stock, g.Name)
 	}
-	p("   (the good without a retail price was reported, not sent at 0: see the report in %s)", filepath.Join(cfg.SpoolDir, "done"))
+	p("   (each characteristic is a good of its own, coded Артикул-XXXXXXXX; the good without a retail price")
+	p("   was reported, not sent at 0: see the report in %s)", filepath.Join(cfg.SpoolDir, "done"))
 
 	p("")
 	p("2. The shop sells: %d receipts in the emulator, returns among them, and one sale of a good", *sales)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/sirupsen/logrus"
@@ -26,9 +25,7 @@ func openFolders(ctx context.Context, cfg config.Config, log *logrus.Entry) (fol
 	if cfg.BAS.SFTP != nil {
 		return openSFTP(cfg, log)
 	}
-	if err := os.MkdirAll(cfg.BAS.ExportDir, 0o755); err != nil {
-		return folders{}, err
-	}
+	// Never created here: BAS's folders exist or the configuration is wrong (config.CheckFolders).
 	return folders{
 		src:    spool.LocalDir(cfg.BAS.ExportDir),
 		out:    spool.LocalTarget(filepath.Dir(cfg.BAS.OrdersFile)),

@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"obmin/exchange"
+	"obmin/spool"
 )
 
 // cmdInspect tells what files and export folders hold, without touching any state: for staff and for the
@@ -16,6 +17,7 @@ func cmdInspect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fl := newFlags("inspect", stderr)
 	asJSON := fl.Bool("json", false, "print the report as JSON, with every good, offer and document as a record (prices and quantities as decimal strings)")
 	maxProblems := fl.Int("problems", 10, "show at most `N` problems per file")
+	giveUp := fl.Duration("incomplete-timeout", spool.DefaultGiveUpAfter, "bas.incomplete_timeout of the service: how long a folder's unfinished files may stay unchanged before its drop goes to failed/")
 	if err := fl.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
@@ -25,8 +27,11 @@ func cmdInspect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *maxProblems < 0 {
 		return usageError{"-problems must be 0 or more"}
 	}
+	if *giveUp <= 0 {
+		return usageError{"-incomplete-timeout must be positive"}
+	}
 	w := bufio.NewWriter(stdout)
-	t, err := exchange.Inspect(ctx, w, fl.Args(), exchange.InspectOptions{MaxProblems: *maxProblems, JSON: *asJSON})
+	t, err := exchange.Inspect(ctx, w, fl.Args(), exchange.InspectOptions{MaxProblems: *maxProblems, JSON: *asJSON, GiveUpAfter: *giveUp})
 	if ferr := w.Flush(); err == nil {
 		err = ferr
 	}

@@ -47,7 +47,7 @@ Usage:
   obmin run     [-config FILE]          run as a service: watch BAS's folder, apply drops, pull receipts
   obmin once    [-config FILE]          one full pass, then exit (for the system scheduler)
   obmin demo    [-dir DIR]              end to end on the built-in Checkbox emulator, in DIR (default ./var/demo)
-  obmin inspect [-json] [-problems N] PATH...
+  obmin inspect [-json] [-problems N] [-incomplete-timeout D] PATH...
                                         what files, feeds, zips and export folders hold; how obmin would apply a folder
   obmin status  [-config FILE] [-json]  counts, last runs, recent drops
   obmin check   [-config FILE]          validate the configuration and print it with secrets masked

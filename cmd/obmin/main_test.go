@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -38,8 +39,18 @@ func TestUsageAndVersion(t *testing.T) {
 	}
 }
 
+// basFolders makes the default BAS folders (var/bas/export, var/bas) under dir: obmin never creates them.
+func basFolders(t *testing.T, dir string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Join(dir, "var", "bas", "export"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestCheckRefusesMissingCredentials(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "obmin.yaml")
+	dir := t.TempDir()
+	basFolders(t, dir)
+	p := filepath.Join(dir, "obmin.yaml")
 	if err := os.WriteFile(p, []byte("checkbox:\n  login: cashier\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -60,6 +71,11 @@ func TestCheckRefusesMissingCredentials(t *testing.T) {
 func TestCheckWarnsAboutLayouts(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "obmin.yaml")
+	for _, d := range []string{"bas/export/webdata - 1", "bas/orders"} { // obmin never creates BAS's folders
+		if err := os.MkdirAll(filepath.Join(dir, filepath.FromSlash(d)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
 	write := func(orders string) {
 		t.Helper()
 		body := "checkbox:\n  emulator: true\nbas:\n  export_dir: bas/export\n  orders_file: " + orders + "\n"
@@ -150,7 +166,7 @@ func TestDemoEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatalf("demo: %v\n%s\n%s", err, out, errOut)
 	}
-	for _, want := range []string{"EMULATOR", "created 9 goods", "Where to look"} {
+	for _, want := range []string{"EMULATOR", "created 14 goods", "KN-0100-000A23EA", "Where to look"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
@@ -162,7 +178,7 @@ func TestDemoEndToEnd(t *testing.T) {
 	}
 	opts := basloader.DefaultOptions()
 	opts.Goods, opts.StatusMap = map[string]bool{}, map[string]basloader.State{config.Default().Sales.OrderStatus: basloader.StateCompleted}
-	for _, b := range demo.Books {
+	for _, b := range append(slices.Clone(demo.Books), demo.Editions...) {
 		opts.Goods[b.ID] = true
 	}
 	res, err := basloader.New(opts).Load(data)
@@ -182,6 +198,7 @@ func TestDemoEndToEnd(t *testing.T) {
 // take a BAS drop as soon as it is complete, and stop cleanly when told to.
 func TestRunServiceTakesDropsAndStops(t *testing.T) {
 	dir := t.TempDir()
+	basFolders(t, dir)
 	cfgPath := filepath.Join(dir, "obmin.yaml")
 	cfg := "checkbox:\n  emulator: true\nbas:\n  poll_interval: 100ms\n  min_age: 100ms\nschedule:\n  pull_receipts: \"@every 1s\"\n  retry_drops: 1s\n"
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
@@ -228,5 +245,27 @@ func TestRunServiceTakesDropsAndStops(t *testing.T) {
 	}
 	if !strings.Contains(errOut.String(), "obmin stopped") || !strings.Contains(errOut.String(), "EMULATOR") {
 		t.Errorf("log should say it used the emulator and stopped:\n%s", errOut.String())
+	}
+}
+
+// TestMissingFoldersFailNamingTheKey: a mistyped export folder or orders folder fails check, once and run,
+// naming the key, instead of looking like "no exports yet" for ever.
+func TestMissingFoldersFailNamingTheKey(t *testing.T) {
+	dir := t.TempDir()
+	basFolders(t, dir)
+	for _, tc := range []struct{ yaml, key string }{
+		{"checkbox:\n  emulator: true\nbas:\n  export_dir: var/bas/exprot\n", "bas.export_dir"},
+		{"checkbox:\n  emulator: true\nbas:\n  orders_file: var/bsa/orders.xml\n", "bas.orders_file"},
+	} {
+		p := filepath.Join(dir, "obmin.yaml")
+		if err := os.WriteFile(p, []byte(tc.yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for _, cmd := range []string{"check", "once", "run"} {
+			_, _, err := runCmd(t, nil, cmd, "-config", p)
+			if err == nil || !strings.Contains(err.Error(), tc.key) || exitCode(err) != 1 {
+				t.Errorf("%s with a missing folder: %v (exit %d), want an error naming %s", cmd, err, exitCode(err), tc.key)
+			}
+		}
 	}
 }

@@ -36,6 +36,9 @@ func TestServeExchangeEndToEnd(t *testing.T) {
 	if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.MkdirAll(filepath.Join(root, "bas", "export"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	env := func(k string) string { return map[string]string{"OBMIN_HTTP_PASSWORD": "bas-password"}[k] }
 	cfg, err := loadConfig(p, env)
 	if err != nil {

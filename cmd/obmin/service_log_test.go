@@ -149,6 +149,7 @@ func TestOnceLogsToFile(t *testing.T) {
 	srv := httptest.NewServer(emu)
 	t.Cleanup(srv.Close)
 	dir := t.TempDir()
+	basFolders(t, dir)
 	cfgPath := writeConfig(t, dir, "checkbox:\n  base_url: "+srv.URL+"\n  login: cashier\n"+
 		"log:\n  level: debug\n  file: log/obmin.log\n")
 	env := map[string]string{"OBMIN_CHECKBOX_PASSWORD": password}

@@ -121,6 +121,9 @@ func bulkThreshold(n int) int {
 
 // build wires obmin from a validated configuration.
 func build(ctx context.Context, cfg config.Config, log *logrus.Entry) (*app, error) {
+	if err := cfg.CheckFolders(); err != nil {
+		return nil, err
+	}
 	a := &app{}
 	ok := false
 	defer func() {
@@ -148,8 +151,8 @@ func build(ctx context.Context, cfg config.Config, log *logrus.Entry) (*app, err
 	}
 	own := exchange.NewOwnFiles(cfg.OwnFilesInExportDir()...)
 	runs := &exchange.RunWatcher{Store: st, Own: own, Log: log.WithField("part", "bas-runs")}
-	w, err := spool.NewWatcher(spool.WatcherConfig{Source: src, Spool: sp, Interval: cfg.BAS.PollInterval, MinAge: cfg.BAS.MinAge, Notify: fl.notify,
-		Logger: log.WithField("part", "watcher"), OnList: runs.Observe})
+	w, err := spool.NewWatcher(spool.WatcherConfig{Source: src, Spool: sp, Interval: cfg.BAS.PollInterval, MinAge: cfg.BAS.MinAge,
+		GiveUpAfter: cfg.BAS.IncompleteTimeout, Notify: fl.notify, Logger: log.WithField("part", "watcher"), OnList: runs.Observe})
 	if err != nil {
 		return nil, err
 	}
@@ -186,6 +189,10 @@ func build(ctx context.Context, cfg config.Config, log *logrus.Entry) (*app, err
 
 	m := exchange.DefaultMapping()
 	m.CodeField = cfg.Mapping.CodeField
+	m.VariantCode = cfg.Mapping.VariantCode
+	for _, f := range cfg.Mapping.Feeds {
+		m.Feeds = append(m.Feeds, exchange.FeedSource{Files: f.Files, Name: f.Name, CodeField: f.CodeField})
+	}
 	m.PriceType = cfg.Mapping.PriceType
 	if cfg.Mapping.VAT != nil {
 		m.VAT = cfg.Mapping.VAT
@@ -340,6 +347,9 @@ func cmdCheck(args []string, getenv func(string) string, stdout, stderr io.Write
 	cfg, err := loadConfig(*cfgPath, getenv)
 	if err != nil {
 		return err
+	}
+	if err := cfg.CheckFolders(); err != nil {
+		return fmt.Errorf("config %s: %w", *cfgPath, err)
 	}
 	out, err := yaml.Marshal(cfg.Redacted())
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"time"
@@ -50,8 +51,11 @@ type BAS struct {
 	Encoding     string        `yaml:"encoding"`
 	PollInterval time.Duration `yaml:"poll_interval"`
 	MinAge       time.Duration `yaml:"min_age"`
-	Notify       *bool         `yaml:"notify"`
-	SFTP         *SFTP         `yaml:"sftp"` // the export folder and orders file are on an SFTP server
+	// IncompleteTimeout bounds the wait for an export whose files stopped changing but are not whole XML
+	// (BAS broke off): after this long without a change it goes to failed/ (docs/folders.md).
+	IncompleteTimeout time.Duration `yaml:"incomplete_timeout"`
+	Notify            *bool         `yaml:"notify"`
+	SFTP              *SFTP         `yaml:"sftp"` // the export folder and orders file are on an SFTP server
 }
 
 type Checkbox struct {
@@ -80,7 +84,12 @@ type Checkbox struct {
 }
 
 type Mapping struct {
-	CodeField       string           `yaml:"code_field"`
+	CodeField string `yaml:"code_field"`
+	// VariantCode is how a characteristic's code is made: article-suffix, id or barcode; "" follows
+	// code_field (docs/checkbox.md, "Variants").
+	VariantCode string `yaml:"variant_code"`
+	// Feeds name the marketplace feeds a drop may carry and choose each one's code field.
+	Feeds           []Feed           `yaml:"feeds"`
 	PriceType       string           `yaml:"price_type"`
 	VAT             map[string][]int `yaml:"vat"`
 	DefaultTaxCodes []int            `yaml:"default_tax_codes"`
@@ -90,6 +99,13 @@ type Mapping struct {
 	// Missing is what happens to a good a full package no longer lists: leave (default), hide (stock 0,
 	// needs stock: true) or delete (in Checkbox).
 	Missing string `yaml:"missing"`
+}
+
+// Feed is one marketplace feed: the files that are it, its name, its code field.
+type Feed struct {
+	Files     string `yaml:"files"`      // a file-name pattern, e.g. "prom*.xml" (case-insensitive)
+	Name      string `yaml:"name"`       // how reports and the ledger call it; "" is made from files
+	CodeField string `yaml:"code_field"` // article (vendorCode), id (offer id) or barcode; "" is mapping.code_field
 }
 
 // Sales says how receipts become BAS's orders (docs/bas-orders.md).
@@ -128,7 +144,7 @@ func Default() Config {
 		Log:       Log{Format: "text", Level: "info", MaxSizeMB: 20, MaxBackups: 10},
 		BAS: BAS{
 			ExportDir: "var/bas/export", OrdersFile: "var/bas/orders.xml", Encoding: "utf-8",
-			PollInterval: 2 * time.Second, MinAge: 2 * time.Second, Notify: &yes,
+			PollInterval: 2 * time.Second, MinAge: 2 * time.Second, IncompleteTimeout: 5 * time.Minute, Notify: &yes,
 		},
 		Checkbox: Checkbox{BaseURL: "https://api.checkbox.ua", RequestsPerSecond: 5, Workers: 4, BulkThreshold: 100, BulkBatch: 5000},
 		Mapping:  Mapping{CodeField: "article", WeightUnits: []string{"166"}},
@@ -329,6 +345,9 @@ func (c *Config) Validate() error {
 	if c.BAS.MinAge < 0 {
 		bad("bas.min_age", "must not be negative")
 	}
+	if t := c.BAS.IncompleteTimeout; t < time.Minute || t < 3*c.BAS.MinAge || t < 3*c.BAS.PollInterval {
+		bad("bas.incomplete_timeout", "%s: want at least 1m, and three times bas.min_age and bas.poll_interval (a file BAS still writes must not be given up on)", t)
+	}
 	cb := c.Checkbox
 	if !cb.Emulator {
 		if cb.BaseURL == "" || !(strings.HasPrefix(cb.BaseURL, "https://") || strings.HasPrefix(cb.BaseURL, "http://")) {
@@ -357,6 +376,29 @@ func (c *Config) Validate() error {
 	case "article", "id", "barcode":
 	default:
 		bad("mapping.code_field", "%q: want article, id or barcode", c.Mapping.CodeField)
+	}
+	switch c.Mapping.VariantCode {
+	case "", "article-suffix", "id", "barcode":
+	default:
+		bad("mapping.variant_code", "%q: want article-suffix, id or barcode (or nothing: as code_field)", c.Mapping.VariantCode)
+	}
+	names := map[string]bool{}
+	for i, f := range c.Mapping.Feeds {
+		key := fmt.Sprintf("mapping.feeds[%d]", i)
+		if _, err := path.Match(f.Files, ""); f.Files == "" || err != nil || strings.ContainsAny(f.Files, `/\`) {
+			bad(key+".files", "%q: want a file-name pattern such as prom*.xml", f.Files)
+		}
+		switch f.CodeField {
+		case "", "article", "id", "barcode":
+		default:
+			bad(key+".code_field", "%q: want article, id or barcode", f.CodeField)
+		}
+		if n := strings.ToLower(f.Name); n != "" {
+			if names[n] {
+				bad(key+".name", "%q: two feeds with one name would share their goods", f.Name)
+			}
+			names[n] = true
+		}
 	}
 	switch strings.ToLower(strings.TrimSpace(c.Mapping.Missing)) {
 	case "", "leave", "delete":

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -134,5 +135,64 @@ func TestLayoutWarnings(t *testing.T) {
 				t.Errorf("own files %q, want %q", got, tt.own)
 			}
 		})
+	}
+}
+
+// TestCheckFolders: a folder the configuration names that is missing or cannot be used is an error naming
+// the key; obmin's own folders may be missing only beside the configuration.
+func TestCheckFolders(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "bas", "export"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	outside := filepath.Join(t.TempDir(), "unmounted")
+	check := func(export, orders, spool, state string) error {
+		t.Helper()
+		p := filepath.Join(dir, "obmin.yaml")
+		yaml := fmt.Sprintf("spool_dir: %s\nstate_file: %s\ncheckbox:\n  emulator: true\nbas:\n  export_dir: %s\n  orders_file: %s\n", spool, state, export, orders)
+		if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := Load(p, env(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg.CheckFolders()
+	}
+	if err := check("bas/export", "bas/orders.xml", "var/spool", "var/state.db"); err != nil {
+		t.Fatalf("good folders (spool and state made later, beside the config): %v", err)
+	}
+	for _, tc := range []struct {
+		name, export, orders, spool, state, want string
+	}{
+		{"mistyped export folder", "bas/exprot", "bas/orders.xml", "var/spool", "var/state.db", "bas.export_dir: folder"},
+		{"orders folder missing", "bas/export", "nowhere/orders.xml", "var/spool", "var/state.db", "bas.orders_file: folder"},
+		{"spool on an unmounted disk", "bas/export", "bas/orders.xml", filepath.Join(outside, "spool"), "var/state.db", "spool_dir: folder"},
+		{"state on an unmounted disk", "bas/export", "bas/orders.xml", "var/spool", filepath.Join(outside, "state.db"), "state_file: folder"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := check(tc.export, tc.orders, tc.spool, tc.state); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("CheckFolders = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestMappingKeysOfVariantsAndFeeds(t *testing.T) {
+	ok := "checkbox:\n  emulator: true\nmapping:\n  variant_code: id\n  feeds:\n    - files: \"prom*.xml\"\n      code_field: id\n    - files: rozetka.xml\n      name: rozetka\n"
+	cfg, err := Load(writeConfig(t, ok), env(nil))
+	if err != nil || cfg.Mapping.VariantCode != "id" || len(cfg.Mapping.Feeds) != 2 || cfg.Mapping.Feeds[0].CodeField != "id" {
+		t.Fatalf("%v %+v", err, cfg.Mapping)
+	}
+	for body, want := range map[string]string{
+		"checkbox:\n  emulator: true\nmapping:\n  variant_code: name\n":                                                   "mapping.variant_code",
+		"checkbox:\n  emulator: true\nmapping:\n  feeds:\n    - files: \"[\"\n":                                           "mapping.feeds[0].files",
+		"checkbox:\n  emulator: true\nmapping:\n  feeds:\n    - files: a.xml\n      code_field: sku\n":                    "mapping.feeds[0].code_field",
+		"checkbox:\n  emulator: true\nmapping:\n  feeds:\n    - {files: a.xml, name: X}\n    - {files: b.xml, name: x}\n": "mapping.feeds[1].name",
+		"checkbox:\n  emulator: true\nbas:\n  incomplete_timeout: 10s\n":                                                  "bas.incomplete_timeout",
+	} {
+		if _, err := Load(writeConfig(t, body), env(nil)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", body, err, want)
+		}
 	}
 }

@@ -78,14 +78,24 @@ type harness struct {
 
 // input is one folder dropped into BAS's export folder and what must become of it.
 type input struct {
-	kind   string
-	dir    string            // relative to exportDir
-	files  map[string][]byte // by name
-	expect string            // "taken" (done/ or failed/), "done", "failed", "waits" (never taken: not complete)
+	kind  string
+	dir   string            // relative to exportDir
+	files map[string][]byte // by name
+	// expect: "taken" (done/ or failed/), "done", "failed", "waits" (not complete: not taken while it may
+	// still change, and in failed/ once unchanged for the bound, incompleteTimeout).
+	expect string
+	at     time.Time // when it was written
 	found  bool
 	// reported: a violation about this input was recorded; later checks do not repeat it.
 	reported bool
 }
+
+// incompleteTimeout is obmin's bas.incomplete_timeout here: an input that never becomes whole must be in
+// failed/ once it has been unchanged that long, plus incompleteGrace for a restart's two scans.
+const (
+	incompleteTimeout = time.Minute
+	incompleteGrace   = 30 * time.Second
+)
 
 type proc struct {
 	cmd  *exec.Cmd
@@ -185,6 +195,7 @@ bas:
   orders_file: %q
   poll_interval: 100ms
   min_age: 200ms
+  incomplete_timeout: %s
   notify: true
 checkbox:
   base_url: %q
@@ -205,7 +216,7 @@ schedule:
   retention: "off"
   retention_keep: 0s
   retry_drops: 1s
-`, h.spoolDir, h.stateFile, h.exportDir, h.ordersFile, h.base)
+`, h.spoolDir, h.stateFile, h.exportDir, h.ordersFile, incompleteTimeout, h.base)
 	h.cfg = filepath.Join(h.dir, "obmin.yaml")
 	if err := os.WriteFile(h.cfg, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
@@ -486,7 +497,7 @@ func (h *harness) badInput() {
 	case 0:
 		in = &input{kind: "not XML", expect: "failed", files: map[string][]byte{"import.xml": []byte("це не XML, а текст\r\n</КоммерческаяИнформация>\r\n")}}
 	case 1:
-		in = &input{kind: "text without a closing tag", expect: "waits", files: map[string][]byte{"import.xml": []byte("PK\x03\x04 zip, not xml")}}
+		in = &input{kind: "zip bytes named .xml", expect: "failed", files: map[string][]byte{"import.xml": []byte("PK\x03\x04 zip, not xml")}}
 	case 2:
 		in = &input{kind: "truncated", expect: "waits", files: map[string][]byte{"import.xml": cat[:len(cat)/3+h.r.IntN(len(cat)/3)]}}
 	case 3:
@@ -510,6 +521,7 @@ func (h *harness) badInput() {
 	for name, data := range in.files {
 		in.files[name] = bytes.Replace(data, []byte("<КоммерческаяИнформация "), []byte(fmt.Sprintf("<!-- input %d -->\n<КоммерческаяИнформация ", n)), 1)
 	}
+	in.at = at
 	in.dir = fmt.Sprintf("bad-%03d", n)
 	if strings.HasPrefix(in.kind, "folder") {
 		in.dir = fmt.Sprintf("x..[копія] (%d)..y", n)
@@ -676,19 +688,25 @@ func (h *harness) resolveInputs(mode resolveMode) {
 				}
 			}
 		}
+		expect := in.expect
+		if expect == "waits" && time.Since(in.at) >= incompleteTimeout+incompleteGrace {
+			expect = "failed" // unchanged past the bound: given up
+		}
 		switch {
-		case in.expect == "waits":
-			if len(dirs) > 0 {
-				bad("%s input %s was taken into %v; it should wait for BAS to finish it", in.kind, in.dir, dirs)
+		case expect == "waits":
+			if len(dirs) > 0 && (time.Since(in.at) < incompleteTimeout || slices.Contains(settled, "done")) {
+				bad("%s input %s was taken into %v; it should wait for BAS to finish it, then fail", in.kind, in.dir, dirs)
 			}
-			continue
+			if len(settled) == 0 {
+				continue
+			}
 		case len(settled) == 0:
 			if !pending {
 				bad("%s input %s is in neither done/ nor failed/ (spool: %v)", in.kind, in.dir, dirs)
 			}
 			continue
-		case in.expect != "taken" && !slices.Contains(settled, in.expect):
-			bad("%s input %s: want it in %s/, found in %v", in.kind, in.dir, in.expect, settled)
+		case expect != "taken" && expect != "waits" && !slices.Contains(settled, expect):
+			bad("%s input %s: want it in %s/, found in %v", in.kind, in.dir, expect, settled)
 			continue
 		}
 		in.found = true
