@@ -125,6 +125,8 @@ CREATE TABLE job_history (
 	summary  TEXT NOT NULL DEFAULT ''
 );
 `,
+	// 2: notifications' record of what they told (store_notices.go).
+	storeNoticesSchema,
 }
 
 // OpenStore opens (creating it and its folder when missing) the state database at path and brings its
