@@ -26,9 +26,13 @@ type Config struct {
 	Sales     Sales    `yaml:"sales"`
 	Schedule  Schedule `yaml:"schedule"`
 	HTTP      HTTP     `yaml:"http"`
+	Notify    Notify   `yaml:"notify"`
 
 	// Dir is the folder relative paths are resolved against: the config file's folder.
 	Dir string `yaml:"-"`
+
+	quoteWarnings   []string // Windows paths in double quotes (QuoteWarnings)
+	skipCredentials bool     // LoadWithoutCredentials
 }
 
 type Log struct {
@@ -41,6 +45,9 @@ type Log struct {
 	MaxSizeMB  int    `yaml:"max_size_mb"`
 	MaxBackups int    `yaml:"max_backups"`
 	MaxAgeDays int    `yaml:"max_age_days"`
+	// RepeatWindow collapses a warning or error repeated within it into one summary line per window
+	// ("… repeated N times"); 0 logs every line.
+	RepeatWindow time.Duration `yaml:"repeat_window"`
 }
 
 type BAS struct {
@@ -115,7 +122,7 @@ func Default() Config {
 	return Config{
 		SpoolDir:  "var/spool",
 		StateFile: "var/state.db",
-		Log:       Log{Format: "text", Level: "info", MaxSizeMB: 20, MaxBackups: 10},
+		Log:       Log{Format: "text", Level: "info", MaxSizeMB: 20, MaxBackups: 10, RepeatWindow: time.Minute},
 		BAS: BAS{
 			ExportDir: "var/bas/export", OrdersFile: "var/bas/orders.xml", Encoding: "utf-8",
 			PollInterval: 2 * time.Second, MinAge: 2 * time.Second, Notify: &yes,
@@ -127,26 +134,40 @@ func Default() Config {
 			Currency: "грн", CustomerName: "Роздрібний покупець", NumberPrefix: "CB-",
 		},
 		Schedule: Schedule{PullReceipts: "@every 1m", Retention: "30 2 * * *", RetentionKeep: 30 * 24 * time.Hour, RetryDrops: 30 * time.Second},
+		Notify:   defaultNotify(),
 	}
 }
 
 // Load reads a YAML file over the defaults, resolves secrets through getenv and validates.
-func Load(path string, getenv func(string) string) (Config, error) {
+func Load(path string, getenv func(string) string) (Config, error) { return load(path, getenv, true) }
+
+// LoadWithoutCredentials is Load for commands that never talk to Checkbox (obmin status): missing
+// Checkbox credentials are no error; everything else is checked as by Load.
+func LoadWithoutCredentials(path string, getenv func(string) string) (Config, error) {
+	return load(path, getenv, false)
+}
+
+func load(path string, getenv func(string) string, credentials bool) (Config, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
+	if isBlank(raw) {
+		return Config{}, fmt.Errorf("config %s: %w", path, errEmpty)
+	}
 	cfg := Default()
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
-	dec.KnownFields(true)                                               // a misspelt key is an error, not a silent default
-	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) { // an empty file means all defaults
-		return Config{}, fmt.Errorf("config %s: %w", path, withKeys(raw, err))
+	dec.KnownFields(true) // a misspelt key is an error, not a silent default
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		return Config{}, fmt.Errorf("config %s: %w", path, withEscapeHint(raw, withKeys(raw, err)))
 	}
 	abs, err := filepath.Abs(filepath.Dir(path))
 	if err != nil {
 		return Config{}, err
 	}
 	cfg.Dir = abs
+	cfg.quoteWarnings = quotedWindowsPaths(raw)
+	cfg.skipCredentials = !credentials
 	if err := cfg.Finish(getenv); err != nil {
 		return Config{}, fmt.Errorf("config %s: %w", path, err)
 	}
@@ -220,6 +241,9 @@ func (c *Config) Finish(getenv func(string) string) error {
 		return err
 	}
 	if err := c.ResolveSFTP(getenv); err != nil {
+		return err
+	}
+	if err := c.resolveNotify(getenv); err != nil {
 		return err
 	}
 	return c.Validate()
@@ -319,7 +343,7 @@ func (c *Config) Validate() error {
 		bad("bas.min_age", "must not be negative")
 	}
 	cb := c.Checkbox
-	if !cb.Emulator {
+	if !cb.Emulator && !c.skipCredentials {
 		if cb.BaseURL == "" || !(strings.HasPrefix(cb.BaseURL, "https://") || strings.HasPrefix(cb.BaseURL, "http://")) {
 			bad("checkbox.base_url", "%q: want an https:// address", cb.BaseURL)
 		}
@@ -375,6 +399,9 @@ func (c *Config) Validate() error {
 	}
 	c.validateHTTP(bad)
 	c.validateSFTP(bad)
+	c.validateNotify(bad)
+	c.validateSchedules(bad)
+	c.validateKinds(reportedKeys(&errs, bad))
 	return errors.Join(errs...)
 }
 
@@ -390,6 +417,7 @@ func (c Config) Redacted() Config {
 	c.Checkbox.PINCode = mask(c.Checkbox.PINCode)
 	c.Checkbox.LicenseKey = mask(c.Checkbox.LicenseKey)
 	c.HTTP = c.HTTP.Redacted()
+	c.Notify = c.Notify.redacted()
 	if c.BAS.SFTP != nil {
 		s := *c.BAS.SFTP
 		s.Password, s.Passphrase = mask(s.Password), mask(s.Passphrase)
