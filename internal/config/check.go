@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -213,6 +214,18 @@ func withEscapeHint(raw []byte, err error) error {
 // QuoteWarnings are the config file's Windows paths in double quotes (see quotedWindowsPaths): allowed,
 // since they parsed, but each is a trap. `obmin check` prints them.
 func (c *Config) QuoteWarnings() []string { return c.quoteWarnings }
+
+// credentialKeys are the keys under which a missing credential is reported.
+var credentialKeys = []string{"checkbox.login", "http.password_file", "bas.sftp.password_file", "notify.telegram.token_file"}
+
+// withoutCredentials wraps bad so that missing credentials are not reported (LoadWithoutCredentials).
+func withoutCredentials(bad func(key, format string, a ...any)) func(key, format string, a ...any) {
+	return func(key, format string, a ...any) {
+		if !slices.Contains(credentialKeys, key) {
+			bad(key, format, a...)
+		}
+	}
+}
 
 // reportedKeys wraps bad so that a key already reported by another rule is not reported twice.
 func reportedKeys(errs *[]error, bad func(key, format string, a ...any)) func(key, format string, a ...any) {

@@ -88,8 +88,14 @@ func TestLoadWithoutCredentials(t *testing.T) {
 	if err == nil || strings.Contains(err.Error(), "checkbox.login") || !strings.Contains(err.Error(), "notify.remind_every") {
 		t.Fatalf("LoadWithoutCredentials must check all but the credentials: %v", err)
 	}
-	if _, err := LoadWithoutCredentials(writeConfig(t, "checkbox:\n  login: cashier\n"), env(nil)); err != nil {
+	noSecrets := "checkbox:\n  login: cashier\nhttp:\n  listen: 127.0.0.1:8780\n  user: bas\n" +
+		"bas:\n  sftp:\n    address: bas.local\n    user: obmin\n    insecure_ignore_host_key: true\n    export_dir: /bas/export\n    orders_dir: /bas\nnotify:\n  telegram:\n    chat_id: \"42\"\n"
+	if _, err := LoadWithoutCredentials(writeConfig(t, noSecrets), env(nil)); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := Load(writeConfig(t, noSecrets), env(nil)); err == nil || !strings.Contains(err.Error(), "http.password_file") ||
+		!strings.Contains(err.Error(), "bas.sftp.password_file") || !strings.Contains(err.Error(), "notify.telegram.token_file") {
+		t.Fatalf("Load asks for every credential: %v", err)
 	}
 }
 

@@ -141,8 +141,9 @@ func Default() Config {
 // Load reads a YAML file over the defaults, resolves secrets through getenv and validates.
 func Load(path string, getenv func(string) string) (Config, error) { return load(path, getenv, true) }
 
-// LoadWithoutCredentials is Load for commands that never talk to Checkbox (obmin status): missing
-// Checkbox credentials are no error; everything else is checked as by Load.
+// LoadWithoutCredentials is Load for commands that talk to nobody (obmin status): missing credentials
+// (Checkbox's, the HTTP exchange password, SFTP's, the Telegram token) are no error; everything else is
+// checked as by Load.
 func LoadWithoutCredentials(path string, getenv func(string) string) (Config, error) {
 	return load(path, getenv, false)
 }
@@ -297,6 +298,9 @@ func (c *Config) secrets(getenv func(string) string) error {
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(key, format string, a ...any) { errs = append(errs, fmt.Errorf(key+": "+format, a...)) }
+	if c.skipCredentials {
+		bad = withoutCredentials(bad)
+	}
 	if c.SpoolDir == "" {
 		bad("spool_dir", "required")
 	}
@@ -343,7 +347,7 @@ func (c *Config) Validate() error {
 		bad("bas.min_age", "must not be negative")
 	}
 	cb := c.Checkbox
-	if !cb.Emulator && !c.skipCredentials {
+	if !cb.Emulator {
 		if cb.BaseURL == "" || !(strings.HasPrefix(cb.BaseURL, "https://") || strings.HasPrefix(cb.BaseURL, "http://")) {
 			bad("checkbox.base_url", "%q: want an https:// address", cb.BaseURL)
 		}
