@@ -18,6 +18,8 @@ import (
 	"github.com/robfig/cron/v3"
 	"github.com/sirupsen/logrus"
 
+	"obmin/internal/cronspec"
+	"obmin/notify"
 	"obmin/spool"
 )
 
@@ -32,6 +34,9 @@ type Schedules struct {
 // Agent runs obmin: it takes BAS's drops into the spool, applies them to Checkbox, pulls receipts and keeps
 // BAS's orders file current.
 type Agent struct {
+	// Notifier, when set, is told which drops are in failed/ after every pass that took any up.
+	Notifier notify.Notifier
+
 	Spool     *spool.Spool
 	Store     *spool.Store
 	Source    spool.Source // BAS's export folder
@@ -48,6 +53,7 @@ type Agent struct {
 
 	mu      sync.Mutex   // one drop pass at a time
 	seq     atomic.Int64 // drop ids taken by this process; not under mu, so taking never waits for a pass
+	taken   atomic.Int64 // drops taken up by passes (dropsJob counts a pass's)
 	tag     string       // random, per process: part of every drop id (newDropID)
 	tagOnce sync.Once
 	wake    chan struct{}
@@ -179,11 +185,8 @@ func (a *Agent) newDropID(d spool.Drop) string {
 	return fmt.Sprintf("%s-%s-%s%d", a.now().Format("20060102-150405"), hex.EncodeToString(h.Sum(nil))[:8], a.tag, n)
 }
 
-// ProcessDrops applies every drop in processing/ (left there by a crash or an outage) and then in inbox/,
-// oldest first. A bad drop goes to failed/ with its reason and never stops the others; an outage leaves the
-// drop where it is and ends the pass, returning the error: the drops after it wait, so they are applied in
-// the order BAS exported them and an older price never overwrites a newer one.
-func (a *Agent) ProcessDrops(ctx context.Context) error {
+// processDrops is ProcessDrops's pass.
+func (a *Agent) processDrops(ctx context.Context) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	resumed, err := a.Spool.InProcessing()
@@ -212,6 +215,7 @@ func (a *Agent) ProcessDrops(ctx context.Context) error {
 }
 
 func (a *Agent) processDrop(ctx context.Context, id, dir string) error {
+	a.taken.Add(1)
 	log := a.Log.WithField("drop", id)
 	_ = a.Store.SetDropState(ctx, id, "processing", "")
 	rep, err := a.ApplyDrop(ctx, dir)
@@ -368,10 +372,7 @@ func (a *Agent) Once(ctx context.Context, settle time.Duration) error {
 			}
 		}
 	}
-	start := a.now()
-	err := a.ProcessDrops(ctx)
-	a.recordJob(ctx, "drops", start, err, nil)
-	errs = append(errs, err)
+	errs = append(errs, a.dropsJob(ctx, true))
 	if _, err := a.PullReceipts(ctx); err != nil {
 		errs = append(errs, err)
 	}
@@ -466,15 +467,8 @@ func (a *Agent) dropLoop(ctx context.Context) {
 			case <-t.C:
 			}
 		}
-		start := a.now()
-		err := a.ProcessDrops(ctx)
-		if ctx.Err() != nil {
+		if a.dropsJob(ctx, first); ctx.Err() != nil {
 			return
-		}
-		if err != nil {
-			a.recordJob(ctx, "drops", start, err, nil)
-		} else {
-			_ = a.WriteStatus(ctx)
 		}
 	}
 }
@@ -485,11 +479,12 @@ func (a *Agent) scheduler(ctx context.Context) (*cron.Cron, error) {
 	logger := cronLogger{a.Log}
 	c := cron.New(cron.WithLocation(kyiv), cron.WithChain(cron.SkipIfStillRunning(logger), cron.Recover(logger)))
 	add := func(name, spec string, job func()) error {
-		if spec == "" || strings.EqualFold(spec, "off") {
-			return nil
+		sched, err := cronspec.Parse(spec) // the parser config validation uses: `obmin check` agrees with run
+		if err != nil {
+			return fmt.Errorf("schedule.%s: %w", name, err)
 		}
-		if _, err := c.AddFunc(spec, job); err != nil {
-			return fmt.Errorf("schedule %s %q: %w", name, spec, err)
+		if sched != nil {
+			c.Schedule(sched, cron.FuncJob(job))
 		}
 		return nil
 	}

@@ -179,6 +179,8 @@ CREATE TABLE watch_scans (
 	at      TEXT NOT NULL
 );
 `,
+	// 4: notifications' record of what they told (store_notices.go).
+	storeNoticesSchema,
 }
 
 // OpenStore opens (creating it and its folder when missing) the state database at path and brings its

@@ -14,9 +14,6 @@ import (
 	_ "time/tzdata" // Europe/Kyiv on Windows, which has no tz database (go-style-and-spool-anchors.md, cron pitfalls)
 )
 
-// Version is set at build time: go build -ldflags "-X main.Version=1.2.3".
-var Version = "dev"
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -33,9 +30,15 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
+// Is makes a flag set's answer to -h (which the commands return as a usageError) flag.ErrHelp: help asked
+// for is no mistake.
+func (e usageError) Is(target error) bool {
+	return target == flag.ErrHelp && e.msg == flag.ErrHelp.Error()
+}
+
 func exitCode(err error) int {
 	var u usageError
-	if errors.As(err, &u) || errors.Is(err, flag.ErrHelp) {
+	if errors.As(err, &u) {
 		return 2
 	}
 	return 1
@@ -55,7 +58,8 @@ Usage:
   obmin webhook ...                     register obmin's webhook URL with Checkbox
   obmin service install|uninstall|start|stop|status [-config FILE] [-name obmin]
                                         obmin as a Windows service (as administrator); docs/service.md
-  obmin version
+  obmin version                         version, commit and build date
+  obmin help COMMAND                    a command's help (also: obmin COMMAND -h)
 
 The config file defaults to $OBMIN_CONFIG, then ./obmin.yaml. Secrets come from the environment
 (OBMIN_CHECKBOX_PASSWORD, OBMIN_CHECKBOX_PIN_CODE, OBMIN_CHECKBOX_LICENSE_KEY) or *_file keys.
@@ -68,6 +72,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return usageError{"no command"}
 	}
 	cmd, rest := args[0], args[1:]
+	if cmd == "help" && len(rest) > 0 {
+		cmd, rest = rest[0], []string{"-h"}
+		if cmd == "help" {
+			rest = nil
+		}
+	}
+	if wantsHelp(rest) {
+		// Help asked for is the command's answer: on stdout, exit 0.
+		if helpCommand(cmd, rest, stdout) {
+			return nil
+		}
+		stderr = stdout
+	}
+	err := dispatch(ctx, cmd, rest, getenv, stdout, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	return err
+}
+
+func dispatch(ctx context.Context, cmd string, rest []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	switch cmd {
 	case "run":
 		if isService, err := runAsService(ctx, rest, getenv, stdout, stderr); isService { // started by Windows' SCM
@@ -91,7 +116,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "service":
 		return cmdService(ctx, rest, getenv, stdout, stderr)
 	case "version", "-version", "--version":
-		fmt.Fprintf(stdout, "obmin %s\n", Version)
+		printVersion(stdout)
 		return nil
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
@@ -105,6 +130,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 func newFlags(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("obmin "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() { printCommandHelp(fs, name) }
 	return fs
 }
 

@@ -40,7 +40,7 @@ func TestLogConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := config.Log{Format: "text", Level: "info", File: filepath.Join(dir, "log", "obmin.log"), MaxSizeMB: 20, MaxBackups: 10}
+	want := config.Log{Format: "text", Level: "info", File: filepath.Join(dir, "log", "obmin.log"), MaxSizeMB: 20, MaxBackups: 10, RepeatWindow: time.Minute}
 	if cfg.Log != want {
 		t.Errorf("log config %+v, want %+v", cfg.Log, want)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +21,7 @@ import (
 	"obmin/exchange"
 	"obmin/httpapi"
 	"obmin/internal/config"
+	"obmin/internal/quietlog"
 	"obmin/spool"
 )
 
@@ -37,6 +37,7 @@ type app struct {
 	emulator *emulator.Emulator
 	client   *checkbox.Client
 	metrics  *httpapi.Metrics // served at /metrics; counts the Checkbox client's calls
+	links    links            // whether Checkbox and BAS's folder answer, for notifications
 	closers  []func() error
 }
 
@@ -49,18 +50,19 @@ func (a *app) Close() error {
 }
 
 // newLogger is a logger writing to w at the configured format and level, with hooks (the Windows Event
-// Log when obmin runs as a service).
+// Log when obmin runs as a service). A warning or error repeated within log.repeat_window is written once
+// and then summarised (internal/quietlog), in w and in the hooks; flushLog writes what is held back.
 func newLogger(c config.Log, w io.Writer, hooks ...logrus.Hook) (*logrus.Entry, error) {
 	l := logrus.New()
 	l.SetOutput(w)
 	for _, h := range hooks {
-		l.AddHook(h)
+		l.AddHook(quietlog.Hook(h, c.RepeatWindow))
 	}
+	var f logrus.Formatter = &logrus.TextFormatter{FullTimestamp: true, DisableColors: true}
 	if c.Format == "json" {
-		l.SetFormatter(&logrus.JSONFormatter{})
-	} else {
-		l.SetFormatter(&logrus.TextFormatter{FullTimestamp: true, DisableColors: true})
+		f = &logrus.JSONFormatter{}
 	}
+	l.SetFormatter(quietlog.NewFormatter(f, c.RepeatWindow))
 	lvl, err := logrus.ParseLevel(c.Level)
 	if err != nil {
 		return nil, fmt.Errorf("log.level: %w", err)
@@ -101,6 +103,15 @@ func isTerminal(w io.Writer) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// flushLog writes the summaries of repeats the logger still holds back: before its output is closed.
+func flushLog(log *logrus.Entry) {
+	if f, ok := log.Logger.Formatter.(*quietlog.Formatter); ok {
+		if b := f.Flush(); len(b) > 0 {
+			log.Logger.Out.Write(b)
+		}
+	}
 }
 
 func loadConfig(path string, getenv func(string) string) (config.Config, error) {
@@ -145,6 +156,8 @@ func build(ctx context.Context, cfg config.Config, log *logrus.Entry) (*app, err
 		return nil, fmt.Errorf("bas: %w", err)
 	}
 	a.closers = append(a.closers, fl.close)
+	a.links = newLinks()
+	fl = a.links.observe(fl)
 	src := fl.src
 	for _, warning := range cfg.Warnings() {
 		log.Warn(warning)
@@ -163,7 +176,7 @@ func build(ctx context.Context, cfg config.Config, log *logrus.Entry) (*app, err
 		PINCode: cfg.Checkbox.PINCode, LicenseKey: cfg.Checkbox.LicenseKey,
 		ClientName: "obmin", ClientVersion: Version, RequestsPerSecond: cfg.Checkbox.RequestsPerSecond,
 		Logger:     log.WithField("part", "checkbox"),
-		HTTPClient: &http.Client{Timeout: 30 * time.Second, Transport: a.metrics.InstrumentTransport(nil)},
+		HTTPClient: &http.Client{Timeout: 30 * time.Second, Transport: a.metrics.InstrumentTransport(a.links.checkbox.Transport(nil))},
 	}
 	if cfg.Checkbox.Emulator {
 		a.emulator = emulator.New(emulator.Config{Login: emuLogin, Password: emuPassword})
@@ -278,7 +291,7 @@ func startApp(ctx context.Context, fs interface{ Parse([]string) error }, cfgPat
 		closeLog()
 		return nil, cfg, err
 	}
-	a.closers = append([]func() error{closeLog}, a.closers...) // closers run last first: the log closes last
+	a.closers = append([]func() error{func() error { flushLog(log); return closeLog() }}, a.closers...) // closers run last first: the log closes last
 	return a, cfg, nil
 }
 
@@ -290,6 +303,11 @@ func cmdRun(ctx context.Context, args []string, getenv func(string) string, stdo
 		return err
 	}
 	defer a.Close()
+	stopNotify, err := startNotify(ctx, cfg, a, a.agent.Log)
+	if err != nil {
+		return err
+	}
+	defer stopNotify()
 	stopHTTP, err := startHTTP(ctx, cfg, a, a.agent.Log.WithField("part", "http"))
 	if err != nil {
 		return err
@@ -308,34 +326,20 @@ func cmdOnce(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	defer a.Close()
+	notifier, err := newNotifier(cfg, a, a.agent.Log)
+	if err != nil {
+		return err
+	}
 	settle := max(cfg.BAS.MinAge, cfg.BAS.PollInterval)
 	err = a.agent.Once(ctx, settle)
+	if notifier != nil { // what this pass found, and what earlier passes could not deliver
+		notifier.Check(ctx)
+		notifier.Deliver(ctx)
+	}
 	if st, serr := a.agent.Snapshot(ctx); serr == nil {
 		st.Text(stdout)
 	}
 	return err
-}
-
-func cmdStatus(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := newFlags("status", stderr)
-	cfgPath := configFlag(fs, getenv)
-	asJSON := fs.Bool("json", false, "print JSON")
-	a, _, err := startApp(ctx, fs, cfgPath, args, getenv, stderr)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	st, err := a.agent.Snapshot(ctx)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(st)
-	}
-	st.Text(stdout)
-	return nil
 }
 
 func cmdCheck(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -361,6 +365,9 @@ func cmdCheck(args []string, getenv func(string) string, stdout, stderr io.Write
 	}
 	if cfg.Checkbox.Emulator {
 		fmt.Fprintln(stdout, "# NOTE: checkbox.emulator is true: obmin will talk to its built-in emulator, not to Checkbox")
+	}
+	for _, w := range cfg.QuoteWarnings() {
+		fmt.Fprintf(stdout, "# WARNING: %s\n", w)
 	}
 	return nil
 }

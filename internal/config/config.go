@@ -28,9 +28,13 @@ type Config struct {
 	Sales     Sales    `yaml:"sales"`
 	Schedule  Schedule `yaml:"schedule"`
 	HTTP      HTTP     `yaml:"http"`
+	Notify    Notify   `yaml:"notify"`
 
 	// Dir is the folder relative paths are resolved against: the config file's folder.
 	Dir string `yaml:"-"`
+
+	quoteWarnings   []string // Windows paths in double quotes (QuoteWarnings)
+	skipCredentials bool     // LoadWithoutCredentials
 }
 
 type Log struct {
@@ -43,6 +47,9 @@ type Log struct {
 	MaxSizeMB  int    `yaml:"max_size_mb"`
 	MaxBackups int    `yaml:"max_backups"`
 	MaxAgeDays int    `yaml:"max_age_days"`
+	// RepeatWindow collapses a warning or error repeated within it into one summary line per window
+	// ("… repeated N times"); 0 logs every line.
+	RepeatWindow time.Duration `yaml:"repeat_window"`
 }
 
 type BAS struct {
@@ -141,7 +148,7 @@ func Default() Config {
 	return Config{
 		SpoolDir:  "var/spool",
 		StateFile: "var/state.db",
-		Log:       Log{Format: "text", Level: "info", MaxSizeMB: 20, MaxBackups: 10},
+		Log:       Log{Format: "text", Level: "info", MaxSizeMB: 20, MaxBackups: 10, RepeatWindow: time.Minute},
 		BAS: BAS{
 			ExportDir: "var/bas/export", OrdersFile: "var/bas/orders.xml", Encoding: "utf-8",
 			PollInterval: 2 * time.Second, MinAge: 2 * time.Second, IncompleteTimeout: 5 * time.Minute, Notify: &yes,
@@ -154,26 +161,41 @@ func Default() Config {
 			Currency: "грн", CustomerName: "Роздрібний покупець", NumberPrefix: "CB-", NumberFirst: 1, NumberLast: 999999,
 		},
 		Schedule: Schedule{PullReceipts: "@every 1m", Retention: "30 2 * * *", RetentionKeep: 30 * 24 * time.Hour, RetryDrops: 30 * time.Second},
+		Notify:   defaultNotify(),
 	}
 }
 
 // Load reads a YAML file over the defaults, resolves secrets through getenv and validates.
-func Load(path string, getenv func(string) string) (Config, error) {
+func Load(path string, getenv func(string) string) (Config, error) { return load(path, getenv, true) }
+
+// LoadWithoutCredentials is Load for commands that talk to nobody (obmin status): missing credentials
+// (Checkbox's, the HTTP exchange password, SFTP's, the Telegram token) are no error; everything else is
+// checked as by Load.
+func LoadWithoutCredentials(path string, getenv func(string) string) (Config, error) {
+	return load(path, getenv, false)
+}
+
+func load(path string, getenv func(string) string, credentials bool) (Config, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
+	if isBlank(raw) {
+		return Config{}, fmt.Errorf("config %s: %w", path, errEmpty)
+	}
 	cfg := Default()
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
-	dec.KnownFields(true)                                               // a misspelt key is an error, not a silent default
-	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) { // an empty file means all defaults
-		return Config{}, fmt.Errorf("config %s: %w", path, withKeys(raw, err))
+	dec.KnownFields(true) // a misspelt key is an error, not a silent default
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		return Config{}, fmt.Errorf("config %s: %w", path, withEscapeHint(raw, withKeys(raw, err)))
 	}
 	abs, err := filepath.Abs(filepath.Dir(path))
 	if err != nil {
 		return Config{}, err
 	}
 	cfg.Dir = abs
+	cfg.quoteWarnings = quotedWindowsPaths(raw)
+	cfg.skipCredentials = !credentials
 	if err := cfg.Finish(getenv); err != nil {
 		return Config{}, fmt.Errorf("config %s: %w", path, err)
 	}
@@ -249,6 +271,9 @@ func (c *Config) Finish(getenv func(string) string) error {
 	if err := c.ResolveSFTP(getenv); err != nil {
 		return err
 	}
+	if err := c.resolveNotify(getenv); err != nil {
+		return err
+	}
 	return c.Validate()
 }
 
@@ -300,6 +325,9 @@ func (c *Config) secrets(getenv func(string) string) error {
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(key, format string, a ...any) { errs = append(errs, fmt.Errorf(key+": "+format, a...)) }
+	if c.skipCredentials {
+		bad = withoutCredentials(bad)
+	}
 	if c.SpoolDir == "" {
 		bad("spool_dir", "required")
 	}
@@ -415,6 +443,9 @@ func (c *Config) Validate() error {
 	}
 	c.validateHTTP(bad)
 	c.validateSFTP(bad)
+	c.validateNotify(bad)
+	c.validateSchedules(bad)
+	c.validateKinds(reportedKeys(&errs, bad))
 	return errors.Join(errs...)
 }
 
@@ -430,6 +461,7 @@ func (c Config) Redacted() Config {
 	c.Checkbox.PINCode = mask(c.Checkbox.PINCode)
 	c.Checkbox.LicenseKey = mask(c.Checkbox.LicenseKey)
 	c.HTTP = c.HTTP.Redacted()
+	c.Notify = c.Notify.redacted()
 	if c.BAS.SFTP != nil {
 		s := *c.BAS.SFTP
 		s.Password, s.Passphrase = mask(s.Password), mask(s.Passphrase)

@@ -89,10 +89,16 @@ func TestSecretsFromFilesAndPIN(t *testing.T) {
 	}
 }
 
-func TestEmptyFileIsDefaultsButStillNeedsCredentials(t *testing.T) {
-	_, err := Load(writeConfig(t, ""), env(nil))
+func TestEmptyFileIsRefusedDefaultsStillNeedCredentials(t *testing.T) {
+	for _, body := range []string{"", "\ufeff\n", "# obmin\n\n   # nothing yet\n", "---\n"} {
+		_, err := Load(writeConfig(t, body), env(map[string]string{"OBMIN_CHECKBOX_LOGIN": "c", "OBMIN_CHECKBOX_PASSWORD": "p"}))
+		if err == nil || !strings.Contains(err.Error(), "empty") || !strings.Contains(err.Error(), "example.yaml") {
+			t.Fatalf("%q: an empty config must be refused, pointing at the example, got %v", body, err)
+		}
+	}
+	_, err := Load(writeConfig(t, "log:\n  level: info\n"), env(nil))
 	if err == nil || !strings.Contains(err.Error(), "credentials") {
-		t.Fatalf("an empty config must ask for credentials, got %v", err)
+		t.Fatalf("a config without Checkbox must ask for credentials, got %v", err)
 	}
 	cfg, err := Load(writeConfig(t, "checkbox:\n  emulator: true\n"), env(nil))
 	if err != nil || !cfg.Checkbox.Emulator || cfg.Sales.Returns != "list" || cfg.Sales.KeepRuns != 3 || cfg.Sales.OrderStatus == "" || cfg.Sales.PaymentRequisites {
