@@ -17,6 +17,7 @@ import (
 	"unicode"
 
 	"obmin/internal/ctxio"
+	"obmin/internal/safezip"
 )
 
 // Spool is obmin's own folder tree, plain folders staff can open in Explorer:
@@ -276,14 +277,8 @@ func spoolCheckName(name string) error {
 	if last := name[len(name)-1]; last == '.' || last == ' ' {
 		return fmt.Errorf("name %q ends with %q", name, last)
 	}
-	stem, _, _ := strings.Cut(name, ".")
-	switch s := strings.ToUpper(strings.TrimRight(stem, " ")); s {
-	case "CON", "PRN", "AUX", "NUL":
+	if safezip.ReservedWindowsName(name) {
 		return fmt.Errorf("name %q is a reserved Windows device name", name)
-	default:
-		if len(s) == 4 && (strings.HasPrefix(s, "COM") || strings.HasPrefix(s, "LPT")) && s[3] >= '0' && s[3] <= '9' {
-			return fmt.Errorf("name %q is a reserved Windows device name", name)
-		}
 	}
 	return nil
 }
