@@ -48,14 +48,10 @@ var spoolDirs = []string{"inbox", "processing", "done", "failed", "outbox", "hel
 // that never reached inbox/, so the drop is still in BAS's folder or was never taken) and obmin's own
 // temporary files in root, outbox/ and failed/.
 func OpenSpool(root string) (*Spool, error) {
-	if root == "" {
-		return nil, errors.New("open spool: empty root")
-	}
-	abs, err := filepath.Abs(root)
+	s, err := AttachSpool(root)
 	if err != nil {
-		return nil, fmt.Errorf("open spool %s: %w", root, err)
+		return nil, err
 	}
-	s := &Spool{Root: abs, now: time.Now, loc: time.Local}
 	for _, name := range spoolDirs {
 		if err := os.MkdirAll(s.Dir(name), 0o755); err != nil {
 			return nil, fmt.Errorf("open spool: %w", err)
@@ -65,6 +61,20 @@ func OpenSpool(root string) (*Spool, error) {
 		return nil, fmt.Errorf("open spool: %w", err)
 	}
 	return s, nil
+}
+
+// AttachSpool opens the spool at root for reading while another obmin may own it (obmin status): nothing
+// is created and nothing removed, not even what a crash left in tmp/, which may be the owner's copy in
+// progress. A folder that is not there reads as empty.
+func AttachSpool(root string) (*Spool, error) {
+	if root == "" {
+		return nil, errors.New("open spool: empty root")
+	}
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("open spool %s: %w", root, err)
+	}
+	return &Spool{Root: abs, now: time.Now, loc: time.Local}, nil
 }
 
 func (s *Spool) cleanTmp() error {
@@ -557,7 +567,7 @@ func (s *Spool) Counts() (map[string]int, error) {
 		counts[name] = n
 	}
 	days, err := os.ReadDir(s.Dir("done"))
-	if err != nil {
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("count done: %w", err)
 	}
 	for _, d := range days {
@@ -575,7 +585,7 @@ func (s *Spool) Counts() (map[string]int, error) {
 
 func spoolCountDirs(dir string) (int, error) {
 	entries, err := os.ReadDir(dir)
-	if err != nil {
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return 0, err
 	}
 	n := 0
