@@ -286,3 +286,53 @@ func TestInvertedWindowIsAnError(t *testing.T) {
 		t.Errorf("clock set right: %+v %v", rep, err)
 	}
 }
+
+// The same upload again while drop passes run: the copy is recognised before it reaches inbox/, so a
+// pass never tries to claim a drop that is being discarded ("claim …: no such file").
+func TestDuplicateUploadNeverRacesTheDropPass(t *testing.T) {
+	r := newRig(t, nil)
+	ctx := context.Background()
+	upload := t.TempDir()
+	at := time.Now()
+	for name, data := range map[string][]byte{"import.xml": demo.Catalog(demo.Books, at), "offers.xml": demo.Offers(demo.Books, at)} {
+		if err := os.WriteFile(filepath.Join(upload, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, err := r.agent.IngestDir(ctx, upload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.agent.ProcessDrops(ctx); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	passErr := make(chan error, 1)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				passErr <- nil
+				return
+			default:
+			}
+			if err := r.agent.ProcessDrops(ctx); err != nil {
+				passErr <- err
+				return
+			}
+		}
+	}()
+	for i := range 60 {
+		id, err := r.agent.IngestDir(ctx, upload)
+		if err != nil || id != first {
+			t.Errorf("upload %d: %s, %v; want the first drop %s", i, id, err, first)
+		}
+	}
+	close(stop)
+	if err := <-passErr; err != nil {
+		t.Errorf("a drop pass failed beside the duplicate uploads: %v", err)
+	}
+	if n, _ := r.spool.Pending(); len(n) != 0 {
+		t.Errorf("inbox holds %v", n)
+	}
+}

@@ -124,10 +124,25 @@ func (s *Spool) Dir(name string) string {
 	panic(fmt.Sprintf("spool: no folder %q", name))
 }
 
-// Ingest copies the files of drop d from src into tmp/<id>/, then renames tmp/<id> to inbox/<id> in one step,
-// so inbox/ never holds part of a drop. Each file is copied under its base name, its length checked against
-// the listing and its SHA-256 computed on the way, then fsynced (go-style-and-spool-anchors.md A1 row 11:
-// verify every transfer).
+// Ingest is Stage and then Commit: it copies the files of drop d from src into tmp/<id>/, then renames
+// tmp/<id> to inbox/<id> in one step, so inbox/ never holds part of a drop.
+func (s *Spool) Ingest(ctx context.Context, src Source, d Drop, id string) (fingerprint string, err error) {
+	fingerprint, err = s.Stage(ctx, src, d, id)
+	if err != nil {
+		return "", err
+	}
+	if err := s.Commit(id); err != nil {
+		os.RemoveAll(filepath.Join(s.Dir("tmp"), id))
+		return "", err
+	}
+	return fingerprint, nil
+}
+
+// Stage copies the files of drop d from src into tmp/<id>/ and returns the drop's fingerprint; Commit
+// then hands it to inbox/, or Discard throws it away (a copy of a drop taken before). Nothing that reads
+// inbox/ ever sees a staged drop, so a copy that is discarded cannot be claimed meanwhile. Each file is
+// copied under its base name, its length checked against the listing and its SHA-256 computed on the
+// way, then fsynced (go-style-and-spool-anchors.md A1 row 11: verify every transfer).
 //
 // The fingerprint returned is the SHA-256 (hex) of the sorted lines "name\x00size\x00sha256\n", one per
 // file: it depends on content only, not on paths or times, so the caller can recognise an export it already
@@ -136,7 +151,7 @@ func (s *Spool) Dir(name string) string {
 // Names from outside are never trusted as paths: a file must lie directly in d.Dir, only its base name is
 // kept, and a name that is not plain (spoolCheckName) or that equals another one ignoring case (Windows
 // would merge them) is rejected before anything is copied. On any error tmp/<id> is removed.
-func (s *Spool) Ingest(ctx context.Context, src Source, d Drop, id string) (fingerprint string, err error) {
+func (s *Spool) Stage(ctx context.Context, src Source, d Drop, id string) (fingerprint string, err error) {
 	if err := spoolCheckName(id); err != nil {
 		return "", fmt.Errorf("ingest: drop id: %w", err)
 	}
@@ -152,9 +167,9 @@ func (s *Spool) Ingest(ctx context.Context, src Source, d Drop, id string) (fing
 	if err := os.Mkdir(tmp, 0o755); err != nil {
 		return "", fmt.Errorf("ingest %s: %w", id, err)
 	}
-	moved := false
+	staged := false
 	defer func() {
-		if !moved {
+		if !staged {
 			os.RemoveAll(tmp)
 		}
 	}()
@@ -178,15 +193,24 @@ func (s *Spool) Ingest(ctx context.Context, src Source, d Drop, id string) (fing
 	if err := SyncDir(tmp); err != nil {
 		return "", fmt.Errorf("ingest %s: %w", id, err)
 	}
+	staged = true
+	return fingerprint, nil
+}
+
+// Commit moves the drop Stage left in tmp/<id> to inbox/<id>. On an error the drop is not in inbox/.
+func (s *Spool) Commit(id string) error {
+	if err := spoolCheckName(id); err != nil {
+		return fmt.Errorf("ingest: drop id: %w", err)
+	}
+	tmp, dst := filepath.Join(s.Dir("tmp"), id), filepath.Join(s.Dir("inbox"), id)
 	if err := s.move(tmp, dst); err != nil {
 		if _, serr := os.Lstat(tmp); errors.Is(serr, fs.ErrNotExist) {
 			// Renamed, but the directory sync failed: take it back out, an error means "not taken".
 			os.RemoveAll(dst)
 		}
-		return "", fmt.Errorf("ingest %s: %w", id, err)
+		return fmt.Errorf("ingest %s: %w", id, err)
 	}
-	moved = true
-	return fingerprint, nil
+	return nil
 }
 
 // ErrBadDrop marks an Ingest error caused by the drop itself (a file name obmin may not use, two names
