@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -334,5 +335,28 @@ func TestDuplicateUploadNeverRacesTheDropPass(t *testing.T) {
 	}
 	if n, _ := r.spool.Pending(); len(n) != 0 {
 		t.Errorf("inbox holds %v", n)
+	}
+}
+
+// Files with receipts are private: the orders file and status.txt are 0640, whatever the umask.
+func TestReceiptFilesPrivate(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no POSIX modes")
+	}
+	r := newRig(t, nil)
+	r.drop(demo.Books, time.Now())
+	r.pass()
+	if _, err := r.emu.Sell(emulator.Sale{Lines: []emulator.SaleLine{{Code: "KN-0001", Quantity: 1000}}}); err != nil {
+		t.Fatal(err)
+	}
+	r.pass()
+	for _, p := range []string{r.orders, filepath.Join(r.spool.Root, "status.txt")} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o640 {
+			t.Errorf("%s is %v, want 0640", filepath.Base(p), fi.Mode().Perm())
+		}
 	}
 }
