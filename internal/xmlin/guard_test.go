@@ -9,13 +9,13 @@ import (
 	"testing/iotest"
 )
 
-// readAll reads every token of input, one byte at a time when oneByte (every state change then falls
-// on a read boundary).
-func readAll(input io.Reader, oneByte bool) (int, error) {
+// readAll reads every token of input with the token limit max, one byte at a time when oneByte (every
+// state change then falls on a read boundary).
+func readAll(input io.Reader, max int, oneByte bool) (int, error) {
 	if oneByte {
 		input = iotest.OneByteReader(input)
 	}
-	d := NewDecoder(input)
+	d := newDecoder(input, max)
 	n := 0
 	for {
 		_, err := d.Next()
@@ -37,7 +37,15 @@ func readAll(input io.Reader, oneByte bool) (int, error) {
 // declarations that hold '<' (which the text bound alone does not see) fail with ErrTooLarge, naming
 // the line where the token begins and the element it is in.
 func TestEveryTokenBounded(t *testing.T) {
-	big := func(unit string) string { return strings.Repeat(unit, MaxMarkup/len(unit)+1) }
+	for _, max := range []int{MaxMarkup, 100} {
+		testTokensBounded(t, max)
+	}
+}
+
+// testTokensBounded runs the cases with the limit max: MaxMarkup itself, and a small one that lets every
+// case also run one byte at a time.
+func testTokensBounded(t *testing.T, max int) {
+	big := func(unit string) string { return strings.Repeat(unit, max/len(unit)+1) }
 	tests := []struct {
 		name, input string
 		line        int
@@ -54,11 +62,11 @@ func TestEveryTokenBounded(t *testing.T) {
 		{"attribute", "<a>\n<b c=\"" + big("x") + "\"/></a>", 2, "a", "text or of one tag"},
 	}
 	for _, tt := range tests {
-		for _, oneByte := range []bool{false, true} {
-			if oneByte && len(tt.input) > 4<<20 {
-				continue
-			}
-			_, err := readAll(strings.NewReader(tt.input), oneByte)
+		if max == MaxMarkup && tt.name != "CDATA" && tt.name != "text" {
+			continue // the real limit on two cases; the small one on all, a byte at a time too
+		}
+		for _, oneByte := range []bool{false, max < 4096} {
+			_, err := readAll(strings.NewReader(tt.input), max, oneByte)
 			var e *Error
 			if !errors.As(err, &e) || !errors.Is(err, ErrTooLarge) {
 				t.Errorf("%s (one byte %v): %v, want an *Error wrapping ErrTooLarge", tt.name, oneByte, err)
@@ -74,7 +82,13 @@ func TestEveryTokenBounded(t *testing.T) {
 // What real files hold still reads: a YML feed's DOCTYPE, comments, CDATA, processing instructions,
 // a DOCTYPE whose quotes and comments hold '<' and '>', tokens just under the limit.
 func TestTokensWithinLimitsRead(t *testing.T) {
-	under := strings.Repeat("<x>", (MaxMarkup-64)/3)
+	for _, max := range []int{MaxMarkup, 100} {
+		testTokensWithinLimits(t, max)
+	}
+}
+
+func testTokensWithinLimits(t *testing.T, max int) {
+	under := strings.Repeat("<x>", (max-30)/3)
 	for _, input := range []string{
 		`<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<!DOCTYPE yml_catalog SYSTEM "shops.dtd">` + "\n<yml_catalog date=\"2024-01-01 10:00\"><shop/></yml_catalog>",
 		"<a><!-- a comment with <tags> and - dashes - inside --><b/></a>",
@@ -83,8 +97,11 @@ func TestTokensWithinLimitsRead(t *testing.T) {
 		`<!DOCTYPE a [ <!ENTITY e "<>"> <!-- x > y --> <!ELEMENT a (#PCDATA)> ]><a/>`,
 		"<a><!--" + under + "--><![CDATA[" + under + "]]><?p " + under + "?><b/></a>",
 	} {
-		for _, oneByte := range []bool{false, true} {
-			if n, err := readAll(strings.NewReader(input), oneByte); err != nil || n == 0 {
+		if max < 200 && len(input) > max && !strings.Contains(input, under) {
+			continue // a real file's declaration is longer than the small limit
+		}
+		for _, oneByte := range []bool{false, max < 4096} {
+			if n, err := readAll(strings.NewReader(input), max, oneByte); err != nil || n == 0 {
 				t.Errorf("%.60q (one byte %v): %d tokens, %v", input, oneByte, n, err)
 			}
 		}
@@ -130,7 +147,7 @@ func TestHugeCDATAStaysSmall(t *testing.T) {
 		var before, after runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)
-		_, err := readAll(src, false)
+		_, err := readAll(src, MaxMarkup, false)
 		runtime.ReadMemStats(&after)
 		if !errors.Is(err, ErrTooLarge) {
 			t.Errorf("%s: %v, want ErrTooLarge", tc.name, err)

@@ -85,14 +85,19 @@ type Decoder struct {
 	stack []string // local names of the open elements, innermost last
 	line  int      // line where the most recent start tag began
 	text  int      // line where the last token began when it was a long text (see tokenErr); else 0
-	label string   // the encoding the declaration names when encoding/xml asked for a reader; "" otherwise
-	cp    bool     // the declaration names windows-1251
+
+	maxMarkup int    // MaxMarkup, or a test's own limit
+	label     string // the encoding the declaration names when encoding/xml asked for a reader; "" otherwise
+	cp        bool   // the declaration names windows-1251
 }
 
 // NewDecoder reads r. Memory is bounded by MaxMarkup and MaxDepth whatever r holds.
-func NewDecoder(r io.Reader) *Decoder {
-	d := &Decoder{sniff: &sniffer{r: r}}
-	d.src = &ioErrReader{r: &markupGuard{r: d.sniff, max: MaxMarkup}}
+func NewDecoder(r io.Reader) *Decoder { return newDecoder(r, MaxMarkup) }
+
+// newDecoder is NewDecoder with another token limit, for tests.
+func newDecoder(r io.Reader, maxMarkup int) *Decoder {
+	d := &Decoder{sniff: &sniffer{r: r}, maxMarkup: maxMarkup}
+	d.src = &ioErrReader{r: &markupGuard{r: d.sniff, max: maxMarkup}}
 	d.dec = xml.NewDecoder(d.src)
 	d.dec.CharsetReader = d.charsetReader
 	// HTML entities such as &nbsp; occur in names typed into a web shop; a strict decoder would reject
@@ -133,7 +138,7 @@ func (d *Decoder) Next() (xml.Token, error) {
 		return nil, d.tokenErr(line, err)
 	}
 	d.text = 0
-	if t, ok := tok.(xml.CharData); ok && len(t) >= MaxMarkup/2 {
+	if t, ok := tok.(xml.CharData); ok && len(t) >= d.maxMarkup/2 {
 		d.text = line
 	}
 	switch t := tok.(type) {
