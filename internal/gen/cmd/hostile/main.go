@@ -166,16 +166,6 @@ func (s *server) stop() float64 {
 	return maxRSS(s.cmd.ProcessState)
 }
 
-func maxRSS(st *os.ProcessState) float64 {
-	if st == nil {
-		return 0
-	}
-	if ru, ok := st.SysUsage().(*syscall.Rusage); ok {
-		return float64(ru.Maxrss) / 1024 // KiB on Linux
-	}
-	return 0
-}
-
 // slowReader sends n bytes of JSON-looking filler at about rate bytes per second.
 type slowReader struct {
 	left, rate int
