@@ -150,10 +150,10 @@ type request struct {
 	auth         bool        // send the cashier token; on 401/403 sign in again once and repeat
 	maxAttempts  int         // 0: the client's MaxAttempts
 
-	// settle runs before the request is sent again after a retryable failure, when the earlier try
-	// may have taken effect on the server. It returns true when it found that effect (and filled the
-	// result itself), so the request is not repeated.
-	settle func(ctx context.Context) (bool, error)
+	// settle runs before the request is sent again after a retryable failure (prev), when the earlier
+	// try may have taken effect on the server. It returns true when it found that effect (and filled the
+	// result itself), so the request is not repeated; an error stops the retries.
+	settle func(ctx context.Context, prev error) (bool, error)
 }
 
 // jsonRequest is a request carrying v as its JSON body.
@@ -174,7 +174,8 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 	if attempts <= 0 {
 		attempts = c.maxAttempts
 	}
-	reauthed, unsure := false, false
+	reauthed := false
+	var unsure error // the failure of the try before, which may have taken effect
 	for n := 1; ; {
 		tok, err := c.try(ctx, r, out, unsure)
 		if err == nil {
@@ -188,7 +189,7 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 			(api.Status == http.StatusUnauthorized || api.Status == http.StatusForbidden) {
 			// The token was refused: a definite "no", so the repeat needs no settling and is not
 			// counted as an attempt.
-			reauthed, unsure = true, false
+			reauthed, unsure = true, nil
 			c.forget(tok)
 			c.log.WithFields(logrus.Fields{"method": r.method, "path": r.path, "status": api.Status}).
 				Info("Checkbox refused the access token; signing in again")
@@ -203,7 +204,7 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 			}
 			return err
 		}
-		unsure = true
+		unsure = err
 		wait := c.retryWait(err, n)
 		c.log.WithFields(logrus.Fields{"method": r.method, "path": r.path, "attempt": n, "wait": wait.String(), "error": err.Error()}).
 			Warn("Checkbox request failed; retrying")
@@ -224,9 +225,9 @@ func (c *Client) retryWait(err error, n int) time.Duration {
 }
 
 // try makes one attempt. It returns the token it sent, empty when it failed before sending one.
-func (c *Client) try(ctx context.Context, r request, out any, unsure bool) (string, error) {
-	if unsure && r.settle != nil {
-		done, err := r.settle(ctx)
+func (c *Client) try(ctx context.Context, r request, out any, unsure error) (string, error) {
+	if unsure != nil && r.settle != nil {
+		done, err := r.settle(ctx, unsure)
 		if err != nil || done {
 			return "", err
 		}

@@ -148,3 +148,14 @@ func snippet(raw []byte) string {
 	}
 	return s
 }
+
+// notTaken reports whether a failed request surely had no effect: Checkbox refused it with 429 (its rate
+// limit comes before any work), or the connection was never made, so nothing was sent.
+func notTaken(err error) bool {
+	var api *APIError
+	if errors.As(err, &api) {
+		return api.Status == http.StatusTooManyRequests
+	}
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}

@@ -105,7 +105,7 @@ func (c *Client) CreateGood(ctx context.Context, p GoodPayload) (Good, error) {
 	if err != nil {
 		return g, err
 	}
-	r.settle = func(ctx context.Context) (bool, error) {
+	r.settle = func(ctx context.Context, _ error) (bool, error) {
 		// One lookup per repeat; the surrounding loop retries a failed lookup with back-off.
 		found, err := c.goodByCode(ctx, p.Code, 1)
 		switch {

@@ -180,7 +180,7 @@ func (c *Client) ImportGoods(ctx context.Context, file ImportFile, opts ImportOp
 	}
 	final := checked
 	if checked.Status == importCompleted {
-		if err := c.applyImport(ctx, task.TaskID); err != nil {
+		if err := c.applyImport(ctx, task.TaskID, opts.PollInterval); err != nil {
 			return result(checked, nil), err
 		}
 		if final, err = c.waitImport(ctx, task.TaskID, opts.PollInterval, importDone); err != nil {
@@ -210,20 +210,49 @@ func result(st importStatus, earlier []ImportIssue) ImportResult {
 	return res
 }
 
+// applySettle is how long a failed apply_changes whose fate is unknown is watched for the task to leave
+// "completed" before obmin gives up on the task (it is never applied twice).
+const applySettle = 30 * time.Second
+
+// ErrApplyUnknown: apply_changes failed in a way that may have been taken (the answer was lost, or
+// Checkbox answered 5xx), and the task still said "completed" after applySettle. The task is not
+// applied again; the caller tries the whole import later, working out stock from Checkbox's counts then.
+var ErrApplyUnknown = errors.New("goods import: apply_changes may or may not have been taken")
+
 // applyImport commits a checked import. Applying twice might apply the stock twice should leftovers
-// add rather than replace (checkbox-api.md §12.5), so before repeating a failed apply it asks for the
-// task's status: once the task has left "completed", the first apply was taken.
-func (c *Client) applyImport(ctx context.Context, taskID string) error {
+// add rather than replace (checkbox-api.md §12.5), so a failed apply is repeated only when it surely was
+// not taken: Checkbox refused it before doing anything (429) or the request never left this computer.
+// Otherwise obmin watches the task: once it leaves "completed", the first apply was taken. Checkbox
+// applies in the background and may still say "completed" for a while after taking one, so a status
+// that stays "completed" is not taken for "not applied": after applySettle it is ErrApplyUnknown.
+func (c *Client) applyImport(ctx context.Context, taskID string, poll time.Duration) error {
 	r := request{
 		method: http.MethodPost,
 		path:   "/api/v1/goods/import/apply_changes/" + url.PathEscape(taskID),
 		auth:   true,
-		settle: func(ctx context.Context) (bool, error) {
-			st, err := c.importStatus(ctx, taskID, 1)
-			if err != nil {
-				return false, fmt.Errorf("checkbox: goods import task %s: status before applying again: %w", taskID, err)
+		settle: func(ctx context.Context, prev error) (bool, error) {
+			wait, waited := min(FirstPoll, poll), time.Duration(0)
+			for {
+				st, err := c.importStatus(ctx, taskID, 1)
+				if err != nil {
+					return false, fmt.Errorf("checkbox: goods import task %s: status before applying again: %w", taskID, err)
+				}
+				if st.Status != importCompleted {
+					return true, nil
+				}
+				if notTaken(prev) {
+					return false, nil
+				}
+				if waited >= applySettle {
+					return false, fmt.Errorf("checkbox: task %s: %w (it failed with: %v); Checkbox still reports the task as checked after %s, "+
+						"and applying it again could count stock twice", taskID, ErrApplyUnknown, prev, applySettle)
+				}
+				if err := c.sleep(ctx, wait); err != nil {
+					return false, err
+				}
+				waited += wait
+				wait = min(2*wait, poll)
 			}
-			return st.Status != importCompleted, nil
 		},
 	}
 	if err := c.do(ctx, r, nil); err != nil {

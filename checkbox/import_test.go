@@ -206,13 +206,32 @@ func TestImportGoods(t *testing.T) {
 			wantApply: 1, wantStatus: "done",
 		},
 		{
-			name: "apply refused before taking effect: applied again",
+			name: "apply answer lost, taken, the task still says completed for a while: not applied twice",
+			task: &importTask{
+				checking:   []importStatus{{Status: "completed"}},
+				applyFail:  []int{http.StatusGatewayTimeout},
+				applyTaken: true,
+				applying:   []importStatus{{Status: "completed"}, {Status: "completed"}, {Status: "processing"}, done},
+			},
+			wantApply: 1, wantStatus: "done",
+		},
+		{
+			name: "apply refused by the rate limit: applied again",
+			task: &importTask{
+				checking:  []importStatus{{Status: "completed"}},
+				applyFail: []int{http.StatusTooManyRequests},
+				applying:  []importStatus{done},
+			},
+			wantApply: 2, wantStatus: "done",
+		},
+		{
+			name: "apply failed, fate unknown, the task stays completed: not applied again",
 			task: &importTask{
 				checking:  []importStatus{{Status: "completed"}},
 				applyFail: []int{http.StatusServiceUnavailable},
 				applying:  []importStatus{done},
 			},
-			wantApply: 2, wantStatus: "done",
+			wantApply: 1, wantStatus: "completed", wantErr: []string{"may or may not have been taken", "503"},
 		},
 		{
 			name:    "upload rejected",

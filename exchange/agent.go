@@ -52,6 +52,7 @@ type Agent struct {
 	Own *OwnFiles
 
 	mu      sync.Mutex   // one drop pass at a time
+	takeMu  sync.Mutex   // one drop taken into inbox/ at a time (take): a copy is recognised as one
 	seq     atomic.Int64 // drop ids taken by this process; not under mu, so taking never waits for a pass
 	taken   atomic.Int64 // drops taken up by passes (dropsJob counts a pass's)
 	tag     string       // random, per process: part of every drop id (newDropID)
@@ -109,30 +110,47 @@ func (a *Agent) Ingest(ctx context.Context, d spool.Drop) error {
 		return a.refuseIncomplete(ctx, d)
 	}
 	id := a.newDropID(d)
-	fp, err := a.Spool.Ingest(ctx, a.Source, d, id)
+	fp, err := a.Spool.Stage(ctx, a.Source, d, id)
 	if errors.Is(err, spool.ErrBadDrop) {
 		return a.reject(ctx, d, id, err)
 	}
 	if err != nil {
 		return fmt.Errorf("take drop %q: %w", d.Dir, err)
 	}
+	_, err = a.take(ctx, id, fp, d.Dir, len(d.Files))
+	return err
+}
+
+// take hands a staged drop (spool.Stage) to inbox/ and records it, or discards it when it is a copy of
+// a drop taken before (one that failed is taken again: the fix may have been a configuration change).
+// The copy is recognised before it reaches inbox/, so a drop pass never claims a drop being discarded.
+// It returns the id of the drop that carries the content.
+func (a *Agent) take(ctx context.Context, id, fp, from string, files int) (string, error) {
+	a.takeMu.Lock()
+	defer a.takeMu.Unlock()
 	if prev, seen, err := a.Store.DropByFingerprint(ctx, fp); err != nil {
-		return err
-	} else if seen && prev.State != "failed" {
-		// A drop that failed before is taken again: the fix may have been a configuration change.
-		a.Log.WithFields(logrus.Fields{"drop": d.Dir, "same_as": prev.ID}).Info("drop already taken; same content, skipped")
-		return a.Spool.Discard(id)
+		a.Spool.Discard(id)
+		return "", err
+	} else if seen && prev.State != spool.DropStateFailed {
+		a.Log.WithFields(logrus.Fields{"drop": from, "same_as": prev.ID}).Info("drop already taken; same content, skipped")
+		return prev.ID, a.Spool.Discard(id)
 	}
-	rec := spool.DropRecord{ID: id, Fingerprint: fp, Source: d.Dir, State: "inbox", Files: len(d.Files), CreatedAt: a.now(), UpdatedAt: a.now()}
+	if err := a.Spool.Commit(id); err != nil {
+		a.Spool.Discard(id)
+		return "", fmt.Errorf("take drop %q: %w", from, err)
+	}
+	// The record after the folder: a kill in between leaves a drop in inbox/ without one, which is
+	// applied all the same, never a record of a drop that is not there.
+	rec := spool.DropRecord{ID: id, Fingerprint: fp, Source: from, State: spool.DropStateInbox, Files: files, CreatedAt: a.now(), UpdatedAt: a.now()}
 	if err := a.Store.PutDrop(ctx, rec); err != nil {
-		return err
+		return "", err
 	}
-	a.Log.WithFields(logrus.Fields{"drop": id, "files": len(d.Files), "from": d.Dir}).Info("drop taken into inbox")
+	a.Log.WithFields(logrus.Fields{"drop": id, "files": files, "from": from}).Info("drop taken into inbox")
 	select {
 	case a.wakeCh() <- struct{}{}:
 	default:
 	}
-	return nil
+	return id, nil
 }
 
 // reject records a drop the spool cannot take as it is (a file name Windows reserves or obmin may not use)

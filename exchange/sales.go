@@ -30,6 +30,9 @@ type ReceiptsAPI interface {
 type SalesStore interface {
 	Good(ctx context.Context, code string) (spool.GoodRecord, bool, error)
 	AddReceipt(ctx context.Context, r spool.ReceiptRecord) (bool, error)
+	Receipt(ctx context.Context, id string) (spool.ReceiptRecord, bool, error)
+	AdvanceReceipt(ctx context.Context, r spool.ReceiptRecord, fromStatus string) (bool, error)
+	SetReceiptStatus(ctx context.Context, id, from, to string) (bool, error)
 	UpdateReceipt(ctx context.Context, r spool.ReceiptRecord) error
 	ReceiptsInState(ctx context.Context, state string, fn func(spool.ReceiptRecord) error) error
 	ConfirmedSince(ctx context.Context, since time.Time, fn func(spool.ReceiptRecord) error) error
@@ -38,7 +41,6 @@ type SalesStore interface {
 	SetCursor(ctx context.Context, registerID string, t time.Time) error
 
 	// The orders file's lifetime, numbers and returns (spool/store_orders.go).
-	Receipt(ctx context.Context, id string) (spool.ReceiptRecord, bool, error)
 	MarkInFile(ctx context.Context, ids []string, at time.Time) error
 	ReleaseFromFile(ctx context.Context, notAfter time.Time, minRuns int, now time.Time) (int, error)
 	BASRuns(ctx context.Context, since time.Time) (int, time.Time, error)
@@ -130,6 +132,11 @@ func (s *Sales) now() time.Time {
 
 // Pull reads receipts of every cash register from its cursor (minus the overlap window) to now. Each
 // receipt id passes the state's exactly-once gate; a cursor moves only after its whole window was read.
+//
+// A cursor comes from Checkbox's own timestamps: it moves to the newest receipt the window held
+// (cursorTime), never past it and never back, so this computer's clock only bounds the window's end. A
+// clock that jumps ahead and back loses nothing; a window whose start is not before its end (the clock
+// is behind the newest receipt by more than the overlap) is an error, not an empty success.
 func (s *Sales) Pull(ctx context.Context) (PullReport, error) {
 	var rep PullReport
 	regs := s.Cfg.Registers
@@ -153,9 +160,18 @@ func (s *Sales) Pull(ctx context.Context) (PullReport, error) {
 		if !ok {
 			from = to.Add(-s.Cfg.FirstPull)
 		}
+		if !from.Before(to) {
+			return rep, fmt.Errorf("receipts of register %s: nothing can be read from %s to %s: this computer's clock (%s) is behind "+
+				"the newest receipt obmin has seen by more than sales.overlap (%s); set the clock right",
+				reg, from.Format(time.RFC3339), to.Format(time.RFC3339), to.Format(time.RFC3339), s.Cfg.Overlap)
+		}
+		var newest time.Time
 		q := checkbox.ReceiptQuery{From: from, To: to, CashRegisterIDs: []string{reg}}
 		err = s.API.SearchReceipts(ctx, q, func(r checkbox.Receipt) error {
 			rep.Seen++
+			if t := cursorTime(r); t.After(newest) {
+				newest = t
+			}
 			added, state, err := s.Accept(ctx, r)
 			if err != nil {
 				return err
@@ -176,14 +192,25 @@ func (s *Sales) Pull(ctx context.Context) (PullReport, error) {
 		if err != nil {
 			return rep, fmt.Errorf("receipts of register %s: %w", reg, err)
 		}
-		if err := s.Store.SetCursor(ctx, reg, to); err != nil {
-			return rep, err
+		next := cur
+		switch {
+		case newest.After(cur):
+			next = newest
+		case !ok:
+			next = from // nothing yet: the next pull starts where this one did
+		}
+		if !next.Equal(cur) || !ok {
+			if err := s.Store.SetCursor(ctx, reg, next); err != nil {
+				return rep, err
+			}
 		}
 	}
 	return rep, nil
 }
 
-// Accept records one receipt, from a pull or a webhook, once: a receipt id seen before is left alone.
+// Accept records one receipt, from a pull or a webhook, once. A receipt id seen before is left alone unless
+// its Checkbox status moved on (nextStep): one skipped as unfinished is judged again, so CREATED then DONE
+// reaches BAS (added is true then too); a finished one never goes back.
 func (s *Sales) Accept(ctx context.Context, r checkbox.Receipt) (added bool, state string, err error) {
 	raw, err := json.Marshal(r)
 	if err != nil {
@@ -208,7 +235,10 @@ func (s *Sales) Accept(ctx context.Context, r checkbox.Receipt) (added bool, sta
 	if err != nil {
 		return false, "", fmt.Errorf("record receipt %s: %w", r.ID, err)
 	}
-	if added && state == StateHeld && s.Log != nil {
+	if !added {
+		return s.seenAgain(ctx, rec)
+	}
+	if state == StateHeld && s.Log != nil {
 		s.Log.WithFields(logrus.Fields{"receipt": r.ID, "fiscal_code": r.FiscalCode}).Warn("receipt held back: " + reason)
 	}
 	return added, state, nil

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"path"
 
-	"github.com/sirupsen/logrus"
-
 	"obmin/checkbox"
 	"obmin/commerceml"
 	"obmin/spool"
@@ -69,26 +67,11 @@ func (a *Agent) IngestDir(ctx context.Context, dir string) (id string, err error
 	}
 	d := spool.Drop{Dir: folder, Files: files}
 	id = a.newDropID(d)
-	fp, err := a.Spool.Ingest(ctx, src, d, id)
+	fp, err := a.Spool.Stage(ctx, src, d, id)
 	if err != nil {
 		return "", fmt.Errorf("take upload %s: %w", dir, err)
 	}
-	if prev, seen, err := a.Store.DropByFingerprint(ctx, fp); err != nil {
-		return "", err
-	} else if seen && prev.State != spool.DropStateFailed {
-		a.Log.WithFields(logrus.Fields{"upload": dir, "same_as": prev.ID}).Info("upload already taken; same content, skipped")
-		return prev.ID, a.Spool.Discard(id)
-	}
-	rec := spool.DropRecord{ID: id, Fingerprint: fp, Source: "http:" + dir, State: spool.DropStateInbox, Files: len(files), CreatedAt: a.now(), UpdatedAt: a.now()}
-	if err := a.Store.PutDrop(ctx, rec); err != nil {
-		return "", err
-	}
-	a.Log.WithFields(logrus.Fields{"drop": id, "files": len(files), "from": "http"}).Info("upload taken into inbox")
-	select {
-	case a.wakeCh() <- struct{}{}:
-	default:
-	}
-	return id, nil
+	return a.take(ctx, id, fp, "http:"+dir, len(files))
 }
 
 // Drop returns the state record of a drop by id.

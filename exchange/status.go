@@ -172,7 +172,8 @@ func (a *Agent) WriteStatus(ctx context.Context) error {
 	var b strings.Builder
 	b.WriteString("\ufeff")
 	st.Text(&b)
-	return spool.WriteFileAtomic(filepath.Join(a.Spool.Root, "status.txt"), 0o644, func(w io.Writer) error {
+	// Private to obmin's account and group: the status names receipts and sums.
+	return spool.WriteFileAtomic(filepath.Join(a.Spool.Root, "status.txt"), 0o640, func(w io.Writer) error {
 		_, err := io.WriteString(w, b.String())
 		return err
 	})

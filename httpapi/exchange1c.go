@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -33,7 +35,8 @@ type session struct {
 	dir      string
 	lastUsed time.Time
 
-	uploaded int64             // bytes of all files of the session
+	uploaded int64             // bytes of all files of the session, received and unpacked
+	unpacked int               // files unpacked from the session's archives
 	batch    int               // number of the upload folder files go to now: upload-<batch>
 	inBatch  int               // files in it
 	runs     map[string]*run   // by lower-case XML base name: the drop that carries it
@@ -64,7 +67,7 @@ func (s *Server) exchange(w http.ResponseWriter, r *http.Request) {
 	}
 	sess, msg := s.session(r)
 	if sess == nil {
-		log.Warn("1C request without a valid session: " + msg)
+		s.refusals.note("1C exchange", msg, s.peer(r))
 		s.answer(w, http.StatusUnauthorized, "failure", msg)
 		return
 	}
@@ -110,12 +113,14 @@ func (s *Server) answer(w http.ResponseWriter, status int, first string, more ..
 // checkauth signs 1C in with HTTP Basic and opens a session: success, cookie name, cookie value, sessid
 // (commerceml.md §6.1 step 1).
 func (s *Server) checkauth(w http.ResponseWriter, r *http.Request) {
-	if !s.checkBasic(r) {
-		if !s.authFail.Allow() {
-			s.answer(w, http.StatusTooManyRequests, "failure", "too many failed sign-ins; try later")
-			return
-		}
-		s.log.WithField("remote", r.RemoteAddr).Warn("1C sign-in refused: wrong user or password")
+	ok, wait := s.signIn(r, "1C sign-in", false)
+	if wait > 0 {
+		// Nothing was compared: a guesser learns nothing, the right password included.
+		w.Header().Set("Retry-After", retryAfter(wait))
+		s.answer(w, http.StatusTooManyRequests, "failure", "too many failed sign-ins; try again in "+retryAfter(wait)+" s")
+		return
+	}
+	if !ok {
 		w.Header().Set("WWW-Authenticate", `Basic realm="obmin", charset="UTF-8"`)
 		s.answer(w, http.StatusUnauthorized, "failure", "wrong user or password")
 		return
@@ -123,16 +128,24 @@ func (s *Server) checkauth(w http.ResponseWriter, r *http.Request) {
 	now := s.now()
 	sess := &session{id: randomHex(16), label: randomHex(4), sessid: randomHex(16), lastUsed: now, runs: map[string]*run{}, saleDone: map[string]string{}}
 	sess.dir = filepath.Join(s.cfg.UploadDir, sess.label+"-"+randomHex(4))
+	s.mu.Lock()
+	s.expireLocked(now)
+	room := s.makeRoomLocked()
+	s.mu.Unlock()
+	if !room {
+		s.answer(w, http.StatusServiceUnavailable, "failure", fmt.Sprintf("%d exchange sessions are busy; try again later", s.cfg.MaxSessions))
+		return
+	}
 	if err := os.MkdirAll(sess.dir, 0o700); err != nil {
 		s.answer(w, http.StatusInternalServerError, "failure", "cannot create the session folder")
 		s.log.WithError(err).Error("create session folder")
 		return
 	}
 	s.mu.Lock()
-	s.expireLocked(now)
 	s.sessions[sess.id] = sess
 	s.mu.Unlock()
-	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: sess.id, Path: "/", HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+	secure := s.cfg.BehindTLSProxy || s.peer(r).https
+	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: sess.id, Path: "/", HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode})
 	s.answer(w, http.StatusOK, "success", CookieName, sess.id, "sessid="+sess.sessid, "timestamp="+strconv.FormatInt(now.Unix(), 10))
 }
 
@@ -145,6 +158,33 @@ func (s *Server) expireLocked(now time.Time) {
 			sess.mu.Unlock()
 		}
 	}
+}
+
+// makeRoomLocked keeps the sessions under MaxSessions: 1C starts a new session for every exchange and never
+// ends one, so at the cap the least recently used idle session is forgotten and its files removed. False
+// when every session is busy with a request. Called with s.mu held.
+func (s *Server) makeRoomLocked() bool {
+	for len(s.sessions) >= s.cfg.MaxSessions {
+		var oldest *session
+		for _, sess := range s.sessions {
+			if oldest == nil || sess.lastUsed.Before(oldest.lastUsed) {
+				if sess.mu.TryLock() {
+					if oldest != nil {
+						oldest.mu.Unlock()
+					}
+					oldest = sess
+				}
+			}
+		}
+		if oldest == nil {
+			return false
+		}
+		delete(s.sessions, oldest.id)
+		os.RemoveAll(oldest.dir)
+		oldest.mu.Unlock()
+		s.log.WithField("session", oldest.label).Info("1C exchange session ended: the most sessions are open; it was the least recently used")
+	}
+	return true
 }
 
 // session finds the request's session by its cookie and checks sessid when the URL carries one.
@@ -160,7 +200,7 @@ func (s *Server) session(r *http.Request) (*session, string) {
 	if sess == nil || now.Sub(sess.lastUsed) > s.cfg.SessionTTL {
 		return nil, "unknown or expired session: call mode=checkauth again"
 	}
-	if id := r.URL.Query().Get("sessid"); id != "" && id != sess.sessid {
+	if id := r.URL.Query().Get("sessid"); id != "" && subtle.ConstantTimeCompare([]byte(id), []byte(sess.sessid)) != 1 {
 		return nil, "sessid does not match the session"
 	}
 	sess.lastUsed = now
@@ -193,7 +233,8 @@ func (s *Server) uploadDir(sess *session) string {
 
 // CleanUploadName turns 1C's filename parameter into a safe relative path: backslashes are separators;
 // an absolute path or one with a drive letter keeps only its base name (1C and PHP sites send /tmp/… and
-// C:\… names, commerceml.md §6.1 step 3); "..", control characters and empty names are refused.
+// C:\… names, commerceml.md §6.1 step 3); "..", control characters, names Windows reserves for devices
+// (CON, NUL.xml, COM1…) and empty names are refused.
 func CleanUploadName(raw string) (string, error) {
 	s := strings.ReplaceAll(raw, `\`, "/")
 	for _, part := range strings.Split(s, "/") {
@@ -253,6 +294,9 @@ func (s *Server) file(w http.ResponseWriter, r *http.Request, sess *session, typ
 		os.Truncate(target, before) // a failed chunk leaves the file as it was; 1C repeats the exchange
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
+			// The upload cannot be finished in this session: its files go at once, not when the session expires.
+			s.dropUpload(sess, typ)
+			log.WithField("file", name).Warn("1C upload refused: bigger than allowed")
 			s.answer(w, http.StatusRequestEntityTooLarge, "failure", fmt.Sprintf("%s: the request is bigger than allowed (file_limit %d, session total %d)", name, s.cfg.FileLimit, s.cfg.MaxUpload))
 			return
 		}
@@ -302,16 +346,16 @@ func (s *Server) catalogImport(w http.ResponseWriter, r *http.Request, sess *ses
 	d, ok, err := s.agent.Drop(r.Context(), rn.dropID)
 	switch {
 	case err != nil:
-		s.answer(w, http.StatusOK, "failure", "obmin cannot read its state: "+err.Error())
+		s.answer(w, http.StatusOK, "failure", "obmin cannot read its state: "+s.scrub(err.Error(), sess))
 	case !ok:
 		s.answer(w, http.StatusOK, "failure", "the drop "+rn.dropID+" is unknown")
 	case d.State == spool.DropStateDone || d.State == spool.DropStateDuplicate:
 		s.answer(w, http.StatusOK, "success", "applied: drop "+d.ID)
 	case d.State == spool.DropStateFailed:
-		s.answer(w, http.StatusOK, "failure", firstLine(d.Error))
+		s.answer(w, http.StatusOK, "failure", s.scrub(firstLine(d.Error), sess))
 	case d.Error != "" && isClosed(rn.done):
 		// An outage: the drop stays in obmin's spool and is applied by itself later.
-		s.answer(w, http.StatusOK, "failure", "not applied yet, obmin keeps it and retries by itself: "+firstLine(d.Error))
+		s.answer(w, http.StatusOK, "failure", "not applied yet, obmin keeps it and retries by itself: "+s.scrub(firstLine(d.Error), sess))
 	default:
 		s.answer(w, http.StatusOK, "progress", "drop "+d.ID+": "+d.State)
 	}
@@ -325,18 +369,17 @@ func (s *Server) startRun(ctx context.Context, sess *session, log *logrus.Entry)
 	sess.inBatch = 0
 	rn := &run{done: make(chan struct{})}
 	sess.current = rn
-	names, err := s.unpack(ctx, dir)
+	names, err := s.unpack(ctx, sess, dir)
 	if err == nil {
 		rn.dropID, err = s.agent.IngestDir(ctx, dir)
 	}
-	if err == nil {
-		os.RemoveAll(dir) // the spool holds its own copy now
-	}
+	// The spool holds its own copy now; a refused upload goes at once.
+	os.RemoveAll(dir)
 	for _, n := range names {
 		sess.runs[strings.ToLower(path.Base(n))] = rn
 	}
 	if err != nil {
-		rn.err = err
+		rn.err = errors.New(s.scrub(err.Error(), sess))
 		close(rn.done)
 		log.WithError(err).Warn("1C upload refused")
 		return rn
@@ -354,18 +397,30 @@ func (s *Server) startRun(ctx context.Context, sess *session, log *logrus.Entry)
 	return rn
 }
 
-// unpack extracts every .zip of dir into dir (and removes it) and returns the upload's XML names.
-func (s *Server) unpack(ctx context.Context, dir string) ([]string, error) {
+// unpack extracts every .zip of dir into dir (and removes it) and returns the upload's XML names. What
+// archives unpack to counts against the session's max_upload, and their files together against
+// zip_max_files: limits per archive alone would let many small archives unpack to many times either.
+func (s *Server) unpack(ctx context.Context, sess *session, dir string) ([]string, error) {
 	var xmls []string
 	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
 		if strings.EqualFold(filepath.Ext(p), ".zip") {
-			files, err := safezip.Extract(ctx, p, filepath.Dir(p), s.cfg.ZipLimits)
+			lim := s.cfg.ZipLimits.WithDefaults()
+			left := s.cfg.MaxUpload - sess.uploaded
+			filesLeft := lim.MaxFiles - sess.unpacked
+			if left <= 0 || filesLeft <= 0 {
+				return fmt.Errorf("archive %s: the session's uploads already reached their limit (max_upload %d bytes, zip_max_files %d): %w",
+					filepath.Base(p), s.cfg.MaxUpload, lim.MaxFiles, safezip.ErrLimit)
+			}
+			lim.MaxTotal, lim.MaxFiles = min(lim.MaxTotal, left), filesLeft
+			files, n, err := safezip.ExtractCounted(ctx, p, filepath.Dir(p), lim)
 			if err != nil {
 				return fmt.Errorf("archive %s: %w", filepath.Base(p), err)
 			}
+			sess.uploaded += n
+			sess.unpacked += len(files)
 			for _, f := range files {
 				if strings.EqualFold(path.Ext(f), ".xml") {
 					xmls = append(xmls, f)
@@ -387,7 +442,7 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request, sess *session, lo
 	o, err := s.agent.Sales.PendingOrders(r.Context())
 	if err != nil {
 		log.WithError(err).Error("render orders for 1C")
-		s.answer(w, http.StatusOK, "failure", "obmin cannot render the orders: "+err.Error())
+		s.answer(w, http.StatusOK, "failure", "obmin cannot render the orders: "+s.scrub(err.Error(), sess))
 		return
 	}
 	sess.query = o.Numbers
@@ -402,7 +457,7 @@ func (s *Server) saleSuccess(w http.ResponseWriter, r *http.Request, sess *sessi
 	n, err := s.agent.ConfirmOrders(r.Context(), sess.query)
 	if err != nil {
 		log.WithError(err).Error("confirm orders")
-		s.answer(w, http.StatusOK, "failure", "obmin cannot record the confirmation: "+err.Error())
+		s.answer(w, http.StatusOK, "failure", "obmin cannot record the confirmation: "+s.scrub(err.Error(), sess))
 		return
 	}
 	log.WithFields(logrus.Fields{"offered": len(sess.query), "confirmed": n}).Info("BAS confirmed the orders of its query")
@@ -457,7 +512,7 @@ func (s *Server) saleImport(w http.ResponseWriter, r *http.Request, sess *sessio
 	}
 	msg, err := s.readSaleDocument(r.Context(), sess, name, target, log)
 	if err != nil {
-		s.answer(w, http.StatusOK, "failure", err.Error())
+		s.answer(w, http.StatusOK, "failure", s.scrub(err.Error(), sess))
 		return
 	}
 	sess.saleDone[name] = msg
@@ -488,4 +543,39 @@ func isClosed(ch chan struct{}) bool {
 	default:
 		return false
 	}
+}
+
+// dropUpload removes the files of the session's upload in progress (a catalogue batch, or BAS's sale
+// documents) after it was refused.
+func (s *Server) dropUpload(sess *session, typ string) {
+	if typ == "sale" {
+		os.RemoveAll(filepath.Join(sess.dir, "sale"))
+		clear(sess.saleDone)
+		return
+	}
+	os.RemoveAll(s.uploadDir(sess))
+	sess.inBatch = 0
+}
+
+// absPath finds absolute paths in a message: /a/b, C:\a or C:/a, \\server\share.
+var absPath = regexp.MustCompile(`(?:^|[\s"'(=])((?:/[^\s"'():/]+){2,}|[A-Za-z]:[\\/][^\s"'():]*|\\\\[^\s"'():]+)`)
+
+// scrub keeps server paths out of an answer to 1C: the session's and obmin's folders are left out, and
+// any other absolute path is cut to its last element. 1C shows failure lines to BAS's user, who needs the
+// file's name, not where obmin keeps it.
+func (s *Server) scrub(msg string, sess *session) string {
+	for _, root := range []string{sess.dir, s.cfg.UploadDir, s.agent.Spool.Root} {
+		if root != "" {
+			msg = strings.ReplaceAll(msg, root+string(filepath.Separator), "")
+			msg = strings.ReplaceAll(msg, root, "")
+		}
+	}
+	return absPath.ReplaceAllStringFunc(msg, func(m string) string {
+		lead := ""
+		if c := m[0]; c != '/' && c != '\\' && !(len(m) > 1 && m[1] == ':') {
+			lead, m = m[:1], m[1:]
+		}
+		base := m[strings.LastIndexAny(strings.TrimRight(m, `/\`), `/\`)+1:]
+		return lead + base
+	})
 }

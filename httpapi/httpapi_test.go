@@ -51,6 +51,12 @@ func newRig(t *testing.T, keys []string) *rig { return newRigWait(t, keys, 200*t
 // newRigWait is newRig with mode=import waiting at most wait before answering progress.
 func newRigWait(t *testing.T, keys []string, wait time.Duration) *rig {
 	t.Helper()
+	return newRigConfig(t, keys, wait, nil)
+}
+
+// newRigConfig is newRigWait with the server's configuration changed by mutate first.
+func newRigConfig(t *testing.T, keys []string, wait time.Duration, mutate func(*httpapi.Config)) *rig {
+	t.Helper()
 	dir := t.TempDir()
 	r := &rig{t: t}
 	r.emu = emulator.New(emulator.Config{Login: "cashier", Password: "pass", Seed: 7,
@@ -95,9 +101,13 @@ func newRigWait(t *testing.T, keys []string, wait time.Duration) *rig {
 			Currency: "грн", CustomerName: "Роздрібний покупець", NumberPrefix: "CB-",
 		}},
 	}
-	r.srv, err = httpapi.New(r.agent, httpapi.Config{User: user, Password: password, WebhookKeys: keys, StatusToken: "status-token",
+	cfg := httpapi.Config{User: user, Password: password, WebhookKeys: keys, StatusToken: "status-token",
 		UploadDir: filepath.Join(dir, "http"), Zip: false, FileLimit: 64 << 10, MaxBody: 1 << 20, MaxUpload: 8 << 20,
-		ZipLimits: safezip.Limits{MaxFiles: 10, MaxTotal: 4 << 20, MaxFile: 2 << 20}, ImportWait: wait}, log)
+		ZipLimits: safezip.Limits{MaxFiles: 10, MaxTotal: 4 << 20, MaxFile: 2 << 20}, ImportWait: wait}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	r.srv, err = httpapi.New(r.agent, cfg, log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,13 +15,15 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sirupsen/logrus"
-	"golang.org/x/time/rate"
 
 	"obmin/exchange"
 	"obmin/internal/safezip"
@@ -42,6 +44,21 @@ type Config struct {
 	ZipLimits  safezip.Limits // for uploaded archives
 	ImportWait time.Duration  // how long one mode=import waits before answering progress
 	SessionTTL time.Duration  // an unused session is forgotten after this
+	// MaxSessions bounds the exchange sessions open at once (there is one exchange user); a sign-in beyond
+	// it ends the least recently used idle session.
+	MaxSessions int
+
+	// Before a webhook delivery's signature checks, nobody is signed in: its body is read only up to
+	// WebhookMaxBody, within WebhookReadTimeout, and by at most MaxUnauthenticated requests at once.
+	WebhookMaxBody     int64
+	WebhookReadTimeout time.Duration
+	MaxUnauthenticated int
+
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For (the client's address, for the sign-in
+	// lockout) and X-Forwarded-Proto (the session cookie's Secure flag) obmin believes; from anyone else
+	// these headers are ignored. BehindTLSProxy marks the session cookie Secure whatever the request says.
+	TrustedProxies []netip.Prefix
+	BehindTLSProxy bool
 }
 
 // Server serves obmin's HTTP endpoints. Create it with New; Close it after the http.Server stopped.
@@ -54,7 +71,9 @@ type Server struct {
 
 	agentMetrics prometheus.Collector // the agent's state in cfg.Metrics; unregistered by Close
 
-	authFail *rate.Limiter // failed sign-ins: slows down password guessing
+	guard    *authGuard    // sign-in lockouts, checked before any credential is compared
+	refusals *refusalLog   // refused requests, logged without flooding the log
+	unauth   chan struct{} // one slot per unauthenticated request whose body is being read
 
 	mu       sync.Mutex
 	sessions map[string]*session // by cookie value
@@ -88,6 +107,18 @@ func New(agent *exchange.Agent, cfg Config, log *logrus.Entry) (*Server, error) 
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = 2 * time.Hour
 	}
+	if cfg.MaxSessions <= 0 {
+		cfg.MaxSessions = DefaultMaxSessions
+	}
+	if cfg.WebhookMaxBody <= 0 {
+		cfg.WebhookMaxBody = DefaultWebhookMaxBody
+	}
+	if cfg.WebhookReadTimeout <= 0 {
+		cfg.WebhookReadTimeout = DefaultWebhookReadTimeout
+	}
+	if cfg.MaxUnauthenticated <= 0 {
+		cfg.MaxUnauthenticated = DefaultMaxUnauthenticated
+	}
 	if err := os.RemoveAll(cfg.UploadDir); err != nil {
 		return nil, fmt.Errorf("httpapi: clear %s: %w", cfg.UploadDir, err)
 	}
@@ -106,8 +137,23 @@ func New(agent *exchange.Agent, cfg Config, log *logrus.Entry) (*Server, error) 
 		return nil, fmt.Errorf("httpapi: metrics: %w (one Metrics serves one server)", err)
 	}
 	s := &Server{cfg: cfg, agent: agent, log: log, mux: http.NewServeMux(), now: time.Now, agentMetrics: agentMetrics,
-		authFail: rate.NewLimiter(rate.Every(time.Second), 20), sessions: map[string]*session{}}
+		refusals: newRefusalLog(log.WithField("part", "http"), refusalPeriod), unauth: make(chan struct{}, cfg.MaxUnauthenticated),
+		sessions: map[string]*session{}}
+	s.guard = newAuthGuard(cfg.User, defaultLockPolicy, func() time.Time { return s.now() })
 	s.bg, s.stopBg = context.WithCancel(context.Background())
+	s.wg.Go(func() {
+		t := time.NewTicker(refusalPeriod)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.bg.Done():
+				s.refusals.flush()
+				return
+			case <-t.C:
+				s.refusals.flush()
+			}
+		}
+	})
 	s.mux.HandleFunc("/1c/exchange", s.exchange)
 	s.mux.HandleFunc("POST /checkbox/webhook", s.webhook)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -138,38 +184,70 @@ func (s *Server) Close() {
 	s.cfg.Metrics.reg.Unregister(s.agentMetrics)
 }
 
-// checkBasic checks HTTP Basic credentials in constant time.
-func (s *Server) checkBasic(r *http.Request) bool {
-	u, p, ok := r.BasicAuth()
-	if !ok {
-		return false
+// Sign-in limits, the defaults of Config's fields.
+const (
+	DefaultMaxSessions = 4
+	refusalPeriod      = time.Minute
+)
+
+// signIn evaluates the request's credentials (HTTP Basic; with token, also the status token as a bearer
+// token), in constant time, but only when the guard admits it: otherwise nothing is compared and wait
+// says how long the client must wait. A request without credentials is not a guess and is not counted.
+func (s *Server) signIn(r *http.Request, kind string, token bool) (ok bool, wait time.Duration) {
+	p := s.peer(r)
+	u, pw, basic := r.BasicAuth()
+	bearer, hasBearer := "", false
+	if token && s.cfg.StatusToken != "" {
+		bearer, hasBearer = strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	}
-	uok := subtle.ConstantTimeCompare([]byte(u), []byte(s.cfg.User)) == 1
-	pok := subtle.ConstantTimeCompare([]byte(p), []byte(s.cfg.Password)) == 1
-	return uok && pok
+	if !basic && !hasBearer {
+		return false, 0
+	}
+	user := ""
+	if basic {
+		user = u
+	}
+	if wait, why := s.guard.admit(p.key(), user); wait > 0 {
+		s.refusals.note(kind, "too many failed sign-ins ("+why+" locked out)", p)
+		return false, wait
+	}
+	if basic {
+		uok := subtle.ConstantTimeCompare([]byte(u), []byte(s.cfg.User)) == 1
+		pok := subtle.ConstantTimeCompare([]byte(pw), []byte(s.cfg.Password)) == 1
+		ok = uok && pok
+	}
+	if !ok && hasBearer {
+		ok = subtle.ConstantTimeCompare([]byte(bearer), []byte(s.cfg.StatusToken)) == 1
+	}
+	if ok {
+		s.guard.succeeded(p.key())
+		return true, 0
+	}
+	s.guard.failed(p.key(), user)
+	s.refusals.note(kind, "wrong credentials", p)
+	return false, 0
+}
+
+// retryAfter is a Retry-After value: whole seconds, at least 1.
+func retryAfter(d time.Duration) string {
+	return strconv.FormatInt(int64(max(time.Second, d+time.Second-1)/time.Second), 10)
 }
 
 // requireStatusAuth lets a request through with the status token (Authorization: Bearer) or the exchange
 // user's Basic credentials.
 func (s *Server) requireStatusAuth(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ok := s.checkBasic(r)
-		if !ok && s.cfg.StatusToken != "" {
-			const prefix = "Bearer "
-			if a := r.Header.Get("Authorization"); len(a) > len(prefix) && a[:len(prefix)] == prefix {
-				ok = subtle.ConstantTimeCompare([]byte(a[len(prefix):]), []byte(s.cfg.StatusToken)) == 1
-			}
-		}
-		if !ok {
-			if !s.authFail.Allow() {
-				http.Error(w, "too many failed sign-ins; try later", http.StatusTooManyRequests)
-				return
-			}
+		ok, wait := s.signIn(r, "status sign-in", true)
+		switch {
+		case wait > 0:
+			w.Header().Set("Retry-After", retryAfter(wait))
+			http.Error(w, "too many failed sign-ins; try later", http.StatusTooManyRequests)
+		case !ok:
 			w.Header().Set("WWW-Authenticate", `Basic realm="obmin", charset="UTF-8"`)
 			http.Error(w, "credentials required", http.StatusUnauthorized)
-			return
+		default:
+			h.ServeHTTP(w, r)
 		}
-		h.ServeHTTP(w, r)
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/sirupsen/logrus"
 
@@ -22,6 +23,16 @@ const WebhookPath = "/checkbox/webhook"
 // (checkbox-api.md §8).
 const SignatureHeader = "x-request-signature"
 
+// Webhook limits, the defaults of Config's fields. A delivery is one receipt as JSON: a few KiB, tens for
+// a receipt of hundreds of lines.
+const (
+	DefaultWebhookMaxBody       = 256 << 10
+	DefaultWebhookReadTimeout   = 15 * time.Second
+	DefaultMaxUnauthenticated   = 16
+	unauthenticatedRetryAfter   = "5"
+	webhookSignatureEncodedSize = 44 // base64 of a SHA-256 sum
+)
+
 // Sign is the signature Checkbox puts on body with key.
 func Sign(key string, body []byte) string {
 	m := hmac.New(sha256.New, []byte(key))
@@ -30,45 +41,80 @@ func Sign(key string, body []byte) string {
 }
 
 // verify checks sig against every configured key (one per cash register), in constant time per key.
-func (s *Server) verify(sig string, body []byte) bool {
-	got, err := base64.StdEncoding.DecodeString(sig)
-	if err != nil || len(got) != sha256.Size {
-		return false
-	}
+func (s *Server) verify(sig []byte, body []byte) bool {
 	ok := false
 	for _, k := range s.cfg.WebhookKeys {
 		m := hmac.New(sha256.New, []byte(k))
 		m.Write(body)
-		if hmac.Equal(got, m.Sum(nil)) {
+		if hmac.Equal(sig, m.Sum(nil)) {
 			ok = true
 		}
 	}
 	return ok
 }
 
-// webhook receives Checkbox's deliveries: the signature is checked on the raw body before anything is
-// parsed; a receipt goes through the same exactly-once gate as the pull, so one that arrives both ways
-// reaches BAS once. Shifts, service receipts and orders are acknowledged and ignored. The answer is
-// {"ok": true} (checkbox-api.md §8); anything else makes Checkbox retry.
+// decodeSignature is the raw HMAC an x-request-signature header carries, or nil when it cannot be one.
+func decodeSignature(h string) []byte {
+	if len(h) != webhookSignatureEncodedSize {
+		return nil
+	}
+	got, err := base64.StdEncoding.DecodeString(h)
+	if err != nil || len(got) != sha256.Size {
+		return nil
+	}
+	return got
+}
+
+// webhook receives Checkbox's deliveries. Nobody is signed in until the signature over the whole body
+// checks, so everything before that is bounded: a request without a well-formed signature header is
+// refused before its body is read; a declared body above WebhookMaxBody is refused unread; at most
+// MaxUnauthenticated bodies are read at once (others get 503 and Checkbox retries), each for at most
+// WebhookReadTimeout and WebhookMaxBody bytes. A receipt goes through the same exactly-once gate as the
+// pull, so one that arrives both ways reaches BAS once. Shifts, service receipts and orders are
+// acknowledged and ignored. The answer is {"ok": true} (checkbox-api.md §8); anything else makes
+// Checkbox retry.
 func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	log := s.log.WithField("part", "webhook")
 	if len(s.cfg.WebhookKeys) == 0 {
 		http.Error(w, "webhook not configured on this obmin", http.StatusServiceUnavailable)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody))
+	sig := decodeSignature(r.Header.Get(SignatureHeader))
+	if sig == nil {
+		s.refusals.note("webhook", "bad or missing signature header", s.peer(r))
+		http.Error(w, "bad or missing signature", http.StatusUnauthorized)
+		return
+	}
+	if r.ContentLength > s.cfg.WebhookMaxBody {
+		s.refusals.note("webhook", "declared body too large", s.peer(r))
+		http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+		return
+	}
+	select {
+	case s.unauth <- struct{}{}:
+		defer func() { <-s.unauth }()
+	default:
+		s.refusals.note("webhook", "too many unauthenticated requests at once", s.peer(r))
+		w.Header().Set("Retry-After", unauthenticatedRetryAfter)
+		http.Error(w, "busy, try again", http.StatusServiceUnavailable)
+		return
+	}
+	// The server's read timeout is minutes long for 1C's big chunks; a delivery must come quickly.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.WebhookReadTimeout))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.WebhookMaxBody))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
+			s.refusals.note("webhook", "body too large", s.peer(r))
 			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
 			return
 		}
+		s.refusals.note("webhook", "body not read in time", s.peer(r))
 		http.Error(w, "cannot read the body", http.StatusBadRequest)
 		return
 	}
-	sig := r.Header.Get(SignatureHeader)
-	if sig == "" || !s.verify(sig, body) {
-		log.WithFields(logrus.Fields{"remote": r.RemoteAddr, "signed": sig != ""}).Warn("webhook delivery refused: bad or missing signature")
+	if !s.verify(sig, body) {
+		s.refusals.note("webhook", "wrong signature", s.peer(r))
 		http.Error(w, "bad or missing signature", http.StatusUnauthorized)
 		return
 	}

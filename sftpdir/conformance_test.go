@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -168,6 +169,7 @@ func TestConformance(t *testing.T) {
 		{"slow writer and growing file never complete", testSlowWriter},
 		{"zero-length file never complete", testZeroLength},
 		{"rename over an existing target", testRenameOver},
+		{"delivered files are private", testDeliveredPrivate},
 		{"server differences", testServerDifferences},
 		{"connection cut mid-upload", testCutUpload},
 		{"connection cut mid-download", testCutDownload},
@@ -352,6 +354,24 @@ func testZeroLength(t *testing.T, b *backend) {
 	clock.Add(3 * time.Second)
 	if got := scan(t, w); !reflect.DeepEqual(got, []string{"w:2"}) {
 		t.Fatalf("drops %q, want w:2", got)
+	}
+}
+
+// The orders file holds receipts: obmin's account and group may read it, nobody else, whatever the
+// umask (the local folder's or the SFTP server's).
+func testDeliveredPrivate(t *testing.T, b *backend) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no POSIX modes")
+	}
+	if err := b.tgt.WriteFile(context.Background(), "orders.xml", []byte(cml(""))); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(filepath.Join(b.dir, "out", "orders.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != spool.DeliveredFileMode {
+		t.Errorf("orders.xml is %v, want %v", fi.Mode().Perm(), os.FileMode(spool.DeliveredFileMode))
 	}
 }
 

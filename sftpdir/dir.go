@@ -230,6 +230,9 @@ func (t target) write(s *session, name, final string, data []byte) error {
 	if err != nil {
 		return err
 	}
+	// Private before it holds anything (the server's umask decides the mode a new file gets). A server
+	// that cannot set modes (some Windows SFTP servers) keeps its own: best effort.
+	_ = f.Chmod(spool.DeliveredFileMode)
 	if _, err := f.Write(data); err != nil {
 		f.Close()
 		return err

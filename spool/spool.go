@@ -17,6 +17,7 @@ import (
 	"unicode"
 
 	"obmin/internal/ctxio"
+	"obmin/internal/safezip"
 )
 
 // Spool is obmin's own folder tree, plain folders staff can open in Explorer:
@@ -47,14 +48,10 @@ var spoolDirs = []string{"inbox", "processing", "done", "failed", "outbox", "hel
 // that never reached inbox/, so the drop is still in BAS's folder or was never taken) and obmin's own
 // temporary files in root, outbox/ and failed/.
 func OpenSpool(root string) (*Spool, error) {
-	if root == "" {
-		return nil, errors.New("open spool: empty root")
-	}
-	abs, err := filepath.Abs(root)
+	s, err := AttachSpool(root)
 	if err != nil {
-		return nil, fmt.Errorf("open spool %s: %w", root, err)
+		return nil, err
 	}
-	s := &Spool{Root: abs, now: time.Now, loc: time.Local}
 	for _, name := range spoolDirs {
 		if err := os.MkdirAll(s.Dir(name), 0o755); err != nil {
 			return nil, fmt.Errorf("open spool: %w", err)
@@ -64,6 +61,20 @@ func OpenSpool(root string) (*Spool, error) {
 		return nil, fmt.Errorf("open spool: %w", err)
 	}
 	return s, nil
+}
+
+// AttachSpool opens the spool at root for reading while another obmin may own it (obmin status): nothing
+// is created and nothing removed, not even what a crash left in tmp/, which may be the owner's copy in
+// progress. A folder that is not there reads as empty.
+func AttachSpool(root string) (*Spool, error) {
+	if root == "" {
+		return nil, errors.New("open spool: empty root")
+	}
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("open spool %s: %w", root, err)
+	}
+	return &Spool{Root: abs, now: time.Now, loc: time.Local}, nil
 }
 
 func (s *Spool) cleanTmp() error {
@@ -113,10 +124,25 @@ func (s *Spool) Dir(name string) string {
 	panic(fmt.Sprintf("spool: no folder %q", name))
 }
 
-// Ingest copies the files of drop d from src into tmp/<id>/, then renames tmp/<id> to inbox/<id> in one step,
-// so inbox/ never holds part of a drop. Each file is copied under its base name, its length checked against
-// the listing and its SHA-256 computed on the way, then fsynced (go-style-and-spool-anchors.md A1 row 11:
-// verify every transfer).
+// Ingest is Stage and then Commit: it copies the files of drop d from src into tmp/<id>/, then renames
+// tmp/<id> to inbox/<id> in one step, so inbox/ never holds part of a drop.
+func (s *Spool) Ingest(ctx context.Context, src Source, d Drop, id string) (fingerprint string, err error) {
+	fingerprint, err = s.Stage(ctx, src, d, id)
+	if err != nil {
+		return "", err
+	}
+	if err := s.Commit(id); err != nil {
+		os.RemoveAll(filepath.Join(s.Dir("tmp"), id))
+		return "", err
+	}
+	return fingerprint, nil
+}
+
+// Stage copies the files of drop d from src into tmp/<id>/ and returns the drop's fingerprint; Commit
+// then hands it to inbox/, or Discard throws it away (a copy of a drop taken before). Nothing that reads
+// inbox/ ever sees a staged drop, so a copy that is discarded cannot be claimed meanwhile. Each file is
+// copied under its base name, its length checked against the listing and its SHA-256 computed on the
+// way, then fsynced (go-style-and-spool-anchors.md A1 row 11: verify every transfer).
 //
 // The fingerprint returned is the SHA-256 (hex) of the sorted lines "name\x00size\x00sha256\n", one per
 // file: it depends on content only, not on paths or times, so the caller can recognise an export it already
@@ -125,21 +151,25 @@ func (s *Spool) Dir(name string) string {
 // Names from outside are never trusted as paths: a file must lie directly in d.Dir, only its base name is
 // kept, and a name that is not plain (spoolCheckName) or that equals another one ignoring case (Windows
 // would merge them) is rejected before anything is copied. On any error tmp/<id> is removed.
-func (s *Spool) Ingest(ctx context.Context, src Source, d Drop, id string) (fingerprint string, err error) {
-	dst := filepath.Join(s.Dir("inbox"), id)
-	tmp, fingerprint, err := s.copyDrop(ctx, src, d, id, dst)
-	if err != nil {
-		return "", err
+func (s *Spool) Stage(ctx context.Context, src Source, d Drop, id string) (fingerprint string, err error) {
+	_, fingerprint, err = s.copyDrop(ctx, src, d, id, filepath.Join(s.Dir("inbox"), id))
+	return fingerprint, err
+}
+
+// Commit moves the drop Stage left in tmp/<id> to inbox/<id>. On an error the drop is not in inbox/.
+func (s *Spool) Commit(id string) error {
+	if err := spoolCheckName(id); err != nil {
+		return fmt.Errorf("ingest: drop id: %w", err)
 	}
+	tmp, dst := filepath.Join(s.Dir("tmp"), id), filepath.Join(s.Dir("inbox"), id)
 	if err := s.move(tmp, dst); err != nil {
 		if _, serr := os.Lstat(tmp); errors.Is(serr, fs.ErrNotExist) {
 			// Renamed, but the directory sync failed: take it back out, an error means "not taken".
 			os.RemoveAll(dst)
 		}
-		os.RemoveAll(tmp)
-		return "", fmt.Errorf("ingest %s: %w", id, err)
+		return fmt.Errorf("ingest %s: %w", id, err)
 	}
-	return fingerprint, nil
+	return nil
 }
 
 // IngestFailed copies drop d as Ingest does, but into failed/<id>/, with failed/<id>.error.txt beside it,
@@ -320,14 +350,8 @@ func spoolCheckName(name string) error {
 	if last := name[len(name)-1]; last == '.' || last == ' ' {
 		return fmt.Errorf("name %q ends with %q", name, last)
 	}
-	stem, _, _ := strings.Cut(name, ".")
-	switch s := strings.ToUpper(strings.TrimRight(stem, " ")); s {
-	case "CON", "PRN", "AUX", "NUL":
+	if safezip.ReservedWindowsName(name) {
 		return fmt.Errorf("name %q is a reserved Windows device name", name)
-	default:
-		if len(s) == 4 && (strings.HasPrefix(s, "COM") || strings.HasPrefix(s, "LPT")) && s[3] >= '0' && s[3] <= '9' {
-			return fmt.Errorf("name %q is a reserved Windows device name", name)
-		}
 	}
 	return nil
 }
@@ -606,7 +630,7 @@ func (s *Spool) Counts() (map[string]int, error) {
 		counts[name] = n
 	}
 	days, err := os.ReadDir(s.Dir("done"))
-	if err != nil {
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("count done: %w", err)
 	}
 	for _, d := range days {
@@ -624,7 +648,7 @@ func (s *Spool) Counts() (map[string]int, error) {
 
 func spoolCountDirs(dir string) (int, error) {
 	entries, err := os.ReadDir(dir)
-	if err != nil {
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return 0, err
 	}
 	n := 0

@@ -193,6 +193,12 @@ func OpenStore(ctx context.Context, path string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("open state %s: %w", path, err)
 	}
+	if network, kind := storeOnNetwork(filepath.Dir(path)); network {
+		return nil, fmt.Errorf("open state %s: the state file must be on a local disk, not a network share (%s): SQLite's locks do not hold there", path, kind)
+	}
+	if err := storePrivate(path); err != nil {
+		return nil, fmt.Errorf("open state %s: %w", path, err)
+	}
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open state %s: %w", path, err)

@@ -69,26 +69,30 @@ func (s *Store) AddReceipt(ctx context.Context, r ReceiptRecord) (added bool, er
 	if !storeValidReceiptState(r.State) {
 		return false, fmt.Errorf("add receipt %s: unknown state %q", r.ID, r.State)
 	}
-	err = s.tx(ctx, "add receipt "+r.ID, func(tx *sql.Tx) error {
-		// The conflict target is the id only: a clash on the number index still fails the insert.
-		res, err := tx.ExecContext(ctx, `INSERT INTO receipts (`+storeReceiptColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-			r.ID, r.RegisterID, r.Type, r.Status, r.Number, storeTime(r.When), r.TotalSum, r.State, r.Reason,
-			storeText(r.Raw), storeText(r.Document), storeTime(s.stamp(r.FirstSeen)), storeTime(r.ConfirmedAt))
+	// The conflict target is the id only: a clash on the number index still fails the insert.
+	return s.receiptRow(ctx, "add receipt "+r.ID, r.Number, `INSERT INTO receipts (`+storeReceiptColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+		r.ID, r.RegisterID, r.Type, r.Status, r.Number, storeTime(r.When), r.TotalSum, r.State, r.Reason,
+		storeText(r.Raw), storeText(r.Document), storeTime(s.stamp(r.FirstSeen)), storeTime(r.ConfirmedAt))
+}
+
+// receiptRow runs one statement on one receipt in a write transaction and says whether it changed a
+// row; a clash on the number index is ErrDuplicateNumber.
+func (s *Store) receiptRow(ctx context.Context, what, number, query string, args ...any) (bool, error) {
+	var changed bool
+	err := s.tx(ctx, what, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, query, args...)
 		if storeIsUnique(err) {
-			return fmt.Errorf("number %q: %w", r.Number, ErrDuplicateNumber)
+			return fmt.Errorf("number %q: %w", number, ErrDuplicateNumber)
 		}
 		if err != nil {
 			return err
 		}
 		n, err := res.RowsAffected()
-		added = n == 1
+		changed = n == 1
 		return err
 	})
-	if err != nil {
-		return false, err
-	}
-	return added, nil
+	return changed, err
 }
 
 // Receipt returns the receipt with this Checkbox id.
@@ -124,6 +128,29 @@ func (s *Store) UpdateReceipt(ctx context.Context, r ReceiptRecord) error {
 		}
 		return storeOneRow(res)
 	})
+}
+
+// AdvanceReceipt replaces what is known of a receipt obmin skipped as unfinished (its Checkbox status was
+// fromStatus, not DONE) by r: the new status, number, time, sum, raw JSON, state, reason and document.
+// It changes nothing and returns false when the stored receipt is not that one any more: its status
+// moved on meanwhile, or it is a finished receipt, which never goes back (BAS may hold it). FirstSeen
+// and ConfirmedAt stay.
+func (s *Store) AdvanceReceipt(ctx context.Context, r ReceiptRecord, fromStatus string) (bool, error) {
+	if !storeValidReceiptState(r.State) {
+		return false, fmt.Errorf("advance receipt %s: unknown state %q", r.ID, r.State)
+	}
+	return s.receiptRow(ctx, "advance receipt "+r.ID, r.Number, `UPDATE receipts SET status = ?, number = ?, sold_at = ?,
+		total_sum = ?, state = ?, reason = ?, raw = ?, document = ?
+		WHERE id = ? AND status = ? AND status <> 'DONE' AND state = 'skipped'`,
+		r.Status, r.Number, storeTime(r.When), r.TotalSum, r.State, r.Reason, storeText(r.Raw), storeText(r.Document),
+		r.ID, fromStatus)
+}
+
+// SetReceiptStatus records that Checkbox now gives a receipt status to instead of from, and nothing else:
+// for a finished receipt whose status changed after it reached BAS. False when the stored status is not
+// from.
+func (s *Store) SetReceiptStatus(ctx context.Context, id, from, to string) (bool, error) {
+	return s.receiptRow(ctx, "set receipt status "+id, "", `UPDATE receipts SET status = ? WHERE id = ? AND status = ?`, to, id, from)
 }
 
 // ReceiptsInState calls fn for every receipt in state, ordered by When then ID. fn may call other Store

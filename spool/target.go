@@ -21,6 +21,10 @@ type Target interface {
 	ReadFile(ctx context.Context, name string) ([]byte, error)
 }
 
+// DeliveredFileMode is the mode of files obmin delivers (the orders file): they hold receipts, so only
+// obmin's account and its group (BAS's, where it reads them) may read them.
+const DeliveredFileMode = 0o640
+
 // LocalTarget delivers into a local or mounted folder.
 func LocalTarget(dir string) Target { return localTarget{dir: dir} }
 
@@ -50,7 +54,7 @@ func (t localTarget) WriteFile(ctx context.Context, name string, data []byte) er
 	// here; nothing else ever removes it from BAS's folder. Best effort: a temp that cannot be removed
 	// must not stop the delivery itself (the next write tries again).
 	_ = RemoveTemps(t.dir, name)
-	if err := WriteFileAtomic(p, 0o644, func(w io.Writer) error {
+	if err := WriteFileAtomic(p, DeliveredFileMode, func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
 	}); err != nil {

@@ -908,7 +908,7 @@ func (w *Watcher) Run(ctx context.Context, fn func(context.Context, Drop) error)
 			due = t
 		}
 	}
-	st := &watcherRunState{failed: map[string]string{}}
+	st := &watcherRunState{failed: map[string]watcherFailed{}}
 	for {
 		select {
 		case <-ctx.Done():
@@ -961,10 +961,30 @@ func (w *Watcher) Run(ctx context.Context, fn func(context.Context, Drop) error)
 }
 
 // watcherRunState is what Run remembers between scans, so that a repeated error is logged once rather
-// than every Interval (a share that is down, a file name the spool refuses).
+// than every Interval (a share that is down, a file name the spool refuses, a full disk).
 type watcherRunState struct {
-	scanErr string            // the last Scan error, "" after a good scan
-	failed  map[string]string // by folder: the last error fn returned for it
+	scanErr string                   // the last Scan error, "" after a good scan
+	failed  map[string]watcherFailed // by folder: how fn last failed for it
+}
+
+type watcherFailed struct {
+	cause  string    // the innermost error (errorCause)
+	logged time.Time // when it was last logged as a warning
+}
+
+// watcherRemind is how often an error that goes on is logged again as a warning.
+const watcherRemind = time.Hour
+
+// errorCause is the innermost error of a chain: what stays the same while the messages around it change
+// with every attempt ("ingest 20250301-…-1a: write …/tmp/…: no space left on device").
+func errorCause(err error) string {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err.Error()
+		}
+		err = next
+	}
 }
 
 // runScan does one scan and hands its drops to fn.
@@ -990,6 +1010,9 @@ func (w *Watcher) runScan(ctx context.Context, fn func(context.Context, Drop) er
 		}
 		err := fn(ctx, d)
 		if err == nil {
+			if _, failed := st.failed[d.Dir]; failed {
+				w.log.WithField("folder", d.Dir).Info("drop taken after earlier failures")
+			}
 			delete(st.failed, d.Dir)
 			continue
 		}
@@ -998,12 +1021,13 @@ func (w *Watcher) runScan(ctx context.Context, fn func(context.Context, Drop) er
 			return
 		}
 		log := w.log.WithError(err).WithField("folder", d.Dir)
-		if st.failed[d.Dir] == err.Error() {
+		now, cause := w.cfg.Clock(), errorCause(err)
+		if f, ok := st.failed[d.Dir]; ok && f.cause == cause && now.Sub(f.logged) < watcherRemind {
 			log.Debug("drop still not taken; will try again")
-		} else {
-			log.Warn("drop not taken; will try again")
-			st.failed[d.Dir] = err.Error()
+			continue
 		}
+		log.Warn("drop not taken; will try again")
+		st.failed[d.Dir] = watcherFailed{cause: cause, logged: now}
 	}
 }
 

@@ -40,6 +40,7 @@ type saleInput struct {
 	fiscalDate      time.Time // zero: now
 	createdAt       time.Time // zero: now
 	offline         bool
+	status          string // "" is DONE (Sale.Status)
 	stockCode       string
 	header, footer  string
 	barcode         string
@@ -219,12 +220,15 @@ func (e *Emulator) fiscalise(in saleInput) (*receipt, error) {
 	r.fiscalCode = fmt.Sprintf("TEST%010d", e.rng.Int64N(10_000_000_000))
 	r.transactionID = e.newID()
 	r.txSerial = r.serial
+	r.status = in.status
 
 	e.moveStock(r)
 	e.book(r.shift, r, discountsSum, extraSum)
 	e.receipts = append(e.receipts, r)
 	e.receiptIDs[r.id] = r
-	e.notifyReceipt(r)
+	if r.statusName() == "DONE" {
+		e.notifyReceipt(r)
+	}
 	return r, nil
 }
 

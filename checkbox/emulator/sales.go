@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -34,6 +35,9 @@ type Sale struct {
 	// ByAPICashier makes the cashier who signs in through the API the seller, instead of the
 	// shop-floor cashier; only its receipts pass /receipts/search's default self_receipts=true.
 	ByAPICashier bool
+	// Status is the receipt's ReceiptStatus when it is not yet (or no longer) a finished fiscal receipt:
+	// CREATED, ERROR, CANCELLATION or CANCELLED; "" is DONE. SetReceiptStatus moves it on.
+	Status string
 }
 
 // SaleLine is one line of a Sale or a Return.
@@ -51,11 +55,52 @@ type SaleLine struct {
 func (e *Emulator) Sell(s Sale) (checkbox.Receipt, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if s.Status != "" && !slices.Contains(receiptStatuses, s.Status) {
+		return checkbox.Receipt{}, fmt.Errorf("emulator: sell: status %q is not a ReceiptStatus", s.Status)
+	}
 	r, err := e.sellLocked(s)
 	if err != nil {
 		return checkbox.Receipt{}, fmt.Errorf("emulator: sell: %w", err)
 	}
 	return e.clientReceipt(r), nil
+}
+
+// receiptStatuses is ReceiptStatus in Checkbox's OpenAPI 2.105.1.
+var receiptStatuses = []string{"CREATED", "DONE", "ERROR", "CANCELLATION", "CANCELLED"}
+
+// SetReceiptStatus moves a receipt to another ReceiptStatus, as Checkbox does when the tax service
+// signs a receipt (CREATED → DONE) or fails to (ERROR), or when one is cancelled. The fiscal code shows
+// only while the receipt is DONE; a receipt that becomes DONE is delivered to the webhook then.
+func (e *Emulator) SetReceiptStatus(id, status string) error {
+	if !slices.Contains(receiptStatuses, status) {
+		return fmt.Errorf("emulator: status %q is not a ReceiptStatus", status)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	r := e.receiptIDs[id]
+	if r == nil {
+		return fmt.Errorf("emulator: no receipt %s", id)
+	}
+	was := r.statusName()
+	r.status = status
+	if status == "DONE" && was != "DONE" {
+		e.notifyReceipt(r)
+	}
+	return nil
+}
+
+func (r *receipt) statusName() string {
+	if r.status == "" {
+		return "DONE"
+	}
+	return r.status
+}
+
+func (r *receipt) fiscalCodeShown() string {
+	if r.statusName() != "DONE" {
+		return ""
+	}
+	return r.fiscalCode
 }
 
 func (e *Emulator) sellLocked(s Sale) (*receipt, error) {
@@ -65,7 +110,7 @@ func (e *Emulator) sellLocked(s Sale) (*receipt, error) {
 			return nil, fmt.Errorf("no cash register %s", s.RegisterID)
 		}
 	}
-	in := saleInput{id: s.ID, reg: reg, cashier: e.shopUser, offline: s.Offline}
+	in := saleInput{id: s.ID, reg: reg, cashier: e.shopUser, offline: s.Offline, status: s.Status}
 	if s.ByAPICashier {
 		in.cashier = e.apiUser
 	}

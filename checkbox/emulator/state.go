@@ -124,6 +124,7 @@ type receipt struct {
 	totalPayment    int64
 	totalRest       int64
 	taxes           []lineTax
+	status          string // ReceiptStatus: DONE unless a test says otherwise (Sale.Status, SetReceiptStatus)
 	fiscalCode      string
 	fiscalDate      time.Time
 	createdAt       time.Time

@@ -583,9 +583,9 @@ func (e *Emulator) receiptCommon(r *receipt) receiptCommonJSON {
 		taxes = append(taxes, e.goodTaxJSON(t))
 	}
 	return receiptCommonJSON{
-		ID: r.id, Serial: r.serial, Status: "DONE", Goods: goods, Payments: pays,
+		ID: r.id, Serial: r.serial, Status: r.statusName(), Goods: goods, Payments: pays,
 		TotalSum: r.totalSum, TotalPayment: r.totalPayment, TotalRest: r.totalRest,
-		FiscalCode: opt(r.fiscalCode), FiscalDate: at(r.fiscalDate), Taxes: taxes, Discounts: discountsWire(r.discounts),
+		FiscalCode: opt(r.fiscalCodeShown()), FiscalDate: at(r.fiscalDate), Taxes: taxes, Discounts: discountsWire(r.discounts),
 		CreatedAt: isoTime{r.createdAt}, UpdatedAt: at(r.createdAt), IsCreatedOffline: r.offline, Type: r.typ,
 		Transaction: &transactionJSON{
 			ID: r.transactionID, Type: "RECEIPT", Serial: r.txSerial, Status: "DONE",
@@ -617,8 +617,8 @@ func (e *Emulator) shortReceiptJSON(r *receipt) shortReceiptJSON {
 		pays = append(pays, shortPaymentJSON{Type: p.typ, Label: p.label, Value: p.value})
 	}
 	return shortReceiptJSON{
-		ID: r.id, FiscalDate: at(r.fiscalDate), OrganizationID: e.org.id, FiscalCode: opt(r.fiscalCode),
-		Status: "DONE", Type: r.typ, Serial: r.serial, Goods: []any{},
+		ID: r.id, FiscalDate: at(r.fiscalDate), OrganizationID: e.org.id, FiscalCode: opt(r.fiscalCodeShown()),
+		Status: r.statusName(), Type: r.typ, Serial: r.serial, Goods: []any{},
 		CashRegister: shortIDJSON{ID: r.reg.ID, FiscalNumber: r.reg.FiscalNumber},
 		Shift:        shortShiftJSON{ID: r.shift.id, Serial: r.shift.serial},
 		Payments:     pays, TotalSum: r.totalSum, TotalPayment: r.totalPayment, TotalRest: r.totalRest, IsTest: true,

@@ -14,6 +14,7 @@ import (
 	"obmin/exchange"
 	"obmin/internal/config"
 	"obmin/internal/demo"
+	"obmin/internal/lockfile"
 )
 
 // demoMarker marks a folder the demo made, so a re-run may clear it and nothing else.
@@ -30,10 +31,11 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
-	root, err := prepareDemoDir(*dir)
+	root, unlock, err := prepareDemoDir(*dir)
 	if err != nil {
 		return err
 	}
+	defer unlock()
 	cfg := config.Default()
 	cfg.Dir = root
 	cfg.Checkbox.Emulator = true
@@ -61,7 +63,7 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	a, err := build(ctx, cfg, log)
+	a, err := build(ctx, cfg, log, "obmin demo")
 	if err != nil {
 		return err
 	}
@@ -162,25 +164,49 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	return nil
 }
 
-func prepareDemoDir(dir string) (string, error) {
-	root, err := filepath.Abs(dir)
+// demoLock is the lock file a running demo holds in its folder: a second demo there would clear the folder
+// under the first one.
+const demoLock = "obmin-demo.lock"
+
+// prepareDemoDir locks dir for this demo and clears it; unlock gives the lock up.
+func prepareDemoDir(dir string) (root string, unlock func() error, err error) {
+	root, err = filepath.Abs(dir)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
-	if entries, err := os.ReadDir(root); err == nil && len(entries) > 0 {
-		if _, err := os.Stat(filepath.Join(root, demoMarker)); err != nil {
-			return "", fmt.Errorf("%s is not empty and was not made by the demo: choose another -dir", root)
+	entries, err := os.ReadDir(root)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return "", nil, err
+	}
+	if len(entries) > 0 {
+		if _, err := os.Stat(filepath.Join(root, demoMarker)); err != nil && !(len(entries) == 1 && entries[0].Name() == demoLock) {
+			return "", nil, fmt.Errorf("%s is not empty and was not made by the demo: choose another -dir", root)
 		}
-		if err := os.RemoveAll(root); err != nil {
-			return "", err
-		}
-	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return "", err
 	}
 	if err := os.MkdirAll(root, 0o755); err != nil {
-		return "", err
+		return "", nil, err
 	}
-	return root, os.WriteFile(filepath.Join(root, demoMarker), []byte("made by obmin demo; safe to delete\n"), 0o644)
+	l, err := lockfile.Acquire(filepath.Join(root, demoLock), "obmin demo")
+	var held *lockfile.HeldError
+	if errors.As(err, &held) {
+		return "", nil, fmt.Errorf("another obmin demo is running in %s (%s): wait for it or choose another -dir", root, held.Holder)
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	for _, e := range entries {
+		if e.Name() != demoLock {
+			if err := os.RemoveAll(filepath.Join(root, e.Name())); err != nil {
+				l.Release()
+				return "", nil, err
+			}
+		}
+	}
+	if err := os.WriteFile(filepath.Join(root, demoMarker), []byte("made by obmin demo; safe to delete\n"), 0o644); err != nil {
+		l.Release()
+		return "", nil, err
+	}
+	return root, l.Release, nil
 }
 
 // sellHandMadeGood plays a cashier who types in a good that is not in the catalogue and sells it: BAS has

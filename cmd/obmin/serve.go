@@ -41,11 +41,17 @@ func startHTTP(ctx context.Context, cfg config.Config, a *app, log *logrus.Entry
 		return noop, nil
 	}
 	h := cfg.HTTP.WithDefaults()
+	proxies, err := httpapi.ParseProxies(h.TrustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("http.trusted_proxies: %w", err)
+	}
 	srv, err := httpapi.New(a.agent, httpapi.Config{
 		User: h.User, Password: h.Password, WebhookKeys: h.WebhookKeys, StatusToken: h.StatusToken,
 		UploadDir: h.UploadDir, Zip: *h.Zip, FileLimit: h.FileLimit, MaxBody: h.MaxBody, MaxUpload: h.MaxUpload,
 		ZipLimits:  safezip.Limits{MaxFiles: h.ZipMaxFiles, MaxTotal: h.ZipMaxTotal, MaxFile: h.ZipMaxTotal},
-		ImportWait: h.ImportWait, SessionTTL: h.SessionTTL,
+		ImportWait: h.ImportWait, SessionTTL: h.SessionTTL, MaxSessions: h.MaxSessions,
+		WebhookMaxBody: h.WebhookMaxBody, WebhookReadTimeout: h.WebhookReadTimeout, MaxUnauthenticated: h.MaxUnauthenticated,
+		TrustedProxies: proxies, BehindTLSProxy: h.BehindTLSProxy,
 		Metrics: a.metrics,
 	}, log)
 	if err != nil {

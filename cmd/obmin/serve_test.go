@@ -47,7 +47,7 @@ func TestServeExchangeEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	log, _ := newLogger(cfg.Log, io.Discard)
-	a, err := build(ctx, cfg, log)
+	a, err := build(ctx, cfg, log, "test")
 	if err != nil {
 		t.Fatal(err)
 	}

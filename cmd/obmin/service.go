@@ -24,7 +24,8 @@ import (
 const defaultServiceName = "obmin"
 
 const serviceUsage = `Usage:
-  obmin service install   [-config FILE] [-name obmin]   register obmin as a Windows service (as administrator)
+  obmin service install   [-config FILE] [-name obmin] [-account virtual|LocalSystem] [-fix-acl]
+                                                         register obmin as a Windows service (as administrator)
   obmin service uninstall [-name obmin]                  stop it and remove it
   obmin service start     [-name obmin]
   obmin service stop      [-name obmin]                  stops cleanly: a running job finishes first
@@ -33,14 +34,18 @@ const serviceUsage = `Usage:
 The service runs "obmin.exe run -config FILE" with FILE made absolute, starts automatically (delayed) with
 Windows, is restarted by Windows 1 minute after a failure (up to 3 times; the count resets after a day),
 and writes errors to the Windows Event Log (source: the service name). Set log.file in the config for the
-full log. docs/service.md.
+full log. It runs as its own virtual account NT SERVICE\<name> (-account LocalSystem for the old way).
+install refuses when anyone but administrators may change obmin.exe, the config or their folders;
+-fix-acl gives those folders to Administrators and SYSTEM alone instead. docs/service.md.
 `
 
 // serviceOp is one `obmin service` command line.
 type serviceOp struct {
-	action string // install | uninstall | start | stop | status
-	name   string // the service name; also the Event Log source
-	config string // as given; install makes it absolute
+	action  string // install | uninstall | start | stop | status
+	name    string // the service name; also the Event Log source
+	config  string // as given; install makes it absolute
+	account string // install: "" (the virtual account NT SERVICE\<name>) or "LocalSystem"
+	fixACL  bool   // install: lock the program's and config's folders down instead of refusing
 }
 
 var serviceActions = []string{"install", "uninstall", "start", "stop", "status"}
@@ -57,9 +62,22 @@ func parseServiceArgs(args []string, getenv func(string) string, stderr io.Write
 	fs := newFlags("service "+op.action, stderr)
 	cfg := configFlag(fs, getenv)
 	name := fs.String("name", defaultServiceName, "the Windows service name (and Event Log source)")
+	account := fs.String("account", "virtual", `install: the account the service runs as: "virtual" (NT SERVICE\<name>) or "LocalSystem"`)
+	fixACL := fs.Bool("fix-acl", false, "install: give the program's and the config's folders to Administrators and SYSTEM alone")
 	if err := fs.Parse(args[1:]); err != nil {
 		return serviceOp{}, usageError{err.Error()}
 	}
+	switch {
+	case strings.EqualFold(*account, "virtual"):
+	case strings.EqualFold(*account, "LocalSystem"):
+		op.account = "LocalSystem"
+	default:
+		return serviceOp{}, usageError{fmt.Sprintf("service: -account %q: want virtual or LocalSystem (another user: services.msc → Log On, docs/service.md)", *account)}
+	}
+	if op.action != "install" && (op.account != "" || *fixACL) {
+		return serviceOp{}, usageError{"service: -account and -fix-acl go with install"}
+	}
+	op.fixACL = *fixACL
 	if fs.NArg() > 0 {
 		return serviceOp{}, usageError{fmt.Sprintf("service %s: unexpected argument %q", op.action, fs.Arg(0))}
 	}

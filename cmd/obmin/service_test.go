@@ -24,9 +24,13 @@ func TestParseServiceArgs(t *testing.T) {
 		want    serviceOp
 		wantErr string // empty: no error
 	}{
-		{args: []string{"install", "-config", "obmin.yaml"}, want: serviceOp{"install", "obmin", "obmin.yaml"}},
-		{args: []string{"install"}, want: serviceOp{"install", "obmin", `C:\obmin\obmin.yaml`}},
-		{args: []string{"status", "-name", "obmin-shop2"}, want: serviceOp{"status", "obmin-shop2", `C:\obmin\obmin.yaml`}},
+		{args: []string{"install", "-config", "obmin.yaml"}, want: serviceOp{action: "install", name: "obmin", config: "obmin.yaml"}},
+		{args: []string{"install"}, want: serviceOp{action: "install", name: "obmin", config: `C:\obmin\obmin.yaml`}},
+		{args: []string{"status", "-name", "obmin-shop2"}, want: serviceOp{action: "status", name: "obmin-shop2", config: `C:\obmin\obmin.yaml`}},
+		{args: []string{"install", "-config", "obmin.yaml", "-account", "LocalSystem", "-fix-acl"}, want: serviceOp{action: "install", name: "obmin", config: "obmin.yaml", account: "LocalSystem", fixACL: true}},
+		{args: []string{"install", "-account", "virtual"}, want: serviceOp{action: "install", name: "obmin", config: `C:\obmin\obmin.yaml`}},
+		{args: []string{"install", "-account", `.\obmin-svc`}, wantErr: "want virtual or LocalSystem"},
+		{args: []string{"start", "-fix-acl"}, wantErr: "go with install"},
 		{args: nil, wantErr: "want install, uninstall, start, stop or status"},
 		{args: []string{"restart"}, wantErr: `unknown action "restart"`},
 		{args: []string{"-config", "x.yaml", "install"}, wantErr: `unknown action "-config"`},

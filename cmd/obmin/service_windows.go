@@ -21,6 +21,8 @@ import (
 	"golang.org/x/sys/windows/svc"
 	"golang.org/x/sys/windows/svc/eventlog"
 	"golang.org/x/sys/windows/svc/mgr"
+
+	"obmin/internal/config"
 )
 
 // Event ids; the EventCreate message file that InstallAsEventCreate registers shows ids 1 to 1000.
@@ -139,6 +141,18 @@ func installService(op serviceOp, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("service install: %w", err)
 	}
+	cfgPath := spec.Args[len(spec.Args)-1]
+	cfg, err := config.Load(cfgPath, os.Getenv)
+	if err != nil {
+		return fmt.Errorf("service install: %w (obmin check -config %s says the same)", err, cfgPath)
+	}
+	svcSID, account := "", ""
+	if op.account == "" {
+		svcSID, account = serviceSID(spec.Name), `NT SERVICE\`+spec.Name
+	}
+	if err := secureServicePaths(newServicePlan(spec.Exe, cfgPath, cfg), svcSID, op.fixACL, stdout); err != nil {
+		return fmt.Errorf("service install: %w", err)
+	}
 	m, err := mgr.Connect()
 	if err != nil {
 		return scmError(spec.Name, err)
@@ -151,6 +165,7 @@ func installService(op serviceOp, stdout io.Writer) error {
 	s, err := m.CreateService(spec.Name, spec.Exe, mgr.Config{
 		DisplayName: spec.DisplayName, Description: spec.Description,
 		StartType: mgr.StartAutomatic, DelayedAutoStart: true, ErrorControl: mgr.ErrorNormal,
+		ServiceStartName: account, // "" is LocalSystem; NT SERVICE\<name> needs no password
 	}, spec.Args...)
 	if err != nil {
 		return scmError(spec.Name, err)
@@ -161,7 +176,10 @@ func installService(op serviceOp, stdout io.Writer) error {
 		return scmError(spec.Name, err)
 	}
 	fmt.Fprintf(stdout, "service %s installed: %s\n", spec.Name, spec.CommandLine())
-	fmt.Fprintf(stdout, "starts with Windows (delayed), runs as LocalSystem, restarts after 1 minute if it fails; errors go to Event Viewer → Windows Logs → Application, source %s\n", spec.Name)
+	if account == "" {
+		account = "LocalSystem"
+	}
+	fmt.Fprintf(stdout, "starts with Windows (delayed), runs as %s, restarts after 1 minute if it fails; errors go to Event Viewer → Windows Logs → Application, source %s\n", account, spec.Name)
 	fmt.Fprintf(stdout, "start it now: obmin service start -name %s\n", spec.Name)
 	return nil
 }

@@ -73,8 +73,12 @@ func readStatus(ctx context.Context, cfg config.Config) (st exchange.Status, not
 		return st, "", fmt.Errorf("state_file: %w", err)
 	}
 	defer store.Close()
+	sp, err := spool.AttachSpool(cfg.SpoolDir) // read as it is: OpenSpool would create folders and clean tmp/
+	if err != nil {
+		return st, "", fmt.Errorf("spool_dir: %w", err)
+	}
 	agent := &exchange.Agent{
-		Spool: &spool.Spool{Root: cfg.SpoolDir}, // read as it is: OpenSpool would create folders and clean tmp/
+		Spool: sp,
 		Store: store, Emulated: cfg.Checkbox.Emulator,
 		Sales: &exchange.Sales{Store: store, Cfg: exchange.SalesConfig{OrdersFile: orders, HeldDir: filepath.Join(cfg.SpoolDir, "held")}},
 	}

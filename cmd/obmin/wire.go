@@ -21,6 +21,7 @@ import (
 	"obmin/exchange"
 	"obmin/httpapi"
 	"obmin/internal/config"
+	"obmin/internal/lockfile"
 	"obmin/internal/quietlog"
 	"obmin/spool"
 )
@@ -130,8 +131,10 @@ func bulkThreshold(n int) int {
 	return n
 }
 
-// build wires obmin from a validated configuration.
-func build(ctx context.Context, cfg config.Config, log *logrus.Entry) (*app, error) {
+// build wires obmin from a validated configuration for owner, the command that takes drops, pulls
+// receipts and writes files ("obmin run"): it gets the spool and the state to itself (lockState).
+// obmin status reads beside it without build (status.go).
+func build(ctx context.Context, cfg config.Config, log *logrus.Entry, owner string) (*app, error) {
 	if err := cfg.CheckFolders(); err != nil {
 		return nil, err
 	}
@@ -142,6 +145,11 @@ func build(ctx context.Context, cfg config.Config, log *logrus.Entry) (*app, err
 			a.Close()
 		}
 	}()
+	release, err := lockState(cfg, owner)
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, release)
 	sp, err := spool.OpenSpool(cfg.SpoolDir)
 	if err != nil {
 		return nil, fmt.Errorf("spool_dir: %w", err)
@@ -266,7 +274,48 @@ func vatCodes(m map[string][]int) map[int]string {
 	return out
 }
 
-func startApp(ctx context.Context, fs interface{ Parse([]string) error }, cfgPath *string, args []string, getenv func(string) string, stderr io.Writer) (*app, config.Config, error) {
+// lockState keeps a second obmin off this spool and this state file: both would take the same drops and
+// write the same goods (internal/lockfile; the operating system releases the locks when the process
+// ends, however it ends). The locks are obmin.lock in spool_dir and <state_file>.lock.
+func lockState(cfg config.Config, owner string) (release func() error, err error) {
+	var locks []*lockfile.Lock
+	release = func() error {
+		var errs []error
+		for i := len(locks) - 1; i >= 0; i-- {
+			errs = append(errs, locks[i].Release())
+		}
+		return errors.Join(errs...)
+	}
+	for _, l := range []struct{ key, dir, file string }{
+		{"spool_dir", cfg.SpoolDir, filepath.Join(cfg.SpoolDir, "obmin.lock")},
+		{"state_file", filepath.Dir(cfg.StateFile), cfg.StateFile + ".lock"},
+	} {
+		if err := os.MkdirAll(l.dir, 0o750); err != nil {
+			release()
+			return nil, fmt.Errorf("%s: %w", l.key, err)
+		}
+		lk, err := lockfile.Acquire(l.file, owner)
+		var held *lockfile.HeldError
+		if errors.As(err, &held) {
+			release()
+			who := held.Holder
+			if who == "" {
+				who = "its pid is unknown"
+			}
+			return nil, fmt.Errorf("another obmin is already running with this %s (%s): %s; stop it first "+
+				"(obmin service stop, or Ctrl+C in its window): two would take the same drops and send the same goods twice",
+				l.key, l.dir, who)
+		}
+		if err != nil {
+			release()
+			return nil, fmt.Errorf("%s: %w", l.key, err)
+		}
+		locks = append(locks, lk)
+	}
+	return release, nil
+}
+
+func startApp(ctx context.Context, fs interface{ Parse([]string) error }, cfgPath *string, args []string, getenv func(string) string, stderr io.Writer, owner string) (*app, config.Config, error) {
 	if err := fs.Parse(args); err != nil {
 		return nil, config.Config{}, usageError{err.Error()}
 	}
@@ -283,7 +332,7 @@ func startApp(ctx context.Context, fs interface{ Parse([]string) error }, cfgPat
 		closeLog()
 		return nil, cfg, err
 	}
-	a, err := build(ctx, cfg, log)
+	a, err := build(ctx, cfg, log, owner)
 	if err != nil {
 		if cfg.Log.File != "" { // the error goes to stderr too, which nobody sees under a service or a scheduler
 			log.WithError(err).Error("obmin could not start")
@@ -298,7 +347,7 @@ func startApp(ctx context.Context, fs interface{ Parse([]string) error }, cfgPat
 func cmdRun(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlags("run", stderr)
 	cfgPath := configFlag(fs, getenv)
-	a, cfg, err := startApp(ctx, fs, cfgPath, args, getenv, stderr)
+	a, cfg, err := startApp(ctx, fs, cfgPath, args, getenv, stderr, "obmin run")
 	if err != nil {
 		return err
 	}
@@ -321,7 +370,7 @@ func cmdRun(ctx context.Context, args []string, getenv func(string) string, stdo
 func cmdOnce(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlags("once", stderr)
 	cfgPath := configFlag(fs, getenv)
-	a, cfg, err := startApp(ctx, fs, cfgPath, args, getenv, stderr)
+	a, cfg, err := startApp(ctx, fs, cfgPath, args, getenv, stderr, "obmin once")
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"net"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"time"
@@ -54,6 +55,20 @@ type HTTP struct {
 	ImportWait time.Duration `yaml:"import_wait"`
 	// SessionTTL: an exchange session unused this long is forgotten and its files removed.
 	SessionTTL time.Duration `yaml:"session_ttl"`
+	// MaxSessions: exchange sessions open at once; a sign-in beyond it ends the least recently used one.
+	MaxSessions int `yaml:"max_sessions"`
+
+	// The webhook before its signature checks: the largest body read, how long reading it may take, and how
+	// many such requests are read at once (the rest get 503 and Checkbox retries).
+	WebhookMaxBody     int64         `yaml:"webhook_max_body"`
+	WebhookReadTimeout time.Duration `yaml:"webhook_read_timeout"`
+	MaxUnauthenticated int           `yaml:"max_unauthenticated"`
+
+	// TrustedProxies: reverse proxies (addresses or CIDR prefixes) whose X-Forwarded-For and
+	// X-Forwarded-Proto obmin believes; BehindTLSProxy: mark the session cookie Secure although obmin
+	// itself serves plain HTTP (a TLS proxy in front).
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	BehindTLSProxy bool     `yaml:"behind_tls_proxy"`
 
 	// Secrets, resolved by Config.ResolveHTTP; never read from the YAML file.
 	Password    string   `yaml:"-"`
@@ -193,7 +208,8 @@ func (c *Config) validateHTTP(bad func(key, format string, a ...any)) {
 		bad("http.public_url", "%q: want an https:// address", h.PublicURL)
 	}
 	for key, v := range map[string]int64{"http.file_limit": h.FileLimit, "http.max_body": h.MaxBody, "http.max_upload": h.MaxUpload,
-		"http.zip_max_files": int64(h.ZipMaxFiles), "http.zip_max_total": h.ZipMaxTotal} {
+		"http.zip_max_files": int64(h.ZipMaxFiles), "http.zip_max_total": h.ZipMaxTotal, "http.max_sessions": int64(h.MaxSessions),
+		"http.webhook_max_body": h.WebhookMaxBody, "http.max_unauthenticated": int64(h.MaxUnauthenticated)} {
 		if v < 0 {
 			bad(key, "must not be negative")
 		}
@@ -203,9 +219,18 @@ func (c *Config) validateHTTP(bad func(key, format string, a ...any)) {
 		bad("http.file_limit", "%d is more than http.max_body %d: 1C's chunks would be refused", d.FileLimit, d.MaxBody)
 	}
 	for key, v := range map[string]time.Duration{"http.read_header_timeout": h.ReadHeaderTimeout, "http.read_timeout": h.ReadTimeout,
-		"http.write_timeout": h.WriteTimeout, "http.idle_timeout": h.IdleTimeout, "http.import_wait": h.ImportWait, "http.session_ttl": h.SessionTTL} {
+		"http.write_timeout": h.WriteTimeout, "http.idle_timeout": h.IdleTimeout, "http.import_wait": h.ImportWait, "http.session_ttl": h.SessionTTL,
+		"http.webhook_read_timeout": h.WebhookReadTimeout} {
 		if v < 0 {
 			bad(key, "must not be negative")
+		}
+	}
+	for _, p := range h.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err == nil {
+			continue
+		}
+		if _, err := netip.ParseAddr(p); err != nil {
+			bad("http.trusted_proxies", "%q: want an IP address or a CIDR prefix such as 10.0.0.0/8", p)
 		}
 	}
 	if d.ImportWait > 30*time.Second {

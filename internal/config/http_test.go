@@ -24,6 +24,9 @@ func TestHTTPSection(t *testing.T) {
 		{"chunk above body limit", HTTP{Listen: ":8780", User: "bas", FileLimit: 2 << 20, MaxBody: 1 << 20}, "http.file_limit"},
 		{"long import wait", HTTP{Listen: ":8780", User: "bas", ImportWait: time.Minute}, "http.import_wait"},
 		{"public url", HTTP{Listen: ":8780", User: "bas", PublicURL: "obmin.example"}, "http.public_url"},
+		{"trusted proxies", HTTP{Listen: ":8780", User: "bas", Password: "pw", TrustedProxies: []string{"127.0.0.1", "10.0.0.0/8", "::1"}}, ""},
+		{"a proxy by name", HTTP{Listen: ":8780", User: "bas", Password: "pw", TrustedProxies: []string{"proxy.local"}}, "http.trusted_proxies"},
+		{"negative webhook limit", HTTP{Listen: ":8780", User: "bas", Password: "pw", WebhookMaxBody: -1}, "http.webhook_max_body"},
 	}
 	for _, tc := range tests {
 		var got []string

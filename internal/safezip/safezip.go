@@ -36,7 +36,8 @@ var ErrLimit = errors.New("zip exceeds a limit")
 // ErrUnsafe is wrapped by every error that reports an entry refused for its name or type.
 var ErrUnsafe = errors.New("unsafe zip entry")
 
-func (l Limits) withDefaults() Limits {
+// WithDefaults is l with DefaultLimits in every field left zero or negative.
+func (l Limits) WithDefaults() Limits {
 	if l.MaxFiles <= 0 {
 		l.MaxFiles = DefaultLimits.MaxFiles
 	}
@@ -53,10 +54,16 @@ func (l Limits) withDefaults() Limits {
 // dest. Directories are created as needed; links and special files are refused; a name that would escape
 // dest, or that is absolute, is an error; exceeding a limit is an error and leaves nothing half-written.
 func Extract(ctx context.Context, zipPath, dest string, lim Limits) ([]string, error) {
-	lim = lim.withDefaults()
+	files, _, err := ExtractCounted(ctx, zipPath, dest, lim)
+	return files, err
+}
+
+// ExtractCounted is Extract that also returns how many bytes the archive unpacked to.
+func ExtractCounted(ctx context.Context, zipPath, dest string, lim Limits) ([]string, int64, error) {
+	lim = lim.WithDefaults()
 	zr, err := zip.OpenReader(zipPath)
 	if err != nil {
-		return nil, fmt.Errorf("safezip: open %s: %w", zipPath, err)
+		return nil, 0, fmt.Errorf("safezip: open %s: %w", zipPath, err)
 	}
 	defer zr.Close()
 
@@ -72,40 +79,40 @@ func Extract(ctx context.Context, zipPath, dest string, lim Limits) ([]string, e
 	for _, f := range zr.File {
 		rel, err := CleanName(f.Name)
 		if err != nil {
-			return nil, fmt.Errorf("safezip: %s: entry %q: %w", zipPath, f.Name, err)
+			return nil, 0, fmt.Errorf("safezip: %s: entry %q: %w", zipPath, f.Name, err)
 		}
 		mode := f.Mode()
 		isDir := mode.IsDir() || strings.HasSuffix(strings.ReplaceAll(f.Name, `\`, "/"), "/")
 		if !isDir && !mode.IsRegular() {
-			return nil, fmt.Errorf("safezip: %s: entry %q is a %s, only plain files and folders are accepted: %w",
+			return nil, 0, fmt.Errorf("safezip: %s: entry %q is a %s, only plain files and folders are accepted: %w",
 				zipPath, f.Name, kind(mode), ErrUnsafe)
 		}
 		if rel == "" {
 			if isDir {
 				continue // "./" or "/"-only directory entries name dest itself
 			}
-			return nil, fmt.Errorf("safezip: %s: entry %q has an empty name: %w", zipPath, f.Name, ErrUnsafe)
+			return nil, 0, fmt.Errorf("safezip: %s: entry %q has an empty name: %w", zipPath, f.Name, ErrUnsafe)
 		}
 		key := strings.ToLower(rel)
 		if prev, dup := seen[key]; dup && !isDir {
-			return nil, fmt.Errorf("safezip: %s: entry %q duplicates %q: %w", zipPath, f.Name, prev, ErrUnsafe)
+			return nil, 0, fmt.Errorf("safezip: %s: entry %q duplicates %q: %w", zipPath, f.Name, prev, ErrUnsafe)
 		}
 		seen[key] = f.Name
 		if !isDir {
 			files++
 			if files > lim.MaxFiles {
-				return nil, fmt.Errorf("safezip: %s: more than %d files: %w", zipPath, lim.MaxFiles, ErrLimit)
+				return nil, 0, fmt.Errorf("safezip: %s: more than %d files: %w", zipPath, lim.MaxFiles, ErrLimit)
 			}
 		}
 		entries = append(entries, entry{f: f, rel: rel, dir: isDir})
 	}
 
 	if err := os.MkdirAll(dest, 0o755); err != nil {
-		return nil, fmt.Errorf("safezip: %w", err)
+		return nil, 0, fmt.Errorf("safezip: %w", err)
 	}
 	stage, err := os.MkdirTemp(dest, ".unzip-")
 	if err != nil {
-		return nil, fmt.Errorf("safezip: staging folder: %w", err)
+		return nil, 0, fmt.Errorf("safezip: staging folder: %w", err)
 	}
 	defer os.RemoveAll(stage)
 
@@ -113,19 +120,19 @@ func Extract(ctx context.Context, zipPath, dest string, lim Limits) ([]string, e
 	var out []string
 	for _, e := range entries {
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("safezip: %s: %w", zipPath, err)
+			return nil, 0, fmt.Errorf("safezip: %s: %w", zipPath, err)
 		}
 		target := filepath.Join(stage, filepath.FromSlash(e.rel))
 		if e.dir {
 			if err := os.MkdirAll(target, 0o755); err != nil {
-				return nil, fmt.Errorf("safezip: %s: entry %q: %w", zipPath, e.f.Name, err)
+				return nil, 0, fmt.Errorf("safezip: %s: entry %q: %w", zipPath, e.f.Name, err)
 			}
 			continue
 		}
 		n, err := extractOne(ctx, e.f, target, lim.MaxFile, lim.MaxTotal-total)
 		total += n
 		if err != nil {
-			return nil, fmt.Errorf("safezip: %s: entry %q: %w", zipPath, e.f.Name, err)
+			return nil, 0, fmt.Errorf("safezip: %s: entry %q: %w", zipPath, e.f.Name, err)
 		}
 		out = append(out, e.rel)
 	}
@@ -135,13 +142,13 @@ func Extract(ctx context.Context, zipPath, dest string, lim Limits) ([]string, e
 		from := filepath.Join(stage, filepath.FromSlash(rel))
 		to := filepath.Join(dest, filepath.FromSlash(rel))
 		if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
-			return nil, fmt.Errorf("safezip: %s: %w", zipPath, err)
+			return nil, 0, fmt.Errorf("safezip: %s: %w", zipPath, err)
 		}
 		if err := os.Rename(from, to); err != nil {
-			return nil, fmt.Errorf("safezip: %s: place %s: %w", zipPath, rel, err)
+			return nil, 0, fmt.Errorf("safezip: %s: place %s: %w", zipPath, rel, err)
 		}
 	}
-	return out, nil
+	return out, total, nil
 }
 
 // extractOne inflates f into target, counting the bytes actually produced; it fails past maxFile bytes
@@ -206,9 +213,34 @@ func CleanName(name string) (string, error) {
 			// Windows drops trailing dots and spaces: "a." and "a" would be the same file.
 			return "", fmt.Errorf("element %q ends with a dot or space: %w", p, ErrUnsafe)
 		}
+		if ReservedWindowsName(p) {
+			return "", fmt.Errorf("%q is a name Windows reserves for a device: %w", p, ErrUnsafe)
+		}
 		parts = append(parts, p)
 	}
 	return strings.Join(parts, "/"), nil
+}
+
+// ReservedWindowsName reports whether Windows takes a file name for a device, whatever its extension:
+// CON, PRN, AUX, NUL, COM0–COM9, LPT0–LPT9 (also with the superscript digits ¹²³), CONIN$ and CONOUT$,
+// ignoring case and spaces before the dot ("nul.xml", "Com1 .txt"). Writing to such a name on Windows
+// writes to the device, not to a file.
+func ReservedWindowsName(name string) bool {
+	stem, _, _ := strings.Cut(name, ".")
+	stem = strings.ToUpper(strings.TrimRight(stem, " "))
+	switch stem {
+	case "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$":
+		return true
+	}
+	for _, dev := range []string{"COM", "LPT"} {
+		if rest, ok := strings.CutPrefix(stem, dev); ok {
+			switch rest {
+			case "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "¹", "²", "³":
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func kind(m os.FileMode) string {

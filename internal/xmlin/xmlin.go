@@ -1,6 +1,7 @@
 // Package xmlin is the input side shared by obmin's streaming XML readers (commerceml, feed): the
 // encodings 1C and web shops write, HTML entities, bounds on memory whatever the input (nesting depth,
-// the size of one text node or tag), the element stack with the line of each start tag, and the sorting
+// the size of every token: a text node or tag, a comment, a CDATA section, a processing instruction, a
+// DOCTYPE), the element stack with the line of each start tag, and the sorting
 // of what goes wrong into bad input (*Error, for the caller's own ParseError) and I/O failures.
 //
 // It reads an io.Reader only: no files, no names.
@@ -27,7 +28,8 @@ const (
 	// MaxText is the most text one field (an element's own character data) may hold. The readers
 	// collect text themselves and check it.
 	MaxText = 1 << 20
-	// MaxMarkup is the most bytes between two '<': one text node, or one tag with all its attributes.
+	// MaxMarkup is the most bytes of one token: a tag with all its attributes and the text after it, a
+	// comment, a CDATA section, a processing instruction, a DOCTYPE with its internal subset.
 	// encoding/xml holds a whole token in memory, so this is what bounds it.
 	MaxMarkup = 1 << 20
 )
@@ -82,14 +84,20 @@ type Decoder struct {
 	sniff *sniffer
 	stack []string // local names of the open elements, innermost last
 	line  int      // line where the most recent start tag began
-	label string   // the encoding the declaration names when encoding/xml asked for a reader; "" otherwise
-	cp    bool     // the declaration names windows-1251
+	text  int      // line where the last token began when it was a long text (see tokenErr); else 0
+
+	maxMarkup int    // MaxMarkup, or a test's own limit
+	label     string // the encoding the declaration names when encoding/xml asked for a reader; "" otherwise
+	cp        bool   // the declaration names windows-1251
 }
 
 // NewDecoder reads r. Memory is bounded by MaxMarkup and MaxDepth whatever r holds.
-func NewDecoder(r io.Reader) *Decoder {
-	d := &Decoder{sniff: &sniffer{r: r}}
-	d.src = &ioErrReader{r: &markupGuard{r: d.sniff, max: MaxMarkup}}
+func NewDecoder(r io.Reader) *Decoder { return newDecoder(r, MaxMarkup) }
+
+// newDecoder is NewDecoder with another token limit, for tests.
+func newDecoder(r io.Reader, maxMarkup int) *Decoder {
+	d := &Decoder{sniff: &sniffer{r: r}, maxMarkup: maxMarkup}
+	d.src = &ioErrReader{r: &markupGuard{r: d.sniff, max: maxMarkup}}
 	d.dec = xml.NewDecoder(d.src)
 	d.dec.CharsetReader = d.charsetReader
 	// HTML entities such as &nbsp; occur in names typed into a web shop; a strict decoder would reject
@@ -129,6 +137,10 @@ func (d *Decoder) Next() (xml.Token, error) {
 	if err != nil {
 		return nil, d.tokenErr(line, err)
 	}
+	d.text = 0
+	if t, ok := tok.(xml.CharData); ok && len(t) >= d.maxMarkup/2 {
+		d.text = line
+	}
 	switch t := tok.(type) {
 	case xml.StartElement:
 		if len(d.stack) >= MaxDepth {
@@ -145,8 +157,13 @@ func (d *Decoder) Next() (xml.Token, error) {
 // tokenErr sorts a decoder error into bad input (*Error) or an I/O failure of the source.
 func (d *Decoder) tokenErr(line int, err error) error {
 	if d.src.err != nil && errors.Is(d.src.err, ErrTooLarge) {
-		l, _ := d.dec.InputPos()
-		return &Error{Line: l, Element: d.Top(), Err: d.src.err}
+		// The line where the token that grew too long begins. encoding/xml hands over the part of a long
+		// text it read before the error as a token of its own (only a text cut by the limit is that long):
+		// the text began where that one did.
+		if d.text > 0 {
+			line = d.text
+		}
+		return &Error{Line: line, Element: d.Top(), Err: d.src.err}
 	}
 	if d.src.err != nil {
 		return d.src.err
@@ -203,34 +220,215 @@ func (e *ioErrReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// markupGuard fails with ErrTooLarge once more than max bytes pass without a '<'. In well-formed XML a '<'
-// may not occur inside text or an attribute value, so this bounds the size of any text node and any tag,
-// before encoding/xml buffers it (comments and CDATA sections, which may contain '<', are the exception).
-// It costs one byte search per chunk.
+// markupGuard bounds every token encoding/xml could hold in memory at once, before encoding/xml buffers
+// it: a text node with the tag before it, a comment, a CDATA section, a processing instruction, a
+// DOCTYPE (or any <!…> declaration, internal subset included). It follows the XML just far enough to
+// know where each of those ends, as encoding/xml does, and fails with a *tooLong once one runs past max
+// bytes, returning only the bytes up to that point. Every byte it looks at is ASCII markup, the same in
+// UTF-8 and windows-1251. Text and tags, nearly all of a real file, cost one byte search per '<'.
 type markupGuard struct {
 	r   io.Reader
 	max int
-	run int // bytes since the last '<'
+	st  guardState
+	run int // bytes of the current token
+	m   int // how much of a terminator or prefix is matched
+
+	// inside a declaration, as encoding/xml reads one
+	quote byte
+	depth int
+	err   error
+}
+
+type guardState uint8
+
+const (
+	gText        guardState = iota // text, or an element's tag: no '<' inside either
+	gOpen                          // just after '<'
+	gBang                          // after "<!"
+	gBangDash                      // after "<!-"
+	gBangCDATA                     // inside "<![CDATA[" (m bytes of "[CDATA[" matched)
+	gComment                       // inside <!-- … -->
+	gCDATA                         // inside <![CDATA[ … ]]>
+	gPI                            // inside <? … ?>
+	gDecl                          // inside <!DOCTYPE …> and the like
+	gDeclLT                        // after '<' inside a declaration (m bytes of "!--" matched)
+	gDeclComment                   // a comment inside a declaration
+)
+
+// tooLong is a token over the limit. It wraps ErrTooLarge.
+type tooLong struct {
+	what string
+	max  int
+}
+
+func (e *tooLong) Error() string {
+	return fmt.Sprintf("more than %d bytes of %s: %v", e.max, e.what, ErrTooLarge)
+}
+
+func (e *tooLong) Unwrap() error { return ErrTooLarge }
+
+func (g *markupGuard) what() string {
+	switch g.st {
+	case gComment:
+		return "one comment"
+	case gCDATA, gBangCDATA:
+		return "one CDATA section"
+	case gPI:
+		return "one processing instruction (<?…?>)"
+	case gDecl, gDeclLT, gDeclComment, gBang, gBangDash:
+		return "one declaration (<!DOCTYPE …>)"
+	}
+	return "text or of one tag"
 }
 
 func (g *markupGuard) Read(p []byte) (int, error) {
-	n, err := g.r.Read(p)
-	b := p[:n]
-	for len(b) > 0 {
-		i := bytes.IndexByte(b, '<')
-		if i < 0 {
-			g.run += len(b)
-			break
-		}
-		if g.run+i > g.max {
-			g.run += i
-			break
-		}
-		g.run = 0
-		b = b[i+1:]
+	if g.err != nil {
+		return 0, g.err
 	}
-	if g.run > g.max {
-		return n, fmt.Errorf("more than %d bytes of text or of one tag: %w", g.max, ErrTooLarge)
+	n, err := g.r.Read(p)
+	if cut := g.scan(p[:n]); cut >= 0 {
+		g.err = &tooLong{what: g.what(), max: g.max}
+		return cut, g.err
 	}
 	return n, err
+}
+
+// scan follows b and returns the index of the first byte past the limit, or -1.
+func (g *markupGuard) scan(b []byte) int {
+	for i := 0; i < len(b); {
+		if g.st == gText {
+			j := bytes.IndexByte(b[i:], '<')
+			if j < 0 {
+				if g.run+len(b)-i > g.max {
+					return i + g.max - g.run
+				}
+				g.run += len(b) - i
+				return -1
+			}
+			if g.run+j > g.max {
+				return i + g.max - g.run
+			}
+			g.run = 1 // the '<'
+			g.st = gOpen
+			i += j + 1
+			continue
+		}
+		c := b[i]
+		i++
+		g.run++
+		if g.run > g.max {
+			return i - 1
+		}
+		g.step(c)
+	}
+	return -1
+}
+
+// step moves the state on by one byte c of markup (any state but gText).
+func (g *markupGuard) step(c byte) {
+	switch g.st {
+	case gOpen:
+		switch c {
+		case '!':
+			g.st = gBang
+		case '?':
+			g.st, g.m = gPI, 0
+		default:
+			g.st = gText // a start or end tag: bounded with the text after it, no '<' inside
+		}
+	case gBang:
+		switch c {
+		case '-':
+			g.st = gBangDash
+		case '[':
+			g.st, g.m = gBangCDATA, 1
+		default:
+			// encoding/xml keeps this first byte of a declaration without looking at it.
+			g.st, g.quote, g.depth = gDecl, 0, 0
+		}
+	case gBangDash:
+		// Anything but a second '-' is an error for encoding/xml; count it as a comment either way.
+		g.st, g.m = gComment, 0
+	case gBangCDATA:
+		if c == "[CDATA["[g.m] {
+			g.m++
+			if g.m == len("[CDATA[") {
+				g.st, g.m = gCDATA, 0
+			}
+		} else {
+			g.st, g.m = gCDATA, 0 // encoding/xml fails here; stay on the safe side
+		}
+	case gComment:
+		g.m = dashes(g.m, c, '-')
+		if g.m < 0 {
+			g.end()
+		}
+	case gCDATA:
+		g.m = dashes(g.m, c, ']')
+		if g.m < 0 {
+			g.end()
+		}
+	case gPI:
+		switch {
+		case c == '?':
+			g.m = 1
+		case c == '>' && g.m == 1:
+			g.end()
+		default:
+			g.m = 0
+		}
+	case gDecl:
+		g.decl(c)
+	case gDeclLT:
+		if c == "!--"[g.m] {
+			g.m++
+			if g.m == len("!--") {
+				g.st, g.m = gDeclComment, 0
+			}
+			return
+		}
+		g.st = gDecl
+		g.depth++ // a nested <…> such as <!ENTITY …>
+		g.decl(c)
+	case gDeclComment:
+		g.m = dashes(g.m, c, '-')
+		if g.m < 0 {
+			g.st, g.m = gDecl, 0
+		}
+	}
+}
+
+// dashes matches the terminator x x '>' ("-->", "]]>"): m is how many x's were seen (at most 2); -1
+// when c ends the terminator.
+func dashes(m int, c, x byte) int {
+	switch {
+	case c == x:
+		return min(m+1, 2)
+	case c == '>' && m == 2:
+		return -1
+	}
+	return 0
+}
+
+// decl follows one byte of a declaration as encoding/xml does: quotes hide '<' and '>', nested <…>
+// count in depth, and a '>' at depth 0 ends it.
+func (g *markupGuard) decl(c byte) {
+	switch {
+	case g.quote == 0 && c == '>' && g.depth == 0:
+		g.end()
+	case c == g.quote:
+		g.quote = 0
+	case g.quote != 0:
+	case c == '\'' || c == '"':
+		g.quote = c
+	case c == '>':
+		g.depth--
+	case c == '<':
+		g.st, g.m = gDeclLT, 0
+	}
+}
+
+// end closes a comment, CDATA section, processing instruction or declaration: what follows is text.
+func (g *markupGuard) end() {
+	g.st, g.run, g.m = gText, 0, 0
 }
