@@ -20,6 +20,7 @@ import (
 
 	"obmin/internal/cronspec"
 	"obmin/notify"
+	"obmin/reconcile"
 	"obmin/spool"
 )
 
@@ -29,6 +30,7 @@ type Schedules struct {
 	Retention     string        // default "30 2 * * *": 02:30 Kyiv, outside the 03:00–04:00 DST hour (go-style-and-spool-anchors.md §0.10)
 	RetentionKeep time.Duration // done/ folders older than this are deleted; failed/ is never deleted
 	RetryDrops    time.Duration // how often a drop that hit an outage is tried again; default 30s
+	Reconcile     string        // reconciliation of the day before (reconcile_job.go); "" or "off": none
 }
 
 // Agent runs obmin: it takes BAS's drops into the spool, applies them to Checkbox, pulls receipts and keeps
@@ -36,6 +38,9 @@ type Schedules struct {
 type Agent struct {
 	// Notifier, when set, is told which drops are in failed/ after every pass that took any up.
 	Notifier notify.Notifier
+	// Reconciler, when set, reconciles BAS and Checkbox on Schedules.Reconcile and on demand
+	// (reconcile_job.go).
+	Reconciler Reconciler
 
 	Spool     *spool.Spool
 	Store     *spool.Store
@@ -63,6 +68,7 @@ type Agent struct {
 	runsMux sync.Once
 	watch   watchState // what the watcher last reported, as written to the state
 	pass    passLog    // what went wrong in the current `obmin once` pass
+	sched   schedule   // the running scheduler's entries, for NextRuns
 }
 
 func (a *Agent) now() time.Time {
@@ -289,6 +295,9 @@ func (a *Agent) ApplyDrop(ctx context.Context, dir string) (DropReport, error) {
 			return rep, err
 		}
 		numbers = append(numbers, n...)
+		if err := a.RecordBASOrders(ctx, filepath.Join(dir, name), filepath.Base(dir)); err != nil {
+			return rep, err
+		}
 	}
 	if len(df.catalog)+len(df.offers) > 0 {
 		if rep, err = a.Catalog.apply(ctx, dir, df); err != nil {
@@ -502,15 +511,21 @@ func (a *Agent) scheduler(ctx context.Context) (*cron.Cron, error) {
 			return fmt.Errorf("schedule.%s: %w", name, err)
 		}
 		if sched != nil {
-			c.Schedule(sched, cron.FuncJob(job))
+			a.sched.add(name, c.Schedule(sched, cron.FuncJob(job)))
 		}
 		return nil
 	}
+	a.sched.set(c)
 	if err := add("pull_receipts", a.Schedules.PullReceipts, func() { _, _ = a.PullReceipts(ctx) }); err != nil {
 		return nil, err
 	}
 	if err := add("retention", a.Schedules.Retention, func() { _ = a.Retain(ctx) }); err != nil {
 		return nil, err
+	}
+	if a.Reconciler != nil {
+		if err := add("reconcile", a.Schedules.Reconcile, func() { _, _ = a.Reconcile(ctx, reconcile.Options{}) }); err != nil {
+			return nil, err
+		}
 	}
 	return c, nil
 }

@@ -52,7 +52,7 @@ func (a *Agent) Snapshot(ctx context.Context) (Status, error) {
 	if st.Goods, st.Pushed, err = a.Store.CountGoods(ctx); err != nil {
 		return st, err
 	}
-	for _, name := range []string{"drops", "pull-receipts", "retention"} {
+	for _, name := range []string{"drops", "pull-receipts", "retention", "reconcile"} {
 		if j, ok, err := a.Store.LastJob(ctx, name); err != nil {
 			return st, err
 		} else if ok {
