@@ -19,6 +19,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"obmin/internal/cronspec"
+	"obmin/internal/voice"
 	"obmin/notify"
 	"obmin/reconcile"
 	"obmin/spool"
@@ -246,7 +247,7 @@ func (a *Agent) processDrop(ctx context.Context, id, dir string) error {
 	var bad *InputError
 	switch {
 	case errors.As(err, &bad):
-		reason := bad.Error()
+		reason := voice.Explain(bad.Error()) // staff read it: what to do first, the parser's words in brackets
 		if _, ferr := a.Spool.Fail(id, reason); ferr != nil {
 			return fmt.Errorf("move drop %s to failed: %w", id, ferr)
 		}

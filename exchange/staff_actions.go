@@ -13,7 +13,7 @@ import (
 )
 
 // What staff may do from the staff page (and obmin replay): put a failed drop back, decide about a held
-// receipt. Each is logged with who asked.
+// receipt. The page records each with who asked (RecordStaffAction).
 
 // ReplayDrop puts drop id from failed/ back into inbox/ and records it as taken again: the drop loop
 // applies it at its next pass. It works beside a running obmin (obmin replay), which picks the drop up
@@ -28,11 +28,9 @@ func ReplayDrop(ctx context.Context, sp *spool.Spool, st *spool.Store, id string
 	return nil
 }
 
-// Replay is ReplayDrop by the running agent, which applies the drop at once; who is logged.
-func (a *Agent) Replay(ctx context.Context, id, who string) error {
-	err := ReplayDrop(ctx, a.Spool, a.Store, id)
-	a.Log.WithFields(logrus.Fields{"drop": id, "by": who, "ok": err == nil}).Info("staff: failed drop put back for another try")
-	if err != nil {
+// Replay is ReplayDrop by the running agent, which applies the drop at once.
+func (a *Agent) Replay(ctx context.Context, id string) error {
+	if err := ReplayDrop(ctx, a.Spool, a.Store, id); err != nil {
 		return err
 	}
 	select {
@@ -48,7 +46,7 @@ var ErrNotHeld = errors.New("the receipt is not held")
 
 // ReleaseHeld looks at a held receipt again now (after its goods were exported from BAS, or the mapping
 // was fixed): when its goods are known it goes into the orders file; still is the reason when it stays held.
-func (a *Agent) ReleaseHeld(ctx context.Context, id, who string) (still string, err error) {
+func (a *Agent) ReleaseHeld(ctx context.Context, id string) (still string, err error) {
 	rec, ok, err := a.Store.Receipt(ctx, id)
 	if err != nil {
 		return "", err
@@ -64,9 +62,7 @@ func (a *Agent) ReleaseHeld(ctx context.Context, id, who string) (still string, 
 	if err != nil {
 		return "", err
 	}
-	log := a.Log.WithFields(logrus.Fields{"receipt": id, "by": who})
 	if state == StateHeld {
-		log.WithField("reason", reason).Info("staff: held receipt looked at again; still held")
 		return reason, nil
 	}
 	rec.State, rec.Reason = state, reason
@@ -78,7 +74,6 @@ func (a *Agent) ReleaseHeld(ctx context.Context, id, who string) (still string, 
 	if err := a.Store.UpdateReceipt(ctx, rec); err != nil {
 		return "", err
 	}
-	log.WithField("state", state).Info("staff: held receipt released")
 	return "", a.refreshOrders(ctx)
 }
 
@@ -98,7 +93,31 @@ func (a *Agent) DropHeld(ctx context.Context, id, who string) error {
 	if err := a.Store.UpdateReceipt(ctx, rec); err != nil {
 		return err
 	}
-	a.Log.WithFields(logrus.Fields{"receipt": id, "by": who}).Info("staff: held receipt dropped; to be entered in BAS by hand")
 	_, err = a.Sales.WriteHeld(ctx)
 	return err
+}
+
+// StaffJob is the job name staff actions are recorded under, so the staff page lists the recent ones.
+const StaffJob = "staff"
+
+// StaffAction is one thing staff did, as recorded.
+type StaffAction struct {
+	Who    string `json:"who"`
+	What   string `json:"what"`   // replay, release, drop, reconcile
+	Target string `json:"target"` // a drop's id, a receipt's id, a day
+	Result string `json:"result"` // in Ukrainian
+}
+
+// RecordStaffAction keeps what staff did in the job history (and the log): who, what, on what, and how it
+// went.
+func (a *Agent) RecordStaffAction(ctx context.Context, act StaffAction, err error) {
+	b, _ := json.Marshal(act)
+	run := spool.JobRun{Name: StaffJob, Start: a.now(), End: a.now(), Summary: string(b)}
+	if err != nil {
+		run.Err = err.Error()
+	}
+	a.Log.WithFields(logrus.Fields{"by": act.Who, "action": act.What, "target": act.Target, "ok": err == nil}).Info("staff action")
+	if rerr := a.Store.RecordJob(ctx, run); rerr != nil {
+		a.Log.WithError(rerr).Warn("record staff action")
+	}
 }
