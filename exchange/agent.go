@@ -18,6 +18,7 @@ import (
 	"github.com/robfig/cron/v3"
 	"github.com/sirupsen/logrus"
 
+	"obmin/commerceml"
 	"obmin/internal/cronspec"
 	"obmin/internal/voice"
 	"obmin/notify"
@@ -207,7 +208,7 @@ func (a *Agent) newDropID(d spool.Drop) string {
 	for _, f := range d.Files {
 		fmt.Fprintf(h, "%s\x00%d\x00%d\n", f.Path, f.Size, f.ModTime.UnixNano())
 	}
-	return fmt.Sprintf("%s-%s-%s%d", a.now().Format("20060102-150405"), hex.EncodeToString(h.Sum(nil))[:8], a.tag, n)
+	return fmt.Sprintf("%s-%s-%s%d", a.now().In(voice.Kyiv).Format("20060102-150405"), hex.EncodeToString(h.Sum(nil))[:8], a.tag, n)
 }
 
 // processDrops is ProcessDrops's pass.
@@ -546,6 +547,37 @@ func kvFields(kv []any) logrus.Fields {
 	return f
 }
 
+// kindTitle names a file's kind as staff read it.
+func kindTitle(k commerceml.Kind) string {
+	switch k {
+	case commerceml.KindCatalog:
+		return "каталог товарів"
+	case commerceml.KindOffers:
+		return "пропозиції (ціни й залишки)"
+	case commerceml.KindPrices:
+		return "ціни"
+	case commerceml.KindRests:
+		return "залишки"
+	case commerceml.KindDocuments:
+		return "документи BAS (замовлення)"
+	}
+	return "невідомий вміст"
+}
+
+// explainEach puts Checkbox's words in items ("KN-1 «Кобзар»: checkbox: …") into what to do (voice.Explain),
+// keeping the good in front.
+func explainEach(items []string) []string {
+	out := make([]string, len(items))
+	for i, it := range items {
+		if at := strings.Index(it, "»: "); at >= 0 {
+			out[i] = it[:at+len("»: ")] + voice.Explain(it[at+len("»: "):])
+		} else {
+			out[i] = voice.Explain(it)
+		}
+	}
+	return out
+}
+
 // writeReport leaves a readable account of what a drop did inside the drop folder, so it travels to
 // done/ with the files.
 func writeReport(dir string, rep DropReport) error {
@@ -556,7 +588,7 @@ func writeReport(dir string, rep DropReport) error {
 			fmt.Fprintf(&b, "Файл %s: фід маркетплейсу %s (%s), пропозицій %d, із залишком %d\r\n", f.Name, f.Source, f.Feed.Header.Format, f.Feed.Offers, f.Feed.WithStock)
 			continue
 		}
-		fmt.Fprintf(&b, "Файл %s: %s, товарів %d, пропозицій %d\r\n", f.Name, f.Summary.Kind, f.Summary.Goods, f.Summary.Offers)
+		fmt.Fprintf(&b, "Файл %s: %s, товарів %d, пропозицій %d\r\n", f.Name, kindTitle(f.Summary.Kind), f.Summary.Goods, f.Summary.Offers)
 	}
 	fmt.Fprintf(&b, "\r\nТоварів у вивантаженні: %d\r\nСтворено в Checkbox: %d\r\nОновлено: %d\r\nБез змін: %d\r\nНе передано за правилами obmin: %d\r\n",
 		rep.Goods, rep.Created, rep.Updated, rep.Unchanged, rep.Held)
@@ -579,7 +611,7 @@ func writeReport(dir string, rep DropReport) error {
 	list("Без коду (артикула) — не передано", rep.NoCode)
 	list("Не передано за правилами obmin", rep.Refused)
 	list("Рядки фідів для товарів, які вивантажує BAS — не передано (товари BAS змінює лише BAS)", rep.FeedBehindBAS)
-	list("Checkbox відхилив", rep.Rejected)
+	list("Checkbox відхилив", explainEach(rep.Rejected))
 	list("Товари з характеристиками — у Checkbox кожна характеристика окремим товаром, сам товар не передається", rep.Variants)
 	list("Штрихкоди, яких не передано (товар передано з рештою штрихкодів)", rep.BadBarcodes)
 	list("Позначено на вилучення в BAS — у Checkbox не змінювалося", rep.Deleted)

@@ -146,10 +146,14 @@ var englishWords = map[string]bool{
 func HasEnglish(text string) bool { return hasEnglish(text) }
 
 func hasEnglish(text string) bool {
-	outside := stripQuoted(text)
-	for _, w := range strings.FieldsFunc(outside, func(r rune) bool { return !unicode.IsLetter(r) && r != '\'' }) {
-		if englishWords[strings.ToLower(w)] {
-			return true
+	for _, tok := range strings.Fields(stripQuoted(text)) {
+		if strings.ContainsAny(tok, `/\._@`) {
+			continue // a path, a file or folder name ("failed/", ".error.txt"), an address
+		}
+		for _, w := range strings.FieldsFunc(tok, func(r rune) bool { return !unicode.IsLetter(r) && r != '\'' }) {
+			if englishWords[strings.ToLower(w)] {
+				return true
+			}
 		}
 	}
 	return false
