@@ -140,4 +140,19 @@ func TestStaffReadOneVoiceAndOneClock(t *testing.T) {
 			t.Errorf("drop id %s does not begin with Kyiv time", f.Name())
 		}
 	}
+
+	// The failed drop goes back with obmin replay, carrying its old reason inside.
+	if len(failed) == 0 {
+		t.Fatal("no failed drop")
+	}
+	id := strings.TrimSuffix(failed[0].Name(), ".error.txt")
+	if out, err := s.run("replay", id); err != nil || !strings.Contains(out, "повернуто") {
+		t.Fatalf("replay: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(s.dir, "spool", "inbox", id, "obmin-previous-error.txt")); err != nil {
+		t.Errorf("the replayed drop must be in inbox/ with its old reason: %v", err)
+	}
+	if _, err := s.run("replay", id); err == nil {
+		t.Error("a drop not in failed/ cannot be replayed")
+	}
 }
