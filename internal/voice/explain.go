@@ -94,7 +94,7 @@ var known = []knownError{
 	{any: []string{"database is locked", "sqlite_busy"},
 		advice: "Файл стану obmin зайнятий: чи не працюють дві копії obmin з одним файлом стану?"},
 	// What BAS sends.
-	{any: []string{"beyond the reader's limits", "exceeds a limit"},
+	{any: []string{"beyond the reader's limits"},
 		advice: "Файл завеликий або має надто довгий елемент (у названому місці): перевірте вивантаження BAS, зокрема описи й картинки товарів"},
 	{any: []string{"commerceml 3.x"},
 		advice: "Це CommerceML 3, а obmin читає CommerceML 2: у вузлі обміну BAS оберіть версію схеми 2.x"},
