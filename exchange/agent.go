@@ -18,8 +18,11 @@ import (
 	"github.com/robfig/cron/v3"
 	"github.com/sirupsen/logrus"
 
+	"obmin/commerceml"
 	"obmin/internal/cronspec"
+	"obmin/internal/voice"
 	"obmin/notify"
+	"obmin/reconcile"
 	"obmin/spool"
 )
 
@@ -29,6 +32,7 @@ type Schedules struct {
 	Retention     string        // default "30 2 * * *": 02:30 Kyiv, outside the 03:00–04:00 DST hour (go-style-and-spool-anchors.md §0.10)
 	RetentionKeep time.Duration // done/ folders older than this are deleted; failed/ is never deleted
 	RetryDrops    time.Duration // how often a drop that hit an outage is tried again; default 30s
+	Reconcile     string        // reconciliation of the day before (reconcile_job.go); "" or "off": none
 }
 
 // Agent runs obmin: it takes BAS's drops into the spool, applies them to Checkbox, pulls receipts and keeps
@@ -36,6 +40,9 @@ type Schedules struct {
 type Agent struct {
 	// Notifier, when set, is told which drops are in failed/ after every pass that took any up.
 	Notifier notify.Notifier
+	// Reconciler, when set, reconciles BAS and Checkbox on Schedules.Reconcile and on demand
+	// (reconcile_job.go).
+	Reconciler Reconciler
 
 	Spool     *spool.Spool
 	Store     *spool.Store
@@ -63,6 +70,7 @@ type Agent struct {
 	runsMux sync.Once
 	watch   watchState // what the watcher last reported, as written to the state
 	pass    passLog    // what went wrong in the current `obmin once` pass
+	sched   schedule   // the running scheduler's entries, for NextRuns
 }
 
 func (a *Agent) now() time.Time {
@@ -200,7 +208,7 @@ func (a *Agent) newDropID(d spool.Drop) string {
 	for _, f := range d.Files {
 		fmt.Fprintf(h, "%s\x00%d\x00%d\n", f.Path, f.Size, f.ModTime.UnixNano())
 	}
-	return fmt.Sprintf("%s-%s-%s%d", a.now().Format("20060102-150405"), hex.EncodeToString(h.Sum(nil))[:8], a.tag, n)
+	return fmt.Sprintf("%s-%s-%s%d", a.now().In(voice.Kyiv).Format("20060102-150405"), hex.EncodeToString(h.Sum(nil))[:8], a.tag, n)
 }
 
 // processDrops is ProcessDrops's pass.
@@ -240,7 +248,7 @@ func (a *Agent) processDrop(ctx context.Context, id, dir string) error {
 	var bad *InputError
 	switch {
 	case errors.As(err, &bad):
-		reason := bad.Error()
+		reason := voice.Explain(bad.Error()) // staff read it: what to do first, the parser's words in brackets
 		if _, ferr := a.Spool.Fail(id, reason); ferr != nil {
 			return fmt.Errorf("move drop %s to failed: %w", id, ferr)
 		}
@@ -289,6 +297,9 @@ func (a *Agent) ApplyDrop(ctx context.Context, dir string) (DropReport, error) {
 			return rep, err
 		}
 		numbers = append(numbers, n...)
+		if err := a.RecordBASOrders(ctx, filepath.Join(dir, name), filepath.Base(dir)); err != nil {
+			return rep, err
+		}
 	}
 	if len(df.catalog)+len(df.offers) > 0 {
 		if rep, err = a.Catalog.apply(ctx, dir, df); err != nil {
@@ -502,15 +513,21 @@ func (a *Agent) scheduler(ctx context.Context) (*cron.Cron, error) {
 			return fmt.Errorf("schedule.%s: %w", name, err)
 		}
 		if sched != nil {
-			c.Schedule(sched, cron.FuncJob(job))
+			a.sched.add(name, c.Schedule(sched, cron.FuncJob(job)))
 		}
 		return nil
 	}
+	a.sched.set(c)
 	if err := add("pull_receipts", a.Schedules.PullReceipts, func() { _, _ = a.PullReceipts(ctx) }); err != nil {
 		return nil, err
 	}
 	if err := add("retention", a.Schedules.Retention, func() { _ = a.Retain(ctx) }); err != nil {
 		return nil, err
+	}
+	if a.Reconciler != nil {
+		if err := add("reconcile", a.Schedules.Reconcile, func() { _, _ = a.Reconcile(ctx, reconcile.Options{}) }); err != nil {
+			return nil, err
+		}
 	}
 	return c, nil
 }
@@ -530,6 +547,37 @@ func kvFields(kv []any) logrus.Fields {
 	return f
 }
 
+// kindTitle names a file's kind as staff read it.
+func kindTitle(k commerceml.Kind) string {
+	switch k {
+	case commerceml.KindCatalog:
+		return "каталог товарів"
+	case commerceml.KindOffers:
+		return "пропозиції (ціни й залишки)"
+	case commerceml.KindPrices:
+		return "ціни"
+	case commerceml.KindRests:
+		return "залишки"
+	case commerceml.KindDocuments:
+		return "документи BAS (замовлення)"
+	}
+	return "невідомий вміст"
+}
+
+// explainEach puts Checkbox's words in items ("KN-1 «Кобзар»: checkbox: …") into what to do (voice.Explain),
+// keeping the good in front.
+func explainEach(items []string) []string {
+	out := make([]string, len(items))
+	for i, it := range items {
+		if at := strings.Index(it, "»: "); at >= 0 {
+			out[i] = it[:at+len("»: ")] + voice.Explain(it[at+len("»: "):])
+		} else {
+			out[i] = voice.Explain(it)
+		}
+	}
+	return out
+}
+
 // writeReport leaves a readable account of what a drop did inside the drop folder, so it travels to
 // done/ with the files.
 func writeReport(dir string, rep DropReport) error {
@@ -540,7 +588,7 @@ func writeReport(dir string, rep DropReport) error {
 			fmt.Fprintf(&b, "Файл %s: фід маркетплейсу %s (%s), пропозицій %d, із залишком %d\r\n", f.Name, f.Source, f.Feed.Header.Format, f.Feed.Offers, f.Feed.WithStock)
 			continue
 		}
-		fmt.Fprintf(&b, "Файл %s: %s, товарів %d, пропозицій %d\r\n", f.Name, f.Summary.Kind, f.Summary.Goods, f.Summary.Offers)
+		fmt.Fprintf(&b, "Файл %s: %s, товарів %d, пропозицій %d\r\n", f.Name, kindTitle(f.Summary.Kind), f.Summary.Goods, f.Summary.Offers)
 	}
 	fmt.Fprintf(&b, "\r\nТоварів у вивантаженні: %d\r\nСтворено в Checkbox: %d\r\nОновлено: %d\r\nБез змін: %d\r\nНе передано за правилами obmin: %d\r\n",
 		rep.Goods, rep.Created, rep.Updated, rep.Unchanged, rep.Held)
@@ -563,7 +611,7 @@ func writeReport(dir string, rep DropReport) error {
 	list("Без коду (артикула) — не передано", rep.NoCode)
 	list("Не передано за правилами obmin", rep.Refused)
 	list("Рядки фідів для товарів, які вивантажує BAS — не передано (товари BAS змінює лише BAS)", rep.FeedBehindBAS)
-	list("Checkbox відхилив", rep.Rejected)
+	list("Checkbox відхилив", explainEach(rep.Rejected))
 	list("Товари з характеристиками — у Checkbox кожна характеристика окремим товаром, сам товар не передається", rep.Variants)
 	list("Штрихкоди, яких не передано (товар передано з рештою штрихкодів)", rep.BadBarcodes)
 	list("Позначено на вилучення в BAS — у Checkbox не змінювалося", rep.Deleted)

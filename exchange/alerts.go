@@ -10,8 +10,8 @@ import (
 	"obmin/notify"
 )
 
-// Alerts is the periodic check behind notifications (notify.Config.Check): every drop in failed/, and the
-// held receipts with the oldest one's age. The thresholds are notify's.
+// Alerts is the periodic check behind notifications (notify.Config.Check): every drop in failed/, the
+// held receipts with the oldest one's age, and the reconciliation differences left open. The thresholds are notify's.
 func (a *Agent) Alerts(ctx context.Context) (map[notify.Kind][]notify.Event, error) {
 	failed, err := a.failedDrops(ctx)
 	if err != nil {
@@ -24,6 +24,9 @@ func (a *Agent) Alerts(ctx context.Context) (map[notify.Kind][]notify.Event, err
 	}
 	if n > 0 {
 		out[notify.HeldReceipts] = []notify.Event{{Kind: notify.HeldReceipts, Count: n, Since: oldest, Where: a.Sales.Cfg.HeldDir}}
+	}
+	if out[notify.ReconcileDiffer], err = a.reconcileAlerts(a.now()); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"obmin/checkbox"
 	"obmin/commerceml"
+	"obmin/internal/voice"
 	"obmin/spool"
 )
 
@@ -186,7 +187,7 @@ func (s *Sales) returnText(ctx context.Context, rec spool.ReceiptRecord, r check
 	var b strings.Builder
 	p := func(format string, a ...any) { fmt.Fprintf(&b, format+"\r\n", a...) }
 	p("Повернення %s (за київським часом), чек Checkbox %s, каса %s",
-		r.When().In(kyiv).Format("02.01.2006 15:04"), r.FiscalCode, r.Shift.CashRegister.FiscalNumber)
+		voice.Time(r.When()), r.FiscalCode, r.Shift.CashRegister.FiscalNumber)
 	sale, ok := spool.ReceiptRecord{}, false
 	if r.RelatedReceiptID != "" {
 		var err error
@@ -198,11 +199,11 @@ func (s *Sales) returnText(ctx context.Context, rec spool.ReceiptRecord, r check
 	case !ok:
 		p("  Продаж: чека продажу %s obmin не бачив — знайдіть замовлення в BAS за фіскальним номером у коментарі.", emDash(r.RelatedReceiptID))
 	case sale.Number == "":
-		p("  Продаж: чек %s від %s ще не передано в BAS (%s).", receiptFiscalCode(sale.Raw), sale.When.In(kyiv).Format("02.01.2006 15:04"), emDash(sale.Reason))
+		p("  Продаж: чек %s від %s ще не передано в BAS (%s).", receiptFiscalCode(sale.Raw), voice.Time(sale.When), emDash(sale.Reason))
 	default:
 		_, n, _ := ParseOrderNumber(sale.Number)
 		p("  Продаж: чек %s від %s — замовлення BAS з номером …-%06d (номер на сайті %s).",
-			receiptFiscalCode(sale.Raw), sale.When.In(kyiv).Format("02.01.2006 15:04"), n, sale.Number)
+			receiptFiscalCode(sale.Raw), voice.Time(sale.When), n, sale.Number)
 	}
 	p("  Повернуто:")
 	for _, l := range r.Goods {

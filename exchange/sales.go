@@ -17,6 +17,7 @@ import (
 
 	"obmin/checkbox"
 	"obmin/commerceml"
+	"obmin/internal/voice"
 	"obmin/spool"
 )
 
@@ -500,7 +501,7 @@ func (s *Sales) WriteHeld(ctx context.Context) (int, error) {
 		text := fmt.Sprintf("\ufeffЧек Checkbox %s (фіскальний номер %s) від %s на суму %s грн не передано в BAS.\r\n"+
 			"Причина: %s\r\n"+
 			"Що зробити: вивантажте цей товар з BAS (з артикулом, що збігається з кодом у Checkbox); obmin передасть чек сам.\r\n",
-			r.ID, receiptFiscalCode(r.Raw), r.When.In(kyiv).Format("02.01.2006 15:04"), UAH(r.TotalSum).StringFixed(2), r.Reason)
+			r.ID, receiptFiscalCode(r.Raw), voice.Time(r.When), UAH(r.TotalSum).StringFixed(2), r.Reason)
 		path := filepath.Join(s.Cfg.HeldDir, name)
 		if old, err := os.ReadFile(path); err == nil && string(old) == text {
 			return nil

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"obmin/internal/voice"
 	"obmin/spool"
 )
 
@@ -52,7 +53,7 @@ func (a *Agent) Snapshot(ctx context.Context) (Status, error) {
 	if st.Goods, st.Pushed, err = a.Store.CountGoods(ctx); err != nil {
 		return st, err
 	}
-	for _, name := range []string{"drops", "pull-receipts", "retention"} {
+	for _, name := range []string{"drops", "pull-receipts", "retention", "reconcile"} {
 		if j, ok, err := a.Store.LastJob(ctx, name); err != nil {
 			return st, err
 		} else if ok {
@@ -82,18 +83,18 @@ func (a *Agent) Snapshot(ctx context.Context) (Status, error) {
 // Text renders the status in Ukrainian, for the shop's staff.
 func (st Status) Text(w io.Writer) {
 	p := func(format string, a ...any) { fmt.Fprintf(w, format+"\r\n", a...) }
-	p("obmin — стан на %s", st.At.In(kyiv).Format("02.01.2006 15:04:05"))
+	p("obmin — стан на %s", voice.Time(st.At))
 	if st.Emulated {
 		p("УВАГА: Checkbox — вбудований ЕМУЛЯТОР, справжня каса не отримує нічого (demo / тест).")
 	}
 	for _, f := range st.Problems {
-		p("ПОМИЛКА ТЕКИ %s (%s) з %s: %s", f.Key, f.Path, f.Since.In(kyiv).Format("02.01 15:04:05"), f.Error)
+		p("ПОМИЛКА ТЕКИ %s (%s) з %s: %s", f.Key, f.Path, voice.Time(f.Since), voice.Explain(f.Error))
 	}
 	p("")
 	p("Папки обміну (%s):", st.SpoolRoot)
 	for _, k := range []struct{ key, label string }{
-		{"inbox", "inbox — чекають обробки"}, {"processing", "processing — обробляються"},
-		{"done", "done — оброблено"}, {"failed", "failed — помилки (причина у файлі .error.txt)"},
+		{"inbox", "inbox/ — чекають обробки"}, {"processing", "processing/ — обробляються"},
+		{"done", "done/ — оброблено"}, {"failed", "failed/ — помилки (причина у файлі .error.txt)"},
 	} {
 		p("  %-50s %d", k.label, st.Spool[k.key])
 	}
@@ -104,7 +105,7 @@ func (st Status) Text(w io.Writer) {
 		for _, w := range st.Waiting {
 			line := fmt.Sprintf("  %s (файлів %d): чекає %s — %s", folderName(w.Folder), w.Files, durationUK(st.At.Sub(w.Since).Truncate(time.Second)), w.Reason)
 			if !w.GiveUpAt.IsZero() {
-				line += fmt.Sprintf("; якщо нічого не зміниться, о %s піде до failed/", w.GiveUpAt.In(kyiv).Format("15:04:05"))
+				line += fmt.Sprintf("; якщо нічого не зміниться, %s піде до failed/", voice.Time(w.GiveUpAt))
 			}
 			p("%s", line)
 		}
@@ -122,7 +123,7 @@ func (st Status) Text(w io.Writer) {
 			p("  … ще %d (усі — у папці %s)", len(st.Returns)-i, filepath.Join(st.SpoolRoot, "returns"))
 			break
 		}
-		line := fmt.Sprintf("  %s  повернення %s грн, чек %s", r.At.In(kyiv).Format("02.01 15:04"), r.Sum, r.Fiscal)
+		line := fmt.Sprintf("  %s  повернення %s грн, чек %s", voice.Time(r.At), r.Sum, r.Fiscal)
 		if r.Sale != "" {
 			line += ", замовлення " + r.Sale
 		}
@@ -132,7 +133,7 @@ func (st Status) Text(w io.Writer) {
 	if st.LastBASRun.IsZero() {
 		p("  Обмінів BAS ще не видно (BAS переписує теку «webdata - …» у теці вивантаження при кожному обміні)")
 	} else {
-		p("  Обмінів BAS за добу: %d, останній помічено %s", st.BASRuns, st.LastBASRun.In(kyiv).Format("02.01.2006 15:04:05"))
+		p("  Обмінів BAS за добу: %d, останній помічено %s", st.BASRuns, voice.Time(st.LastBASRun))
 	}
 	n := st.Numbers
 	p("Номери замовлень BAS %d: використано %d з %d, за нинішнього темпу до кінця року — %d", n.Year, n.Used, n.Capacity, n.Projected)
@@ -144,9 +145,9 @@ func (st Status) Text(w io.Writer) {
 	for _, j := range st.Jobs {
 		result := "успішно"
 		if j.Err != "" {
-			result = "ПОМИЛКА: " + j.Err
+			result = "ПОМИЛКА: " + voice.Explain(j.Err)
 		}
-		p("  %-14s %s  %s", j.Name, j.End.In(kyiv).Format("02.01 15:04:05"), result)
+		p("  %-20s %s  %s", JobTitle(j.Name), voice.Time(j.End), result)
 	}
 	if len(st.Drops) > 0 {
 		p("")
@@ -154,13 +155,38 @@ func (st Status) Text(w io.Writer) {
 		drops := append([]spool.DropRecord(nil), st.Drops...)
 		sort.SliceStable(drops, func(i, j int) bool { return drops[i].CreatedAt.After(drops[j].CreatedAt) })
 		for _, d := range drops {
-			line := fmt.Sprintf("  %s  %-10s файлів %d", d.ID, d.State, d.Files)
+			line := fmt.Sprintf("  %s  %-12s файлів %d", d.ID, DropStateTitle(d.State), d.Files)
 			if d.Error != "" {
-				line += "  " + strings.SplitN(d.Error, "\n", 2)[0]
+				line += "  " + voice.Explain(strings.SplitN(d.Error, "\n", 2)[0])
 			}
 			p("%s", line)
 		}
 	}
+}
+
+// JobTitle is a job's name as staff read it.
+func JobTitle(name string) string {
+	if t, ok := jobTitles[name]; ok {
+		return t
+	}
+	return name
+}
+
+var jobTitles = map[string]string{
+	"drops": "пакети BAS", "pull-receipts": "запит чеків", "retention": "прибирання архіву", "reconcile": "звірка", StaffJob: "дія персоналу",
+}
+
+// DropStateTitle is a drop's state as staff read it.
+func DropStateTitle(state string) string {
+	if t, ok := dropStates[state]; ok {
+		return t
+	}
+	return state
+}
+
+var dropStates = map[string]string{
+	spool.DropStateInbox: "чекає", spool.DropStateProcessing: "обробляється", spool.DropStateDone: "оброблено",
+	spool.DropStateFailed: "помилка", spool.DropStateDuplicate: "повтор",
 }
 
 // WriteStatus refreshes status.txt at the spool's root, where staff look first.

@@ -490,6 +490,9 @@ func (s *Server) readSaleDocument(ctx context.Context, sess *session, name, targ
 	if err != nil {
 		return "", err
 	}
+	if err := s.agent.RecordBASOrders(ctx, target, "http "+sess.label); err != nil {
+		log.WithError(err).Warn("record BAS's orders for reconciliation")
+	}
 	log.WithFields(logrus.Fields{"file": name, "documents": len(numbers), "confirmed": n}).Info("BAS's document read")
 	return fmt.Sprintf("documents %d, confirmed %d", len(numbers), n), nil
 }

@@ -50,6 +50,10 @@ func (l *Link) state() (known bool, since time.Time, lastErr string) {
 	return l.known, l.down, l.lastErr
 }
 
+// State returns whether anything was observed yet, since when the system has not answered (zero: it
+// answers) and the last error: for the staff page.
+func (l *Link) State() (known bool, since time.Time, lastErr string) { return l.state() }
+
 // Transport wraps next (nil: http.DefaultTransport) so that every request through it is observed: no
 // answer, or a 5xx answer (the system or its gateway is failing), counts as down; any other answer as up.
 func (l *Link) Transport(next http.RoundTripper) http.RoundTripper {

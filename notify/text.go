@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"obmin/internal/voice"
 )
 
 // Message is one notification: the same words on every channel.
@@ -31,10 +33,7 @@ var kyiv = func() *time.Location {
 	return time.FixedZone("EET", 2*3600)
 }()
 
-// timeLayout is how staff read a time, in Kyiv time.
-const timeLayout = "02.01.2006 15:04:05"
-
-func kyivTime(t time.Time) string { return t.In(kyiv).Format(timeLayout) }
+func kyivTime(t time.Time) string { return voice.Time(t) }
 
 // span says a duration the way a person would: "2 год 5 хв", "40 с", "3 дн 4 год".
 func span(d time.Duration) string {
@@ -83,7 +82,8 @@ var titles = map[Kind][3]string{
 // advice is what to do about an open condition of a kind.
 var advice = map[Kind]string{
 	DropFailed: "Що зробити: прочитайте файл .error.txt поруч із пакетом у failed/ — там сказано, який файл, елемент і рядок; " +
-		"виправте вивантаження в BAS (або налаштування obmin) і вивантажте знову. Пакет можна прибрати з failed/, коли він більше не потрібен.",
+		"виправте вивантаження в BAS (або налаштування obmin) і вивантажте знову, або поверніть пакет в обробку на сторінці obmin " +
+		"(/staff/) чи командою obmin replay. Пакет можна прибрати з failed/, коли він більше не потрібен.",
 	CheckboxDown: "obmin повторює сам: товари й ціни чекають у черзі, чеки буде забрано, щойно Checkbox відповість. " +
 		"Якщо це триває довго, перевірте інтернет на комп'ютері, де працює obmin.",
 	BASDown: "obmin повторює сам. Перевірте, чи ввімкнено комп'ютер або сервер BAS і чи доступна тека обміну (мережевий диск, SFTP) " +
@@ -149,10 +149,11 @@ func describe(c *condition, phase Phase, now time.Time, short bool) string {
 	lasted := span(now.Sub(e.Since))
 	reason := ""
 	if e.Reason != "" {
+		said := voice.Explain(e.Reason) // an outage's error, in what to do
 		if short {
-			reason = ": " + clip(e.Reason, 200, true)
+			reason = ": " + clip(said, 200, true)
 		} else {
-			reason = "\nПричина: " + clip(e.Reason, 1000, false)
+			reason = "\nПричина: " + clip(said, 1000, false)
 		}
 	}
 	switch e.Kind {

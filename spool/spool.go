@@ -18,13 +18,14 @@ import (
 
 	"obmin/internal/ctxio"
 	"obmin/internal/safezip"
+	"obmin/internal/voice"
 )
 
 // Spool is obmin's own folder tree, plain folders staff can open in Explorer:
 //
 //	inbox/               drops taken from BAS, waiting
 //	processing/          the drop being applied (after a crash, resumed from here first)
-//	done/<YYYY-MM-DD>/   applied drops, by the local day they finished; deleted by Retain
+//	done/<YYYY-MM-DD>/   applied drops, by the Kyiv day they finished; deleted by Retain
 //	failed/              drops that cannot be applied, each beside <id>.error.txt saying why; never deleted
 //	outbox/              files obmin writes for others
 //	tmp/                 drops being copied in; emptied on open
@@ -37,7 +38,7 @@ import (
 type Spool struct {
 	Root string
 	now  func() time.Time
-	loc  *time.Location // whose calendar names done/<date> folders: the machine's
+	loc  *time.Location // whose calendar names done/<date> folders: Kyiv's, as every day staff read
 }
 
 // spoolDirs are the folders of a spool, all created by OpenSpool. held/ is written by the sales side: one
@@ -74,7 +75,7 @@ func AttachSpool(root string) (*Spool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open spool %s: %w", root, err)
 	}
-	return &Spool{Root: abs, now: time.Now, loc: time.Local}, nil
+	return &Spool{Root: abs, now: time.Now, loc: voice.Kyiv}, nil
 }
 
 func (s *Spool) cleanTmp() error {
@@ -437,7 +438,7 @@ func (s *Spool) Claim(id string) (dir string, err error) {
 	return s.moveDrop(id, "claim", s.Dir("inbox"), s.Dir("processing"))
 }
 
-// Done moves drop id from processing/ to done/<today>/, today being the local date, and returns its new
+// Done moves drop id from processing/ to done/<today>/, today being the Kyiv date, and returns its new
 // folder.
 func (s *Spool) Done(id string) (dir string, err error) {
 	if err := spoolCheckName(id); err != nil {
@@ -548,7 +549,7 @@ func spoolErrorText(now time.Time, id, reason string) string {
 	var b strings.Builder
 	b.WriteString("\uFEFF")
 	b.WriteString("obmin: пакет обміну не оброблено\r\n")
-	b.WriteString("Час: " + now.Format("02.01.2006 15:04:05 -07:00") + "\r\n")
+	b.WriteString("Час: " + voice.Time(now) + "\r\n")
 	b.WriteString("Пакет: " + id + "\r\n")
 	b.WriteString("Причина:\r\n")
 	b.WriteString(strings.ReplaceAll(reason, "\n", "\r\n"))

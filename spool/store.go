@@ -181,6 +181,8 @@ CREATE TABLE watch_scans (
 `,
 	// 4: notifications' record of what they told (store_notices.go).
 	storeNoticesSchema,
+	// 5: reconciliation: the orders BAS's own export showed, the goods Checkbox listed (store_reconcile.go).
+	storeReconcileSchema,
 }
 
 // OpenStore opens (creating it and its folder when missing) the state database at path and brings its

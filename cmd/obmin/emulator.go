@@ -151,6 +151,34 @@ func (a *emulatorAdmin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ms := func(n int64) time.Duration { return time.Duration(n) * time.Millisecond }
 	what := r.Method + " " + strings.TrimPrefix(r.URL.Path, adminPrefix)
+	if code, ok := strings.CutPrefix(what, "PATCH goods/"); ok {
+		// A good changed by hand in Checkbox: the body is the API's edit payload, plus "count" (stock,
+		// thousandths).
+		var raw map[string]json.RawMessage
+		if !decode(&raw) {
+			return
+		}
+		var stock *int64
+		if c, ok := raw["count"]; ok {
+			stock = new(int64)
+			if err := json.Unmarshal(c, stock); err != nil {
+				adminReply(w, http.StatusBadRequest, map[string]string{"message": "count: " + err.Error()})
+				return
+			}
+			delete(raw, "count")
+		}
+		var edit json.RawMessage
+		if len(raw) > 0 {
+			edit, _ = json.Marshal(raw)
+		}
+		g, err := a.emu.EditGoodByHand(code, edit, stock)
+		a.answer(w, g, err)
+		return
+	}
+	if code, ok := strings.CutPrefix(what, "DELETE goods/"); ok {
+		a.answer(w, map[string]string{"ok": "deleted " + code}, a.emu.RemoveGoodByHand(code))
+		return
+	}
 	switch what {
 	case "POST faults":
 		var f faultJSON
@@ -199,6 +227,13 @@ func (a *emulatorAdmin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.answer(w, made, err)
 	case "GET goods":
 		adminReply(w, http.StatusOK, a.emu.Goods())
+	case "POST goods":
+		var payload json.RawMessage
+		if !decode(&payload) {
+			return
+		}
+		g, err := a.emu.AddGoodByHand(payload)
+		a.answer(w, g, err)
 	case "GET stock":
 		var out []goodStockJSON
 		for _, g := range a.emu.Goods() {

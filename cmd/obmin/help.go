@@ -107,6 +107,20 @@ Runs the Checkbox emulator alone, on a loopback address, for trials and the tort
 
 Registers obmin's webhook URL with Checkbox for the configured cash register (its licence key is needed)
 and saves the secret key Checkbox answers to -key-file (default http.webhook_key_file).`,
+	"reconcile": `Usage: obmin reconcile [-config FILE] [-date 2006-01-02] [-repair] [-json]
+
+Reconciles BAS and Checkbox: every good in Checkbox against what BAS last exported (missing, extra, price,
+name, barcodes, VAT, and stock with mapping.stock), and the day's receipts in Checkbox (a Kyiv day, default
+yesterday) against what reached BAS: the orders file (missing, twice, another sum) and BAS's own orders
+export. The report goes to <spool_dir>/reconcile/<date>/ (report.txt, report.html, report.json) and stdout.
+-repair fixes what obmin can (goods sent again, receipts offered again) and compares once more. Runs beside
+a running obmin, except with -repair (which then belongs to the service: its staff page). Exit 0 when BAS
+and Checkbox agree, 3 when differences are left, 1 when the comparison could not be made.`,
+	"replay": `Usage: obmin replay [-config FILE] DROP-ID...
+
+Puts drops from failed/ back into inbox/ after their cause was fixed (a configuration key, a good in BAS):
+the drop is applied again by the running service within schedule.retry_drops, or by the next obmin once.
+Its old .error.txt goes inside it as obmin-previous-error.txt. Runs beside a running obmin.`,
 	"version": `Usage: obmin version
 
 Prints obmin's version, the commit it was built from and when (stamped by scripts/release).`,

@@ -41,6 +41,10 @@ func exitCode(err error) int {
 	if errors.As(err, &u) {
 		return 2
 	}
+	var c interface{ ExitCode() int }
+	if errors.As(err, &c) {
+		return c.ExitCode()
+	}
 	return 1
 }
 
@@ -54,6 +58,9 @@ Usage:
                                         what files, feeds, zips and export folders hold; how obmin would apply a folder
   obmin status  [-config FILE] [-json]  counts, last runs, recent drops
   obmin check   [-config FILE]          validate the configuration and print it with secrets masked
+  obmin reconcile [-config FILE] [-date D] [-repair]
+                                        does BAS agree with Checkbox? goods, and a day's receipts; exit 3 if not
+  obmin replay  [-config FILE] DROP-ID  put a drop from failed/ back for another try
   obmin emulator -listen ADDR           run the Checkbox emulator alone (for tests and trials)
   obmin webhook ...                     register obmin's webhook URL with Checkbox
   obmin service install|uninstall|start|stop|status [-config FILE] [-name obmin]
@@ -109,6 +116,10 @@ func dispatch(ctx context.Context, cmd string, rest []string, getenv func(string
 		return cmdStatus(ctx, rest, getenv, stdout, stderr)
 	case "check":
 		return cmdCheck(rest, getenv, stdout, stderr)
+	case "reconcile":
+		return cmdReconcile(ctx, rest, getenv, stdout, stderr)
+	case "replay":
+		return cmdReplay(ctx, rest, getenv, stdout, stderr)
 	case "emulator":
 		return cmdEmulator(ctx, rest, getenv, stdout, stderr)
 	case "webhook":

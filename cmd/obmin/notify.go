@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"time"
@@ -82,4 +83,20 @@ func startNotify(ctx context.Context, cfg config.Config, a *app, log *logrus.Ent
 		_ = svc.Run(ctx)
 	}()
 	return func() { cancel(); wg.Wait() }, nil
+}
+
+// startOneShot starts obmin for a command that does its work and exits (once, reconcile), with the
+// notifier of the notify section (nil when none is set), which such a command checks and delivers itself.
+func startOneShot(ctx context.Context, fs interface{ Parse([]string) error }, cfgPath *string, args []string, getenv func(string) string,
+	stderr io.Writer, owner string) (*app, config.Config, *notify.Service, error) {
+	a, cfg, err := startApp(ctx, fs, cfgPath, args, getenv, stderr, owner)
+	if err != nil {
+		return nil, cfg, nil, err
+	}
+	n, err := newNotifier(cfg, a, a.agent.Log)
+	if err != nil {
+		a.Close()
+		return nil, cfg, nil, err
+	}
+	return a, cfg, n, nil
 }

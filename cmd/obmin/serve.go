@@ -16,6 +16,7 @@ import (
 
 	"obmin/checkbox"
 	"obmin/httpapi"
+	"obmin/httpapi/staff"
 	"obmin/internal/config"
 	"obmin/internal/safezip"
 	"obmin/spool"
@@ -57,8 +58,13 @@ func startHTTP(ctx context.Context, cfg config.Config, a *app, log *logrus.Entry
 	if err != nil {
 		return nil, err
 	}
+	page := staff.New(a.agent, staff.Config{Links: []staff.Link{{Name: "Checkbox", Link: a.links.checkbox}, {Name: "BAS", Link: a.links.bas}},
+		Log: log})
+	srv.Handle(staff.Prefix, page, true)
+	srv.Handle("GET /{$}", http.RedirectHandler(staff.Prefix, http.StatusSeeOther), false)
 	ln, err := net.Listen("tcp", h.Listen)
 	if err != nil {
+		page.Close()
 		srv.Close()
 		return nil, fmt.Errorf("http.listen: %w", err)
 	}
@@ -68,7 +74,7 @@ func startHTTP(ctx context.Context, cfg config.Config, a *app, log *logrus.Entry
 	if h.TLS() {
 		scheme = "https"
 	}
-	log.WithFields(logrus.Fields{"address": scheme + "://" + ln.Addr().String(), "exchange": "/1c/exchange", "webhook": httpapi.WebhookPath,
+	log.WithFields(logrus.Fields{"address": scheme + "://" + ln.Addr().String(), "staff": staff.Prefix, "exchange": "/1c/exchange", "webhook": httpapi.WebhookPath,
 		"webhook_keys": len(h.WebhookKeys)}).Info("HTTP server listening")
 	if !h.TLS() {
 		log.Warn("HTTP without TLS: keep it on a private network or behind a TLS proxy (docs/http.md)")
@@ -91,6 +97,7 @@ func startHTTP(ctx context.Context, cfg config.Config, a *app, log *logrus.Entry
 	}()
 	return func(sctx context.Context) error {
 		err := hs.Shutdown(sctx)
+		page.Close()
 		srv.Close()
 		return errors.Join(err, <-served)
 	}, nil

@@ -179,13 +179,7 @@ func build(ctx context.Context, cfg config.Config, log *logrus.Entry, owner stri
 	}
 
 	a.metrics = httpapi.NewMetrics()
-	cc := checkbox.Config{
-		BaseURL: cfg.Checkbox.BaseURL, Login: cfg.Checkbox.Login, Password: cfg.Checkbox.Password,
-		PINCode: cfg.Checkbox.PINCode, LicenseKey: cfg.Checkbox.LicenseKey,
-		ClientName: "obmin", ClientVersion: Version, RequestsPerSecond: cfg.Checkbox.RequestsPerSecond,
-		Logger:     log.WithField("part", "checkbox"),
-		HTTPClient: &http.Client{Timeout: 30 * time.Second, Transport: a.metrics.InstrumentTransport(a.links.checkbox.Transport(nil))},
-	}
+	cc := checkboxConfig(cfg, log, a.metrics.InstrumentTransport(a.links.checkbox.Transport(nil)))
 	if cfg.Checkbox.Emulator {
 		a.emulator = emulator.New(emulator.Config{Login: emuLogin, Password: emuPassword})
 		url, stop, err := a.emulator.Serve(ctx, "127.0.0.1:0")
@@ -248,12 +242,24 @@ func build(ctx context.Context, cfg config.Config, log *logrus.Entry, owner stri
 		}},
 		Schedules: exchange.Schedules{
 			PullReceipts: cfg.Schedule.PullReceipts, Retention: cfg.Schedule.Retention,
-			RetentionKeep: cfg.Schedule.RetentionKeep, RetryDrops: cfg.Schedule.RetryDrops,
+			RetentionKeep: cfg.Schedule.RetentionKeep, RetryDrops: cfg.Schedule.RetryDrops, Reconcile: cfg.Schedule.Reconcile,
 		},
 	}
+	a.agent.Reconciler = newReconciler(cfg, a.agent, client, true)
 	runs.OnRun = a.agent.BASRunSeen
 	ok = true
 	return a, nil
+}
+
+// checkboxConfig is the Checkbox client's configuration, its calls going through transport.
+func checkboxConfig(cfg config.Config, log *logrus.Entry, transport http.RoundTripper) checkbox.Config {
+	return checkbox.Config{
+		BaseURL: cfg.Checkbox.BaseURL, Login: cfg.Checkbox.Login, Password: cfg.Checkbox.Password,
+		PINCode: cfg.Checkbox.PINCode, LicenseKey: cfg.Checkbox.LicenseKey,
+		ClientName: "obmin", ClientVersion: Version, RequestsPerSecond: cfg.Checkbox.RequestsPerSecond,
+		Logger:     log.WithField("part", "checkbox"),
+		HTTPClient: &http.Client{Timeout: 30 * time.Second, Transport: transport},
+	}
 }
 
 // vatCodes reads mapping.vat (BAS rate → Checkbox tax codes) the other way, for the orders: a code under
@@ -302,9 +308,9 @@ func lockState(cfg config.Config, owner string) (release func() error, err error
 			if who == "" {
 				who = "its pid is unknown"
 			}
-			return nil, fmt.Errorf("another obmin is already running with this %s (%s): %s; stop it first "+
+			return nil, lockedError{fmt.Sprintf("another obmin is already running with this %s (%s): %s; stop it first "+
 				"(obmin service stop, or Ctrl+C in its window): two would take the same drops and send the same goods twice",
-				l.key, l.dir, who)
+				l.key, l.dir, who)}
 		}
 		if err != nil {
 			release()
@@ -314,6 +320,11 @@ func lockState(cfg config.Config, owner string) (release func() error, err error
 	}
 	return release, nil
 }
+
+// lockedError is lockState's refusal: another obmin holds the spool or the state.
+type lockedError struct{ msg string }
+
+func (e lockedError) Error() string { return e.msg }
 
 func startApp(ctx context.Context, fs interface{ Parse([]string) error }, cfgPath *string, args []string, getenv func(string) string, stderr io.Writer, owner string) (*app, config.Config, error) {
 	if err := fs.Parse(args); err != nil {
@@ -370,15 +381,11 @@ func cmdRun(ctx context.Context, args []string, getenv func(string) string, stdo
 func cmdOnce(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlags("once", stderr)
 	cfgPath := configFlag(fs, getenv)
-	a, cfg, err := startApp(ctx, fs, cfgPath, args, getenv, stderr, "obmin once")
+	a, cfg, notifier, err := startOneShot(ctx, fs, cfgPath, args, getenv, stderr, "obmin once")
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	notifier, err := newNotifier(cfg, a, a.agent.Log)
-	if err != nil {
-		return err
-	}
 	settle := max(cfg.BAS.MinAge, cfg.BAS.PollInterval)
 	err = a.agent.Once(ctx, settle)
 	if notifier != nil { // what this pass found, and what earlier passes could not deliver

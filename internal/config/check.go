@@ -43,6 +43,7 @@ func (c *Config) validateSchedules(bad func(key, format string, a ...any)) {
 	for key, spec := range map[string]string{
 		"schedule.pull_receipts": c.Schedule.PullReceipts,
 		"schedule.retention":     c.Schedule.Retention,
+		"schedule.reconcile":     c.Schedule.Reconcile,
 	} {
 		if _, err := cronspec.Parse(spec); err != nil {
 			bad(key, "%v", err)

@@ -140,6 +140,8 @@ type Schedule struct {
 	Retention     string        `yaml:"retention"`
 	RetentionKeep time.Duration `yaml:"retention_keep"`
 	RetryDrops    time.Duration `yaml:"retry_drops"`
+	// Reconcile is when the day before is reconciled (obmin reconcile); "off" turns it off.
+	Reconcile string `yaml:"reconcile"`
 }
 
 // Default is the configuration with every default filled in and Checkbox unset.
@@ -160,8 +162,9 @@ func Default() Config {
 			Overlap: 38 * time.Hour, FirstPull: 24 * time.Hour,
 			Currency: "грн", CustomerName: "Роздрібний покупець", NumberPrefix: "CB-", NumberFirst: 1, NumberLast: 999999,
 		},
-		Schedule: Schedule{PullReceipts: "@every 1m", Retention: "30 2 * * *", RetentionKeep: 30 * 24 * time.Hour, RetryDrops: 30 * time.Second},
-		Notify:   defaultNotify(),
+		Schedule: Schedule{PullReceipts: "@every 1m", Retention: "30 2 * * *", RetentionKeep: 30 * 24 * time.Hour, RetryDrops: 30 * time.Second,
+			Reconcile: "15 5 * * *"},
+		Notify: defaultNotify(),
 	}
 }
 

@@ -208,11 +208,32 @@ func variantOffer(b *bytes.Buffer, bk Book, v Variant) {
 // OrdersExport is what BAS writes back after loading orders: its own orders file naming the Номер of each
 // order it holds (orders-<uuid>_N.xml beside its catalogue export, commerceml.md §1.5).
 func OrdersExport(numbers []string, at time.Time) []byte {
+	orders := make([]Order, len(numbers))
+	for i, n := range numbers {
+		orders[i] = Order{Number: n, Sum: "0", At: at}
+	}
+	return OrdersExportOf(orders, at)
+}
+
+// Order is one order of BAS's own orders export, as BAS writes an order it loaded from obmin's file.
+type Order struct {
+	Number  string    // Номер: obmin's number
+	Sum     string    // Сумма, in UAH
+	Comment string    // Комментарий: obmin's, naming the Checkbox receipt
+	At      time.Time // Дата and Время
+}
+
+// OrdersExportOf is BAS's orders export listing orders with their sums and comments.
+func OrdersExportOf(orders []Order, at time.Time) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, head, at.Format("2006-01-02T15:04:05"))
-	for i, n := range numbers {
-		fmt.Fprintf(&b, "\t<Документ>\n\t\t<Ид>%08d-1c00-4000-8000-000000000000</Ид>\n\t\t<Номер>%s</Номер>\n\t\t<Дата>%s</Дата>\n\t\t<ХозОперация>Заказ товара</ХозОперация>\n\t\t<Роль>Продавец</Роль>\n\t\t<Валюта>грн</Валюта>\n\t\t<Курс>1</Курс>\n\t\t<Сумма>0</Сумма>\n\t\t<Время>%s</Время>\n\t</Документ>\n",
-			i+1, html.EscapeString(n), at.Format("2006-01-02"), at.Format("15:04:05"))
+	for i, o := range orders {
+		comment := ""
+		if o.Comment != "" {
+			comment = "\t\t<Комментарий>" + html.EscapeString(o.Comment) + "</Комментарий>\n"
+		}
+		fmt.Fprintf(&b, "\t<Документ>\n\t\t<Ид>%08d-1c00-4000-8000-000000000000</Ид>\n\t\t<Номер>%s</Номер>\n\t\t<Дата>%s</Дата>\n\t\t<ХозОперация>Заказ товара</ХозОперация>\n\t\t<Роль>Продавец</Роль>\n\t\t<Валюта>грн</Валюта>\n\t\t<Курс>1</Курс>\n\t\t<Сумма>%s</Сумма>\n\t\t<Время>%s</Время>\n%s\t</Документ>\n",
+			i+1, html.EscapeString(o.Number), o.At.Format("2006-01-02"), o.Sum, o.At.Format("15:04:05"), comment)
 	}
 	b.WriteString("</КоммерческаяИнформация>\n")
 	return b.Bytes()
