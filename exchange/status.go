@@ -30,6 +30,8 @@ type Status struct {
 	Numbers    NumberUse `json:"order_numbers"`
 	// Returns listed for staff in the last week, newest first.
 	Returns []ReturnNote `json:"returns"`
+	// Retail is the state of BAS's retail sales reports; nil when that channel is off.
+	Retail *RetailStatus `json:"retail_reports,omitempty"`
 }
 
 // Snapshot gathers the status from the spool and the state.
@@ -48,7 +50,7 @@ func (a *Agent) Snapshot(ctx context.Context) (Status, error) {
 	if st.Goods, st.Pushed, err = a.Store.CountGoods(ctx); err != nil {
 		return st, err
 	}
-	for _, name := range []string{"drops", "pull-receipts", "retention"} {
+	for _, name := range []string{"drops", "pull-receipts", "retail-reports", "retention"} {
 		if j, ok, err := a.Store.LastJob(ctx, name); err != nil {
 			return st, err
 		} else if ok {
@@ -66,6 +68,14 @@ func (a *Agent) Snapshot(ctx context.Context) (Status, error) {
 	}
 	if st.Returns, err = a.Sales.returnNotes(ctx, st.At.AddDate(0, 0, -7)); err != nil {
 		return st, err
+	}
+	if a.Sales.Cfg.NoOrdersFile {
+		st.Orders = "не пишеться (sales.to: retail-report)"
+	}
+	if a.Retail != nil {
+		if st.Retail, err = a.retailStatus(ctx, st.At); err != nil {
+			return st, err
+		}
 	}
 	return st, nil
 }
@@ -109,6 +119,9 @@ func (st Status) Text(w io.Writer) {
 		p("  Обмінів BAS ще не видно (BAS переписує теку «webdata - …» у теці вивантаження при кожному обміні)")
 	} else {
 		p("  Обмінів BAS за добу: %d, останній помічено %s", st.BASRuns, st.LastBASRun.In(kyiv).Format("02.01.2006 15:04:05"))
+	}
+	if st.Retail != nil {
+		st.Retail.text(p)
 	}
 	n := st.Numbers
 	p("Номери замовлень BAS %d: використано %d з %d, за нинішнього темпу до кінця року — %d", n.Year, n.Used, n.Capacity, n.Projected)

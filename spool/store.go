@@ -144,6 +144,8 @@ CREATE TABLE order_numbers (
 	last INTEGER NOT NULL
 );
 `,
+	// 3: BAS's retail sales reports, one per Checkbox shift (store_reports.go).
+	storeReportsSchema,
 }
 
 // OpenStore opens (creating it and its folder when missing) the state database at path and brings its
