@@ -52,13 +52,15 @@ Usage:
   obmin status  [-config FILE] [-json]  counts, last runs, recent drops
   obmin check   [-config FILE]          validate the configuration and print it with secrets masked
   obmin emulator -listen ADDR           run the Checkbox emulator alone (for tests and trials)
+  obmin bas-emulator -listen ADDR       run the BAS OData emulator alone (for tests and trials)
   obmin webhook ...                     register obmin's webhook URL with Checkbox
   obmin service install|uninstall|start|stop|status [-config FILE] [-name obmin]
                                         obmin as a Windows service (as administrator); docs/service.md
   obmin version
 
 The config file defaults to $OBMIN_CONFIG, then ./obmin.yaml. Secrets come from the environment
-(OBMIN_CHECKBOX_PASSWORD, OBMIN_CHECKBOX_PIN_CODE, OBMIN_CHECKBOX_LICENSE_KEY) or *_file keys.
+(OBMIN_CHECKBOX_PASSWORD, OBMIN_CHECKBOX_PIN_CODE, OBMIN_CHECKBOX_LICENSE_KEY, OBMIN_BAS_ODATA_PASSWORD)
+or *_file keys.
 `
 
 // run is obmin's whole program, with its environment passed in so tests can drive it.
@@ -86,6 +88,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdCheck(rest, getenv, stdout, stderr)
 	case "emulator":
 		return cmdEmulator(ctx, rest, getenv, stdout, stderr)
+	case "bas-emulator":
+		return cmdBASEmulator(ctx, rest, getenv, stdout, stderr)
 	case "webhook":
 		return cmdWebhook(ctx, rest, getenv, stdout, stderr)
 	case "service":

@@ -150,7 +150,8 @@ func TestDemoEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatalf("demo: %v\n%s\n%s", err, out, errOut)
 	}
-	for _, want := range []string{"EMULATOR", "created 9 goods", "Where to look"} {
+	for _, want := range []string{"EMULATOR", "created 9 goods", "Where to look", "Звіт про роздрібні продажі №00000000001", "проведено",
+		"before → after", "Held back"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}

@@ -16,6 +16,7 @@ import (
 	"gopkg.in/natefinch/lumberjack.v2"
 	"gopkg.in/yaml.v3"
 
+	basemu "obmin/basodata/emulator"
 	"obmin/checkbox"
 	"obmin/checkbox/emulator"
 	"obmin/commerceml"
@@ -38,6 +39,8 @@ type app struct {
 	client   *checkbox.Client
 	metrics  *httpapi.Metrics // served at /metrics; counts the Checkbox client's calls
 	closers  []func() error
+	// basEmulator is the built-in BAS OData emulator, with bas.odata.emulator (basodata.go).
+	basEmulator *basemu.Emulator
 }
 
 func (a *app) Close() error {
@@ -217,6 +220,7 @@ func build(ctx context.Context, cfg config.Config, log *logrus.Entry) (*app, err
 			FirstPull: cfg.Sales.FirstPull, Registers: cfg.Checkbox.CashRegisters, Currency: cfg.Sales.Currency,
 			CustomerName: cfg.Sales.CustomerName, NumberPrefix: cfg.Sales.NumberPrefix,
 			NumberFirst: cfg.Sales.NumberFirst, NumberLast: cfg.Sales.NumberLast, VATCodes: vatCodes(cfg.Mapping.VAT),
+			NoOrdersFile: !cfg.OrdersFile(),
 		}},
 		Schedules: exchange.Schedules{
 			PullReceipts: cfg.Schedule.PullReceipts, Retention: cfg.Schedule.Retention,
@@ -224,6 +228,11 @@ func build(ctx context.Context, cfg config.Config, log *logrus.Entry) (*app, err
 		},
 	}
 	runs.OnRun = a.agent.BASRunSeen
+	if cfg.RetailReports() {
+		if a.agent.Retail, err = a.retail(ctx, cfg, log, st); err != nil {
+			return nil, err
+		}
+	}
 	ok = true
 	return a, nil
 }
@@ -352,5 +361,5 @@ func cmdCheck(args []string, getenv func(string) string, stdout, stderr io.Write
 	if cfg.Checkbox.Emulator {
 		fmt.Fprintln(stdout, "# NOTE: checkbox.emulator is true: obmin will talk to its built-in emulator, not to Checkbox")
 	}
-	return nil
+	return checkRetail(cfg, stdout)
 }

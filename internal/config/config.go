@@ -51,7 +51,8 @@ type BAS struct {
 	PollInterval time.Duration `yaml:"poll_interval"`
 	MinAge       time.Duration `yaml:"min_age"`
 	Notify       *bool         `yaml:"notify"`
-	SFTP         *SFTP         `yaml:"sftp"` // the export folder and orders file are on an SFTP server
+	SFTP         *SFTP         `yaml:"sftp"`  // the export folder and orders file are on an SFTP server
+	OData        BASOData      `yaml:"odata"` // BAS's OData interface, for the retail sales reports (basodata.go)
 }
 
 type Checkbox struct {
@@ -94,6 +95,7 @@ type Mapping struct {
 
 // Sales says how receipts become BAS's orders (docs/bas-orders.md).
 type Sales struct {
+	To                string        `yaml:"to"`           // orders-file | retail-report | both (basodata.go)
 	Returns           string        `yaml:"returns"`      // list | amend
 	ReturnsFile       string        `yaml:"returns_file"` // the staff's list of returns beside the orders file
 	OrderStatus       string        `yaml:"order_status"` // «Статус заказа», mapped to «Завершений» in BAS
@@ -128,12 +130,12 @@ func Default() Config {
 		Log:       Log{Format: "text", Level: "info", MaxSizeMB: 20, MaxBackups: 10},
 		BAS: BAS{
 			ExportDir: "var/bas/export", OrdersFile: "var/bas/orders.xml", Encoding: "utf-8",
-			PollInterval: 2 * time.Second, MinAge: 2 * time.Second, Notify: &yes,
+			PollInterval: 2 * time.Second, MinAge: 2 * time.Second, Notify: &yes, OData: defaultBASOData(),
 		},
 		Checkbox: Checkbox{BaseURL: "https://api.checkbox.ua", RequestsPerSecond: 5, Workers: 4, BulkThreshold: 100, BulkBatch: 5000},
 		Mapping:  Mapping{CodeField: "article", WeightUnits: []string{"166"}},
 		Sales: Sales{
-			Returns: "list", ReturnsFile: "returns.txt", OrderStatus: "Продано на касі", KeepRuns: 3, KeepFor: time.Hour,
+			To: SalesToOrdersFile, Returns: "list", ReturnsFile: "returns.txt", OrderStatus: "Продано на касі", KeepRuns: 3, KeepFor: time.Hour,
 			Overlap: 38 * time.Hour, FirstPull: 24 * time.Hour,
 			Currency: "грн", CustomerName: "Роздрібний покупець", NumberPrefix: "CB-", NumberFirst: 1, NumberLast: 999999,
 		},
@@ -231,6 +233,9 @@ func (c *Config) Finish(getenv func(string) string) error {
 		return err
 	}
 	if err := c.ResolveSFTP(getenv); err != nil {
+		return err
+	}
+	if err := c.resolveBASOData(getenv); err != nil {
 		return err
 	}
 	return c.Validate()
@@ -368,6 +373,7 @@ func (c *Config) Validate() error {
 		bad("mapping.missing", "%q: want leave, hide or delete", c.Mapping.Missing)
 	}
 	c.validateSales(bad)
+	c.validateBASOData(bad)
 	if c.Schedule.RetentionKeep < 24*time.Hour && c.Schedule.RetentionKeep != 0 {
 		bad("schedule.retention_keep", "%s: keep archives at least 24h (0 turns retention off)", c.Schedule.RetentionKeep)
 	}
@@ -388,6 +394,7 @@ func (c Config) Redacted() Config {
 	c.Checkbox.PINCode = mask(c.Checkbox.PINCode)
 	c.Checkbox.LicenseKey = mask(c.Checkbox.LicenseKey)
 	c.HTTP = c.HTTP.Redacted()
+	c.BAS.OData = c.BAS.OData.redacted()
 	if c.BAS.SFTP != nil {
 		s := *c.BAS.SFTP
 		s.Password, s.Passphrase = mask(s.Password), mask(s.Passphrase)
