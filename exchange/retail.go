@@ -44,6 +44,7 @@ type RetailBAS interface {
 
 // ShiftsAPI is what the reports need from Checkbox (*checkbox.Client).
 type ShiftsAPI interface {
+	CashRegisters(ctx context.Context) ([]checkbox.CashRegister, error)
 	Shift(ctx context.Context, id string) (checkbox.ShiftDetail, error)
 }
 
@@ -87,8 +88,6 @@ type RetailConfig struct {
 	FirstScan time.Duration
 	// Recheck is how long after a shift closed its report is compared with its receipts on every pass.
 	Recheck time.Duration
-	// OpenPoll is how often Checkbox is asked whether an open shift has closed; default 30 s.
-	OpenPoll time.Duration
 	HeldDir  string         // where held shifts are described for staff; "" = nowhere
 	Location *time.Location // BAS's time zone (basodata.Client.Location); default Europe/Kyiv
 }
@@ -118,7 +117,6 @@ type Retail struct {
 	tills  map[string]*retail.Mapping // by lower-case register id or fiscal number
 	setup  []string                   // what Prepare resolved, for the administrator
 	units  map[string]string          // BAS item → its unit (Catalog.КлассификаторЕдиницИзмерения)
-	polled map[string]time.Time       // open shift → when Checkbox was last asked about it
 	// goodsChanged asks the next pass to look at held and refused reports again: BAS exported goods.
 	goodsChanged atomic.Bool
 }
@@ -338,29 +336,43 @@ func receiptShift(rec spool.ReceiptRecord) (spool.ReceiptShift, bool) {
 	return l, l.ShiftID != "" && l.RegisterID != ""
 }
 
-// closed asks Checkbox about the open shifts and queues those that closed.
+// closed queues the shifts that closed. One list of the registers says which shift each has open now
+// (GET /api/v1/cash-registers); only a shift that is no longer its register's open one is looked up
+// (GET /api/v1/shifts/{id}) for its closing time.
 func (r *Retail) closed(ctx context.Context, p *RetailPass) error {
-	if r.polled == nil {
-		r.polled = map[string]time.Time{}
+	var open []spool.ReportRecord
+	if err := r.Store.ReportsInState(ctx, func(rec spool.ReportRecord) error {
+		open = append(open, rec)
+		return nil
+	}, spool.ReportStateOpen); err != nil || len(open) == 0 {
+		return err
+	}
+	regs, err := r.Shifts.CashRegisters(ctx)
+	if err != nil {
+		return fmt.Errorf("Checkbox cash registers: %w", err)
+	}
+	current := map[string]string{} // register → its open shift
+	for _, reg := range regs {
+		if reg.Shift != nil && reg.Shift.Status != checkbox.ShiftClosed {
+			current[strings.ToLower(reg.ID)] = strings.ToLower(reg.Shift.ID)
+		}
 	}
 	var errs []error
-	err := r.Store.ReportsInState(ctx, func(rec spool.ReportRecord) error {
+	for _, rec := range open {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if at, ok := r.polled[rec.ShiftID]; ok && r.now().Sub(at) < cmp.Or(r.Cfg.OpenPoll, 30*time.Second) {
-			return nil
+		if current[strings.ToLower(rec.RegisterID)] == rec.ShiftID {
+			continue
 		}
 		sh, err := r.Shifts.Shift(ctx, rec.ShiftID)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("Checkbox shift %s: %w", rec.ShiftID, err))
-			return nil
+			continue
 		}
-		r.polled[rec.ShiftID] = r.now()
 		if sh.Status != checkbox.ShiftClosed || sh.OpenedAt == nil || sh.ClosedAt == nil {
-			return nil
+			continue
 		}
-		delete(r.polled, rec.ShiftID)
 		rec.Serial, rec.OpenedAt, rec.ClosedAt = sh.Serial, sh.OpenedAt.UTC(), sh.ClosedAt.UTC()
 		rec.FiscalNumber = cmp.Or(sh.CashRegister.FiscalNumber, rec.FiscalNumber)
 		rec.State, rec.Reason = spool.ReportStatePending, ""
@@ -368,9 +380,8 @@ func (r *Retail) closed(ctx context.Context, p *RetailPass) error {
 			return err
 		}
 		p.Closed++
-		return nil
-	}, spool.ReportStateOpen)
-	return errors.Join(append(errs, err)...)
+	}
+	return errors.Join(errs...)
 }
 
 // recheck queues again the recent reports whose shift's receipts changed since they were made (a

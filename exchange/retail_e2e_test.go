@@ -64,7 +64,7 @@ func newBASRig(t *testing.T, orders bool, ecfg basemu.Config, mutate func(*excha
 			Till: basodata.TillConfig{Till: refs.TillCode, Terminal: refs.TerminalCode}, CardKinds: map[string]string{"Картка": "Visa"}}},
 		VATCodes:  map[int]string{1: "20", 2: "7", 3: "0", 8: "без ПДВ"},
 		Untaxed:   "без ПДВ", // a good typed in at the till carries no tax
-		FirstScan: 72 * time.Hour, Recheck: 38 * time.Hour, OpenPoll: time.Nanosecond,
+		FirstScan: 72 * time.Hour, Recheck: 38 * time.Hour,
 		HeldDir: filepath.Join(r.dir, "spool", "held-shifts"),
 	}
 	if mutate != nil {

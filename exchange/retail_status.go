@@ -34,7 +34,7 @@ func (a *Agent) ReportShifts(ctx context.Context) (RetailPass, error) {
 	start := a.now()
 	p, err := a.Retail.Pass(ctx)
 	a.recordJob(ctx, "retail-reports", start, err, p)
-	if p.Sent+p.Closed+p.Held+p.Errors > 0 {
+	if p.Sent+p.Closed+p.Errors > 0 {
 		a.Log.WithFields(logrus.Fields{"closed": p.Closed, "sent": p.Sent, "held": p.Held, "errors": p.Errors, "empty": p.Empty}).
 			Info("retail sales reports pass")
 	}
