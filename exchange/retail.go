@@ -488,7 +488,7 @@ func (r *Retail) report(ctx context.Context, rec spool.ReportRecord, p *RetailPa
 		return r.refused(ctx, log, &rec, state, p, err)
 	}
 	if sync.KeyIgnored {
-		log.Warn("BAS gave the report a key of its own: set bas.odata.key_mode: comment (docs/bas-odata.md §6)")
+		log.Warn("BAS gave the report a key of its own: set bas.odata.key_mode: comment (docs/bas-odata.md §7)")
 	}
 	rec.State, rec.Reason, rec.Total, rec.Attempts, rec.NextTry, rec.SentAt = spool.ReportStatePosted, "", int64(sync.Total), 0, time.Time{}, r.now()
 	if r.Cfg.NoPost {

@@ -23,6 +23,8 @@ type RetailStatus struct {
 	Attention []spool.ReportRecord `json:"attention"`
 	// Recent are the reports of shifts closed in the last two days, newest first.
 	Recent []spool.ReportRecord `json:"recent"`
+	// OldestWaiting is when the shift closed whose report has waited longest (queued, held or refused).
+	OldestWaiting time.Time `json:"oldest_waiting,omitempty"`
 }
 
 // ReportShifts is the scheduled job of the retail sales reports: one pass, recorded as job
@@ -64,9 +66,14 @@ func (a *Agent) retailStatus(ctx context.Context, now time.Time) (*RetailStatus,
 		return nil, err
 	}
 	if err := a.Store.ReportsInState(ctx, func(r spool.ReportRecord) error {
-		st.Attention = append(st.Attention, r)
+		if r.State != spool.ReportStatePending {
+			st.Attention = append(st.Attention, r)
+		}
+		if !r.ClosedAt.IsZero() && (st.OldestWaiting.IsZero() || r.ClosedAt.Before(st.OldestWaiting)) {
+			st.OldestWaiting = r.ClosedAt
+		}
 		return nil
-	}, spool.ReportStateHeld, spool.ReportStateError); err != nil {
+	}, spool.ReportStatePending, spool.ReportStateHeld, spool.ReportStateError); err != nil {
 		return nil, err
 	}
 	err = a.Store.ReportsClosedSince(ctx, now.Add(-48*time.Hour), func(r spool.ReportRecord) error {

@@ -156,7 +156,8 @@ type agentCollector struct {
 func (c agentCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descSpoolDrops, descReceipts, descOldestPending, descGoods, descGoodsInCheckbox,
 		descJobLastRun, descJobLastSuccess, descJobLastDuration, descJobLastOK, descEmulated,
-		descNumbersUsed, descNumbersCapacity, descNumbersProjected, descNumbersShort, descBASRuns, descBASLastRun} {
+		descNumbersUsed, descNumbersCapacity, descNumbersProjected, descNumbersShort, descBASRuns, descBASLastRun,
+		descRetailReports, descRetailOldestWaiting} {
 		ch <- d
 	}
 }
@@ -196,6 +197,7 @@ func (c agentCollector) Collect(ch chan<- prometheus.Metric) {
 	if !st.LastBASRun.IsZero() {
 		gauge(descBASLastRun, unixSeconds(st.LastBASRun))
 	}
+	collectRetail(st, gauge)
 
 	if first, ok, err := c.agent.Store.OldestPending(ctx); err != nil {
 		ch <- prometheus.NewInvalidMetric(descOldestPending, err)
