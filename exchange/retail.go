@@ -87,7 +87,7 @@ type RetailConfig struct {
 	// FirstScan is how far back the very first look for shifts reaches among the receipts obmin has.
 	FirstScan time.Duration
 	// Recheck is how long after a shift closed its report is compared with its receipts on every pass.
-	Recheck time.Duration
+	Recheck  time.Duration
 	HeldDir  string         // where held shifts are described for staff; "" = nowhere
 	Location *time.Location // BAS's time zone (basodata.Client.Location); default Europe/Kyiv
 }
@@ -112,11 +112,11 @@ type Retail struct {
 	Log    *logrus.Entry
 	Now    func() time.Time
 
-	mu     sync.Mutex
-	ready  bool
-	tills  map[string]*retail.Mapping // by lower-case register id or fiscal number
-	setup  []string                   // what Prepare resolved, for the administrator
-	units  map[string]string          // BAS item → its unit (Catalog.КлассификаторЕдиницИзмерения)
+	mu    sync.Mutex
+	ready bool
+	tills map[string]*retail.Mapping // by lower-case register id or fiscal number
+	setup []string                   // what Prepare resolved, for the administrator
+	units map[string]string          // BAS item → its unit (Catalog.КлассификаторЕдиницИзмерения)
 	// goodsChanged asks the next pass to look at held and refused reports again: BAS exported goods.
 	goodsChanged atomic.Bool
 }
