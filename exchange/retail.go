@@ -557,12 +557,17 @@ func (r *Retail) goods(ctx context.Context, receipts []checkbox.Receipt) (map[st
 			if !ok {
 				var bg basodata.Good
 				err := r.BAS.Get(ctx, basodata.SetItems, item, []string{"Ref_Key", "ЕдиницаИзмерения_Key", "DeletionMark"}, &bg)
+				var refused *basodata.Error
 				switch {
-				case errors.Is(err, basodata.ErrNotFound) || (err != nil && !basodata.IsRetryable(err)):
+				case err == nil:
+				case errors.Is(err, basodata.ErrNotFound):
 					missing = append(missing, fmt.Sprintf("товар «%s» (код %s): у BAS немає номенклатури з Ид %s", l.Good.Name, code, g.BASID))
 					continue
-				case err != nil:
-					return nil, nil, err
+				case basodata.IsRetryable(err) || errors.As(err, &refused):
+					return nil, nil, err // BAS away, or refusing obmin (its user's rights): not the good's fault
+				default: // the Ид is no BAS key at all (a base writing external site codes, docs/bas-odata.md §5)
+					missing = append(missing, fmt.Sprintf("товар «%s» (код %s): Ид %s не є ключем номенклатури BAS", l.Good.Name, code, g.BASID))
+					continue
 				}
 				unit = bg.Unit
 				r.units[strings.ToLower(item)] = unit

@@ -213,12 +213,21 @@ func TestRetailReportsEndToEnd(t *testing.T) {
 	r.emu.CloseShifts()
 	shift1 := s1.ShiftID
 	// The first create meets a proxy error; the second is made but its answer is lost.
-	r.bas.InjectFault(basemu.Fault{Method: "POST", Path: basodata.SetReport + "?", Status: 502})
-	r.bas.InjectFault(basemu.Fault{Method: "POST", Path: basodata.SetReport + "?", AfterHandling: true, DropConnection: true})
+	r.bas.InjectFault(basemu.Fault{Method: "POST", Path: basodata.SetReport, Status: 502})
+	r.bas.InjectFault(basemu.Fault{Method: "POST", Path: basodata.SetReport, AfterHandling: true, DropConnection: true})
 	r.pass()
 	reps := r.checkReports()
 	if len(reps) != 1 {
 		t.Fatalf("%d reports after the first shift", len(reps))
+	}
+	var statuses []int
+	for _, c := range r.bas.Calls() {
+		if c.Method == "POST" && c.Path == basodata.SetReport {
+			statuses = append(statuses, c.Status)
+		}
+	}
+	if !slices.Equal(statuses, []int{502, 0}) {
+		t.Errorf("creates answered %v, want the proxy error then the lost answer, and no third", statuses)
 	}
 	// Sold less returned: 2, 1, 3 and 0.347; returned: 1, 1.
 	for code, sold := range map[string]string{"KN-0001": "2", "ST-0101": "1", "ST-0102": "3", "CF-0001": "0.347"} {
@@ -289,10 +298,10 @@ func TestRetailReportsEndToEnd(t *testing.T) {
 	if _, err := r.agent.PullReceipts(ctx); err != nil {
 		t.Fatal(err)
 	}
-	posts := r.bas.CountCalls("POST", basodata.SetReport+"?")
+	posts := creates(r.bas)
 	r.agent.Retail = r.newRetail(r.store)
 	r.pass()
-	if n := r.bas.CountCalls("POST", basodata.SetReport+"?"); n != posts {
+	if n := creates(r.bas); n != posts {
 		t.Errorf("the restarted obmin created %d more reports", n-posts)
 	}
 	reps = r.checkReports()
@@ -309,6 +318,17 @@ func TestRetailReportsEndToEnd(t *testing.T) {
 	if docs := r.ordersFile(); len(docs) == 0 {
 		t.Error("sales.to both: the orders file is empty")
 	}
+}
+
+// creates counts the reports POSTed to BAS (answered or not).
+func creates(bas *basemu.Emulator) int {
+	n := 0
+	for _, c := range bas.Calls() {
+		if c.Method == "POST" && c.Path == basodata.SetReport {
+			n++
+		}
+	}
+	return n
 }
 
 // forgetfulStore loses the record of a report BAS has taken, as a kill right after BAS's answer does.
@@ -335,7 +355,7 @@ func TestRetailReportsByComment(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.emu.CloseShifts()
-	r.bas.InjectFault(basemu.Fault{Method: "POST", Path: basodata.SetReport + "?", AfterHandling: true, DropConnection: true})
+	r.bas.InjectFault(basemu.Fault{Method: "POST", Path: basodata.SetReport, AfterHandling: true, DropConnection: true})
 	r.pass()
 	r.pass()
 	if reps := r.checkReports(); len(reps) != 1 {
@@ -372,5 +392,38 @@ func TestRetailSetupErrors(t *testing.T) {
 				t.Fatalf("start: %v; want a set-up error naming %s", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestRetailRefusedReport: BAS refuses to post (not enough stock, with «контроль остатков» on): the shift
+// is shown with BAS's own message and what to do; once the stock is entered in BAS and BAS exports
+// again, the report is posted, still one.
+func TestRetailRefusedReport(t *testing.T) {
+	r := newBASRig(t, false, basemu.Config{ControlNegativeStock: true}, nil)
+	r.drop(demo.Books, time.Now())
+	r.pass()
+	kobzar := book("KN-0001")
+	r.bas.SetStock(r.bas.Refs().Shop, kobzar.ID, "", decimal.NewFromInt(1))
+	if _, err := r.emu.Sell(emulator.Sale{Lines: []emulator.SaleLine{{Code: kobzar.Article, Quantity: 3000}}}); err != nil {
+		t.Fatal(err)
+	}
+	r.emu.CloseShifts()
+	r.pass()
+	status := r.statusText()
+	if !strings.Contains(status, "ВІДМОВА BAS") || !strings.Contains(status, "Недостатньо запасу") || !strings.Contains(status, "Що зробити: виправте в BAS") {
+		t.Errorf("status does not show BAS's refusal and what to do:\n%s", status)
+	}
+	r.pass() // not tried again before its time
+	if n := creates(r.bas); n != 1 {
+		t.Errorf("%d reports created, want 1", n)
+	}
+	r.bas.SetStock(r.bas.Refs().Shop, kobzar.ID, "", decimal.NewFromInt(10))
+	r.drop(demo.Books, time.Now().Add(time.Minute)) // BAS exports again: refused reports are tried at once
+	r.pass()
+	if reps := r.checkReports(); len(reps) != 1 {
+		t.Fatalf("%d reports", len(reps))
+	}
+	if got := r.stock(kobzar); got != "7" {
+		t.Errorf("BAS stock after the report: %s, want 7", got)
 	}
 }

@@ -51,6 +51,7 @@ func (a *Agent) prepareRetail(ctx context.Context) error {
 	}
 	err := a.Retail.Prepare(ctx)
 	if errors.Is(err, ErrRetailSetup) {
+		a.Log.WithError(err).Error("BAS's OData set-up does not fit obmin's configuration; fix it and start obmin again")
 		return err
 	}
 	if err != nil {
@@ -100,7 +101,7 @@ func retailAdvice(r spool.ReportRecord) string {
 	case r.State == spool.ReportStateError:
 		return "виправте в BAS те, про що він пише (або налаштування obmin); obmin спробує знову о " + r.NextTry.In(kyiv).Format("15:04") +
 			" і після наступного вивантаження BAS"
-	case strings.Contains(reason, "не вивантажувався") || strings.Contains(reason, "немає номенклатури"):
+	case strings.Contains(reason, "не вивантажувався") || strings.Contains(reason, "немає номенклатури") || strings.Contains(reason, "не є ключем"):
 		return "вивантажте ці товари з BAS (обмін із сайтом) з артикулом, що збігається з кодом у Checkbox; звіт піде сам після вивантаження"
 	case strings.Contains(reason, "ставку ПДВ"):
 		return "додайте податковий код Checkbox у mapping.vat (або bas.odata.untaxed_rate) і перезапустіть obmin"

@@ -86,8 +86,8 @@ func (h *harness) basFault() {
 		f = basemu.Fault{Status: []int{502, 503, 504}[h.r.IntN(3)], Times: 1 + h.r.IntN(4)}
 	case 1:
 		f = basemu.Fault{Path: doc, Status: 500, Body: "lock", Times: 1 + h.r.IntN(3)}
-	case 2: // the report is created, its answer lost
-		f = basemu.Fault{Method: "POST", Path: doc + "?", AfterHandling: true, DropConnection: true}
+	case 2: // the report is created (or posted), its answer lost
+		f = basemu.Fault{Method: "POST", Path: doc, AfterHandling: true, DropConnection: true}
 	case 3: // the report is written, its answer comes after obmin's timeout
 		f = basemu.Fault{Method: []string{"POST", "PATCH"}[h.r.IntN(2)], Path: doc, AfterHandling: true, Latency: 5 * time.Second}
 	case 4: // posted, the answer lost
