@@ -1,7 +1,6 @@
 package exchange_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -44,10 +43,8 @@ func newBASRig(t *testing.T, orders bool, ecfg basemu.Config, mutate func(*excha
 	ecfg.User, ecfg.Password = "odata.user", "odata-pass"
 	r.bas = basemu.New(ecfg)
 	at := time.Date(2026, 3, 2, 6, 0, 0, 0, time.UTC)
-	for name, data := range map[string][]byte{"import.xml": demo.Catalog(demo.Books, at), "offers.xml": demo.Offers(demo.Books, at)} {
-		if _, err := r.bas.SeedCatalog(bytes.NewReader(data), name); err != nil {
-			t.Fatal(err)
-		}
+	if _, err := r.bas.SeedExport(demo.Catalog(demo.Books, at), demo.Offers(demo.Books, at)); err != nil {
+		t.Fatal(err)
 	}
 	srv := httptest.NewServer(r.bas)
 	t.Cleanup(srv.Close)

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -294,5 +295,17 @@ func (e *Emulator) SeedCatalog(r io.Reader, name string) (int, error) {
 			return nil
 		},
 	})
+	return n, err
+}
+
+// SeedExport adds the goods of BAS's export: the catalogue (import.xml) first, then the stock of its
+// offers (offers.xml), which names goods the catalogue must have added. It returns how many goods the
+// catalogue held.
+func (e *Emulator) SeedExport(catalog, offers []byte) (int, error) {
+	n, err := e.SeedCatalog(bytes.NewReader(catalog), "import.xml")
+	if err != nil {
+		return n, err
+	}
+	_, err = e.SeedCatalog(bytes.NewReader(offers), "offers.xml")
 	return n, err
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -144,10 +143,8 @@ func cmdBASEmulator(ctx context.Context, args []string, getenv func(string) stri
 		AssignOwnKeys: *ownKeys, ControlNegativeStock: *negative})
 	if *seedDemo {
 		at := time.Now()
-		for name, data := range map[string][]byte{"import.xml": demo.Catalog(demo.Books, at), "offers.xml": demo.Offers(demo.Books, at)} {
-			if _, err := emu.SeedCatalog(bytes.NewReader(data), name); err != nil {
-				return fmt.Errorf("bas-emulator: seed %s: %w", name, err)
-			}
+		if _, err := emu.SeedExport(demo.Catalog(demo.Books, at), demo.Offers(demo.Books, at)); err != nil {
+			return fmt.Errorf("bas-emulator: seed the demo catalogue: %w", err)
 		}
 	}
 	emu.SetAdminToken(getenv("OBMIN_BAS_EMULATOR_ADMIN_TOKEN"))

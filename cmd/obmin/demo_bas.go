@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -17,10 +16,8 @@ func seedDemoBAS(a *app, at time.Time) error {
 	if a.basEmulator == nil {
 		return nil
 	}
-	for name, data := range map[string][]byte{"import.xml": demo.Catalog(demo.Books, at), "offers.xml": demo.Offers(demo.Books, at)} {
-		if _, err := a.basEmulator.SeedCatalog(bytes.NewReader(data), name); err != nil {
-			return fmt.Errorf("seed the BAS emulator with %s: %w", name, err)
-		}
+	if _, err := a.basEmulator.SeedExport(demo.Catalog(demo.Books, at), demo.Offers(demo.Books, at)); err != nil {
+		return fmt.Errorf("seed the BAS emulator: %w", err)
 	}
 	return nil
 }
