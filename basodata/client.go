@@ -106,6 +106,14 @@ type request struct {
 	once         bool // never repeated: a create, whose effect is settled by a look-up instead
 }
 
+// shown is the path as people read it in errors and logs: Cyrillic names unescaped.
+func (r request) shown() string {
+	if p, err := url.PathUnescape(r.path); err == nil {
+		return p
+	}
+	return r.path
+}
+
 // do sends r and decodes a 2xx answer into out (when not nil), repeating idempotent calls on retryable
 // failures with exponential back-off and full jitter.
 func (c *Client) do(ctx context.Context, r request, out any) error {
@@ -113,7 +121,7 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 	if r.body != nil {
 		var err error
 		if body, err = json.Marshal(r.body); err != nil {
-			return fmt.Errorf("BAS OData: encode %s %s: %w", r.method, r.path, err)
+			return fmt.Errorf("BAS OData: encode %s %s: %w", r.method, r.shown(), err)
 		}
 	}
 	attempts := c.maxAttempts
@@ -132,7 +140,7 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 			return err
 		}
 		wait := backoff(n, c.baseBackoff, c.maxBackoff, c.jitter)
-		c.log.WithFields(logrus.Fields{"method": r.method, "path": r.path, "attempt": n, "wait": wait.String(), "error": err.Error()}).
+		c.log.WithFields(logrus.Fields{"method": r.method, "path": r.shown(), "attempt": n, "wait": wait.String(), "error": err.Error()}).
 			Warn("BAS OData request failed; retrying")
 		if serr := c.sleep(ctx, wait); serr != nil {
 			return fmt.Errorf("%w (stopped waiting to retry: %w)", err, serr)
@@ -154,7 +162,7 @@ func (c *Client) send(ctx context.Context, r request, body []byte, out any) erro
 	}
 	req, err := http.NewRequestWithContext(ctx, r.method, u, rd)
 	if err != nil {
-		return fmt.Errorf("BAS OData: %s %s: %w", r.method, r.path, err)
+		return fmt.Errorf("BAS OData: %s %s: %w", r.method, r.shown(), err)
 	}
 	req.SetBasicAuth(c.user, c.password)
 	req.Header.Set("Accept", "application/json")
@@ -168,29 +176,29 @@ func (c *Client) send(ctx context.Context, r request, body []byte, out any) erro
 	resp, err := c.http.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return fmt.Errorf("BAS OData: %s %s: %w", r.method, r.path, ctx.Err())
+			return fmt.Errorf("BAS OData: %s %s: %w", r.method, r.shown(), ctx.Err())
 		}
 		// net/http's error names the URL, never the Authorization header.
-		return &transportError{fmt.Errorf("BAS OData: %s %s: %w", r.method, r.path, err)}
+		return &transportError{fmt.Errorf("BAS OData: %s %s: %w", r.method, r.shown(), err)}
 	}
 	defer func() {
 		io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
 		resp.Body.Close()
 	}()
-	c.log.WithFields(logrus.Fields{"method": r.method, "path": r.path, "status": resp.StatusCode, "took": time.Since(start).String()}).
+	c.log.WithFields(logrus.Fields{"method": r.method, "path": r.shown(), "status": resp.StatusCode, "took": time.Since(start).String()}).
 		Debug("BAS OData request")
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return newError(resp, r.method, r.path)
+		return newError(resp, r.method, r.shown())
 	}
 	if out == nil {
 		return nil
 	}
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
-		return &transportError{fmt.Errorf("BAS OData: %s %s: read answer: %w", r.method, r.path, err)}
+		return &transportError{fmt.Errorf("BAS OData: %s %s: read answer: %w", r.method, r.shown(), err)}
 	}
 	if len(raw) > maxBody {
-		return fmt.Errorf("BAS OData: %s %s: answer larger than %d bytes", r.method, r.path, maxBody)
+		return fmt.Errorf("BAS OData: %s %s: answer larger than %d bytes", r.method, r.shown(), maxBody)
 	}
 	if sink, ok := out.(*rawSink); ok {
 		err = sink.read(bytes.NewReader(raw))
@@ -198,7 +206,7 @@ func (c *Client) send(ctx context.Context, r request, body []byte, out any) erro
 		err = json.Unmarshal(raw, out)
 	}
 	if err != nil {
-		return fmt.Errorf("BAS OData: %s %s: decode answer: %w", r.method, r.path, err)
+		return fmt.Errorf("BAS OData: %s %s: decode answer: %w", r.method, r.shown(), err)
 	}
 	return nil
 }

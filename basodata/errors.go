@@ -48,7 +48,7 @@ func (e *Error) Is(target error) bool {
 }
 
 // lockWords are fragments of 1C's messages for a lock that another session holds: transient, worth
-// repeating (docs/bas-odata.md §6).
+// repeating (docs/bas-odata.md §7).
 var lockWords = []string{"конфликт блокировок", "конфлікт блокувань", "lock conflict", "превышено максимальное время ожидания", "перевищено максимальний час очікування"}
 
 // IsRetryable reports whether repeating the request may succeed: the base or the server in front of it

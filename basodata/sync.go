@@ -107,6 +107,10 @@ func (c *Client) syncStep(ctx context.Context, want Report, opt SyncOptions, res
 			if err := c.Unpost(ctx, got.Ref); err != nil {
 				return false, err
 			}
+			// Unposting writes the report: its DataVersion is new, and the PATCH must carry that one.
+			if got, err = c.GetReport(ctx, got.Ref); err != nil {
+				return false, err
+			}
 		}
 		c.log.WithFields(logrus.Fields{"report": got.Ref, "number": got.Number, "changed": strings.Join(diff, ", ")}).
 			Info("BAS OData: rewriting the report")

@@ -133,6 +133,9 @@ type CashRegister struct {
 	Number       string `json:"number,omitempty"`
 	IsTest       bool   `json:"is_test,omitempty"`
 	OfflineMode  bool   `json:"offline_mode,omitempty"`
+	// Shift is the register's open shift, which GET /api/v1/cash-registers gives with each register
+	// (DetailedCashRegisterModel.shift); nil when none is open or the form carries none.
+	Shift *Shift `json:"shift,omitempty"`
 }
 
 // Cashier is the short cashier embedded in a receipt's shift.

@@ -50,6 +50,7 @@ type Agent struct {
 	Watcher   *spool.Watcher
 	Catalog   *Catalog
 	Sales     *Sales
+	Retail    *Retail // BAS's retail sales reports (retail.go); nil when sales.to leaves them out
 	Schedules Schedules
 	Log       *logrus.Entry
 	Now       func() time.Time
@@ -268,6 +269,9 @@ func (a *Agent) processDrop(ctx context.Context, id, dir string) error {
 		return fmt.Errorf("move drop %s to done: %w", id, err)
 	}
 	_ = a.Store.SetDropState(ctx, id, "done", "")
+	if a.Retail != nil {
+		a.Retail.GoodsChanged() // held shifts are looked at again in the next pass
+	}
 	log.WithFields(logrus.Fields{
 		"goods": rep.Goods, "created": rep.Created, "updated": rep.Updated, "unchanged": rep.Unchanged,
 		"held": rep.Held, "rejected": len(rep.Rejected), "stock": rep.StockSent, "confirmed": rep.Confirmed,
@@ -317,6 +321,9 @@ func (a *Agent) ApplyDrop(ctx context.Context, dir string) (DropReport, error) {
 
 // refreshOrders re-examines held receipts and rewrites the orders file and the held list.
 func (a *Agent) refreshOrders(ctx context.Context) error {
+	if a.Sales.Cfg.NoOrdersFile {
+		return nil
+	}
 	if n, err := a.Sales.Release(ctx); err != nil {
 		return err
 	} else if n > 0 {
@@ -339,6 +346,7 @@ func (a *Agent) PullReceipts(ctx context.Context) (PullReport, error) {
 		err = a.refreshOrders(ctx)
 	}
 	a.recordJob(ctx, "pull-receipts", start, err, rep)
+	_, _ = a.ReportShifts(ctx) // recorded as a job of its own
 	if err != nil {
 		return rep, err
 	}
@@ -375,6 +383,9 @@ func (a *Agent) recordJob(ctx context.Context, name string, start time.Time, err
 // file, clean old archives. For running obmin from the system's scheduler instead of as a service.
 func (a *Agent) Once(ctx context.Context, settle time.Duration) error {
 	a.Watcher.OnReport(a.watchReport)
+	if err := a.prepareRetail(ctx); err != nil {
+		return err
+	}
 	a.pass.begin()
 	issues := func() []string { return a.pass.end() }
 	// Two scans a settle time apart: a drop counts as complete only when nothing changed in between. A
@@ -431,6 +442,9 @@ func (a *Agent) Run(ctx context.Context) error {
 		a.Log.Warn("Checkbox is the built-in EMULATOR: nothing reaches a real cash register")
 	}
 	a.Watcher.OnReport(a.watchReport)
+	if err := a.prepareRetail(ctx); err != nil {
+		return err
+	}
 	var wg sync.WaitGroup
 	// The watcher starts at once, beside the drop loop: BAS empties its folder at its next export, so a
 	// new export must be taken even while drops a crash or an outage left behind are still being applied

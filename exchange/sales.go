@@ -62,6 +62,7 @@ const (
 	StateReturn    = "return"    // a return not settled yet (returns.go)
 	StateAmended   = "amended"   // a return applied to its sale's order in the file (ReturnsAmend)
 	StateListed    = "listed"    // a return listed for staff to enter in BAS
+	StateRetail    = "retail"    // goes to BAS only in its shift's retail sales report (sales.to: retail-report)
 )
 
 // SalesConfig says how receipts become BAS documents.
@@ -96,6 +97,9 @@ type SalesConfig struct {
 	// NumberFirst and NumberLast bound the sequence numbers of a year (default 1 and 999999), so that
 	// obmin can share BAS's number space with another site of the same node prefix.
 	NumberFirst, NumberLast int
+	// NoOrdersFile turns the orders file off (sales.to: retail-report): sales and returns reach BAS
+	// only in their shifts' retail sales reports (retail.go), and are recorded in state StateRetail.
+	NoOrdersFile bool
 	// VATCodes maps a Checkbox tax code to BAS's VAT rate ("20", "7", "0"; "" for «no VAT»): the
 	// configured mapping of BAS rates to Checkbox codes, read the other way.
 	VATCodes map[int]string
@@ -257,6 +261,9 @@ var kyiv = func() *time.Location {
 func (s *Sales) document(ctx context.Context, r checkbox.Receipt) (*commerceml.Document, string, string, error) {
 	if r.Status != checkbox.StatusDone {
 		return nil, StateSkipped, fmt.Sprintf("status %s: not a finished fiscal receipt", r.Status), nil
+	}
+	if s.Cfg.NoOrdersFile && (r.Type == checkbox.ReceiptSell || r.Type == checkbox.ReceiptReturn) {
+		return nil, StateRetail, "", nil
 	}
 	switch r.Type {
 	case checkbox.ReceiptSell:

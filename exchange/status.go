@@ -35,6 +35,8 @@ type Status struct {
 	// folders obmin cannot use right now.
 	Waiting  []spool.Waiting       `json:"waiting"`
 	Problems []spool.FolderProblem `json:"folder_problems"`
+	// Retail is the state of BAS's retail sales reports; nil when that channel is off.
+	Retail *RetailStatus `json:"retail_reports,omitempty"`
 }
 
 // Snapshot gathers the status from the spool and the state.
@@ -53,7 +55,7 @@ func (a *Agent) Snapshot(ctx context.Context) (Status, error) {
 	if st.Goods, st.Pushed, err = a.Store.CountGoods(ctx); err != nil {
 		return st, err
 	}
-	for _, name := range []string{"drops", "pull-receipts", "retention", "reconcile"} {
+	for _, name := range []string{"drops", "pull-receipts", "retail-reports", "retention", "reconcile"} {
 		if j, ok, err := a.Store.LastJob(ctx, name); err != nil {
 			return st, err
 		} else if ok {
@@ -77,6 +79,14 @@ func (a *Agent) Snapshot(ctx context.Context) (Status, error) {
 		return st, err
 	}
 	st.Waiting, st.Problems = ws.Waiting, ws.Problems
+	if a.Sales.Cfg.NoOrdersFile {
+		st.Orders = "не пишеться (sales.to: retail-report)"
+	}
+	if a.Retail != nil {
+		if st.Retail, err = a.retailStatus(ctx, st.At); err != nil {
+			return st, err
+		}
+	}
 	return st, nil
 }
 
@@ -135,6 +145,9 @@ func (st Status) Text(w io.Writer) {
 	} else {
 		p("  Обмінів BAS за добу: %d, останній помічено %s", st.BASRuns, voice.Time(st.LastBASRun))
 	}
+	if st.Retail != nil {
+		st.Retail.text(p)
+	}
 	n := st.Numbers
 	p("Номери замовлень BAS %d: використано %d з %d, за нинішнього темпу до кінця року — %d", n.Year, n.Used, n.Capacity, n.Projected)
 	if n.Short {
@@ -173,7 +186,8 @@ func JobTitle(name string) string {
 }
 
 var jobTitles = map[string]string{
-	"drops": "пакети BAS", "pull-receipts": "запит чеків", "retention": "прибирання архіву", "reconcile": "звірка", StaffJob: "дія персоналу",
+	"drops": "пакети BAS", "pull-receipts": "запит чеків", "retail-reports": "звіти про роздрібні продажі", "retention": "прибирання архіву",
+	"reconcile": "звірка", StaffJob: "дія персоналу",
 }
 
 // DropStateTitle is a drop's state as staff read it.

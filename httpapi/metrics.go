@@ -165,7 +165,8 @@ type agentCollector struct {
 func (c agentCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descSpoolDrops, descReceipts, descOldestPending, descGoods, descGoodsInCheckbox,
 		descJobLastRun, descJobLastSuccess, descJobLastDuration, descJobLastOK, descEmulated, descWaiting, descWaitingAge, descFolderOK,
-		descNumbersUsed, descNumbersCapacity, descNumbersProjected, descNumbersShort, descBASRuns, descBASLastRun} {
+		descNumbersUsed, descNumbersCapacity, descNumbersProjected, descNumbersShort, descBASRuns, descBASLastRun,
+		descRetailReports, descRetailOldestWaiting} {
 		ch <- d
 	}
 }
@@ -215,6 +216,7 @@ func (c agentCollector) Collect(ch chan<- prometheus.Metric) {
 		ok := !slices.ContainsFunc(st.Problems, func(p spool.FolderProblem) bool { return p.Key == key })
 		gauge(descFolderOK, boolFloat(ok), key)
 	}
+	collectRetail(st, gauge)
 
 	if first, ok, err := c.agent.Store.OldestPending(ctx); err != nil {
 		ch <- prometheus.NewInvalidMetric(descOldestPending, err)

@@ -183,6 +183,8 @@ CREATE TABLE watch_scans (
 	storeNoticesSchema,
 	// 5: reconciliation: the orders BAS's own export showed, the goods Checkbox listed (store_reconcile.go).
 	storeReconcileSchema,
+	// 6: BAS's retail sales reports, one per Checkbox shift (store_reports.go).
+	storeReportsSchema,
 }
 
 // OpenStore opens (creating it and its folder when missing) the state database at path and brings its

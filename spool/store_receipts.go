@@ -19,6 +19,7 @@ const (
 	ReceiptStateReturn    = "return"    // a return not handled yet (store_orders.go)
 	ReceiptStateAmended   = "amended"   // a return applied to its sale's order in the file
 	ReceiptStateListed    = "listed"    // a return listed for staff to enter in BAS
+	ReceiptStateRetail    = "retail"    // reaches BAS only in its shift's retail sales report (store_reports.go)
 )
 
 // ReceiptRecord is one Checkbox receipt obmin has seen, keyed by the Checkbox receipt id.
@@ -36,7 +37,7 @@ type ReceiptRecord struct {
 func storeValidReceiptState(state string) bool {
 	switch state {
 	case ReceiptStatePending, ReceiptStateConfirmed, ReceiptStateDelivered, ReceiptStateHeld, ReceiptStateSkipped,
-		ReceiptStateReturn, ReceiptStateAmended, ReceiptStateListed:
+		ReceiptStateReturn, ReceiptStateAmended, ReceiptStateListed, ReceiptStateRetail:
 		return true
 	}
 	return false

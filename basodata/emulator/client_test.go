@@ -256,6 +256,12 @@ func TestSyncExactlyOnce(t *testing.T) {
 				if got := en.emu.StockOf(en.emu.Refs().Shop, "33333333-0000-4000-8000-000000000001", ""); !got.Equal(decimal.NewFromInt(8)) {
 					t.Fatalf("stock %s after the rewrite, want 8", got)
 				}
+				// Unposting changes the report's DataVersion: the PATCH carries the new one, not a stale one.
+				for _, c := range en.emu.Calls() {
+					if c.Status == http.StatusPreconditionFailed {
+						t.Errorf("%s %s answered 412: a stale If-Match", c.Method, c.Path)
+					}
+				}
 				reps := en.emu.Reports()
 				if len(reps) != 1 || reps[0].Total != 30000 || !reps[0].Posted {
 					t.Fatalf("reports: %+v", reps)

@@ -150,15 +150,20 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e.mu.Lock()
 	fault := e.takeFault(r.Method, rel)
 	e.mu.Unlock()
-	if fault != nil && fault.Latency > 0 {
+	// Latency delays the request, or with AfterHandling its answer: a write the client times out on.
+	wait := func() bool {
 		t := time.NewTimer(fault.Latency)
+		defer t.Stop()
 		select {
 		case <-t.C:
+			return true
 		case <-r.Context().Done():
-			t.Stop()
 			e.record(r, rel, 0)
-			return
+			return false
 		}
+	}
+	if fault != nil && fault.Latency > 0 && !fault.AfterHandling && !wait() {
+		return
 	}
 	if fault != nil && !fault.AfterHandling && fault.answers() {
 		e.fail(w, r, rel, fault)
@@ -167,6 +172,9 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e.mu.Lock()
 	rep := e.handle(r, rel, body)
 	e.mu.Unlock()
+	if fault != nil && fault.Latency > 0 && fault.AfterHandling && !wait() {
+		return
+	}
 	if fault != nil && fault.AfterHandling && fault.answers() {
 		e.fail(w, r, rel, fault)
 		return

@@ -20,7 +20,7 @@ type Fault struct {
 	// Times is how many matching requests the fault takes: 0 means one, negative every one (an
 	// outage) until ClearFaults.
 	Times          int           `json:"times"`
-	Latency        time.Duration `json:"latency"`         // delays the answer
+	Latency        time.Duration `json:"latency"`         // delays the request; with AfterHandling, its answer
 	DropConnection bool          `json:"drop_connection"` // closes the connection without an answer
 	// AfterHandling lets the request take effect before its answer is replaced: the "report created,
 	// answer lost" case a client must settle by a look-up.

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -216,13 +217,26 @@ func (e *Emulator) addGood(g Good) error {
 		"IsFolder": false, "Артикул": cut(g.Article, 25), "ЕдиницаИзмерения_Key": unit, "ТипНоменклатуры": kind, "СтавкаНДС_Key": vat,
 		"ИспользоватьХарактеристики": charID != "", "Parent_Key": emptyRef})
 	if charID != "" {
-		e.seed("Catalog_ХарактеристикиНоменклатуры", obj{"Ref_Key": charID, "Code": fmt.Sprintf("%09d", len(e.sets["Catalog_ХарактеристикиНоменклатуры"].order)+1),
-			"Description": cut(g.Name, 150), "Owner": itemID, "Owner_Type": "StandardODATA.Catalog_Номенклатура", "НаименованиеДляПечати": g.Name})
+		e.addCharacteristic(itemID, charID, g.Name)
 	}
 	if !g.Stock.IsZero() && !g.Service {
 		e.setStock(r.Shop, itemID, charID, g.Stock)
 	}
 	return nil
+}
+
+// addCharacteristic adds a characteristic of the good itemID, as BAS holds one it exported in an offer
+// "<good>#<characteristic>".
+func (e *Emulator) addCharacteristic(itemID, charID, name string) {
+	set := e.sets["Catalog_ХарактеристикиНоменклатуры"]
+	if set.byRef[charID] != nil {
+		return
+	}
+	e.seed("Catalog_ХарактеристикиНоменклатуры", obj{"Ref_Key": charID, "Code": fmt.Sprintf("%09d", len(set.order)+1),
+		"Description": cut(name, 150), "Owner": itemID, "Owner_Type": "StandardODATA.Catalog_Номенклатура", "НаименованиеДляПечати": name})
+	if item := e.sets["Catalog_Номенклатура"].byRef[itemID]; item != nil {
+		item["ИспользоватьХарактеристики"] = true
+	}
 }
 
 func cut(s string, n int) string {
@@ -283,16 +297,33 @@ func (e *Emulator) SeedCatalog(r io.Reader, name string) (int, error) {
 				VATRate: g.VATRate, Service: strings.EqualFold(kind, "Услуга") || strings.EqualFold(kind, "Послуга")})
 		},
 		Offer: func(o commerceml.Offer) error {
-			if o.Quantity == nil {
+			item, char, _ := strings.Cut(o.ID, "#")
+			item, char = strings.ToLower(item), strings.ToLower(char)
+			if e.sets["Catalog_Номенклатура"].byRef[item] == nil {
 				return nil
 			}
-			item, char, _ := strings.Cut(o.ID, "#")
-			if e.sets["Catalog_Номенклатура"].byRef[strings.ToLower(item)] == nil {
+			if char != "" && isGUID(char) {
+				// 1C's catalogue lists a good once; its characteristics come in the offers.
+				e.addCharacteristic(item, char, o.Name)
+			}
+			if o.Quantity == nil {
 				return nil
 			}
 			e.setStock(e.Refs().Shop, item, char, *o.Quantity)
 			return nil
 		},
 	})
+	return n, err
+}
+
+// SeedExport adds the goods of BAS's export: the catalogue (import.xml) first, then the stock of its
+// offers (offers.xml), which names goods the catalogue must have added. It returns how many goods the
+// catalogue held.
+func (e *Emulator) SeedExport(catalog, offers []byte) (int, error) {
+	n, err := e.SeedCatalog(bytes.NewReader(catalog), "import.xml")
+	if err != nil {
+		return n, err
+	}
+	_, err = e.SeedCatalog(bytes.NewReader(offers), "offers.xml")
 	return n, err
 }

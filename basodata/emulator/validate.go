@@ -12,7 +12,7 @@ import (
 )
 
 // Request bodies are checked against the model before anything is stored. The emulator takes the
-// strict reading wherever 1C's behaviour is not documented (docs/bas-odata.md §6): a value too long,
+// strict reading wherever 1C's behaviour is not documented (docs/bas-odata.md §7): a value too long,
 // with too many decimals, negative where the type is Nonnegative, of the wrong JSON type, a reference
 // to an object the base does not hold, an unknown property, a row without LineNumber are refused, so a
 // client that passes here does not lean on a base's leniency.
@@ -229,7 +229,7 @@ func (e *Emulator) value(t *Type, p *Prop, v any, where string) (any, *badReques
 }
 
 // checkRef refuses a reference to an object the base does not hold. A real base stores such a "broken"
-// reference («Объект не найден») (docs/bas-odata.md §6); refusing it catches the client's bug here.
+// reference («Объект не найден») (docs/bas-odata.md §7); refusing it catches the client's bug here.
 func (e *Emulator) checkRef(target, ref, name string) *badRequest {
 	set := e.sets[target]
 	if set == nil {

@@ -56,6 +56,10 @@ type Config struct {
 	Seed  int64            // ids, keys and fiscal codes are drawn from it: same seed and clock, same output
 }
 
+// FirstFiscalNumber is the fiscal number the first register gets when the configuration gives none:
+// the one register of the demo and the torture harness, which their BAS mapping names.
+const FirstFiscalNumber = "TEST400001"
+
 // Register is one cash register of the organisation. Empty fields are generated.
 type Register struct {
 	ID           string // uuid
@@ -182,7 +186,7 @@ func New(cfg Config) *Emulator {
 			r.ID = e.newID()
 		}
 		if r.FiscalNumber == "" {
-			r.FiscalNumber = fmt.Sprintf("TEST%06d", 400001+i)
+			r.FiscalNumber = fmt.Sprintf("TEST%06d", 400001+i) // FirstFiscalNumber first
 		}
 		if r.LicenseKey == "" {
 			r.LicenseKey = hex.EncodeToString(e.randBytes(12))

@@ -37,6 +37,7 @@ type saleInput struct {
 	discounts       []discountInput
 	payments        []payment
 	related         string
+	shift           *shift    // nil: the register's open shift (opened when needed)
 	fiscalDate      time.Time // zero: now
 	createdAt       time.Time // zero: now
 	offline         bool
@@ -214,7 +215,10 @@ func (e *Emulator) fiscalise(in saleInput) (*receipt, error) {
 	// The tax service stamps whole seconds.
 	r.fiscalDate = r.fiscalDate.Truncate(time.Second)
 
-	r.shift = e.shiftFor(in.reg, in.cashier)
+	r.shift = in.shift
+	if r.shift == nil {
+		r.shift = e.shiftFor(in.reg, in.cashier)
+	}
 	in.reg.lastReceipt++
 	r.serial = in.reg.lastReceipt
 	r.fiscalCode = fmt.Sprintf("TEST%010d", e.rng.Int64N(10_000_000_000))

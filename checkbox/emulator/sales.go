@@ -32,6 +32,10 @@ type Sale struct {
 	// past) while created_at is now, when it reached Checkbox (checkbox-api.md §6.5). Without
 	// Offline, At (zero: now) is both.
 	Offline bool
+	// ShiftID puts an offline receipt into that shift of its register, which may be closed by now: a
+	// register that worked offline sends its shift's receipts after the shift closed (checkbox-api.md
+	// §6.5). "" is the register's open shift, opened when needed.
+	ShiftID string
 	// ByAPICashier makes the cashier who signs in through the API the seller, instead of the
 	// shop-floor cashier; only its receipts pass /receipts/search's default self_receipts=true.
 	ByAPICashier bool
@@ -111,6 +115,16 @@ func (e *Emulator) sellLocked(s Sale) (*receipt, error) {
 		}
 	}
 	in := saleInput{id: s.ID, reg: reg, cashier: e.shopUser, offline: s.Offline, status: s.Status}
+	if s.ShiftID != "" {
+		if !s.Offline {
+			return nil, errors.New("a sale into a given shift must be an offline one")
+		}
+		i := slices.IndexFunc(e.shifts, func(sh *shift) bool { return sh.id == s.ShiftID && sh.reg == reg })
+		if i < 0 {
+			return nil, fmt.Errorf("no shift %s on register %s", s.ShiftID, reg.ID)
+		}
+		in.shift = e.shifts[i]
+	}
 	if s.ByAPICashier {
 		in.cashier = e.apiUser
 	}

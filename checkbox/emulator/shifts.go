@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"obmin/checkbox"
 )
 
 // Cash registers, shifts and the tax table (checkbox-api.md §3, §4.3, §7).
@@ -41,6 +43,19 @@ func (e *Emulator) closeShift(s *shift) {
 	s.status, s.closedAt, s.updatedAt = "CLOSED", now, now
 	s.reg.open = nil
 	e.notifyShift(s)
+}
+
+// Shifts returns every shift, oldest first, as GET /api/v1/shifts/{shift_id} answers it.
+func (e *Emulator) Shifts() []checkbox.ShiftDetail {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]checkbox.ShiftDetail, 0, len(e.shifts))
+	for _, s := range e.shifts {
+		var d checkbox.ShiftDetail
+		mustRoundTrip(shiftWire(s, true, true), &d)
+		out = append(out, d)
+	}
+	return out
 }
 
 // CloseShifts closes every open shift, as Checkbox's automatic closing at the end of the day does

@@ -46,6 +46,14 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	cfg.BAS.MinAge = 300 * time.Millisecond
 	cfg.Schedule.RetentionKeep = 0
 	cfg.Sales.FirstPull = 48 * time.Hour
+	// Both channels: the orders file, and BAS's own retail sales report per shift through its OData
+	// interface, here the built-in BAS emulator, seeded below with the goods BAS exports.
+	cfg.Sales.To = config.SalesToBoth
+	cfg.BAS.OData.Emulator = true
+	cfg.BAS.OData.UntaxedRate = "без ПДВ" // a good typed in at the till carries no tax
+	cfg.Mapping.VAT = map[string][]int{"20": {1}, "7": {2}, "0": {3}, "без ПДВ": {8}}
+	cfg.BAS.OData.Registers = []config.BASRegister{{Checkbox: emulator.FirstFiscalNumber, Till: "Каса 1 (Checkbox)", Terminal: "Термінал ПриватБанку",
+		CardKinds: map[string]string{"Картка": "Visa"}}}
 	if err := cfg.Finish(func(string) string { return "" }); err != nil {
 		return err
 	}
@@ -71,10 +79,14 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	emu, agent := a.emulator, a.agent
 	settle := cfg.BAS.MinAge + cfg.BAS.PollInterval
 	p := func(format string, args ...any) { fmt.Fprintf(stdout, format+"\n", args...) }
+	if err := seedDemoBAS(a, time.Now()); err != nil {
+		return err
+	}
+	stockBefore := demoStock(a)
 
 	p("obmin demo — Checkbox is the built-in EMULATOR; folders under %s", root)
 	p("")
-	catalogue := append(append([]demo.Book(nil), demo.Books...), demo.Editions...)
+	catalogue := demoCatalogue()
 	p("1. BAS exports its catalogue (%d goods, %d of them with characteristics: bindings, sizes) into %s",
 		len(catalogue), len(demo.Editions), filepath.Join(cfg.BAS.ExportDir, demo.FolderName))
 	if _, err := demo.WriteDrop(cfg.BAS.ExportDir, catalogue, time.Now()); err != nil {
@@ -96,14 +108,16 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	p("   was reported, not sent at 0: see the report in %s)", filepath.Join(cfg.SpoolDir, "done"))
 
 	p("")
-	p("2. The shop sells: %d receipts in the emulator, returns among them, and one sale of a good", *sales)
-	p("   a cashier added in Checkbox by hand (BAS never exported it)")
+	p("2. The shop sells: %d receipts in the emulator, returns among them, and the shift closes; in the next", *sales)
+	p("   shift a cashier sells a good added in Checkbox by hand (BAS never exported it), and that shift closes too")
 	if _, err := emu.GenerateSales(rand.New(rand.NewPCG(1, 2)), *sales, 4); err != nil {
 		return fmt.Errorf("generate sales: %w", err)
 	}
+	emu.CloseShifts()
 	if err := sellHandMadeGood(emu); err != nil {
 		return err
 	}
+	emu.CloseShifts()
 	if _, err := agent.PullReceipts(ctx); err != nil {
 		return fmt.Errorf("pull receipts: %w", err)
 	}
@@ -118,7 +132,14 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 		st.Receipts[exchange.StateHeld], filepath.Join(cfg.SpoolDir, "held"))
 
 	p("")
-	p("3. BAS runs its exchange three times: each run empties its folder %s, writes its export again and", demo.FolderName)
+	p("3. obmin wrote each closed shift into BAS as BAS's own retail sales report («Звіт про роздрібні продажі»)")
+	p("   through BAS's OData interface (the built-in BAS emulator) and posted it; BAS moved the stock itself:")
+	if err := printDemoReports(stdout, a, stockBefore); err != nil {
+		return err
+	}
+
+	p("")
+	p("4. BAS runs its exchange three times: each run empties its folder %s, writes its export again and", demo.FolderName)
 	p("   loads the orders file; in the last run it also exports its own orders list, naming half of obmin's orders")
 	numbers, err := exchange.ReadOrderNumbers(cfg.BAS.OrdersFile)
 	if err != nil {
@@ -127,7 +148,7 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	before := emu.CountCalls("POST", "/api/v1/goods") + emu.CountCalls("PUT", "/api/v1/goods")
 	for run := 1; run <= 3; run++ {
 		at := time.Now().Add(time.Duration(run) * time.Second)
-		dir, err := demo.WriteDrop(cfg.BAS.ExportDir, demo.Books, at)
+		dir, err := demo.WriteDrop(cfg.BAS.ExportDir, catalogue, at)
 		if err != nil {
 			return err
 		}
@@ -156,6 +177,7 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	p("  %-40s the file BAS's exchange node loads", cfg.BAS.OrdersFile)
 	p("  %-40s each BAS drop, with obmin-report.txt", filepath.Join(cfg.SpoolDir, "done"))
 	p("  %-40s receipts waiting for goods from BAS", filepath.Join(cfg.SpoolDir, "held"))
+	p("  %-40s shifts whose retail sales report waits", filepath.Join(cfg.SpoolDir, "held-shifts"))
 	p("  %-40s returns to enter in BAS", filepath.Join(cfg.SpoolDir, "returns"))
 	p("  %-40s every order number obmin gave", filepath.Join(cfg.SpoolDir, "numbers"))
 	p("  %-40s obmin's state (SQLite)", cfg.StateFile)

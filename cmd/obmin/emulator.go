@@ -246,6 +246,11 @@ func (a *emulatorAdmin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		adminReply(w, http.StatusOK, out)
 	case "GET receipts":
 		adminReply(w, http.StatusOK, a.emu.Receipts())
+	case "GET shifts":
+		adminReply(w, http.StatusOK, a.emu.Shifts())
+	case "POST close-shifts":
+		a.emu.CloseShifts()
+		adminReply(w, http.StatusOK, map[string]string{"ok": "open shifts closed"})
 	default:
 		adminReply(w, http.StatusNotFound, map[string]string{"message": "no admin call " + what})
 	}

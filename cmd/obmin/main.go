@@ -62,6 +62,7 @@ Usage:
                                         does BAS agree with Checkbox? goods, and a day's receipts; exit 3 if not
   obmin replay  [-config FILE] DROP-ID  put a drop from failed/ back for another try
   obmin emulator -listen ADDR           run the Checkbox emulator alone (for tests and trials)
+  obmin bas-emulator -listen ADDR       run the BAS OData emulator alone (for tests and trials)
   obmin webhook ...                     register obmin's webhook URL with Checkbox
   obmin service install|uninstall|start|stop|status [-config FILE] [-name obmin]
                                         obmin as a Windows service (as administrator); docs/service.md
@@ -69,7 +70,8 @@ Usage:
   obmin help COMMAND                    a command's help (also: obmin COMMAND -h)
 
 The config file defaults to $OBMIN_CONFIG, then ./obmin.yaml. Secrets come from the environment
-(OBMIN_CHECKBOX_PASSWORD, OBMIN_CHECKBOX_PIN_CODE, OBMIN_CHECKBOX_LICENSE_KEY) or *_file keys.
+(OBMIN_CHECKBOX_PASSWORD, OBMIN_CHECKBOX_PIN_CODE, OBMIN_CHECKBOX_LICENSE_KEY, OBMIN_BAS_ODATA_PASSWORD)
+or *_file keys.
 `
 
 // run is obmin's whole program, with its environment passed in so tests can drive it.
@@ -122,6 +124,8 @@ func dispatch(ctx context.Context, cmd string, rest []string, getenv func(string
 		return cmdReplay(ctx, rest, getenv, stdout, stderr)
 	case "emulator":
 		return cmdEmulator(ctx, rest, getenv, stdout, stderr)
+	case "bas-emulator":
+		return cmdBASEmulator(ctx, rest, getenv, stdout, stderr)
 	case "webhook":
 		return cmdWebhook(ctx, rest, getenv, stdout, stderr)
 	case "service":

@@ -166,7 +166,8 @@ func TestDemoEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatalf("demo: %v\n%s\n%s", err, out, errOut)
 	}
-	for _, want := range []string{"EMULATOR", "created 14 goods", "KN-0100-000A23EA", "Where to look"} {
+	for _, want := range []string{"EMULATOR", "created 14 goods", "KN-0100-000A23EA", "Where to look", "Звіт про роздрібні продажі №00000000001", "проведено",
+		"before → after", "Held back"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}

@@ -15,6 +15,7 @@ import (
 	"gopkg.in/natefinch/lumberjack.v2"
 	"gopkg.in/yaml.v3"
 
+	basemu "obmin/basodata/emulator"
 	"obmin/checkbox"
 	"obmin/checkbox/emulator"
 	"obmin/commerceml"
@@ -40,6 +41,8 @@ type app struct {
 	metrics  *httpapi.Metrics // served at /metrics; counts the Checkbox client's calls
 	links    links            // whether Checkbox and BAS's folder answer, for notifications
 	closers  []func() error
+	// basEmulator is the built-in BAS OData emulator, with bas.odata.emulator (basodata.go).
+	basEmulator *basemu.Emulator
 }
 
 func (a *app) Close() error {
@@ -239,6 +242,7 @@ func build(ctx context.Context, cfg config.Config, log *logrus.Entry, owner stri
 			FirstPull: cfg.Sales.FirstPull, Registers: cfg.Checkbox.CashRegisters, Currency: cfg.Sales.Currency,
 			CustomerName: cfg.Sales.CustomerName, NumberPrefix: cfg.Sales.NumberPrefix,
 			NumberFirst: cfg.Sales.NumberFirst, NumberLast: cfg.Sales.NumberLast, VATCodes: vatCodes(cfg.Mapping.VAT),
+			NoOrdersFile: !cfg.OrdersFile(),
 		}},
 		Schedules: exchange.Schedules{
 			PullReceipts: cfg.Schedule.PullReceipts, Retention: cfg.Schedule.Retention,
@@ -247,6 +251,11 @@ func build(ctx context.Context, cfg config.Config, log *logrus.Entry, owner stri
 	}
 	a.agent.Reconciler = newReconciler(cfg, a.agent, client, true)
 	runs.OnRun = a.agent.BASRunSeen
+	if cfg.RetailReports() {
+		if a.agent.Retail, err = a.retail(ctx, cfg, log, st); err != nil {
+			return nil, err
+		}
+	}
 	ok = true
 	return a, nil
 }
@@ -425,5 +434,5 @@ func cmdCheck(args []string, getenv func(string) string, stdout, stderr io.Write
 	for _, w := range cfg.QuoteWarnings() {
 		fmt.Fprintf(stdout, "# WARNING: %s\n", w)
 	}
-	return nil
+	return checkRetail(cfg, stdout)
 }

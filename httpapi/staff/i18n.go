@@ -84,11 +84,12 @@ var words = map[string][2]string{
 	"done.failed":    {"Не вдалося:", "Failed:"},
 	"done.notheld":   {"Чек уже не затримано.", "The receipt is not held any more."},
 
-	"job.drops":         {"пакети BAS", "BAS drops"},
-	"job.pull-receipts": {"запит чеків", "receipts pull"},
-	"job.retention":     {"прибирання архіву", "archive cleanup"},
-	"job.reconcile":     {"звірка", "reconciliation"},
-	"job.staff":         {"дія персоналу", "staff action"},
+	"job.drops":          {"пакети BAS", "BAS drops"},
+	"job.pull-receipts":  {"запит чеків", "receipts pull"},
+	"job.retail-reports": {"звіти про роздрібні продажі", "retail sales reports"},
+	"job.retention":      {"прибирання архіву", "archive cleanup"},
+	"job.reconcile":      {"звірка", "reconciliation"},
+	"job.staff":          {"дія персоналу", "staff action"},
 
 	"state.inbox":      {"чекає", "waiting"},
 	"state.processing": {"обробляється", "being applied"},

@@ -62,7 +62,8 @@ type BAS struct {
 	// (BAS broke off): after this long without a change it goes to failed/ (docs/folders.md).
 	IncompleteTimeout time.Duration `yaml:"incomplete_timeout"`
 	Notify            *bool         `yaml:"notify"`
-	SFTP              *SFTP         `yaml:"sftp"` // the export folder and orders file are on an SFTP server
+	SFTP              *SFTP         `yaml:"sftp"`  // the export folder and orders file are on an SFTP server
+	OData             BASOData      `yaml:"odata"` // BAS's OData interface, for the retail sales reports (basodata.go)
 }
 
 type Checkbox struct {
@@ -117,6 +118,7 @@ type Feed struct {
 
 // Sales says how receipts become BAS's orders (docs/bas-orders.md).
 type Sales struct {
+	To                string        `yaml:"to"`           // orders-file | retail-report | both (basodata.go)
 	Returns           string        `yaml:"returns"`      // list | amend
 	ReturnsFile       string        `yaml:"returns_file"` // the staff's list of returns beside the orders file
 	OrderStatus       string        `yaml:"order_status"` // «Статус заказа», mapped to «Завершений» in BAS
@@ -153,12 +155,12 @@ func Default() Config {
 		Log:       Log{Format: "text", Level: "info", MaxSizeMB: 20, MaxBackups: 10, RepeatWindow: time.Minute},
 		BAS: BAS{
 			ExportDir: "var/bas/export", OrdersFile: "var/bas/orders.xml", Encoding: "utf-8",
-			PollInterval: 2 * time.Second, MinAge: 2 * time.Second, IncompleteTimeout: 5 * time.Minute, Notify: &yes,
+			PollInterval: 2 * time.Second, MinAge: 2 * time.Second, IncompleteTimeout: 5 * time.Minute, Notify: &yes, OData: defaultBASOData(),
 		},
 		Checkbox: Checkbox{BaseURL: "https://api.checkbox.ua", RequestsPerSecond: 5, Workers: 4, BulkThreshold: 100, BulkBatch: 5000},
 		Mapping:  Mapping{CodeField: "article", WeightUnits: []string{"166"}},
 		Sales: Sales{
-			Returns: "list", ReturnsFile: "returns.txt", OrderStatus: "Продано на касі", KeepRuns: 3, KeepFor: time.Hour,
+			To: SalesToOrdersFile, Returns: "list", ReturnsFile: "returns.txt", OrderStatus: "Продано на касі", KeepRuns: 3, KeepFor: time.Hour,
 			Overlap: 38 * time.Hour, FirstPull: 24 * time.Hour,
 			Currency: "грн", CustomerName: "Роздрібний покупець", NumberPrefix: "CB-", NumberFirst: 1, NumberLast: 999999,
 		},
@@ -275,6 +277,9 @@ func (c *Config) Finish(getenv func(string) string) error {
 		return err
 	}
 	if err := c.resolveNotify(getenv); err != nil {
+		return err
+	}
+	if err := c.resolveBASOData(getenv); err != nil {
 		return err
 	}
 	return c.Validate()
@@ -441,6 +446,7 @@ func (c *Config) Validate() error {
 		bad("mapping.missing", "%q: want leave, hide or delete", c.Mapping.Missing)
 	}
 	c.validateSales(bad)
+	c.validateBASOData(bad)
 	if c.Schedule.RetentionKeep < 24*time.Hour && c.Schedule.RetentionKeep != 0 {
 		bad("schedule.retention_keep", "%s: keep archives at least 24h (0 turns retention off)", c.Schedule.RetentionKeep)
 	}
@@ -465,6 +471,7 @@ func (c Config) Redacted() Config {
 	c.Checkbox.LicenseKey = mask(c.Checkbox.LicenseKey)
 	c.HTTP = c.HTTP.Redacted()
 	c.Notify = c.Notify.redacted()
+	c.BAS.OData = c.BAS.OData.redacted()
 	if c.BAS.SFTP != nil {
 		s := *c.BAS.SFTP
 		s.Password, s.Passphrase = mask(s.Password), mask(s.Passphrase)

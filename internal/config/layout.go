@@ -72,5 +72,6 @@ func (c *Config) Warnings() []string {
 		w = append(w, "sales.payment_requisites is on: with the exchange node's online-payments option BAS creates a payment for each "+
 			"order and may queue a second fiscal receipt for a sale Checkbox has already fiscalised (docs/bas-orders.md)")
 	}
+	w = append(w, c.basODataWarnings()...)
 	return w
 }

@@ -24,8 +24,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
 	"golang.org/x/text/encoding/charmap"
 
+	basemu "obmin/basodata/emulator"
 	"obmin/checkbox"
 	"obmin/commerceml"
 	"obmin/exchange"
@@ -58,6 +60,15 @@ type harness struct {
 	app  *proc
 	base string
 
+	// BAS's OData side (retail_test.go): the BAS emulator process, its service root and admin client,
+	// and the shop's stock in it at the start, by item.
+	basProc   *proc
+	basRoot   string
+	bas       *basemu.AdminClient
+	basStock0 map[string]decimal.Decimal
+	// basDown is true while BAS answers every request with 503.
+	basDown bool
+
 	exportDir, ordersFile, spoolDir, stateFile string
 
 	books  []demo.Book // the catalogue BAS exported last
@@ -70,6 +81,7 @@ type harness struct {
 	confirmed map[string]bool
 	counter   struct {
 		iterations, kills, terms, faults, inputs, checks int
+		basFaults, closes, late, reports, heldShifts     int
 	}
 	// stage names where the run is ("iteration 37: ", "checkpoint at iteration 50: "); violations carry it.
 	stage      string
@@ -123,8 +135,8 @@ func TestTorture(t *testing.T) {
 	h.resolveInputs(final)
 	h.check()
 	c := h.counter
-	summary := fmt.Sprintf("torture: iterations=%d kills=%d graceful=%d faults=%d inputs=%d checks=%d violations=%d seed=%d",
-		c.iterations, c.kills, c.terms, c.faults, c.inputs, c.checks, len(h.violations), seed)
+	summary := fmt.Sprintf("torture: iterations=%d kills=%d graceful=%d faults=%d bas_faults=%d inputs=%d shifts_closed=%d late_receipts=%d reports=%d held_shifts=%d checks=%d violations=%d seed=%d",
+		c.iterations, c.kills, c.terms, c.faults, c.basFaults, c.inputs, c.closes, c.late, c.reports, c.heldShifts, c.checks, len(h.violations), seed)
 	fmt.Println(summary)
 	if len(h.violations) > 0 {
 		for _, v := range h.violations {
@@ -170,22 +182,11 @@ func (h *harness) setup() {
 	}
 	h.emu = start(t, cmd)
 	t.Cleanup(func() { h.emu.stop(syscall.SIGTERM) })
-	line := make([]byte, 0, 64)
-	b := make([]byte, 1)
-	for len(line) < 200 {
-		if _, err := out.Read(b); err != nil {
-			t.Fatalf("emulator printed no URL: %v", err)
-		}
-		if b[0] == '\n' {
-			break
-		}
-		line = append(line, b[0])
-	}
-	go io.Copy(io.Discard, out) //nolint:errcheck // keeps the pipe drained
-	h.base = strings.TrimSpace(string(line))
+	h.base = strings.TrimSpace(firstLine(t, out))
 	if !strings.HasPrefix(h.base, "http://127.0.0.1:") {
 		t.Fatalf("emulator URL %q", h.base)
 	}
+	h.startBAS()
 
 	cfg := fmt.Sprintf(`spool_dir: %q
 state_file: %q
@@ -197,6 +198,17 @@ bas:
   min_age: 200ms
   incomplete_timeout: %s
   notify: true
+  odata:
+    url: %q
+    user: odata.user
+    # Short, so that an answer held back after the write (a fault) runs into it.
+    timeout: 3s
+    untaxed_rate: без ПДВ
+    registers:
+      - checkbox: TEST400001
+        till: "00-000001"
+        terminal: "0000000001"
+        card_kinds: {Картка: Visa}
 checkbox:
   base_url: %q
   requests_per_second: 200
@@ -208,6 +220,8 @@ checkbox:
 mapping:
   stock: true
 sales:
+  # Both channels: the orders file, and a retail sales report per shift in the BAS emulator.
+  to: both
   # Orders leave the file when BAS names them in its own export; the harness's runs never add up to this.
   keep_runs: 1000000
   first_pull: 48h
@@ -216,7 +230,7 @@ schedule:
   retention: "off"
   retention_keep: 0s
   retry_drops: 1s
-`, h.spoolDir, h.stateFile, h.exportDir, h.ordersFile, incompleteTimeout, h.base)
+`, h.spoolDir, h.stateFile, h.exportDir, h.ordersFile, incompleteTimeout, h.basRoot, h.base)
 	h.cfg = filepath.Join(h.dir, "obmin.yaml")
 	if err := os.WriteFile(h.cfg, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
@@ -271,7 +285,7 @@ func (h *harness) startApp() {
 		}
 	}
 	cmd := exec.Command(h.bin, "run", "-config", h.cfg)
-	cmd.Env = append(os.Environ(), "OBMIN_CHECKBOX_LOGIN="+cbLogin, "OBMIN_CHECKBOX_PASSWORD="+cbPassword)
+	cmd.Env = append(os.Environ(), "OBMIN_CHECKBOX_LOGIN="+cbLogin, "OBMIN_CHECKBOX_PASSWORD="+cbPassword, "OBMIN_BAS_ODATA_PASSWORD="+basPassword)
 	log := h.logFile("obmin.log")
 	cmd.Stdout, cmd.Stderr = log, log
 	h.app = start(h.t, cmd)
@@ -288,9 +302,20 @@ func (h *harness) loop(n int, outage time.Duration, checkEvery int) {
 	}
 	var outageEnd time.Time
 	checkDue := false
+	// BAS is down for a stretch of iterations in the first half, before the Checkbox outage.
+	basDown, basUp := n/4, n/4+max(2, n/8)
 	for i := range n {
 		h.counter.iterations++
 		h.stage = fmt.Sprintf("iteration %d: ", i+1)
+		switch {
+		case i == basDown && basUp < n/2:
+			h.basOutage()
+			h.basDown = true
+			h.t.Logf("iteration %d: BAS outage until iteration %d", i+1, basUp)
+		case i == basUp && h.basDown:
+			h.basRecover()
+			h.basDown = false
+		}
 		if outage > 0 && i == n/2 {
 			h.fault(map[string]any{"status": 503, "times": -1})
 			outageEnd = time.Now().Add(outage)
@@ -303,13 +328,19 @@ func (h *harness) loop(n int, outage time.Duration, checkEvery int) {
 		h.inOutage = !outageEnd.IsZero()
 		inOutage := h.inOutage
 		for range 1 + h.r.IntN(3) {
-			switch k := h.r.IntN(10); {
+			switch k := h.r.IntN(12); {
 			case k < 2:
 				h.goodDrop()
 			case k < 4:
 				h.badInput()
 			case k < 7:
 				h.sales()
+			case k == 7:
+				h.closeShifts()
+			case k == 8:
+				if !h.basDown {
+					h.basFault()
+				}
 			default:
 				if !inOutage {
 					h.randomFault()
@@ -558,7 +589,9 @@ func (h *harness) sales() {
 	if len(goods) == 0 {
 		return
 	}
-	switch h.r.IntN(6) {
+	switch h.r.IntN(7) {
+	case 6:
+		h.lateReceipt(goods)
 	case 0:
 		h.admin("POST", "sell", map[string]any{"Offline": true, "At": time.Now().Add(-time.Duration(1+h.r.IntN(20)) * time.Hour),
 			"Lines": []map[string]any{{"Code": goods[h.r.IntN(len(goods))].Code, "Quantity": 1000}}}, nil)
@@ -744,13 +777,16 @@ func (h *harness) checkpoint(iteration int) {
 // export brings them back, hence the export.)
 func (h *harness) settle() {
 	h.admin("DELETE", "faults", nil, nil)
+	h.basRecover()
+	h.basDown = false
+	h.closeShifts()
 	h.startApp()
 	h.goodDrop()
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
 		h.startApp()
 		idle := h.lastIn.where(h.spoolIndex()) != nil && h.spoolEmpty("inbox") && h.spoolEmpty("processing")
-		if idle && h.ordersComplete() {
+		if idle && h.ordersComplete() && h.reportsComplete() {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -847,6 +883,7 @@ func (h *harness) check() {
 	h.checkGoods()
 	h.checkTemp()
 	h.checkLedger()
+	h.checkReports()
 }
 
 // checkReceipts: every sale is in the orders file once, or BAS has it (confirmed by its export); a return is
