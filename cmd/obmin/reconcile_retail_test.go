@@ -121,10 +121,14 @@ func TestReconcileFindsRetailDrift(t *testing.T) {
 			t.Fatalf("shift %d: report №%s not posted", i+1, reports[i].Number)
 		}
 	}
-	// Before any drift BAS and Checkbox agree, the reports read back included.
+	// Before any drift BAS and Checkbox agree, the reports read back included: one look-up per shift.
+	calls := bas.emu.CountCalls("", basodata.SetReport)
 	rep, err := s.reconcile(date, false)
 	if err != nil || rep.Found() != 0 {
 		t.Fatalf("reconciliation before any drift: %v, found %v", err, found(rep.Differences()))
+	}
+	if n := bas.emu.CountCalls("", basodata.SetReport) - calls; n != len(shifts) {
+		t.Errorf("reconciliation made %d calls about reports to BAS, want one per closed shift (%d)", n, len(shifts))
 	}
 	if ch := rep.Receipts.Channels; len(ch) != 3 || ch[2].Name != "retail-report" || ch[2].Documents != len(shifts) || ch[2].Expected != len(shifts)+1 {
 		t.Fatalf("channels compared: %+v; want the orders file, BAS's orders export and the reports, %d read back", ch, len(shifts))
