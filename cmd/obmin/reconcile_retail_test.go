@@ -222,3 +222,31 @@ func bookCodes(books []demo.Book) func(string) (string, string, bool) {
 		return "", "", false
 	}
 }
+
+// TestReconcileRetailOnly: with sales.to retail-report, the orders file is no channel (nothing is written
+// there) and neither is BAS's orders export: the reports alone are judged.
+func TestReconcileRetailOnly(t *testing.T) {
+	s := newShop(t, "")
+	s.withBAS("retail-report", demo.Books)
+	if _, err := demo.WriteDrop(s.export, demo.Books, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.run("once"); err != nil {
+		t.Fatalf("first pass: %v", err)
+	}
+	sale, err := s.emu.Sell(emulator.Sale{Lines: []emulator.SaleLine{{Code: "KN-0001", Quantity: 1000}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.emu.CloseShifts()
+	if _, err := s.run("once"); err != nil {
+		t.Fatalf("pull and reports: %v", err)
+	}
+	rep, err := s.reconcile(voice.Date(sale.When()), false)
+	if err != nil || rep.Found() != 0 {
+		t.Fatalf("reconciliation: %v, found %v", err, found(rep.Differences()))
+	}
+	if ch := rep.Receipts.Channels; len(ch) != 1 || ch[0].Name != "retail-report" || ch[0].Expected != 1 || ch[0].Deliveries != 1 || ch[0].Documents != 1 {
+		t.Fatalf("channels: %+v; want the retail sales reports alone", ch)
+	}
+}
