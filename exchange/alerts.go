@@ -11,19 +11,23 @@ import (
 )
 
 // Alerts is the periodic check behind notifications (notify.Config.Check): every drop in failed/, the
-// held receipts with the oldest one's age, and the reconciliation differences left open. The thresholds are notify's.
+// held receipts with the oldest one's age, the held or refused shift reports likewise, and the
+// reconciliation differences left open. The thresholds are notify's.
 func (a *Agent) Alerts(ctx context.Context) (map[notify.Kind][]notify.Event, error) {
 	failed, err := a.failedDrops(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := map[notify.Kind][]notify.Event{notify.DropFailed: failed, notify.HeldReceipts: nil}
+	out := map[notify.Kind][]notify.Event{notify.DropFailed: failed, notify.HeldReceipts: nil, notify.HeldReports: nil}
 	n, oldest, err := a.Store.HeldReceipts(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if n > 0 {
 		out[notify.HeldReceipts] = []notify.Event{{Kind: notify.HeldReceipts, Count: n, Since: oldest, Where: a.Sales.Cfg.HeldDir}}
+	}
+	if out[notify.HeldReports], err = a.heldShiftsAlert(ctx); err != nil {
+		return nil, err
 	}
 	if out[notify.ReconcileDiffer], err = a.reconcileAlerts(a.now()); err != nil {
 		return nil, err

@@ -39,6 +39,7 @@ type RetailBAS interface {
 	ResolveTill(ctx context.Context, cfg basodata.TillConfig) (basodata.TillSetup, error)
 	VATRates(ctx context.Context) ([]basodata.VATRate, error)
 	Get(ctx context.Context, set, ref string, sel []string, out any) error
+	GetReport(ctx context.Context, ref string) (basodata.Report, error)
 	Sync(ctx context.Context, want basodata.Report, opt basodata.SyncOptions) (basodata.SyncResult, error)
 }
 

@@ -20,6 +20,8 @@ import (
 	"obmin/checkbox/emulator"
 	"obmin/exchange"
 	"obmin/internal/demo"
+	"obmin/internal/voice"
+	"obmin/reconcile"
 	"obmin/retail"
 	"obmin/spool"
 )
@@ -422,5 +424,104 @@ func TestRetailRefusedReport(t *testing.T) {
 	}
 	if got := r.stock(kobzar); got != "7" {
 		t.Errorf("BAS stock after the report: %s, want 7", got)
+	}
+}
+
+// ledgerGoods maps Checkbox codes to BAS's item and characteristic as obmin's ledger has them (the Ид
+// BAS exported for each good).
+func (r *basRig) ledgerGoods(code string) (string, string, bool) {
+	g, ok, err := r.store.Good(context.Background(), code)
+	if err != nil || !ok || g.BASID == "" {
+		return "", "", false
+	}
+	item, char, _ := strings.Cut(g.BASID, "#")
+	return item, char, true
+}
+
+// TestRetailReportsWithCharacteristics: goods with characteristics (BAS's Ид "product#characteristic",
+// one Checkbox good each) through the reports: every row carries BAS's item and its characteristic, the
+// characteristics of one item stay apart, a return of one comes back to it, and BAS's stock moves per
+// characteristic; reconciliation reads the report back and finds it equal to its receipts.
+func TestRetailReportsWithCharacteristics(t *testing.T) {
+	ctx := context.Background()
+	r := newBASRig(t, false, basemu.Config{}, nil)
+	at := time.Now()
+	// BAS holds the goods with characteristics too, the characteristics taken from the export's offers.
+	if _, err := r.bas.SeedExport(demo.Catalog(demo.Editions, at), demo.Offers(demo.Editions, at)); err != nil {
+		t.Fatal(err)
+	}
+	r.drop(append(slices.Clone(demo.Books), demo.Editions...), at)
+	r.pass()
+	type variant struct{ item, char, code string }
+	variantOf := func(b demo.Book, i int) variant {
+		t.Helper()
+		id := b.ID + "#" + b.Variants[i].CharID
+		g, ok, err := r.store.GoodByBASID(ctx, id)
+		if err != nil || !ok {
+			t.Fatalf("no Checkbox good for %s: %v", id, err)
+		}
+		return variant{b.ID, b.Variants[i].CharID, g.Code}
+	}
+	hard, soft, medium := variantOf(demo.Editions[0], 0), variantOf(demo.Editions[0], 1), variantOf(demo.Editions[1], 1)
+	stock := func(v variant) decimal.Decimal { return r.bas.StockOf(r.bas.Refs().Shop, v.item, v.char) }
+	before := map[variant]decimal.Decimal{hard: stock(hard), soft: stock(soft), medium: stock(medium)}
+
+	s1, err := r.emu.Sell(emulator.Sale{Lines: []emulator.SaleLine{{Code: hard.code, Quantity: 1000}, {Code: soft.code, Quantity: 2000}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.emu.Sell(emulator.Sale{Payment: "CASHLESS", Lines: []emulator.SaleLine{{Code: medium.code, Quantity: 1000}, {Code: "KN-0001", Quantity: 1000}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.emu.Return(s1.ID, []emulator.SaleLine{{Code: soft.code, Quantity: 1000}}); err != nil {
+		t.Fatal(err)
+	}
+	r.emu.CloseShifts()
+	r.pass()
+
+	var rep basodata.Report
+	for _, x := range r.bas.Reports() {
+		if strings.Contains(x.Comment, retail.Marker(s1.ShiftID)) {
+			rep = x
+		}
+	}
+	if !rep.Posted {
+		t.Fatalf("the shift's report is not posted: %+v", rep)
+	}
+	var receipts []checkbox.Receipt
+	for _, x := range r.emu.Receipts() {
+		if x.ShiftID == s1.ShiftID {
+			receipts = append(receipts, x)
+		}
+	}
+	for _, d := range retail.Compare(receipts, rep, r.ledgerGoods) {
+		t.Errorf("report №%s: %s", rep.Number, d)
+	}
+	rows := map[variant][]string{}
+	for _, row := range rep.Stock {
+		for _, v := range []variant{hard, soft, medium} {
+			if strings.EqualFold(row.Good, v.item) && strings.EqualFold(row.Characteristic, v.char) {
+				rows[v] = append(rows[v], row.Quantity.String())
+			}
+		}
+	}
+	for v, want := range map[variant][]string{hard: {"1"}, soft: {"-1", "2"}, medium: {"1"}} {
+		if slices.Sort(rows[v]); !slices.Equal(rows[v], want) {
+			t.Errorf("rows of %s#%s: quantities %v, want %v", v.item, v.char, rows[v], want)
+		}
+	}
+	// Sold less returned: 1, 1 and 1, each from its own characteristic's stock.
+	for v, was := range before {
+		if got, want := stock(v), was.Sub(decimal.NewFromInt(1)); !got.Equal(want) {
+			t.Errorf("BAS stock of %s#%s: %s, want %s", v.item, v.char, got, want)
+		}
+	}
+	rc := &reconcile.Reconciler{Checkbox: r.cb, Ledger: r.store, Channels: []reconcile.Channel{r.agent.RetailChannel()}}
+	got, err := rc.Run(ctx, reconcile.Options{Date: voice.Date(s1.When())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Found() != 0 || got.Receipts.Channels[0].Documents != 1 {
+		t.Errorf("reconciliation of the characteristics' report: %d documents read back, differences %+v", got.Receipts.Channels[0].Documents, got.Differences())
 	}
 }

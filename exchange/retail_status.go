@@ -5,9 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -44,9 +41,13 @@ func (a *Agent) ReportShifts(ctx context.Context) (RetailPass, error) {
 }
 
 // prepareRetail checks BAS's side once at start: a set-up the administrator must fix stops obmin with
-// the object named; BAS not answering is only logged (each pass tries again).
+// the object named; BAS not answering is only logged (each pass tries again). With the reports off, what
+// held-shifts/ still describes is held no more: it goes.
 func (a *Agent) prepareRetail(ctx context.Context) error {
 	if a.Retail == nil {
+		if err := a.forgetHeldShifts(); err != nil {
+			a.Log.WithError(err).Warn("held-shifts/: the descriptions of held shift reports could not be removed")
+		}
 		return nil
 	}
 	err := a.Retail.Prepare(ctx)
@@ -141,43 +142,21 @@ func (st *RetailStatus) text(p func(format string, a ...any)) {
 // writeHeld describes each held or refused shift in a file of its own in HeldDir, and removes the
 // files of shifts no longer held.
 func (r *Retail) writeHeld(ctx context.Context) error {
-	if err := os.MkdirAll(r.Cfg.HeldDir, 0o755); err != nil {
-		return err
-	}
-	want := map[string]bool{}
+	want := map[string]string{}
 	err := r.Store.ReportsInState(ctx, func(rec spool.ReportRecord) error {
 		name := safeName(fmt.Sprintf("зміна-%s-%d-%s.txt", cmp.Or(rec.FiscalNumber, rec.RegisterID), rec.Serial, shortID(rec.ShiftID)))
-		want[name] = true
 		what := "не передано в BAS"
 		if rec.State == spool.ReportStateError {
 			what = "BAS не прийняв"
 		}
-		text := fmt.Sprintf("\ufeffЗвіт про роздрібні продажі: %s — %s.\r\nЗміна Checkbox: %s\r\nПричина: %s\r\nЩо зробити: %s\r\n",
+		want[name] = fmt.Sprintf("\ufeffЗвіт про роздрібні продажі: %s — %s.\r\nЗміна Checkbox: %s\r\nПричина: %s\r\nЩо зробити: %s\r\n",
 			shiftName(rec), what, rec.ShiftID, rec.Reason, retailAdvice(rec))
-		path := filepath.Join(r.Cfg.HeldDir, name)
-		if old, err := os.ReadFile(path); err == nil && string(old) == text {
-			return nil
-		}
-		return spool.WriteFileAtomic(path, 0o644, func(w io.Writer) error {
-			_, err := io.WriteString(w, text)
-			return err
-		})
+		return nil
 	}, spool.ReportStateHeld, spool.ReportStateError)
 	if err != nil {
 		return err
 	}
-	entries, err := os.ReadDir(r.Cfg.HeldDir)
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		if !want[e.Name()] && strings.HasSuffix(e.Name(), ".txt") {
-			if err := os.Remove(filepath.Join(r.Cfg.HeldDir, e.Name())); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return err
-			}
-		}
-	}
-	return nil
+	return syncStaffFiles(r.Cfg.HeldDir, want)
 }
 
 func shortID(id string) string {

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -498,39 +496,19 @@ func (s *Sales) WriteHeld(ctx context.Context) (int, error) {
 	if s.Cfg.HeldDir == "" {
 		return 0, nil
 	}
-	if err := os.MkdirAll(s.Cfg.HeldDir, 0o755); err != nil {
-		return 0, err
-	}
-	want := map[string]bool{}
+	want := map[string]string{}
 	err := s.Store.ReceiptsInState(ctx, StateHeld, func(r spool.ReceiptRecord) error {
-		name := safeName(receiptFiscalCode(r.Raw)) + ".txt"
-		want[name] = true
-		text := fmt.Sprintf("\ufeffЧек Checkbox %s (фіскальний номер %s) від %s на суму %s грн не передано в BAS.\r\n"+
+		want[safeName(receiptFiscalCode(r.Raw))+".txt"] = fmt.Sprintf("\ufeffЧек Checkbox %s (фіскальний номер %s) від %s на суму %s грн не передано в BAS.\r\n"+
 			"Причина: %s\r\n"+
 			"Що зробити: вивантажте цей товар з BAS (з артикулом, що збігається з кодом у Checkbox); obmin передасть чек сам.\r\n",
 			r.ID, receiptFiscalCode(r.Raw), voice.Time(r.When), UAH(r.TotalSum).StringFixed(2), r.Reason)
-		path := filepath.Join(s.Cfg.HeldDir, name)
-		if old, err := os.ReadFile(path); err == nil && string(old) == text {
-			return nil
-		}
-		return spool.WriteFileAtomic(path, 0o644, func(w io.Writer) error {
-			_, err := w.Write([]byte(text))
-			return err
-		})
+		return nil
 	})
 	if err != nil {
 		return 0, err
 	}
-	entries, err := os.ReadDir(s.Cfg.HeldDir)
-	if err != nil {
+	if err := syncStaffFiles(s.Cfg.HeldDir, want); err != nil {
 		return 0, err
-	}
-	for _, e := range entries {
-		if !want[e.Name()] && strings.HasSuffix(e.Name(), ".txt") {
-			if err := os.Remove(filepath.Join(s.Cfg.HeldDir, e.Name())); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return 0, err
-			}
-		}
 	}
 	return len(want), nil
 }

@@ -1,6 +1,6 @@
 // Package notify tells a person when one is needed: a drop that landed in failed/, Checkbox or BAS's
-// folder unreachable for longer than a threshold, receipts held for longer than a threshold,
-// reconciliation differences; and tells again when each condition has cleared.
+// folder unreachable for longer than a threshold, receipts or shifts' retail sales reports held for longer
+// than a threshold, reconciliation differences; and tells again when each condition has cleared.
 //
 // A condition is told once, on every channel (a JSON webhook, Telegram), then reminded at most every
 // Config.Remind until it clears; its record (what each channel was told, and when) is kept in the
@@ -32,6 +32,7 @@ const (
 	CheckboxDown    Kind = "checkbox_unreachable"       // Checkbox does not answer
 	BASDown         Kind = "bas_unreachable"            // BAS's folder cannot be read or written
 	HeldReceipts    Kind = "held_receipts"              // receipts held back from BAS
+	HeldReports     Kind = "held_reports"               // shifts' retail sales reports held back or refused by BAS
 	ReconcileDiffer Kind = "reconciliation_differences" // a reconciliation found differences; Key: its day
 )
 

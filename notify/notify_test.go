@@ -164,7 +164,7 @@ func (r *rig) start() {
 	}
 	r.svc, err = New(Config{
 		Name: "Книгарня на Подолі", Remind: 24 * time.Hour, Every: time.Minute,
-		After:    map[Kind]time.Duration{CheckboxDown: 15 * time.Minute, BASDown: 15 * time.Minute, HeldReceipts: 4 * time.Hour},
+		After:    map[Kind]time.Duration{CheckboxDown: 15 * time.Minute, BASDown: 15 * time.Minute, HeldReceipts: 4 * time.Hour, HeldReports: 4 * time.Hour},
 		Channels: []Channel{hook, bot}, State: st, Links: r.links, Check: r.check,
 		Log: logrus.NewEntry(l), Now: r.clk.now,
 	})
@@ -420,6 +420,22 @@ func TestHeldReceiptsThreshold(t *testing.T) {
 	r.sync(HeldReceipts, Event{Count: 1, Since: now.Add(-10 * time.Minute)})
 	r.deliver(2, 2)
 	contains(t, "held cleared", r.botText(1), "Затриманих чеків більше немає")
+}
+
+// TestHeldReportsThreshold: shifts whose retail sales reports are held or refused are told once the oldest
+// shift closed longer ago than the threshold, with where to look and what to do, and cleared when none is.
+func TestHeldReportsThreshold(t *testing.T) {
+	r := newRig(t)
+	now := r.clk.now()
+	r.sync(HeldReports, Event{Count: 1, Since: now.Add(-time.Hour), Where: "spool/held-shifts"})
+	r.deliver(0, 0)
+	r.sync(HeldReports, Event{Count: 2, Since: now.Add(-6 * time.Hour), Where: "spool/held-shifts"})
+	r.deliver(1, 1)
+	contains(t, "held reports", r.botText(0), "Звіти змін не передано в BAS", "звітів змін: 2", "закрита 12.03.2026 04:00:00", "уже 6 год",
+		"held-shifts/", "Спробувати знову")
+	r.sync(HeldReports)
+	r.deliver(2, 2)
+	contains(t, "held reports cleared", r.botText(1), "Затриманих звітів змін більше немає")
 }
 
 func TestManyAtOnceAreOneMessage(t *testing.T) {

@@ -76,6 +76,7 @@ var titles = map[Kind][3]string{
 	CheckboxDown:    {"Checkbox недоступний", "Нагадування: Checkbox досі недоступний", "Checkbox знову доступний"},
 	BASDown:         {"Тека обміну з BAS недоступна", "Нагадування: тека обміну з BAS досі недоступна", "Тека обміну з BAS знову доступна"},
 	HeldReceipts:    {"Чеки затримано", "Нагадування: чеки досі затримано", "Затриманих чеків більше немає"},
+	HeldReports:     {"Звіти змін не передано в BAS", "Нагадування: звіти змін досі не передано в BAS", "Затриманих звітів змін більше немає"},
 	ReconcileDiffer: {"Звірка знайшла розбіжності", "Нагадування: розбіжності звірки не усунуто", "Розбіжностей звірки більше немає"},
 }
 
@@ -90,6 +91,9 @@ var advice = map[Kind]string{
 		"з комп'ютера, де працює obmin.",
 	HeldReceipts: "Чек затримується, коли в ньому є товар, якого BAS ще не вивантажував. Що зробити: подивіться теку held/ — там сказано, " +
 		"яких товарів бракує; вивантажте їх із BAS, і чеки підуть до BAS самі.",
+	HeldReports: "Звіт про роздрібні продажі зміни затримується, коли в ній є товар, якого BAS ще не вивантажував, або коли BAS " +
+		"відмовив його провести. Що зробити: подивіться теку held-shifts/ або сторінку obmin (/staff/) — там сказано причину " +
+		"і що зробити; після виправлення звіт піде сам (або натисніть «Спробувати знову»).",
 	ReconcileDiffer: "Що зробити: відкрийте звіт звірки — там сказано, що саме різниться і що можна виправити.",
 }
 
@@ -142,6 +146,15 @@ func (s *Service) message(kind Kind, phase Phase, items []item, now time.Time) M
 	return m
 }
 
+// heldTexts say what is held, in the open, reminder and resolved phases: how many, since when (the oldest
+// receipt's sale, the oldest shift's close), how long.
+var heldTexts = map[Kind][3]string{
+	HeldReceipts: {"Затримано чеків: %d; найстаріший — від %s (уже %s).", "Досі затримано чеків: %d; найстаріший — від %s (уже %s).",
+		"Чеків, затриманих довше за поріг, більше немає (%s)."},
+	HeldReports: {"Не передано в BAS звітів змін: %d; найстаріша зміна закрита %s (уже %s).",
+		"Досі не передано в BAS звітів змін: %d; найстаріша зміна закрита %s (уже %s).", "Звітів змін, затриманих довше за поріг, більше немає (%s)."},
+}
+
 // describe tells one condition in a phase: a paragraph, or one line for a list.
 func describe(c *condition, phase Phase, now time.Time, short bool) string {
 	e := c.Event
@@ -183,14 +196,15 @@ func describe(c *condition, phase Phase, now time.Time, short bool) string {
 			return fmt.Sprintf("%s досі: з %s (уже %s).%s", what, since, lasted, last)
 		}
 		return fmt.Sprintf("%s з %s (уже %s).%s", what, since, lasted, last)
-	case HeldReceipts:
+	case HeldReceipts, HeldReports:
+		f := heldTexts[e.Kind]
 		switch phase {
 		case PhaseResolved:
-			return fmt.Sprintf("Чеків, затриманих довше за поріг, більше немає (%s).", kyivTime(c.Resolved))
+			return fmt.Sprintf(f[2], kyivTime(c.Resolved))
 		case PhaseReminder:
-			return fmt.Sprintf("Досі затримано чеків: %d; найстаріший — від %s (уже %s).", e.Count, since, lasted)
+			return fmt.Sprintf(f[1], e.Count, since, lasted)
 		}
-		return fmt.Sprintf("Затримано чеків: %d; найстаріший — від %s (уже %s).", e.Count, since, lasted)
+		return fmt.Sprintf(f[0], e.Count, since, lasted)
 	case ReconcileDiffer:
 		report := ""
 		if e.Where != "" {

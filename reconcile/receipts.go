@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -18,6 +19,12 @@ const (
 	ReceiptSum        = "sum"        // what reached BAS differs in sum from the receipt
 	ReceiptExtra      = "extra"      // BAS has something for a receipt Checkbox does not list for the day
 	ReceiptHeld       = "held"       // held back by obmin: a good BAS never exported (held/ says which)
+
+	// Differences in BAS's documents that carry many receipts (a shift's retail sales report), as BAS
+	// itself holds them (Channel.Documents).
+	DocumentMissing  = "document-missing"  // obmin delivered it; BAS has none, or holds it marked for deletion
+	DocumentUnposted = "document-unposted" // obmin posted it; BAS holds it unposted (someone cancelled the posting)
+	DocumentDiffers  = "document-differs"  // BAS's document accounts for other sums or goods than its receipts
 )
 
 // Channel is one way receipts reach BAS, or one view BAS gives of them. A new channel plugs in with its
@@ -36,6 +43,12 @@ type Channel struct {
 	// Repair, when set, offers the given receipts, missing from the channel, to BAS again and says, in
 	// Ukrainian, what it did.
 	Repair func(ctx context.Context, receipts []checkbox.Receipt) (string, error)
+	// Documents, when set, reads back from BAS the documents that carry many receipts of [from, to) (a
+	// shift's retail sales report) and calls fn for each, as BAS holds it: one look-up per document.
+	Documents func(ctx context.Context, from, to time.Time, fn func(Document) error) error
+	// RepairDocuments, when set, makes the documents with these keys (Document.Key) right in BAS again
+	// and says, in Ukrainian, what it did.
+	RepairDocuments func(ctx context.Context, keys []string) (string, error)
 }
 
 // Delivery is one thing a channel carried to BAS for one receipt.
@@ -47,7 +60,27 @@ type Delivery struct {
 	Want       *int64    // what Sum should be when not the receipt's total (what obmin sent, for BAS's own view)
 	Sold       time.Time // when the receipt was sold, as the channel knows it
 	Held       string    // not delivered: obmin holds it back, and why
-	Fixable    bool      // a held or missing receipt the channel's Repair can send
+	Advice     string    // what to do about a held one; "" says what the orders file needs (export the goods)
+	Waiting    string    // not delivered yet but on its way, and why (its shift is still open): no difference
+	Fixable    bool      // a held receipt the channel's Repair can send (a missing one always can, with Repair)
+}
+
+// Document is one of BAS's documents that carries many receipts (a shift's retail sales report), read back
+// from BAS and judged against the receipts obmin put in it.
+type Document struct {
+	Key      string    // the channel's own key of it (a shift's id), for RepairDocuments
+	Ref      string    // its number in BAS
+	Name     string    // how staff call it, in Ukrainian: «звіт зміни №12 каси 4000000001 (…)»
+	At       time.Time // its date
+	Missing  bool      // obmin delivered it; BAS has no such document
+	Deleted  bool      // BAS holds it marked for deletion
+	Unposted bool      // obmin posted it; BAS holds it unposted
+	Sum      *int64    // its total in BAS, kopecks; nil when BAS holds none
+	Want     int64     // what its total should be: the sum of its receipts (returns less)
+	// Lines says that it accounts for other goods or quantities, or other card payments, than its
+	// receipts, in Ukrainian; "" when they agree.
+	Lines   string
+	Fixable bool // RepairDocuments can make it right
 }
 
 // cbReceipt is what reconciliation keeps of one Checkbox receipt of the day.
@@ -135,6 +168,16 @@ func (r *Reconciler) receipts(ctx context.Context, rep *Report) error {
 			cs.Expected++
 			r.compareReceipt(rep, ch, cr, got[id])
 		}
+		if ch.Documents != nil {
+			err := ch.Documents(ctx, rep.From, rep.To, func(d Document) error {
+				cs.Documents++
+				r.compareDocument(rep, ch, d)
+				return nil
+			})
+			if err != nil {
+				return fmt.Errorf("%s: BAS's documents: %w", ch.Name, err)
+			}
+		}
 		for _, d := range extra {
 			rc := Difference{Kind: ReceiptExtra, Channel: ch.Name, ReceiptID: d.ReceiptID, Fiscal: d.FiscalCode, At: d.Sold, Refs: refs([]Delivery{d})}
 			if d.Sum != nil {
@@ -157,22 +200,30 @@ func (r *Reconciler) compareReceipt(rep *Report, ch Channel, cr *cbReceipt, ds [
 	}
 	var delivered []Delivery
 	for _, d := range ds {
-		if d.Held != "" {
+		switch {
+		case d.Waiting != "":
+			// On its way (its shift is still open): no difference yet.
+		case d.Held != "":
 			diff := base
-			diff.Kind, diff.Note = ReceiptHeld, "Чек затримано: "+d.Held+" Що зробити: вивантажте ці товари з BAS — чек піде сам (або вирішіть на сторінці obmin)."
+			advice := cmp.Or(d.Advice, "вивантажте ці товари з BAS — чек піде сам (або вирішіть на сторінці obmin).")
+			diff.Kind, diff.Note = ReceiptHeld, fmt.Sprintf("Чек затримано (%s): %s Що зробити: %s", ch.Title, d.Held, advice)
+			if d.Fixable && ch.Repair != nil {
+				cc := c
+				diff.Fixable, diff.receipt = true, &cc
+			}
 			r.addReceipt(rep, diff)
-			continue
+		default:
+			delivered = append(delivered, d)
 		}
-		delivered = append(delivered, d)
 	}
 	if len(delivered) == 0 {
 		if ch.Partial || cr.pending || len(ds) > 0 {
-			return // not shown by a partial view, not pulled yet, or held (said above)
+			return // not shown by a partial view, not pulled yet, on its way, or held (said above)
 		}
 		diff := base
 		cc := c
 		diff.Kind, diff.Fixable, diff.receipt = ReceiptMissing, ch.Repair != nil, &cc
-		diff.Note = "Чек не дійшов до BAS."
+		diff.Note = fmt.Sprintf("Чек не дійшов до BAS (%s).", ch.Title)
 		if diff.Fixable {
 			diff.Note += " obmin може передати його знову (виправлення)."
 		}
@@ -196,6 +247,54 @@ func (r *Reconciler) compareReceipt(rep *Report, ch Channel, cr *cbReceipt, ds [
 			diff.Note = fmt.Sprintf("Сума документа %s у BAS (%s) не така, як має бути за чеком Checkbox (%s): виправте документ у BAS.", d.Ref, money(*d.Sum), money(want))
 			r.addReceipt(rep, diff)
 		}
+	}
+}
+
+// compareDocument judges one of BAS's documents as BAS holds it.
+func (r *Reconciler) compareDocument(rep *Report, ch Channel, d Document) {
+	base := Difference{Channel: ch.Name, Name: d.Name, At: d.At, Got: money(d.Want), doc: d.Key}
+	if d.Ref != "" {
+		base.Refs = []string{d.Ref}
+	}
+	if d.Sum != nil {
+		base.Want = money(*d.Sum)
+	}
+	fix := d.Fixable && ch.RepairDocuments != nil
+	again := func(note, what string) string {
+		if fix {
+			return note + " obmin може " + what + " (виправлення)."
+		}
+		return note
+	}
+	switch {
+	case d.Missing:
+		diff := base
+		diff.Kind, diff.Fixable, diff.Want = DocumentMissing, fix, ""
+		diff.Note = again("Документа немає в BAS, хоча obmin його передав (його видалено в BAS?).", "створити й провести його знову")
+		r.addReceipt(rep, diff)
+		return
+	case d.Deleted:
+		diff := base
+		diff.Kind = DocumentMissing
+		diff.Note = "Документ у BAS позначено на вилучення: зніміть позначку (obmin перепише й проведе його) або видаліть його остаточно — тоді obmin створить його знову (виправлення)."
+		r.addReceipt(rep, diff)
+		return
+	}
+	if d.Unposted {
+		diff := base
+		diff.Kind, diff.Fixable = DocumentUnposted, fix
+		diff.Note = again("Документ є в BAS, але його проведення скасовано: залишки й виручка в BAS його не враховують.", "провести його знову")
+		r.addReceipt(rep, diff)
+	}
+	if (d.Sum != nil && *d.Sum != d.Want) || d.Lines != "" {
+		diff := base
+		diff.Kind, diff.Fixable = DocumentDiffers, fix
+		note := "Документ у BAS змінено: він не такий, як чеки, з яких obmin його склав."
+		if d.Lines != "" {
+			note += " " + d.Lines
+		}
+		diff.Note = again(note, "переписати його за чеками й провести знову")
+		r.addReceipt(rep, diff)
 	}
 }
 

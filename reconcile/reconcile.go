@@ -13,6 +13,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -82,6 +83,20 @@ type Reconciler struct {
 type Options struct {
 	Date   string // the Kyiv day whose receipts are compared, 2006-01-02; "" is yesterday
 	Repair bool
+}
+
+// channelRepair runs one repair of a channel and records what it did, marking the differences it covered.
+func (r *Reconciler) channelRepair(rep *Report, ch Channel, which []*Difference, failed string, run func() (string, error)) {
+	said, err := run()
+	if err != nil {
+		r.log().WithError(err).WithField("channel", ch.Name).Warn("reconciliation: " + failed)
+		rep.Repair.Errors = append(rep.Repair.Errors, ch.Title+": "+voice.Explain(err.Error()))
+		return
+	}
+	for _, d := range which {
+		d.Repaired = true
+	}
+	rep.Repair.Done = append(rep.Repair.Done, said)
 }
 
 // Yesterday is the Kyiv day before now's, the day a nightly reconciliation checks.
@@ -161,35 +176,34 @@ func (r *Reconciler) compare(ctx context.Context, rep *Report) error {
 	return nil
 }
 
-// repair fixes what obmin can: receipts offered to BAS again by their channel first (a receipt taken now
-// counts in the stock Checkbox should hold), then goods compared afresh and sent again.
+// repair fixes what obmin can: BAS's documents made right and receipts offered to BAS again by their
+// channel first (a receipt taken now counts in the stock Checkbox should hold), then goods compared afresh
+// and sent again.
 func (r *Reconciler) repair(ctx context.Context, rep *Report) error {
 	for _, ch := range r.Channels {
-		if ch.Repair == nil {
-			continue
-		}
-		var todo []checkbox.Receipt
-		var which []*Difference
+		var keys []string
+		var receipts []checkbox.Receipt
+		var docs, rcpts []*Difference
 		for i := range rep.Receipts.Differences {
 			d := &rep.Receipts.Differences[i]
-			if d.Channel == ch.Name && d.Fixable && d.receipt != nil {
-				todo = append(todo, *d.receipt)
-				which = append(which, d)
+			switch {
+			case d.Channel != ch.Name || !d.Fixable:
+			case d.doc != "":
+				if !slices.Contains(keys, d.doc) {
+					keys = append(keys, d.doc)
+				}
+				docs = append(docs, d)
+			case d.receipt != nil:
+				receipts = append(receipts, *d.receipt)
+				rcpts = append(rcpts, d)
 			}
 		}
-		if len(todo) == 0 {
-			continue
+		if len(keys) > 0 && ch.RepairDocuments != nil {
+			r.channelRepair(rep, ch, docs, "BAS's documents not made right again", func() (string, error) { return ch.RepairDocuments(ctx, keys) })
 		}
-		said, err := ch.Repair(ctx, todo)
-		if err != nil {
-			r.log().WithError(err).WithField("channel", ch.Name).Warn("reconciliation: receipts not offered again")
-			rep.Repair.Errors = append(rep.Repair.Errors, ch.Title+": "+voice.Explain(err.Error()))
-			continue
+		if len(receipts) > 0 && ch.Repair != nil {
+			r.channelRepair(rep, ch, rcpts, "receipts not offered again", func() (string, error) { return ch.Repair(ctx, receipts) })
 		}
-		for _, d := range which {
-			d.Repaired = true
-		}
-		rep.Repair.Done = append(rep.Repair.Done, said)
 	}
 	if r.Goods == nil {
 		return nil

@@ -61,8 +61,9 @@ type ChannelSummary struct {
 	Name       string `json:"name"`
 	Title      string `json:"title"`
 	Partial    bool   `json:"partial"`
-	Expected   int    `json:"expected"`   // receipts of the day that had to reach BAS this way
-	Deliveries int    `json:"deliveries"` // what it carried for the day
+	Expected   int    `json:"expected"`            // receipts of the day that had to reach BAS this way
+	Deliveries int    `json:"deliveries"`          // what it carried for the day
+	Documents  int    `json:"documents,omitempty"` // BAS's documents read back (Channel.Documents)
 }
 
 // Difference is one thing BAS and Checkbox disagree on.
@@ -85,6 +86,7 @@ type Difference struct {
 	rec     *spool.GoodRecord
 	stock   *int64
 	receipt *checkbox.Receipt
+	doc     string // Document.Key, for RepairDocuments
 }
 
 // RepairReport says what repair did and what is left.
@@ -259,6 +261,9 @@ var kindTitles = map[string]string{
 	"receipts." + ReceiptSum:        "Інша сума в BAS",
 	"receipts." + ReceiptExtra:      "У BAS є, у Checkbox немає",
 	"receipts." + ReceiptHeld:       "Чек затримано",
+	"receipts." + DocumentMissing:   "Документа немає в BAS",
+	"receipts." + DocumentUnposted:  "Документ у BAS не проведено",
+	"receipts." + DocumentDiffers:   "Документ у BAS змінено",
 }
 
 // kindOrder is the order kinds are listed in.
@@ -266,7 +271,7 @@ var kindOrder = []string{
 	"goods." + GoodMissing, "goods." + GoodPrice, "goods." + GoodName, "goods." + GoodBarcode, "goods." + GoodVAT,
 	"goods." + GoodStock, "goods." + GoodExtra,
 	"receipts." + ReceiptMissing, "receipts." + ReceiptDuplicated, "receipts." + ReceiptSum, "receipts." + ReceiptExtra,
-	"receipts." + ReceiptHeld,
+	"receipts." + ReceiptHeld, "receipts." + DocumentMissing, "receipts." + DocumentUnposted, "receipts." + DocumentDiffers,
 }
 
 // group is the listed differences of one kind.
@@ -311,9 +316,14 @@ func contains(list []string, s string) bool {
 // Describe says one difference in a line.
 func (d Difference) Describe() string {
 	var b strings.Builder
-	switch d.Area {
-	case AreaGoods:
+	switch {
+	case d.Area == AreaGoods:
 		fmt.Fprintf(&b, "%s «%s»", d.Code, d.Name)
+	case strings.HasPrefix(d.Kind, "document-"):
+		b.WriteString(d.Name)
+		if len(d.Refs) > 0 {
+			b.WriteString(", документ BAS №" + strings.Join(d.Refs, ", "))
+		}
 	default:
 		what := "чек"
 		if d.Name != "" {
@@ -356,7 +366,11 @@ func (rep *Report) Text(w io.Writer) {
 			p("  %s: документів за день %d (BAS показує лише частину)", c.Title, c.Deliveries)
 			continue
 		}
-		p("  %s: мали дійти %d, дійшло документів %d", c.Title, c.Expected, c.Deliveries)
+		docs := ""
+		if c.Documents > 0 {
+			docs = fmt.Sprintf("; документів BAS перевірено: %d", c.Documents)
+		}
+		p("  %s: мали дійти %d, дійшло документів %d%s", c.Title, c.Expected, c.Deliveries, docs)
 	}
 	if rep.Receipts.NotPulled > 0 {
 		p("  Ще не забрано з Checkbox (продано після останнього запиту): %d — не розбіжність, їх буде передано", rep.Receipts.NotPulled)

@@ -322,3 +322,26 @@ func (s *Store) ReportCounts(ctx context.Context) (map[string]int, error) {
 	}
 	return out, nil
 }
+
+// ShiftsOfReceiptsSold returns the shift of every linked receipt sold in [from, to), by receipt id:
+// reconciliation's view of which report carries each receipt of a day.
+func (s *Store) ShiftsOfReceiptsSold(ctx context.Context, from, to time.Time) (map[string]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT x.receipt_id, x.shift_id FROM retail_receipts x JOIN receipts r ON r.id = x.receipt_id
+		WHERE r.sold_at >= ? AND r.sold_at < ?`, storeTime(from), storeTime(to))
+	if err != nil {
+		return nil, fmt.Errorf("shifts of receipts sold: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var receipt, shift string
+		if err := rows.Scan(&receipt, &shift); err != nil {
+			return nil, fmt.Errorf("shifts of receipts sold: %w", err)
+		}
+		out[receipt] = shift
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("shifts of receipts sold: %w", err)
+	}
+	return out, nil
+}

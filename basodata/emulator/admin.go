@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/shopspring/decimal"
+
 	"obmin/basodata"
 )
 
@@ -26,6 +28,13 @@ const adminPrefix = "/_emulator/"
 //	GET    /_emulator/reports  every report, as the base would answer a GET of each
 //	GET    /_emulator/calls    []Call
 //	POST   /_emulator/goods    a Good: add it (with stock)
+//
+// and what a person does to a report in BAS's forms (byhand.go), {ref} being its Ref_Key:
+//
+//	DELETE /_emulator/reports/{ref}               delete it outright
+//	POST   /_emulator/reports/{ref}/unpost        cancel its posting
+//	POST   /_emulator/reports/{ref}/mark-deleted  mark it for deletion
+//	PATCH  /_emulator/reports/{ref}               a RowChange: a row's quantity typed anew
 
 // SetAdminToken turns the admin API on with this bearer token ("" turns it off).
 func (e *Emulator) SetAdminToken(token string) {
@@ -82,8 +91,51 @@ func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 			adminReply(w, http.StatusOK, map[string]string{"ok": "good added"})
 		}
 	default:
-		adminReply(w, http.StatusNotFound, map[string]string{"message": "no admin call " + what})
+		if !e.serveReportByHand(w, r.Method, strings.TrimPrefix(r.URL.Path, adminPrefix), decode) {
+			adminReply(w, http.StatusNotFound, map[string]string{"message": "no admin call " + what})
+		}
 	}
+}
+
+// RowChange is a report row's quantity typed anew by hand (ChangeReportRow).
+type RowChange struct {
+	Line     int             `json:"line"`
+	Quantity decimal.Decimal `json:"quantity"`
+}
+
+// serveReportByHand answers the admin calls on one report; false when path is none of them.
+func (e *Emulator) serveReportByHand(w http.ResponseWriter, method, path string, decode func(any) bool) bool {
+	rest, ok := strings.CutPrefix(path, "reports/")
+	if !ok {
+		return false
+	}
+	ref, action, _ := strings.Cut(rest, "/")
+	if !isGUID(ref) {
+		return false
+	}
+	var err error
+	switch method + " " + action {
+	case "DELETE ":
+		err = e.DeleteReport(ref)
+	case "POST unpost":
+		err = e.UnpostReport(ref)
+	case "POST mark-deleted":
+		err = e.MarkReportDeleted(ref)
+	case "PATCH ":
+		var c RowChange
+		if !decode(&c) {
+			return true
+		}
+		err = e.ChangeReportRow(ref, c.Line, c.Quantity)
+	default:
+		return false
+	}
+	if err != nil {
+		adminReply(w, http.StatusUnprocessableEntity, map[string]string{"message": err.Error()})
+		return true
+	}
+	adminReply(w, http.StatusOK, map[string]string{"ok": "report changed by hand"})
+	return true
 }
 
 func adminReply(w http.ResponseWriter, status int, v any) {
@@ -192,4 +244,24 @@ func (a *AdminClient) Calls(ctx context.Context) ([]Call, error) {
 // AddGood adds a good.
 func (a *AdminClient) AddGood(ctx context.Context, g Good) error {
 	return a.call(ctx, http.MethodPost, "goods", g, nil)
+}
+
+// DeleteReport deletes a report outright, as a person in BAS may.
+func (a *AdminClient) DeleteReport(ctx context.Context, ref string) error {
+	return a.call(ctx, http.MethodDelete, "reports/"+ref, nil, nil)
+}
+
+// UnpostReport cancels a report's posting, as a person in BAS may.
+func (a *AdminClient) UnpostReport(ctx context.Context, ref string) error {
+	return a.call(ctx, http.MethodPost, "reports/"+ref+"/unpost", nil, nil)
+}
+
+// MarkReportDeleted marks a report for deletion, as a person in BAS may.
+func (a *AdminClient) MarkReportDeleted(ctx context.Context, ref string) error {
+	return a.call(ctx, http.MethodPost, "reports/"+ref+"/mark-deleted", nil, nil)
+}
+
+// ChangeReportRow types a report row's quantity anew, as a person in BAS may.
+func (a *AdminClient) ChangeReportRow(ctx context.Context, ref string, c RowChange) error {
+	return a.call(ctx, http.MethodPatch, "reports/"+ref, c, nil)
 }

@@ -71,7 +71,7 @@ func retailConfig(cfg config.Config, loc *time.Location) exchange.RetailConfig {
 	}
 	return exchange.RetailConfig{
 		Registers: regs, VATCodes: vat, Untaxed: o.UntaxedRate, VATTaxation: o.VATTaxation, KeyMode: o.KeyMode, NoPost: !o.Post,
-		FirstScan: cfg.Sales.FirstPull, Recheck: cfg.Sales.Overlap, HeldDir: filepath.Join(cfg.SpoolDir, "held-shifts"), Location: loc,
+		FirstScan: cfg.Sales.FirstPull, Recheck: cfg.Sales.Overlap, HeldDir: filepath.Join(cfg.SpoolDir, exchange.HeldShiftsDir), Location: loc,
 	}
 }
 

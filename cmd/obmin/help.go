@@ -112,8 +112,10 @@ and saves the secret key Checkbox answers to -key-file (default http.webhook_key
 Reconciles BAS and Checkbox: every good in Checkbox against what BAS last exported (missing, extra, price,
 name, barcodes, VAT, and stock with mapping.stock), and the day's receipts in Checkbox (a Kyiv day, default
 yesterday) against what reached BAS: the orders file (missing, twice, another sum) and BAS's own orders
-export. The report goes to <spool_dir>/reconcile/<date>/ (report.txt, report.html, report.json) and stdout.
--repair fixes what obmin can (goods sent again, receipts offered again) and compares once more. Runs beside
+export; with sales.to retail-report or both, the shifts' retail sales reports, each read back from BAS
+(missing, unposted, changed). The report goes to <spool_dir>/reconcile/<date>/ (report.txt, report.html,
+report.json) and stdout. -repair fixes what obmin can (goods sent again, receipts offered again, reports
+rewritten and posted again) and compares once more. Runs beside
 a running obmin, except with -repair (which then belongs to the service: its staff page). Exit 0 when BAS
 and Checkbox agree, 3 when differences are left, 1 when the comparison could not be made.`,
 	"replay": `Usage: obmin replay [-config FILE] DROP-ID...

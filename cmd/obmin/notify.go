@@ -57,7 +57,8 @@ func newNotifier(cfg config.Config, a *app, log *logrus.Entry) (*notify.Service,
 	}
 	svc, err := notify.New(notify.Config{
 		Name: n.Name, Remind: n.RemindEvery, Every: n.CheckEvery, Channels: channels, State: a.agent.Store,
-		After: map[notify.Kind]time.Duration{notify.CheckboxDown: n.CheckboxAfter, notify.BASDown: n.BASAfter, notify.HeldReceipts: n.HeldAfter},
+		After: map[notify.Kind]time.Duration{notify.CheckboxDown: n.CheckboxAfter, notify.BASDown: n.BASAfter, notify.HeldReceipts: n.HeldAfter,
+			notify.HeldReports: n.HeldAfter},
 		Links: map[notify.Kind]*notify.Link{notify.CheckboxDown: a.links.checkbox, notify.BASDown: a.links.bas},
 		Check: a.agent.Alerts, Log: log,
 	})

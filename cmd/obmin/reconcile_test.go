@@ -118,13 +118,16 @@ func (s *shop) reconcile(date string, repair bool) (*reconcile.Report, error) {
 	return &rep, err
 }
 
-// found lists a report's differences as "area.kind channel key", key being a good's code or a receipt's
-// fiscal code.
+// found lists a report's differences as "area.kind channel key", key being a good's code, a receipt's
+// fiscal code, or the number of BAS's document.
 func found(ds []reconcile.Difference) []string {
 	var out []string
 	for _, d := range ds {
 		key := d.Code
-		if d.Area == reconcile.AreaReceipts {
+		switch {
+		case strings.HasPrefix(d.Kind, "document-"):
+			key = d.Channel + " " + strings.Join(d.Refs, ",")
+		case d.Area == reconcile.AreaReceipts:
 			key = d.Channel + " " + d.Fiscal
 		}
 		out = append(out, d.Area+"."+d.Kind+" "+key)

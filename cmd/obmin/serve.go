@@ -15,6 +15,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"obmin/checkbox"
+	"obmin/exchange"
 	"obmin/httpapi"
 	"obmin/httpapi/staff"
 	"obmin/internal/config"
@@ -58,8 +59,11 @@ func startHTTP(ctx context.Context, cfg config.Config, a *app, log *logrus.Entry
 	if err != nil {
 		return nil, err
 	}
-	page := staff.New(a.agent, staff.Config{Links: []staff.Link{{Name: "Checkbox", Link: a.links.checkbox}, {Name: "BAS", Link: a.links.bas}},
-		Log: log})
+	sc := staff.Config{Links: []staff.Link{{Name: "Checkbox", Link: a.links.checkbox}, {Name: "BAS", Link: a.links.bas}}, Log: log}
+	if a.agent.Retail != nil {
+		sc.HeldReports, sc.RetryReport = heldReports(a.agent), a.agent.RetryShift
+	}
+	page := staff.New(a.agent, sc)
 	srv.Handle(staff.Prefix, page, true)
 	srv.Handle("GET /{$}", http.RedirectHandler(staff.Prefix, http.StatusSeeOther), false)
 	ln, err := net.Listen("tcp", h.Listen)
@@ -183,4 +187,16 @@ func cmdWebhook(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	fmt.Fprintf(stdout, "webhook set: %s\nits secret key was added to %s; restart obmin to use it\n", u, out)
 	return nil
+}
+
+// heldReports lists, for the staff page, the shifts whose retail sales reports are held or refused.
+func heldReports(ag *exchange.Agent) func(context.Context) ([]staff.HeldReport, error) {
+	return func(ctx context.Context) ([]staff.HeldReport, error) {
+		held, err := ag.HeldShifts(ctx)
+		out := make([]staff.HeldReport, 0, len(held))
+		for _, h := range held {
+			out = append(out, staff.HeldReport{ID: h.ShiftID, Title: h.Title, Reason: h.Reason, Advice: h.Advice, Refused: h.Refused, Since: h.Since})
+		}
+		return out, err
+	}
 }

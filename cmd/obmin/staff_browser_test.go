@@ -35,10 +35,11 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
-// TestStaffPageInBrowser runs obmin as the service does, with a failed drop, a held receipt and a
-// reconciliation, and opens the staff page in headless Chromium: it reads what a person reads, in
-// Ukrainian and in English, and puts the failed drop back and drops the held receipt through the
-// confirmation pages.
+// TestStaffPageInBrowser runs obmin as the service does, with a failed drop, a held receipt, its shift's
+// retail sales report held (sales.to: both, the built-in BAS emulator) and a reconciliation, and opens the
+// staff page in headless Chromium: it reads what a person reads, in Ukrainian and in English, and puts the
+// failed drop back, drops the held receipt and tries the held report again through the confirmation
+// pages.
 func TestStaffPageInBrowser(t *testing.T) {
 	browser := chromium(t)
 	root := t.TempDir()
@@ -49,7 +50,9 @@ func TestStaffPageInBrowser(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	yaml := "spool_dir: spool\nstate_file: state.db\ncheckbox:\n  emulator: true\nbas:\n  export_dir: bas/export\n  orders_file: bas/orders/orders.xml\n" +
-		"  poll_interval: 100ms\n  min_age: 100ms\nsales:\n  first_pull: 48h\nschedule:\n  retention_keep: 0s\n  pull_receipts: \"off\"\n" +
+		"  poll_interval: 100ms\n  min_age: 100ms\n  odata:\n    emulator: true\n    untaxed_rate: без ПДВ\n    registers:\n      - checkbox: " + emulator.FirstFiscalNumber +
+		"\n        till: Каса 1 (Checkbox)\n" +
+		"sales:\n  first_pull: 48h\n  to: both\nschedule:\n  retention_keep: 0s\n  pull_receipts: \"off\"\n" +
 		"http:\n  listen: " + addr + "\n  user: staff\n"
 	p := writeFile(t, filepath.Join(root, "obmin.yaml"), yaml)
 	for _, d := range []string{"bas/export", "bas/orders"} {
@@ -100,8 +103,12 @@ func TestStaffPageInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	a.emulator.CloseShifts() // its shift's report waits for the good too
 	if _, err := a.agent.PullReceipts(ctx); err != nil {
 		t.Fatal(err)
+	}
+	if held, err := a.agent.HeldShifts(ctx); err != nil || len(held) != 1 {
+		t.Fatalf("the shift's report must be held: %+v %v", held, err)
 	}
 	today := voice.Date(sale.When())
 	if _, err := a.agent.Reconcile(ctx, reconcile.Options{Date: today}); err != nil {
@@ -160,6 +167,8 @@ func TestStaffPageInBrowser(t *testing.T) {
 	want("header", text("header"), "ЕМУЛЯТОР", voice.Time(time.Now())[:10])
 	want("failed drops", text("#failed"), failed[0], "Повернути в обробку", "Це не файл обміну")
 	want("held receipts", text("#held"), sale.FiscalCode, "45.00", "NOT-IN-BAS", "Зняти")
+	want("held reports", text("#held-reports"), "Затримані звіти про роздрібні продажі", "зміна №1 каси "+emulator.FirstFiscalNumber, "затримано",
+		"NOT-IN-BAS", "вивантажте ці товари з BAS", "Спробувати знову")
 	want("reconciliation", text("#reconcile"), today, "Чек затримано", "Звірити знову")
 	want("connections", text("#links"), "Checkbox", "відповідає")
 	want("next runs", text("#next"), "звірка")
@@ -197,6 +206,12 @@ func TestStaffPageInBrowser(t *testing.T) {
 	if ids, _ := os.ReadDir(filepath.Join(root, "spool", "held")); len(ids) != 0 {
 		t.Errorf("held/ must be empty after the drop: %v", ids)
 	}
+	// Try the held report again: it stays held while BAS has not exported the good, and says why.
+	click(`tr[data-shift="` + sale.ShiftID + `"] a.button`)
+	want("confirmation", text("#confirm"), "Спробувати знову передати звіт зміни", sale.ShiftID)
+	click("#yes")
+	want("after trying again", text("#flash"), "Звіт досі не передано", "NOT-IN-BAS")
+	want("staff actions", text("#actions"), "звіт зміни знову", sale.ShiftID)
 	// A post without the page's token is refused.
 	status, err := chromedp.Run(bctx, chromedp.Evaluate[int](`fetch("/staff/do",{method:"POST",headers:{"Content-Type":"application/x-www-form-urlencoded"},body:"do=replay&id=x&csrf=forged"}).then(r=>r.status)`, chromedp.EvalAwaitPromise))
 	if err != nil {

@@ -249,13 +249,13 @@ func build(ctx context.Context, cfg config.Config, log *logrus.Entry, owner stri
 			RetentionKeep: cfg.Schedule.RetentionKeep, RetryDrops: cfg.Schedule.RetryDrops, Reconcile: cfg.Schedule.Reconcile,
 		},
 	}
-	a.agent.Reconciler = newReconciler(cfg, a.agent, client, true)
-	runs.OnRun = a.agent.BASRunSeen
 	if cfg.RetailReports() {
 		if a.agent.Retail, err = a.retail(ctx, cfg, log, st); err != nil {
 			return nil, err
 		}
 	}
+	a.agent.Reconciler = newReconciler(cfg, a.agent, client, true)
+	runs.OnRun = a.agent.BASRunSeen
 	ok = true
 	return a, nil
 }

@@ -41,13 +41,15 @@ import (
 // Prefix is where the page lives.
 const Prefix = "/staff/"
 
-// HeldReport is a report held back from BAS (BAS's retail sales report of a shift, when a good of it is
-// unknown to BAS): what the page lists under held reports.
+// HeldReport is a report held back from BAS or refused by it (BAS's retail sales report of a shift, when
+// a good of it is unknown to BAS, or BAS would not post it): what the page lists under held reports.
 type HeldReport struct {
-	Title  string // e.g. «Каса 4000123456, зміна 17 від 12.03.2026»
-	Reason string // why it waits
-	Advice string // what to do
-	Since  time.Time
+	ID      string // what «try again now» names (a shift's id); "" offers no such action
+	Title   string // e.g. «зміна №17 каси 4000123456 (12.03.2026 09:00 – 12.03.2026 21:00)»
+	Reason  string // why it waits
+	Advice  string // what to do
+	Refused bool   // BAS refused it (else obmin holds it back)
+	Since   time.Time
 }
 
 // Config is what the page shows beyond the agent.
@@ -56,6 +58,9 @@ type Config struct {
 	Links []Link
 	// HeldReports lists reports held back from BAS; nil when that channel is off.
 	HeldReports func(ctx context.Context) ([]HeldReport, error)
+	// RetryReport tries a held report again now (exchange.Agent.RetryShift): still is the reason when it
+	// stays held; nil offers no such action.
+	RetryReport func(ctx context.Context, id string) (still string, err error)
 	Log         *logrus.Entry
 	Now         func() time.Time
 }
@@ -193,6 +198,7 @@ const (
 	actDrop       = "drop"
 	actReconcile  = "reconcile"
 	actRepair     = "repair"
+	actRetry      = "retry"
 	maxFlashes    = 64
 	flashLifetime = 10 * time.Minute
 )
@@ -215,7 +221,7 @@ func (p *Page) confirm(w http.ResponseWriter, r *http.Request) {
 
 func validAction(a string) bool {
 	switch a {
-	case actReplay, actRelease, actDrop, actReconcile, actRepair:
+	case actReplay, actRelease, actDrop, actReconcile, actRepair, actRetry:
 		return true
 	}
 	return false
@@ -255,6 +261,18 @@ func (p *Page) do(w http.ResponseWriter, r *http.Request) {
 		if err = p.agent.DropHeld(ctx, id, rec.Who); err == nil {
 			msg = fmt.Sprintf(tr(lang, "done.drop"), id)
 		}
+	case actRetry:
+		if p.cfg.RetryReport == nil {
+			err = errors.New("the retail sales reports are off")
+			break
+		}
+		var still string
+		if still, err = p.cfg.RetryReport(ctx, id); err == nil {
+			msg = fmt.Sprintf(tr(lang, "done.retry"), id)
+			if still != "" {
+				msg = fmt.Sprintf(tr(lang, "done.retrystill"), still)
+			}
+		}
 	case actReconcile, actRepair:
 		if _, _, derr := voice.Day(id); derr != nil {
 			err = derr
@@ -267,6 +285,9 @@ func (p *Page) do(w http.ResponseWriter, r *http.Request) {
 		msg = tr(lang, "done.failed") + " " + voice.Explain(err.Error())
 		if errors.Is(err, exchange.ErrNotHeld) {
 			msg = tr(lang, "done.notheld")
+		}
+		if errors.Is(err, exchange.ErrShiftNotHeld) {
+			msg = tr(lang, "done.reportnotheld")
 		}
 	}
 	rec.Result = msg

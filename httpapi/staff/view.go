@@ -151,11 +151,13 @@ func (p *Page) view(ctx context.Context, lang string) (pageView, error) {
 	if err != nil {
 		return v, err
 	}
-	pulls, drops2 := 0, 0
+	pulls, drops2, reports := 0, 0, 0
 	for _, j := range hist {
 		switch {
 		case j.Name == "pull-receipts" && pulls < 5:
 			pulls++
+		case j.Name == "retail-reports" && reports < 5:
+			reports++
 		case j.Name == "drops" && drops2 < 5:
 			drops2++
 		case j.Name == exchange.StaffJob && len(v.Actions) < 10:
@@ -195,7 +197,7 @@ func (p *Page) run(lang string, j spool.JobRun) runView {
 	var sum map[string]any
 	if json.Unmarshal([]byte(j.Summary), &sum) == nil {
 		var parts []string
-		for _, k := range []string{"new", "pending", "held", "drops"} {
+		for _, k := range []string{"new", "pending", "held", "drops", "shifts_closed", "reports_sent"} {
 			if n, ok := sum[k].(float64); ok {
 				parts = append(parts, tr(lang, "sum."+k)+" "+strings.TrimSuffix(strings.TrimSuffix(jsonNumber(n), ".0"), ".00"))
 			}

@@ -23,7 +23,8 @@ type Notify struct {
 	// CheckboxAfter, BASAfter: how long Checkbox, BAS's folder, may stay unreachable before anyone is told.
 	CheckboxAfter time.Duration `yaml:"checkbox_down_after"`
 	BASAfter      time.Duration `yaml:"bas_down_after"`
-	// HeldAfter: how old the oldest held receipt may grow before anyone is told.
+	// HeldAfter: how old the oldest held receipt (or held or refused shift report, from its shift's
+	// close) may grow before anyone is told.
 	HeldAfter time.Duration `yaml:"held_after"`
 
 	Webhook  NotifyWebhook  `yaml:"webhook"`
