@@ -179,6 +179,18 @@ CREATE TABLE watch_scans (
 	at      TEXT NOT NULL
 );
 `,
+	// 4: goods whose Checkbox stock sales may have moved since obmin last set it, found in the receipts
+	// (store_stock.go); how far the receipts were looked at, and when every good's stock was last compared.
+	`
+CREATE TABLE stock_moved (
+	code TEXT PRIMARY KEY
+) WITHOUT ROWID;
+
+CREATE TABLE marks (
+	name  TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+);
+`,
 }
 
 // OpenStore opens (creating it and its folder when missing) the state database at path and brings its
