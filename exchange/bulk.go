@@ -122,13 +122,11 @@ func (b *bulk) send(ctx context.Context, plans []plan) error {
 			return err
 		}
 	}
-	for _, i := range b.perItem {
-		p := b.plans[i]
-		if err := b.st.SetPlan(ctx, spool.StagedPlan{ID: p.id, Kind: planPerItem, Data: mustPlanData(p)}); err != nil {
-			return err
-		}
+	ids := make([]int64, len(b.perItem))
+	for n, i := range b.perItem {
+		ids[n] = b.plans[i].id
 	}
-	return nil
+	return b.st.SetKind(ctx, planPerItem, ids...)
 }
 
 // learnLetters makes sure every tax code of the rows has its letter. The import file names taxes by
@@ -359,20 +357,9 @@ func (b *bulk) record(ctx context.Context, applied []int) error {
 	if err := b.c.Store.PutGoods(ctx, recs); err != nil {
 		return fmt.Errorf("record %d imported goods: %w", len(recs), err)
 	}
-	for _, i := range applied {
-		p := b.plans[i]
-		if err := b.st.SetPlan(ctx, spool.StagedPlan{ID: p.id, Kind: planSent, Data: mustPlanData(p)}); err != nil {
-			return err
-		}
+	ids := make([]int64, len(applied))
+	for n, i := range applied {
+		ids[n] = b.plans[i].id
 	}
-	return nil
-}
-
-// mustPlanData encodes a plan's data for the Stage; a plan always encodes.
-func mustPlanData(p plan) []byte {
-	data, err := json.Marshal(planData{Rec: p.rec, Payload: &p.payload, Hash: p.hash})
-	if err != nil {
-		panic(err)
-	}
-	return data
+	return b.st.SetKind(ctx, planSent, ids...)
 }

@@ -48,6 +48,7 @@ type GoodsStore interface {
 	// At the scale of a catalogue, and the stock sync (spool/store_stock.go).
 	CountGoods(ctx context.Context) (total, pushed int, err error)
 	GoodsWithCodes(ctx context.Context, codes []string) (map[string]spool.GoodRecord, error)
+	GoodsByBASIDs(ctx context.Context, ids []string) (map[string]spool.GoodRecord, error)
 	GoodsWithoutID(ctx context.Context, limit int) (int, []string, error)
 	SetCheckboxIDs(ctx context.Context, ids map[string]string) error
 	MarkStockMoved(ctx context.Context, codesOf func(raw []byte) ([]string, error)) (int, error)
@@ -534,17 +535,16 @@ func (c *Catalog) missing(ctx context.Context, st *spool.Stage, rep *DropReport)
 		r := p.rec
 		switch policy {
 		case MissingLeave:
-			if err := st.SetPlan(ctx, spool.StagedPlan{ID: sp.ID, Kind: planKeep, Data: sp.Data}); err != nil {
+			if err := st.SetKind(ctx, planKeep, sp.ID); err != nil {
 				return err
 			}
 		case MissingHide:
 			if r.PushedStock != nil && *r.PushedStock == 0 {
-				// Hidden by an earlier package.
-				return st.SetPlan(ctx, spool.StagedPlan{ID: sp.ID, Kind: planKeep, Data: sp.Data})
+				return st.SetKind(ctx, planKeep, sp.ID) // hidden by an earlier package
 			}
 			hide++
 		case MissingDelete:
-			if err := st.SetPlan(ctx, spool.StagedPlan{ID: sp.ID, Kind: planKeep, Data: sp.Data}); err != nil {
+			if err := st.SetKind(ctx, planKeep, sp.ID); err != nil {
 				return err
 			}
 			if deleted, err := c.deleteGone(ctx, r, rep); !deleted || err != nil {

@@ -91,10 +91,10 @@ const feedKey = "feed:"
 // Rozetka): each then becomes a good of its own with a variant code (mapping.variant_code), named after
 // the model and the params that set it apart. Offers that share a code and are not variants keep the
 // first row; the others are reported.
-func (c *Catalog) readFeed(ctx context.Context, dir, name string, st *spool.Stage, rep *DropReport) error {
+func (c *Catalog) readFeed(ctx context.Context, dir, name string, st *spool.Stage, rep *DropReport) (FileReport, error) {
 	f, err := os.Open(filepath.Join(dir, name))
 	if err != nil {
-		return fmt.Errorf("open %s: %w", name, err)
+		return FileReport{}, fmt.Errorf("open %s: %w", name, err)
 	}
 	defer f.Close()
 	source, codeField := c.Mapping.feedSourceOf(name)
@@ -123,13 +123,12 @@ func (c *Catalog) readFeed(ctx context.Context, dir, name string, st *spool.Stag
 		return nil
 	})
 	if err != nil {
-		return badInput(err)
+		return FileReport{}, badInput(err)
 	}
 	if err := c.feedCodes(ctx, st, source); err != nil {
-		return err
+		return FileReport{}, err
 	}
-	rep.Files = append(rep.Files, FileReport{Name: name, Feed: &sum, Source: source})
-	return nil
+	return FileReport{Name: name, Feed: &sum, Source: source}, nil
 }
 
 // feedCodes settles the code and name of every row of one feed: rows sharing a code are made variant

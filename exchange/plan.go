@@ -84,6 +84,66 @@ type planner struct {
 	now       time.Time
 	products  map[string]int // product Ид → its variants in the drop
 	last      *staged        // the BAS good planned last: a variant's product comes just before it
+	ledger    ledgerView
+}
+
+// ledgerView is the ledger as the planner reads it, good by good, made cheap for a catalogue: nothing is
+// written to the ledger while a drop is planned, so an empty ledger answers nothing without asking, and
+// the records of a chunk of goods are read by their Ид at once.
+type ledgerView struct {
+	store   GoodsStore
+	empty   bool
+	byBASID map[string]spool.GoodRecord // the chunk's goods the ledger knows
+	chunk   map[string]bool             // the Ид of the chunk
+}
+
+// prefetch reads the records of a chunk of BAS goods.
+func (v *ledgerView) prefetch(ctx context.Context, ids []string) error {
+	v.byBASID, v.chunk = nil, nil
+	if v.empty {
+		return nil
+	}
+	recs, err := v.store.GoodsByBASIDs(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	v.byBASID, v.chunk = recs, make(map[string]bool, len(ids))
+	for _, id := range ids {
+		v.chunk[id] = true
+	}
+	return nil
+}
+
+func (v *ledgerView) GoodByBASID(ctx context.Context, id string) (spool.GoodRecord, bool, error) {
+	if v.empty {
+		return spool.GoodRecord{}, false, nil
+	}
+	if v.chunk[id] {
+		r, ok := v.byBASID[id]
+		return r, ok, nil
+	}
+	return v.store.GoodByBASID(ctx, id)
+}
+
+func (v *ledgerView) GoodWithCode(ctx context.Context, code string) (spool.GoodRecord, bool, error) {
+	if v.empty {
+		return spool.GoodRecord{}, false, nil
+	}
+	return v.store.GoodWithCode(ctx, code)
+}
+
+func (v *ledgerView) GoodBySource(ctx context.Context, source, key string) (spool.GoodRecord, bool, error) {
+	if v.empty {
+		return spool.GoodRecord{}, false, nil
+	}
+	return v.store.GoodBySource(ctx, source, key)
+}
+
+func (v *ledgerView) HasVariants(ctx context.Context, basID string) (bool, error) {
+	if v.empty {
+		return false, nil
+	}
+	return v.store.HasVariants(ctx, basID)
 }
 
 // plan decides, for every staged good, what Checkbox should hold and whether that differs from the ledger.
@@ -94,35 +154,55 @@ func (c *Catalog) plan(ctx context.Context, st *spool.Stage, priceType string, r
 	if err != nil {
 		return err
 	}
-	pl := &planner{c: c, st: st, priceType: priceType, rep: rep, now: c.now(), products: products}
-	err = st.EachGood(ctx, false, func(g spool.StagedGood, offers [][]byte) error {
-		rep.Goods++
-		s, err := c.withOffers(g, offers)
-		if err != nil {
+	total, _, err := c.Store.CountGoods(ctx)
+	if err != nil {
+		return err
+	}
+	pl := &planner{c: c, st: st, priceType: priceType, rep: rep, now: c.now(), products: products,
+		ledger: ledgerView{store: c.Store, empty: total == 0}}
+	err = st.EachGood(ctx, false, func(goods []spool.StagedGood, offers map[string][][]byte) error {
+		ids := make([]string, len(goods))
+		for i, g := range goods {
+			ids[i] = g.Key
+		}
+		if err := pl.ledger.prefetch(ctx, ids); err != nil {
 			return err
 		}
-		s.variants = pl.products[s.good.ID]
-		if s.product != "" && s.productName == "" {
-			if s.productName, err = pl.productName(ctx, s.product); err != nil {
+		for _, g := range goods {
+			rep.Goods++
+			s, err := c.withOffers(g, offers[g.Key])
+			if err != nil {
 				return err
 			}
+			s.variants = pl.products[s.good.ID]
+			if s.product != "" && s.productName == "" {
+				if s.productName, err = pl.productName(ctx, s.product); err != nil {
+					return err
+				}
+			}
+			if err := pl.basGood(ctx, s); err != nil {
+				return err
+			}
+			pl.last = s
 		}
-		if err := pl.basGood(ctx, s); err != nil {
-			return err
-		}
-		pl.last = s
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	err = st.EachGood(ctx, true, func(g spool.StagedGood, _ [][]byte) error {
-		rep.Goods++
-		s, err := unstage(g)
-		if err != nil {
-			return err
+	pl.ledger.byBASID, pl.ledger.chunk = nil, nil
+	err = st.EachGood(ctx, true, func(goods []spool.StagedGood, _ map[string][][]byte) error {
+		for _, g := range goods {
+			rep.Goods++
+			s, err := unstage(g)
+			if err != nil {
+				return err
+			}
+			if err := pl.feedRow(ctx, s); err != nil {
+				return err
+			}
 		}
-		return pl.feedRow(ctx, s)
+		return nil
 	})
 	if err != nil {
 		return err
@@ -231,7 +311,7 @@ func (pl *planner) behindBAS(s *staged, code, bas string) {
 // the new code. A good the ledger does not know yet takes over the record of its code, if any: made from a
 // feed, or by a good that had this Артикул before. refusal says why the code cannot change now.
 func (pl *planner) basRecord(ctx context.Context, s *staged, code string) (rec spool.GoodRecord, refusal string, err error) {
-	st := pl.c.Store
+	st := &pl.ledger
 	g := s.good
 	rec, ok, err := st.GoodByBASID(ctx, g.ID)
 	if err != nil {
@@ -289,7 +369,7 @@ func (pl *planner) feedRow(ctx context.Context, s *staged) error {
 	if ok, err := pl.claim(ctx, code, s); !ok || err != nil {
 		return err
 	}
-	st := pl.c.Store
+	st := &pl.ledger
 	rec, ok, err := st.GoodBySource(ctx, s.source, o.ID)
 	if err != nil {
 		return fmt.Errorf("ledger: %w", err)
@@ -341,7 +421,7 @@ func (pl *planner) good(ctx context.Context, s *staged, rec spool.GoodRecord) er
 	if !ok {
 		if s.product == "" && s.feed == nil && !s.offer {
 			// A catalogue without offers: a product sold as characteristics has no price of its own.
-			has, err := pl.c.Store.HasVariants(ctx, g.ID)
+			has, err := pl.ledger.HasVariants(ctx, g.ID)
 			if err != nil {
 				return fmt.Errorf("ledger: %w", err)
 			}

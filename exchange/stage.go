@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/shopspring/decimal"
+	"golang.org/x/sync/errgroup"
 
 	"obmin/checkbox"
 	"obmin/commerceml"
@@ -82,55 +84,78 @@ type stagedOffer struct {
 // when the goods are planned (withOffers); an offer of a good the drop does not describe is staged here
 // (stageOrphans).
 func (c *Catalog) readDrop(ctx context.Context, dir string, df dropFiles, st *spool.Stage, rep *DropReport) ([]commerceml.PriceType, error) {
+	var mu sync.Mutex // over types
 	var types []commerceml.PriceType
-	read := func(name string, h commerceml.Handler) error {
+	read := func(name string, h commerceml.Handler) (FileReport, error) {
 		f, err := os.Open(filepath.Join(dir, name))
 		if err != nil {
-			return fmt.Errorf("open %s: %w", name, err)
+			return FileReport{}, fmt.Errorf("open %s: %w", name, err)
 		}
 		defer f.Close()
-		h.PriceType = func(pt commerceml.PriceType) error { types = append(types, pt); return nil }
+		h.PriceType = func(pt commerceml.PriceType) error {
+			mu.Lock()
+			defer mu.Unlock()
+			types = append(types, pt)
+			return nil
+		}
 		sum, err := commerceml.Read(ctxio.Reader(ctx, f), name, h)
 		if err != nil {
-			return badInput(err)
+			return FileReport{}, badInput(err)
 		}
-		rep.Files = append(rep.Files, FileReport{Name: name, Summary: sum})
-		return nil
+		return FileReport{Name: name, Summary: sum}, nil
 	}
-	for _, name := range df.catalog {
-		if df.feeds[name] {
-			if err := c.readFeed(ctx, dir, name, st, rep); err != nil {
-				return nil, err
+	// Catalogue files and offers files are read side by side: they go to tables of their own, and each
+	// kind is read in BAS's order, so a later file still wins.
+	var catalog, offers []FileReport
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		for _, name := range df.catalog {
+			if df.feeds[name] {
+				fr, err := c.readFeed(gctx, dir, name, st, rep)
+				if err != nil {
+					return err
+				}
+				catalog = append(catalog, fr)
+				continue
 			}
-			continue
-		}
-		err := read(name, commerceml.Handler{Good: func(g commerceml.Good) error {
-			s := &staged{good: g, file: name, line: g.Line, chars: g.Characteristics}
-			if p, _, ok := commerceml.Variant(g.ID); ok {
-				s.product = p // a 2.04-style catalogue lists variants as goods of their own
-			}
-			row, err := stageRow(g.ID, s)
-			if err == nil {
-				_, err = st.PutGood(ctx, row, true) // a later file describes the good again: it wins
-			}
-			return err
-		}})
-		if err != nil {
-			return nil, err
-		}
-	}
-	for _, name := range df.offers {
-		err := read(name, commerceml.Handler{Offer: func(o commerceml.Offer) error {
-			data, err := json.Marshal(stagedOffer{Offer: o, File: name})
+			fr, err := read(name, commerceml.Handler{Good: func(g commerceml.Good) error {
+				s := &staged{good: g, file: name, line: g.Line, chars: g.Characteristics}
+				if p, _, ok := commerceml.Variant(g.ID); ok {
+					s.product = p // a 2.04-style catalogue lists variants as goods of their own
+				}
+				row, err := stageRow(g.ID, s)
+				if err == nil {
+					_, err = st.PutGood(gctx, row, true) // a later file describes the good again: it wins
+				}
+				return err
+			}})
 			if err != nil {
-				return fmt.Errorf("stage offer %s: %w", o.ID, err)
+				return err
 			}
-			return st.AddOffer(ctx, o.ID, data)
-		}})
-		if err != nil {
-			return nil, err
+			catalog = append(catalog, fr)
 		}
+		return nil
+	})
+	g.Go(func() error {
+		for _, name := range df.offers {
+			fr, err := read(name, commerceml.Handler{Offer: func(o commerceml.Offer) error {
+				data, err := json.Marshal(stagedOffer{Offer: o, File: name})
+				if err != nil {
+					return fmt.Errorf("stage offer %s: %w", o.ID, err)
+				}
+				return st.AddOffer(gctx, o.ID, data)
+			}})
+			if err != nil {
+				return err
+			}
+			offers = append(offers, fr)
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
+	rep.Files = append(append(rep.Files, catalog...), offers...)
 	if err := c.stageOrphans(ctx, st, rep); err != nil {
 		return nil, err
 	}

@@ -46,7 +46,7 @@ CREATE TABLE goods (
 	data    BLOB NOT NULL
 );
 CREATE INDEX goods_by_product ON goods (product) WHERE product <> '';
-CREATE INDEX goods_by_feed ON goods (source, line) WHERE source <> '';
+CREATE INDEX goods_by_feed ON goods (source, line, key) WHERE source <> '';
 CREATE INDEX goods_by_feed_code ON goods (source, code) WHERE source <> '';
 CREATE TABLE offers (id INTEGER PRIMARY KEY, key TEXT NOT NULL, data BLOB NOT NULL);
 CREATE INDEX offers_by_key ON offers (key, id);
@@ -273,9 +273,10 @@ func (s *Stage) OrphanOffers(ctx context.Context, fn func(key string, first []by
 	}
 }
 
-// EachGood calls fn for every staged BAS good (Source "") in key order, or, with feeds, for every feed
-// row by feed and line, each with the data of its offers in the order staged. fn may use the Stage.
-func (s *Stage) EachGood(ctx context.Context, feeds bool, fn func(g StagedGood, offers [][]byte) error) error {
+// EachGood calls fn with every staged BAS good (Source "") in key order, or, with feeds, every feed row by
+// feed and line, a chunk at a time, and by key the data of their offers in the order staged. fn may use
+// the Stage.
+func (s *Stage) EachGood(ctx context.Context, feeds bool, fn func(goods []StagedGood, offers map[string][][]byte) error) error {
 	q := `SELECT ` + stageGoodColumns + ` FROM goods WHERE source = '' AND key > ? ORDER BY key LIMIT ` + fmt.Sprint(stageChunk)
 	after := func(g StagedGood) []any { return []any{g.Key} }
 	if feeds {
@@ -288,10 +289,8 @@ func (s *Stage) EachGood(ctx context.Context, feeds bool, fn func(g StagedGood, 
 		if err != nil || len(chunk) == 0 {
 			return err
 		}
-		for _, g := range chunk {
-			if err := fn(g, offers[g.Key]); err != nil {
-				return err
-			}
+		if err := fn(chunk, offers); err != nil {
+			return err
 		}
 		last = chunk[len(chunk)-1]
 	}
@@ -427,12 +426,16 @@ func (s *Stage) AddPlan(ctx context.Context, p StagedPlan) (int64, error) {
 	return res.LastInsertId()
 }
 
-// SetPlan rewrites the kind and data of the plan with p.ID.
-func (s *Stage) SetPlan(ctx context.Context, p StagedPlan) error {
+// SetKind sets the kind of the plans with these ids.
+func (s *Stage) SetKind(ctx context.Context, kind int, ids ...int64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, err := s.exec(ctx, `UPDATE plans SET kind = ?, data = ? WHERE id = ?`, p.Kind, p.Data, p.ID)
-	return err
+	for _, id := range ids {
+		if _, err := s.exec(ctx, `UPDATE plans SET kind = ? WHERE id = ?`, kind, id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // EachPlan calls fn for every plan of the given kinds (every plan when none are given), in the order
@@ -441,8 +444,15 @@ func (s *Stage) SetPlan(ctx context.Context, p StagedPlan) error {
 func (s *Stage) EachPlan(ctx context.Context, withStock bool, fn func(StagedPlan) error, kinds ...int) error {
 	where := `id > ?`
 	args := []any{int64(0)}
-	if len(kinds) > 0 {
-		where += ` AND kind IN (` + placeholders(len(kinds)) + `)`
+	switch len(kinds) {
+	case 0:
+	case 1:
+		where += ` AND kind = ?` // the index on (kind, id) gives them in order
+		args = append(args, kinds[0])
+	default:
+		// Walked in id order, kinds tested row by row: the index on kind would make SQLite sort every
+		// remaining plan for each chunk.
+		where += ` AND +kind IN (` + placeholders(len(kinds)) + `)`
 		for _, k := range kinds {
 			args = append(args, k)
 		}

@@ -42,6 +42,39 @@ func (s *Store) GoodsWithCodes(ctx context.Context, codes []string) (map[string]
 	return out, nil
 }
 
+// GoodsByBASIDs returns the goods BAS knows by each of ids, by Ид; as GoodByBASID, the most recently
+// updated wins where several codes carry one Ид.
+func (s *Store) GoodsByBASIDs(ctx context.Context, ids []string) (map[string]GoodRecord, error) {
+	out := make(map[string]GoodRecord, len(ids))
+	for start := 0; start < len(ids); start += stageChunk {
+		part := ids[start:min(start+stageChunk, len(ids))]
+		args := make([]any, len(part))
+		for i, c := range part {
+			args[i] = c
+		}
+		// Ordered so that the record GoodByBASID would return comes last for each Ид.
+		rows, err := s.db.QueryContext(ctx, `SELECT `+storeGoodColumns+` FROM goods WHERE bas_id IN (`+placeholders(len(args))+`)
+			ORDER BY bas_id, updated_at, code DESC`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("goods by BAS id: %w", err)
+		}
+		for rows.Next() {
+			g, err := storeScanGood(rows)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("goods by BAS id: %w", err)
+			}
+			out[g.BASID] = g
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("goods by BAS id: %w", err)
+		}
+	}
+	return out, nil
+}
+
 // GoodsWithoutID counts the goods Checkbox received (through its goods import, which answers no ids)
 // whose Checkbox id the ledger does not know yet, and returns the codes of the first limit of them.
 func (s *Store) GoodsWithoutID(ctx context.Context, limit int) (int, []string, error) {
