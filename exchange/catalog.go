@@ -126,8 +126,8 @@ type Catalog struct {
 	// StockCheck is how often every good's Checkbox stock is compared with BAS's, not only the goods the
 	// receipts show were sold (stock.go); 0 is DefaultStockCheck.
 	StockCheck time.Duration
-	Log       *logrus.Entry
-	Now       func() time.Time
+	Log        *logrus.Entry
+	Now        func() time.Time
 
 	lettersMu sync.Mutex
 	letters   map[int]string // Checkbox tax code → letter, learnt from goods Checkbox returned (bulk.go)
@@ -191,10 +191,10 @@ type staged struct {
 
 	// A marketplace feed's row: it has no BAS Ид.
 	feed    *feed.Offer
-	source  string  // the feed's name
-	code    string  // decided over the whole feed (feedCodes)
-	variant bool // one of several offers of a model sharing a code
-	dupLine int  // the line of an earlier row with the same code, of which it is no variant
+	source  string // the feed's name
+	code    string // decided over the whole feed (feedCodes)
+	variant bool   // one of several offers of a model sharing a code
+	dupLine int    // the line of an earlier row with the same code, of which it is no variant
 
 	barcodes, badBarcodes []string // the valid barcodes; the others, described
 }
