@@ -71,35 +71,82 @@ type bulk struct {
 	perItem []int           // plans to push one by one after all
 }
 
-// pushBulk sends the plans to send (planTodo) through the goods import, in files of BulkBatch rows, and
-// records each file's goods in the ledger once Checkbox applied it. Plans it cannot place are marked to
-// go one by one after all (planPerItem): the first good of each set of tax codes whose letters are
-// unknown yet, and the rows of a file whose failure names no row.
-func (c *Catalog) pushBulk(ctx context.Context, st *spool.Stage, rep *DropReport) error {
-	b := &bulk{c: c, st: st, rep: rep, tried: map[string]bool{}}
-	var batch []plan
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		err := b.send(ctx, batch)
-		batch = batch[:0]
-		return err
+// bulkPusher sends the plans to send (planTodo) through the goods import while the drop is still being
+// planned: the planner hands it each such plan (todo), and once there are enough for the import to cost
+// fewer calls than one call each (bulkOn) it sends them in files of BulkBatch rows, recording each file's
+// goods in the ledger once Checkbox applied it. While Checkbox checks and applies a file, the planner
+// goes on. Plans it cannot place are marked to go one by one after all (planPerItem): the first good of
+// each set of tax codes whose letters are unknown yet, and the rows of a file whose failure names no row.
+// When there are too few for the import, it sends nothing: push sends them one by one.
+type bulkPusher struct {
+	b      *bulk
+	in     chan plan
+	done   chan error
+	failed chan struct{} // closed when run ends with an error
+	err    error         // run's, read after done
+	bulk   bool          // the import was used
+}
+
+func (c *Catalog) startBulk(ctx context.Context, st *spool.Stage, rep *DropReport) *bulkPusher {
+	p := &bulkPusher{
+		b:  &bulk{c: c, st: st, rep: rep, tried: map[string]bool{}},
+		in: make(chan plan, 64), done: make(chan error, 1), failed: make(chan struct{}),
 	}
-	err := st.EachPlan(ctx, false, func(sp spool.StagedPlan) error {
-		p, err := unstagePlan(sp)
+	go func() {
+		err := p.run(ctx)
 		if err != nil {
-			return err
+			close(p.failed)
+			for range p.in { // let the planner finish its sends
+			}
 		}
-		if batch = append(batch, p); len(batch) >= c.bulkBatch() {
-			return flush()
-		}
+		p.done <- err
+	}()
+	return p
+}
+
+// todo hands the pusher one plan to send; it fails once the pusher has failed.
+func (p *bulkPusher) todo(ctx context.Context, pl plan) error {
+	select {
+	case p.in <- pl:
 		return nil
-	}, planTodo)
-	if err != nil {
-		return err
+	case <-p.failed:
+		return errors.New("goods import stopped")
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	return flush()
+}
+
+// finish waits for the pusher to send what it was given; it returns the pusher's error, if any.
+func (p *bulkPusher) finish() error {
+	close(p.in)
+	p.err = <-p.done
+	return p.err
+}
+
+func (p *bulkPusher) run(ctx context.Context) error {
+	c := p.b.c
+	var held, batch []plan
+	for pl := range p.in {
+		if !p.bulk {
+			held = append(held, pl)
+			if !c.bulkOn(len(held)) {
+				continue
+			}
+			p.bulk, batch, held = true, held, nil
+		} else {
+			batch = append(batch, pl)
+		}
+		if len(batch) >= c.bulkBatch() {
+			if err := p.b.send(ctx, batch); err != nil {
+				return err
+			}
+			batch = nil
+		}
+	}
+	if len(batch) > 0 {
+		return p.b.send(ctx, batch)
+	}
+	return nil
 }
 
 // send imports one file of plans and records what Checkbox took.

@@ -400,14 +400,23 @@ func (c *Catalog) apply(ctx context.Context, dir string, df dropFiles, beforeSto
 		return rep, err
 	}
 	rep.PriceType = priceType
-	if err := c.plan(ctx, st, priceType, &rep); err != nil {
+	// Planned, recorded and sent side by side: files go to Checkbox's goods import while later goods are
+	// still planned.
+	bctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	bulk := c.startBulk(bctx, st, &rep)
+	err = c.plan(ctx, st, priceType, &rep, bulk)
+	if err != nil {
+		cancel() // a drop that cannot be planned whole sends no more
+	}
+	if berr := bulk.finish(); err == nil {
+		err = berr
+	}
+	if err != nil {
+		sort.Strings(rep.Rejected)
 		return rep, err
 	}
-	// BAS's description of every good is kept, pushed or not: sales of it must go back with BAS's Ид.
-	if err := c.record(ctx, st); err != nil {
-		return rep, err
-	}
-	if err := c.push(ctx, st, &rep); err != nil {
+	if err := c.push(ctx, st, &rep, bulk.bulk); err != nil {
 		return rep, err
 	}
 	hide, err := c.missing(ctx, st, &rep)
@@ -415,34 +424,6 @@ func (c *Catalog) apply(ctx context.Context, dir string, df dropFiles, beforeSto
 		return rep, err
 	}
 	return rep, c.settle(ctx, st, &rep, hide, beforeStock)
-}
-
-// record writes every planned good's record to the ledger, a few thousand to a transaction.
-func (c *Catalog) record(ctx context.Context, st *spool.Stage) error {
-	var recs []spool.GoodRecord
-	flush := func() error {
-		err := c.Store.PutGoods(ctx, recs)
-		recs = recs[:0]
-		if err != nil {
-			return fmt.Errorf("record goods: %w", err)
-		}
-		return nil
-	}
-	err := st.EachPlan(ctx, false, func(sp spool.StagedPlan) error {
-		p, err := unstagePlan(sp)
-		if err != nil {
-			return err
-		}
-		recs = append(recs, p.rec)
-		if len(recs) >= recordBatch {
-			return flush()
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	return flush()
 }
 
 // recordBatch is how many goods' records share a ledger transaction.
@@ -497,7 +478,7 @@ func (c *Catalog) missing(ctx context.Context, st *spool.Stage, rep *DropReport)
 			gone++
 			// Staged to act on after the walk: deleting reaches Checkbox and the ledger.
 			zero := int64(0)
-			if err := stagePlan(ctx, st, plan{rec: r, stock: &zero}, planHide); err != nil {
+			if _, err := stagePlan(ctx, st, plan{rec: r, stock: &zero}, planHide); err != nil {
 				return err
 			}
 		}
@@ -717,21 +698,14 @@ func (c *Catalog) payload(g commerceml.Good, code string, price int64) checkbox.
 // push sends the goods whose payload differs from what Checkbox last received, a few at a time, and
 // records each success at once so a crash or restart never sends it again. Many changed goods go through
 // the goods import instead (pushBulk); what it cannot place is sent here one by one.
-func (c *Catalog) push(ctx context.Context, st *spool.Stage, rep *DropReport) error {
+func (c *Catalog) push(ctx context.Context, st *spool.Stage, rep *DropReport, bulkDone bool) error {
 	defer sort.Strings(rep.Rejected)
 	var err error
 	if rep.Unchanged, err = st.CountPlans(ctx, false, planUnchanged); err != nil {
 		return err
 	}
-	todo, err := st.CountPlans(ctx, false, planTodo)
-	if err != nil {
-		return err
-	}
 	kinds := []int{planTodo, planRenamed, planPerItem}
-	if c.bulkOn(todo) {
-		if err := c.pushBulk(ctx, st, rep); err != nil {
-			return err
-		}
+	if bulkDone {
 		kinds = []int{planRenamed, planPerItem}
 	}
 	workers := max(c.Workers, 1)

@@ -29,18 +29,17 @@ type planData struct {
 	Hash    string                `json:"hash,omitempty"`
 }
 
-// stagePlan adds p to the stage under kind.
-func stagePlan(ctx context.Context, st *spool.Stage, p plan, kind int) error {
+// stagePlan adds p to the stage under kind and returns its id.
+func stagePlan(ctx context.Context, st *spool.Stage, p plan, kind int) (int64, error) {
 	d := planData{Rec: p.rec, Hash: p.hash}
 	if kind != planKeep {
 		d.Payload = &p.payload
 	}
 	data, err := json.Marshal(d)
 	if err != nil {
-		return fmt.Errorf("stage plan %s: %w", p.rec.Code, err)
+		return 0, fmt.Errorf("stage plan %s: %w", p.rec.Code, err)
 	}
-	_, err = st.AddPlan(ctx, spool.StagedPlan{Code: p.rec.Code, Kind: kind, Stock: p.stock, Data: data})
-	return err
+	return st.AddPlan(ctx, spool.StagedPlan{Code: p.rec.Code, Kind: kind, Stock: p.stock, Data: data})
 }
 
 // unstagePlan decodes a staged plan.
@@ -85,6 +84,8 @@ type planner struct {
 	products  map[string]int // product Ид → its variants in the drop
 	last      *staged        // the BAS good planned last: a variant's product comes just before it
 	ledger    ledgerView
+	bulk      *bulkPusher        // takes each plan to send
+	recs      []spool.GoodRecord // BAS's descriptions not yet in the ledger
 }
 
 // ledgerView is the ledger as the planner reads it, good by good, made cheap for a catalogue: nothing is
@@ -149,7 +150,7 @@ func (v *ledgerView) HasVariants(ctx context.Context, basID string) (bool, error
 // plan decides, for every staged good, what Checkbox should hold and whether that differs from the ledger.
 // BAS's goods come first, in Ид order, then each feed's rows in file order: for a code BAS exports, BAS
 // wins, and among feeds the first keeps it.
-func (c *Catalog) plan(ctx context.Context, st *spool.Stage, priceType string, rep *DropReport) error {
+func (c *Catalog) plan(ctx context.Context, st *spool.Stage, priceType string, rep *DropReport, bulk *bulkPusher) error {
 	products, err := st.Products(ctx)
 	if err != nil {
 		return err
@@ -159,7 +160,7 @@ func (c *Catalog) plan(ctx context.Context, st *spool.Stage, priceType string, r
 		return err
 	}
 	pl := &planner{c: c, st: st, priceType: priceType, rep: rep, now: c.now(), products: products,
-		ledger: ledgerView{store: c.Store, empty: total == 0}}
+		ledger: ledgerView{store: c.Store, empty: total == 0}, bulk: bulk}
 	err = st.EachGood(ctx, false, func(goods []spool.StagedGood, offers map[string][][]byte) error {
 		ids := make([]string, len(goods))
 		for i, g := range goods {
@@ -205,6 +206,9 @@ func (c *Catalog) plan(ctx context.Context, st *spool.Stage, priceType string, r
 		return nil
 	})
 	if err != nil {
+		return err
+	}
+	if err := pl.flush(ctx); err != nil {
 		return err
 	}
 	rep.Held = len(rep.NoPrice) + len(rep.NoCode) + len(rep.Refused) + len(rep.FeedBehindBAS)
@@ -398,11 +402,43 @@ func (pl *planner) feedRow(ctx context.Context, s *staged) error {
 	return pl.good(ctx, s, rec)
 }
 
-// keep records a good with nothing to send: BAS's description of every good is kept, pushed or not, for
-// sales of it must go back with BAS's Ид.
+// keep records a good with nothing to send.
 func (pl *planner) keep(ctx context.Context, rec spool.GoodRecord) error {
 	rec.UpdatedAt = pl.now
-	return stagePlan(ctx, pl.st, plan{rec: rec}, planKeep)
+	return pl.add(ctx, plan{rec: rec}, planKeep)
+}
+
+// add stages a plan, hands a plan to send to the goods import and writes BAS's description of the good
+// to the ledger, a few thousand goods to a transaction: BAS's description of every good is kept, pushed or
+// not, for sales of it must go back with BAS's Ид. The description goes without what the ledger says of
+// Checkbox (PutGoods then keeps that as it is), so that it never undoes a push made meanwhile.
+func (pl *planner) add(ctx context.Context, p plan, kind int) error {
+	id, err := stagePlan(ctx, pl.st, p, kind)
+	if err != nil {
+		return err
+	}
+	if kind == planTodo && pl.bulk != nil {
+		p.id, p.kind = id, kind
+		if err := pl.bulk.todo(ctx, p); err != nil {
+			return err
+		}
+	}
+	r := p.rec
+	r.CheckboxID, r.PushedHash, r.PushedPrice, r.PushedPayload, r.PushedStock, r.StockHash, r.PushedAt = "", "", 0, nil, nil, "", time.Time{}
+	if pl.recs = append(pl.recs, r); len(pl.recs) >= recordBatch {
+		return pl.flush(ctx)
+	}
+	return nil
+}
+
+// flush writes the descriptions gathered so far to the ledger.
+func (pl *planner) flush(ctx context.Context) error {
+	err := pl.c.Store.PutGoods(ctx, pl.recs)
+	pl.recs = pl.recs[:0]
+	if err != nil {
+		return fmt.Errorf("record goods: %w", err)
+	}
+	return nil
 }
 
 // good plans a good whose record and code are settled: its price, payload and stock.
@@ -449,7 +485,7 @@ func (pl *planner) good(ctx context.Context, s *staged, rec spool.GoodRecord) er
 		}
 		pln.stock = &t
 	}
-	return stagePlan(ctx, pl.st, pln, planKind(pln))
+	return pl.add(ctx, pln, planKind(pln))
 }
 
 // variantName is what a cashier reads for a BAS variant: the product's name and the values of its

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"obmin/checkbox"
 	"obmin/spool"
 )
@@ -238,19 +240,41 @@ func (c *Catalog) goodsNotFound(ctx context.Context, st *spool.Stage, rep *DropR
 // catalogPass reads Checkbox's catalogue once, a page at a time: it learns the ids the ledger lacks and
 // compares the count of every good whose stock the drop sets.
 func (c *Catalog) catalogPass(ctx context.Context, ss *stockSync) error {
-	page := make([]checkbox.Good, 0, 1000)
-	err := c.API.AllGoods(ctx, func(g checkbox.Good) error {
-		if page = append(page, g); len(page) == cap(page) {
-			err := c.passPage(ctx, ss, page)
-			page = page[:0]
-			return err
+	// The next page is read while the last one is matched against the ledger.
+	pages := make(chan []checkbox.Good, 1)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		defer close(pages)
+		page := make([]checkbox.Good, 0, 1000)
+		send := func() error {
+			select {
+			case pages <- page:
+				page = make([]checkbox.Good, 0, 1000)
+				return nil
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		}
+		err := c.API.AllGoods(gctx, func(g checkbox.Good) error {
+			if page = append(page, g); len(page) == cap(page) {
+				return send()
+			}
+			return nil
+		})
+		if err == nil && len(page) > 0 {
+			err = send()
+		}
+		return err
+	})
+	g.Go(func() error {
+		for page := range pages {
+			if err := c.passPage(gctx, ss, page); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
-	if err == nil && len(page) > 0 {
-		err = c.passPage(ctx, ss, page)
-	}
-	if err != nil {
+	if err := g.Wait(); err != nil {
 		return fmt.Errorf("read the goods back: %w", err)
 	}
 	return nil
