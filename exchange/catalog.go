@@ -391,10 +391,15 @@ func (c *Catalog) apply(ctx context.Context, dir string, df dropFiles, beforeSto
 		return rep, err
 	}
 	defer st.Close()
+	log, began := c.logger(), c.now()
+	phase := func(what string) {
+		log.WithFields(logrus.Fields{"phase": what, "seconds": c.now().Sub(began).Seconds()}).Debug("drop phase done")
+	}
 	types, err := c.readDrop(ctx, dir, df, st, &rep)
 	if err != nil {
 		return rep, err
 	}
+	phase("read")
 	priceType, err := c.Mapping.resolvePriceType(types)
 	if err != nil {
 		return rep, err
@@ -416,14 +421,19 @@ func (c *Catalog) apply(ctx context.Context, dir string, df dropFiles, beforeSto
 		sort.Strings(rep.Rejected)
 		return rep, err
 	}
+	phase("plan")
 	if err := c.push(ctx, st, &rep, bulk.bulk); err != nil {
 		return rep, err
 	}
+	phase("push")
 	hide, err := c.missing(ctx, st, &rep)
 	if err != nil {
 		return rep, err
 	}
-	return rep, c.settle(ctx, st, &rep, hide, beforeStock)
+	phase("missing")
+	err = c.settle(ctx, st, &rep, hide, beforeStock)
+	phase("settle")
+	return rep, err
 }
 
 // recordBatch is how many goods' records share a ledger transaction.

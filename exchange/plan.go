@@ -424,11 +424,21 @@ func (pl *planner) add(ctx context.Context, p plan, kind int) error {
 		}
 	}
 	r := p.rec
+	if was, ok := pl.ledger.byBASID[r.BASID]; ok && r.BASID != "" && r.OldCode == "" && sameDescription(was, r) {
+		return nil // the ledger has it as it is
+	}
 	r.CheckboxID, r.PushedHash, r.PushedPrice, r.PushedPayload, r.PushedStock, r.StockHash, r.PushedAt = "", "", 0, nil, nil, "", time.Time{}
 	if pl.recs = append(pl.recs, r); len(pl.recs) >= recordBatch {
 		return pl.flush(ctx)
 	}
 	return nil
+}
+
+// sameDescription says whether two records hold the same description of a good.
+func sameDescription(a, b spool.GoodRecord) bool {
+	return a.Code == b.Code && a.BASID == b.BASID && a.Article == b.Article && a.Name == b.Name && a.Deleted == b.Deleted &&
+		a.UnitCode == b.UnitCode && a.UnitName == b.UnitName && a.UnitFullName == b.UnitFullName && a.UnitIntl == b.UnitIntl &&
+		a.Source == b.Source && a.SourceKey == b.SourceKey
 }
 
 // flush writes the descriptions gathered so far to the ledger.

@@ -327,11 +327,12 @@ func (r *rig) runOnce(ctx context.Context) (result, error) {
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
-	err := cmd.Run()
-	res := result{wall: time.Since(start)}
-	if cmd.ProcessState != nil {
-		res.rssKiB = childPeakRSSKiB(cmd.ProcessState)
+	if err := cmd.Start(); err != nil {
+		return result{}, err
 	}
+	peak := watchPeakRSS(cmd.Process.Pid)
+	err := cmd.Wait()
+	res := result{wall: time.Since(start), rssKiB: peak()}
 	if err != nil {
 		return res, fmt.Errorf("obmin once: %w\n%s(log: %s)", err, out.String(), filepath.Join(r.o.dir, "obmin.log"))
 	}

@@ -2,7 +2,5 @@
 
 package main
 
-import "os"
-
-// childPeakRSSKiB is not measured off Linux (maxrss units differ between systems; Windows has none).
-func childPeakRSSKiB(*os.ProcessState) int64 { return 0 }
+// watchPeakRSS does not measure off Linux (there is no /proc/<pid>/status); it reports 0.
+func watchPeakRSS(int) func() int64 { return func() int64 { return 0 } }
