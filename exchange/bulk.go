@@ -61,14 +61,15 @@ func (c *Catalog) bulkBatch() int {
 
 // bulk is one drop's import, a file at a time: the plans of the file and what came of them.
 type bulk struct {
-	c       *Catalog
-	st      *spool.Stage
-	rep     *DropReport
-	tried   map[string]bool // sets of tax codes a good was pushed alone for, to learn their letters
-	plans   []plan          // the file's
-	stocked map[int]bool    // plans whose row carried leftovers
-	counted map[int]bool    // plans already counted in the report: pushed alone, in the file for their stock
-	perItem []int           // plans to push one by one after all
+	c        *Catalog
+	st       *spool.Stage
+	rep      *DropReport
+	tried    map[string]bool // sets of tax codes a good was pushed alone for, to learn their letters
+	plans    []plan          // the file's
+	stocked  map[int]bool    // plans whose row carried leftovers
+	counted  map[int]bool    // plans already counted in the report: pushed alone, in the file for their stock
+	recorded map[int]bool    // plans the ledger has as sent
+	perItem  []int           // plans to push one by one after all
 }
 
 // bulkPusher sends the plans to send (planTodo) through the goods import while the drop is still being
@@ -151,7 +152,7 @@ func (p *bulkPusher) run(ctx context.Context) error {
 
 // send imports one file of plans and records what Checkbox took.
 func (b *bulk) send(ctx context.Context, plans []plan) error {
-	b.plans, b.stocked, b.counted, b.perItem = plans, map[int]bool{}, map[int]bool{}, nil
+	b.plans, b.stocked, b.counted, b.recorded, b.perItem = plans, map[int]bool{}, map[int]bool{}, map[int]bool{}, nil
 	todo := make([]int, len(plans))
 	for i := range todo {
 		todo[i] = i
@@ -168,6 +169,16 @@ func (b *bulk) send(ctx context.Context, plans []plan) error {
 		if err := b.record(ctx, ok); err != nil {
 			return err
 		}
+	}
+	// The goods refused, by the import or when pushed alone, are recorded with their description.
+	var refused []spool.GoodRecord
+	for i, p := range b.plans {
+		if !b.recorded[i] && !slices.Contains(b.perItem, i) {
+			refused = append(refused, description(p.rec))
+		}
+	}
+	if err := b.c.Store.PutGoods(ctx, refused); err != nil {
+		return fmt.Errorf("record %d refused goods: %w", len(refused), err)
 	}
 	ids := make([]int64, len(b.perItem))
 	for n, i := range b.perItem {
@@ -205,6 +216,7 @@ func (b *bulk) learnLetters(ctx context.Context, todo []int) ([]int, error) {
 			continue
 		}
 		b.count(created)
+		b.recorded[i] = true
 		b.c.learnLetters(g.Taxes)
 		if b.c.Mapping.Stock && p.stock != nil && (p.rec.PushedStock == nil || *p.rec.PushedStock != *p.stock) {
 			// Its stock rides in the file rather than in an import of its own after the push.
@@ -400,6 +412,7 @@ func (b *bulk) record(ctx context.Context, applied []int) error {
 			b.rep.StockSent++ // as the stock step counts the stock it sends
 		}
 		recs = append(recs, p.rec)
+		b.recorded[i] = true
 	}
 	if err := b.c.Store.PutGoods(ctx, recs); err != nil {
 		return fmt.Errorf("record %d imported goods: %w", len(recs), err)

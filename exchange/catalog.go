@@ -1,6 +1,7 @@
 package exchange
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -741,6 +742,13 @@ func (c *Catalog) push(ctx context.Context, st *spool.Stage, rep *DropReport, bu
 					firstErr = err
 				}
 				mu.Unlock()
+				if err != nil && isRejection(err) {
+					if err := c.Store.PutGoods(ctx, []spool.GoodRecord{description(p.rec)}); err != nil {
+						mu.Lock()
+						firstErr = cmp.Or(firstErr, fmt.Errorf("record good %s: %w", p.rec.Code, err))
+						mu.Unlock()
+					}
+				}
 			}
 		}()
 	}

@@ -410,8 +410,8 @@ func (pl *planner) keep(ctx context.Context, rec spool.GoodRecord) error {
 
 // add stages a plan, hands a plan to send to the goods import and writes BAS's description of the good
 // to the ledger, a few thousand goods to a transaction: BAS's description of every good is kept, pushed or
-// not, for sales of it must go back with BAS's Ид. The description goes without what the ledger says of
-// Checkbox (PutGoods then keeps that as it is), so that it never undoes a push made meanwhile.
+// not, for sales of it must go back with BAS's Ид. A good to send is recorded when it is sent: with what
+// Checkbox received, or, refused, with its description alone.
 func (pl *planner) add(ctx context.Context, p plan, kind int) error {
 	id, err := stagePlan(ctx, pl.st, p, kind)
 	if err != nil {
@@ -427,11 +427,20 @@ func (pl *planner) add(ctx context.Context, p plan, kind int) error {
 	if was, ok := pl.ledger.byBASID[r.BASID]; ok && r.BASID != "" && r.OldCode == "" && sameDescription(was, r) {
 		return nil // the ledger has it as it is
 	}
-	r.CheckboxID, r.PushedHash, r.PushedPrice, r.PushedPayload, r.PushedStock, r.StockHash, r.PushedAt = "", "", 0, nil, nil, "", time.Time{}
-	if pl.recs = append(pl.recs, r); len(pl.recs) >= recordBatch {
+	if kind == planTodo {
+		return nil // sending it records it, whatever Checkbox answers (description)
+	}
+	if pl.recs = append(pl.recs, description(r)); len(pl.recs) >= recordBatch {
 		return pl.flush(ctx)
 	}
 	return nil
+}
+
+// description is rec without what the ledger says of Checkbox: PutGoods then keeps that as it is, so a
+// description written never undoes a push made meanwhile.
+func description(rec spool.GoodRecord) spool.GoodRecord {
+	rec.CheckboxID, rec.PushedHash, rec.PushedPrice, rec.PushedPayload, rec.PushedStock, rec.StockHash, rec.PushedAt = "", "", 0, nil, nil, "", time.Time{}
+	return rec
 }
 
 // sameDescription says whether two records hold the same description of a good.
