@@ -86,6 +86,7 @@ type planner struct {
 	ledger    ledgerView
 	bulk      *bulkPusher        // takes each plan to send
 	recs      []spool.GoodRecord // BAS's descriptions not yet in the ledger
+	renames   []spool.GoodRecord // and those of goods whose code changes
 }
 
 // ledgerView is the ledger as the planner reads it, good by good, made cheap for a catalogue: nothing is
@@ -148,8 +149,8 @@ func (v *ledgerView) HasVariants(ctx context.Context, basID string) (bool, error
 }
 
 // plan decides, for every staged good, what Checkbox should hold and whether that differs from the ledger.
-// BAS's goods come first, in Ид order, then each feed's rows in file order: for a code BAS exports, BAS
-// wins, and among feeds the first keeps it.
+// BAS's goods come first, by code and Ид (codeOf), then each feed's rows in file order: for a code BAS
+// exports, BAS wins, among BAS's goods the lowest Ид, and among feeds the first keeps it.
 func (c *Catalog) plan(ctx context.Context, st *spool.Stage, priceType string, rep *DropReport, bulk *bulkPusher) error {
 	products, err := st.Products(ctx)
 	if err != nil {
@@ -208,6 +209,7 @@ func (c *Catalog) plan(ctx context.Context, st *spool.Stage, priceType string, r
 	if err != nil {
 		return err
 	}
+	pl.recs = append(pl.recs, pl.renames...)
 	if err := pl.flush(ctx); err != nil {
 		return err
 	}
@@ -427,8 +429,14 @@ func (pl *planner) add(ctx context.Context, p plan, kind int) error {
 	if was, ok := pl.ledger.byBASID[r.BASID]; ok && r.BASID != "" && r.OldCode == "" && sameDescription(was, r) {
 		return nil // the ledger has it as it is
 	}
-	if kind == planTodo {
+	switch {
+	case kind == planTodo || kind == planRenamed:
 		return nil // sending it records it, whatever Checkbox answers (description)
+	case r.OldCode != "":
+		// A new code moves the record: written after the plan, so that every good is planned against the
+		// ledger as the drop found it.
+		pl.renames = append(pl.renames, description(r))
+		return nil
 	}
 	if pl.recs = append(pl.recs, description(r)); len(pl.recs) >= recordBatch {
 		return pl.flush(ctx)

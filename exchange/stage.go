@@ -125,6 +125,7 @@ func (c *Catalog) readDrop(ctx context.Context, dir string, df dropFiles, st *sp
 				}
 				row, err := stageRow(g.ID, s)
 				if err == nil {
+					row.Code = c.codeOf(s)
 					_, err = st.PutGood(gctx, row, true) // a later file describes the good again: it wins
 				}
 				return err
@@ -180,10 +181,23 @@ func (c *Catalog) stageOrphans(ctx context.Context, st *spool.Stage, rep *DropRe
 		}
 		row, err := stageRow(key, s)
 		if err == nil {
+			row.Code = c.codeOf(s)
 			_, err = st.PutGood(ctx, row, false)
 		}
 		return err
 	})
+}
+
+// codeOf is what basGood makes a BAS good's code: goods are planned in code order, so that the ledger,
+// keyed by code, is written in order (far fewer pages than in the order of BAS's Ид). A contested code
+// still goes to the good with the lowest Ид, as the goods sharing it are planned in Ид order.
+func (c *Catalog) codeOf(s *staged) string {
+	g := s.good
+	g.Barcodes, _ = splitBarcodes(g.Barcodes)
+	if s.product != "" {
+		return c.Mapping.VariantCodeOf(g)
+	}
+	return c.Mapping.Code(g)
 }
 
 // orphanGood makes the staged good of offer o, whose good the catalogue of the drop does not describe;

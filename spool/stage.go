@@ -46,6 +46,7 @@ CREATE TABLE goods (
 	data    BLOB NOT NULL
 );
 CREATE INDEX goods_by_product ON goods (product) WHERE product <> '';
+CREATE INDEX goods_by_code ON goods (code, key) WHERE source = '';
 CREATE INDEX goods_by_feed ON goods (source, line, key) WHERE source <> '';
 CREATE INDEX goods_by_feed_code ON goods (source, code) WHERE source <> '';
 CREATE TABLE offers (id INTEGER PRIMARY KEY, key TEXT NOT NULL, data BLOB NOT NULL);
@@ -159,9 +160,12 @@ func (s *Stage) query(ctx context.Context, scan func(*sql.Rows) error, query str
 type StagedGood struct {
 	Key     string
 	Product string // a BAS variant's product Ид
-	// A marketplace feed's row: its feed's name, its line, its code and group_id; Variant marks one of
-	// several offers of a model sharing a code.
-	Source, Code, Group string
+	// Code orders BAS goods (the ledger is keyed by code: its pages are then written in order); a feed
+	// row's code.
+	Code string
+	// A marketplace feed's row: its feed's name, its line and group_id; Variant marks one of several
+	// offers of a model sharing a code.
+	Source, Group string
 	Line                int
 	Variant             bool
 	Data                []byte
@@ -273,12 +277,12 @@ func (s *Stage) OrphanOffers(ctx context.Context, fn func(key string, first []by
 	}
 }
 
-// EachGood calls fn with every staged BAS good (Source "") in key order, or, with feeds, every feed row by
-// feed and line, a chunk at a time, and by key the data of their offers in the order staged. fn may use
+// EachGood calls fn with every staged BAS good (Source "") by Code then key, or, with feeds, every feed
+// row by feed and line, a chunk at a time, and by key the data of their offers in the order staged. fn may use
 // the Stage.
 func (s *Stage) EachGood(ctx context.Context, feeds bool, fn func(goods []StagedGood, offers map[string][][]byte) error) error {
-	q := `SELECT ` + stageGoodColumns + ` FROM goods WHERE source = '' AND key > ? ORDER BY key LIMIT ` + fmt.Sprint(stageChunk)
-	after := func(g StagedGood) []any { return []any{g.Key} }
+	q := `SELECT ` + stageGoodColumns + ` FROM goods WHERE source = '' AND (code, key) > (?, ?) ORDER BY code, key LIMIT ` + fmt.Sprint(stageChunk)
+	after := func(g StagedGood) []any { return []any{g.Code, g.Key} }
 	if feeds {
 		q = `SELECT ` + stageGoodColumns + ` FROM goods WHERE source <> '' AND (source, line, key) > (?, ?, ?) ORDER BY source, line, key LIMIT ` + fmt.Sprint(stageChunk)
 		after = func(g StagedGood) []any { return []any{g.Source, g.Line, g.Key} }

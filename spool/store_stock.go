@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -117,8 +119,8 @@ func (s *Store) SetCheckboxIDs(ctx context.Context, ids map[string]string) error
 			return err
 		}
 		defer stmt.Close()
-		for code, id := range ids {
-			if _, err := stmt.ExecContext(ctx, id, code); err != nil {
+		for _, code := range slices.Sorted(maps.Keys(ids)) { // in the table's order: fewer pages
+			if _, err := stmt.ExecContext(ctx, ids[code], code); err != nil {
 				return fmt.Errorf("good %s: %w", code, err)
 			}
 		}
