@@ -87,6 +87,8 @@ type planner struct {
 	bulk      *bulkPusher        // takes each plan to send
 	recs      []spool.GoodRecord // BAS's descriptions not yet in the ledger
 	renames   []spool.GoodRecord // and those of goods whose code changes
+	// The code BAS's good planned last claimed, and who that is (claim).
+	lastCode, lastWho string
 }
 
 // ledgerView is the ledger as the planner reads it, good by good, made cheap for a catalogue: nothing is
@@ -294,6 +296,15 @@ func (pl *planner) claim(ctx context.Context, code string, s *staged) (bool, err
 	if len(code) > MaxCode {
 		pl.refuse("%s: код %q довший за %d символів (межа Checkbox)", who, code, MaxCode)
 		return false, nil
+	}
+	if s.feed == nil && code >= pl.lastCode {
+		// BAS's goods come in code order: a good can only contest the code of the good claimed last.
+		if code == pl.lastCode {
+			pl.refuse("%s: код %q уже має %s у цьому вивантаженні", who, code, pl.lastWho)
+			return false, nil
+		}
+		pl.lastCode, pl.lastWho = code, who
+		return true, pl.st.Claimed(ctx, code, who, true)
 	}
 	ok, other, otherBAS, err := pl.st.Claim(ctx, code, who, s.feed == nil)
 	if ok || err != nil {

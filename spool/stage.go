@@ -19,12 +19,24 @@ import (
 // The data of each row is opaque to the Stage: the caller encodes it. A Stage is safe for concurrent use;
 // it works on one connection, one call at a time.
 type Stage struct {
-	mu     sync.Mutex
-	db     *sql.DB
-	conn   *sql.Conn
-	stmts  map[string]*sql.Stmt
-	writes int // since the last commit
+	mu       sync.Mutex
+	db       *sql.DB
+	conn     *sql.Conn
+	stmts    map[string]*sql.Stmt
+	writes   int                    // since the last commit
+	pending  map[string]*stageBatch // rows to insert, by statement: one statement inserts many
+	lastPlan int64                  // the id of the last plan added
 }
+
+// stageBatch is rows waiting to be inserted by one multi-row INSERT: a statement per row costs more than
+// the row itself.
+type stageBatch struct {
+	columns, rows int
+	args          []any
+}
+
+// stageBatchRows is how many rows one INSERT carries.
+const stageBatchRows = 100
 
 // stageCommitEvery is how many writes share a transaction: commits are what a temporary database costs.
 const stageCommitEvery = 5000
@@ -55,7 +67,6 @@ CREATE TABLE claims (code TEXT PRIMARY KEY, who TEXT NOT NULL, bas INTEGER NOT N
 CREATE TABLE plans (id INTEGER PRIMARY KEY, code TEXT NOT NULL, kind INTEGER NOT NULL, stock INTEGER, data BLOB NOT NULL);
 CREATE INDEX plans_by_code ON plans (code);
 CREATE INDEX plans_by_kind ON plans (kind, id);
-CREATE TABLE marks (name TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (name, key));
 `
 
 // OpenStage creates an empty stage. Close it when the drop is done.
@@ -71,7 +82,7 @@ func OpenStage(ctx context.Context) (*Stage, error) {
 		db.Close()
 		return nil, fmt.Errorf("open stage: %w", err)
 	}
-	s := &Stage{db: db, conn: conn, stmts: map[string]*sql.Stmt{}}
+	s := &Stage{db: db, conn: conn, stmts: map[string]*sql.Stmt{}, pending: map[string]*stageBatch{}}
 	// 16 MiB of page cache: the tables spill to the temporary file beyond it.
 	if _, err := conn.ExecContext(ctx, `PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -16384;`+stageSchema+`BEGIN`); err != nil {
 		s.Close()
@@ -132,9 +143,47 @@ func (s *Stage) exec(ctx context.Context, query string, args ...any) (sql.Result
 	return res, nil
 }
 
+// insert queues a row for insert, a statement such as "INSERT INTO t (a, b) VALUES"; callers hold mu.
+func (s *Stage) insert(ctx context.Context, insert string, args ...any) error {
+	b := s.pending[insert]
+	if b == nil {
+		b = &stageBatch{columns: len(args)}
+		s.pending[insert] = b
+	}
+	b.args = append(b.args, args...)
+	if b.rows++; b.rows >= stageBatchRows {
+		return s.flushOne(ctx, insert, b)
+	}
+	return nil
+}
+
+func (s *Stage) flushOne(ctx context.Context, insert string, b *stageBatch) error {
+	if b.rows == 0 {
+		return nil
+	}
+	row := "(" + placeholders(b.columns) + ")"
+	q := insert + " " + strings.TrimSuffix(strings.Repeat(row+", ", b.rows), ", ")
+	_, err := s.exec(ctx, q, b.args...)
+	b.rows, b.args = 0, b.args[:0]
+	return err
+}
+
+// flush inserts the queued rows; every read and update does it first. Callers hold mu.
+func (s *Stage) flush(ctx context.Context) error {
+	for insert, b := range s.pending {
+		if err := s.flushOne(ctx, insert, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // query reads rows with scan, one call per row; callers hold mu. The rows are read to the end before it
 // returns.
 func (s *Stage) query(ctx context.Context, scan func(*sql.Rows) error, query string, args ...any) error {
+	if err := s.flush(ctx); err != nil {
+		return err
+	}
 	st, err := s.stmt(ctx, query)
 	if err != nil {
 		return err
@@ -184,11 +233,15 @@ func scanStagedGood(r storeRowScanner) (StagedGood, error) {
 func (s *Stage) PutGood(ctx context.Context, g StagedGood, replace bool) (added bool, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	verb := `INSERT OR IGNORE`
 	if replace {
-		verb = `INSERT OR REPLACE`
+		// Nothing to answer: queued.
+		return true, s.insert(ctx, `INSERT OR REPLACE INTO goods (`+stageGoodColumns+`) VALUES`,
+			g.Key, g.Product, g.Source, g.Line, g.Code, g.Group, g.Variant, g.Data)
 	}
-	res, err := s.exec(ctx, verb+` INTO goods (`+stageGoodColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+	if err := s.flush(ctx); err != nil {
+		return false, err
+	}
+	res, err := s.exec(ctx, `INSERT OR IGNORE INTO goods (`+stageGoodColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		g.Key, g.Product, g.Source, g.Line, g.Code, g.Group, g.Variant, g.Data)
 	if err != nil {
 		return false, err
@@ -201,6 +254,9 @@ func (s *Stage) PutGood(ctx context.Context, g StagedGood, replace bool) (added 
 func (s *Stage) UpdateGood(ctx context.Context, g StagedGood) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.flush(ctx); err != nil {
+		return err
+	}
 	_, err := s.exec(ctx, `UPDATE goods SET code = ?, grp = ?, variant = ?, data = ? WHERE key = ?`, g.Code, g.Group, g.Variant, g.Data, g.Key)
 	return err
 }
@@ -238,8 +294,7 @@ func (s *Stage) Products(ctx context.Context) (map[string]int, error) {
 func (s *Stage) AddOffer(ctx context.Context, key string, data []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, err := s.exec(ctx, `INSERT INTO offers (key, data) VALUES (?, ?)`, key, data)
-	return err
+	return s.insert(ctx, `INSERT INTO offers (key, data) VALUES`, key, data)
 }
 
 // OrphanOffers calls fn, once per key and in the order staged, with the first staged offer of every key
@@ -381,6 +436,9 @@ func (s *Stage) FeedRows(ctx context.Context, source, value string, group bool) 
 func (s *Stage) Claim(ctx context.Context, code, who string, bas bool) (ok bool, holder string, holderBAS bool, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.flush(ctx); err != nil {
+		return false, "", false, err
+	}
 	res, err := s.exec(ctx, `INSERT OR IGNORE INTO claims (code, who, bas) VALUES (?, ?, ?)`, code, who, bas)
 	if err != nil {
 		return false, "", false, err
@@ -390,6 +448,14 @@ func (s *Stage) Claim(ctx context.Context, code, who string, bas bool) (ok bool,
 	}
 	err = s.query(ctx, func(r *sql.Rows) error { return r.Scan(&holder, &holderBAS) }, `SELECT who, bas FROM claims WHERE code = ?`, code)
 	return false, holder, holderBAS, err
+}
+
+// Claimed records that who has code, where the caller knows no other good claimed it (BAS's goods are
+// planned in code order: a good contests only the code of the one before it). Claim still finds it.
+func (s *Stage) Claimed(ctx context.Context, code, who string, bas bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.insert(ctx, `INSERT OR IGNORE INTO claims (code, who, bas) VALUES`, code, who, bas)
 }
 
 // StagedPlan is one row of what a drop plans: the good's code, a kind the caller defines, the stock to
@@ -423,17 +489,17 @@ func nullable(p *int64) any {
 func (s *Stage) AddPlan(ctx context.Context, p StagedPlan) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	res, err := s.exec(ctx, `INSERT INTO plans (code, kind, stock, data) VALUES (?, ?, ?, ?)`, p.Code, p.Kind, nullable(p.Stock), p.Data)
-	if err != nil {
-		return 0, err
-	}
-	return res.LastInsertId()
+	s.lastPlan++
+	return s.lastPlan, s.insert(ctx, `INSERT INTO plans (id, code, kind, stock, data) VALUES`, s.lastPlan, p.Code, p.Kind, nullable(p.Stock), p.Data)
 }
 
 // SetKind sets the kind of the plans with these ids.
 func (s *Stage) SetKind(ctx context.Context, kind int, ids ...int64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.flush(ctx); err != nil {
+		return err
+	}
 	for _, id := range ids {
 		if _, err := s.exec(ctx, `UPDATE plans SET kind = ? WHERE id = ?`, kind, id); err != nil {
 			return err
@@ -524,21 +590,4 @@ func (s *Stage) PlansWithCodes(ctx context.Context, codes []string) (map[string]
 		}
 	}
 	return out, nil
-}
-
-// Mark notes key under name (a set per name); Marked says whether it is there.
-func (s *Stage) Mark(ctx context.Context, name, key string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, err := s.exec(ctx, `INSERT OR IGNORE INTO marks (name, key) VALUES (?, ?)`, name, key)
-	return err
-}
-
-// Marked says whether Mark noted key under name.
-func (s *Stage) Marked(ctx context.Context, name, key string) (bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	err := s.query(ctx, func(r *sql.Rows) error { return r.Scan(&n) }, `SELECT count(*) FROM marks WHERE name = ? AND key = ?`, name, key)
-	return n > 0, err
 }

@@ -53,7 +53,8 @@ type options struct {
 	dir                string
 	receipts           bool
 	registers, perReg  int
-	keepDir, showCalls bool
+	showCalls          bool
+	logLevel           string
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
@@ -70,7 +71,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&o.receipts, "receipts", false, "measure a chain's day of receipts pulled in one run instead of the catalogue")
 	fs.IntVar(&o.registers, "registers", 50, "cash registers, with -receipts")
 	fs.IntVar(&o.perReg, "per-register", 500, "receipts per register, with -receipts")
-	fs.BoolVar(&o.showCalls, "calls", false, "also print every path called, with counts")
+	fs.BoolVar(&o.showCalls, "calls", false, "also print when each kind of call began and ended")
+	fs.StringVar(&o.logLevel, "log", "warn", "obmin's log level (its log is obmin.log in the working folder)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -137,7 +139,7 @@ func (r *rig) start(ctx context.Context) error {
 	r.cfg = filepath.Join(r.o.dir, "obmin.yaml")
 	yaml := fmt.Sprintf(`spool_dir: %q
 state_file: %q
-log: {format: text, level: warn, file: %q}
+log: {format: text, level: %s, file: %q}
 bas:
   export_dir: %q
   orders_file: %q
@@ -154,7 +156,7 @@ sales:
   first_pull: 48h
 schedule:
   retention: "off"
-`, filepath.Join(r.o.dir, "spool"), filepath.Join(r.o.dir, "state.db"), filepath.Join(r.o.dir, "obmin.log"),
+`, filepath.Join(r.o.dir, "spool"), filepath.Join(r.o.dir, "state.db"), r.o.logLevel, filepath.Join(r.o.dir, "obmin.log"),
 		r.export, filepath.Join(r.o.dir, "bas", "orders", "orders.xml"), url, login, r.o.rps)
 	return os.WriteFile(r.cfg, []byte(yaml), 0o600)
 }
@@ -272,12 +274,17 @@ func (r *rig) once(ctx context.Context, name string, baseline float64) error {
 		name, r.o.n, len(calls), c["upload"], c["poll"], c["apply"], c["page"], c["lookup"], c["write"], c["leftovers"], c["receipts"], c["other"], c["throttled"],
 		res.wall.Seconds(), rss, baseline, baseline/r.o.rps)
 	if r.o.showCalls {
-		paths := map[string]int{}
+		// When each kind of call began and ended, from the emulator's clock, seconds after the first call.
+		first, last := map[string]time.Time{}, map[string]time.Time{}
 		for _, cl := range calls {
-			paths[cl.Method+" "+cl.Path]++
+			k := kind(cl)
+			if _, ok := first[k]; !ok {
+				first[k] = cl.At
+			}
+			last[k] = cl.At
 		}
-		for p, n := range paths {
-			fmt.Fprintf(r.stdout, "  %6d %s\n", n, p)
+		for k, t := range first {
+			fmt.Fprintf(r.stdout, "  %-10s %6.1f … %6.1f s\n", k, t.Sub(calls[0].At).Seconds(), last[k].Sub(calls[0].At).Seconds())
 		}
 	}
 	return err
@@ -290,29 +297,33 @@ func classify(calls []emulator.Call) map[string]int {
 		if cl.Status == 429 {
 			c["throttled"]++
 		}
-		p := cl.Path
-		switch {
-		case strings.HasPrefix(p, "/api/v1/goods/import/upload"):
-			c["upload"]++
-		case strings.HasPrefix(p, "/api/v1/goods/import/task_status/"):
-			c["poll"]++
-		case strings.HasPrefix(p, "/api/v1/goods/import/apply_changes/"):
-			c["apply"]++
-		case p == "/api/v1/goods" && cl.Method == "GET":
-			c["page"]++
-		case strings.HasPrefix(p, "/api/v1/goods/leftovers-by-id"):
-			c["leftovers"]++
-		case strings.HasPrefix(p, "/api/v1/goods") && cl.Method == "GET":
-			c["lookup"]++
-		case strings.HasPrefix(p, "/api/v1/goods"):
-			c["write"]++
-		case strings.HasPrefix(p, "/api/v1/receipts") || strings.HasPrefix(p, "/api/v1/cash-registers"):
-			c["receipts"]++
-		default:
-			c["other"]++
-		}
+		c[kind(cl)]++
 	}
 	return c
+}
+
+// kind is what a call is for.
+func kind(cl emulator.Call) string {
+	p := cl.Path
+	switch {
+	case strings.HasPrefix(p, "/api/v1/goods/import/upload"):
+		return "upload"
+	case strings.HasPrefix(p, "/api/v1/goods/import/task_status/"):
+		return "poll"
+	case strings.HasPrefix(p, "/api/v1/goods/import/apply_changes/"):
+		return "apply"
+	case p == "/api/v1/goods" && cl.Method == "GET":
+		return "page"
+	case strings.HasPrefix(p, "/api/v1/goods/leftovers-by-id"):
+		return "leftovers"
+	case strings.HasPrefix(p, "/api/v1/goods") && cl.Method == "GET":
+		return "lookup"
+	case strings.HasPrefix(p, "/api/v1/goods"):
+		return "write"
+	case strings.HasPrefix(p, "/api/v1/receipts") || strings.HasPrefix(p, "/api/v1/cash-registers"):
+		return "receipts"
+	}
+	return "other"
 }
 
 type result struct {
