@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"obmin/checkbox"
 	"obmin/spool"
@@ -59,42 +60,60 @@ func (c *Catalog) bulkBatch() int {
 	return DefaultBulkBatch
 }
 
-// bulk is one drop's import, a file at a time: the plans of the file and what came of them.
+// bulk is one file of a drop's import: its plans and what came of them. Files go side by side, so each has
+// a report of its own, added to the drop's when the file is done.
 type bulk struct {
 	c        *Catalog
 	st       *spool.Stage
-	rep      *DropReport
-	tried    map[string]bool // sets of tax codes a good was pushed alone for, to learn their letters
-	plans    []plan          // the file's
-	stocked  map[int]bool    // plans whose row carried leftovers
-	counted  map[int]bool    // plans already counted in the report: pushed alone, in the file for their stock
-	recorded map[int]bool    // plans the ledger has as sent
-	perItem  []int           // plans to push one by one after all
+	rep      *DropReport     // the file's
+	tried    map[string]bool // sets of tax codes a good was pushed alone for, to learn their letters (the drop's)
+	plans    []plan
+	stocked  map[int]bool // plans whose row carried leftovers
+	counted  map[int]bool // plans already counted in the report: pushed alone, in the file for their stock
+	recorded map[int]bool // plans the ledger has as sent
+	perItem  []int        // plans to push one by one after all
 }
 
 // bulkPusher sends the plans to send (planTodo) through the goods import while the drop is still being
 // planned: the planner hands it each such plan (todo), and once there are enough for the import to cost
 // fewer calls than one call each (bulkOn) it sends them in files of BulkBatch rows, recording each file's
-// goods in the ledger once Checkbox applied it. While Checkbox checks and applies a file, the planner
-// goes on. Plans it cannot place are marked to go one by one after all (planPerItem): the first good of
-// each set of tax codes whose letters are unknown yet, and the rows of a file whose failure names no row.
-// When there are too few for the import, it sends nothing: push sends them one by one.
+// goods in the ledger once Checkbox applied it. Two files are in Checkbox's hands at a time (while one is
+// checked and applied, the next is uploaded), and the planner goes on meanwhile: the import then takes
+// about as long as its calls at the client's rate. Plans it cannot place are marked to go one by one after
+// all (planPerItem): the first good of each set of tax codes whose letters are unknown yet, and the rows of
+// a file whose failure names no row. When there are too few for the import, it sends nothing: push sends
+// them one by one.
 type bulkPusher struct {
-	b      *bulk
+	c      *Catalog
+	st     *spool.Stage
+	rep    *DropReport
+	tried  map[string]bool
 	in     chan plan
 	done   chan error
 	failed chan struct{} // closed when run ends with an error
-	err    error         // run's, read after done
 	bulk   bool          // the import was used
+
+	mu       sync.Mutex // over rep and fileErr
+	fileErr  error
+	inFlight chan struct{}
+	files    sync.WaitGroup
 }
+
+// filesInFlight is how many import files are in Checkbox's hands at a time.
+const filesInFlight = 2
 
 func (c *Catalog) startBulk(ctx context.Context, st *spool.Stage, rep *DropReport) *bulkPusher {
 	p := &bulkPusher{
-		b:  &bulk{c: c, st: st, rep: rep, tried: map[string]bool{}},
+		c: c, st: st, rep: rep, tried: map[string]bool{},
 		in: make(chan plan, 64), done: make(chan error, 1), failed: make(chan struct{}),
+		inFlight: make(chan struct{}, filesInFlight),
 	}
 	go func() {
 		err := p.run(ctx)
+		p.files.Wait()
+		if err == nil {
+			err = p.fileErr
+		}
 		if err != nil {
 			close(p.failed)
 			for range p.in { // let the planner finish its sends
@@ -120,39 +139,39 @@ func (p *bulkPusher) todo(ctx context.Context, pl plan) error {
 // finish waits for the pusher to send what it was given; it returns the pusher's error, if any.
 func (p *bulkPusher) finish() error {
 	close(p.in)
-	p.err = <-p.done
-	return p.err
+	return <-p.done
 }
 
 func (p *bulkPusher) run(ctx context.Context) error {
-	c := p.b.c
 	var held, batch []plan
 	for pl := range p.in {
 		if !p.bulk {
 			held = append(held, pl)
-			if !c.bulkOn(len(held)) {
+			if !p.c.bulkOn(len(held)) {
 				continue
 			}
 			p.bulk, batch, held = true, held, nil
 		} else {
 			batch = append(batch, pl)
 		}
-		if len(batch) >= c.bulkBatch() {
-			if err := p.b.send(ctx, batch); err != nil {
+		if len(batch) >= p.c.bulkBatch() {
+			if err := p.send(ctx, batch); err != nil {
 				return err
 			}
 			batch = nil
 		}
 	}
 	if len(batch) > 0 {
-		return p.b.send(ctx, batch)
+		return p.send(ctx, batch)
 	}
 	return nil
 }
 
-// send imports one file of plans and records what Checkbox took.
-func (b *bulk) send(ctx context.Context, plans []plan) error {
-	b.plans, b.stocked, b.counted, b.recorded, b.perItem = plans, map[int]bool{}, map[int]bool{}, map[int]bool{}, nil
+// send learns the letters the file needs (pushing a good alone now and then: files wait for it), then
+// imports the file beside the one before it.
+func (p *bulkPusher) send(ctx context.Context, plans []plan) error {
+	b := &bulk{c: p.c, st: p.st, rep: &DropReport{}, tried: p.tried, plans: plans,
+		stocked: map[int]bool{}, counted: map[int]bool{}, recorded: map[int]bool{}}
 	todo := make([]int, len(plans))
 	for i := range todo {
 		todo[i] = i
@@ -161,6 +180,38 @@ func (b *bulk) send(ctx context.Context, plans []plan) error {
 	if err != nil {
 		return err
 	}
+	select {
+	case p.inFlight <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	p.mu.Lock()
+	err = p.fileErr
+	p.mu.Unlock()
+	if err != nil {
+		<-p.inFlight
+		return err
+	}
+	p.files.Add(1)
+	go func() {
+		defer p.files.Done()
+		defer func() { <-p.inFlight }()
+		err := b.send(ctx, rows)
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.rep.Created += b.rep.Created
+		p.rep.Updated += b.rep.Updated
+		p.rep.StockSent += b.rep.StockSent
+		p.rep.Rejected = append(p.rep.Rejected, b.rep.Rejected...)
+		if err != nil && p.fileErr == nil {
+			p.fileErr = err
+		}
+	}()
+	return nil
+}
+
+// send imports the rows of the file and records what Checkbox took.
+func (b *bulk) send(ctx context.Context, rows []int) error {
 	if len(rows) > 0 {
 		ok, err := b.importBatch(ctx, rows)
 		if err != nil {

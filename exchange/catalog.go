@@ -406,6 +406,10 @@ func (c *Catalog) apply(ctx context.Context, dir string, df dropFiles, beforeSto
 		return rep, err
 	}
 	rep.PriceType = priceType
+	_, pushedBefore, err := c.Store.CountGoods(ctx)
+	if err != nil {
+		return rep, err
+	}
 	// Planned, recorded and sent side by side: files go to Checkbox's goods import while later goods are
 	// still planned.
 	bctx, cancel := context.WithCancel(ctx)
@@ -427,9 +431,11 @@ func (c *Catalog) apply(ctx context.Context, dir string, df dropFiles, beforeSto
 		return rep, err
 	}
 	phase("push")
-	hide, err := c.missing(ctx, st, &rep)
-	if err != nil {
-		return rep, err
+	hide := 0
+	if pushedBefore > 0 { // else every good Checkbox has from obmin came in this drop
+		if hide, err = c.missing(ctx, st, &rep); err != nil {
+			return rep, err
+		}
 	}
 	phase("missing")
 	err = c.settle(ctx, st, &rep, hide, beforeStock)
