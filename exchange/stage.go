@@ -104,11 +104,34 @@ func (c *Catalog) readDrop(ctx context.Context, dir string, df dropFiles, st *sp
 		}
 		return FileReport{Name: name, Summary: sum}, nil
 	}
-	// Catalogue files and offers files are read side by side: they go to tables of their own, and each
-	// kind is read in BAS's order, so a later file still wins.
-	var catalog, offers []FileReport
+	// Catalogue files and offers files are read side by side, and what they hold is encoded and staged by
+	// a third goroutine: parsing is the slow part, and the catalogue the longer file. Each kind is read in
+	// BAS's order and staged in the order read, so a later file still wins.
+	type item struct {
+		good  *staged
+		offer *commerceml.Offer
+		file  string
+	}
+	items := make(chan item, 512)
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
+	put := func(it item) error {
+		select {
+		case items <- it:
+			return nil
+		case <-gctx.Done():
+			return gctx.Err()
+		}
+	}
+	var parsers sync.WaitGroup
+	parse := func(fn func() error) {
+		parsers.Add(1)
+		g.Go(func() error {
+			defer parsers.Done()
+			return fn()
+		})
+	}
+	var catalog, offers []FileReport
+	parse(func() error {
 		for _, name := range df.catalog {
 			if df.feeds[name] {
 				fr, err := c.readFeed(gctx, dir, name, st, rep)
@@ -123,12 +146,7 @@ func (c *Catalog) readDrop(ctx context.Context, dir string, df dropFiles, st *sp
 				if p, _, ok := commerceml.Variant(g.ID); ok {
 					s.product = p // a 2.04-style catalogue lists variants as goods of their own
 				}
-				row, err := stageRow(g.ID, s)
-				if err == nil {
-					row.Code = c.codeOf(s)
-					_, err = st.PutGood(gctx, row, true) // a later file describes the good again: it wins
-				}
-				return err
+				return put(item{good: s})
 			}})
 			if err != nil {
 				return err
@@ -137,19 +155,27 @@ func (c *Catalog) readDrop(ctx context.Context, dir string, df dropFiles, st *sp
 		}
 		return nil
 	})
-	g.Go(func() error {
+	parse(func() error {
 		for _, name := range df.offers {
 			fr, err := read(name, commerceml.Handler{Offer: func(o commerceml.Offer) error {
-				data, err := json.Marshal(stagedOffer{Offer: o, File: name})
-				if err != nil {
-					return fmt.Errorf("stage offer %s: %w", o.ID, err)
-				}
-				return st.AddOffer(gctx, o.ID, data)
+				return put(item{offer: &o, file: name})
 			}})
 			if err != nil {
 				return err
 			}
 			offers = append(offers, fr)
+		}
+		return nil
+	})
+	go func() {
+		parsers.Wait()
+		close(items)
+	}()
+	g.Go(func() error {
+		for it := range items {
+			if err := c.stage(gctx, st, it.good, it.offer, it.file); err != nil {
+				return err // the parsers stop at their next item (gctx)
+			}
 		}
 		return nil
 	})
@@ -161,6 +187,24 @@ func (c *Catalog) readDrop(ctx context.Context, dir string, df dropFiles, st *sp
 		return nil, err
 	}
 	return types, nil
+}
+
+// stage encodes a good of the catalogue (s) or an offer (o, of file) into st.
+func (c *Catalog) stage(ctx context.Context, st *spool.Stage, s *staged, o *commerceml.Offer, file string) error {
+	if s != nil {
+		row, err := stageRow(s.good.ID, s)
+		if err != nil {
+			return err
+		}
+		row.Code = c.codeOf(s)
+		_, err = st.PutGood(ctx, row, true) // a later file describes the good again: it wins
+		return err
+	}
+	data, err := json.Marshal(stagedOffer{Offer: *o, File: file})
+	if err != nil {
+		return fmt.Errorf("stage offer %s: %w", o.ID, err)
+	}
+	return st.AddOffer(ctx, o.ID, data)
 }
 
 // stageOrphans stages the good of each offer whose good the drop's catalogue does not describe: a variant
