@@ -112,7 +112,7 @@ func (c *Catalog) readDrop(ctx context.Context, dir string, df dropFiles, st *sp
 		offer *commerceml.Offer
 		file  string
 	}
-	items := make(chan item, 512)
+	items := make(chan item, 128)
 	g, gctx := errgroup.WithContext(ctx)
 	put := func(it item) error {
 		select {

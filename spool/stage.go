@@ -83,8 +83,8 @@ func OpenStage(ctx context.Context) (*Stage, error) {
 		return nil, fmt.Errorf("open stage: %w", err)
 	}
 	s := &Stage{db: db, conn: conn, stmts: map[string]*sql.Stmt{}, pending: map[string]*stageBatch{}}
-	// 16 MiB of page cache: the tables spill to the temporary file beyond it.
-	if _, err := conn.ExecContext(ctx, `PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -16384;`+stageSchema+`BEGIN`); err != nil {
+	// 8 MiB of page cache: the tables spill to the temporary file beyond it (the walks read in order).
+	if _, err := conn.ExecContext(ctx, `PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -8192;`+stageSchema+`BEGIN`); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open stage: %w", err)
 	}
