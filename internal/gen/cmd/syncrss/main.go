@@ -246,6 +246,7 @@ func (r *rig) receiptsDay(ctx context.Context) error {
 		}
 	}
 	// The naive pull: one call per receipt (GET /receipts/{id}) besides the search pages.
+	r.o.n = total
 	if err := r.once(ctx, "receipts-day", float64(total)); err != nil {
 		return err
 	}
