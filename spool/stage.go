@@ -215,9 +215,9 @@ type StagedGood struct {
 	// A marketplace feed's row: its feed's name, its line and group_id; Variant marks one of several
 	// offers of a model sharing a code.
 	Source, Group string
-	Line                int
-	Variant             bool
-	Data                []byte
+	Line          int
+	Variant       bool
+	Data          []byte
 }
 
 const stageGoodColumns = `key, product, source, line, code, grp, variant, data`

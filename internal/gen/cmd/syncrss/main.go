@@ -46,15 +46,15 @@ const (
 )
 
 type options struct {
-	obmin              string
-	n, reprice         int
-	rps, serverRPS     float64
-	latency            time.Duration
-	dir                string
-	receipts           bool
-	registers, perReg  int
-	showCalls          bool
-	logLevel           string
+	obmin             string
+	n, reprice        int
+	rps, serverRPS    float64
+	latency           time.Duration
+	dir               string
+	receipts          bool
+	registers, perReg int
+	showCalls         bool
+	logLevel          string
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
