@@ -30,7 +30,7 @@ import (
 // (ms/pull-max), its calls (calls/pull-max) and what they take at the client's 5 requests a second
 // (s/pull@5rps), the mean calls of a pull (calls/pull-mean). -short plays 2 registers.
 func BenchmarkOrdersFileChainDay(b *testing.B) {
-	registers, perRegister := 50, 500
+	registers, perRegister := *flagChainRegisters, 500
 	switch {
 	case testing.Short():
 		registers = 2
@@ -51,7 +51,10 @@ func BenchmarkOrdersFileChainDay(b *testing.B) {
 	}
 }
 
-var flagChainDay = flag.Bool("orders.chainday", false, "run BenchmarkOrdersFileChainDay at full size (50 registers)")
+var (
+	flagChainDay       = flag.Bool("orders.chainday", false, "run BenchmarkOrdersFileChainDay at full size (50 registers)")
+	flagChainRegisters = flag.Int("orders.registers", 50, "cash registers of BenchmarkOrdersFileChainDay at full size")
+)
 
 type chainDayResult struct {
 	peakBytes, peakDocs, allDayBytes, allDayDocs int
