@@ -61,6 +61,7 @@ type Agent struct {
 
 	mu      sync.Mutex   // one drop pass at a time
 	takeMu  sync.Mutex   // one drop taken into inbox/ at a time (take): a copy is recognised as one
+	pullMu  sync.Mutex   // one receipts pull at a time: the schedule's, or a drop's before its stock
 	seq     atomic.Int64 // drop ids taken by this process; not under mu, so taking never waits for a pass
 	taken   atomic.Int64 // drops taken up by passes (dropsJob counts a pass's)
 	tag     string       // random, per process: part of every drop id (newDropID)
@@ -306,7 +307,7 @@ func (a *Agent) ApplyDrop(ctx context.Context, dir string) (DropReport, error) {
 		}
 	}
 	if len(df.catalog)+len(df.offers) > 0 {
-		if rep, err = a.Catalog.apply(ctx, dir, df); err != nil {
+		if rep, err = a.Catalog.apply(ctx, dir, df, a.pullForStock); err != nil {
 			return rep, err
 		}
 	}
@@ -338,8 +339,20 @@ func (a *Agent) refreshOrders(ctx context.Context) error {
 	return err
 }
 
+// pullForStock pulls receipts before a drop's stock is compared with Checkbox's, so that the goods sold
+// since the last pull are known (stock.go).
+func (a *Agent) pullForStock(ctx context.Context) error {
+	if a.Sales == nil {
+		return nil
+	}
+	_, err := a.PullReceipts(ctx)
+	return err
+}
+
 // PullReceipts is the scheduled receipts job.
 func (a *Agent) PullReceipts(ctx context.Context) (PullReport, error) {
+	a.pullMu.Lock()
+	defer a.pullMu.Unlock()
 	start := a.now()
 	rep, err := a.Sales.Pull(ctx)
 	if err == nil {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"obmin/checkbox"
 	"obmin/spool"
@@ -17,33 +18,39 @@ import (
 // Large catalogues go to Checkbox through its goods import file rather than one call per good
 // (checkbox-api.md §4.4: "per-item POST/PUT /goods (+ by-code lookup) for small deltas; the async file
 // import for large catalogues"). At the client's 5 requests a second (§9), 300,000 titles one by one take
-// 17 hours; through files of 5,000 rows they take a few minutes.
+// 17 hours; through files of 5,000 rows they take a few minutes (docs/performance.md).
 //
 // Why a repeated import never duplicates a good: the code is unique in an organisation (§4.2, the import
 // instructions: "Код* … Унікальне поле"), so a row whose code Checkbox already has rewrites that good;
 // the emulator does the same. A crash after Checkbox applied a file and before the ledger recorded it
 // therefore costs one more import of the same rows on the next run, never a second good.
+//
+// The import answers no ids (CheckStatusResponseSchema: task_id, status, counts, errors). Each file is
+// recorded in the ledger as soon as Checkbox applied it; the goods it made are recorded without an id,
+// and learnIDs learns the ids once, after the last file: by code for a few, by one read of the catalogue
+// for many. A good the ledger knew already keeps its id: a row rewrites the good in place.
 
 const (
 	// DefaultBulkThreshold is Catalog.BulkThreshold's default: a drop changing more goods than this
-	// sends them through the import.
-	DefaultBulkThreshold = 100
+	// sends them through the import, where that costs fewer calls (bulkOn).
+	DefaultBulkThreshold = 10
 	// DefaultBulkBatch is Catalog.BulkBatch's default: the most rows of one import file. Checkbox
 	// documents no limit on the file (checkbox-api.md §4.4); 5,000 rows of JSON are about 1.5 MB.
 	DefaultBulkBatch = 5000
-	// readBacks is about how many times a drop's import reads the goods back: after each tenth of its
-	// rows, so a crash repeats at most that much, and a catalogue of n goods costs about 10·n/1000 page
-	// reads, not one per file.
-	readBacks = 10
+	// importCalls is about what one import file costs: the upload, the apply and two status polls after
+	// each (checkbox.FirstPoll, doubling).
+	importCalls = 6
 )
 
-// bulkOn tells whether n goods to push go through the import.
+// bulkOn tells whether n goods to push go through the import: more than the threshold, and fewer calls
+// than one each (an update is one call, a new good two: a look-up and the create).
 func (c *Catalog) bulkOn(n int) bool {
 	t := c.BulkThreshold
 	if t == 0 {
 		t = DefaultBulkThreshold
 	}
-	return t > 0 && n > t
+	files := (n + c.bulkBatch() - 1) / c.bulkBatch()
+	return t > 0 && n > t && files*importCalls < n
 }
 
 func (c *Catalog) bulkBatch() int {
@@ -53,42 +60,182 @@ func (c *Catalog) bulkBatch() int {
 	return DefaultBulkBatch
 }
 
-// bulk is one drop's import: the rows sent and what came of them.
+// bulk is one file of a drop's import: its plans and what came of them. Files go side by side, so each has
+// a report of its own, added to the drop's when the file is done.
 type bulk struct {
-	c       *Catalog
-	plans   []plan
-	rep     *DropReport
-	stocked map[int]bool // plans whose row carried leftovers
-	counted map[int]bool // plans already counted in the report: pushed alone, in the file for their stock
-	perItem []int        // plans to push one by one after all
+	c        *Catalog
+	st       *spool.Stage
+	rep      *DropReport     // the file's
+	tried    map[string]bool // sets of tax codes a good was pushed alone for, to learn their letters (the drop's)
+	plans    []plan
+	stocked  map[int]bool // plans whose row carried leftovers
+	counted  map[int]bool // plans already counted in the report: pushed alone, in the file for their stock
+	recorded map[int]bool // plans the ledger has as sent
+	perItem  []int        // plans to push one by one after all
 }
 
-// pushBulk sends the plans of todo through the goods import, in files of BulkBatch rows, and records each
-// good in the ledger. It returns the plans that must go one by one after all: the first good of each set
-// of tax codes whose letters are unknown yet, and the rows of a file whose failure names no row.
-func (c *Catalog) pushBulk(ctx context.Context, plans []plan, todo []int, rep *DropReport) ([]int, error) {
-	b := &bulk{c: c, plans: plans, rep: rep, stocked: map[int]bool{}, counted: map[int]bool{}}
+// bulkPusher sends the plans to send (planTodo) through the goods import while the drop is still being
+// planned: the planner hands it each such plan (todo), and once there are enough for the import to cost
+// fewer calls than one call each (bulkOn) it sends them in files of BulkBatch rows, recording each file's
+// goods in the ledger once Checkbox applied it. Two files are in Checkbox's hands at a time (while one is
+// checked and applied, the next is uploaded), and the planner goes on meanwhile: the import then takes
+// about as long as its calls at the client's rate. Plans it cannot place are marked to go one by one after
+// all (planPerItem): the first good of each set of tax codes whose letters are unknown yet, and the rows of
+// a file whose failure names no row. When there are too few for the import, it sends nothing: push sends
+// them one by one.
+type bulkPusher struct {
+	c      *Catalog
+	st     *spool.Stage
+	rep    *DropReport
+	tried  map[string]bool
+	in     chan plan
+	done   chan error
+	failed chan struct{} // closed when run ends with an error
+	bulk   bool          // the import was used
+
+	mu       sync.Mutex // over rep and fileErr
+	fileErr  error
+	inFlight chan struct{}
+	files    sync.WaitGroup
+}
+
+// filesInFlight is how many import files are in Checkbox's hands at a time.
+const filesInFlight = 2
+
+func (c *Catalog) startBulk(ctx context.Context, st *spool.Stage, rep *DropReport) *bulkPusher {
+	p := &bulkPusher{
+		c: c, st: st, rep: rep, tried: map[string]bool{},
+		in: make(chan plan, 64), done: make(chan error, 1), failed: make(chan struct{}),
+		inFlight: make(chan struct{}, filesInFlight),
+	}
+	go func() {
+		err := p.run(ctx)
+		p.files.Wait()
+		if err == nil {
+			err = p.fileErr
+		}
+		if err != nil {
+			close(p.failed)
+			for range p.in { // let the planner finish its sends
+			}
+		}
+		p.done <- err
+	}()
+	return p
+}
+
+// todo hands the pusher one plan to send; it fails once the pusher has failed.
+func (p *bulkPusher) todo(ctx context.Context, pl plan) error {
+	select {
+	case p.in <- pl:
+		return nil
+	case <-p.failed:
+		return errors.New("goods import stopped")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// finish waits for the pusher to send what it was given; it returns the pusher's error, if any.
+func (p *bulkPusher) finish() error {
+	close(p.in)
+	return <-p.done
+}
+
+func (p *bulkPusher) run(ctx context.Context) error {
+	var held, batch []plan
+	for pl := range p.in {
+		if !p.bulk {
+			held = append(held, pl)
+			if !p.c.bulkOn(len(held)) {
+				continue
+			}
+			p.bulk, batch, held = true, held, nil
+		} else {
+			batch = append(batch, pl)
+		}
+		if len(batch) >= p.c.bulkBatch() {
+			if err := p.send(ctx, batch); err != nil {
+				return err
+			}
+			batch = nil
+		}
+	}
+	if len(batch) > 0 {
+		return p.send(ctx, batch)
+	}
+	return nil
+}
+
+// send learns the letters the file needs (pushing a good alone now and then: files wait for it), then
+// imports the file beside the one before it.
+func (p *bulkPusher) send(ctx context.Context, plans []plan) error {
+	b := &bulk{c: p.c, st: p.st, rep: &DropReport{}, tried: p.tried, plans: plans,
+		stocked: map[int]bool{}, counted: map[int]bool{}, recorded: map[int]bool{}}
+	todo := make([]int, len(plans))
+	for i := range todo {
+		todo[i] = i
+	}
 	rows, err := b.learnLetters(ctx, todo)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	checkpoint := max(c.bulkBatch(), len(rows)/readBacks)
-	var applied []int // rows Checkbox took that the ledger does not know yet
-	for start := 0; start < len(rows); start += c.bulkBatch() {
-		batch := rows[start:min(start+c.bulkBatch(), len(rows))]
-		ok, err := b.importBatch(ctx, batch)
+	select {
+	case p.inFlight <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	p.mu.Lock()
+	err = p.fileErr
+	p.mu.Unlock()
+	if err != nil {
+		<-p.inFlight
+		return err
+	}
+	p.files.Add(1)
+	go func() {
+		defer p.files.Done()
+		defer func() { <-p.inFlight }()
+		err := b.send(ctx, rows)
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.rep.Created += b.rep.Created
+		p.rep.Updated += b.rep.Updated
+		p.rep.StockSent += b.rep.StockSent
+		p.rep.Rejected = append(p.rep.Rejected, b.rep.Rejected...)
+		if err != nil && p.fileErr == nil {
+			p.fileErr = err
+		}
+	}()
+	return nil
+}
+
+// send imports the rows of the file and records what Checkbox took.
+func (b *bulk) send(ctx context.Context, rows []int) error {
+	if len(rows) > 0 {
+		ok, err := b.importBatch(ctx, rows)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		applied = append(applied, ok...)
-		if len(applied) >= checkpoint || start+len(batch) >= len(rows) {
-			if err := b.record(ctx, applied); err != nil {
-				return nil, err
-			}
-			applied = nil
+		if err := b.record(ctx, ok); err != nil {
+			return err
 		}
 	}
-	return b.perItem, nil
+	// The goods refused, by the import or when pushed alone, are recorded with their description.
+	var refused []spool.GoodRecord
+	for i, p := range b.plans {
+		if !b.recorded[i] && !slices.Contains(b.perItem, i) {
+			refused = append(refused, description(p.rec))
+		}
+	}
+	if err := b.c.Store.PutGoods(ctx, refused); err != nil {
+		return fmt.Errorf("record %d refused goods: %w", len(refused), err)
+	}
+	ids := make([]int64, len(b.perItem))
+	for n, i := range b.perItem {
+		ids[n] = b.plans[i].id
+	}
+	return b.st.SetKind(ctx, planPerItem, ids...)
 }
 
 // learnLetters makes sure every tax code of the rows has its letter. The import file names taxes by
@@ -97,7 +244,7 @@ func (c *Catalog) pushBulk(ctx context.Context, plans []plan, todo []int, rep *D
 // are read from Checkbox's answer. It returns the plans left for the import.
 func (b *bulk) learnLetters(ctx context.Context, todo []int) ([]int, error) {
 	var rows []int
-	tried := map[string]bool{}
+	tried := b.tried
 	for _, i := range todo {
 		p := &b.plans[i]
 		if b.lettersOf(p.payload.TaxCodes) != nil {
@@ -120,6 +267,7 @@ func (b *bulk) learnLetters(ctx context.Context, todo []int) ([]int, error) {
 			continue
 		}
 		b.count(created)
+		b.recorded[i] = true
 		b.c.learnLetters(g.Taxes)
 		if b.c.Mapping.Stock && p.stock != nil && (p.rec.PushedStock == nil || *p.rec.PushedStock != *p.stock) {
 			// Its stock rides in the file rather than in an import of its own after the push.
@@ -143,12 +291,14 @@ func (b *bulk) learnLetters(ctx context.Context, todo []int) ([]int, error) {
 
 // lettersOf is the import's "taxes" cell for codes: letters separated by spaces; nil when a letter is
 // unknown.
-func (b *bulk) lettersOf(codes []int) []string {
-	b.c.lettersMu.Lock()
-	defer b.c.lettersMu.Unlock()
+func (b *bulk) lettersOf(codes []int) []string { return b.c.lettersOf(codes) }
+
+func (c *Catalog) lettersOf(codes []int) []string {
+	c.lettersMu.Lock()
+	defer c.lettersMu.Unlock()
 	out := []string{}
 	for _, code := range codes {
-		l, ok := b.c.letters[code]
+		l, ok := c.letters[code]
 		if !ok {
 			return nil
 		}
@@ -179,23 +329,28 @@ func (b *bulk) count(created bool) {
 	}
 }
 
-// row is the import file's row for a plan: the whole good, with the REST payload's units turned into the
-// file's (checkbox-api.md §4.4: price in decimal hryvnia, taxes as letters). Leftovers go along when stock
-// sync is on and the stock changed, in pieces, as pushStock sends them (§5).
+// row is the import file's row for a plan (importRow). Leftovers go along when stock sync is on and the
+// stock changed, in pieces, as the stock step sends them (§5).
 func (b *bulk) row(i int) checkbox.ImportGood {
 	p := &b.plans[i]
-	pl := p.payload
-	g := checkbox.ImportGood{
-		Name: pl.Name, Code: pl.Code, Barcode: pl.Barcode, Barcodes: strings.Join(append([]string{pl.Barcode}, pl.Barcodes...), ","),
-		Price: UAH(pl.Price).StringFixed(2), IsWeight: pl.IsWeight, Type: pl.Type,
-		Taxes: strings.Join(b.lettersOf(pl.TaxCodes), " "), Uktzed: pl.Uktzed,
-	}
-	g.Barcodes = strings.Trim(g.Barcodes, ",")
+	g := importRow(p.payload, b.lettersOf(p.payload.TaxCodes))
 	if b.c.Mapping.Stock && p.stock != nil && (p.rec.PushedStock == nil || *p.rec.PushedStock != *p.stock) {
 		left := Quantity(*p.stock)
 		g.Leftovers = &left
 		b.stocked[i] = true
 	}
+	return g
+}
+
+// importRow is the import file's row for a good: the whole good, with the REST payload's units turned
+// into the file's (checkbox-api.md §4.4: price in decimal hryvnia, taxes as letters).
+func importRow(pl checkbox.GoodPayload, letters []string) checkbox.ImportGood {
+	g := checkbox.ImportGood{
+		Name: pl.Name, Code: pl.Code, Barcode: pl.Barcode, Barcodes: strings.Join(append([]string{pl.Barcode}, pl.Barcodes...), ","),
+		Price: UAH(pl.Price).StringFixed(2), IsWeight: pl.IsWeight, Type: pl.Type,
+		Taxes: strings.Join(letters, " "), Uktzed: pl.Uktzed,
+	}
+	g.Barcodes = strings.Trim(g.Barcodes, ",")
 	return g
 }
 
@@ -285,75 +440,37 @@ func badRows(issues []checkbox.ImportIssue, rows int) (map[int]string, bool) {
 	return bad, true
 }
 
-// record reads back the goods Checkbox took to learn their ids, and writes them to the ledger with what
-// was sent: the same record pushOne writes. A few goods are asked by code; more, by reading the whole
-// catalogue a page of 1000 at a time (checkbox-api.md §2.3), whichever costs fewer calls. A good the
-// import reported taken and Checkbox does not have goes one by one.
+// record writes the goods of an applied file to the ledger with what was sent: the record pushOne writes,
+// with the Checkbox id the ledger knew (none for a good the file made: learnIDs finds it after the last
+// file). Goods the ledger knew count as updated now; the others when their ids are learnt.
 func (b *bulk) record(ctx context.Context, applied []int) error {
 	if len(applied) == 0 {
 		return nil
 	}
-	want := make(map[string]int, len(applied)) // code → plan
-	for _, i := range applied {
-		want[b.plans[i].payload.Code] = i
-	}
-	found := make(map[string]checkbox.Good, len(applied))
-	pages := len(b.plans)/1000 + 1 // Checkbox holds about as many goods as the drop describes
-	if len(applied) <= pages {
-		for code := range want {
-			g, err := b.c.API.GoodByCode(ctx, code)
-			switch {
-			case err == nil:
-				found[code] = g
-			case errors.Is(err, checkbox.ErrNotFound):
-			default:
-				return fmt.Errorf("read back good %s after the import: %w", code, err)
-			}
-		}
-	} else {
-		err := b.c.API.AllGoods(ctx, func(g checkbox.Good) error {
-			if _, ok := want[g.Code]; ok {
-				found[g.Code] = g
-				b.c.learnLetters(g.Taxes)
-			}
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("read back goods after the import: %w", err)
-		}
-	}
 	now := b.c.now()
-	var recs []spool.GoodRecord
-	var took []int // plans of recs
+	recs := make([]spool.GoodRecord, 0, len(applied))
 	for _, i := range applied {
 		p := &b.plans[i]
-		g, ok := found[p.payload.Code]
-		if !ok || g.ID == "" {
-			b.perItem = append(b.perItem, i)
-			continue
+		if !b.counted[i] && p.rec.CheckboxID != "" {
+			b.count(false)
 		}
-		if !b.counted[i] {
-			// For the report only: a good is new unless the ledger knew it or Checkbox had it before
-			// this import (it was updated since it was created).
-			b.count(p.rec.CheckboxID == "" && (g.UpdatedAt == nil || !g.UpdatedAt.After(g.CreatedAt)))
-		}
-		rec := p.rec
-		rec.CheckboxID = g.ID
-		rec.PushedHash = p.hash
-		rec.PushedPrice = p.payload.Price
-		rec.PushedPayload, _ = json.Marshal(p.payload)
-		rec.PushedAt = now
+		p.rec.PushedHash = p.hash
+		p.rec.PushedPrice = p.payload.Price
+		p.rec.PushedPayload, _ = json.Marshal(p.payload)
+		p.rec.PushedAt = now
 		if b.stocked[i] {
-			rec.PushedStock = p.stock
-			b.rep.StockSent++ // as pushStock counts the stock it sends
+			p.rec.PushedStock = p.stock
+			b.rep.StockSent++ // as the stock step counts the stock it sends
 		}
-		recs, took = append(recs, rec), append(took, i)
+		recs = append(recs, p.rec)
+		b.recorded[i] = true
 	}
 	if err := b.c.Store.PutGoods(ctx, recs); err != nil {
 		return fmt.Errorf("record %d imported goods: %w", len(recs), err)
 	}
-	for n, i := range took {
-		b.plans[i].rec = recs[n]
+	ids := make([]int64, len(applied))
+	for n, i := range applied {
+		ids[n] = b.plans[i].id
 	}
-	return nil
+	return b.st.SetKind(ctx, planSent, ids...)
 }

@@ -1,6 +1,7 @@
 package exchange
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,7 +21,6 @@ import (
 	"obmin/checkbox"
 	"obmin/commerceml"
 	"obmin/feed"
-	"obmin/internal/ctxio"
 	"obmin/internal/safezip"
 	"obmin/spool"
 )
@@ -33,6 +33,7 @@ type GoodsAPI interface {
 	ImportGoods(ctx context.Context, f checkbox.ImportFile, o checkbox.ImportOptions) (checkbox.ImportResult, error)
 	AllGoods(ctx context.Context, fn func(checkbox.Good) error) error
 	DeleteGood(ctx context.Context, id string) error
+	Leftovers(ctx context.Context, goodIDs []string) (map[string]int64, error)
 }
 
 // GoodsStore is the part of the state the catalogue sync reads and writes.
@@ -44,6 +45,18 @@ type GoodsStore interface {
 	PutGoods(ctx context.Context, recs []spool.GoodRecord) error
 	ForEachGood(ctx context.Context, fn func(spool.GoodRecord) error) error
 	ForgetPushed(ctx context.Context, codes ...string) error
+
+	// At the scale of a catalogue, and the stock sync (spool/store_stock.go).
+	CountGoods(ctx context.Context) (total, pushed int, err error)
+	GoodsWithCodes(ctx context.Context, codes []string) (map[string]spool.GoodRecord, error)
+	GoodsByBASIDs(ctx context.Context, ids []string) (map[string]spool.GoodRecord, error)
+	GoodsWithoutID(ctx context.Context, limit int) (int, []string, error)
+	SetCheckboxIDs(ctx context.Context, ids map[string]string) error
+	MarkStockMoved(ctx context.Context, codesOf func(raw []byte) ([]string, error)) (int, error)
+	StockMoved(ctx context.Context, codes []string) (map[string]bool, error)
+	ClearStockMoved(ctx context.Context, codes []string) error
+	StockCheckedAt(ctx context.Context) (time.Time, error)
+	SetStockCheckedAt(ctx context.Context, t time.Time) error
 }
 
 // MissingPolicy says what happens in Checkbox to a good that a full package no longer lists.
@@ -111,8 +124,11 @@ type Catalog struct {
 	BulkThreshold int
 	// BulkBatch is the most goods in one import file; 0 is DefaultBulkBatch.
 	BulkBatch int
-	Log       *logrus.Entry
-	Now       func() time.Time
+	// StockCheck is how often every good's Checkbox stock is compared with BAS's, not only the goods the
+	// receipts show were sold (stock.go); 0 is DefaultStockCheck.
+	StockCheck time.Duration
+	Log        *logrus.Entry
+	Now        func() time.Time
 
 	lettersMu sync.Mutex
 	letters   map[int]string // Checkbox tax code → letter, learnt from goods Checkbox returned (bulk.go)
@@ -176,10 +192,10 @@ type staged struct {
 
 	// A marketplace feed's row: it has no BAS Ид.
 	feed    *feed.Offer
-	source  string  // the feed's name
-	code    string  // decided over the whole feed (feedCodes)
-	variant bool    // one of several offers of a model sharing a code
-	dupOf   *staged // an earlier row with the same code, of which it is no variant
+	source  string // the feed's name
+	code    string // decided over the whole feed (feedCodes)
+	variant bool   // one of several offers of a model sharing a code
+	dupLine int    // the line of an earlier row with the same code, of which it is no variant
 
 	barcodes, badBarcodes []string // the valid barcodes; the others, described
 }
@@ -264,149 +280,6 @@ func fileOrder(name string) string {
 	return fmt.Sprintf("%s\x00%08s", base[:i], base[i:])
 }
 
-// readDrop parses every catalogue and offers file of a drop and joins them by Ид.
-func (c *Catalog) readDrop(ctx context.Context, dir string, df dropFiles, rep *DropReport) (map[string]*staged, []commerceml.PriceType, error) {
-	goods := map[string]*staged{}
-	var types []commerceml.PriceType
-	read := func(name string, h commerceml.Handler) error {
-		f, err := os.Open(filepath.Join(dir, name))
-		if err != nil {
-			return fmt.Errorf("open %s: %w", name, err)
-		}
-		defer f.Close()
-		h.PriceType = func(pt commerceml.PriceType) error { types = append(types, pt); return nil }
-		sum, err := commerceml.Read(ctxio.Reader(ctx, f), name, h)
-		if err != nil {
-			return badInput(err)
-		}
-		rep.Files = append(rep.Files, FileReport{Name: name, Summary: sum})
-		return nil
-	}
-	for _, name := range df.catalog {
-		if df.feeds[name] {
-			if err := c.readFeed(ctx, dir, name, goods, rep); err != nil {
-				return nil, nil, err
-			}
-			continue
-		}
-		err := read(name, commerceml.Handler{Good: func(g commerceml.Good) error {
-			s := &staged{good: g, file: name, line: g.Line, chars: g.Characteristics}
-			if p, _, ok := commerceml.Variant(g.ID); ok {
-				s.product = p // a 2.04-style catalogue lists variants as goods of their own
-			}
-			goods[g.ID] = s
-			return nil
-		}})
-		if err != nil {
-			return nil, nil, err
-		}
-	}
-	for _, name := range df.offers {
-		err := read(name, commerceml.Handler{Offer: func(o commerceml.Offer) error {
-			s, err := c.stageOffer(ctx, goods, o)
-			if err != nil {
-				return err
-			}
-			if s == nil {
-				rep.UnknownOffr = append(rep.UnknownOffr, o.ID)
-				return nil
-			}
-			s.offer = true
-			s.file, s.line = name, o.Line
-			if len(o.Characteristics) > 0 {
-				s.chars = o.Characteristics
-			}
-			if len(o.Prices) > 0 {
-				s.prices = o.Prices // prices*.xml after offers*.xml: the later file wins
-			}
-			if q := c.stockOf(o); q != nil {
-				s.stock = q
-			}
-			if o.Deleted {
-				s.good.Deleted = true
-			}
-			return nil
-		}})
-		if err != nil {
-			return nil, nil, err
-		}
-	}
-	for _, s := range goods {
-		if s.product == "" {
-			continue
-		}
-		if p, ok := goods[s.product]; ok {
-			p.variants++
-			if s.productName == "" {
-				s.productName = p.good.Name
-			}
-		}
-	}
-	return goods, types, nil
-}
-
-// feedKey starts the key of a feed's row among a drop's staged goods (feedKeyOf); BAS Ид never start so.
-const feedKey = "feed:"
-
-// stageOffer finds the good an offer is for: in this drop's catalogue, as a variant (guid#guid) of a good in
-// it, or in the state when the drop carries offers only (BAS's "prices and stock only" export,
-// bas-and-peers.md §1.1). It returns nil for an offer of a good obmin has never seen.
-func (c *Catalog) stageOffer(ctx context.Context, goods map[string]*staged, o commerceml.Offer) (*staged, error) {
-	if s, ok := goods[o.ID]; ok {
-		return s, nil
-	}
-	if base, _, ok := commerceml.Variant(o.ID); ok {
-		if p, ok := goods[base]; ok {
-			// A characteristic of a good of this drop: the product's description, the offer's own name
-			// and barcodes (the product's barcode is not the variant's).
-			g := p.good
-			g.ID = o.ID
-			if o.Article != "" {
-				g.Article = o.Article
-			}
-			if o.Name != "" {
-				g.Name = o.Name
-			}
-			g.Barcodes = o.Barcodes
-			g.Characteristics = o.Characteristics
-			g.Line = o.Line
-			s := &staged{good: g, product: base, productName: p.good.Name}
-			goods[o.ID] = s
-			return s, nil
-		}
-	}
-	rec, ok, err := c.Store.GoodByBASID(ctx, o.ID)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, nil
-	}
-	g := commerceml.Good{
-		ID: rec.BASID, Article: rec.Article, Name: rec.Name, Deleted: rec.Deleted,
-		Unit: commerceml.Unit{Code: rec.UnitCode, Name: rec.UnitName, FullName: rec.UnitFullName, Intl: rec.UnitIntl},
-	}
-	s := &staged{good: g}
-	if p, _, ok := commerceml.Variant(o.ID); ok {
-		s.product = p
-	}
-	if len(rec.PushedPayload) > 0 {
-		var base checkbox.GoodPayload
-		if err := json.Unmarshal(rec.PushedPayload, &base); err == nil {
-			s.base = &base
-			// The barcodes Checkbox has, for a code made from them (code_field or variant_code barcode).
-			if base.Barcode != "" {
-				s.good.Barcodes = append([]string{base.Barcode}, base.Barcodes...)
-			}
-		}
-	}
-	if len(o.Barcodes) > 0 {
-		s.good.Barcodes = o.Barcodes
-	}
-	goods[o.ID] = s
-	return s, nil
-}
-
 // stockOf is the quantity that counts for Checkbox: the chosen warehouses, or the offer's total.
 func (c *Catalog) stockOf(o commerceml.Offer) *decimal.Decimal {
 	if len(c.Mapping.Warehouses) > 0 {
@@ -489,6 +362,8 @@ func typeNames(types []commerceml.PriceType) string {
 
 // plan is one good's desired Checkbox state and what the ledger knows of it.
 type plan struct {
+	id      int64 // in the drop's Stage
+	kind    int   // planKeep, planTodo…
 	rec     spool.GoodRecord
 	payload checkbox.GoodPayload
 	hash    string
@@ -503,58 +378,82 @@ func (c *Catalog) Apply(ctx context.Context, dir string) (DropReport, error) {
 	if err != nil {
 		return DropReport{}, err
 	}
-	return c.apply(ctx, dir, df)
+	return c.apply(ctx, dir, df, nil)
 }
 
-func (c *Catalog) apply(ctx context.Context, dir string, df dropFiles) (DropReport, error) {
+// apply stages the drop, plans it, records BAS's description of every good, sends what changed, applies
+// the missing-goods policy, learns the ids the goods import did not answer and sets stock. beforeStock,
+// when set, runs before stock is compared: the agent pulls receipts there, so that the goods sold since
+// are known (stock.go).
+func (c *Catalog) apply(ctx context.Context, dir string, df dropFiles, beforeStock func(context.Context) error) (DropReport, error) {
 	rep := DropReport{Unzipped: df.unzipped}
-	goods, types, err := c.readDrop(ctx, dir, df, &rep)
+	st, err := spool.OpenStage(ctx)
 	if err != nil {
 		return rep, err
 	}
+	defer st.Close()
+	log, began := c.logger(), c.now()
+	phase := func(what string) {
+		log.WithFields(logrus.Fields{"phase": what, "seconds": c.now().Sub(began).Seconds()}).Debug("drop phase done")
+	}
+	types, err := c.readDrop(ctx, dir, df, st, &rep)
+	if err != nil {
+		return rep, err
+	}
+	phase("read")
 	priceType, err := c.Mapping.resolvePriceType(types)
 	if err != nil {
 		return rep, err
 	}
 	rep.PriceType = priceType
-	rep.Goods = len(goods)
-
-	pd, err := c.plan(ctx, goods, priceType, &rep)
+	_, pushedBefore, err := c.Store.CountGoods(ctx)
 	if err != nil {
 		return rep, err
 	}
-	plans := pd.plans
-	// BAS's description of every good is kept, pushed or not: sales of it must go back with BAS's Ид.
-	if err := c.Store.PutGoods(ctx, pd.keep); err != nil {
-		return rep, fmt.Errorf("record goods: %w", err)
-	}
-	if err := c.push(ctx, plans, &rep); err != nil {
-		return rep, err
-	}
-	hide, err := c.missing(ctx, pd, &rep)
+	// Planned, recorded and sent side by side: files go to Checkbox's goods import while later goods are
+	// still planned.
+	bctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	bulk := c.startBulk(bctx, st, &rep)
+	err = c.plan(ctx, st, priceType, &rep, bulk)
 	if err != nil {
+		cancel() // a drop that cannot be planned whole sends no more
+	}
+	if berr := bulk.finish(); err == nil {
+		err = berr
+	}
+	if err != nil {
+		sort.Strings(rep.Rejected)
 		return rep, err
 	}
-	if c.Mapping.Stock || len(hide) > 0 {
-		var stock []plan
-		if c.Mapping.Stock {
-			stock = plans
-		}
-		if err := c.pushStock(ctx, append(stock, hide...), &rep); err != nil {
+	phase("plan")
+	if err := c.push(ctx, st, &rep, bulk.bulk); err != nil {
+		return rep, err
+	}
+	phase("push")
+	hide := 0
+	if pushedBefore > 0 { // else every good Checkbox has from obmin came in this drop
+		if hide, err = c.missing(ctx, st, &rep); err != nil {
 			return rep, err
 		}
 	}
-	return rep, nil
+	phase("missing")
+	err = c.settle(ctx, st, &rep, hide, beforeStock)
+	phase("settle")
+	return rep, err
 }
+
+// recordBatch is how many goods' records share a ledger transaction.
+const recordBatch = 5000
 
 // missing applies the disappeared-goods policy after a full package: a BAS catalogue that is not "only
 // changes" (commerceml.md §4.1) lists every good BAS offers the site, and a marketplace feed lists every
 // offer of its seller, so a good Checkbox received from an earlier package of the same source and that
 // this one no longer lists has gone. Each source judges only its own goods: BAS packages the goods with
 // an Ид, each feed (by name, mapping.feeds) the goods it made; a feed good of an obmin that did not record
-// feeds' names is judged by none. A variant counts as listed while its product is. It returns the stock
-// plans that hide goods (MissingHide); deletions are done here.
-func (c *Catalog) missing(ctx context.Context, pd planned, rep *DropReport) ([]plan, error) {
+// feeds' names is judged by none. A variant counts as listed while its product is. Goods to hide
+// (MissingHide) are staged as planHide for the stock step, which it says how many; deletions are done here.
+func (c *Catalog) missing(ctx context.Context, st *spool.Stage, rep *DropReport) (int, error) {
 	fullBAS, partial := false, false
 	for _, f := range rep.Files {
 		if f.Feed == nil && f.Summary.Kind == commerceml.KindCatalog {
@@ -565,54 +464,146 @@ func (c *Catalog) missing(ctx context.Context, pd planned, rep *DropReport) ([]p
 	fullBAS = fullBAS && !partial
 	fullFeeds := feedSources(rep.Files)
 	if !fullBAS && len(fullFeeds) == 0 {
-		return nil, nil
+		return 0, nil
 	}
 	policy := c.Missing
 	if policy == "" {
 		policy = MissingLeave
 	}
-	var gone []spool.GoodRecord
+	// The ledger is walked a chunk at a time; the goods of a chunk the drop lists are found in its Stage.
+	var chunk []spool.GoodRecord
+	gone := 0
+	judge := func() error {
+		codes := make([]string, len(chunk))
+		for i, r := range chunk {
+			codes[i] = r.Code
+		}
+		planned, err := st.PlansWithCodes(ctx, codes)
+		if err != nil {
+			return err
+		}
+		for _, r := range chunk {
+			if _, ok := planned[r.Code]; ok {
+				continue
+			}
+			if listed, err := listedBy(ctx, st, r); err != nil || listed {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			gone++
+			// Staged to act on after the walk: deleting reaches Checkbox and the ledger.
+			zero := int64(0)
+			if _, err := stagePlan(ctx, st, plan{rec: r, stock: &zero}, planHide); err != nil {
+				return err
+			}
+		}
+		chunk = chunk[:0]
+		return nil
+	}
 	err := c.Store.ForEachGood(ctx, func(r spool.GoodRecord) error {
-		if pd.listed(r) || r.CheckboxID == "" || r.PushedHash == "" || r.Deleted {
-			return nil // listed, never in Checkbox, or already removed by this policy
+		if r.PushedHash == "" || r.Deleted {
+			return nil // never in Checkbox, or already removed by this policy
 		}
 		if (r.BASID != "" && fullBAS) || (r.BASID == "" && r.Source != "" && fullFeeds[r.Source]) {
-			gone = append(gone, r)
+			chunk = append(chunk, r)
+		}
+		if len(chunk) >= 500 {
+			return judge()
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("ledger: %w", err)
+	if err == nil && len(chunk) > 0 {
+		err = judge()
 	}
-	if len(gone) == 0 {
-		return nil, nil
+	if err != nil {
+		return 0, fmt.Errorf("ledger: %w", err)
+	}
+	if gone == 0 {
+		return 0, nil
 	}
 	rep.MissingAction = string(policy)
-	var hide []plan
-	for _, r := range gone {
+	hide := 0
+	err = st.EachPlan(ctx, false, func(sp spool.StagedPlan) error {
+		p, err := unstagePlan(sp)
+		if err != nil {
+			return err
+		}
+		r := p.rec
 		switch policy {
+		case MissingLeave:
+			if err := st.SetKind(ctx, planKeep, sp.ID); err != nil {
+				return err
+			}
 		case MissingHide:
 			if r.PushedStock != nil && *r.PushedStock == 0 {
-				continue // hidden by an earlier package
+				return st.SetKind(ctx, planKeep, sp.ID) // hidden by an earlier package
 			}
-			zero := int64(0)
-			hide = append(hide, plan{rec: r, payload: checkbox.GoodPayload{Code: r.Code, Name: r.Name}, stock: &zero})
+			hide++
 		case MissingDelete:
-			if err := c.API.DeleteGood(ctx, r.CheckboxID); err != nil && !errors.Is(err, checkbox.ErrNotFound) {
-				if isRejection(err) {
-					rep.Rejected = append(rep.Rejected, fmt.Sprintf("%s «%s»: delete: %v", r.Code, r.Name, err))
-					continue
-				}
-				return nil, fmt.Errorf("delete good %s: %w", r.Code, err)
+			if err := st.SetKind(ctx, planKeep, sp.ID); err != nil {
+				return err
 			}
-			// The ledger forgets what Checkbox had: should the good come back, it is sent again.
-			if err := c.Store.ForgetPushed(ctx, r.Code); err != nil {
-				return nil, fmt.Errorf("record deletion of %s: %w", r.Code, err)
+			if deleted, err := c.deleteGone(ctx, r, rep); !deleted || err != nil {
+				return err
 			}
 		}
 		rep.Missing = append(rep.Missing, fmt.Sprintf("%s «%s»", r.Code, r.Name))
+		return nil
+	}, planHide)
+	return hide, err
+}
+
+// listedBy says whether the drop lists the good of record r other than by its code: by BAS Ид (a variant
+// counts while its product is listed), or as a feed's offer.
+func listedBy(ctx context.Context, st *spool.Stage, r spool.GoodRecord) (bool, error) {
+	keys := []string{}
+	if r.BASID != "" {
+		keys = append(keys, r.BASID)
+		if p, _, ok := commerceml.Variant(r.BASID); ok {
+			keys = append(keys, p)
+		}
 	}
-	return hide, nil
+	if r.Source != "" || r.SourceKey != "" {
+		keys = append(keys, feedKeyOf(r.Source, r.SourceKey))
+	}
+	for _, k := range keys {
+		if _, ok, err := st.Good(ctx, k); ok || err != nil {
+			return ok, err
+		}
+	}
+	return false, nil
+}
+
+// deleteGone deletes a good a full package no longer lists (MissingDelete), found by its id or, where an
+// import made it and the ledger has no id yet, by its code.
+func (c *Catalog) deleteGone(ctx context.Context, r spool.GoodRecord, rep *DropReport) (bool, error) {
+	id := r.CheckboxID
+	if id == "" {
+		g, err := c.API.GoodByCode(ctx, r.Code)
+		switch {
+		case errors.Is(err, checkbox.ErrNotFound):
+		case err != nil:
+			return false, fmt.Errorf("look up good %s: %w", r.Code, err)
+		default:
+			id = g.ID
+		}
+	}
+	if id != "" {
+		if err := c.API.DeleteGood(ctx, id); err != nil && !errors.Is(err, checkbox.ErrNotFound) {
+			if isRejection(err) {
+				rep.Rejected = append(rep.Rejected, fmt.Sprintf("%s «%s»: delete: %v", r.Code, r.Name, err))
+				return false, nil
+			}
+			return false, fmt.Errorf("delete good %s: %w", r.Code, err)
+		}
+	}
+	// The ledger forgets what Checkbox had: should the good come back, it is sent again.
+	if err := c.Store.ForgetPushed(ctx, r.Code); err != nil {
+		return false, fmt.Errorf("record deletion of %s: %w", r.Code, err)
+	}
+	return true, nil
 }
 
 // unzipDrop unpacks every .zip of a claimed drop folder in place (1C sends one archive when zip is on,
@@ -724,30 +715,18 @@ func (c *Catalog) payload(g commerceml.Good, code string, price int64) checkbox.
 // push sends the goods whose payload differs from what Checkbox last received, a few at a time, and
 // records each success at once so a crash or restart never sends it again. Many changed goods go through
 // the goods import instead (pushBulk); what it cannot place is sent here one by one.
-func (c *Catalog) push(ctx context.Context, plans []plan, rep *DropReport) error {
-	var todo, renamed []int
-	for i, p := range plans {
-		switch {
-		case p.hash == p.rec.PushedHash && p.rec.CheckboxID != "":
-			rep.Unchanged++
-		case p.rec.OldCode != "" && p.rec.CheckboxID != "":
-			// A new code for a good Checkbox has: only PUT /api/v1/goods/{id} changes it in place; an import
-			// row with the new code would make a second good.
-			renamed = append(renamed, i)
-		default:
-			todo = append(todo, i)
-		}
+func (c *Catalog) push(ctx context.Context, st *spool.Stage, rep *DropReport, bulkDone bool) error {
+	defer sort.Strings(rep.Rejected)
+	var err error
+	if rep.Unchanged, err = st.CountPlans(ctx, false, planUnchanged); err != nil {
+		return err
 	}
-	if c.bulkOn(len(todo)) {
-		var err error
-		if todo, err = c.pushBulk(ctx, plans, todo, rep); err != nil {
-			sort.Strings(rep.Rejected)
-			return err
-		}
+	kinds := []int{planTodo, planRenamed, planPerItem}
+	if bulkDone {
+		kinds = []int{planRenamed, planPerItem}
 	}
-	todo = append(todo, renamed...)
 	workers := max(c.Workers, 1)
-	jobs := make(chan int)
+	jobs := make(chan plan)
 	var mu sync.Mutex
 	var firstErr error
 	var wg sync.WaitGroup
@@ -755,8 +734,8 @@ func (c *Catalog) push(ctx context.Context, plans []plan, rep *DropReport) error
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range jobs {
-				_, created, err := c.pushOne(ctx, &plans[i])
+			for p := range jobs {
+				_, created, err := c.pushOne(ctx, &p)
 				mu.Lock()
 				switch {
 				case err == nil && created:
@@ -764,27 +743,46 @@ func (c *Catalog) push(ctx context.Context, plans []plan, rep *DropReport) error
 				case err == nil:
 					rep.Updated++
 				case isRejection(err):
-					rep.Rejected = append(rep.Rejected, fmt.Sprintf("%s «%s»: %v", plans[i].payload.Code, plans[i].payload.Name, err))
+					rep.Rejected = append(rep.Rejected, fmt.Sprintf("%s «%s»: %v", p.payload.Code, p.payload.Name, err))
 				case firstErr == nil:
 					firstErr = err
 				}
 				mu.Unlock()
+				if err != nil && isRejection(err) {
+					if err := c.Store.PutGoods(ctx, []spool.GoodRecord{description(p.rec)}); err != nil {
+						mu.Lock()
+						firstErr = cmp.Or(firstErr, fmt.Errorf("record good %s: %w", p.rec.Code, err))
+						mu.Unlock()
+					}
+				}
 			}
 		}()
 	}
-	for _, i := range todo {
+	errStop := errors.New("stop")
+	walkErr := st.EachPlan(ctx, false, func(sp spool.StagedPlan) error {
 		mu.Lock()
 		stop := firstErr != nil
 		mu.Unlock()
-		if stop || ctx.Err() != nil {
-			break
+		if stop {
+			return errStop
 		}
-		jobs <- i
-	}
+		p, err := unstagePlan(sp)
+		if err != nil {
+			return err
+		}
+		select {
+		case jobs <- p:
+			return nil
+		case <-ctx.Done():
+			return errStop
+		}
+	}, kinds...)
 	close(jobs)
 	wg.Wait()
-	sort.Strings(rep.Rejected)
-	if firstErr != nil {
+	switch {
+	case walkErr != nil && !errors.Is(walkErr, errStop):
+		return walkErr
+	case firstErr != nil:
 		return firstErr
 	}
 	return ctx.Err()
@@ -798,33 +796,45 @@ func isRejection(err error) bool {
 
 // pushOne creates or updates one good and records it; it returns the good as Checkbox answered.
 func (c *Catalog) pushOne(ctx context.Context, p *plan) (g checkbox.Good, created bool, err error) {
-	id := p.rec.CheckboxID
-	if id == "" {
-		// Goods creation takes no client id (checkbox-api.md §9): look the code up first, so a good made by
-		// hand in Checkbox, or one created just before a crash, is updated rather than duplicated.
-		found, err := c.API.GoodByCode(ctx, p.payload.Code)
+	updated := false
+	if id := p.rec.CheckboxID; id != "" {
+		g, err = c.API.UpdateGood(ctx, id, p.payload)
 		switch {
 		case err == nil:
-			id = found.ID
-		case errors.Is(err, checkbox.ErrNotFound):
-		default:
-			return g, false, fmt.Errorf("look up good %s: %w", p.payload.Code, err)
-		}
-	}
-	if id != "" {
-		g, err = c.API.UpdateGood(ctx, id, p.payload)
-		if errors.Is(err, checkbox.ErrNotFound) {
-			id = "" // deleted in Checkbox by hand: create it again
-		} else if err != nil {
+			updated = true
+		case !errors.Is(err, checkbox.ErrNotFound):
 			return g, false, fmt.Errorf("update good %s: %w", p.payload.Code, err)
 		}
+		// Not found: deleted in Checkbox by hand (created again below), or made again by an import.
 	}
-	if id == "" {
-		g, err = c.API.CreateGood(ctx, p.payload)
-		if err != nil {
-			return g, false, fmt.Errorf("create good %s: %w", p.payload.Code, err)
+	if !updated {
+		// Goods creation takes no client id (checkbox-api.md §9): look the code up first, so a good made by
+		// hand in Checkbox, or one created just before a crash, is updated rather than duplicated. A good
+		// whose code changed is under its old code there, unless the change reached Checkbox already.
+		id := ""
+		for _, code := range slices.Compact([]string{p.rec.OldCode, p.payload.Code}) {
+			if code == "" {
+				continue
+			}
+			found, err := c.API.GoodByCode(ctx, code)
+			if err == nil {
+				id = found.ID
+				break
+			}
+			if !errors.Is(err, checkbox.ErrNotFound) {
+				return g, false, fmt.Errorf("look up good %s: %w", code, err)
+			}
 		}
-		created = true
+		if id != "" {
+			if g, err = c.API.UpdateGood(ctx, id, p.payload); err != nil {
+				return g, false, fmt.Errorf("update good %s: %w", p.payload.Code, err)
+			}
+		} else {
+			if g, err = c.API.CreateGood(ctx, p.payload); err != nil {
+				return g, false, fmt.Errorf("create good %s: %w", p.payload.Code, err)
+			}
+			created = true
+		}
 	}
 	p.rec.CheckboxID = g.ID
 	p.rec.PushedHash = p.hash
@@ -837,84 +847,6 @@ func (c *Catalog) pushOne(ctx context.Context, p *plan) (g checkbox.Good, create
 	return g, created, nil
 }
 
-// pushStock sends stock through Checkbox's goods import, the only documented way to set it
-// (checkbox-api.md §5): the JSON file's "leftovers" in pieces (a decimal), with auto_supply so goods without
-// a supply get one. An import row rewrites the whole good, and what it does to a field left empty is not
-// documented, so every other column is filled from what Checkbox holds right now: the import changes stock
-// and nothing else.
-//
-// A good's stock is sent when BAS's figure differs from what obmin last sent, and also when it differs from
-// what Checkbox holds now: every sale at the till moves Checkbox's count (§6), so "unchanged in BAS" does
-// not mean "right in Checkbox" (BAS may have taken in as many as were sold). BAS is the master of stock:
-// until it has loaded the sales, its figure overrides Checkbox's for a while, then its next export corrects
-// it (found by the torture harness).
-func (c *Catalog) pushStock(ctx context.Context, plans []plan, rep *DropReport) error {
-	candidates := map[string]*plan{}
-	for i := range plans {
-		p := &plans[i]
-		if p.stock == nil || p.rec.CheckboxID == "" {
-			continue
-		}
-		candidates[p.payload.Code] = p
-	}
-	if len(candidates) == 0 {
-		return nil
-	}
-	var file checkbox.ImportFile
-	var sent []*plan
-	err := c.API.AllGoods(ctx, func(g checkbox.Good) error {
-		p, ok := candidates[g.Code]
-		if !ok {
-			return nil
-		}
-		sentBefore := p.rec.PushedStock != nil && *p.rec.PushedStock == *p.stock
-		if sentBefore && countIs(g.Count, *p.stock) {
-			return nil
-		}
-		var letters []string
-		for _, t := range g.Taxes {
-			if t.Symbol != "" {
-				letters = append(letters, t.Symbol)
-			}
-		}
-		barcodes := g.Barcode
-		if g.RelatedBarcodes != "" {
-			barcodes = strings.Trim(barcodes+","+g.RelatedBarcodes, ",")
-		}
-		left := Quantity(*p.stock)
-		file.Goods = append(file.Goods, checkbox.ImportGood{
-			Name: g.Name, Code: g.Code, Barcode: g.Barcode, Barcodes: barcodes, Price: UAH(g.Price).StringFixed(2),
-			IsWeight: g.IsWeight, Type: g.Type, Taxes: strings.Join(letters, " "), Uktzed: g.Uktzed, Leftovers: &left,
-		})
-		sent = append(sent, p)
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("read goods for the stock import: %w", err)
-	}
-	if len(sent) == 0 {
-		return nil
-	}
-	// In files of BulkBatch rows, each recorded as soon as Checkbox applied it.
-	for start := 0; start < len(sent); start += c.bulkBatch() {
-		end := min(start+c.bulkBatch(), len(sent))
-		part := checkbox.ImportFile{Goods: file.Goods[start:end]}
-		if _, err := c.API.ImportGoods(ctx, part, checkbox.ImportOptions{AutoSupply: true, PollInterval: c.ImportPoll}); err != nil {
-			return fmt.Errorf("stock import of %d goods: %w", end-start, err)
-		}
-		recs := make([]spool.GoodRecord, 0, end-start)
-		for _, p := range sent[start:end] {
-			p.rec.PushedStock = p.stock
-			recs = append(recs, p.rec)
-		}
-		if err := c.Store.PutGoods(ctx, recs); err != nil {
-			return fmt.Errorf("record stock: %w", err)
-		}
-		rep.StockSent += end - start
-	}
-	return nil
-}
-
 func (c *Catalog) logger() *logrus.Entry {
 	if c.Log != nil {
 		return c.Log
@@ -922,17 +854,6 @@ func (c *Catalog) logger() *logrus.Entry {
 	l := logrus.New()
 	l.SetOutput(io.Discard)
 	return logrus.NewEntry(l)
-}
-
-// countIs says whether Checkbox's count of a good is the stock obmin means (thousandths). The unit of
-// GoodModel.count is not documented (checkbox-api.md §2, §12.5): thousandths or pieces are both taken as
-// a match, so an unknown unit costs no import on every drop. No count at all is taken as a match too: then
-// only BAS's own changes are sent.
-func countIs(count *int64, thousandths int64) bool {
-	if count == nil {
-		return true
-	}
-	return *count == thousandths || thousandths%1000 == 0 && *count == thousandths/1000
 }
 
 func (c *Catalog) now() time.Time {

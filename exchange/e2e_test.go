@@ -195,8 +195,10 @@ func (r *rig) ordersFile() []commerceml.Document {
 }
 
 // goodsWrites counts the calls that write one good; imports are counted apart (r.imports).
+// goodsWrites counts the calls that change goods one at a time (leftovers-by-id, a POST, only reads).
 func (r *rig) goodsWrites() int {
-	return r.emu.CountCalls("POST", "/api/v1/goods") - r.emu.CountCalls("POST", "/api/v1/goods/import") + r.emu.CountCalls("PUT", "/api/v1/goods")
+	return r.emu.CountCalls("POST", "/api/v1/goods") - r.emu.CountCalls("POST", "/api/v1/goods/import") -
+		r.emu.CountCalls("POST", "/api/v1/goods/leftovers-by-id") + r.emu.CountCalls("PUT", "/api/v1/goods")
 }
 
 // imports counts goods import files uploaded.

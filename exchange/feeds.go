@@ -7,7 +7,6 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/shopspring/decimal"
@@ -15,6 +14,7 @@ import (
 	"obmin/commerceml"
 	"obmin/feed"
 	"obmin/internal/ctxio"
+	"obmin/spool"
 )
 
 // FeedSource describes one marketplace feed a drop may carry (mapping.feeds): which files are it, its
@@ -79,6 +79,9 @@ func feedCode(codeField string, o *feed.Offer, barcodes []string) string {
 // feedKeyOf keys a feed offer among a drop's staged goods: its source and id. BAS Ид never start so.
 func feedKeyOf(source, id string) string { return feedKey + source + "\x00" + id }
 
+// feedKey starts the key of a feed's row among a drop's staged goods (feedKeyOf); BAS Ид never start so.
+const feedKey = "feed:"
+
 // readFeed stages every offer of a marketplace feed as a good of its own. A feed carries no BAS Ид, so
 // these goods are recorded by the feed's name and offer id, and a sale of one is held until BAS exports
 // the good.
@@ -88,64 +91,59 @@ func feedKeyOf(source, id string) string { return feedKey + source + "\x00" + id
 // Rozetka): each then becomes a good of its own with a variant code (mapping.variant_code), named after
 // the model and the params that set it apart. Offers that share a code and are not variants keep the
 // first row; the others are reported.
-func (c *Catalog) readFeed(ctx context.Context, dir, name string, goods map[string]*staged, rep *DropReport) error {
+func (c *Catalog) readFeed(ctx context.Context, dir, name string, st *spool.Stage, rep *DropReport) (FileReport, error) {
 	f, err := os.Open(filepath.Join(dir, name))
 	if err != nil {
-		return fmt.Errorf("open %s: %w", name, err)
+		return FileReport{}, fmt.Errorf("open %s: %w", name, err)
 	}
 	defer f.Close()
 	source, codeField := c.Mapping.feedSourceOf(name)
-	var rows []*staged
-	lines := map[string]int{} // offer id → line of its first row
 	sum, err := feed.Read(ctxio.Reader(ctx, f), name, func(o feed.Offer) error {
-		where := fmt.Sprintf("%s, рядок %d", name, o.Line)
-		if first, dup := lines[o.ID]; dup {
-			rep.Refused = append(rep.Refused, fmt.Sprintf("пропозиція %s «%s» (%s): той самий id, що в рядку %d; узято перший рядок", o.ID, o.Title(), where, first))
-			return nil
-		}
-		lines[o.ID] = o.Line
 		g := commerceml.Good{Article: o.VendorCode, Name: o.Title(), Barcodes: o.Barcodes, Line: o.Line}
 		s := &staged{good: g, feed: &o, offer: true, stock: o.Quantity, source: source, file: name, line: o.Line}
 		if s.stock == nil && o.Available != nil && !*o.Available {
 			zero := decimal.Zero // "not available" and no quantity: none to sell
 			s.stock = &zero
 		}
-		rows = append(rows, s)
+		s.barcodes, s.badBarcodes = splitBarcodes(s.good.Barcodes)
+		s.code = feedCode(codeField, s.feed, s.barcodes)
+		row, err := stageRow(feedKeyOf(source, o.ID), s)
+		if err != nil {
+			return err
+		}
+		added, err := st.PutGood(ctx, row, false)
+		if err != nil || added {
+			return err
+		}
+		first, _, err := st.Good(ctx, row.Key)
+		if err != nil {
+			return err
+		}
+		rep.Refused = append(rep.Refused, fmt.Sprintf("пропозиція %s «%s» (%s, рядок %d): той самий id, що в рядку %d; узято перший рядок", o.ID, o.Title(), name, o.Line, first.Line))
 		return nil
 	})
 	if err != nil {
-		return badInput(err)
+		return FileReport{}, badInput(err)
 	}
-	c.feedCodes(rows, codeField, rep)
-	for _, s := range rows {
-		goods[feedKeyOf(source, s.feed.ID)] = s
+	if err := c.feedCodes(ctx, st, source); err != nil {
+		return FileReport{}, err
 	}
-	rep.Files = append(rep.Files, FileReport{Name: name, Feed: &sum, Source: source})
-	return nil
+	return FileReport{Name: name, Feed: &sum, Source: source}, nil
 }
 
-// feedCodes gives every row of one feed its code and name: the code field's value, made a variant code
-// where variants of one model share it; a row sharing a code with an earlier row that is not its variant
-// is marked a duplicate (dupOf).
-func (c *Catalog) feedCodes(rows []*staged, codeField string, rep *DropReport) {
-	byCode := map[string][]*staged{}
-	var order []string
-	for _, s := range rows {
-		s.barcodes, s.badBarcodes = splitBarcodes(s.good.Barcodes)
-		s.code = feedCode(codeField, s.feed, s.barcodes)
-		if s.code == "" {
-			continue
-		}
-		if _, ok := byCode[s.code]; !ok {
-			order = append(order, s.code)
-		}
-		byCode[s.code] = append(byCode[s.code], s)
+// feedCodes settles the code and name of every row of one feed: rows sharing a code are made variant
+// codes where they are variants of one model; a row sharing a code with an earlier row that is not its
+// variant is marked a duplicate (dupLine). Only the rows that share a code or a group are read back.
+func (c *Catalog) feedCodes(ctx context.Context, st *spool.Stage, source string) error {
+	codes, err := st.SharedFeedCodes(ctx, source)
+	if err != nil {
+		return err
 	}
 	scheme := c.Mapping.variantScheme()
-	for _, code := range order {
-		group := byCode[code]
-		if len(group) == 1 {
-			continue
+	for _, code := range codes {
+		group, err := feedRows(ctx, st, source, code, false)
+		if err != nil {
+			return err
 		}
 		if feedVariants(group) {
 			for _, s := range group {
@@ -153,25 +151,61 @@ func (c *Catalog) feedCodes(rows []*staged, codeField string, rep *DropReport) {
 				s.variant = true
 			}
 			nameVariants(group)
-			continue
+		} else {
+			for _, s := range group[1:] {
+				s.dupLine = group[0].feed.Line
+			}
 		}
-		for _, s := range group[1:] {
-			s.dupOf = group[0]
+		if err := restage(ctx, st, source, group); err != nil {
+			return err
 		}
 	}
 	// Offers of one group_id with codes of their own are separate goods already; their names still say
 	// which variant each is.
-	groups := map[string][]*staged{}
+	groups, err := st.SharedFeedGroups(ctx, source)
+	if err != nil {
+		return err
+	}
+	for _, gid := range groups {
+		group, err := feedRows(ctx, st, source, gid, true)
+		if err != nil {
+			return err
+		}
+		nameVariants(group)
+		if err := restage(ctx, st, source, group); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// feedRows reads back the rows of a feed with one code (or group_id).
+func feedRows(ctx context.Context, st *spool.Stage, source, value string, group bool) ([]*staged, error) {
+	rows, err := st.FeedRows(ctx, source, value, group)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*staged, len(rows))
+	for i, r := range rows {
+		if out[i], err = unstage(r); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// restage writes feed rows back after feedCodes changed them.
+func restage(ctx context.Context, st *spool.Stage, source string, rows []*staged) error {
 	for _, s := range rows {
-		if g := s.feed.GroupID; g != "" && !s.variant {
-			groups[g] = append(groups[g], s)
+		row, err := stageRow(feedKeyOf(source, s.feed.ID), s)
+		if err == nil {
+			err = st.UpdateGood(ctx, row)
+		}
+		if err != nil {
+			return err
 		}
 	}
-	for _, g := range groups {
-		if len(g) > 1 {
-			nameVariants(g)
-		}
-	}
+	return nil
 }
 
 // feedVariants says whether offers sharing a code are variants of one model: one group_id, or params
@@ -254,22 +288,4 @@ func feedSources(files []FileReport) map[string]bool {
 		}
 	}
 	return full
-}
-
-// sortedFeedKeys lists the feed rows of goods by source, then line.
-func sortedFeedKeys(goods map[string]*staged) []string {
-	var keys []string
-	for k, s := range goods {
-		if s.feed != nil {
-			keys = append(keys, k)
-		}
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		a, b := goods[keys[i]], goods[keys[j]]
-		if a.source != b.source {
-			return a.source < b.source
-		}
-		return a.feed.Line < b.feed.Line
-	})
-	return keys
 }

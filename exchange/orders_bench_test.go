@@ -6,25 +6,31 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"obmin/checkbox"
+	"obmin/checkbox/emulator"
 	"obmin/commerceml"
 	"obmin/exchange"
 	"obmin/spool"
 )
 
 // BenchmarkOrdersFileChainDay plays a chain's trading day through the orders side: 50 cash registers ×
-// 500 receipts between 08:00 and 20:00, pulled every five minutes, BAS's exchange every 10 minutes, the
-// defaults keep_runs 3 and keep_for 1h. It reports the orders file's largest size over the day
-// (MB-peak, orders-peak) beside what the file would hold if it kept every receipt of the day, as it did
-// when BAS's export was taken for the only acknowledgement (MB-allday, the baseline of the same run), and
-// the time one write of the file takes at the peak (ms/write). -short plays 2 registers.
+// 500 receipts between 08:00 and 20:00, made at the emulator's tills and pulled over HTTP every five
+// minutes with the default overlap (38 h), BAS's exchange every 10 minutes, the defaults keep_runs 3 and
+// keep_for 1h. It reports the orders file's largest size over the day (MB-peak, orders-peak) beside what
+// the file would hold if it kept every receipt of the day, as it did when BAS's export was taken for the
+// only acknowledgement (MB-allday, the baseline of the same run), the time one write of the file takes at
+// the peak (ms/write), and the pulls: the slowest pull's time against the emulator without a rate limit
+// (ms/pull-max), its calls (calls/pull-max) and what they take at the client's 5 requests a second
+// (s/pull@5rps), the mean calls of a pull (calls/pull-mean). -short plays 2 registers.
 func BenchmarkOrdersFileChainDay(b *testing.B) {
-	registers, perRegister := 50, 500
+	registers, perRegister := *flagChainRegisters, 500
 	switch {
 	case testing.Short():
 		registers = 2
@@ -38,14 +44,23 @@ func BenchmarkOrdersFileChainDay(b *testing.B) {
 		b.ReportMetric(float64(res.allDayBytes)/1e6, "MB-allday")
 		b.ReportMetric(float64(res.allDayDocs), "orders-allday")
 		b.ReportMetric(res.peakWrite.Seconds()*1000, "ms/write")
+		b.ReportMetric(res.slowestPull.Seconds()*1000, "ms/pull-max")
+		b.ReportMetric(float64(res.pullCalls), "calls/pull-max")
+		b.ReportMetric(float64(res.pullCalls)/5, "s/pull@5rps")
+		b.ReportMetric(float64(res.allCalls)/float64(res.pulls), "calls/pull-mean")
 	}
 }
 
-var flagChainDay = flag.Bool("orders.chainday", false, "run BenchmarkOrdersFileChainDay at full size (50 registers)")
+var (
+	flagChainDay       = flag.Bool("orders.chainday", false, "run BenchmarkOrdersFileChainDay at full size (50 registers)")
+	flagChainRegisters = flag.Int("orders.registers", 50, "cash registers of BenchmarkOrdersFileChainDay at full size")
+)
 
 type chainDayResult struct {
 	peakBytes, peakDocs, allDayBytes, allDayDocs int
 	peakWrite                                    time.Duration
+	slowestPull                                  time.Duration
+	pullCalls, allCalls, pulls                   int
 }
 
 func chainDay(b *testing.B, registers, perRegister int) chainDayResult {
@@ -69,11 +84,21 @@ func chainDay(b *testing.B, registers, perRegister int) chainDayResult {
 	kyiv, _ := time.LoadLocation("Europe/Kyiv")
 	open := time.Date(2026, 3, 2, 8, 0, 0, 0, kyiv)
 	clock := open
-	s := &exchange.Sales{Store: st, Now: func() time.Time { return clock }, Cfg: exchange.SalesConfig{
+	// The chain's registers are the emulator's; obmin pulls them as the service does.
+	emu := emulator.New(emulator.Config{Login: "cashier", Password: "pass", Seed: 5, Registers: make([]emulator.Register, registers)})
+	srv := httptest.NewServer(emu)
+	defer func() { srv.Close(); emu.Close() }()
+	client, err := checkbox.New(checkbox.Config{BaseURL: srv.URL, Login: "cashier", Password: "pass", ClientVersion: "bench",
+		HTTPClient: &http.Client{Timeout: time.Minute}, RequestsPerSecond: 1e6})
+	if err != nil {
+		b.Fatal(err)
+	}
+	regs := emu.Registers()
+	s := &exchange.Sales{API: client, Store: st, Now: func() time.Time { return clock }, Cfg: exchange.SalesConfig{
 		Out: spool.LocalTarget(filepath.Join(dir, "bas")), OrdersFile: "orders.xml", ReturnsFile: "returns.txt",
 		NumbersDir: filepath.Join(dir, "numbers"), Encoding: commerceml.EncodingUTF8BOM, Returns: exchange.ReturnsList,
 		OrderStatus: "Продано на касі", KeepRuns: 3, KeepFor: time.Hour, Currency: "грн", CustomerName: "Роздрібний покупець",
-		NumberPrefix: "CB-", VATCodes: map[int]string{1: "20", 8: ""},
+		NumberPrefix: "CB-", VATCodes: map[int]string{1: "20", 8: ""}, Overlap: 38 * time.Hour, FirstPull: 24 * time.Hour,
 	}}
 	// Receipts spread evenly over the 12 hours, every register alike.
 	total := registers * perRegister
@@ -84,11 +109,21 @@ func chainDay(b *testing.B, registers, perRegister int) chainDayResult {
 	for minute := 5; minute <= int(day/time.Minute); minute += 5 {
 		clock = open.Add(time.Duration(minute) * time.Minute)
 		for ; next < total && open.Add(day*time.Duration(next)/time.Duration(total)).Before(clock); next++ {
-			if _, _, err := s.Accept(ctx, chainReceipt(rnd, next, registers, open.Add(day*time.Duration(next)/time.Duration(total)))); err != nil {
+			if _, err := emu.Sell(chainSale(rnd, regs[next%registers].ID, open.Add(day*time.Duration(next)/time.Duration(total)))); err != nil {
 				b.Fatal(err)
 			}
 		}
+		calls := len(emu.Calls())
 		t0 := time.Now()
+		if _, err := s.Pull(ctx); err != nil {
+			b.Fatal(err)
+		}
+		if took := time.Since(t0); took > res.slowestPull {
+			res.slowestPull = took
+		}
+		n := len(emu.Calls()) - calls
+		res.pullCalls, res.allCalls, res.pulls = max(res.pullCalls, n), res.allCalls+n, res.pulls+1
+		t0 = time.Now()
 		n, err := s.WriteOrders(ctx)
 		if err != nil {
 			b.Fatal(err)
@@ -129,24 +164,19 @@ func chainDay(b *testing.B, registers, perRegister int) chainDayResult {
 	return res
 }
 
-// chainReceipt is receipt i of the day: one to four books, now and then two copies, cash or card.
-func chainReceipt(rnd *rand.Rand, i, registers int, at time.Time) checkbox.Receipt {
-	reg := fmt.Sprintf("reg-%02d", i%registers)
-	fiscal := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
-	r := checkbox.Receipt{
-		ID: fmt.Sprintf("00000000-0000-4000-8000-%012d", i), Type: checkbox.ReceiptSell, Status: checkbox.StatusDone,
-		FiscalCode: fmt.Sprintf("%010d", 4000000000+i), FiscalDate: &at, CreatedAt: fiscal, CashRegisterID: reg,
-		Shift: checkbox.Shift{CashRegister: checkbox.CashRegister{ID: reg, FiscalNumber: fmt.Sprintf("40000%05d", i%registers)}},
+// chainSale is a sale of the day at register reg: one to four books of the 2,000, now and then two
+// copies, cash or card.
+func chainSale(rnd *rand.Rand, reg string, at time.Time) emulator.Sale {
+	s := emulator.Sale{RegisterID: reg, At: at, Payment: "CASH"}
+	if rnd.IntN(2) == 0 {
+		s.Payment = "CASHLESS"
 	}
 	for l := 0; l < 1+rnd.IntN(4); l++ {
 		g := rnd.IntN(2000)
-		qty := int64(1000 * (1 + rnd.IntN(2)))
-		price := int64(10000 + 50*rnd.IntN(600))
-		r.Goods = append(r.Goods, checkbox.ReceiptLine{Good: checkbox.ReceiptGood{Code: fmt.Sprintf("BK-%06d", g), Name: "Книга", Price: price},
-			Quantity: qty, Sum: price * qty / 1000, Taxes: []checkbox.LineTax{{Code: 8, NoVAT: true}}})
-		r.TotalSum += price * qty / 1000
+		s.Lines = append(s.Lines, emulator.SaleLine{Code: fmt.Sprintf("BK-%06d", g), Name: "Книга", Price: int64(10000 + 50*rnd.IntN(600)),
+			Quantity: int64(1000 * (1 + rnd.IntN(2)))})
 	}
-	return r
+	return s
 }
 
 type countWriter int

@@ -2,76 +2,237 @@ package exchange
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
-	"obmin/commerceml"
+	"obmin/checkbox"
 	"obmin/spool"
 )
 
-// planned is what a drop asks of Checkbox and of the ledger.
-type planned struct {
-	plans []plan             // goods to send (unless unchanged)
-	keep  []spool.GoodRecord // every good's record, sent or not, renamed where its code changed
-	// What the drop lists, whether or not it is sent: the codes of keep, BAS Ид (products whose
-	// characteristics are sold included) and feed rows (by source and offer id).
-	codes, basIDs, feedRows map[string]bool
+// Plan kinds in the drop's Stage: what is to happen to each good the drop describes.
+const (
+	planKeep      = iota // only recorded: nothing to send (no price, deleted, refused, sold as variants)
+	planUnchanged        // Checkbox has it as the drop describes it
+	planTodo             // to send
+	planRenamed          // to send by its Checkbox id: its code changed (PUT, never an import row)
+	planPerItem          // to send one by one: the goods import could not place it
+	planSent             // sent by the goods import
+	planHide             // not listed by a full package any more: its stock goes to 0 (mapping.missing hide)
+)
+
+// planData is a plan as the Stage keeps it (JSON).
+type planData struct {
+	Rec     spool.GoodRecord      `json:"rec"`
+	Payload *checkbox.GoodPayload `json:"payload,omitempty"`
+	Hash    string                `json:"hash,omitempty"`
 }
 
-// listed says whether the drop lists the good of record r: by code, by BAS Ид (a variant counts while its
-// product is listed), or as a feed's offer.
-func (pd planned) listed(r spool.GoodRecord) bool {
-	if pd.codes[r.Code] || pd.basIDs[r.BASID] || pd.feedRows[r.Source+"\x00"+r.SourceKey] {
-		return true
+// stagePlan adds p to the stage under kind and returns its id.
+func stagePlan(ctx context.Context, st *spool.Stage, p plan, kind int) (int64, error) {
+	d := planData{Rec: p.rec, Hash: p.hash}
+	if kind != planKeep {
+		d.Payload = &p.payload
 	}
-	p, _, ok := commerceml.Variant(r.BASID)
-	return ok && pd.basIDs[p]
+	data, err := json.Marshal(d)
+	if err != nil {
+		return 0, fmt.Errorf("stage plan %s: %w", p.rec.Code, err)
+	}
+	return st.AddPlan(ctx, spool.StagedPlan{Code: p.rec.Code, Kind: kind, Stock: p.stock, Data: data})
+}
+
+// unstagePlan decodes a staged plan.
+func unstagePlan(sp spool.StagedPlan) (plan, error) {
+	var d planData
+	if err := json.Unmarshal(sp.Data, &d); err != nil {
+		return plan{}, fmt.Errorf("staged plan %s: %w", sp.Code, err)
+	}
+	p := plan{id: sp.ID, kind: sp.Kind, rec: d.Rec, hash: d.Hash, stock: sp.Stock}
+	if d.Payload != nil {
+		p.payload = *d.Payload
+	}
+	return p, nil
+}
+
+// planKind says what is to happen to a good with this plan: nothing when Checkbox has it already (even
+// where the ledger does not know its id yet: an import applied before a crash, learnIDs finds it), by id
+// when its code changed, else it is sent.
+func planKind(p plan) int {
+	switch {
+	case p.hash == p.rec.PushedHash && p.rec.PushedHash != "":
+		return planUnchanged
+	case p.rec.OldCode != "" && (p.rec.CheckboxID != "" || p.rec.PushedHash != ""):
+		// A new code for a good Checkbox has: only PUT /api/v1/goods/{id} changes it in place; an import
+		// row with the new code would make a second good.
+		return planRenamed
+	}
+	return planTodo
 }
 
 // planner decides, good by good, what Checkbox should hold and whether that differs from the ledger. It
 // owns the rules of codes: a code is one good's; BAS wins over every feed for a code it exports; a good's
 // record is found by where it comes from (BAS's Ид, a feed's name and offer id), so that a changed code
 // (a new Артикул, another variant scheme) changes the good in Checkbox in place rather than making a
-// second one.
+// second one. What it decides goes to the drop's Stage, a plan per good.
 type planner struct {
 	c         *Catalog
-	goods     map[string]*staged
+	st        *spool.Stage
 	priceType string
 	rep       *DropReport
 	now       time.Time
-	pd        planned
-	owner     map[string]string // code → who in this drop has it, for messages
-	basCode   map[string]bool   // codes BAS goods of this drop have
+	products  map[string]int // product Ид → its variants in the drop
+	last      *staged        // the BAS good planned last: a variant's product comes just before it
+	ledger    ledgerView
+	bulk      *bulkPusher        // takes each plan to send
+	recs      []spool.GoodRecord // BAS's descriptions not yet in the ledger
+	renames   []spool.GoodRecord // and those of goods whose code changes
+	// The code BAS's good planned last claimed, and who that is (claim).
+	lastCode, lastWho string
+}
+
+// ledgerView is the ledger as the planner reads it, good by good, made cheap for a catalogue: nothing is
+// written to the ledger while a drop is planned, so an empty ledger answers nothing without asking, and
+// the records of a chunk of goods are read by their Ид at once.
+type ledgerView struct {
+	store   GoodsStore
+	empty   bool
+	byBASID map[string]spool.GoodRecord // the chunk's goods the ledger knows
+	chunk   map[string]bool             // the Ид of the chunk
+}
+
+// prefetch reads the records of a chunk of BAS goods.
+func (v *ledgerView) prefetch(ctx context.Context, ids []string) error {
+	v.byBASID, v.chunk = nil, nil
+	if v.empty {
+		return nil
+	}
+	recs, err := v.store.GoodsByBASIDs(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	v.byBASID, v.chunk = recs, make(map[string]bool, len(ids))
+	for _, id := range ids {
+		v.chunk[id] = true
+	}
+	return nil
+}
+
+func (v *ledgerView) GoodByBASID(ctx context.Context, id string) (spool.GoodRecord, bool, error) {
+	if v.empty {
+		return spool.GoodRecord{}, false, nil
+	}
+	if v.chunk[id] {
+		r, ok := v.byBASID[id]
+		return r, ok, nil
+	}
+	return v.store.GoodByBASID(ctx, id)
+}
+
+func (v *ledgerView) GoodWithCode(ctx context.Context, code string) (spool.GoodRecord, bool, error) {
+	if v.empty {
+		return spool.GoodRecord{}, false, nil
+	}
+	return v.store.GoodWithCode(ctx, code)
+}
+
+func (v *ledgerView) GoodBySource(ctx context.Context, source, key string) (spool.GoodRecord, bool, error) {
+	if v.empty {
+		return spool.GoodRecord{}, false, nil
+	}
+	return v.store.GoodBySource(ctx, source, key)
+}
+
+func (v *ledgerView) HasVariants(ctx context.Context, basID string) (bool, error) {
+	if v.empty {
+		return false, nil
+	}
+	return v.store.HasVariants(ctx, basID)
 }
 
 // plan decides, for every staged good, what Checkbox should hold and whether that differs from the ledger.
-// BAS's goods come first, in Ид order, then each feed's rows in file order: for a code BAS exports, BAS
-// wins, and among feeds the first keeps it.
-func (c *Catalog) plan(ctx context.Context, goods map[string]*staged, priceType string, rep *DropReport) (planned, error) {
-	pl := &planner{c: c, goods: goods, priceType: priceType, rep: rep, now: c.now(),
-		pd:    planned{codes: map[string]bool{}, basIDs: map[string]bool{}, feedRows: map[string]bool{}},
-		owner: map[string]string{}, basCode: map[string]bool{}}
-	var ids []string
-	for id, s := range goods {
-		if s.feed == nil {
-			ids = append(ids, id)
-		}
+// BAS's goods come first, by code and Ид (codeOf), then each feed's rows in file order: for a code BAS
+// exports, BAS wins, among BAS's goods the lowest Ид, and among feeds the first keeps it.
+func (c *Catalog) plan(ctx context.Context, st *spool.Stage, priceType string, rep *DropReport, bulk *bulkPusher) error {
+	products, err := st.Products(ctx)
+	if err != nil {
+		return err
 	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		if err := pl.basGood(ctx, goods[id]); err != nil {
-			return planned{}, err
-		}
+	total, _, err := c.Store.CountGoods(ctx)
+	if err != nil {
+		return err
 	}
-	for _, k := range sortedFeedKeys(goods) {
-		if err := pl.feedRow(ctx, goods[k]); err != nil {
-			return planned{}, err
+	pl := &planner{c: c, st: st, priceType: priceType, rep: rep, now: c.now(), products: products,
+		ledger: ledgerView{store: c.Store, empty: total == 0}, bulk: bulk}
+	err = st.EachGood(ctx, false, func(goods []spool.StagedGood, offers map[string][][]byte) error {
+		ids := make([]string, len(goods))
+		for i, g := range goods {
+			ids[i] = g.Key
 		}
+		if err := pl.ledger.prefetch(ctx, ids); err != nil {
+			return err
+		}
+		for _, g := range goods {
+			rep.Goods++
+			s, err := c.withOffers(g, offers[g.Key])
+			if err != nil {
+				return err
+			}
+			s.variants = pl.products[s.good.ID]
+			if s.product != "" && s.productName == "" {
+				if s.productName, err = pl.productName(ctx, s.product); err != nil {
+					return err
+				}
+			}
+			if err := pl.basGood(ctx, s); err != nil {
+				return err
+			}
+			pl.last = s
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	pl.ledger.byBASID, pl.ledger.chunk = nil, nil
+	err = st.EachGood(ctx, true, func(goods []spool.StagedGood, _ map[string][][]byte) error {
+		for _, g := range goods {
+			rep.Goods++
+			s, err := unstage(g)
+			if err != nil {
+				return err
+			}
+			if err := pl.feedRow(ctx, s); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	pl.recs = append(pl.recs, pl.renames...)
+	if err := pl.flush(ctx); err != nil {
+		return err
 	}
 	rep.Held = len(rep.NoPrice) + len(rep.NoCode) + len(rep.Refused) + len(rep.FeedBehindBAS)
-	return pl.pd, nil
+	return nil
+}
+
+// productName is the name of a staged product, "" when the drop does not describe it.
+func (pl *planner) productName(ctx context.Context, product string) (string, error) {
+	if pl.last != nil && pl.last.good.ID == product {
+		return pl.last.good.Name, nil
+	}
+	row, ok, err := pl.st.Good(ctx, product)
+	if err != nil || !ok {
+		return "", err
+	}
+	p, err := unstage(row)
+	if err != nil {
+		return "", err
+	}
+	return p.good.Name, nil
 }
 
 // where names a staged good's place in the drop: "offers.xml, рядок 12".
@@ -100,9 +261,6 @@ func (pl *planner) checkBarcodes(s *staged) {
 // basGood plans one good BAS exported.
 func (pl *planner) basGood(ctx context.Context, s *staged) error {
 	g := &s.good
-	if g.ID != "" {
-		pl.pd.basIDs[g.ID] = true
-	}
 	if s.variants > 0 {
 		// Its characteristics carry the prices: each is a good of its own, the product is not sent.
 		pl.rep.Variants = append(pl.rep.Variants, fmt.Sprintf("«%s» (Ид %s): варіантів у вивантаженні %d", g.Name, g.ID, s.variants))
@@ -118,39 +276,46 @@ func (pl *planner) basGood(ctx context.Context, s *staged) error {
 		pl.rep.NoCode = append(pl.rep.NoCode, fmt.Sprintf("«%s» (Ид %s, %s)", g.Name, g.ID, s.where()))
 		return nil
 	}
-	if !pl.claim(code, s) {
-		return nil
+	if ok, err := pl.claim(ctx, code, s); !ok || err != nil {
+		return err
 	}
-	pl.basCode[code] = true
 	rec, refusal, err := pl.basRecord(ctx, s, code)
 	if err != nil {
 		return err
 	}
 	if refusal != "" {
-		pl.keep(rec)
 		pl.refuse("«%s» (Ид %s, %s): %s", g.Name, g.ID, s.where(), refusal)
-		return nil
+		return pl.keep(ctx, rec)
 	}
 	return pl.good(ctx, s, rec)
 }
 
 // claim gives code to s unless it is too long or another good of the drop has it; it reports why not.
-func (pl *planner) claim(code string, s *staged) bool {
+func (pl *planner) claim(ctx context.Context, code string, s *staged) (bool, error) {
 	who := fmt.Sprintf("«%s» (%s)", s.good.Name, s.where())
 	if len(code) > MaxCode {
 		pl.refuse("%s: код %q довший за %d символів (межа Checkbox)", who, code, MaxCode)
-		return false
+		return false, nil
 	}
-	if other, taken := pl.owner[code]; taken {
-		if s.feed != nil && pl.basCode[code] {
-			pl.behindBAS(s, code, other)
-			return false
+	if s.feed == nil && code >= pl.lastCode {
+		// BAS's goods come in code order: a good can only contest the code of the good claimed last.
+		if code == pl.lastCode {
+			pl.refuse("%s: код %q уже має %s у цьому вивантаженні", who, code, pl.lastWho)
+			return false, nil
 		}
-		pl.refuse("%s: код %q уже має %s у цьому вивантаженні", who, code, other)
-		return false
+		pl.lastCode, pl.lastWho = code, who
+		return true, pl.st.Claimed(ctx, code, who, true)
 	}
-	pl.owner[code] = who
-	return true
+	ok, other, otherBAS, err := pl.st.Claim(ctx, code, who, s.feed == nil)
+	if ok || err != nil {
+		return ok, err
+	}
+	if s.feed != nil && otherBAS {
+		pl.behindBAS(s, code, other)
+		return false, nil
+	}
+	pl.refuse("%s: код %q уже має %s у цьому вивантаженні", who, code, other)
+	return false, nil
 }
 
 func (pl *planner) behindBAS(s *staged, code, bas string) {
@@ -163,7 +328,7 @@ func (pl *planner) behindBAS(s *staged, code, bas string) {
 // the new code. A good the ledger does not know yet takes over the record of its code, if any: made from a
 // feed, or by a good that had this Артикул before. refusal says why the code cannot change now.
 func (pl *planner) basRecord(ctx context.Context, s *staged, code string) (rec spool.GoodRecord, refusal string, err error) {
-	st := pl.c.Store
+	st := &pl.ledger
 	g := s.good
 	rec, ok, err := st.GoodByBASID(ctx, g.ID)
 	if err != nil {
@@ -207,10 +372,9 @@ func holderName(r spool.GoodRecord) string {
 // feedRow plans one row of a marketplace feed.
 func (pl *planner) feedRow(ctx context.Context, s *staged) error {
 	o := s.feed
-	pl.pd.feedRows[s.source+"\x00"+o.ID] = true
-	if s.dupOf != nil {
+	if s.dupLine != 0 {
 		pl.refuse("пропозиція %s «%s» (%s): код %q має й рядок %d, і це не варіант того самого товару (той самий group_id або різні param); узято перший рядок",
-			o.ID, s.good.Name, s.where(), s.code, s.dupOf.feed.Line)
+			o.ID, s.good.Name, s.where(), s.code, s.dupLine)
 		return nil
 	}
 	pl.checkBarcodes(s)
@@ -219,10 +383,10 @@ func (pl *planner) feedRow(ctx context.Context, s *staged) error {
 		pl.rep.NoCode = append(pl.rep.NoCode, fmt.Sprintf("пропозиція %s «%s» (%s): немає поля, з якого фід %s бере код", o.ID, s.good.Name, s.where(), s.source))
 		return nil
 	}
-	if !pl.claim(code, s) {
-		return nil
+	if ok, err := pl.claim(ctx, code, s); !ok || err != nil {
+		return err
 	}
-	st := pl.c.Store
+	st := &pl.ledger
 	rec, ok, err := st.GoodBySource(ctx, s.source, o.ID)
 	if err != nil {
 		return fmt.Errorf("ledger: %w", err)
@@ -251,40 +415,97 @@ func (pl *planner) feedRow(ctx context.Context, s *staged) error {
 	return pl.good(ctx, s, rec)
 }
 
-func (pl *planner) keep(rec spool.GoodRecord) {
+// keep records a good with nothing to send.
+func (pl *planner) keep(ctx context.Context, rec spool.GoodRecord) error {
 	rec.UpdatedAt = pl.now
-	pl.pd.keep = append(pl.pd.keep, rec)
-	pl.pd.codes[rec.Code] = true
+	return pl.add(ctx, plan{rec: rec}, planKeep)
+}
+
+// add stages a plan, hands a plan to send to the goods import and writes BAS's description of the good
+// to the ledger, a few thousand goods to a transaction: BAS's description of every good is kept, pushed or
+// not, for sales of it must go back with BAS's Ид. A good to send is recorded when it is sent: with what
+// Checkbox received, or, refused, with its description alone.
+func (pl *planner) add(ctx context.Context, p plan, kind int) error {
+	id, err := stagePlan(ctx, pl.st, p, kind)
+	if err != nil {
+		return err
+	}
+	if kind == planTodo && pl.bulk != nil {
+		p.id, p.kind = id, kind
+		if err := pl.bulk.todo(ctx, p); err != nil {
+			return err
+		}
+	}
+	r := p.rec
+	if was, ok := pl.ledger.byBASID[r.BASID]; ok && r.BASID != "" && r.OldCode == "" && sameDescription(was, r) {
+		return nil // the ledger has it as it is
+	}
+	switch {
+	case kind == planTodo || kind == planRenamed:
+		return nil // sending it records it, whatever Checkbox answers (description)
+	case r.OldCode != "":
+		// A new code moves the record: written after the plan, so that every good is planned against the
+		// ledger as the drop found it.
+		pl.renames = append(pl.renames, description(r))
+		return nil
+	}
+	if pl.recs = append(pl.recs, description(r)); len(pl.recs) >= recordBatch {
+		return pl.flush(ctx)
+	}
+	return nil
+}
+
+// description is rec without what the ledger says of Checkbox: PutGoods then keeps that as it is, so a
+// description written never undoes a push made meanwhile.
+func description(rec spool.GoodRecord) spool.GoodRecord {
+	rec.CheckboxID, rec.PushedHash, rec.PushedPrice, rec.PushedPayload, rec.PushedStock, rec.StockHash, rec.PushedAt = "", "", 0, nil, nil, "", time.Time{}
+	return rec
+}
+
+// sameDescription says whether two records hold the same description of a good.
+func sameDescription(a, b spool.GoodRecord) bool {
+	return a.Code == b.Code && a.BASID == b.BASID && a.Article == b.Article && a.Name == b.Name && a.Deleted == b.Deleted &&
+		a.UnitCode == b.UnitCode && a.UnitName == b.UnitName && a.UnitFullName == b.UnitFullName && a.UnitIntl == b.UnitIntl &&
+		a.Source == b.Source && a.SourceKey == b.SourceKey
+}
+
+// flush writes the descriptions gathered so far to the ledger.
+func (pl *planner) flush(ctx context.Context) error {
+	err := pl.c.Store.PutGoods(ctx, pl.recs)
+	pl.recs = pl.recs[:0]
+	if err != nil {
+		return fmt.Errorf("record goods: %w", err)
+	}
+	return nil
 }
 
 // good plans a good whose record and code are settled: its price, payload and stock.
 func (pl *planner) good(ctx context.Context, s *staged, rec spool.GoodRecord) error {
 	g := s.good
-	pl.keep(rec)
 	who := fmt.Sprintf("%s «%s»", rec.Code, g.Name)
 	if g.Deleted {
 		pl.rep.Deleted = append(pl.rep.Deleted, who)
-		return nil
+		return pl.keep(ctx, rec)
 	}
 	price, ok, err := pl.c.priceOf(s, pl.priceType, rec)
 	if err != nil {
 		pl.refuse("%s (%s): %v", who, s.where(), err)
-		return nil
+		return pl.keep(ctx, rec)
 	}
 	if !ok {
 		if s.product == "" && s.feed == nil && !s.offer {
 			// A catalogue without offers: a product sold as characteristics has no price of its own.
-			has, err := pl.c.Store.HasVariants(ctx, g.ID)
+			has, err := pl.ledger.HasVariants(ctx, g.ID)
 			if err != nil {
 				return fmt.Errorf("ledger: %w", err)
 			}
 			if has {
 				pl.rep.Variants = append(pl.rep.Variants, fmt.Sprintf("«%s» (Ид %s): продається як варіанти", g.Name, g.ID))
-				return nil
+				return pl.keep(ctx, rec)
 			}
 		}
 		pl.rep.NoPrice = append(pl.rep.NoPrice, who)
-		return nil
+		return pl.keep(ctx, rec)
 	}
 	p := pl.c.payload(g, rec.Code, price)
 	if s.base != nil {
@@ -293,6 +514,7 @@ func (pl *planner) good(ctx context.Context, s *staged, rec spool.GoodRecord) er
 		p.Price = price
 		p.Code = rec.Code
 	}
+	rec.UpdatedAt = pl.now
 	pln := plan{rec: rec, payload: p, hash: payloadHash(p)}
 	if s.stock != nil {
 		t := Thousandths(*s.stock)
@@ -301,8 +523,7 @@ func (pl *planner) good(ctx context.Context, s *staged, rec spool.GoodRecord) er
 		}
 		pln.stock = &t
 	}
-	pl.pd.plans = append(pl.pd.plans, pln)
-	return nil
+	return pl.add(ctx, pln, planKind(pln))
 }
 
 // variantName is what a cashier reads for a BAS variant: the product's name and the values of its

@@ -260,10 +260,15 @@ func (j numberJournal) each(year int, fn func(journalEntry) error) error {
 }
 
 // Repush sends goods to Checkbox again as the ledger says Checkbox should hold them, through the same code
-// a drop uses (one call each, or the goods import for many), and sets the stock given: reconciliation's
-// repair. A good whose only difference is its stock gets its stock alone.
+// a drop uses (planned in a Stage, sent one by one, stock through the stock step), and sets the stock given:
+// reconciliation's repair. A good whose only difference is its stock gets its stock alone.
 func (c *Catalog) Repush(ctx context.Context, goods []reconcile.RepushGood) (reconcile.RepushResult, error) {
-	plans := make([]plan, 0, len(goods))
+	st, err := spool.OpenStage(ctx)
+	if err != nil {
+		return reconcile.RepushResult{}, err
+	}
+	defer st.Close()
+	var forget []spool.GoodRecord // goods whose Checkbox count is not what the ledger says obmin set
 	for _, g := range goods {
 		rec := g.Rec
 		var p checkbox.GoodPayload
@@ -272,19 +277,29 @@ func (c *Catalog) Repush(ctx context.Context, goods []reconcile.RepushGood) (rec
 		}
 		pl := plan{rec: rec, payload: p, hash: payloadHash(p), stock: g.Stock}
 		if g.Stock != nil {
-			// The stock is set now: sales before now are in it (spool.Store.NetSoldSinceStock).
+			// The stock is set now: sales before now are in it (spool.Store.NetSoldSinceStock). The stock step
+			// sends a stock the ledger does not hold as sent, without reading the count again.
 			pl.rec.UpdatedAt = c.now()
+			pl.rec.PushedStock = nil
+			forget = append(forget, pl.rec)
 		}
+		kind := planUnchanged
 		if !g.StockOnly {
 			pl.rec.PushedHash = "" // no longer what the ledger says Checkbox holds: sent again
+			kind = planTodo
 		}
-		plans = append(plans, pl)
+		if _, err := stagePlan(ctx, st, pl, kind); err != nil {
+			return reconcile.RepushResult{}, err
+		}
+	}
+	if err := c.Store.PutGoods(ctx, forget); err != nil {
+		return reconcile.RepushResult{}, fmt.Errorf("ledger: %w", err)
 	}
 	var rep DropReport
-	if err := c.push(ctx, plans, &rep); err != nil {
+	if err := c.push(ctx, st, &rep, false); err != nil {
 		return reconcile.RepushResult{}, err
 	}
-	if err := c.pushStock(ctx, plans, &rep); err != nil {
+	if err := c.settle(ctx, st, &rep, 0, nil); err != nil {
 		return reconcile.RepushResult{}, err
 	}
 	return reconcile.RepushResult{Created: rep.Created, Updated: rep.Updated, Stock: rep.StockSent, Rejected: rep.Rejected}, nil

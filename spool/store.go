@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"modernc.org/sqlite"
@@ -30,6 +31,9 @@ type Store struct {
 	writer chan struct{}
 	now    func() time.Time // default time stamps; tests replace it
 	jobCap int              // job runs the history keeps
+
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt // the look-ups a drop makes once per good, prepared once
 }
 
 // ErrStoreNotFound is returned by methods that change an existing record (SetDropState, UpdateReceipt)
@@ -185,6 +189,18 @@ CREATE TABLE watch_scans (
 	storeReconcileSchema,
 	// 6: BAS's retail sales reports, one per Checkbox shift (store_reports.go).
 	storeReportsSchema,
+	// 7: goods whose Checkbox stock sales may have moved since obmin last set it, found in the receipts
+	// (store_stock.go); how far the receipts were looked at, and when every good's stock was last compared.
+	`
+CREATE TABLE stock_moved (
+	code TEXT PRIMARY KEY
+) WITHOUT ROWID;
+
+CREATE TABLE marks (
+	name  TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+);
+`,
 }
 
 // OpenStore opens (creating it and its folder when missing) the state database at path and brings its
@@ -210,7 +226,7 @@ func OpenStore(ctx context.Context, path string) (*Store, error) {
 	// The pool lets readers run beside the one writer WAL allows; ForEachGood and friends may call other
 	// methods from their callbacks, which a single-connection pool would deadlock on.
 	db.SetMaxIdleConns(4)
-	s := &Store{db: db, writer: make(chan struct{}, 1), now: time.Now, jobCap: storeJobHistoryCap}
+	s := &Store{db: db, writer: make(chan struct{}, 1), now: time.Now, jobCap: storeJobHistoryCap, stmts: map[string]*sql.Stmt{}}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open state %s: %w", path, err)
@@ -289,8 +305,29 @@ func (s *Store) migrate(ctx context.Context) error {
 	})
 }
 
+// prepared is query prepared once for the pool: parsing it costs more than running it.
+func (s *Store) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	if st, ok := s.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := s.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	s.stmts[query] = st
+	return st, nil
+}
+
 // Close closes the database. The last connection to close checkpoints the WAL into the main file.
 func (s *Store) Close() error {
+	s.stmtMu.Lock()
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	s.stmts = map[string]*sql.Stmt{}
+	s.stmtMu.Unlock()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close state: %w", err)
 	}

@@ -135,7 +135,11 @@ func (s *Store) GoodByBASID(ctx context.Context, basID string) (GoodRecord, bool
 }
 
 func (s *Store) goodWhere(ctx context.Context, what, where string, args ...any) (GoodRecord, bool, error) {
-	g, err := storeScanGood(s.db.QueryRowContext(ctx, `SELECT `+storeGoodColumns+` FROM goods WHERE `+where, args...))
+	stmt, err := s.prepared(ctx, `SELECT `+storeGoodColumns+` FROM goods WHERE `+where)
+	if err != nil {
+		return GoodRecord{}, false, fmt.Errorf("%s: %w", what, err)
+	}
+	g, err := storeScanGood(stmt.QueryRowContext(ctx, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return GoodRecord{}, false, nil
 	}

@@ -3,7 +3,6 @@ package emulator
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
 
 	"obmin/checkbox"
 )
@@ -30,7 +29,7 @@ func (e *Emulator) EditGoodByHand(code string, edit json.RawMessage, stock *int6
 		if rep != nil {
 			return checkbox.Good{}, fmt.Errorf("emulator: edit of %s refused: %v", code, rep.body)
 		}
-		f.apply(g, codes, groupName)
+		e.editGoodLocked(g, f, codes, groupName)
 	}
 	if stock != nil {
 		q := *stock
@@ -50,7 +49,7 @@ func (e *Emulator) RemoveGoodByHand(code string) error {
 	if g == nil {
 		return fmt.Errorf("emulator: no good with code %q", code)
 	}
-	e.goods = slices.DeleteFunc(e.goods, func(x *good) bool { return x == g })
+	e.removeGood(g)
 	return nil
 }
 
@@ -68,7 +67,7 @@ func (e *Emulator) AddGoodByHand(payload json.RawMessage) (checkbox.Good, error)
 	}
 	g := &good{id: e.newID(), createdAt: e.now()}
 	f.apply(g, codes, groupName)
-	e.goods = append(e.goods, g)
+	e.addGood(g)
 	var cg checkbox.Good
 	mustRoundTrip(e.goodJSON(g), &cg)
 	return cg, nil

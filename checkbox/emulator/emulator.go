@@ -110,6 +110,8 @@ type Emulator struct {
 	registers  []*register
 	tokens     map[string]*session
 	goods      []*good // in creation order
+	byCode     map[string]*good
+	byID       map[string]*good
 	groups     map[string]string
 	receipts   []*receipt // in creation order
 	receiptIDs map[string]*receipt
@@ -164,6 +166,8 @@ func New(cfg Config) *Emulator {
 		rng:        rand.New(rand.NewPCG(uint64(cfg.Seed), 0x0b1a_c4ec_b0c5)),
 		tokens:     make(map[string]*session),
 		groups:     make(map[string]string),
+		byCode:     make(map[string]*good),
+		byID:       make(map[string]*good),
 		receiptIDs: make(map[string]*receipt),
 		imports:    make(map[string]*importTask),
 		webhooks:   make(map[string]*webhook),

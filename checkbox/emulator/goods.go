@@ -26,6 +26,13 @@ func (e *Emulator) Goods() []checkbox.Good {
 	return out
 }
 
+// CountGoods returns how many goods the catalogue holds.
+func (e *Emulator) CountGoods() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.goods)
+}
+
 // GoodByCode returns the good with this code.
 func (e *Emulator) GoodByCode(code string) (checkbox.Good, bool) {
 	e.mu.Lock()
@@ -51,22 +58,43 @@ func (e *Emulator) Stock(code string) (thousandths int64, ok bool) {
 	return *g.stock, true
 }
 
-func (e *Emulator) goodByCodeLocked(code string) *good {
-	for _, g := range e.goods {
-		if g.code == code {
-			return g
-		}
-	}
-	return nil
+func (e *Emulator) goodByCodeLocked(code string) *good { return e.byCode[code] }
+
+func (e *Emulator) goodByID(id string) *good { return e.byID[id] }
+
+// addGood puts a new good into the catalogue and its indexes: a catalogue of 300,000 goods is looked up
+// by code once per import row.
+func (e *Emulator) addGood(g *good) {
+	e.goods = append(e.goods, g)
+	e.byCode[g.code] = g
+	e.byID[g.id] = g
 }
 
-func (e *Emulator) goodByID(id string) *good {
-	for _, g := range e.goods {
-		if g.id == id {
-			return g
-		}
+// removeGood takes g out of the catalogue and its indexes.
+func (e *Emulator) removeGood(g *good) {
+	e.goods = slices.DeleteFunc(e.goods, func(x *good) bool { return x == g })
+	delete(e.byCode, g.code)
+	delete(e.byID, g.id)
+}
+
+// editGoodLocked applies f to g and keeps the code index right.
+func (e *Emulator) editGoodLocked(g *good, f goodFields, taxCodes []int, groupName string) {
+	code := g.code
+	f.apply(g, taxCodes, groupName)
+	if g.code != code {
+		newCode := g.code
+		g.code = code
+		e.recode(g, newCode)
 	}
-	return nil
+}
+
+// recode moves g under a new code in the index; codes are unique (checkGood).
+func (e *Emulator) recode(g *good, code string) {
+	if e.byCode[g.code] == g {
+		delete(e.byCode, g.code)
+	}
+	g.code = code
+	e.byCode[code] = g
 }
 
 // groupID returns the id of the goods group with this name, creating it.
@@ -317,7 +345,7 @@ func (e *Emulator) createGood(c *call) reply {
 	}
 	g := &good{id: e.newID(), createdAt: e.now()}
 	f.apply(g, codes, groupName)
-	e.goods = append(e.goods, g)
+	e.addGood(g)
 	return jsonReply(http.StatusOK, e.goodJSON(g))
 }
 
@@ -360,7 +388,7 @@ func (e *Emulator) editGood(c *call) reply {
 	if rep != nil {
 		return *rep
 	}
-	f.apply(g, codes, groupName)
+	e.editGoodLocked(g, f, codes, groupName)
 	g.updatedAt = e.now()
 	return jsonReply(http.StatusOK, e.goodJSON(g))
 }
@@ -371,7 +399,7 @@ func (e *Emulator) deleteGood(c *call) reply {
 	if rep != nil {
 		return *rep
 	}
-	e.goods = slices.DeleteFunc(e.goods, func(x *good) bool { return x == g })
+	e.removeGood(g)
 	return jsonReply(http.StatusOK, struct {
 		OK bool `json:"ok"`
 	}{true})

@@ -204,7 +204,7 @@ func (e *Emulator) applyImport(t *importTask) {
 		g := e.goodByCodeLocked(row.code)
 		if g == nil {
 			g = &good{id: e.newID(), code: row.code, createdAt: now}
-			e.goods = append(e.goods, g)
+			e.addGood(g)
 		} else {
 			g.updatedAt = now
 		}

@@ -157,7 +157,7 @@ func Default() Config {
 			ExportDir: "var/bas/export", OrdersFile: "var/bas/orders.xml", Encoding: "utf-8",
 			PollInterval: 2 * time.Second, MinAge: 2 * time.Second, IncompleteTimeout: 5 * time.Minute, Notify: &yes, OData: defaultBASOData(),
 		},
-		Checkbox: Checkbox{BaseURL: "https://api.checkbox.ua", RequestsPerSecond: 5, Workers: 4, BulkThreshold: 100, BulkBatch: 5000},
+		Checkbox: Checkbox{BaseURL: "https://api.checkbox.ua", RequestsPerSecond: 5, Workers: 4, BulkThreshold: 10, BulkBatch: 5000},
 		Mapping:  Mapping{CodeField: "article", WeightUnits: []string{"166"}},
 		Sales: Sales{
 			To: SalesToOrdersFile, Returns: "list", ReturnsFile: "returns.txt", OrderStatus: "Продано на касі", KeepRuns: 3, KeepFor: time.Hour,

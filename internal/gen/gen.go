@@ -49,6 +49,9 @@ type Options struct {
 	// Windows1251 writes windows-1251 with that encoding declared, as the protocol's examples and
 	// Bitrix do, instead of UTF-8 with a BOM, as УТ 11/УНФ exports do (commerceml.md §4.3).
 	Windows1251 bool
+	// Reprice, when positive, raises the price of every Reprice-th good (i = 0, Reprice, 2·Reprice…) by
+	// 1.00 грн: BAS's next export after a price revision of 1/Reprice of the catalogue (100: 1 %).
+	Reprice int
 }
 
 func (o Options) version() string {
@@ -138,6 +141,9 @@ func ItemAt(i int, opt Options) Item {
 	}
 	if (h2>>40)%97 == 0 {
 		it.Quantity = -1
+	}
+	if opt.Reprice > 0 && i%opt.Reprice == 0 {
+		it.PriceKop += 100
 	}
 	return it
 }

@@ -182,3 +182,24 @@ func TestNegativeN(t *testing.T) {
 		t.Error("Offers(-1): no error")
 	}
 }
+
+// TestReprice: a revision changes the price of every Reprice-th good and nothing else.
+func TestReprice(t *testing.T) {
+	changed := 0
+	for i := range 1000 {
+		a, b := gen.ItemAt(i, gen.Options{}), gen.ItemAt(i, gen.Options{Reprice: 100})
+		if a.PriceKop != b.PriceKop {
+			changed++
+			if b.PriceKop != a.PriceKop+100 || i%100 != 0 {
+				t.Errorf("item %d: price %d → %d", i, a.PriceKop, b.PriceKop)
+			}
+		}
+		a.PriceKop = b.PriceKop
+		if a != b {
+			t.Errorf("item %d: more than the price changed", i)
+		}
+	}
+	if changed != 10 {
+		t.Errorf("%d of 1000 prices changed, want 10", changed)
+	}
+}
