@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"obmin/internal/atomicfile"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -647,14 +648,14 @@ func writeReport(dir string, rep DropReport) error {
 	if len(rep.Missing) > 0 {
 		list(fmt.Sprintf("Є в Checkbox, але немає в повному вивантаженні (дія: %s)", rep.MissingAction), rep.Missing)
 	}
-	if err := spool.WriteFileAtomic(filepath.Join(dir, "obmin-report.txt"), 0o644, func(w io.Writer) error {
+	if err := atomicfile.WriteFile(filepath.Join(dir, "obmin-report.txt"), 0o644, func(w io.Writer) error {
 		_, err := w.Write([]byte(b.String()))
 		return err
 	}); err != nil {
 		return err
 	}
 	j, _ := json.MarshalIndent(rep, "", "  ")
-	return spool.WriteFileAtomic(filepath.Join(dir, "obmin-report.json"), 0o644, func(w io.Writer) error {
+	return atomicfile.WriteFile(filepath.Join(dir, "obmin-report.json"), 0o644, func(w io.Writer) error {
 		_, err := w.Write(j)
 		return err
 	})

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"obmin/internal/atomicfile"
 	"os"
 	"path/filepath"
 	"strings"
@@ -243,7 +244,7 @@ func (s *Sales) writeReturnNote(ctx context.Context, rec spool.ReceiptRecord, r 
 		return err
 	}
 	name := r.When().In(kyiv).Format("2006-01-02") + "-" + safeName(receiptFiscalCode(rec.Raw)) + ".txt"
-	return spool.WriteFileAtomic(filepath.Join(s.Cfg.ReturnsDir, name), 0o640, func(w io.Writer) error {
+	return atomicfile.WriteFile(filepath.Join(s.Cfg.ReturnsDir, name), 0o640, func(w io.Writer) error {
 		_, err := io.WriteString(w, "\ufeff"+text)
 		return err
 	})

@@ -3,12 +3,11 @@ package exchange
 import (
 	"errors"
 	"io"
+	"obmin/internal/atomicfile"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
-
-	"obmin/spool"
 )
 
 // staffFilePerm is the mode of the files describing held receipts and shifts: they name receipts and
@@ -28,7 +27,7 @@ func syncStaffFiles(dir string, want map[string]string) error {
 				continue
 			}
 		}
-		if err := spool.WriteFileAtomic(path, staffFilePerm, func(w io.Writer) error {
+		if err := atomicfile.WriteFile(path, staffFilePerm, func(w io.Writer) error {
 			_, err := io.WriteString(w, text)
 			return err
 		}); err != nil {

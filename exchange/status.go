@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"obmin/internal/atomicfile"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -213,7 +214,7 @@ func (a *Agent) WriteStatus(ctx context.Context) error {
 	b.WriteString("\ufeff")
 	st.Text(&b)
 	// Private to obmin's account and group: the status names receipts and sums.
-	return spool.WriteFileAtomic(filepath.Join(a.Spool.Root, "status.txt"), 0o640, func(w io.Writer) error {
+	return atomicfile.WriteFile(filepath.Join(a.Spool.Root, "status.txt"), 0o640, func(w io.Writer) error {
 		_, err := io.WriteString(w, b.String())
 		return err
 	})

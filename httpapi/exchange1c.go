@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"obmin/internal/atomicfile"
 	"os"
 	"path"
 	"path/filepath"
@@ -528,7 +529,7 @@ func copyFileAtomic(from, to string) error {
 		return err
 	}
 	defer src.Close()
-	return spool.WriteFileAtomic(to, 0o600, func(w io.Writer) error {
+	return atomicfile.WriteFile(to, 0o600, func(w io.Writer) error {
 		_, err := io.Copy(w, src)
 		return err
 	})

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"obmin/internal/atomicfile"
 	"os"
 	"path/filepath"
 	"sort"
@@ -192,7 +193,7 @@ func (rep *Report) Write(dir string) error {
 		return fmt.Errorf("reconcile report: %w", err)
 	}
 	for name, data := range map[string][]byte{"report.txt": txt.Bytes(), "report.html": page.Bytes(), "report.json": js} {
-		if err := spool.WriteFileAtomic(filepath.Join(dir, name), 0o640, func(w io.Writer) error {
+		if err := atomicfile.WriteFile(filepath.Join(dir, name), 0o640, func(w io.Writer) error {
 			_, err := w.Write(data)
 			return err
 		}); err != nil {

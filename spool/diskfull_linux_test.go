@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"obmin/internal/atomicfile"
 	"os"
 	"path/filepath"
 	"strings"
@@ -66,7 +67,7 @@ func TestFullDiskFailsCleanlyAndRecovers(t *testing.T) {
 	if errors.Is(err, ErrBadDrop) {
 		t.Error("a full disk is not the drop's fault: it must be retried, not rejected")
 	}
-	err = WriteFileAtomic(status, 0o644, func(w io.Writer) error {
+	err = atomicfile.WriteFile(status, 0o644, func(w io.Writer) error {
 		_, err := w.Write([]byte(strings.Repeat("новий стан\n", 40000)))
 		return err
 	})

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"obmin/internal/atomicfile"
 	"os"
 	"path"
 	"path/filepath"
@@ -89,11 +90,11 @@ func (s *Spool) cleanTmp() error {
 			return fmt.Errorf("clean tmp: %w", err)
 		}
 	}
-	// WriteFileAtomic's leftovers: ".<name>.<random>.tmp". held/ is where the sales side describes held
+	// atomicfile.WriteFile's leftovers: ".<name>.<random>.tmp". held/ is where the sales side describes held
 	// receipts. Inside a drop in processing/, only the reports obmin writes there before the drop moves to
 	// done/ (the drop's own files are not obmin's to judge).
 	for _, dir := range []string{s.Root, s.Dir("outbox"), s.Dir("failed"), s.Dir("held")} {
-		if err := RemoveTemps(dir, ""); err != nil {
+		if err := atomicfile.RemoveTemps(dir, ""); err != nil {
 			return fmt.Errorf("clean temporary files: %w", err)
 		}
 	}
@@ -106,7 +107,7 @@ func (s *Spool) cleanTmp() error {
 			if !e.IsDir() {
 				continue
 			}
-			if err := RemoveTemps(filepath.Join(s.Dir("processing"), e.Name()), report); err != nil {
+			if err := atomicfile.RemoveTemps(filepath.Join(s.Dir("processing"), e.Name()), report); err != nil {
 				return fmt.Errorf("clean temporary files: %w", err)
 			}
 		}
@@ -195,7 +196,7 @@ func (s *Spool) IngestFailed(ctx context.Context, src Source, d Drop, id string,
 	}
 	// The note first, as in Fail: a crash between the two leaves the copy in tmp/, removed at the next
 	// start, and the drop is taken again from BAS's folder then.
-	if err := WriteFileAtomic(note, 0o644, func(w io.Writer) error {
+	if err := atomicfile.WriteFile(note, 0o644, func(w io.Writer) error {
 		_, err := io.WriteString(w, spoolErrorText(s.now().In(s.loc), id, why))
 		return err
 	}); err != nil {
@@ -247,7 +248,7 @@ func (s *Spool) copyDrop(ctx context.Context, src Source, d Drop, id, dst string
 	for _, l := range lines {
 		io.WriteString(h, l)
 	}
-	if err := SyncDir(dir); err != nil {
+	if err := atomicfile.SyncDir(dir); err != nil {
 		return "", "", fmt.Errorf("ingest %s: %w", id, err)
 	}
 	return dir, hex.EncodeToString(h.Sum(nil)), nil
@@ -379,13 +380,13 @@ func (s *Spool) move(from, to string) error {
 	if err := spoolMustNotExist(to); err != nil {
 		return err
 	}
-	if err := RenameRetry(from, to); err != nil {
+	if err := atomicfile.Rename(from, to); err != nil {
 		return err
 	}
-	if err := SyncDir(filepath.Dir(from)); err != nil {
+	if err := atomicfile.SyncDir(filepath.Dir(from)); err != nil {
 		return err
 	}
-	return SyncDir(filepath.Dir(to))
+	return atomicfile.SyncDir(filepath.Dir(to))
 }
 
 // Pending returns the ids of the drops in inbox/, oldest first.
@@ -451,7 +452,7 @@ func (s *Spool) Done(id string) (dir string, err error) {
 	day := filepath.Join(s.Dir("done"), s.now().In(s.loc).Format("2006-01-02"))
 	switch err := os.Mkdir(day, 0o755); {
 	case err == nil:
-		if err := SyncDir(s.Dir("done")); err != nil {
+		if err := atomicfile.SyncDir(s.Dir("done")); err != nil {
 			return "", fmt.Errorf("done %s: %w", id, err)
 		}
 	case !errors.Is(err, fs.ErrExist):
@@ -494,7 +495,7 @@ func (s *Spool) Fail(id string, reason string) (dir string, err error) {
 		}
 	}
 	text := spoolErrorText(s.now().In(s.loc), id, reason)
-	if err := WriteFileAtomic(note, 0o644, func(w io.Writer) error {
+	if err := atomicfile.WriteFile(note, 0o644, func(w io.Writer) error {
 		_, err := io.WriteString(w, text)
 		return err
 	}); err != nil {
@@ -528,7 +529,7 @@ func (s *Spool) Reject(id string, reason string) (dir string, err error) {
 	}
 	// The note first, as in Fail: a crash between the two leaves an empty tmp/ folder, removed at the next
 	// start, and the drop is rejected again then.
-	if err := WriteFileAtomic(note, 0o644, func(w io.Writer) error {
+	if err := atomicfile.WriteFile(note, 0o644, func(w io.Writer) error {
 		_, err := io.WriteString(w, spoolErrorText(s.now().In(s.loc), id, reason))
 		return err
 	}); err != nil {
@@ -612,7 +613,7 @@ func (s *Spool) Retain(ctx context.Context, keep time.Duration) (removed int, er
 		removed++
 	}
 	if removed > 0 {
-		if err := SyncDir(done); err != nil {
+		if err := atomicfile.SyncDir(done); err != nil {
 			return removed, fmt.Errorf("retain: %w", err)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"obmin/internal/atomicfile"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,8 +54,8 @@ func (t localTarget) WriteFile(ctx context.Context, name string, data []byte) er
 	// An earlier write of name killed between its temporary file and the rename left ".<name>.<random>.tmp"
 	// here; nothing else ever removes it from BAS's folder. Best effort: a temp that cannot be removed
 	// must not stop the delivery itself (the next write tries again).
-	_ = RemoveTemps(t.dir, name)
-	if err := WriteFileAtomic(p, DeliveredFileMode, func(w io.Writer) error {
+	_ = atomicfile.RemoveTemps(t.dir, name)
+	if err := atomicfile.WriteFile(p, DeliveredFileMode, func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
 	}); err != nil {

@@ -13,7 +13,7 @@ import (
 // temporary files of other names (another writer's, or returns.xml's) are left alone.
 func TestLocalTargetRemovesStaleTemps(t *testing.T) {
 	dir := t.TempDir()
-	// The name WriteFileAtomic gives its temporary file, as a process killed mid-write leaves it.
+	// The name atomicfile.WriteFile gives its temporary file, as a process killed mid-write leaves it.
 	crashed, err := os.CreateTemp(dir, ".orders.xml.*.tmp")
 	if err != nil {
 		t.Fatal(err)

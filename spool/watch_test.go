@@ -599,7 +599,7 @@ func TestWatcherDropOf200Files(t *testing.T) {
 	if len(fp) != 64 {
 		t.Errorf("fingerprint %q", fp)
 	}
-	if names := atomicNames(t, filepath.Join(s.Dir("inbox"), "big")); len(names) != n {
+	if names := entryNames(t, filepath.Join(s.Dir("inbox"), "big")); len(names) != n {
 		t.Errorf("inbox/big holds %d files, want %d", len(names), n)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"obmin/internal/atomicfile"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,7 +21,6 @@ import (
 	"obmin/httpapi/staff"
 	"obmin/internal/config"
 	"obmin/internal/safezip"
-	"obmin/spool"
 )
 
 // httpServer builds obmin's one HTTP server: every phase has a timeout (bodies are bounded by the handlers).
@@ -179,7 +179,7 @@ func cmdWebhook(ctx context.Context, args []string, getenv func(string) string, 
 	if len(old) > 0 && !strings.HasSuffix(string(old), "\n") {
 		old = append(old, '\n')
 	}
-	if err := spool.WriteFileAtomic(out, 0o600, func(w io.Writer) error {
+	if err := atomicfile.WriteFile(out, 0o600, func(w io.Writer) error {
 		_, err := fmt.Fprintf(w, "%s%s\n", old, key)
 		return err
 	}); err != nil {

@@ -1,4 +1,9 @@
-package spool
+// Package atomicfile writes files so that a reader, or a restart after kill -9, sees either the old
+// content or the new, never a part: a temporary file in the same folder, fsync, rename, fsync of the folder,
+// with the rename retried while Windows scanners briefly hold the file.
+//
+// It imports only the standard library.
+package atomicfile
 
 import (
 	"bufio"
@@ -14,14 +19,14 @@ import (
 	"time"
 )
 
-// WriteFileAtomic writes path via a temporary file in the same directory (named ".<base>.<random>.tmp", so
+// WriteFile writes path via a temporary file in the same directory (named ".<base>.<random>.tmp", so
 // scanners that skip dot-files and *.tmp never see it): write, fsync, close, rename over path, then fsync the
 // directory (POSIX only). On any error the temporary file is removed and path keeps its old content. An error
 // from the final directory fsync is returned, but by then path already holds the new content.
 //
 // Modelled on tailscale's atomicfile and google/renameio, plus the directory fsync and Windows rename retry
 // neither of them does (go-style-and-spool-anchors.md §0.7, A1 rows 7–8).
-func WriteFileAtomic(path string, perm os.FileMode, write func(w io.Writer) error) (err error) {
+func WriteFile(path string, perm os.FileMode, write func(w io.Writer) error) (err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -64,7 +69,7 @@ func WriteFileAtomic(path string, perm os.FileMode, write func(w io.Writer) erro
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("write %s: close: %w", path, err)
 	}
-	if err := RenameRetry(tmp, path); err != nil {
+	if err := Rename(tmp, path); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	renamed = true
@@ -74,7 +79,7 @@ func WriteFileAtomic(path string, perm os.FileMode, write func(w io.Writer) erro
 	return nil
 }
 
-// RemoveTemps removes the temporary files WriteFileAtomic leaves in dir when the process is killed between
+// RemoveTemps removes the temporary files WriteFile leaves in dir when the process is killed between
 // creating and renaming one: ".<base>.<random>.tmp", for base "" any name. <random> is os.CreateTemp's,
 // decimal digits, so ".orders.xml.bak.7.tmp" (a temporary file of orders.xml.bak) is not taken for one of
 // orders.xml. Only one obmin writes to a folder, so at its start (or before it writes base again) every
@@ -127,14 +132,14 @@ func tempRandom(s string) bool {
 	return true
 }
 
-// renameRetryBudget is how long RenameRetry keeps trying on Windows; cmd/go's robustio uses the same 2 s.
+// renameRetryBudget is how long Rename keeps trying on Windows; cmd/go's robustio uses the same 2 s.
 const renameRetryBudget = 2 * time.Second
 
-// RenameRetry is os.Rename that on Windows retries for up to about 2 s on ERROR_ACCESS_DENIED and
+// Rename is os.Rename that on Windows retries for up to about 2 s on ERROR_ACCESS_DENIED and
 // ERROR_SHARING_VIOLATION: another process (BAS, an antivirus scanner, the search indexer) briefly holds the
 // file. Like Go's cmd/go/internal/robustio (go-style-and-spool-anchors.md A1 row 8). On other systems it
 // tries once.
-func RenameRetry(from, to string) error {
+func Rename(from, to string) error {
 	if runtime.GOOS != "windows" {
 		return os.Rename(from, to)
 	}

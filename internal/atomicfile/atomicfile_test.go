@@ -1,4 +1,4 @@
-package spool
+package atomicfile
 
 import (
 	"errors"
@@ -77,7 +77,7 @@ func TestWriteFileAtomic(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			err := WriteFileAtomic(p, 0o644, tt.write)
+			err := WriteFile(p, 0o644, tt.write)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)
@@ -116,7 +116,7 @@ func TestWriteFileAtomicPanicLeavesNoTemp(t *testing.T) {
 	p := filepath.Join(dir, "status.txt")
 	func() {
 		defer func() { recover() }()
-		WriteFileAtomic(p, 0o644, func(w io.Writer) error { panic("boom") })
+		WriteFile(p, 0o644, func(w io.Writer) error { panic("boom") })
 	}()
 	if names := atomicNames(t, dir); len(names) != 0 {
 		t.Errorf("left behind %q", names)
@@ -129,7 +129,7 @@ func TestWriteFileAtomicRefusesDirectory(t *testing.T) {
 	if err := os.Mkdir(p, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	err := WriteFileAtomic(p, 0o644, func(w io.Writer) error { return nil })
+	err := WriteFile(p, 0o644, func(w io.Writer) error { return nil })
 	if err == nil || !strings.Contains(err.Error(), "not a regular file") {
 		t.Fatalf("err = %v", err)
 	}
@@ -149,7 +149,7 @@ func TestWriteFileAtomicPermissions(t *testing.T) {
 			if err := os.WriteFile(p, nil, 0o666); err != nil {
 				t.Fatal(err)
 			}
-			if err := WriteFileAtomic(p, perm, func(w io.Writer) error { return nil }); err != nil {
+			if err := WriteFile(p, perm, func(w io.Writer) error { return nil }); err != nil {
 				t.Fatal(err)
 			}
 			fi, err := os.Stat(p)
@@ -227,13 +227,13 @@ func TestRenameRetry(t *testing.T) {
 	if err := os.WriteFile(from, []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := RenameRetry(from, to); err != nil {
+	if err := Rename(from, to); err != nil {
 		t.Fatal(err)
 	}
 	if b, err := os.ReadFile(to); err != nil || string(b) != "x" {
 		t.Fatalf("after rename: %q %v", b, err)
 	}
-	if err := RenameRetry(from, to); !errors.Is(err, os.ErrNotExist) {
+	if err := Rename(from, to); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("renaming a missing file: %v", err)
 	}
 }
