@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"obmin/drop"
 	"obmin/internal/atomicfile"
 	"path/filepath"
 	"strings"
@@ -104,7 +105,7 @@ func (a *Agent) BASRunSeen() {
 
 // Ingest copies a complete drop out of BAS's folder into the spool inbox (BAS empties its folder before
 // its next export, so the drop is taken at once). A drop whose content was taken before is dropped here.
-func (a *Agent) Ingest(ctx context.Context, d spool.Drop) error {
+func (a *Agent) Ingest(ctx context.Context, d drop.Drop) error {
 	if a.Own != nil {
 		kept := d.Files[:0:0]
 		for _, f := range d.Files {
@@ -168,7 +169,7 @@ func (a *Agent) take(ctx context.Context, id, fp, from string, files int) (strin
 // in failed/ with the reason, once: taking it again would fail the same way, so retrying it on every scan
 // would only hide it. The same files (names, sizes, times) are not rejected again after a restart; a
 // renamed or rewritten file makes a new drop.
-func (a *Agent) reject(ctx context.Context, d spool.Drop, id string, cause error) error {
+func (a *Agent) reject(ctx context.Context, d drop.Drop, id string, cause error) error {
 	h := sha256.New()
 	io.WriteString(h, "rejected\n")
 	for _, f := range d.Files {
@@ -200,7 +201,7 @@ func (a *Agent) reject(ctx context.Context, d spool.Drop, id string, cause error
 // newDropID names a drop: the time, a hash of its files, this process's tag and a sequence number. The tag
 // keeps a restarted obmin from reusing an id its predecessor gave the same files in the same second (found
 // by the torture harness: the restarted process could not take the drop, "file already exists").
-func (a *Agent) newDropID(d spool.Drop) string {
+func (a *Agent) newDropID(d drop.Drop) string {
 	a.tagOnce.Do(func() {
 		b := make([]byte, 3)
 		_, _ = rand.Read(b) // never fails (crypto/rand)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"obmin/drop"
 	"os"
 	"path/filepath"
 	"slices"
@@ -309,7 +310,7 @@ func TestRestartedAgentNeverReusesDropID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	drops := []spool.Drop{{Dir: demo.FolderName, Files: files}}
+	drops := []drop.Drop{{Dir: demo.FolderName, Files: files}}
 	second := time.Date(2026, 11, 27, 1, 2, 58, 0, time.UTC)
 	r.agent.Now = func() time.Time { return second }
 	if err := r.agent.Ingest(ctx, drops[0]); err != nil {

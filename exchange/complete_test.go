@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"obmin/drop"
 	"os"
 	"path/filepath"
 	"strings"
@@ -163,7 +164,7 @@ func TestUnfinishedDropEndsInFailed(t *testing.T) {
 		t.Fatalf("once: %v; want it to say the export waits and why", err)
 	}
 	st, serr := r.agent.Snapshot(context.Background())
-	if serr != nil || len(st.Waiting) != 1 || !st.Waiting[0].Since.Equal(start.Add(-30*time.Second)) || !st.Waiting[0].GiveUpAt.Equal(start.Add(-30*time.Second+spool.DefaultGiveUpAfter)) {
+	if serr != nil || len(st.Waiting) != 1 || !st.Waiting[0].Since.Equal(start.Add(-30*time.Second)) || !st.Waiting[0].GiveUpAt.Equal(start.Add(-30*time.Second+drop.DefaultGiveUpAfter)) {
 		t.Fatalf("status: %+v %v", st.Waiting, serr)
 	}
 	var text strings.Builder

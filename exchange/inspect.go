@@ -4,10 +4,9 @@ import (
 	"context"
 	"errors"
 	"io"
+	"obmin/drop"
 	"os"
 	"time"
-
-	"obmin/spool"
 )
 
 // InspectOptions says how Inspect reports.
@@ -20,7 +19,7 @@ type InspectOptions struct {
 	// Now is the time a folder's files are judged at (how long they have been unchanged); nil is time.Now.
 	Now func() time.Time
 	// GiveUpAfter is the watcher's bound for an unfinished drop (bas.incomplete_timeout); 0 is
-	// spool.DefaultGiveUpAfter.
+	// drop.DefaultGiveUpAfter.
 	GiveUpAfter time.Duration
 }
 
@@ -54,7 +53,7 @@ func Inspect(ctx context.Context, w io.Writer, paths []string, opt InspectOption
 		in.now = time.Now
 	}
 	if in.giveUpAfter <= 0 {
-		in.giveUpAfter = spool.DefaultGiveUpAfter
+		in.giveUpAfter = drop.DefaultGiveUpAfter
 	}
 	var t InspectTotals
 	for _, p := range paths {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"obmin/drop"
 	"os"
 	"path"
 	"path/filepath"
@@ -13,7 +14,6 @@ import (
 	"time"
 
 	"obmin/commerceml"
-	"obmin/spool"
 )
 
 // dropPlan says how obmin would apply one folder of an export. It follows what the service does: the
@@ -244,7 +244,7 @@ func planDrop(plan *dropPlan, dir string, reps []*fileReport) {
 	}
 }
 
-// folderWhole is what the watcher's own verdict (spool.JudgeFile) says of a folder's files: which are not
+// folderWhole is what the watcher's own verdict (drop.JudgeFile) says of a folder's files: which are not
 // whole, and since when nothing in the folder changed.
 type folderWhole struct {
 	notXML, unfinished []string // "file: why"
@@ -270,14 +270,14 @@ func (in *inspector) whole(dir string, names []string) folderWhole {
 			fw.unfinished = append(fw.unfinished, fmt.Sprintf("%s: %v", name, err))
 			continue
 		}
-		j, err := spool.JudgeFile(f, spool.FileInfo{Path: name, Size: fi.Size(), ModTime: fi.ModTime()})
+		j, err := drop.JudgeFile(f, drop.File{Path: name, Size: fi.Size(), ModTime: fi.ModTime()})
 		f.Close()
 		switch {
 		case err != nil:
 			fw.unfinished = append(fw.unfinished, fmt.Sprintf("%s: %v", name, err))
-		case j.Completeness == spool.NotXML:
+		case j.Completeness == drop.NotXML:
 			fw.notXML = append(fw.notXML, name+": "+j.Why)
-		case j.Completeness == spool.Unfinished:
+		case j.Completeness == drop.Unfinished:
 			fw.unfinished = append(fw.unfinished, name+": "+j.Why)
 		}
 	}
@@ -292,7 +292,7 @@ func (fw folderWhole) apply(plan *dropPlan, now time.Time, giveUpAfter time.Dura
 		return
 	}
 	if giveUpAfter <= 0 {
-		giveUpAfter = spool.DefaultGiveUpAfter
+		giveUpAfter = drop.DefaultGiveUpAfter
 	}
 	files := strings.Join(append(append([]string(nil), fw.notXML...), fw.unfinished...), "; ")
 	unchanged := now.Sub(fw.quiet)
@@ -300,7 +300,7 @@ func (fw folderWhole) apply(plan *dropPlan, now time.Time, giveUpAfter time.Dura
 	case len(fw.notXML) > 0:
 		plan.Verdict = verdictFail
 		plan.Because = "the whole drop goes to spool/failed/ as soon as its files stop changing: " + files
-	case spool.GivenUp(unchanged, giveUpAfter):
+	case drop.GivenUp(unchanged, giveUpAfter):
 		plan.Verdict = verdictFail
 		plan.Because = fmt.Sprintf("the whole drop goes to spool/failed/: its files have not changed for %s (the bound is %s) and are not whole: %s",
 			unchanged.Truncate(time.Second), giveUpAfter, files)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"obmin/drop"
 	"path"
 
 	"obmin/checkbox"
@@ -65,7 +66,7 @@ func (a *Agent) IngestDir(ctx context.Context, dir string) (id string, err error
 	if folder == "." {
 		folder = ""
 	}
-	d := spool.Drop{Dir: folder, Files: files}
+	d := drop.Drop{Dir: folder, Files: files}
 	id = a.newDropID(d)
 	fp, err := a.Spool.Stage(ctx, src, d, id)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"obmin/drop"
 	"obmin/internal/atomicfile"
 	"path/filepath"
 	"sort"
@@ -34,7 +35,7 @@ type Status struct {
 	Returns []ReturnNote `json:"returns"`
 	// Waiting are the folders of BAS's export that are not drops yet, and why; Problems the configured
 	// folders obmin cannot use right now.
-	Waiting  []spool.Waiting       `json:"waiting"`
+	Waiting  []drop.Waiting        `json:"waiting"`
 	Problems []spool.FolderProblem `json:"folder_problems"`
 	// Retail is the state of BAS's retail sales reports; nil when that channel is off.
 	Retail *RetailStatus `json:"retail_reports,omitempty"`

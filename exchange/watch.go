@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"obmin/drop"
 	"os"
 	"path"
 	"path/filepath"
@@ -29,7 +30,7 @@ const (
 // watchState is what the agent keeps of the watcher's reports, to write the state only when it changes.
 type watchState struct {
 	mu      sync.Mutex
-	waiting []spool.Waiting
+	waiting []drop.Waiting
 	written bool
 	problem string // the export folder's last listing error, "" when it lists
 	orders  string // the orders folder's last error, "" when it took the file
@@ -103,7 +104,7 @@ func (a *Agent) noteOrdersFolder(ctx context.Context, err error) {
 // or cannot be XML) in failed/: its files are copied there as BAS left them, and the reason names each
 // file, what is wrong with it and, where a reader can tell, the line it ends at. The same files recorded
 // before (a restart, the next `obmin once`) are not recorded again.
-func (a *Agent) refuseIncomplete(ctx context.Context, d spool.Drop) error {
+func (a *Agent) refuseIncomplete(ctx context.Context, d drop.Drop) error {
 	id := a.newDropID(d)
 	var earlier string
 	fp, recorded, err := a.Spool.IngestFailed(ctx, a.Source, d, id, func(dir, fp string) (string, error) {
@@ -140,9 +141,9 @@ func (a *Agent) refuseIncomplete(ctx context.Context, d spool.Drop) error {
 
 // incompleteReason says, for staff, why a given-up drop (its copies in dir) is refused: each file that is
 // not whole, why, and what the format's reader says of it (the file, line and element where it breaks).
-func incompleteReason(dir string, d spool.Drop, w *spool.Watcher) string {
+func incompleteReason(dir string, d drop.Drop, w *spool.Watcher) string {
 	var b strings.Builder
-	after := spool.DefaultGiveUpAfter
+	after := drop.DefaultGiveUpAfter
 	if w != nil {
 		after = w.GiveUpAfter()
 	}
@@ -233,7 +234,7 @@ func (p *passLog) end() []string {
 }
 
 // waitingIssues describes the folders that still wait after a pass.
-func waitingIssues(waiting []spool.Waiting, now time.Time) []string {
+func waitingIssues(waiting []drop.Waiting, now time.Time) []string {
 	var out []string
 	for _, w := range waiting {
 		s := fmt.Sprintf("export %q waits (%s, for %s)", folderName(w.Folder), w.Reason, durationUK(now.Sub(w.Since).Truncate(time.Second)))

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"net"
+	"obmin/drop"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -118,7 +119,7 @@ func (b *backend) outFiles(t *testing.T) []string {
 	return names
 }
 
-func paths(files []spool.FileInfo) []string {
+func paths(files []drop.File) []string {
 	var out []string
 	for _, f := range files {
 		out = append(out, f.Path)
@@ -262,7 +263,7 @@ func testTempNames(t *testing.T, b *backend) {
 }
 
 // sameAsLocal checks a listing against spool.LocalDir's of the same folder: the reference.
-func sameAsLocal(t *testing.T, b *backend, files []spool.FileInfo) {
+func sameAsLocal(t *testing.T, b *backend, files []drop.File) {
 	t.Helper()
 	ref, err := spool.LocalDir(b.dir).List(context.Background())
 	if err != nil {

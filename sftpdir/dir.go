@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"obmin/drop"
 	"os"
 	"path"
 	"sort"
@@ -46,8 +47,8 @@ func (s source) String() string { return s.c.String() + "/" + strings.TrimPrefix
 // List walks root like spool.LocalDir: regular *.xml (and *.zip) files, recursively, sorted; dot-files, dot-folders,
 // *.tmp and Office's ~$ files skipped (go-style-and-spool-anchors.md A1 row 1). Symbolic links are not
 // followed.
-func (s source) List(ctx context.Context) ([]spool.FileInfo, error) {
-	var files []spool.FileInfo
+func (s source) List(ctx context.Context) ([]drop.File, error) {
+	var files []drop.File
 	err := s.c.do(ctx, true, func(ss *session) error {
 		files = files[:0]
 		return s.walk(ctx, ss.sftp, "", &files)
@@ -59,7 +60,7 @@ func (s source) List(ctx context.Context) ([]spool.FileInfo, error) {
 	return files, nil
 }
 
-func (s source) walk(ctx context.Context, cl *sftp.Client, rel string, out *[]spool.FileInfo) error {
+func (s source) walk(ctx context.Context, cl *sftp.Client, rel string, out *[]drop.File) error {
 	entries, err := cl.ReadDirContext(ctx, path.Join(s.root, rel))
 	if err != nil {
 		// BAS empties its folder while we walk it: a subfolder that vanished is not an error.
@@ -82,7 +83,7 @@ func (s source) walk(ctx context.Context, cl *sftp.Client, rel string, out *[]sp
 				}
 			}
 		case e.Mode().IsRegular() && wanted(name):
-			*out = append(*out, spool.FileInfo{Path: p, Size: e.Size(), ModTime: e.ModTime()})
+			*out = append(*out, drop.File{Path: p, Size: e.Size(), ModTime: e.ModTime()})
 		}
 	}
 	return nil

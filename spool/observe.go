@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"obmin/drop"
 )
 
 // Failed returns the ids of the drops in failed/, oldest first.
@@ -20,7 +21,7 @@ type observedSource struct {
 	observe func(error)
 }
 
-func (o observedSource) List(ctx context.Context) ([]FileInfo, error) {
+func (o observedSource) List(ctx context.Context) ([]drop.File, error) {
 	files, err := o.Source.List(ctx)
 	o.report(ctx, err)
 	return files, err

@@ -6,20 +6,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"obmin/drop"
 	"os"
-	"path"
 	"path/filepath"
 	"sort"
 	"strings"
-	"time"
 )
-
-// FileInfo describes one file of a Source.
-type FileInfo struct {
-	Path    string // slash-separated, relative to the source root
-	Size    int64
-	ModTime time.Time
-}
 
 // Source is a folder BAS drops into: a local or shared folder now; an SFTP folder can implement it later.
 // obmin only reads a Source: BAS empties its export folder before each export (commerceml.md §1.5), so
@@ -30,7 +22,7 @@ type Source interface {
 	// List returns the regular *.xml and *.zip files (case-insensitive) below the root, recursively, sorted
 	// by path. A *.zip is what 1C writes instead of the XML files when its exchange zips (commerceml.md §6.3).
 	// Dot-files, dot-folders and *.tmp files are skipped: they are other programs' temporary files.
-	List(ctx context.Context) ([]FileInfo, error)
+	List(ctx context.Context) ([]drop.File, error)
 	// Open opens a file by a path List returned.
 	Open(ctx context.Context, path string) (io.ReadCloser, error)
 }
@@ -45,7 +37,7 @@ type localDir struct{ root string }
 
 func (d localDir) String() string { return d.root }
 
-func (d localDir) List(ctx context.Context) ([]FileInfo, error) {
+func (d localDir) List(ctx context.Context) ([]drop.File, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -55,7 +47,7 @@ func (d localDir) List(ctx context.Context) ([]FileInfo, error) {
 		return nil, fmt.Errorf("list %s: %w", d.root, err)
 	}
 	defer r.Close()
-	var files []FileInfo
+	var files []drop.File
 	err = fs.WalkDir(r.FS(), ".", func(p string, e fs.DirEntry, err error) error {
 		if err != nil {
 			// BAS empties its folder while we walk it: an entry that vanished is not an error.
@@ -77,7 +69,7 @@ func (d localDir) List(ctx context.Context) ([]FileInfo, error) {
 			}
 			return nil
 		}
-		if !e.Type().IsRegular() || !sourceWanted(name) {
+		if !e.Type().IsRegular() || !drop.Wanted(name) {
 			return nil
 		}
 		fi, err := e.Info()
@@ -87,7 +79,7 @@ func (d localDir) List(ctx context.Context) ([]FileInfo, error) {
 		if err != nil {
 			return err
 		}
-		files = append(files, FileInfo{Path: p, Size: fi.Size(), ModTime: fi.ModTime()})
+		files = append(files, drop.File{Path: p, Size: fi.Size(), ModTime: fi.ModTime()})
 		return nil
 	})
 	if err != nil {
@@ -97,21 +89,11 @@ func (d localDir) List(ctx context.Context) ([]FileInfo, error) {
 	return files, nil
 }
 
-// sourceWanted says whether a file name is one List reports: *.xml or *.zip, not hidden, not a temporary file.
-// (The go-style-and-spool-anchors.md A1 row 1 list: dot-files, *.tmp, *.partial, Office's ~$ lock files.)
-func sourceWanted(name string) bool {
-	if strings.HasPrefix(name, ".") || strings.HasPrefix(name, "~$") {
-		return false
-	}
-	ext := path.Ext(name)
-	return strings.EqualFold(ext, ".xml") || strings.EqualFold(ext, ".zip")
-}
-
 func (d localDir) Open(ctx context.Context, p string) (io.ReadCloser, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := sourceCheckPath(p); err != nil {
+	if err := drop.CheckPath(p); err != nil {
 		return nil, fmt.Errorf("open %q in %s: %w", p, d.root, err)
 	}
 	r, err := os.OpenRoot(d.root)
@@ -124,12 +106,4 @@ func (d localDir) Open(ctx context.Context, p string) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("open %q in %s: %w", p, d.root, err)
 	}
 	return f, nil
-}
-
-// sourceCheckPath accepts only a clean, relative, slash-separated path: what List returns.
-func sourceCheckPath(p string) error {
-	if !fs.ValidPath(p) || p == "." || strings.ContainsAny(p, `\:`) {
-		return fmt.Errorf("not a relative path inside the source")
-	}
-	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"obmin/drop"
 	"obmin/internal/atomicfile"
 	"os"
 	"path"
@@ -128,7 +129,7 @@ func (s *Spool) Dir(name string) string {
 
 // Ingest is Stage and then Commit: it copies the files of drop d from src into tmp/<id>/, then renames
 // tmp/<id> to inbox/<id> in one step, so inbox/ never holds part of a drop.
-func (s *Spool) Ingest(ctx context.Context, src Source, d Drop, id string) (fingerprint string, err error) {
+func (s *Spool) Ingest(ctx context.Context, src Source, d drop.Drop, id string) (fingerprint string, err error) {
 	fingerprint, err = s.Stage(ctx, src, d, id)
 	if err != nil {
 		return "", err
@@ -153,7 +154,7 @@ func (s *Spool) Ingest(ctx context.Context, src Source, d Drop, id string) (fing
 // Names from outside are never trusted as paths: a file must lie directly in d.Dir, only its base name is
 // kept, and a name that is not plain (spoolCheckName) or that equals another one ignoring case (Windows
 // would merge them) is rejected before anything is copied. On any error tmp/<id> is removed.
-func (s *Spool) Stage(ctx context.Context, src Source, d Drop, id string) (fingerprint string, err error) {
+func (s *Spool) Stage(ctx context.Context, src Source, d drop.Drop, id string) (fingerprint string, err error) {
 	_, fingerprint, err = s.copyDrop(ctx, src, d, id, filepath.Join(s.Dir("inbox"), id))
 	return fingerprint, err
 }
@@ -179,7 +180,7 @@ func (s *Spool) Commit(id string) error {
 // should be able to open as BAS left it. reason is called with the folder holding the copies and the
 // fingerprint, and returns the reason; when it returns "" (the same export was recorded before) nothing
 // is recorded and recorded is false.
-func (s *Spool) IngestFailed(ctx context.Context, src Source, d Drop, id string, reason func(dir, fingerprint string) (string, error)) (fingerprint string, recorded bool, err error) {
+func (s *Spool) IngestFailed(ctx context.Context, src Source, d drop.Drop, id string, reason func(dir, fingerprint string) (string, error)) (fingerprint string, recorded bool, err error) {
 	to := filepath.Join(s.Dir("failed"), id)
 	tmp, fingerprint, err := s.copyDrop(ctx, src, d, id, to)
 	if err != nil {
@@ -213,7 +214,7 @@ func (s *Spool) IngestFailed(ctx context.Context, src Source, d Drop, id string,
 
 // copyDrop copies the files of d into tmp/<id>/ and fsyncs them (see Ingest); dst is where the copy will
 // go, which must not exist yet. On error nothing is left in tmp/.
-func (s *Spool) copyDrop(ctx context.Context, src Source, d Drop, id, dst string) (tmp, fingerprint string, err error) {
+func (s *Spool) copyDrop(ctx context.Context, src Source, d drop.Drop, id, dst string) (tmp, fingerprint string, err error) {
 	if err := spoolCheckName(id); err != nil {
 		return "", "", fmt.Errorf("ingest: drop id: %w", err)
 	}
@@ -261,7 +262,7 @@ var ErrBadDrop = errors.New("drop cannot be taken as it is")
 
 // spoolDropNames checks every file of d and returns the names they get in the spool, in d.Files order.
 // Its errors wrap ErrBadDrop.
-func spoolDropNames(d Drop) ([]string, error) {
+func spoolDropNames(d drop.Drop) ([]string, error) {
 	names, err := spoolDropNamesOf(d)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadDrop, err)
@@ -269,14 +270,14 @@ func spoolDropNames(d Drop) ([]string, error) {
 	return names, nil
 }
 
-func spoolDropNamesOf(d Drop) ([]string, error) {
+func spoolDropNamesOf(d drop.Drop) ([]string, error) {
 	if len(d.Files) == 0 {
 		return nil, errors.New("drop has no files")
 	}
 	names := make([]string, len(d.Files))
 	seen := make(map[string]string, len(d.Files))
 	for i, f := range d.Files {
-		if err := sourceCheckPath(f.Path); err != nil {
+		if err := drop.CheckPath(f.Path); err != nil {
 			return nil, fmt.Errorf("file %q: %w", f.Path, err)
 		}
 		dir, name := path.Split(f.Path)
@@ -298,7 +299,7 @@ func spoolDropNamesOf(d Drop) ([]string, error) {
 
 // spoolCopy copies one file of a drop to dst (which must not exist) through buf, checks its length against
 // the listing and returns its SHA-256 in hex.
-func spoolCopy(ctx context.Context, src Source, f FileInfo, dst string, buf []byte) (sum string, err error) {
+func spoolCopy(ctx context.Context, src Source, f drop.File, dst string, buf []byte) (sum string, err error) {
 	in, err := src.Open(ctx, f.Path)
 	if err != nil {
 		return "", err

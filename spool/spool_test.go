@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"obmin/drop"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -62,7 +63,7 @@ func spoolForTest(t testing.TB) *Spool {
 }
 
 // spoolSource writes files into a fresh source folder and returns it with the drop of folder dir.
-func spoolSource(t testing.TB, dir string, files map[string]string, mod time.Time) (Source, Drop) {
+func spoolSource(t testing.TB, dir string, files map[string]string, mod time.Time) (Source, drop.Drop) {
 	t.Helper()
 	root := t.TempDir()
 	for name, content := range files {
@@ -73,7 +74,7 @@ func spoolSource(t testing.TB, dir string, files map[string]string, mod time.Tim
 	if err != nil {
 		t.Fatal(err)
 	}
-	return src, Drop{Dir: dir, Files: list}
+	return src, drop.Drop{Dir: dir, Files: list}
 }
 
 func pathJoin(dir, name string) string {
@@ -268,35 +269,35 @@ func TestIngest(t *testing.T) {
 
 func TestIngestRejects(t *testing.T) {
 	mod := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
-	file := func(p string) FileInfo { return FileInfo{Path: p, Size: 4, ModTime: mod} }
+	file := func(p string) drop.File { return drop.File{Path: p, Size: 4, ModTime: mod} }
 	tests := []struct {
 		name    string
 		id      string
-		drop    Drop
+		drop    drop.Drop
 		wantErr string
 	}{
-		{name: "parent path", drop: Drop{Files: []FileInfo{file("../x.xml")}}, wantErr: "not a relative path"},
-		{name: "parent path in a folder", drop: Drop{Dir: "..", Files: []FileInfo{file("../x.xml")}}, wantErr: "not a relative path"},
-		{name: "absolute path", drop: Drop{Dir: "/etc", Files: []FileInfo{file("/etc/x.xml")}}, wantErr: "not a relative path"},
-		{name: "backslash", drop: Drop{Files: []FileInfo{file(`a\..\x.xml`)}}, wantErr: "not a relative path"},
-		{name: "drive letter", drop: Drop{Files: []FileInfo{file("C:x.xml")}}, wantErr: "not a relative path"},
-		{name: "file outside the drop's folder", drop: Drop{Dir: "a", Files: []FileInfo{file("b/x.xml")}}, wantErr: "not directly in"},
-		{name: "file in a subfolder", drop: Drop{Dir: "a", Files: []FileInfo{file("a/b/x.xml")}}, wantErr: "not directly in"},
-		{name: "odd character", drop: Drop{Files: []FileInfo{file("import*.xml")}}, wantErr: "not allowed"},
-		{name: "quote", drop: Drop{Files: []FileInfo{file(`im"port.xml`)}}, wantErr: "not allowed"},
-		{name: "control character", drop: Drop{Files: []FileInfo{file("imp\x01ort.xml")}}, wantErr: "not allowed"},
-		{name: "Latin-1 letter", drop: Drop{Files: []FileInfo{file("caf\u00e9.xml")}}, wantErr: "not allowed"},
-		{name: "hidden name", drop: Drop{Files: []FileInfo{file(".import.xml")}}, wantErr: "starts with"},
-		{name: "trailing dot", drop: Drop{Files: []FileInfo{file("import.xml.")}}, wantErr: "ends with"},
-		{name: "Windows device name", drop: Drop{Files: []FileInfo{file("con.xml")}}, wantErr: "reserved"},
-		{name: "Windows device name COM1", drop: Drop{Files: []FileInfo{file("COM1.xml")}}, wantErr: "reserved"},
-		{name: "names equal ignoring case", drop: Drop{Files: []FileInfo{file("import.xml"), file("IMPORT.xml")}}, wantErr: "same name"},
-		{name: "Cyrillic names equal ignoring case", drop: Drop{Files: []FileInfo{file("Ціни.xml"), file("ціни.xml")}}, wantErr: "same name"},
-		{name: "same file twice", drop: Drop{Files: []FileInfo{file("import.xml"), file("import.xml")}}, wantErr: "same name"},
-		{name: "no files", drop: Drop{}, wantErr: "no files"},
-		{name: "id with a path", id: "../escape", drop: Drop{Files: []FileInfo{file("import.xml")}}, wantErr: "drop id"},
-		{name: "id with a separator", id: "a/b", drop: Drop{Files: []FileInfo{file("import.xml")}}, wantErr: "drop id"},
-		{name: "empty id", id: "-", drop: Drop{Files: []FileInfo{file("import.xml")}}, wantErr: "drop id"},
+		{name: "parent path", drop: drop.Drop{Files: []drop.File{file("../x.xml")}}, wantErr: "not a relative path"},
+		{name: "parent path in a folder", drop: drop.Drop{Dir: "..", Files: []drop.File{file("../x.xml")}}, wantErr: "not a relative path"},
+		{name: "absolute path", drop: drop.Drop{Dir: "/etc", Files: []drop.File{file("/etc/x.xml")}}, wantErr: "not a relative path"},
+		{name: "backslash", drop: drop.Drop{Files: []drop.File{file(`a\..\x.xml`)}}, wantErr: "not a relative path"},
+		{name: "drive letter", drop: drop.Drop{Files: []drop.File{file("C:x.xml")}}, wantErr: "not a relative path"},
+		{name: "file outside the drop's folder", drop: drop.Drop{Dir: "a", Files: []drop.File{file("b/x.xml")}}, wantErr: "not directly in"},
+		{name: "file in a subfolder", drop: drop.Drop{Dir: "a", Files: []drop.File{file("a/b/x.xml")}}, wantErr: "not directly in"},
+		{name: "odd character", drop: drop.Drop{Files: []drop.File{file("import*.xml")}}, wantErr: "not allowed"},
+		{name: "quote", drop: drop.Drop{Files: []drop.File{file(`im"port.xml`)}}, wantErr: "not allowed"},
+		{name: "control character", drop: drop.Drop{Files: []drop.File{file("imp\x01ort.xml")}}, wantErr: "not allowed"},
+		{name: "Latin-1 letter", drop: drop.Drop{Files: []drop.File{file("caf\u00e9.xml")}}, wantErr: "not allowed"},
+		{name: "hidden name", drop: drop.Drop{Files: []drop.File{file(".import.xml")}}, wantErr: "starts with"},
+		{name: "trailing dot", drop: drop.Drop{Files: []drop.File{file("import.xml.")}}, wantErr: "ends with"},
+		{name: "Windows device name", drop: drop.Drop{Files: []drop.File{file("con.xml")}}, wantErr: "reserved"},
+		{name: "Windows device name COM1", drop: drop.Drop{Files: []drop.File{file("COM1.xml")}}, wantErr: "reserved"},
+		{name: "names equal ignoring case", drop: drop.Drop{Files: []drop.File{file("import.xml"), file("IMPORT.xml")}}, wantErr: "same name"},
+		{name: "Cyrillic names equal ignoring case", drop: drop.Drop{Files: []drop.File{file("Ціни.xml"), file("ціни.xml")}}, wantErr: "same name"},
+		{name: "same file twice", drop: drop.Drop{Files: []drop.File{file("import.xml"), file("import.xml")}}, wantErr: "same name"},
+		{name: "no files", drop: drop.Drop{}, wantErr: "no files"},
+		{name: "id with a path", id: "../escape", drop: drop.Drop{Files: []drop.File{file("import.xml")}}, wantErr: "drop id"},
+		{name: "id with a separator", id: "a/b", drop: drop.Drop{Files: []drop.File{file("import.xml")}}, wantErr: "drop id"},
+		{name: "empty id", id: "-", drop: drop.Drop{Files: []drop.File{file("import.xml")}}, wantErr: "drop id"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -358,38 +359,38 @@ func TestIngestIsAtomic(t *testing.T) {
 	mod := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name    string
-		prepare func(src *spoolCountingSource, d *Drop, ctx *context.Context)
+		prepare func(src *spoolCountingSource, d *drop.Drop, ctx *context.Context)
 		wantErr string
 	}{
 		{
 			name:    "source fails mid-drop",
-			prepare: func(src *spoolCountingSource, d *Drop, ctx *context.Context) { src.failAt = 3 },
+			prepare: func(src *spoolCountingSource, d *drop.Drop, ctx *context.Context) { src.failAt = 3 },
 			wantErr: "connection reset",
 		},
 		{
 			name: "file grew after listing",
-			prepare: func(src *spoolCountingSource, d *Drop, ctx *context.Context) {
+			prepare: func(src *spoolCountingSource, d *drop.Drop, ctx *context.Context) {
 				d.Files[4].Size--
 			},
 			wantErr: "changed while it was copied",
 		},
 		{
 			name: "file shrank after listing",
-			prepare: func(src *spoolCountingSource, d *Drop, ctx *context.Context) {
+			prepare: func(src *spoolCountingSource, d *drop.Drop, ctx *context.Context) {
 				d.Files[2].Size++
 			},
 			wantErr: "changed while it was copied",
 		},
 		{
 			name: "file vanished",
-			prepare: func(src *spoolCountingSource, d *Drop, ctx *context.Context) {
-				d.Files = append(d.Files, FileInfo{Path: "gone.xml", Size: 1, ModTime: mod})
+			prepare: func(src *spoolCountingSource, d *drop.Drop, ctx *context.Context) {
+				d.Files = append(d.Files, drop.File{Path: "gone.xml", Size: 1, ModTime: mod})
 			},
 			wantErr: "gone.xml",
 		},
 		{
 			name: "cancelled",
-			prepare: func(src *spoolCountingSource, d *Drop, ctx *context.Context) {
+			prepare: func(src *spoolCountingSource, d *drop.Drop, ctx *context.Context) {
 				c, cancel := context.WithCancel(*ctx)
 				cancel()
 				*ctx = c
@@ -726,7 +727,7 @@ func BenchmarkIngest(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	d := Drop{Dir: "webdata - 5c1e", Files: files}
+	d := drop.Drop{Dir: "webdata - 5c1e", Files: files}
 	s := spoolForTest(b)
 	b.SetBytes(total)
 	b.ReportAllocs()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"obmin/drop"
 	"time"
 )
 
@@ -21,13 +22,13 @@ type FolderProblem struct {
 
 // WatchState is the latest of both.
 type WatchState struct {
-	Waiting  []Waiting       `json:"waiting"`
+	Waiting  []drop.Waiting  `json:"waiting"`
 	Problems []FolderProblem `json:"folder_problems"`
 	At       time.Time       `json:"at"` // when the waiting list last changed
 }
 
 // SetWaiting replaces the list of waiting folders.
-func (s *Store) SetWaiting(ctx context.Context, at time.Time, waiting []Waiting) error {
+func (s *Store) SetWaiting(ctx context.Context, at time.Time, waiting []drop.Waiting) error {
 	return s.tx(ctx, "set waiting drops", func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM watch_waiting`); err != nil {
 			return err
@@ -69,7 +70,7 @@ func (s *Store) WatchState(ctx context.Context) (WatchState, error) {
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var w Waiting
+		var w drop.Waiting
 		var since, giveUp string
 		if err := rows.Scan(&w.Folder, &since, &w.Reason, &w.Files, &giveUp); err != nil {
 			return st, fmt.Errorf("waiting drops: %w", err)

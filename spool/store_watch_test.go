@@ -3,6 +3,7 @@ package spool
 import (
 	"context"
 	"errors"
+	"obmin/drop"
 	"reflect"
 	"testing"
 	"time"
@@ -14,7 +15,7 @@ func TestStoreWatchState(t *testing.T) {
 	if st, err := s.WatchState(ctx); err != nil || len(st.Waiting)+len(st.Problems) != 0 || !st.At.IsZero() {
 		t.Fatalf("empty state: %+v %v", st, err)
 	}
-	w := []Waiting{{Folder: "webdata - 1", Files: 2, Since: storeT0, Reason: "import.xml: XML не закрито", GiveUpAt: storeT0.Add(5 * time.Minute)}}
+	w := []drop.Waiting{{Folder: "webdata - 1", Files: 2, Since: storeT0, Reason: "import.xml: XML не закрито", GiveUpAt: storeT0.Add(5 * time.Minute)}}
 	if err := s.SetWaiting(ctx, storeT0.Add(time.Minute), w); err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,6 @@
 package spool
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -10,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"obmin/drop"
 	"os"
 	"path"
 	"path/filepath"
@@ -22,39 +21,13 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 	"github.com/sirupsen/logrus"
-	"golang.org/x/text/encoding/charmap"
 )
-
-// Drop is one complete BAS export: the XML files directly in one folder of the source.
-type Drop struct {
-	Dir   string     // folder relative to the source root, slash-separated; "" for the root
-	Files []FileInfo // sorted by Path
-	// GiveUp, when set, says the drop is not whole and never will be: its files stopped changing while
-	// some are unfinished (for WatcherConfig.GiveUpAfter) or cannot be XML. It is to be recorded in
-	// failed/ with these reasons, not applied.
-	GiveUp []Incomplete
-}
-
-// Incomplete is a file of a drop that is not whole, and why (Judged.Why).
-type Incomplete struct {
-	Path string
-	Why  string
-}
-
-// Waiting is a folder of the source that is not a drop yet, and why; for status and monitoring.
-type Waiting struct {
-	Folder   string    `json:"folder"` // "" for the source's root
-	Files    int       `json:"files"`
-	Since    time.Time `json:"since"`  // since when nothing changed (files not whole), or since first seen waiting (files changing)
-	Reason   string    `json:"reason"` // in Ukrainian, for staff
-	GiveUpAt time.Time `json:"give_up_at,omitempty"`
-}
 
 // ScanReport is the outcome of one Scan.
 type ScanReport struct {
 	At      time.Time
-	Err     error     // the listing failed: the folder is missing or unreadable
-	Waiting []Waiting // folders that are not drops yet
+	Err     error          // the listing failed: the folder is missing or unreadable
+	Waiting []drop.Waiting // folders that are not drops yet
 }
 
 // WatcherConfig configures a Watcher. Zero values take the defaults.
@@ -73,7 +46,7 @@ type WatcherConfig struct {
 	Spool *Spool
 	// OnList, when set, is called with every successful listing of the source and the time it was made,
 	// before the listing is judged: the orders side watches BAS's exchange runs in it (package exchange).
-	OnList func(at time.Time, files []FileInfo)
+	OnList func(at time.Time, files []drop.File)
 	// GiveUpAfter bounds the wait for a drop whose files stopped changing but are not all whole (no
 	// closing tag, empty, zeros) or do not open: after this long without a change it is given up on.
 	// Default DefaultGiveUpAfter.
@@ -116,8 +89,8 @@ type watcherSeen struct {
 type watcherTail struct {
 	size   int64
 	mod    time.Time
-	known  bool   // judged is this version's verdict
-	judged Judged // JudgeFile's
+	known  bool        // judged is this version's verdict
+	judged drop.Judged // drop.JudgeFile's
 
 	// Open failures of this version, in consecutive scans.
 	openFails  int
@@ -131,8 +104,6 @@ const (
 	watcherDefaultMinAge   = 2 * time.Second
 	// watcherNotifyDelay lets a burst of events (one write shows up as many) end in one scan.
 	watcherNotifyDelay = 200 * time.Millisecond
-	// watcherWindow is how much of each end of a file the closing-tag check reads.
-	watcherWindow = 4096
 	// watcherGiveUpScans is how many scans in a row a listed file must refuse to open before its drop is
 	// given up on (with the age in watcherGiveUp). Two, so that obmin once, which scans twice, gets there.
 	watcherGiveUpScans = 2
@@ -153,7 +124,7 @@ func NewWatcher(cfg WatcherConfig) (*Watcher, error) {
 		cfg.MinAge = watcherDefaultMinAge
 	}
 	if cfg.GiveUpAfter <= 0 {
-		cfg.GiveUpAfter = DefaultGiveUpAfter
+		cfg.GiveUpAfter = drop.DefaultGiveUpAfter
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
@@ -191,7 +162,7 @@ func NewWatcher(cfg WatcherConfig) (*Watcher, error) {
 // its folder only at its next export, so the same export is there for minutes or days. Nor is what is left
 // of it while BAS deletes its files. A drop with a new or changed file is judged afresh. Subfolders named
 // import_files (pictures) are not drops.
-func (w *Watcher) Scan(ctx context.Context) ([]Drop, error) {
+func (w *Watcher) Scan(ctx context.Context) ([]drop.Drop, error) {
 	files, err := w.cfg.Source.List(ctx)
 	if err != nil {
 		err = fmt.Errorf("scan %s: %w", w.cfg.Source, err)
@@ -207,9 +178,9 @@ func (w *Watcher) Scan(ctx context.Context) ([]Drop, error) {
 	now := w.cfg.Clock()
 
 	seen := make(map[string]watcherSeen, len(files))
-	groups := map[string][]FileInfo{}
+	groups := map[string][]drop.File{}
 	for _, f := range files {
-		if watcherIgnored(f.Path) {
+		if drop.InPictures(f.Path) {
 			continue
 		}
 		st := watcherSeen{size: f.Size, mod: f.ModTime, since: now}
@@ -230,8 +201,8 @@ func (w *Watcher) Scan(ctx context.Context) ([]Drop, error) {
 	}
 	sort.Strings(dirs)
 
-	var drops []Drop
-	var waiting []Waiting
+	var drops []drop.Drop
+	var waiting []drop.Waiting
 	w.readyAt = time.Time{}
 	for _, dir := range dirs {
 		files := groups[dir]
@@ -255,7 +226,7 @@ func (w *Watcher) Scan(ctx context.Context) ([]Drop, error) {
 		delete(w.unopenable, dir)
 		delete(w.waitFrom, dir)
 		delete(w.waitLogged, dir)
-		d := Drop{Dir: dir, Files: files, GiveUp: v.giveUp}
+		d := drop.Drop{Dir: dir, Files: files, GiveUp: v.giveUp}
 		if len(v.unopenable) > 0 {
 			w.giveUp(now, d, v.unopenable)
 			continue
@@ -322,10 +293,10 @@ func (w *Watcher) Last() ScanReport {
 
 // folderVerdict is what complete makes of one folder.
 type folderVerdict struct {
-	ready      bool         // a drop: take it (GiveUp set when it is given up on)
-	giveUp     []Incomplete // its files that are not whole, when it is given up on
-	unopenable []FileInfo   // a complete folder with files the source refuses to open (watcherGiveUp)
-	wait       *Waiting     // why it is not a drop yet
+	ready      bool              // a drop: take it (GiveUp set when it is given up on)
+	giveUp     []drop.Incomplete // its files that are not whole, when it is given up on
+	unopenable []drop.File       // a complete folder with files the source refuses to open (watcherGiveUp)
+	wait       *drop.Waiting     // why it is not a drop yet
 }
 
 // complete judges one folder against the previous Scan (w.seen and w.counts still hold it). When the
@@ -334,7 +305,7 @@ type folderVerdict struct {
 // in it has changed for GiveUpAfter, or at once when a file cannot be XML at all. A complete folder may
 // hold files the source refuses to open (unopenable, see watcherGiveUp): then it is not a drop to take,
 // but one to record as failed.
-func (w *Watcher) complete(ctx context.Context, now time.Time, dir string, files []FileInfo) folderVerdict {
+func (w *Watcher) complete(ctx context.Context, now time.Time, dir string, files []drop.File) folderVerdict {
 	log := w.log.WithField("folder", dir)
 	stable := w.counts[dir] == len(files) // no file went away
 	var wait time.Time                    // when the youngest file reaches MinAge
@@ -348,7 +319,7 @@ func (w *Watcher) complete(ctx context.Context, now time.Time, dir string, files
 		}
 		// A file's age runs from its mtime; when a share's clock puts the mtime in the future, from when
 		// this Watcher first listed it unchanged.
-		from := watcherMinTime(f.ModTime, since)
+		from := drop.Earlier(f.ModTime, since)
 		if t := from.Add(w.cfg.MinAge); t.After(wait) {
 			wait = t
 		}
@@ -359,7 +330,7 @@ func (w *Watcher) complete(ctx context.Context, now time.Time, dir string, files
 	settling := func(why string) folderVerdict {
 		log.Debug("drop settling: " + why)
 		w.wakeAt(now, wait)
-		return folderVerdict{wait: &Waiting{Folder: dir, Files: len(files), Since: w.waitSince(dir, now), Reason: "файли ще змінюються"}}
+		return folderVerdict{wait: &drop.Waiting{Folder: dir, Files: len(files), Since: w.waitSince(dir, now), Reason: "файли ще змінюються"}}
 	}
 	switch {
 	case !stable:
@@ -368,16 +339,16 @@ func (w *Watcher) complete(ctx context.Context, now time.Time, dir string, files
 		return settling("files younger than the minimum age")
 	}
 	var v folderVerdict
-	var unfinished, notXML []Incomplete
+	var unfinished, notXML []drop.Incomplete
 	for _, f := range files {
 		verdict, why := w.judge(ctx, now, f)
 		switch verdict {
 		case fileWait:
 			return settling("a file cannot be read yet")
 		case fileUnfinished:
-			unfinished = append(unfinished, Incomplete{Path: f.Path, Why: why})
+			unfinished = append(unfinished, drop.Incomplete{Path: f.Path, Why: why})
 		case fileNotXML:
-			notXML = append(notXML, Incomplete{Path: f.Path, Why: why})
+			notXML = append(notXML, drop.Incomplete{Path: f.Path, Why: why})
 		case fileUnopenable:
 			v.unopenable = append(v.unopenable, f)
 		}
@@ -397,7 +368,7 @@ func (w *Watcher) complete(ctx context.Context, now time.Time, dir string, files
 		log.WithField("files", incompleteList(incomplete)).Infof("export waits for files that are not whole; given up at %s if nothing changes", giveUpAt.Format(time.RFC3339))
 	}
 	w.wakeAt(now, giveUpAt)
-	return folderVerdict{wait: &Waiting{Folder: dir, Files: len(files), Since: quiet, GiveUpAt: giveUpAt, Reason: incompleteList(incomplete)}}
+	return folderVerdict{wait: &drop.Waiting{Folder: dir, Files: len(files), Since: quiet, GiveUpAt: giveUpAt, Reason: incompleteList(incomplete)}}
 }
 
 // waitSince is when the watcher first saw folder dir not ready (in this process).
@@ -410,7 +381,7 @@ func (w *Watcher) waitSince(dir string, now time.Time) time.Time {
 	return t
 }
 
-func incompleteList(files []Incomplete) string {
+func incompleteList(files []drop.Incomplete) string {
 	var parts []string
 	for _, f := range files {
 		parts = append(parts, path.Base(f.Path)+": "+f.Why)
@@ -427,21 +398,14 @@ func (w *Watcher) wakeAt(now, t time.Time) {
 	}
 }
 
-func watcherMinTime(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
-}
-
 // fileVerdict is what judge makes of one file of a settled folder.
 type fileVerdict int
 
 const (
 	fileWait       fileVerdict = iota // cannot be read yet: look again next scan
-	fileClosed                        // whole (Whole)
-	fileUnfinished                    // not whole yet (Unfinished): waited for, given up on in time
-	fileNotXML                        // cannot become an export (NotXML)
+	fileClosed                        // whole (drop.Whole)
+	fileUnfinished                    // not whole yet (drop.Unfinished): waited for, given up on in time
+	fileNotXML                        // cannot become an export (drop.NotXML)
 	fileBadName                       // a name Spool.Ingest refuses (ErrBadDrop): not opened at all
 	fileUnopenable                    // listed, but the source refuses to open it, for long enough
 )
@@ -458,7 +422,7 @@ const (
 //   - held open by another program (Windows sharing violation): waited for, however long;
 //   - anything else (no permission, a name this system lists but cannot open, a listed file that is never
 //     there): given up on after GiveUpAfter, and the drop recorded as failed (see giveUp).
-func (w *Watcher) judge(ctx context.Context, now time.Time, f FileInfo) (v fileVerdict, why string) {
+func (w *Watcher) judge(ctx context.Context, now time.Time, f drop.File) (v fileVerdict, why string) {
 	log := w.log.WithField("file", f.Path)
 	if err := watcherNameErr(f.Path); err != nil {
 		log.WithError(err).Debug("name the spool refuses; the drop is taken to be rejected")
@@ -469,7 +433,7 @@ func (w *Watcher) judge(ctx context.Context, now time.Time, f FileInfo) (v fileV
 		t = watcherTail{size: f.Size, mod: f.ModTime}
 	}
 	if !t.known && f.Size == 0 {
-		t = watcherTail{size: f.Size, mod: f.ModTime, known: true, judged: judgeXML(nil, nil)}
+		t = watcherTail{size: f.Size, mod: f.ModTime, known: true, judged: drop.JudgeXML(nil, nil)}
 	}
 	if !t.known {
 		r, err := w.cfg.Source.Open(ctx, f.Path)
@@ -479,7 +443,7 @@ func (w *Watcher) judge(ctx context.Context, now time.Time, f FileInfo) (v fileV
 			}
 			return w.openFailed(now, f, t, err), ""
 		}
-		j, err := JudgeFile(r, f)
+		j, err := drop.JudgeFile(r, f)
 		r.Close()
 		if err != nil {
 			// Changing as we read it: try again next scan.
@@ -491,10 +455,10 @@ func (w *Watcher) judge(ctx context.Context, now time.Time, f FileInfo) (v fileV
 	}
 	w.tails[f.Path] = t
 	switch t.judged.Completeness {
-	case Unfinished:
+	case drop.Unfinished:
 		log.Debug("drop settling: " + t.judged.Why)
 		return fileUnfinished, t.judged.Why
-	case NotXML:
+	case drop.NotXML:
 		return fileNotXML, t.judged.Why
 	}
 	return fileClosed, ""
@@ -504,7 +468,7 @@ func (w *Watcher) judge(ctx context.Context, now time.Time, f FileInfo) (v fileV
 // after watcherGiveUpScans scans in a row, once the file has been unchanged for watcherStuckAfter (by its
 // mtime, or since the first failure when a share's clock puts the mtime in the future). A sharing
 // violation is never given up on: the program holding the file lets go sooner or later.
-func (w *Watcher) openFailed(now time.Time, f FileInfo, t watcherTail, err error) fileVerdict {
+func (w *Watcher) openFailed(now time.Time, f drop.File, t watcherTail, err error) fileVerdict {
 	log := w.log.WithField("file", f.Path).WithError(err)
 	if t.openFails == 0 {
 		t.openSince = now
@@ -512,7 +476,7 @@ func (w *Watcher) openFailed(now time.Time, f FileInfo, t watcherTail, err error
 	t.openFails++
 	t.openErr = err
 	defer func() { w.tails[f.Path] = t }()
-	stuck := GivenUp(Unchanged(f, t.openSince, now), w.cfg.GiveUpAfter)
+	stuck := drop.GivenUp(drop.Unchanged(f, t.openSince, now), w.cfg.GiveUpAfter)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && t.openFails == 1:
 		// Most likely BAS is emptying its folder: the next listing will not have it.
@@ -543,7 +507,7 @@ func watcherOpenBusy(err error) bool {
 
 // watcherNameErr says why Spool.Ingest would refuse a listed path, without opening it.
 func watcherNameErr(p string) error {
-	if err := sourceCheckPath(p); err != nil {
+	if err := drop.CheckPath(p); err != nil {
 		return err
 	}
 	return spoolCheckName(path.Base(p))
@@ -553,7 +517,7 @@ func watcherNameErr(p string) error {
 // per version of its files: its id is made from them, and a note already in failed/ means an earlier
 // run recorded it. The drop stays offered, so it is not judged again while it is unchanged; each scan
 // tries its unopenable files again (reopened), and once they open it is judged afresh and taken.
-func (w *Watcher) giveUp(now time.Time, d Drop, unopenable []FileInfo) {
+func (w *Watcher) giveUp(now time.Time, d drop.Drop, unopenable []drop.File) {
 	var paths []string
 	var lines strings.Builder
 	for _, f := range unopenable {
@@ -600,7 +564,7 @@ func watcherOpenCause(err error) string {
 
 // watcherUnopenableID names the failed/ entry of a drop given up on: the same files (paths, sizes,
 // mtimes) always get the same id, so a restart does not record them twice.
-func watcherUnopenableID(d Drop) string {
+func watcherUnopenableID(d drop.Drop) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\n", d.Dir)
 	newest := time.Time{}
@@ -636,215 +600,6 @@ func (w *Watcher) reopened(ctx context.Context, dir string) bool {
 	return true
 }
 
-// readEnds reads the head and the tail (watcherWindow bytes each) of f from r, which Open returned. A file
-// whose length differs from the listing is changing: an error, so no verdict is remembered.
-func readEnds(r io.Reader, f FileInfo) (head, tail []byte, err error) {
-	head = make([]byte, min(f.Size, watcherWindow))
-	if _, err := io.ReadFull(r, head); err != nil {
-		return nil, nil, fmt.Errorf("read %s: %w", f.Path, err)
-	}
-	tail, pos := head, int64(len(head))
-	if s, ok := r.(io.Seeker); ok && f.Size > pos+watcherWindow {
-		if _, err := s.Seek(f.Size-watcherWindow, io.SeekStart); err != nil {
-			return nil, nil, fmt.Errorf("read %s: %w", f.Path, err)
-		}
-		tail = make([]byte, watcherWindow)
-		if _, err := io.ReadFull(r, tail); err != nil {
-			return nil, nil, fmt.Errorf("read %s: %w", f.Path, err)
-		}
-		pos = f.Size
-	} else if pos < f.Size {
-		// A source without Seek is read through, keeping the last watcherWindow bytes.
-		buf := append([]byte(nil), head...)
-		chunk := make([]byte, 32<<10)
-		for pos < f.Size {
-			n, err := r.Read(chunk[:min(int64(len(chunk)), f.Size-pos)])
-			buf = append(buf, chunk[:n]...)
-			if len(buf) > 2*watcherWindow {
-				buf = append(buf[:0], buf[len(buf)-watcherWindow:]...)
-			}
-			pos += int64(n)
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return nil, nil, fmt.Errorf("read %s: %w", f.Path, err)
-			}
-		}
-		tail = buf[max(0, len(buf)-watcherWindow):]
-	}
-	if pos != f.Size {
-		return nil, nil, fmt.Errorf("read %s: listed as %d bytes, found %d", f.Path, f.Size, pos)
-	}
-	if n, _ := r.Read(make([]byte, 1)); n > 0 {
-		return nil, nil, fmt.Errorf("read %s: grew past %d bytes", f.Path, f.Size)
-	}
-	return head, tail, nil
-}
-
-// watcherMaxZipInMemory bounds a zip read into memory from a source that cannot read at an offset.
-const watcherMaxZipInMemory = 256 << 20
-
-// zipComplete judges a zip by its central directory, which a zip writer puts at the very end: an archive
-// still being written has none, or one that does not fit the file's length. A file whose length differs
-// from the listing is changing: an error, so the verdict is not remembered.
-func zipComplete(r io.Reader, f FileInfo) (bool, error) {
-	ra, ok := r.(io.ReaderAt)
-	if !ok {
-		if f.Size > watcherMaxZipInMemory {
-			return false, fmt.Errorf("read %s: a zip of %d bytes from a source without random access", f.Path, f.Size)
-		}
-		b, err := io.ReadAll(io.LimitReader(r, f.Size+1))
-		if err != nil {
-			return false, fmt.Errorf("read %s: %w", f.Path, err)
-		}
-		if int64(len(b)) != f.Size {
-			return false, fmt.Errorf("read %s: listed as %d bytes, found %d", f.Path, f.Size, len(b))
-		}
-		ra = bytes.NewReader(b)
-	}
-	if st, ok := r.(interface{ Stat() (fs.FileInfo, error) }); ok {
-		if fi, err := st.Stat(); err == nil && fi.Size() != f.Size {
-			return false, fmt.Errorf("read %s: listed as %d bytes, now %d", f.Path, f.Size, fi.Size())
-		}
-	}
-	if _, err := zip.NewReader(ra, f.Size); err != nil {
-		return false, nil // no central directory (yet)
-	}
-	return true, nil
-}
-
-// The closing tag of CommerceML's root in the two encodings 1C writes (commerceml.md §4.3).
-var (
-	dropRootEndUTF8   = []byte("</КоммерческаяИнформация>")
-	dropRootEndCP1251 = func() []byte {
-		b, err := charmap.Windows1251.NewEncoder().Bytes(dropRootEndUTF8)
-		if err != nil {
-			panic(err)
-		}
-		return b
-	}()
-)
-
-// dropClosed says whether a file with this head and tail is a whole XML document: its last non-whitespace
-// bytes are the closing tag of the root element. The root's name is taken from the head, byte for byte, so
-// the check works in any ASCII-compatible encoding; an inner end tag such as </Товар> at the end of a
-// half-written file does not pass. If the head does not show the root, any end tag is accepted.
-func dropClosed(head, tail []byte) bool {
-	t, ok := dropTrimMisc(tail)
-	if !ok {
-		return false
-	}
-	if bytes.HasSuffix(t, dropRootEndUTF8) || bytes.HasSuffix(t, dropRootEndCP1251) {
-		return true
-	}
-	last, ok := dropLastEndTag(t)
-	name, empty, known := dropRootName(head)
-	switch {
-	case !known:
-		return ok
-	case empty:
-		return bytes.HasSuffix(t, []byte("/>"))
-	default:
-		return ok && bytes.Equal(last, name)
-	}
-}
-
-// dropTrimMisc removes what XML allows after the root element (XML 1.0 §2.1, Misc: white space, comments,
-// processing instructions) from the end of tail, so that a whole document followed by, say,
-// "<!-- exported by BAS -->" is seen closed. ok is false when a trailing comment or instruction starts
-// before the tail: undecided, and a file is not taken undecided.
-func dropTrimMisc(tail []byte) (t []byte, ok bool) {
-	t = bytes.TrimRight(tail, " \t\r\n")
-	for {
-		var open []byte
-		switch {
-		case bytes.HasSuffix(t, []byte("-->")):
-			open = []byte("<!--")
-		case bytes.HasSuffix(t, []byte("?>")):
-			open = []byte("<?")
-		default:
-			return t, true
-		}
-		i := bytes.LastIndex(t[:len(t)-2], open)
-		if i < 0 {
-			return t, false
-		}
-		t = bytes.TrimRight(t[:i], " \t\r\n")
-	}
-}
-
-// dropRootName finds the root element's name in the head of a document, skipping a BOM, the XML
-// declaration, processing instructions, comments and a DOCTYPE without an internal subset. empty is true
-// for a root written as <name/>.
-func dropRootName(head []byte) (name []byte, empty, ok bool) {
-	b := bytes.TrimPrefix(head, []byte("\xEF\xBB\xBF"))
-	for {
-		b = bytes.TrimLeft(b, " \t\r\n")
-		var end []byte
-		switch {
-		case bytes.HasPrefix(b, []byte("<?")):
-			end = []byte("?>")
-		case bytes.HasPrefix(b, []byte("<!--")):
-			end = []byte("-->")
-		case bytes.HasPrefix(b, []byte("<!")):
-			end = []byte(">")
-		case bytes.HasPrefix(b, []byte("<")):
-			b = b[1:]
-			i := bytes.IndexAny(b, " \t\r\n/>")
-			if i <= 0 {
-				return nil, false, false
-			}
-			name, rest := b[:i], b[i:]
-			// The start tag ends at the first '>' outside a quoted attribute value.
-			var quote byte
-			for j, c := range rest {
-				switch {
-				case quote != 0:
-					if c == quote {
-						quote = 0
-					}
-				case c == '"' || c == '\'':
-					quote = c
-				case c == '>':
-					return name, j > 0 && rest[j-1] == '/', true
-				}
-			}
-			return name, false, true // a start tag longer than the head: certainly not empty
-		default:
-			return nil, false, false
-		}
-		i := bytes.Index(b, end)
-		if i < 0 {
-			return nil, false, false
-		}
-		b = b[i+len(end):]
-	}
-}
-
-// dropLastEndTag returns the name of the end tag t ends with ("</name>" or "</name >").
-func dropLastEndTag(t []byte) (name []byte, ok bool) {
-	if !bytes.HasSuffix(t, []byte(">")) {
-		return nil, false
-	}
-	t = bytes.TrimRight(t[:len(t)-1], " \t\r\n")
-	i := bytes.LastIndexAny(t, "</> \t\r\n")
-	if i < 1 || t[i] != '/' || t[i-1] != '<' || i == len(t)-1 {
-		return nil, false
-	}
-	return t[i+1:], true
-}
-
-// watcherIgnored says whether a listed file is outside every drop: pictures BAS puts in import_files/.
-func watcherIgnored(p string) bool {
-	for _, part := range strings.Split(path.Dir(p), "/") {
-		if strings.EqualFold(part, "import_files") {
-			return true
-		}
-	}
-	return false
-}
-
 // watcherKey identifies one version of a file: path, size and mtime.
 type watcherKey struct {
 	path string
@@ -852,12 +607,12 @@ type watcherKey struct {
 	mod  int64 // Unix nanoseconds
 }
 
-func watcherKeyOf(f FileInfo) watcherKey {
+func watcherKeyOf(f drop.File) watcherKey {
 	return watcherKey{f.Path, f.Size, f.ModTime.UnixNano()}
 }
 
 // offeredAll says whether every file of a folder, as listed now, was part of the drop last returned there.
-func (w *Watcher) offeredAll(dir string, files []FileInfo) bool {
+func (w *Watcher) offeredAll(dir string, files []drop.File) bool {
 	set := w.offered[dir]
 	if set == nil {
 		return false
@@ -872,7 +627,7 @@ func (w *Watcher) offeredAll(dir string, files []FileInfo) bool {
 
 // Forget makes the watcher offer d again at the next Scan if it is still complete (after a failed ingest,
 // say). If another drop was returned from d's folder since, Forget does nothing: that one stays taken.
-func (w *Watcher) Forget(d Drop) {
+func (w *Watcher) Forget(d drop.Drop) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if len(w.offered[d.Dir]) == len(d.Files) && w.offeredAll(d.Dir, d.Files) {
@@ -886,7 +641,7 @@ func (w *Watcher) Forget(d Drop) {
 // settling drop is due; an event-queue overflow means "scan now"; Chmod events are ignored (antivirus and
 // indexers send floods of them). If events cannot be set up (network shares, inotify limits) it says so
 // once and polls.
-func (w *Watcher) Run(ctx context.Context, fn func(context.Context, Drop) error) error {
+func (w *Watcher) Run(ctx context.Context, fn func(context.Context, drop.Drop) error) error {
 	if fn == nil {
 		return errors.New("watcher: nil func")
 	}
@@ -988,7 +743,7 @@ func errorCause(err error) string {
 }
 
 // runScan does one scan and hands its drops to fn.
-func (w *Watcher) runScan(ctx context.Context, fn func(context.Context, Drop) error, n *watcherNotify, st *watcherRunState) {
+func (w *Watcher) runScan(ctx context.Context, fn func(context.Context, drop.Drop) error, n *watcherNotify, st *watcherRunState) {
 	drops, err := w.Scan(ctx)
 	if err != nil {
 		if ctx.Err() == nil && err.Error() != st.scanErr {

@@ -3,6 +3,7 @@ package spool
 import (
 	"context"
 	"fmt"
+	"obmin/drop"
 	"syscall"
 	"testing"
 	"time"
@@ -29,7 +30,7 @@ func TestRepeatedIngestFailureLoggedOnce(t *testing.T) {
 	offered := make(chan struct{}, 16)
 	done := make(chan error, 1)
 	go func() {
-		done <- w.Run(ctx, func(context.Context, Drop) error {
+		done <- w.Run(ctx, func(context.Context, drop.Drop) error {
 			calls++
 			defer func() { offered <- struct{}{} }()
 			switch {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"obmin/drop"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -18,8 +19,6 @@ import (
 	"github.com/sirupsen/logrus"
 	logtest "github.com/sirupsen/logrus/hooks/test"
 	"golang.org/x/text/encoding/charmap"
-
-	"obmin/internal/testenv"
 )
 
 // watchClock is a clock tests move by hand.
@@ -79,7 +78,7 @@ func newWatchFixture(t testing.TB) *watchFixture {
 }
 
 // watchDrops renders drops as "folder:files" for comparison.
-func watchDrops(drops []Drop) []string {
+func watchDrops(drops []drop.Drop) []string {
 	var out []string
 	for _, d := range drops {
 		s := fmt.Sprintf("%s:%d", d.Dir, len(d.Files))
@@ -292,7 +291,7 @@ func TestWatcherDropFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Drop{{Dir: "w", Files: []FileInfo{
+	want := []drop.Drop{{Dir: "w", Files: []drop.File{
 		{Path: "w/import.xml", Size: int64(len(watchCML("<Каталог/>"))), ModTime: mod},
 		{Path: "w/offers.xml", Size: int64(len(watchCML(""))), ModTime: mod},
 	}}}
@@ -307,7 +306,7 @@ func TestWatcherDropFiles(t *testing.T) {
 func TestWatcherForget(t *testing.T) {
 	f := newWatchFixture(t)
 	sourceWrite(t, f.root, "w/import.xml", []byte(watchCML("")), f.clock.Now())
-	scan := func() []Drop {
+	scan := func() []drop.Drop {
 		t.Helper()
 		f.clock.Add(3 * time.Second)
 		drops, err := f.w.Scan(context.Background())
@@ -382,8 +381,8 @@ func TestWatcherLargeFiles(t *testing.T) {
 		{"seekable, not closed", false, watchPartial(body.String()), false},
 		{"stream, closed", true, watchCML(body.String()), true},
 		{"stream, not closed", true, watchPartial(body.String()), false},
-		{"just over one window", true, watchCML(strings.Repeat(" ", watcherWindow)), true},
-		{"just over two windows", false, watchCML(strings.Repeat(" ", 2*watcherWindow)), true},
+		{"just over one window", true, watchCML(strings.Repeat(" ", drop.Window)), true},
+		{"just over two windows", false, watchCML(strings.Repeat(" ", 2*drop.Window)), true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -440,15 +439,15 @@ func TestWatcherFileGrewAfterListing(t *testing.T) {
 		t.Fatal(err)
 	}
 	content := watchCML("")
-	f := FileInfo{Path: "import.xml", Size: int64(len(content)) - 10}
+	f := drop.File{Path: "import.xml", Size: int64(len(content)) - 10}
 	sourceWrite(t, root, f.Path, []byte(content), clock.Now())
-	readClosedOf := func(f FileInfo) error {
+	readClosedOf := func(f drop.File) error {
 		r, err := w.cfg.Source.Open(context.Background(), f.Path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer r.Close()
-		_, err = JudgeFile(r, f)
+		_, err = drop.JudgeFile(r, f)
 		return err
 	}
 	if err := readClosedOf(f); err == nil || !strings.Contains(err.Error(), "grew") {
@@ -483,90 +482,6 @@ func TestNewWatcher(t *testing.T) {
 	}
 	if w.cfg.Interval != 2*time.Second || w.cfg.MinAge != 2*time.Second || w.cfg.Clock == nil || w.log == nil {
 		t.Errorf("defaults: %+v", w.cfg)
-	}
-}
-
-func TestDropClosed(t *testing.T) {
-	cp := func(s string) string { return watchCP1251(t, s) }
-	tests := []struct {
-		name string
-		doc  string
-		want bool
-	}{
-		{"CommerceML, UTF-8 with BOM", watchCML("<Каталог/>"), true},
-		{"trailing whitespace", watchCML("") + " \t\r\n\r\n", true},
-		{"no trailing newline", strings.TrimSpace(watchCML("")), true},
-		{"cut inside the closing tag", strings.TrimSuffix(watchCML(""), "ация>\r\n"), false},
-		{"cut before the final >", strings.TrimSuffix(watchCML(""), ">\r\n"), false},
-		{"ends with an inner end tag", watchPartial("<Каталог></Каталог>"), false},
-		{"ends with an inner end tag and spaces", watchPartial("<Каталог></Каталог>\r\n  "), false},
-		{"only the header", watchHead, false},
-		{"trailing NUL bytes (preallocated)", watchCML("") + "\x00\x00\x00", false},
-		{"empty", "", false},
-		{"windows-1251", cp(watchCML("<Каталог/>")), true},
-		{"windows-1251, inner end tag", cp(watchPartial("<Каталог></Каталог>")), false},
-		{"other root, closed", "<?xml version=\"1.0\"?>\n<!-- comment > with > signs -->\n<!DOCTYPE x>\n<Root a=\"x>y\">\n<b></b>\n</Root>\n", true},
-		{"other root, inner end tag", "<?xml version=\"1.0\"?>\n<Root>\n<b></b>\n", false},
-		{"end tag with a space", "<Root><b/></Root >", true},
-		{"namespaced root", "<cml:Root xmlns:cml=\"urn:x\"><cml:b/></cml:Root>", true},
-		{"empty root element", "\uFEFF<?xml version=\"1.0\"?>\r\n<КоммерческаяИнформация ВерсияСхемы=\"2.05\"/>\r\n", true},
-		{"empty root element, cut", "\uFEFF<?xml version=\"1.0\"?>\r\n<КоммерческаяИнформация ВерсияСхемы=\"2.05\"", false},
-		{"unknown head, any end tag", "garbage</x>", true},
-		{"unknown head, no end tag", "garbage<x>", false},
-		{"self-closing last element is not an end tag", "<Root><b/>", false},
-		{"bare </>", "<Root></>", false},
-		{"a comment after the root", watchCML("") + "<!-- вивантажено -->\r\n", true},
-		{"a processing instruction after the root", watchCML("") + "<?obmin done?>", true},
-		{"comments, instructions and spaces after the root", watchCML("") + "<!-- a -->\r\n<?b c?> <!--d-->  ", true},
-		{"an inner end tag, then a comment", watchPartial("<Каталог></Каталог><!-- x -->"), false},
-		{"a comment cut short after the root", watchCML("") + "<!-- вивантаж", false},
-		{"a comment whose start is before the tail", watchCML("") + "<!--" + strings.Repeat("x", 2*watcherWindow) + "-->", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			b := []byte(tt.doc)
-			head := b[:min(len(b), watcherWindow)]
-			tail := b[max(0, len(b)-watcherWindow):]
-			if got := dropClosed(head, tail); got != tt.want {
-				t.Errorf("dropClosed = %v, want %v", got, tt.want)
-			}
-		})
-	}
-}
-
-// TestDropClosedSamples checks the closing-tag test against real exports (UTF-8 with and without BOM,
-// windows-1251, CommerceML 2 and 3): each whole file is closed, each cut-off one is not.
-func TestDropClosedSamples(t *testing.T) {
-	dir := testenv.Shared(t, "samples/commerceml")
-	var files []string
-	filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
-		if err == nil && !e.IsDir() && strings.EqualFold(filepath.Ext(p), ".xml") {
-			files = append(files, p)
-		}
-		return nil
-	})
-	if len(files) == 0 {
-		t.Fatalf("no XML samples under %s", dir)
-	}
-	for _, p := range files {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rel, _ := filepath.Rel(dir, p)
-		check := func(what string, b []byte, want bool) {
-			head := b[:min(len(b), watcherWindow)]
-			tail := b[max(0, len(b)-watcherWindow):]
-			if got := dropClosed(head, tail); got != want {
-				t.Errorf("%s (%s): closed = %v, want %v", rel, what, got, want)
-			}
-		}
-		check("whole", b, true)
-		end := len(strings.TrimRight(string(b), " \t\r\n"))
-		check("last byte cut", b[:end-1], false)
-		for _, frac := range []int{2, 3, 5} {
-			check(fmt.Sprintf("cut at 1/%d", frac), b[:len(b)/frac], false)
-		}
 	}
 }
 
@@ -606,13 +521,13 @@ func TestWatcherDropOf200Files(t *testing.T) {
 
 // watchRun runs w.Run until the test ends and sends every drop it offers to the returned channel. fn's
 // answer for each call comes from answer (nil: success).
-func watchRun(t *testing.T, w *Watcher, answer func(Drop) error) <-chan Drop {
+func watchRun(t *testing.T, w *Watcher, answer func(drop.Drop) error) <-chan drop.Drop {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	got := make(chan Drop, 16)
+	got := make(chan drop.Drop, 16)
 	done := make(chan error, 1)
 	go func() {
-		done <- w.Run(ctx, func(ctx context.Context, d Drop) error {
+		done <- w.Run(ctx, func(ctx context.Context, d drop.Drop) error {
 			got <- d
 			if answer != nil {
 				return answer(d)
@@ -635,19 +550,19 @@ func watchRun(t *testing.T, w *Watcher, answer func(Drop) error) <-chan Drop {
 }
 
 // watchNext waits for the next drop, failing the test after a deadline.
-func watchNext(t *testing.T, drops <-chan Drop, what string) Drop {
+func watchNext(t *testing.T, drops <-chan drop.Drop, what string) drop.Drop {
 	t.Helper()
 	select {
 	case d := <-drops:
 		return d
 	case <-time.After(10 * time.Second):
 		t.Fatalf("no drop within 10s: %s", what)
-		return Drop{}
+		return drop.Drop{}
 	}
 }
 
 // watchNone checks that no drop arrives within a short while.
-func watchNone(t *testing.T, drops <-chan Drop, within time.Duration) {
+func watchNone(t *testing.T, drops <-chan drop.Drop, within time.Duration) {
 	t.Helper()
 	select {
 	case d := <-drops:
@@ -727,7 +642,7 @@ func TestWatcherRunRetriesAfterError(t *testing.T) {
 	sourceWrite(t, root, "w/import.xml", []byte(watchCML("")), watchOld())
 	var mu sync.Mutex
 	calls := 0
-	drops := watchRun(t, w, func(Drop) error {
+	drops := watchRun(t, w, func(drop.Drop) error {
 		mu.Lock()
 		defer mu.Unlock()
 		calls++

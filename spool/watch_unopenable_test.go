@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"obmin/drop"
 	"os"
 	"path/filepath"
 	"sort"
@@ -50,7 +51,7 @@ func (s *openFailSource) opened(p string) int {
 	return s.opens[p]
 }
 
-func (s *openFailSource) List(ctx context.Context) ([]FileInfo, error) {
+func (s *openFailSource) List(ctx context.Context) ([]drop.File, error) {
 	files, err := s.Source.List(ctx)
 	if err != nil {
 		return nil, err
@@ -62,7 +63,7 @@ func (s *openFailSource) List(ctx context.Context) ([]FileInfo, error) {
 			continue
 		}
 		s.ghost[p] = n - 1
-		files = append(files, FileInfo{Path: p, Size: 100, ModTime: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)})
+		files = append(files, drop.File{Path: p, Size: 100, ModTime: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)})
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
 	return files, nil
@@ -251,7 +252,7 @@ func TestWatcherBadNamesAreNotOpened(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var drops []Drop
+			var drops []drop.Drop
 			for range 2 {
 				d, err := w.Scan(context.Background())
 				if err != nil {

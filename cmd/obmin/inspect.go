@@ -5,9 +5,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"obmin/drop"
 
 	"obmin/exchange"
-	"obmin/spool"
 )
 
 // cmdInspect tells what files and export folders hold, without touching any state: for staff and for the
@@ -17,7 +17,7 @@ func cmdInspect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fl := newFlags("inspect", stderr)
 	asJSON := fl.Bool("json", false, "print the report as JSON, with every good, offer and document as a record (prices and quantities as decimal strings)")
 	maxProblems := fl.Int("problems", 10, "show at most `N` problems per file")
-	giveUp := fl.Duration("incomplete-timeout", spool.DefaultGiveUpAfter, "bas.incomplete_timeout of the service: how long a folder's unfinished files may stay unchanged before its drop goes to failed/")
+	giveUp := fl.Duration("incomplete-timeout", drop.DefaultGiveUpAfter, "bas.incomplete_timeout of the service: how long a folder's unfinished files may stay unchanged before its drop goes to failed/")
 	if err := fl.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
