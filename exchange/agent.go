@@ -11,6 +11,7 @@ import (
 	"io"
 	"obmin/drop"
 	"obmin/internal/atomicfile"
+	"obmin/store"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -47,7 +48,7 @@ type Agent struct {
 	Reconciler Reconciler
 
 	Spool     *spool.Spool
-	Store     *spool.Store
+	Store     *store.Store
 	Source    spool.Source // BAS's export folder
 	Watcher   *spool.Watcher
 	Catalog   *Catalog
@@ -133,7 +134,7 @@ func (a *Agent) Ingest(ctx context.Context, d drop.Drop) error {
 	return err
 }
 
-// take hands a staged drop (spool.Stage) to inbox/ and records it, or discards it when it is a copy of
+// take hands a staged drop (store.Stage) to inbox/ and records it, or discards it when it is a copy of
 // a drop taken before (one that failed is taken again: the fix may have been a configuration change).
 // The copy is recognised before it reaches inbox/, so a drop pass never claims a drop being discarded.
 // It returns the id of the drop that carries the content.
@@ -143,7 +144,7 @@ func (a *Agent) take(ctx context.Context, id, fp, from string, files int) (strin
 	if prev, seen, err := a.Store.DropByFingerprint(ctx, fp); err != nil {
 		a.Spool.Discard(id)
 		return "", err
-	} else if seen && prev.State != spool.DropStateFailed {
+	} else if seen && prev.State != store.DropStateFailed {
 		a.Log.WithFields(logrus.Fields{"drop": from, "same_as": prev.ID}).Info("drop already taken; same content, skipped")
 		return prev.ID, a.Spool.Discard(id)
 	}
@@ -153,7 +154,7 @@ func (a *Agent) take(ctx context.Context, id, fp, from string, files int) (strin
 	}
 	// The record after the folder: a kill in between leaves a drop in inbox/ without one, which is
 	// applied all the same, never a record of a drop that is not there.
-	rec := spool.DropRecord{ID: id, Fingerprint: fp, Source: from, State: spool.DropStateInbox, Files: files, CreatedAt: a.now(), UpdatedAt: a.now()}
+	rec := store.DropRecord{ID: id, Fingerprint: fp, Source: from, State: store.DropStateInbox, Files: files, CreatedAt: a.now(), UpdatedAt: a.now()}
 	if err := a.Store.PutDrop(ctx, rec); err != nil {
 		return "", err
 	}
@@ -189,7 +190,7 @@ func (a *Agent) reject(ctx context.Context, d drop.Drop, id string, cause error)
 		return fmt.Errorf("take drop %q: %w", d.Dir, err)
 	}
 	// The record after the folder: a kill in between rejects the drop once more, never loses it.
-	rec := spool.DropRecord{ID: id, Fingerprint: fp, Source: d.Dir, State: "failed", Error: reason, Files: len(d.Files), CreatedAt: a.now(), UpdatedAt: a.now()}
+	rec := store.DropRecord{ID: id, Fingerprint: fp, Source: d.Dir, State: "failed", Error: reason, Files: len(d.Files), CreatedAt: a.now(), UpdatedAt: a.now()}
 	if err := a.Store.PutDrop(ctx, rec); err != nil {
 		return err
 	}
@@ -381,7 +382,7 @@ func (a *Agent) Retain(ctx context.Context) error {
 
 func (a *Agent) recordJob(ctx context.Context, name string, start time.Time, err error, summary any) {
 	b, _ := json.Marshal(summary)
-	run := spool.JobRun{Name: name, Start: start, End: a.now(), Summary: string(b)}
+	run := store.JobRun{Name: name, Start: start, End: a.now(), Summary: string(b)}
 	if err != nil {
 		run.Err = err.Error()
 		a.Log.WithError(err).WithField("job", name).Error("job failed")

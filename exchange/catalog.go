@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"obmin/store"
 	"os"
 	"path/filepath"
 	"slices"
@@ -22,7 +23,6 @@ import (
 	"obmin/commerceml"
 	"obmin/feed"
 	"obmin/internal/safezip"
-	"obmin/spool"
 )
 
 // GoodsAPI is what catalogue sync needs from Checkbox.
@@ -38,18 +38,18 @@ type GoodsAPI interface {
 
 // GoodsStore is the part of the state the catalogue sync reads and writes.
 type GoodsStore interface {
-	GoodWithCode(ctx context.Context, code string) (spool.GoodRecord, bool, error)
-	GoodByBASID(ctx context.Context, basID string) (spool.GoodRecord, bool, error)
-	GoodBySource(ctx context.Context, source, key string) (spool.GoodRecord, bool, error)
+	GoodWithCode(ctx context.Context, code string) (store.GoodRecord, bool, error)
+	GoodByBASID(ctx context.Context, basID string) (store.GoodRecord, bool, error)
+	GoodBySource(ctx context.Context, source, key string) (store.GoodRecord, bool, error)
 	HasVariants(ctx context.Context, basID string) (bool, error)
-	PutGoods(ctx context.Context, recs []spool.GoodRecord) error
-	ForEachGood(ctx context.Context, fn func(spool.GoodRecord) error) error
+	PutGoods(ctx context.Context, recs []store.GoodRecord) error
+	ForEachGood(ctx context.Context, fn func(store.GoodRecord) error) error
 	ForgetPushed(ctx context.Context, codes ...string) error
 
 	// At the scale of a catalogue, and the stock sync (spool/store_stock.go).
 	CountGoods(ctx context.Context) (total, pushed int, err error)
-	GoodsWithCodes(ctx context.Context, codes []string) (map[string]spool.GoodRecord, error)
-	GoodsByBASIDs(ctx context.Context, ids []string) (map[string]spool.GoodRecord, error)
+	GoodsWithCodes(ctx context.Context, codes []string) (map[string]store.GoodRecord, error)
+	GoodsByBASIDs(ctx context.Context, ids []string) (map[string]store.GoodRecord, error)
 	GoodsWithoutID(ctx context.Context, limit int) (int, []string, error)
 	SetCheckboxIDs(ctx context.Context, ids map[string]string) error
 	MarkStockMoved(ctx context.Context, codesOf func(raw []byte) ([]string, error)) (int, error)
@@ -364,7 +364,7 @@ func typeNames(types []commerceml.PriceType) string {
 type plan struct {
 	id      int64 // in the drop's Stage
 	kind    int   // planKeep, planTodo…
-	rec     spool.GoodRecord
+	rec     store.GoodRecord
 	payload checkbox.GoodPayload
 	hash    string
 	stock   *int64
@@ -387,7 +387,7 @@ func (c *Catalog) Apply(ctx context.Context, dir string) (DropReport, error) {
 // are known (stock.go).
 func (c *Catalog) apply(ctx context.Context, dir string, df dropFiles, beforeStock func(context.Context) error) (DropReport, error) {
 	rep := DropReport{Unzipped: df.unzipped}
-	st, err := spool.OpenStage(ctx)
+	st, err := store.OpenStage(ctx)
 	if err != nil {
 		return rep, err
 	}
@@ -453,7 +453,7 @@ const recordBatch = 5000
 // an Ид, each feed (by name, mapping.feeds) the goods it made; a feed good of an obmin that did not record
 // feeds' names is judged by none. A variant counts as listed while its product is. Goods to hide
 // (MissingHide) are staged as planHide for the stock step, which it says how many; deletions are done here.
-func (c *Catalog) missing(ctx context.Context, st *spool.Stage, rep *DropReport) (int, error) {
+func (c *Catalog) missing(ctx context.Context, st *store.Stage, rep *DropReport) (int, error) {
 	fullBAS, partial := false, false
 	for _, f := range rep.Files {
 		if f.Feed == nil && f.Summary.Kind == commerceml.KindCatalog {
@@ -471,7 +471,7 @@ func (c *Catalog) missing(ctx context.Context, st *spool.Stage, rep *DropReport)
 		policy = MissingLeave
 	}
 	// The ledger is walked a chunk at a time; the goods of a chunk the drop lists are found in its Stage.
-	var chunk []spool.GoodRecord
+	var chunk []store.GoodRecord
 	gone := 0
 	judge := func() error {
 		codes := make([]string, len(chunk))
@@ -502,7 +502,7 @@ func (c *Catalog) missing(ctx context.Context, st *spool.Stage, rep *DropReport)
 		chunk = chunk[:0]
 		return nil
 	}
-	err := c.Store.ForEachGood(ctx, func(r spool.GoodRecord) error {
+	err := c.Store.ForEachGood(ctx, func(r store.GoodRecord) error {
 		if r.PushedHash == "" || r.Deleted {
 			return nil // never in Checkbox, or already removed by this policy
 		}
@@ -525,7 +525,7 @@ func (c *Catalog) missing(ctx context.Context, st *spool.Stage, rep *DropReport)
 	}
 	rep.MissingAction = string(policy)
 	hide := 0
-	err = st.EachPlan(ctx, false, func(sp spool.StagedPlan) error {
+	err = st.EachPlan(ctx, false, func(sp store.StagedPlan) error {
 		p, err := unstagePlan(sp)
 		if err != nil {
 			return err
@@ -557,7 +557,7 @@ func (c *Catalog) missing(ctx context.Context, st *spool.Stage, rep *DropReport)
 
 // listedBy says whether the drop lists the good of record r other than by its code: by BAS Ид (a variant
 // counts while its product is listed), or as a feed's offer.
-func listedBy(ctx context.Context, st *spool.Stage, r spool.GoodRecord) (bool, error) {
+func listedBy(ctx context.Context, st *store.Stage, r store.GoodRecord) (bool, error) {
 	keys := []string{}
 	if r.BASID != "" {
 		keys = append(keys, r.BASID)
@@ -578,7 +578,7 @@ func listedBy(ctx context.Context, st *spool.Stage, r spool.GoodRecord) (bool, e
 
 // deleteGone deletes a good a full package no longer lists (MissingDelete), found by its id or, where an
 // import made it and the ledger has no id yet, by its code.
-func (c *Catalog) deleteGone(ctx context.Context, r spool.GoodRecord, rep *DropReport) (bool, error) {
+func (c *Catalog) deleteGone(ctx context.Context, r store.GoodRecord, rep *DropReport) (bool, error) {
 	id := r.CheckboxID
 	if id == "" {
 		g, err := c.API.GoodByCode(ctx, r.Code)
@@ -658,7 +658,7 @@ func unzipDrop(ctx context.Context, dir string) ([]string, error) {
 
 // priceOf is a good's price in kopecks. A good the drop gives no offer for (a catalogue-only export) keeps
 // the price Checkbox last received, so a change of its name or barcode still goes out.
-func (c *Catalog) priceOf(s *staged, priceType string, rec spool.GoodRecord) (int64, bool, error) {
+func (c *Catalog) priceOf(s *staged, priceType string, rec store.GoodRecord) (int64, bool, error) {
 	if o := s.feed; o != nil {
 		if o.Price == nil {
 			return 0, false, nil
@@ -715,7 +715,7 @@ func (c *Catalog) payload(g commerceml.Good, code string, price int64) checkbox.
 // push sends the goods whose payload differs from what Checkbox last received, a few at a time, and
 // records each success at once so a crash or restart never sends it again. Many changed goods go through
 // the goods import instead (pushBulk); what it cannot place is sent here one by one.
-func (c *Catalog) push(ctx context.Context, st *spool.Stage, rep *DropReport, bulkDone bool) error {
+func (c *Catalog) push(ctx context.Context, st *store.Stage, rep *DropReport, bulkDone bool) error {
 	defer sort.Strings(rep.Rejected)
 	var err error
 	if rep.Unchanged, err = st.CountPlans(ctx, false, planUnchanged); err != nil {
@@ -749,7 +749,7 @@ func (c *Catalog) push(ctx context.Context, st *spool.Stage, rep *DropReport, bu
 				}
 				mu.Unlock()
 				if err != nil && isRejection(err) {
-					if err := c.Store.PutGoods(ctx, []spool.GoodRecord{description(p.rec)}); err != nil {
+					if err := c.Store.PutGoods(ctx, []store.GoodRecord{description(p.rec)}); err != nil {
 						mu.Lock()
 						firstErr = cmp.Or(firstErr, fmt.Errorf("record good %s: %w", p.rec.Code, err))
 						mu.Unlock()
@@ -759,7 +759,7 @@ func (c *Catalog) push(ctx context.Context, st *spool.Stage, rep *DropReport, bu
 		}()
 	}
 	errStop := errors.New("stop")
-	walkErr := st.EachPlan(ctx, false, func(sp spool.StagedPlan) error {
+	walkErr := st.EachPlan(ctx, false, func(sp store.StagedPlan) error {
 		mu.Lock()
 		stop := firstErr != nil
 		mu.Unlock()
@@ -841,7 +841,7 @@ func (c *Catalog) pushOne(ctx context.Context, p *plan) (g checkbox.Good, create
 	p.rec.PushedPrice = p.payload.Price
 	p.rec.PushedPayload, _ = json.Marshal(p.payload)
 	p.rec.PushedAt = c.now()
-	if err := c.Store.PutGoods(ctx, []spool.GoodRecord{p.rec}); err != nil {
+	if err := c.Store.PutGoods(ctx, []store.GoodRecord{p.rec}); err != nil {
 		return g, created, fmt.Errorf("record good %s: %w", p.payload.Code, err)
 	}
 	return g, created, nil

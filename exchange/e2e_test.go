@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"obmin/store"
 	"os"
 	"path/filepath"
 	"sort"
@@ -42,7 +43,7 @@ type rig struct {
 	dir     string
 	emu     *emulator.Emulator
 	agent   *exchange.Agent
-	store   *spool.Store
+	store   *store.Store
 	spool   *spool.Spool
 	export  string
 	orders  string
@@ -79,7 +80,7 @@ func newRig(t testing.TB, mutate func(*exchange.Mapping, *exchange.SalesConfig))
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.store, err = spool.OpenStore(context.Background(), filepath.Join(dir, "state.db"))
+	r.store, err = store.Open(context.Background(), filepath.Join(dir, "state.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

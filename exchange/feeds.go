@@ -3,6 +3,7 @@ package exchange
 import (
 	"context"
 	"fmt"
+	"obmin/store"
 	"os"
 	"path"
 	"path/filepath"
@@ -14,7 +15,6 @@ import (
 	"obmin/commerceml"
 	"obmin/feed"
 	"obmin/internal/ctxio"
-	"obmin/spool"
 )
 
 // FeedSource describes one marketplace feed a drop may carry (mapping.feeds): which files are it, its
@@ -91,7 +91,7 @@ const feedKey = "feed:"
 // Rozetka): each then becomes a good of its own with a variant code (mapping.variant_code), named after
 // the model and the params that set it apart. Offers that share a code and are not variants keep the
 // first row; the others are reported.
-func (c *Catalog) readFeed(ctx context.Context, dir, name string, st *spool.Stage, rep *DropReport) (FileReport, error) {
+func (c *Catalog) readFeed(ctx context.Context, dir, name string, st *store.Stage, rep *DropReport) (FileReport, error) {
 	f, err := os.Open(filepath.Join(dir, name))
 	if err != nil {
 		return FileReport{}, fmt.Errorf("open %s: %w", name, err)
@@ -134,7 +134,7 @@ func (c *Catalog) readFeed(ctx context.Context, dir, name string, st *spool.Stag
 // feedCodes settles the code and name of every row of one feed: rows sharing a code are made variant
 // codes where they are variants of one model; a row sharing a code with an earlier row that is not its
 // variant is marked a duplicate (dupLine). Only the rows that share a code or a group are read back.
-func (c *Catalog) feedCodes(ctx context.Context, st *spool.Stage, source string) error {
+func (c *Catalog) feedCodes(ctx context.Context, st *store.Stage, source string) error {
 	codes, err := st.SharedFeedCodes(ctx, source)
 	if err != nil {
 		return err
@@ -180,7 +180,7 @@ func (c *Catalog) feedCodes(ctx context.Context, st *spool.Stage, source string)
 }
 
 // feedRows reads back the rows of a feed with one code (or group_id).
-func feedRows(ctx context.Context, st *spool.Stage, source, value string, group bool) ([]*staged, error) {
+func feedRows(ctx context.Context, st *store.Stage, source, value string, group bool) ([]*staged, error) {
 	rows, err := st.FeedRows(ctx, source, value, group)
 	if err != nil {
 		return nil, err
@@ -195,7 +195,7 @@ func feedRows(ctx context.Context, st *spool.Stage, source, value string, group 
 }
 
 // restage writes feed rows back after feedCodes changed them.
-func restage(ctx context.Context, st *spool.Stage, source string, rows []*staged) error {
+func restage(ctx context.Context, st *store.Stage, source string, rows []*staged) error {
 	for _, s := range rows {
 		row, err := stageRow(feedKeyOf(source, s.feed.ID), s)
 		if err == nil {

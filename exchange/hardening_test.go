@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http/httptest"
+	"obmin/store"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -65,7 +66,7 @@ func TestDropWithHugeCDATAFails(t *testing.T) {
 type salesRig struct {
 	t          *testing.T
 	emu        *emulator.Emulator
-	store      *spool.Store
+	store      *store.Store
 	sales      *exchange.Sales
 	checkbox   time.Time     // Checkbox's clock
 	offset     time.Duration // how far obmin's clock is off
@@ -84,12 +85,12 @@ func newSalesRig(t *testing.T, overlap time.Duration) *salesRig {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	r.store, err = spool.OpenStore(context.Background(), filepath.Join(dir, "state.db"))
+	r.store, err = store.Open(context.Background(), filepath.Join(dir, "state.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.store.Close() })
-	if err := r.store.PutGoods(context.Background(), []spool.GoodRecord{{Code: "KN-1", BASID: "bas-kn-1", Article: "KN-1", Name: "Кобзар", UnitCode: "796", UnitName: "шт", UnitFullName: "Штука", UnitIntl: "PCE"}}); err != nil {
+	if err := r.store.PutGoods(context.Background(), []store.GoodRecord{{Code: "KN-1", BASID: "bas-kn-1", Article: "KN-1", Name: "Кобзар", UnitCode: "796", UnitName: "шт", UnitFullName: "Штука", UnitIntl: "PCE"}}); err != nil {
 		t.Fatal(err)
 	}
 	r.sales = &exchange.Sales{API: client, Store: r.store, Now: func() time.Time { return r.checkbox.Add(r.offset) }, Cfg: exchange.SalesConfig{
@@ -109,7 +110,7 @@ func (r *salesRig) sell(status string) checkbox.Receipt {
 	return rc
 }
 
-func (r *salesRig) receipt(id string) spool.ReceiptRecord {
+func (r *salesRig) receipt(id string) store.ReceiptRecord {
 	r.t.Helper()
 	rec, ok, err := r.store.Receipt(context.Background(), id)
 	if err != nil || !ok {

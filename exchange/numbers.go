@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"obmin/store"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,7 +16,6 @@ import (
 	"unicode"
 
 	"obmin/commerceml"
-	"obmin/spool"
 )
 
 // BAS order numbers (docs/bas-orders.md, «Номери»). BAS builds its own document number from the digits of
@@ -264,9 +264,9 @@ var ErrNumbersExhausted = errors.New("no BAS order numbers left this year")
 // receipt keeps the number it has; one from before obmin wrote numbers this way (digits BAS would cut)
 // gets a new one.
 func (s *Sales) assignNumbers(ctx context.Context) error {
-	byYear := map[int][]spool.ReceiptRecord{}
+	byYear := map[int][]store.ReceiptRecord{}
 	var years []int
-	err := s.Store.ReceiptsInState(ctx, StatePending, func(r spool.ReceiptRecord) error {
+	err := s.Store.ReceiptsInState(ctx, StatePending, func(r store.ReceiptRecord) error {
 		if _, _, ok := ParseOrderNumber(r.Number); ok {
 			return nil
 		}
@@ -287,9 +287,9 @@ func (s *Sales) assignNumbers(ctx context.Context) error {
 			return err
 		}
 		recs := byYear[y]
-		var fresh []spool.ReceiptRecord
+		var fresh []store.ReceiptRecord
 		var lines []string
-		numbered := make([]spool.ReceiptRecord, 0, len(recs))
+		numbered := make([]store.ReceiptRecord, 0, len(recs))
 		for _, r := range recs {
 			if n, ok := yn.recovered[r.ID]; ok {
 				r.Number = FormatOrderNumber(s.prefix(), y, n)
@@ -363,7 +363,7 @@ func (s *Sales) NumbersUse(ctx context.Context, now time.Time) (NumberUse, error
 	return u, nil
 }
 
-func fiscalCode(r spool.ReceiptRecord) string {
+func fiscalCode(r store.ReceiptRecord) string {
 	// The fiscal code is kept in the receipt; the record has it only in Raw.
 	return receiptFiscalCode(r.Raw)
 }

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"obmin/store"
 	"os"
 	"path/filepath"
 	"testing"
@@ -67,14 +68,14 @@ func chainDay(b *testing.B, registers, perRegister int) chainDayResult {
 	b.Helper()
 	ctx := context.Background()
 	dir := b.TempDir()
-	st, err := spool.OpenStore(ctx, filepath.Join(dir, "state.db"))
+	st, err := store.Open(ctx, filepath.Join(dir, "state.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	goods := make([]spool.GoodRecord, 2000)
+	goods := make([]store.GoodRecord, 2000)
 	for i := range goods {
-		goods[i] = spool.GoodRecord{Code: fmt.Sprintf("BK-%06d", i), BASID: fmt.Sprintf("b0000000-0000-4000-8000-%012d", i),
+		goods[i] = store.GoodRecord{Code: fmt.Sprintf("BK-%06d", i), BASID: fmt.Sprintf("b0000000-0000-4000-8000-%012d", i),
 			Article: fmt.Sprintf("BK-%06d", i), Name: fmt.Sprintf("Книга для мережі, том %d: історія України в документах", i),
 			UnitCode: "796", UnitName: "шт", UnitFullName: "Штука", UnitIntl: "PCE"}
 	}
@@ -145,7 +146,7 @@ func chainDay(b *testing.B, registers, perRegister int) chainDayResult {
 	}
 	// The baseline: one file with every order of the day.
 	var all []commerceml.Document
-	if err := st.ReceiptsSoldSince(ctx, open, func(r spool.ReceiptRecord) error {
+	if err := st.ReceiptsSoldSince(ctx, open, func(r store.ReceiptRecord) error {
 		var d commerceml.Document
 		if err := json.Unmarshal(r.Document, &d); err != nil {
 			return err

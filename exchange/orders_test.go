@@ -3,6 +3,7 @@ package exchange_test
 import (
 	"context"
 	"encoding/json"
+	"obmin/store"
 	"os"
 	"path/filepath"
 	"strings"
@@ -315,7 +316,7 @@ func TestNumbersSurviveALostState(t *testing.T) {
 		before[d.ID] = d.Number
 	}
 	// The state is lost (a new, empty one) and the orders file with it; the journal in the spool stays.
-	fresh, err := spool.OpenStore(context.Background(), filepath.Join(r.dir, "state-new.db"))
+	fresh, err := store.Open(context.Background(), filepath.Join(r.dir, "state-new.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -402,14 +403,14 @@ func TestOrdersOfAnEarlierObminAreRebuilt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	old := func(rc checkbox.Receipt, total string) spool.ReceiptRecord {
+	old := func(rc checkbox.Receipt, total string) store.ReceiptRecord {
 		raw, _ := json.Marshal(rc)
 		doc := `{"id":"` + rc.ID + `","number":"CB-` + rc.FiscalCode + `","total":"` + total + `","discounts":[{"name":"Знижка","sum":"10","in_total":true}],` +
 			`"requisites":[{"name":"Финальный статус","value":"true"}],"lines":[]}`
-		return spool.ReceiptRecord{ID: rc.ID, Type: rc.Type, Status: rc.Status, Number: "CB-" + rc.FiscalCode, When: rc.When(),
+		return store.ReceiptRecord{ID: rc.ID, Type: rc.Type, Status: rc.Status, Number: "CB-" + rc.FiscalCode, When: rc.When(),
 			TotalSum: rc.TotalSum, State: exchange.StatePending, Raw: raw, Document: []byte(doc)}
 	}
-	for _, rec := range []spool.ReceiptRecord{old(sale, "830"), old(ret, "-420")} {
+	for _, rec := range []store.ReceiptRecord{old(sale, "830"), old(ret, "-420")} {
 		if _, err := r.store.AddReceipt(ctx, rec); err != nil {
 			t.Fatal(err)
 		}

@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"obmin/store"
 	"time"
 
 	"github.com/sirupsen/logrus"
 
 	"obmin/checkbox"
-	"obmin/spool"
 )
 
 // A receipt's Checkbox status can move on after obmin first saw it (ReceiptStatus in Checkbox's OpenAPI:
@@ -53,7 +53,7 @@ func cursorTime(r checkbox.Receipt) time.Time {
 }
 
 // seenAgain handles a receipt the ledger already holds, rec being what it would be now.
-func (s *Sales) seenAgain(ctx context.Context, rec spool.ReceiptRecord) (bool, string, error) {
+func (s *Sales) seenAgain(ctx context.Context, rec store.ReceiptRecord) (bool, string, error) {
 	old, ok, err := s.Store.Receipt(ctx, rec.ID)
 	if err != nil || !ok {
 		return false, rec.State, err

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"obmin/store"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,14 +28,14 @@ type ReceiptsAPI interface {
 
 // SalesStore is the part of the state the sales side reads and writes.
 type SalesStore interface {
-	Good(ctx context.Context, code string) (spool.GoodRecord, bool, error)
-	AddReceipt(ctx context.Context, r spool.ReceiptRecord) (bool, error)
-	Receipt(ctx context.Context, id string) (spool.ReceiptRecord, bool, error)
-	AdvanceReceipt(ctx context.Context, r spool.ReceiptRecord, fromStatus string) (bool, error)
+	Good(ctx context.Context, code string) (store.GoodRecord, bool, error)
+	AddReceipt(ctx context.Context, r store.ReceiptRecord) (bool, error)
+	Receipt(ctx context.Context, id string) (store.ReceiptRecord, bool, error)
+	AdvanceReceipt(ctx context.Context, r store.ReceiptRecord, fromStatus string) (bool, error)
 	SetReceiptStatus(ctx context.Context, id, from, to string) (bool, error)
-	UpdateReceipt(ctx context.Context, r spool.ReceiptRecord) error
-	ReceiptsInState(ctx context.Context, state string, fn func(spool.ReceiptRecord) error) error
-	ConfirmedSince(ctx context.Context, since time.Time, fn func(spool.ReceiptRecord) error) error
+	UpdateReceipt(ctx context.Context, r store.ReceiptRecord) error
+	ReceiptsInState(ctx context.Context, state string, fn func(store.ReceiptRecord) error) error
+	ConfirmedSince(ctx context.Context, since time.Time, fn func(store.ReceiptRecord) error) error
 	ConfirmNumbers(ctx context.Context, numbers []string, now time.Time) (int, error)
 	Cursor(ctx context.Context, registerID string) (time.Time, bool, error)
 	SetCursor(ctx context.Context, registerID string, t time.Time) error
@@ -44,7 +45,7 @@ type SalesStore interface {
 	ReleaseFromFile(ctx context.Context, notAfter time.Time, minRuns int, now time.Time) (int, error)
 	BASRuns(ctx context.Context, since time.Time) (int, time.Time, error)
 	AmendSale(ctx context.Context, saleID string, saleDocument []byte, returnID, reason string) error
-	ReceiptsSoldSince(ctx context.Context, since time.Time, fn func(spool.ReceiptRecord) error, states ...string) error
+	ReceiptsSoldSince(ctx context.Context, since time.Time, fn func(store.ReceiptRecord) error, states ...string) error
 	EachNumber(ctx context.Context, fn func(number string, sold time.Time) error) error
 	TakeOrderNumbers(ctx context.Context, year, count, floor int) (int, error)
 	OrderNumbersTaken(ctx context.Context, year int) (int, error)
@@ -220,7 +221,7 @@ func (s *Sales) Accept(ctx context.Context, r checkbox.Receipt) (added bool, sta
 		return false, "", fmt.Errorf("receipt %s: %w", r.ID, err)
 	}
 	// The BAS number is given when the order first goes into the file (numbers.go).
-	rec := spool.ReceiptRecord{
+	rec := store.ReceiptRecord{
 		ID: r.ID, RegisterID: r.RegisterID(), Type: r.Type, Status: r.Status,
 		When: r.When(), TotalSum: r.TotalSum, Raw: raw, FirstSeen: s.now(),
 	}
@@ -406,8 +407,8 @@ func (s *Sales) prepare(ctx context.Context) error {
 // VAT, payment requisites. Its number is kept when BAS's field takes it, renewed otherwise
 // (assignNumbers).
 func (s *Sales) upgradeDocuments(ctx context.Context) error {
-	var old []spool.ReceiptRecord
-	err := s.Store.ReceiptsInState(ctx, StatePending, func(r spool.ReceiptRecord) error {
+	var old []store.ReceiptRecord
+	err := s.Store.ReceiptsInState(ctx, StatePending, func(r store.ReceiptRecord) error {
 		if r.Type == checkbox.ReceiptSell && bytes.Contains(r.Document, []byte("Финальный статус")) {
 			old = append(old, r)
 		}
@@ -446,7 +447,7 @@ func (s *Sales) upgradeDocuments(ctx context.Context) error {
 func (s *Sales) pendingDocuments(ctx context.Context) ([]commerceml.Document, []string, error) {
 	var docs []commerceml.Document
 	var ids []string
-	err := s.Store.ReceiptsInState(ctx, StatePending, func(r spool.ReceiptRecord) error {
+	err := s.Store.ReceiptsInState(ctx, StatePending, func(r store.ReceiptRecord) error {
 		if len(r.Document) == 0 || r.Number == "" {
 			return nil
 		}
@@ -497,7 +498,7 @@ func (s *Sales) WriteHeld(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	want := map[string]string{}
-	err := s.Store.ReceiptsInState(ctx, StateHeld, func(r spool.ReceiptRecord) error {
+	err := s.Store.ReceiptsInState(ctx, StateHeld, func(r store.ReceiptRecord) error {
 		want[safeName(receiptFiscalCode(r.Raw))+".txt"] = fmt.Sprintf("\ufeffЧек Checkbox %s (фіскальний номер %s) від %s на суму %s грн не передано в BAS.\r\n"+
 			"Причина: %s\r\n"+
 			"Що зробити: вивантажте цей товар з BAS (з артикулом, що збігається з кодом у Checkbox); obmin передасть чек сам.\r\n",
@@ -516,8 +517,8 @@ func (s *Sales) WriteHeld(ctx context.Context) (int, error) {
 // Release re-examines held receipts after BAS exported more goods: those whose goods are now known become
 // pending.
 func (s *Sales) Release(ctx context.Context) (int, error) {
-	var held []spool.ReceiptRecord
-	if err := s.Store.ReceiptsInState(ctx, StateHeld, func(r spool.ReceiptRecord) error {
+	var held []store.ReceiptRecord
+	if err := s.Store.ReceiptsInState(ctx, StateHeld, func(r store.ReceiptRecord) error {
 		held = append(held, r)
 		return nil
 	}); err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"obmin/drop"
+	"obmin/store"
 	"path"
 
 	"obmin/checkbox"
@@ -76,11 +77,11 @@ func (a *Agent) IngestDir(ctx context.Context, dir string) (id string, err error
 }
 
 // Drop returns the state record of a drop by id.
-func (a *Agent) Drop(ctx context.Context, id string) (spool.DropRecord, bool, error) {
+func (a *Agent) Drop(ctx context.Context, id string) (store.DropRecord, bool, error) {
 	for _, limit := range []int{50, 0} {
 		drops, err := a.Store.RecentDrops(ctx, limit)
 		if err != nil {
-			return spool.DropRecord{}, false, err
+			return store.DropRecord{}, false, err
 		}
 		for _, d := range drops {
 			if d.ID == id {
@@ -91,7 +92,7 @@ func (a *Agent) Drop(ctx context.Context, id string) (spool.DropRecord, bool, er
 			break
 		}
 	}
-	return spool.DropRecord{}, false, nil
+	return store.DropRecord{}, false, nil
 }
 
 // Orders is what one 1C mode=query receives: the document bytes and exactly the Номер values in it, so a

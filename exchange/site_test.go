@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"obmin/store"
 	"os"
 	"path/filepath"
 	"testing"
@@ -13,7 +14,6 @@ import (
 	"obmin/commerceml"
 	"obmin/exchange"
 	"obmin/internal/demo"
-	"obmin/spool"
 )
 
 func writeUpload(t *testing.T, dir string, files map[string][]byte) {
@@ -51,7 +51,7 @@ func TestIngestDirAndPendingOrders(t *testing.T) {
 	if err := r.agent.ProcessDrops(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if d, ok, err := r.agent.Drop(ctx, id); err != nil || !ok || d.State != spool.DropStateDone {
+	if d, ok, err := r.agent.Drop(ctx, id); err != nil || !ok || d.State != store.DropStateDone {
 		t.Fatalf("drop %s: %+v %v %v", id, d, ok, err)
 	}
 	// The same content again is the same drop, not applied twice.

@@ -6,13 +6,13 @@ import (
 	"io"
 	"obmin/drop"
 	"obmin/internal/atomicfile"
+	"obmin/store"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
 	"obmin/internal/voice"
-	"obmin/spool"
 )
 
 // Status is a snapshot of obmin's state for staff and monitoring.
@@ -23,8 +23,8 @@ type Status struct {
 	Receipts  map[string]int     `json:"receipts"`
 	Goods     int                `json:"goods"`
 	Pushed    int                `json:"goods_in_checkbox"`
-	Jobs      []spool.JobRun     `json:"jobs"`
-	Drops     []spool.DropRecord `json:"recent_drops"`
+	Jobs      []store.JobRun     `json:"jobs"`
+	Drops     []store.DropRecord `json:"recent_drops"`
 	SpoolRoot string             `json:"spool_root"`
 	Orders    string             `json:"orders_file"`
 	// BAS's exchange runs seen in its export folder: in the last 24 hours, and the last one.
@@ -36,7 +36,7 @@ type Status struct {
 	// Waiting are the folders of BAS's export that are not drops yet, and why; Problems the configured
 	// folders obmin cannot use right now.
 	Waiting  []drop.Waiting        `json:"waiting"`
-	Problems []spool.FolderProblem `json:"folder_problems"`
+	Problems []store.FolderProblem `json:"folder_problems"`
 	// Retail is the state of BAS's retail sales reports; nil when that channel is off.
 	Retail *RetailStatus `json:"retail_reports,omitempty"`
 }
@@ -167,7 +167,7 @@ func (st Status) Text(w io.Writer) {
 	if len(st.Drops) > 0 {
 		p("")
 		p("Останні вивантаження BAS:")
-		drops := append([]spool.DropRecord(nil), st.Drops...)
+		drops := append([]store.DropRecord(nil), st.Drops...)
 		sort.SliceStable(drops, func(i, j int) bool { return drops[i].CreatedAt.After(drops[j].CreatedAt) })
 		for _, d := range drops {
 			line := fmt.Sprintf("  %s  %-12s файлів %d", d.ID, DropStateTitle(d.State), d.Files)
@@ -201,8 +201,8 @@ func DropStateTitle(state string) string {
 }
 
 var dropStates = map[string]string{
-	spool.DropStateInbox: "чекає", spool.DropStateProcessing: "обробляється", spool.DropStateDone: "оброблено",
-	spool.DropStateFailed: "помилка", spool.DropStateDuplicate: "повтор",
+	store.DropStateInbox: "чекає", store.DropStateProcessing: "обробляється", store.DropStateDone: "оброблено",
+	store.DropStateFailed: "помилка", store.DropStateDuplicate: "повтор",
 }
 
 // WriteStatus refreshes status.txt at the spool's root, where staff look first.

@@ -2,9 +2,8 @@ package exchange
 
 import (
 	"encoding/json"
+	"obmin/store"
 	"time"
-
-	"obmin/spool"
 )
 
 // MarshalJSON writes the status for machines (obmin status -json, /status.json): snake_case keys
@@ -37,7 +36,7 @@ type jobJSON struct {
 	Summary json.RawMessage `json:"summary,omitempty"` // the job's own figures, an object
 }
 
-func newJobJSON(j spool.JobRun) jobJSON {
+func newJobJSON(j store.JobRun) jobJSON {
 	out := jobJSON{Name: j.Name, Start: j.Start, End: j.End, OK: j.Err == "", Error: j.Err}
 	switch {
 	case j.Summary == "" || j.Summary == "null":

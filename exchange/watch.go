@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"obmin/drop"
+	"obmin/store"
 	"os"
 	"path"
 	"path/filepath"
@@ -130,7 +131,7 @@ func (a *Agent) refuseIncomplete(ctx context.Context, d drop.Drop) error {
 		return nil
 	}
 	reason := incompleteReason(filepath.Join(a.Spool.Dir("failed"), id), d, a.Watcher)
-	rec := spool.DropRecord{ID: id, Fingerprint: fp, Source: d.Dir, State: "failed", Error: reason, Files: len(d.Files), CreatedAt: a.now(), UpdatedAt: a.now()}
+	rec := store.DropRecord{ID: id, Fingerprint: fp, Source: d.Dir, State: "failed", Error: reason, Files: len(d.Files), CreatedAt: a.now(), UpdatedAt: a.now()}
 	if err := a.Store.PutDrop(ctx, rec); err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"obmin/store"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,7 +41,7 @@ type rig struct {
 	emu     *emulator.Emulator
 	emuURL  string
 	agent   *exchange.Agent
-	store   *spool.Store
+	store   *store.Store
 	srv     *httpapi.Server
 	url     string // obmin's base URL
 	handler atomic.Pointer[http.Handler]
@@ -73,7 +74,7 @@ func newRigConfig(t *testing.T, keys []string, wait time.Duration, mutate func(*
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.store, err = spool.OpenStore(context.Background(), filepath.Join(dir, "state.db"))
+	r.store, err = store.Open(context.Background(), filepath.Join(dir, "state.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

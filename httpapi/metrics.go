@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"obmin/store"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,7 +16,6 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"obmin/exchange"
-	"obmin/spool"
 )
 
 // Metrics is obmin's Prometheus registry, served at /metrics. It is its own registry, not the global
@@ -213,7 +213,7 @@ func (c agentCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	gauge(descWaitingAge, oldest)
 	for _, key := range []string{exchange.FolderExport, exchange.FolderOrders} {
-		ok := !slices.ContainsFunc(st.Problems, func(p spool.FolderProblem) bool { return p.Key == key })
+		ok := !slices.ContainsFunc(st.Problems, func(p store.FolderProblem) bool { return p.Key == key })
 		gauge(descFolderOK, boolFloat(ok), key)
 	}
 	collectRetail(st, gauge)

@@ -60,7 +60,7 @@ type Notifier interface {
 	Sync(ctx context.Context, kind Kind, open []Event) error
 }
 
-// State keeps the records of conditions across restarts (spool.Store implements it). Keys and records
+// State keeps the records of conditions across restarts (store.Store implements it). Keys and records
 // are notify's own.
 type State interface {
 	Notices(ctx context.Context) (map[string][]byte, error)

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"obmin/store"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -19,8 +20,6 @@ import (
 	_ "time/tzdata" // Kyiv's zone wherever the tests run
 
 	"github.com/sirupsen/logrus"
-
-	"obmin/spool"
 )
 
 const (
@@ -124,7 +123,7 @@ type rig struct {
 	clk       *clock
 	hook, bot *receiver
 	statePath string
-	store     *spool.Store
+	store     *store.Store
 	svc       *Service
 	logs      *bytes.Buffer
 	links     map[Kind]*Link
@@ -144,7 +143,7 @@ func newRig(t *testing.T) *rig {
 
 // start opens the state and makes the Service, as obmin does at start.
 func (r *rig) start() {
-	st, err := spool.OpenStore(context.Background(), r.statePath)
+	st, err := store.Open(context.Background(), r.statePath)
 	if err != nil {
 		r.t.Fatal(err)
 	}

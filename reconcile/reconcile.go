@@ -5,13 +5,14 @@
 // Ukrainian, Kyiv time) and for machines (JSON) under the spool, by day, and with Repair fixes what obmin
 // can fix: goods sent again through the catalogue's own code, receipts offered to BAS again.
 //
-// It reads Checkbox's goods list once, as a stream: the codes seen go to the state (spool.Store.SeeGoods)
+// It reads Checkbox's goods list once, as a stream: the codes seen go to the state (store.Store.SeeGoods)
 // in batches, so memory does not grow with the catalogue.
 package reconcile
 
 import (
 	"context"
 	"fmt"
+	"obmin/store"
 	"path/filepath"
 	"slices"
 	"time"
@@ -20,7 +21,6 @@ import (
 
 	"obmin/checkbox"
 	"obmin/internal/voice"
-	"obmin/spool"
 )
 
 // Checkbox is what reconciliation reads from Checkbox.
@@ -30,12 +30,12 @@ type Checkbox interface {
 	CashRegisters(ctx context.Context) ([]checkbox.CashRegister, error)
 }
 
-// Ledger is the part of obmin's state reconciliation reads (spool.Store).
+// Ledger is the part of obmin's state reconciliation reads (store.Store).
 type Ledger interface {
-	Good(ctx context.Context, code string) (spool.GoodRecord, bool, error)
+	Good(ctx context.Context, code string) (store.GoodRecord, bool, error)
 	ForgetSeenGoods(ctx context.Context) error
 	SeeGoods(ctx context.Context, codes []string) error
-	PushedGoodsNotSeen(ctx context.Context, fn func(spool.GoodRecord) error) error
+	PushedGoodsNotSeen(ctx context.Context, fn func(store.GoodRecord) error) error
 	NetSoldSinceStock(ctx context.Context) (map[string]int64, error)
 	Cursor(ctx context.Context, registerID string) (time.Time, bool, error)
 }
@@ -48,7 +48,7 @@ type GoodsRepair interface {
 // RepushGood is one good to send again: its ledger record and, when its stock is to be set, the stock
 // Checkbox should hold (thousandths). StockOnly: the rest of the good is as it should be.
 type RepushGood struct {
-	Rec       spool.GoodRecord
+	Rec       store.GoodRecord
 	Stock     *int64
 	StockOnly bool
 }

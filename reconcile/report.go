@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"io"
 	"obmin/internal/atomicfile"
+	"obmin/store"
 	"os"
 	"path/filepath"
 	"sort"
@@ -16,7 +17,6 @@ import (
 
 	"obmin/checkbox"
 	"obmin/internal/voice"
-	"obmin/spool"
 )
 
 // Areas of a difference.
@@ -84,7 +84,7 @@ type Difference struct {
 	Fixable   bool      `json:"fixable"`
 	Repaired  bool      `json:"repaired,omitempty"`
 
-	rec     *spool.GoodRecord
+	rec     *store.GoodRecord
 	stock   *int64
 	receipt *checkbox.Receipt
 	doc     string // Document.Key, for RepairDocuments

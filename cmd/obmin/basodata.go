@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"obmin/store"
 	"path/filepath"
 	"strings"
 	"time"
@@ -16,12 +17,11 @@ import (
 	"obmin/exchange"
 	"obmin/internal/config"
 	"obmin/internal/demo"
-	"obmin/spool"
 )
 
 // retail wires the retail sales reports (sales.to: retail-report or both): BAS's OData client, or the
 // built-in BAS emulator with bas.odata.emulator, and the job. It makes no request.
-func (a *app) retail(ctx context.Context, cfg config.Config, log *logrus.Entry, st *spool.Store) (*exchange.Retail, error) {
+func (a *app) retail(ctx context.Context, cfg config.Config, log *logrus.Entry, st *store.Store) (*exchange.Retail, error) {
 	client, err := a.basClient(ctx, cfg, log)
 	if err != nil {
 		return nil, err

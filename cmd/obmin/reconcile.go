@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"obmin/store"
 	"path/filepath"
 
 	"obmin/checkbox"
@@ -116,7 +117,7 @@ func reconcileBeside(ctx context.Context, cfg config.Config, stderr io.Writer, o
 		return nil, err
 	}
 	defer flushLog(log)
-	st, err := spool.OpenStore(ctx, cfg.StateFile)
+	st, err := store.Open(ctx, cfg.StateFile)
 	if err != nil {
 		return nil, fmt.Errorf("state_file: %w", err)
 	}
@@ -160,7 +161,7 @@ func cmdReplay(ctx context.Context, args []string, getenv func(string) string, s
 	if err != nil {
 		return err
 	}
-	st, err := spool.OpenStore(ctx, cfg.StateFile)
+	st, err := store.Open(ctx, cfg.StateFile)
 	if err != nil {
 		return fmt.Errorf("state_file: %w", err)
 	}

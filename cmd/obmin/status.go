@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"obmin/store"
 	"os"
 	"path"
 	"path/filepath"
@@ -68,7 +69,7 @@ func readStatus(ctx context.Context, cfg config.Config) (st exchange.Status, not
 			return st, "", fmt.Errorf("%s: %w", p.key, err)
 		}
 	}
-	store, err := spool.OpenStore(ctx, cfg.StateFile)
+	store, err := store.Open(ctx, cfg.StateFile)
 	if err != nil {
 		return st, "", fmt.Errorf("state_file: %w", err)
 	}

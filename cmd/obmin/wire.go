@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"obmin/store"
 	"os"
 	"path/filepath"
 	"strings"
@@ -157,7 +158,7 @@ func build(ctx context.Context, cfg config.Config, log *logrus.Entry, owner stri
 	if err != nil {
 		return nil, fmt.Errorf("spool_dir: %w", err)
 	}
-	st, err := spool.OpenStore(ctx, cfg.StateFile)
+	st, err := store.Open(ctx, cfg.StateFile)
 	if err != nil {
 		return nil, fmt.Errorf("state_file: %w", err)
 	}

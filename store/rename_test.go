@@ -1,4 +1,4 @@
-package spool
+package store
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 // new code, and every old code still finds it for sales, however often it changes.
 func TestStoreRenameGood(t *testing.T) {
 	ctx := context.Background()
-	s := storeForTest(t)
+	s := openTest(t)
 	put := func(recs ...GoodRecord) {
 		t.Helper()
 		if err := s.PutGoods(ctx, recs); err != nil {
@@ -49,7 +49,7 @@ func TestStoreRenameGood(t *testing.T) {
 
 func TestStoreGoodBySourceAndVariants(t *testing.T) {
 	ctx := context.Background()
-	s := storeForTest(t)
+	s := openTest(t)
 	if err := s.PutGoods(ctx, []GoodRecord{
 		{Code: "A", Source: "rozetka", SourceKey: "R-1"},
 		{Code: "B", Source: "prom", SourceKey: "R-1"},

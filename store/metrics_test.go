@@ -1,4 +1,4 @@
-package spool
+package store
 
 import (
 	"context"
@@ -8,11 +8,11 @@ import (
 
 func TestStoreOldestPending(t *testing.T) {
 	ctx := context.Background()
-	s := storeForTest(t)
+	s := openTest(t)
 	if _, ok, err := s.OldestPending(ctx); err != nil || ok {
 		t.Fatalf("empty store: ok %v, err %v", ok, err)
 	}
-	at := func(min int) time.Time { return storeT0.Add(time.Duration(min) * time.Minute) }
+	at := func(min int) time.Time { return testT0.Add(time.Duration(min) * time.Minute) }
 	for _, r := range []ReceiptRecord{
 		// The oldest receipt overall is confirmed, and the oldest seen is held: neither counts.
 		{ID: "r1", Number: "CB-1", State: ReceiptStateConfirmed, When: at(-600), FirstSeen: at(-500)},
@@ -42,12 +42,12 @@ func TestStoreOldestPending(t *testing.T) {
 
 func TestStoreLastSuccesses(t *testing.T) {
 	ctx := context.Background()
-	s := storeForTest(t)
+	s := openTest(t)
 	got, err := s.LastSuccesses(ctx)
 	if err != nil || len(got) != 0 {
 		t.Fatalf("empty store: %v, %v", got, err)
 	}
-	at := func(min int) time.Time { return storeT0.Add(time.Duration(min) * time.Minute) }
+	at := func(min int) time.Time { return testT0.Add(time.Duration(min) * time.Minute) }
 	for _, r := range []JobRun{
 		{Name: "drops", Start: at(0), End: at(1)},
 		{Name: "drops", Start: at(10), End: at(12)},

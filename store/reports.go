@@ -1,4 +1,4 @@
-package spool
+package store
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 // The state of BAS's retail sales reports («Отчет о розничных продажах»): one row per Checkbox shift of
 // a register whose receipts obmin has seen, the link of each receipt to its shift, and how far the
 // receipts were scanned for new shifts (docs/bas-odata.md §4).
-const storeReportsSchema = `
+const reportsSchema = `
 CREATE TABLE retail_reports (
 	shift_id      TEXT PRIMARY KEY,
 	register_id   TEXT NOT NULL,
@@ -62,7 +62,7 @@ const (
 	ReportStateError   = "error"   // BAS refused it; Reason holds BAS's message; tried again at NextTry
 )
 
-func storeValidReportState(state string) bool {
+func validReportState(state string) bool {
 	switch state {
 	case ReportStateOpen, ReportStatePending, ReportStateHeld, ReportStateSent, ReportStatePosted, ReportStateEmpty, ReportStateError:
 		return true
@@ -88,10 +88,10 @@ type ReportRecord struct {
 	SentAt              time.Time // when BAS last took the report
 }
 
-const storeReportColumns = `shift_id, register_id, fiscal_number, serial, opened_at, closed_at, state, reason, ref_key,
+const reportColumns = `shift_id, register_id, fiscal_number, serial, opened_at, closed_at, state, reason, ref_key,
 	number, bas_total, receipts, receipts_hash, attempts, next_try, created_at, updated_at, sent_at`
 
-func storeScanReport(r storeRowScanner) (ReportRecord, error) {
+func scanReport(r rowScanner) (ReportRecord, error) {
 	var rec ReportRecord
 	var opened, closed, next, created, updated, sent string
 	err := r.Scan(&rec.ShiftID, &rec.RegisterID, &rec.FiscalNumber, &rec.Serial, &opened, &closed, &rec.State, &rec.Reason,
@@ -99,7 +99,7 @@ func storeScanReport(r storeRowScanner) (ReportRecord, error) {
 	if err != nil {
 		return ReportRecord{}, err
 	}
-	var ts storeTimes
+	var ts timeParser
 	rec.OpenedAt, rec.ClosedAt, rec.NextTry = ts.get(opened), ts.get(closed), ts.get(next)
 	rec.CreatedAt, rec.UpdatedAt, rec.SentAt = ts.get(created), ts.get(updated), ts.get(sent)
 	return rec, ts.err
@@ -118,7 +118,7 @@ func (s *Store) LinkReceipts(ctx context.Context, links []ReceiptShift) (int, er
 	if len(links) == 0 {
 		return 0, nil
 	}
-	now := storeTime(s.now())
+	now := formatTime(s.now())
 	added := 0
 	err := s.tx(ctx, "link receipts to shifts", func(tx *sql.Tx) error {
 		added = 0
@@ -155,7 +155,7 @@ func (s *Store) LinkReceipts(ctx context.Context, links []ReceiptShift) (int, er
 
 // ReceiptsFirstSeenSince calls fn for every receipt obmin first saw at or after since, oldest first.
 func (s *Store) ReceiptsFirstSeenSince(ctx context.Context, since time.Time, fn func(ReceiptRecord) error) error {
-	return s.eachReceipt(ctx, "receipts first seen since", fn, `WHERE first_seen >= ? ORDER BY first_seen, id`, storeTime(since))
+	return s.eachReceipt(ctx, "receipts first seen since", fn, `WHERE first_seen >= ? ORDER BY first_seen, id`, formatTime(since))
 }
 
 // ShiftReceipts calls fn for every receipt linked to the shift, ordered by time of sale.
@@ -199,7 +199,7 @@ func (s *Store) RetailScanned(ctx context.Context) (until time.Time, ok bool, er
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("retail scan: %w", err)
 	}
-	until, err = storeParseTime(v)
+	until, err = parseTime(v)
 	return until, err == nil, err
 }
 
@@ -207,14 +207,14 @@ func (s *Store) RetailScanned(ctx context.Context) (until time.Time, ok bool, er
 func (s *Store) SetRetailScanned(ctx context.Context, until time.Time) error {
 	return s.tx(ctx, "set retail scan", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO retail_scan (id, seen_until) VALUES (1, ?)
-			ON CONFLICT (id) DO UPDATE SET seen_until = excluded.seen_until`, storeTime(until))
+			ON CONFLICT (id) DO UPDATE SET seen_until = excluded.seen_until`, formatTime(until))
 		return err
 	})
 }
 
 // Report returns the report record of a shift.
 func (s *Store) Report(ctx context.Context, shiftID string) (ReportRecord, bool, error) {
-	rec, err := storeScanReport(s.db.QueryRowContext(ctx, `SELECT `+storeReportColumns+` FROM retail_reports WHERE shift_id = ?`,
+	rec, err := scanReport(s.db.QueryRowContext(ctx, `SELECT `+reportColumns+` FROM retail_reports WHERE shift_id = ?`,
 		strings.ToLower(shiftID)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return ReportRecord{}, false, nil
@@ -230,7 +230,7 @@ func (s *Store) Report(ctx context.Context, shiftID string) (ReportRecord, bool,
 // not empty, the update applies only while the stored state is onlyIf (a late receipt that put the
 // shift back to pending wins over a report built before it) and reports false otherwise.
 func (s *Store) UpdateReport(ctx context.Context, r ReportRecord, onlyIf string) (bool, error) {
-	if !storeValidReportState(r.State) {
+	if !validReportState(r.State) {
 		return false, fmt.Errorf("update report of shift %s: unknown state %q", r.ShiftID, r.State)
 	}
 	var applied bool
@@ -239,8 +239,8 @@ func (s *Store) UpdateReport(ctx context.Context, r ReportRecord, onlyIf string)
 			state = ?, reason = ?, ref_key = ?, number = ?, bas_total = ?, receipts = ?, receipts_hash = ?, attempts = ?,
 			next_try = ?, updated_at = ?, sent_at = ?
 			WHERE shift_id = ? AND (? = '' OR state = ?)`,
-			r.FiscalNumber, r.Serial, storeTime(r.OpenedAt), storeTime(r.ClosedAt), r.State, r.Reason, r.Ref, r.Number, r.Total,
-			r.Receipts, r.Hash, r.Attempts, storeTime(r.NextTry), storeTime(s.now()), storeTime(r.SentAt),
+			r.FiscalNumber, r.Serial, formatTime(r.OpenedAt), formatTime(r.ClosedAt), r.State, r.Reason, r.Ref, r.Number, r.Total,
+			r.Receipts, r.Hash, r.Attempts, formatTime(r.NextTry), formatTime(s.now()), formatTime(r.SentAt),
 			strings.ToLower(r.ShiftID), onlyIf, onlyIf)
 		if err != nil {
 			return err
@@ -248,7 +248,7 @@ func (s *Store) UpdateReport(ctx context.Context, r ReportRecord, onlyIf string)
 		n, err := res.RowsAffected()
 		applied = n == 1
 		if err == nil && !applied && onlyIf == "" {
-			return ErrStoreNotFound
+			return ErrNotFound
 		}
 		return err
 	})
@@ -271,18 +271,18 @@ func (s *Store) ReportsInState(ctx context.Context, fn func(ReportRecord) error,
 
 // ReportsClosedSince calls fn for every report record of a shift closed at or after since, newest first.
 func (s *Store) ReportsClosedSince(ctx context.Context, since time.Time, fn func(ReportRecord) error) error {
-	return s.eachReport(ctx, fn, `WHERE closed_at >= ? ORDER BY closed_at DESC, shift_id`, storeTime(since))
+	return s.eachReport(ctx, fn, `WHERE closed_at >= ? ORDER BY closed_at DESC, shift_id`, formatTime(since))
 }
 
 func (s *Store) eachReport(ctx context.Context, fn func(ReportRecord) error, where string, args ...any) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+storeReportColumns+` FROM retail_reports `+where, args...)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+reportColumns+` FROM retail_reports `+where, args...)
 	if err != nil {
 		return fmt.Errorf("reports: %w", err)
 	}
 	// Read all first: fn may write, and a write must not wait on this read's snapshot.
 	var recs []ReportRecord
 	for rows.Next() {
-		rec, err := storeScanReport(rows)
+		rec, err := scanReport(rows)
 		if err != nil {
 			rows.Close()
 			return fmt.Errorf("reports: %w", err)
@@ -327,7 +327,7 @@ func (s *Store) ReportCounts(ctx context.Context) (map[string]int, error) {
 // reconciliation's view of which report carries each receipt of a day.
 func (s *Store) ShiftsOfReceiptsSold(ctx context.Context, from, to time.Time) (map[string]string, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT x.receipt_id, x.shift_id FROM retail_receipts x JOIN receipts r ON r.id = x.receipt_id
-		WHERE r.sold_at >= ? AND r.sold_at < ?`, storeTime(from), storeTime(to))
+		WHERE r.sold_at >= ? AND r.sold_at < ?`, formatTime(from), formatTime(to))
 	if err != nil {
 		return nil, fmt.Errorf("shifts of receipts sold: %w", err)
 	}

@@ -1,8 +1,8 @@
-package spool
+package store
 
 // SQLite's locks and its WAL's shared memory do not work over a network file system: two machines, or
 // one machine with a stale lease, corrupt the database (sqlite.org, "SQLite Over a Network"). The state
-// file is refused on one. storeOnNetwork (per system) asks the file system; the functions here judge
+// file is refused on one. onNetwork (per system) asks the file system; the functions here judge
 // its answer, so they are tested everywhere.
 
 // linuxNetworkMagic names the network file systems statfs(2) reports by their f_type magic number
@@ -43,7 +43,7 @@ const windowsDriveRemote = 4
 // type Windows gives its root.
 func windowsNetworkDrive(volume string, driveType uint32) (string, bool) {
 	switch {
-	case storeNetworkVolume(volume):
+	case networkVolume(volume):
 		return "UNC share " + volume, true
 	case driveType == windowsDriveRemote:
 		return "network drive " + volume, true

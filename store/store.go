@@ -1,4 +1,4 @@
-package spool
+package store
 
 import (
 	"context"
@@ -36,22 +36,22 @@ type Store struct {
 	stmts  map[string]*sql.Stmt // the look-ups a drop makes once per good, prepared once
 }
 
-// ErrStoreNotFound is returned by methods that change an existing record (SetDropState, UpdateReceipt)
+// ErrNotFound is returned by methods that change an existing record (SetDropState, UpdateReceipt)
 // when there is no record with that key.
-var ErrStoreNotFound = errors.New("no such record")
+var ErrNotFound = errors.New("no such record")
 
 // ErrDuplicateNumber is returned when a receipt would take a BAS Номер another receipt already has. BAS
 // keys orders on Номер (bas-and-peers.md §0.3), so a reused number would overwrite another sale there.
 var ErrDuplicateNumber = errors.New("receipt number already used by another receipt")
 
-// storeTimeLayout is RFC 3339 with a fixed nine-digit fraction. time.RFC3339Nano drops trailing zeros,
+// timeLayout is RFC 3339 with a fixed nine-digit fraction. time.RFC3339Nano drops trailing zeros,
 // which breaks text ordering ("…:05Z" sorts after "…:05.5Z"); a fixed width keeps ORDER BY and range
 // queries on the text columns in time order. Values are always UTC, so the zone is always "Z".
-const storeTimeLayout = "2006-01-02T15:04:05.000000000Z07:00"
+const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
 
-// storeMigrations are applied in order, forward only; PRAGMA user_version holds how many have been
+// migrations are applied in order, forward only; PRAGMA user_version holds how many have been
 // applied. Never edit a released entry: append a new one.
-var storeMigrations = []string{
+var migrations = []string{
 	// 1: initial schema.
 	`
 CREATE TABLE drops (
@@ -184,11 +184,11 @@ CREATE TABLE watch_scans (
 );
 `,
 	// 4: notifications' record of what they told (store_notices.go).
-	storeNoticesSchema,
+	noticesSchema,
 	// 5: reconciliation: the orders BAS's own export showed, the goods Checkbox listed (store_reconcile.go).
-	storeReconcileSchema,
+	reconcileSchema,
 	// 6: BAS's retail sales reports, one per Checkbox shift (store_reports.go).
-	storeReportsSchema,
+	reportsSchema,
 	// 7: goods whose Checkbox stock sales may have moved since obmin last set it, found in the receipts
 	// (store_stock.go); how far the receipts were looked at, and when every good's stock was last compared.
 	`
@@ -203,20 +203,20 @@ CREATE TABLE marks (
 `,
 }
 
-// OpenStore opens (creating it and its folder when missing) the state database at path and brings its
+// Open opens (creating it and its folder when missing) the state database at path and brings its
 // schema up to date. A database written by a newer obmin is refused rather than guessed at.
-func OpenStore(ctx context.Context, path string) (*Store, error) {
-	dsn, err := storeDSN(path)
+func Open(ctx context.Context, path string) (*Store, error) {
+	dsn, err := dataSourceName(path)
 	if err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("open state %s: %w", path, err)
 	}
-	if network, kind := storeOnNetwork(filepath.Dir(path)); network {
+	if network, kind := onNetwork(filepath.Dir(path)); network {
 		return nil, fmt.Errorf("open state %s: the state file must be on a local disk, not a network share (%s): SQLite's locks do not hold there", path, kind)
 	}
-	if err := storePrivate(path); err != nil {
+	if err := makePrivate(path); err != nil {
 		return nil, fmt.Errorf("open state %s: %w", path, err)
 	}
 	db, err := sql.Open("sqlite", dsn)
@@ -226,7 +226,7 @@ func OpenStore(ctx context.Context, path string) (*Store, error) {
 	// The pool lets readers run beside the one writer WAL allows; ForEachGood and friends may call other
 	// methods from their callbacks, which a single-connection pool would deadlock on.
 	db.SetMaxIdleConns(4)
-	s := &Store{db: db, writer: make(chan struct{}, 1), now: time.Now, jobCap: storeJobHistoryCap, stmts: map[string]*sql.Stmt{}}
+	s := &Store{db: db, writer: make(chan struct{}, 1), now: time.Now, jobCap: jobHistoryCap, stmts: map[string]*sql.Stmt{}}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open state %s: %w", path, err)
@@ -234,7 +234,7 @@ func OpenStore(ctx context.Context, path string) (*Store, error) {
 	return s, nil
 }
 
-// storeDSN builds the modernc.org/sqlite data source name. The path is passed as a plain file name, not
+// dataSourceName builds the modernc.org/sqlite data source name. The path is passed as a plain file name, not
 // a "file:" URI, so Windows paths and characters such as '%' or '#' need no escaping; the query part
 // carries the settings, which the driver applies to every new pooled connection (pragmas are per
 // connection, go-style-and-spool-anchors.md "SQLite pragma side note"):
@@ -244,7 +244,7 @@ func OpenStore(ctx context.Context, path string) (*Store, error) {
 //   - foreign_keys: enforce references should a later schema add any;
 //   - _txlock=immediate: every transaction takes the write lock at BEGIN, so two writers queue on the busy
 //     timeout instead of one failing when it upgrades a read lock.
-func storeDSN(path string) (string, error) {
+func dataSourceName(path string) (string, error) {
 	if path == "" {
 		return "", errors.New("open state: empty path")
 	}
@@ -252,7 +252,7 @@ func storeDSN(path string) (string, error) {
 		// The driver splits the name from its settings at the first '?'.
 		return "", fmt.Errorf("open state %s: the path must not contain '?'", path)
 	}
-	if storeNetworkVolume(filepath.VolumeName(path)) {
+	if networkVolume(filepath.VolumeName(path)) {
 		return "", fmt.Errorf("open state %s: the state file must be on a local disk, not a network share", path)
 	}
 	q := url.Values{}
@@ -264,10 +264,10 @@ func storeDSN(path string) (string, error) {
 	return path + "?" + q.Encode(), nil
 }
 
-// storeNetworkVolume reports whether a volume name (filepath.VolumeName) is a Windows UNC share such as
+// networkVolume reports whether a volume name (filepath.VolumeName) is a Windows UNC share such as
 // \\server\share. Local device paths (\\?\C:, \\.\C:) are fine. Mapped drive letters cannot be told apart
 // here; the documentation of Store says to keep the file local.
-func storeNetworkVolume(vol string) bool {
+func networkVolume(vol string) bool {
 	v := strings.ReplaceAll(vol, "/", `\`)
 	if !strings.HasPrefix(v, `\\`) {
 		return false
@@ -286,19 +286,19 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
 			return fmt.Errorf("read schema version: %w", err)
 		}
-		if version > len(storeMigrations) {
-			return fmt.Errorf("schema version %d is newer than this obmin knows (%d): use a newer obmin", version, len(storeMigrations))
+		if version > len(migrations) {
+			return fmt.Errorf("schema version %d is newer than this obmin knows (%d): use a newer obmin", version, len(migrations))
 		}
-		for i := version; i < len(storeMigrations); i++ {
-			if _, err := tx.ExecContext(ctx, storeMigrations[i]); err != nil {
+		for i := version; i < len(migrations); i++ {
+			if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
 				return fmt.Errorf("schema version %d: %w", i+1, err)
 			}
 		}
-		if version == len(storeMigrations) {
+		if version == len(migrations) {
 			return nil
 		}
 		// PRAGMA takes no bound parameters; the value is an int we control.
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(storeMigrations))); err != nil {
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(migrations))); err != nil {
 			return fmt.Errorf("set schema version: %w", err)
 		}
 		return nil
@@ -365,16 +365,16 @@ func (s *Store) stamp(t time.Time) time.Time {
 	return t
 }
 
-// storeTime formats t for a text column; the zero time is stored as "" (unset).
-func storeTime(t time.Time) string {
+// formatTime formats t for a text column; the zero time is stored as "" (unset).
+func formatTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format(storeTimeLayout)
+	return t.UTC().Format(timeLayout)
 }
 
-// storeParseTime reads a text column written by storeTime.
-func storeParseTime(s string) (time.Time, error) {
+// parseTime reads a text column written by formatTime.
+func parseTime(s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
@@ -385,32 +385,32 @@ func storeParseTime(s string) (time.Time, error) {
 	return t.UTC(), nil
 }
 
-// storeTimes parses the stored times of one row, keeping the first error so a scan reads straight.
-type storeTimes struct{ err error }
+// timeParser parses the stored times of one row, keeping the first error so a scan reads straight.
+type timeParser struct{ err error }
 
-func (p *storeTimes) get(s string) time.Time {
-	t, err := storeParseTime(s)
+func (p *timeParser) get(s string) time.Time {
+	t, err := parseTime(s)
 	if err != nil && p.err == nil {
 		p.err = err
 	}
 	return t
 }
 
-// storeText turns a JSON payload into a TEXT value; nil stays NULL.
-func storeText(b []byte) any {
+// textOrNull turns a JSON payload into a TEXT value; nil stays NULL.
+func textOrNull(b []byte) any {
 	if b == nil {
 		return nil
 	}
 	return string(b)
 }
 
-// storeIsUnique reports whether err is a UNIQUE constraint violation.
-func storeIsUnique(err error) bool {
+// isUnique reports whether err is a UNIQUE constraint violation.
+func isUnique(err error) bool {
 	var se *sqlite.Error
 	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
 }
 
-// storeRowScanner is what *sql.Row and *sql.Rows have in common.
-type storeRowScanner interface {
+// rowScanner is what *sql.Row and *sql.Rows have in common.
+type rowScanner interface {
 	Scan(dest ...any) error
 }

@@ -1,4 +1,4 @@
-package spool
+package store
 
 import (
 	"context"
@@ -10,19 +10,19 @@ import (
 
 func TestReportLifecycle(t *testing.T) {
 	ctx := context.Background()
-	s := storeForTest(t)
+	s := openTest(t)
 	add := func(id, status string, seen time.Time) {
 		t.Helper()
 		if _, err := s.AddReceipt(ctx, ReceiptRecord{ID: id, Status: status, State: ReceiptStateRetail, Raw: []byte(`{}`), FirstSeen: seen}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	add("r1", "DONE", storeT0)
-	add("r2", "DONE", storeT0.Add(time.Minute))
-	add("r3", "DONE", storeT0.Add(2*time.Minute))
+	add("r1", "DONE", testT0)
+	add("r2", "DONE", testT0.Add(time.Minute))
+	add("r3", "DONE", testT0.Add(2*time.Minute))
 
 	var seen []string
-	if err := s.ReceiptsFirstSeenSince(ctx, storeT0.Add(time.Minute), func(r ReceiptRecord) error {
+	if err := s.ReceiptsFirstSeenSince(ctx, testT0.Add(time.Minute), func(r ReceiptRecord) error {
 		seen = append(seen, r.ID)
 		return nil
 	}); err != nil {
@@ -54,7 +54,7 @@ func TestReportLifecycle(t *testing.T) {
 
 	// Closed and posted.
 	rec.State, rec.Ref, rec.Number, rec.Total, rec.Receipts, rec.Hash = ReportStatePosted, "ref", "00000000001", 12345, count, hash
-	rec.Serial, rec.OpenedAt, rec.ClosedAt, rec.SentAt = 7, storeT0, storeT0.Add(8*time.Hour), storeT0.Add(9*time.Hour)
+	rec.Serial, rec.OpenedAt, rec.ClosedAt, rec.SentAt = 7, testT0, testT0.Add(8*time.Hour), testT0.Add(9*time.Hour)
 	if ok, err := s.UpdateReport(ctx, rec, ReportStateOpen); err != nil || !ok {
 		t.Fatalf("update: %v %v", ok, err)
 	}
@@ -99,7 +99,7 @@ func TestReportLifecycle(t *testing.T) {
 	}, ReportStatePending, ReportStateHeld); err != nil || !slices.Equal(pending, []string{"s1"}) {
 		t.Fatalf("in state: %v %v", pending, err)
 	}
-	if _, err := s.UpdateReport(ctx, ReportRecord{ShiftID: "nope", State: ReportStateHeld}, ""); !errors.Is(err, ErrStoreNotFound) {
+	if _, err := s.UpdateReport(ctx, ReportRecord{ShiftID: "nope", State: ReportStateHeld}, ""); !errors.Is(err, ErrNotFound) {
 		t.Errorf("update of an unknown shift: %v", err)
 	}
 	if _, err := s.UpdateReport(ctx, ReportRecord{ShiftID: "s1", State: "bogus"}, ""); err == nil {
@@ -109,11 +109,11 @@ func TestReportLifecycle(t *testing.T) {
 
 func TestRetailScanned(t *testing.T) {
 	ctx := context.Background()
-	s := storeForTest(t)
+	s := openTest(t)
 	if _, ok, err := s.RetailScanned(ctx); ok || err != nil {
 		t.Fatalf("before the first scan: %v %v", ok, err)
 	}
-	for _, at := range []time.Time{storeT0, storeT0.Add(time.Hour)} {
+	for _, at := range []time.Time{testT0, testT0.Add(time.Hour)} {
 		if err := s.SetRetailScanned(ctx, at); err != nil {
 			t.Fatal(err)
 		}

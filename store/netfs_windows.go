@@ -1,6 +1,6 @@
 //go:build windows
 
-package spool
+package store
 
 import (
 	"path/filepath"
@@ -8,8 +8,8 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// storeOnNetwork reports whether dir lies on a mapped network drive or a UNC share.
-func storeOnNetwork(dir string) (bool, string) {
+// onNetwork reports whether dir lies on a mapped network drive or a UNC share.
+func onNetwork(dir string) (bool, string) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return false, ""

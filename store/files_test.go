@@ -1,4 +1,4 @@
-package spool
+package store
 
 import (
 	"context"
@@ -17,7 +17,7 @@ func TestStateFilesPrivate(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "state.db")
-	s, err := OpenStore(ctx, path)
+	s, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func TestStateFilesPrivate(t *testing.T) {
 	if err := os.Chmod(path, 0o644); err != nil { // as an older obmin left it
 		t.Fatal(err)
 	}
-	s, err = OpenStore(ctx, path)
+	s, err = Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func TestNetworkFileSystems(t *testing.T) {
 			t.Errorf("volume %s, drive type %d: network %v, want %v", tc.vol, tc.typ, got, tc.want)
 		}
 	}
-	if network, kind := storeOnNetwork(t.TempDir()); network {
+	if network, kind := onNetwork(t.TempDir()); network {
 		t.Errorf("the test's own temporary folder is taken for a network share (%s)", kind)
 	}
 }

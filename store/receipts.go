@@ -1,4 +1,4 @@
-package spool
+package store
 
 import (
 	"context"
@@ -34,7 +34,7 @@ type ReceiptRecord struct {
 	FirstSeen, ConfirmedAt       time.Time
 }
 
-func storeValidReceiptState(state string) bool {
+func validReceiptState(state string) bool {
 	switch state {
 	case ReceiptStatePending, ReceiptStateConfirmed, ReceiptStateDelivered, ReceiptStateHeld, ReceiptStateSkipped,
 		ReceiptStateReturn, ReceiptStateAmended, ReceiptStateListed, ReceiptStateRetail:
@@ -43,10 +43,10 @@ func storeValidReceiptState(state string) bool {
 	return false
 }
 
-const storeReceiptColumns = `id, register_id, type, status, number, sold_at, total_sum, state, reason, raw, document,
+const receiptColumns = `id, register_id, type, status, number, sold_at, total_sum, state, reason, raw, document,
 	first_seen, confirmed_at`
 
-func storeScanReceipt(r storeRowScanner) (ReceiptRecord, error) {
+func scanReceipt(r rowScanner) (ReceiptRecord, error) {
 	var rec ReceiptRecord
 	var sold, first, confirmed string
 	err := r.Scan(&rec.ID, &rec.RegisterID, &rec.Type, &rec.Status, &rec.Number, &sold, &rec.TotalSum, &rec.State,
@@ -54,7 +54,7 @@ func storeScanReceipt(r storeRowScanner) (ReceiptRecord, error) {
 	if err != nil {
 		return ReceiptRecord{}, err
 	}
-	var ts storeTimes
+	var ts timeParser
 	rec.When, rec.FirstSeen, rec.ConfirmedAt = ts.get(sold), ts.get(first), ts.get(confirmed)
 	return rec, ts.err
 }
@@ -67,14 +67,14 @@ func (s *Store) AddReceipt(ctx context.Context, r ReceiptRecord) (added bool, er
 	if r.ID == "" {
 		return false, errors.New("add receipt: empty ID")
 	}
-	if !storeValidReceiptState(r.State) {
+	if !validReceiptState(r.State) {
 		return false, fmt.Errorf("add receipt %s: unknown state %q", r.ID, r.State)
 	}
 	// The conflict target is the id only: a clash on the number index still fails the insert.
-	return s.receiptRow(ctx, "add receipt "+r.ID, r.Number, `INSERT INTO receipts (`+storeReceiptColumns+`)
+	return s.receiptRow(ctx, "add receipt "+r.ID, r.Number, `INSERT INTO receipts (`+receiptColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-		r.ID, r.RegisterID, r.Type, r.Status, r.Number, storeTime(r.When), r.TotalSum, r.State, r.Reason,
-		storeText(r.Raw), storeText(r.Document), storeTime(s.stamp(r.FirstSeen)), storeTime(r.ConfirmedAt))
+		r.ID, r.RegisterID, r.Type, r.Status, r.Number, formatTime(r.When), r.TotalSum, r.State, r.Reason,
+		textOrNull(r.Raw), textOrNull(r.Document), formatTime(s.stamp(r.FirstSeen)), formatTime(r.ConfirmedAt))
 }
 
 // receiptRow runs one statement on one receipt in a write transaction and says whether it changed a
@@ -83,7 +83,7 @@ func (s *Store) receiptRow(ctx context.Context, what, number, query string, args
 	var changed bool
 	err := s.tx(ctx, what, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, query, args...)
-		if storeIsUnique(err) {
+		if isUnique(err) {
 			return fmt.Errorf("number %q: %w", number, ErrDuplicateNumber)
 		}
 		if err != nil {
@@ -98,7 +98,7 @@ func (s *Store) receiptRow(ctx context.Context, what, number, query string, args
 
 // Receipt returns the receipt with this Checkbox id.
 func (s *Store) Receipt(ctx context.Context, id string) (ReceiptRecord, bool, error) {
-	rec, err := storeScanReceipt(s.db.QueryRowContext(ctx, `SELECT `+storeReceiptColumns+` FROM receipts WHERE id = ?`, id))
+	rec, err := scanReceipt(s.db.QueryRowContext(ctx, `SELECT `+receiptColumns+` FROM receipts WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return ReceiptRecord{}, false, nil
 	}
@@ -110,24 +110,24 @@ func (s *Store) Receipt(ctx context.Context, id string) (ReceiptRecord, bool, er
 
 // UpdateReceipt sets State, Reason, Document and Number of the receipt with r.ID; the other fields are
 // what was received and do not change. A receipt that becomes confirmed without a ConfirmedAt gets
-// r.ConfirmedAt, or now. An unknown ID is ErrStoreNotFound; a Number another receipt has is
+// r.ConfirmedAt, or now. An unknown ID is ErrNotFound; a Number another receipt has is
 // ErrDuplicateNumber.
 func (s *Store) UpdateReceipt(ctx context.Context, r ReceiptRecord) error {
-	if !storeValidReceiptState(r.State) {
+	if !validReceiptState(r.State) {
 		return fmt.Errorf("update receipt %s: unknown state %q", r.ID, r.State)
 	}
 	return s.tx(ctx, "update receipt "+r.ID, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE receipts SET state = ?1, reason = ?2, document = ?3, number = ?4,
 			confirmed_at = CASE WHEN ?1 = 'confirmed' AND confirmed_at = '' THEN ?5 ELSE confirmed_at END
 			WHERE id = ?6`,
-			r.State, r.Reason, storeText(r.Document), r.Number, storeTime(s.stamp(r.ConfirmedAt)), r.ID)
-		if storeIsUnique(err) {
+			r.State, r.Reason, textOrNull(r.Document), r.Number, formatTime(s.stamp(r.ConfirmedAt)), r.ID)
+		if isUnique(err) {
 			return fmt.Errorf("number %q: %w", r.Number, ErrDuplicateNumber)
 		}
 		if err != nil {
 			return err
 		}
-		return storeOneRow(res)
+		return oneRow(res)
 	})
 }
 
@@ -137,13 +137,13 @@ func (s *Store) UpdateReceipt(ctx context.Context, r ReceiptRecord) error {
 // moved on meanwhile, or it is a finished receipt, which never goes back (BAS may hold it). FirstSeen
 // and ConfirmedAt stay.
 func (s *Store) AdvanceReceipt(ctx context.Context, r ReceiptRecord, fromStatus string) (bool, error) {
-	if !storeValidReceiptState(r.State) {
+	if !validReceiptState(r.State) {
 		return false, fmt.Errorf("advance receipt %s: unknown state %q", r.ID, r.State)
 	}
 	return s.receiptRow(ctx, "advance receipt "+r.ID, r.Number, `UPDATE receipts SET status = ?, number = ?, sold_at = ?,
 		total_sum = ?, state = ?, reason = ?, raw = ?, document = ?
 		WHERE id = ? AND status = ? AND status <> 'DONE' AND state = 'skipped'`,
-		r.Status, r.Number, storeTime(r.When), r.TotalSum, r.State, r.Reason, storeText(r.Raw), storeText(r.Document),
+		r.Status, r.Number, formatTime(r.When), r.TotalSum, r.State, r.Reason, textOrNull(r.Raw), textOrNull(r.Document),
 		r.ID, fromStatus)
 }
 
@@ -165,17 +165,17 @@ func (s *Store) ReceiptsInState(ctx context.Context, state string, fn func(Recei
 // which confirmed receipts stay in the orders file), ordered by When then ID.
 func (s *Store) ConfirmedSince(ctx context.Context, since time.Time, fn func(ReceiptRecord) error) error {
 	return s.eachReceipt(ctx, "receipts confirmed since", fn,
-		`WHERE state = 'confirmed' AND confirmed_at >= ? ORDER BY sold_at, id`, storeTime(since))
+		`WHERE state = 'confirmed' AND confirmed_at >= ? ORDER BY sold_at, id`, formatTime(since))
 }
 
 func (s *Store) eachReceipt(ctx context.Context, what string, fn func(ReceiptRecord) error, where string, args ...any) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+storeReceiptColumns+` FROM receipts `+where, args...)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+receiptColumns+` FROM receipts `+where, args...)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		rec, err := storeScanReceipt(rows)
+		rec, err := scanReceipt(rows)
 		if err != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}
@@ -205,7 +205,7 @@ func (s *Store) ConfirmNumbers(ctx context.Context, numbers []string, now time.T
 	err = s.tx(ctx, "confirm numbers", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE receipts SET state = 'confirmed', confirmed_at = ?
 			WHERE state IN ('pending', 'delivered') AND number <> '' AND number IN (SELECT value FROM json_each(?))`,
-			storeTime(s.stamp(now)), string(list))
+			formatTime(s.stamp(now)), string(list))
 		if err != nil {
 			return err
 		}

@@ -1,4 +1,4 @@
-package spool
+package store
 
 import (
 	"context"
@@ -25,7 +25,7 @@ type DropRecord struct {
 	CreatedAt, UpdatedAt                  time.Time
 }
 
-func storeValidDropState(state string) bool {
+func validDropState(state string) bool {
 	switch state {
 	case DropStateInbox, DropStateProcessing, DropStateDone, DropStateFailed, DropStateDuplicate:
 		return true
@@ -33,15 +33,15 @@ func storeValidDropState(state string) bool {
 	return false
 }
 
-const storeDropColumns = `id, fingerprint, source, state, error, files, created_at, updated_at`
+const dropColumns = `id, fingerprint, source, state, error, files, created_at, updated_at`
 
-func storeScanDrop(r storeRowScanner) (DropRecord, error) {
+func scanDrop(r rowScanner) (DropRecord, error) {
 	var d DropRecord
 	var created, updated string
 	if err := r.Scan(&d.ID, &d.Fingerprint, &d.Source, &d.State, &d.Error, &d.Files, &created, &updated); err != nil {
 		return DropRecord{}, err
 	}
-	var ts storeTimes
+	var ts timeParser
 	d.CreatedAt, d.UpdatedAt = ts.get(created), ts.get(updated)
 	return d, ts.err
 }
@@ -49,9 +49,9 @@ func storeScanDrop(r storeRowScanner) (DropRecord, error) {
 // DropByFingerprint returns the drop that first brought this content: the oldest one not itself marked
 // duplicate (or, failing that, the oldest one).
 func (s *Store) DropByFingerprint(ctx context.Context, fp string) (DropRecord, bool, error) {
-	row := s.db.QueryRowContext(ctx, `SELECT `+storeDropColumns+` FROM drops WHERE fingerprint = ?
+	row := s.db.QueryRowContext(ctx, `SELECT `+dropColumns+` FROM drops WHERE fingerprint = ?
 		ORDER BY state = 'duplicate', created_at, id LIMIT 1`, fp)
-	d, err := storeScanDrop(row)
+	d, err := scanDrop(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return DropRecord{}, false, nil
 	}
@@ -67,31 +67,31 @@ func (s *Store) PutDrop(ctx context.Context, d DropRecord) error {
 	if d.ID == "" || d.Fingerprint == "" {
 		return fmt.Errorf("put drop %q: ID and Fingerprint are required", d.ID)
 	}
-	if !storeValidDropState(d.State) {
+	if !validDropState(d.State) {
 		return fmt.Errorf("put drop %s: unknown state %q", d.ID, d.State)
 	}
 	return s.tx(ctx, "put drop "+d.ID, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO drops (`+storeDropColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		_, err := tx.ExecContext(ctx, `INSERT INTO drops (`+dropColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint, source = excluded.source,
 				state = excluded.state, error = excluded.error, files = excluded.files, updated_at = excluded.updated_at`,
-			d.ID, d.Fingerprint, d.Source, d.State, d.Error, d.Files, storeTime(s.stamp(d.CreatedAt)), storeTime(s.stamp(d.UpdatedAt)))
+			d.ID, d.Fingerprint, d.Source, d.State, d.Error, d.Files, formatTime(s.stamp(d.CreatedAt)), formatTime(s.stamp(d.UpdatedAt)))
 		return err
 	})
 }
 
 // SetDropState moves a drop to state, with errText as its Error ("" clears it), and stamps UpdatedAt.
-// An unknown id is ErrStoreNotFound.
+// An unknown id is ErrNotFound.
 func (s *Store) SetDropState(ctx context.Context, id, state, errText string) error {
-	if !storeValidDropState(state) {
+	if !validDropState(state) {
 		return fmt.Errorf("set drop %s state: unknown state %q", id, state)
 	}
 	return s.tx(ctx, "set drop "+id+" state", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE drops SET state = ?, error = ?, updated_at = ? WHERE id = ?`,
-			state, errText, storeTime(s.now()), id)
+			state, errText, formatTime(s.now()), id)
 		if err != nil {
 			return err
 		}
-		return storeOneRow(res)
+		return oneRow(res)
 	})
 }
 
@@ -100,7 +100,7 @@ func (s *Store) RecentDrops(ctx context.Context, limit int) ([]DropRecord, error
 	if limit <= 0 {
 		limit = -1 // SQLite: no limit
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+storeDropColumns+` FROM drops
+	rows, err := s.db.QueryContext(ctx, `SELECT `+dropColumns+` FROM drops
 		ORDER BY created_at DESC, id DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("recent drops: %w", err)
@@ -108,7 +108,7 @@ func (s *Store) RecentDrops(ctx context.Context, limit int) ([]DropRecord, error
 	defer rows.Close()
 	var out []DropRecord
 	for rows.Next() {
-		d, err := storeScanDrop(rows)
+		d, err := scanDrop(rows)
 		if err != nil {
 			return nil, fmt.Errorf("recent drops: %w", err)
 		}
@@ -120,14 +120,14 @@ func (s *Store) RecentDrops(ctx context.Context, limit int) ([]DropRecord, error
 	return out, nil
 }
 
-// storeOneRow turns "no row changed" into ErrStoreNotFound.
-func storeOneRow(res sql.Result) error {
+// oneRow turns "no row changed" into ErrNotFound.
+func oneRow(res sql.Result) error {
 	n, err := res.RowsAffected()
 	if err != nil {
 		return err
 	}
 	if n == 0 {
-		return ErrStoreNotFound
+		return ErrNotFound
 	}
 	return nil
 }

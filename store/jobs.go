@@ -1,4 +1,4 @@
-package spool
+package store
 
 import (
 	"context"
@@ -8,8 +8,8 @@ import (
 	"time"
 )
 
-// storeJobHistoryCap is how many job runs the history keeps; older ones are dropped as new ones come.
-const storeJobHistoryCap = 1000
+// jobHistoryCap is how many job runs the history keeps; older ones are dropped as new ones come.
+const jobHistoryCap = 1000
 
 // JobRun is one run of a scheduled job, for the status view and for catching up missed cron runs.
 type JobRun struct {
@@ -29,7 +29,7 @@ func (s *Store) Cursor(ctx context.Context, registerID string) (time.Time, bool,
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("cursor of %s: %w", registerID, err)
 	}
-	t, err := storeParseTime(until)
+	t, err := parseTime(until)
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("cursor of %s: %w", registerID, err)
 	}
@@ -44,7 +44,7 @@ func (s *Store) SetCursor(ctx context.Context, registerID string, t time.Time) e
 	}
 	return s.tx(ctx, "set cursor of "+registerID, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO cursors (register_id, until) VALUES (?, ?)
-			ON CONFLICT (register_id) DO UPDATE SET until = excluded.until`, registerID, storeTime(t))
+			ON CONFLICT (register_id) DO UPDATE SET until = excluded.until`, registerID, formatTime(t))
 		return err
 	})
 }
@@ -55,7 +55,7 @@ func (s *Store) RecordJob(ctx context.Context, r JobRun) error {
 	if r.Name == "" {
 		return errors.New("record job: empty name")
 	}
-	start, end := storeTime(r.Start), storeTime(r.End)
+	start, end := formatTime(r.Start), formatTime(r.End)
 	return s.tx(ctx, "record job "+r.Name, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO job_last (name, start_at, end_at, error, summary) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (name) DO UPDATE SET start_at = excluded.start_at, end_at = excluded.end_at,
@@ -75,20 +75,20 @@ func (s *Store) RecordJob(ctx context.Context, r JobRun) error {
 	})
 }
 
-func storeScanJob(r storeRowScanner) (JobRun, error) {
+func scanJob(r rowScanner) (JobRun, error) {
 	var j JobRun
 	var start, end string
 	if err := r.Scan(&j.Name, &start, &end, &j.Err, &j.Summary); err != nil {
 		return JobRun{}, err
 	}
-	var ts storeTimes
+	var ts timeParser
 	j.Start, j.End = ts.get(start), ts.get(end)
 	return j, ts.err
 }
 
 // LastJob returns the last run of the named job.
 func (s *Store) LastJob(ctx context.Context, name string) (JobRun, bool, error) {
-	j, err := storeScanJob(s.db.QueryRowContext(ctx,
+	j, err := scanJob(s.db.QueryRowContext(ctx,
 		`SELECT name, start_at, end_at, error, summary FROM job_last WHERE name = ?`, name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return JobRun{}, false, nil
@@ -113,7 +113,7 @@ func (s *Store) JobHistory(ctx context.Context, limit int) ([]JobRun, error) {
 	defer rows.Close()
 	var out []JobRun
 	for rows.Next() {
-		j, err := storeScanJob(rows)
+		j, err := scanJob(rows)
 		if err != nil {
 			return nil, fmt.Errorf("job history: %w", err)
 		}

@@ -1,4 +1,4 @@
-package spool
+package store
 
 import (
 	"context"
@@ -35,12 +35,12 @@ func (s *Store) SetWaiting(ctx context.Context, at time.Time, waiting []drop.Wai
 		}
 		for _, w := range waiting {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO watch_waiting (folder, since, reason, files, give_up) VALUES (?, ?, ?, ?, ?)`,
-				w.Folder, storeTime(w.Since), w.Reason, w.Files, storeTime(w.GiveUpAt)); err != nil {
+				w.Folder, formatTime(w.Since), w.Reason, w.Files, formatTime(w.GiveUpAt)); err != nil {
 				return fmt.Errorf("folder %q: %w", w.Folder, err)
 			}
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO watch_scans (source, at) VALUES ('bas', ?)
-			ON CONFLICT (source) DO UPDATE SET at = excluded.at`, storeTime(s.stamp(at)))
+			ON CONFLICT (source) DO UPDATE SET at = excluded.at`, formatTime(s.stamp(at)))
 		return err
 	})
 }
@@ -55,7 +55,7 @@ func (s *Store) SetFolderProblem(ctx context.Context, key, path string, problem 
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO watch_problems (key, path, error, since) VALUES (?, ?, ?, ?)
 			ON CONFLICT (key) DO UPDATE SET path = excluded.path, error = excluded.error`,
-			key, path, problem.Error(), storeTime(s.stamp(at)))
+			key, path, problem.Error(), formatTime(s.stamp(at)))
 		return err
 	})
 }
@@ -63,7 +63,7 @@ func (s *Store) SetFolderProblem(ctx context.Context, key, path string, problem 
 // WatchState reads what SetWaiting and SetFolderProblem recorded.
 func (s *Store) WatchState(ctx context.Context) (WatchState, error) {
 	var st WatchState
-	var ts storeTimes
+	var ts timeParser
 	rows, err := s.db.QueryContext(ctx, `SELECT folder, since, reason, files, give_up FROM watch_waiting ORDER BY since, folder`)
 	if err != nil {
 		return st, fmt.Errorf("waiting drops: %w", err)

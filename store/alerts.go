@@ -1,4 +1,4 @@
-package spool
+package store
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 
 // Drop returns the drop with this id.
 func (s *Store) Drop(ctx context.Context, id string) (DropRecord, bool, error) {
-	d, err := storeScanDrop(s.db.QueryRowContext(ctx, `SELECT `+storeDropColumns+` FROM drops WHERE id = ?`, id))
+	d, err := scanDrop(s.db.QueryRowContext(ctx, `SELECT `+dropColumns+` FROM drops WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return DropRecord{}, false, nil
 	}
@@ -31,7 +31,7 @@ func (s *Store) HeldReceipts(ctx context.Context) (n int, oldest time.Time, err 
 		return 0, time.Time{}, fmt.Errorf("held receipts: %w", err)
 	}
 	if first.Valid {
-		if oldest, err = storeParseTime(first.String); err != nil {
+		if oldest, err = parseTime(first.String); err != nil {
 			return 0, time.Time{}, fmt.Errorf("held receipts: %w", err)
 		}
 	}

@@ -1,4 +1,4 @@
-package spool
+package store
 
 import (
 	"context"
@@ -222,7 +222,7 @@ type StagedGood struct {
 
 const stageGoodColumns = `key, product, source, line, code, grp, variant, data`
 
-func scanStagedGood(r storeRowScanner) (StagedGood, error) {
+func scanStagedGood(r rowScanner) (StagedGood, error) {
 	var g StagedGood
 	err := r.Scan(&g.Key, &g.Product, &g.Source, &g.Line, &g.Code, &g.Group, &g.Variant, &g.Data)
 	return g, err
@@ -468,7 +468,7 @@ type StagedPlan struct {
 	Data  []byte
 }
 
-func scanStagedPlan(r storeRowScanner) (StagedPlan, error) {
+func scanStagedPlan(r rowScanner) (StagedPlan, error) {
 	var p StagedPlan
 	var stock sql.NullInt64
 	err := r.Scan(&p.ID, &p.Code, &p.Kind, &stock, &p.Data)

@@ -1,4 +1,4 @@
-package spool
+package store
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 // the time of sale: a receipt pulled late (the first pull reaches days back) has not been waiting for BAS
 // that long.
 func (s *Store) OldestPending(ctx context.Context) (first time.Time, ok bool, err error) {
-	// Times are stored as fixed-width UTC text (storeTimeLayout), so the text minimum is the earliest.
+	// Times are stored as fixed-width UTC text (timeLayout), so the text minimum is the earliest.
 	var v sql.NullString
 	err = s.db.QueryRowContext(ctx, `SELECT min(first_seen) FROM receipts WHERE state = ?`, ReceiptStatePending).Scan(&v)
 	if err != nil {
@@ -23,7 +23,7 @@ func (s *Store) OldestPending(ctx context.Context) (first time.Time, ok bool, er
 	if !v.Valid || v.String == "" {
 		return time.Time{}, false, nil
 	}
-	if first, err = storeParseTime(v.String); err != nil {
+	if first, err = parseTime(v.String); err != nil {
 		return time.Time{}, false, fmt.Errorf("oldest pending receipt: %w", err)
 	}
 	return first, true, nil
@@ -44,7 +44,7 @@ func (s *Store) LastSuccesses(ctx context.Context) (map[string]time.Time, error)
 		if err := rows.Scan(&name, &end); err != nil {
 			return nil, fmt.Errorf("last successful job runs: %w", err)
 		}
-		t, err := storeParseTime(end)
+		t, err := parseTime(end)
 		if err != nil {
 			return nil, fmt.Errorf("last successful run of %s: %w", name, err)
 		}

@@ -1,4 +1,4 @@
-package spool
+package store
 
 import (
 	"context"
@@ -12,8 +12,8 @@ import (
 // before the cut-off and across enough of BAS's runs; runs that began before it went in do not count.
 func TestStoreFileLifetime(t *testing.T) {
 	ctx := context.Background()
-	s := storeForTest(t)
-	t0 := storeT0
+	s := openTest(t)
+	t0 := testT0
 	for _, id := range []string{"a", "b", "c"} {
 		if _, err := s.AddReceipt(ctx, ReceiptRecord{ID: id, State: ReceiptStatePending, When: t0, Number: "N-" + id}); err != nil {
 			t.Fatal(err)
@@ -60,10 +60,10 @@ func TestStoreFileLifetime(t *testing.T) {
 
 func TestStoreAmendSale(t *testing.T) {
 	ctx := context.Background()
-	s := storeForTest(t)
+	s := openTest(t)
 	s.AddReceipt(ctx, ReceiptRecord{ID: "sale", State: ReceiptStatePending, Number: "N1", Document: []byte(`{"v":1}`)})
 	s.AddReceipt(ctx, ReceiptRecord{ID: "ret", State: ReceiptStateReturn})
-	s.MarkInFile(ctx, []string{"sale"}, storeT0)
+	s.MarkInFile(ctx, []string{"sale"}, testT0)
 	if err := s.AmendSale(ctx, "sale", []byte(`{"v":2}`), "ret", "applied"); err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestStoreAmendSale(t *testing.T) {
 		t.Error("an amended sale must go into the file anew")
 	}
 	// Twice: the return is no longer waiting; nothing changes.
-	if err := s.AmendSale(ctx, "sale", []byte(`{"v":3}`), "ret", "again"); !errors.Is(err, ErrStoreNotFound) {
+	if err := s.AmendSale(ctx, "sale", []byte(`{"v":3}`), "ret", "again"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("second AmendSale: %v", err)
 	}
 	if sale, _, _ := s.Receipt(ctx, "sale"); string(sale.Document) != `{"v":2}` {

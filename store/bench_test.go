@@ -1,4 +1,4 @@
-package spool
+package store
 
 import (
 	"context"
@@ -9,8 +9,8 @@ import (
 	"testing"
 )
 
-// storeBenchGoods builds n catalogue records the size of a bookstore's: Ukrainian names, BAS GUIDs.
-func storeBenchGoods(n int) []GoodRecord {
+// benchGoods builds n catalogue records the size of a bookstore's: Ukrainian names, BAS GUIDs.
+func benchGoods(n int) []GoodRecord {
 	recs := make([]GoodRecord, n)
 	for i := range recs {
 		recs[i] = GoodRecord{
@@ -31,7 +31,7 @@ func storeBenchGoods(n int) []GoodRecord {
 // (first import) and over a full one (every later import).
 func BenchmarkPutGoods50k(b *testing.B) {
 	ctx := context.Background()
-	recs := storeBenchGoods(50000)
+	recs := benchGoods(50000)
 	b.Run("insert", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
@@ -66,7 +66,7 @@ func BenchmarkAddReceipt(b *testing.B) {
 	doc := []byte(`{"Номер":"CB-x","Товары":[` + strings.Repeat(`{"Ид":"6f1c2a3b-0001-11ee-8c90-000000000001","Количество":"1","Сумма":"250.00"},`, 12) + `{}]}`)
 	rec := func(i int64) ReceiptRecord {
 		return ReceiptRecord{ID: fmt.Sprintf("rcpt-%09d", i), RegisterID: "reg", Type: "SELL", Status: "DONE",
-			Number: fmt.Sprintf("CB-%09d", i), When: storeT0, TotalSum: 300000, State: ReceiptStatePending, Raw: raw, Document: doc}
+			Number: fmt.Sprintf("CB-%09d", i), When: testT0, TotalSum: 300000, State: ReceiptStatePending, Raw: raw, Document: doc}
 	}
 	b.Run("new", func(b *testing.B) {
 		s := mustOpenStore(b, filepath.Join(b.TempDir(), "obmin.db"))

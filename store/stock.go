@@ -1,4 +1,4 @@
-package spool
+package store
 
 import (
 	"context"
@@ -23,12 +23,12 @@ func (s *Store) GoodsWithCodes(ctx context.Context, codes []string) (map[string]
 		for i, c := range part {
 			args[i] = c
 		}
-		rows, err := s.db.QueryContext(ctx, `SELECT `+storeGoodColumns+` FROM goods WHERE code IN (`+placeholders(len(args))+`)`, args...)
+		rows, err := s.db.QueryContext(ctx, `SELECT `+goodColumns+` FROM goods WHERE code IN (`+placeholders(len(args))+`)`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("goods by code: %w", err)
 		}
 		for rows.Next() {
-			g, err := storeScanGood(rows)
+			g, err := scanGood(rows)
 			if err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("goods by code: %w", err)
@@ -55,13 +55,13 @@ func (s *Store) GoodsByBASIDs(ctx context.Context, ids []string) (map[string]Goo
 			args[i] = c
 		}
 		// Ordered so that the record GoodByBASID would return comes last for each Ид.
-		rows, err := s.db.QueryContext(ctx, `SELECT `+storeGoodColumns+` FROM goods WHERE bas_id IN (`+placeholders(len(args))+`)
+		rows, err := s.db.QueryContext(ctx, `SELECT `+goodColumns+` FROM goods WHERE bas_id IN (`+placeholders(len(args))+`)
 			ORDER BY bas_id, updated_at, code DESC`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("goods by BAS id: %w", err)
 		}
 		for rows.Next() {
-			g, err := storeScanGood(rows)
+			g, err := scanGood(rows)
 			if err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("goods by BAS id: %w", err)
@@ -254,13 +254,13 @@ func (s *Store) StockCheckedAt(ctx context.Context) (time.Time, error) {
 	if err != nil || !ok {
 		return time.Time{}, err
 	}
-	return storeParseTime(v)
+	return parseTime(v)
 }
 
 // SetStockCheckedAt records when every good's Checkbox stock was compared with BAS's.
 func (s *Store) SetStockCheckedAt(ctx context.Context, t time.Time) error {
 	return s.tx(ctx, "record the stock check", func(tx *sql.Tx) error {
-		return setMark(ctx, tx, markStockChecked, storeTime(t))
+		return setMark(ctx, tx, markStockChecked, formatTime(t))
 	})
 }
 

@@ -1,4 +1,4 @@
-package spool
+package store
 
 import (
 	"context"
@@ -6,9 +6,9 @@ import (
 	"fmt"
 )
 
-// storeNoticesSchema is migration 2: what notifications have told about each open condition, so that a
+// noticesSchema is migration 2: what notifications have told about each open condition, so that a
 // restart neither tells it again nor forgets to say it cleared (package notify keeps its records here).
-const storeNoticesSchema = `
+const noticesSchema = `
 CREATE TABLE notices (
 	key        TEXT PRIMARY KEY,
 	data       TEXT NOT NULL,
@@ -43,7 +43,7 @@ func (s *Store) PutNotice(ctx context.Context, key string, data []byte) error {
 	return s.tx(ctx, "put notice "+key, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO notices (key, data, updated_at) VALUES (?, ?, ?)
 			ON CONFLICT (key) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at`,
-			key, string(data), storeTime(s.now()))
+			key, string(data), formatTime(s.now()))
 		return err
 	})
 }

@@ -1,4 +1,4 @@
-package spool
+package store
 
 import (
 	"bufio"
@@ -23,25 +23,25 @@ var updateGolden = flag.Bool("update", false, "rewrite the golden files under te
 // mustOpenStore opens a store at path and closes it when the test ends.
 func mustOpenStore(tb testing.TB, path string) *Store {
 	tb.Helper()
-	s, err := OpenStore(context.Background(), path)
+	s, err := Open(context.Background(), path)
 	if err != nil {
-		tb.Fatalf("OpenStore: %v", err)
+		tb.Fatalf("Open: %v", err)
 	}
 	tb.Cleanup(func() { s.Close() })
 	return s
 }
 
-// storeForTest opens a fresh store in a temporary folder with a fixed clock.
-func storeForTest(tb testing.TB) *Store {
+// openTest opens a fresh store in a temporary folder with a fixed clock.
+func openTest(tb testing.TB) *Store {
 	tb.Helper()
 	s := mustOpenStore(tb, filepath.Join(tb.TempDir(), "state", "obmin.db"))
-	s.now = func() time.Time { return storeT0 }
+	s.now = func() time.Time { return testT0 }
 	return s
 }
 
-var storeT0 = time.Date(2025, 3, 1, 18, 3, 55, 123456789, time.UTC)
+var testT0 = time.Date(2025, 3, 1, 18, 3, 55, 123456789, time.UTC)
 
-func storePtr[T any](v T) *T { return &v }
+func ptr[T any](v T) *T { return &v }
 
 func TestStoreDSN(t *testing.T) {
 	tests := []struct {
@@ -56,15 +56,15 @@ func TestStoreDSN(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
-			dsn, err := storeDSN(tt.path)
+			dsn, err := dataSourceName(tt.path)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("storeDSN(%q) error = %v, want %q", tt.path, err, tt.wantErr)
+					t.Fatalf("dataSourceName(%q) error = %v, want %q", tt.path, err, tt.wantErr)
 				}
 				return
 			}
 			if err != nil {
-				t.Fatalf("storeDSN(%q): %v", tt.path, err)
+				t.Fatalf("dataSourceName(%q): %v", tt.path, err)
 			}
 			name, query, _ := strings.Cut(dsn, "?")
 			if name != tt.path {
@@ -93,14 +93,14 @@ func TestStoreNetworkVolume(t *testing.T) {
 		{`\\?\UNC\server\share`, true},
 	}
 	for _, tt := range tests {
-		if got := storeNetworkVolume(tt.vol); got != tt.want {
-			t.Errorf("storeNetworkVolume(%q) = %v, want %v", tt.vol, got, tt.want)
+		if got := networkVolume(tt.vol); got != tt.want {
+			t.Errorf("networkVolume(%q) = %v, want %v", tt.vol, got, tt.want)
 		}
 	}
 }
 
 func TestStorePragmas(t *testing.T) {
-	s := storeForTest(t)
+	s := openTest(t)
 	ctx := context.Background()
 	// Pragmas are per connection: hold several connections at once and check each of them.
 	var conns []interface{ Close() error }
@@ -127,12 +127,12 @@ func TestStorePragmas(t *testing.T) {
 	}
 }
 
-// TestStoreSchema compares the migrated schema with testdata/store_schema.golden (rewrite with -update),
+// TestStoreSchema compares the migrated schema with testdata/schema.golden (rewrite with -update),
 // so a change to the schema is always a deliberate, reviewed one.
 func TestStoreSchema(t *testing.T) {
-	s := storeForTest(t)
-	got := storeSchemaDump(t, s)
-	golden := filepath.Join("testdata", "store_schema.golden")
+	s := openTest(t)
+	got := schemaDump(t, s)
+	golden := filepath.Join("testdata", "schema.golden")
 	if *updateGolden {
 		if err := os.MkdirAll("testdata", 0o755); err != nil {
 			t.Fatal(err)
@@ -150,7 +150,7 @@ func TestStoreSchema(t *testing.T) {
 	}
 }
 
-func storeSchemaDump(t *testing.T, s *Store) string {
+func schemaDump(t *testing.T, s *Store) string {
 	t.Helper()
 	var b strings.Builder
 	var version int
@@ -179,22 +179,22 @@ func storeSchemaDump(t *testing.T, s *Store) string {
 func TestStoreMigrations(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "deep", "er", "obmin.db")
-	s, err := OpenStore(ctx, path)
+	s, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	first := storeSchemaDump(t, s)
+	first := schemaDump(t, s)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
 
 	// Reopening applies nothing and changes nothing.
 	for i := 0; i < 2; i++ {
-		s, err = OpenStore(ctx, path)
+		s, err = Open(ctx, path)
 		if err != nil {
 			t.Fatalf("reopen %d: %v", i, err)
 		}
-		if again := storeSchemaDump(t, s); again != first {
+		if again := schemaDump(t, s); again != first {
 			t.Fatalf("reopen %d changed the schema:\n%s\nwant\n%s", i, again, first)
 		}
 		if err := s.Close(); err != nil {
@@ -204,13 +204,13 @@ func TestStoreMigrations(t *testing.T) {
 
 	// A file from a newer obmin is refused, not half-understood.
 	s = mustOpenStore(t, path)
-	if _, err := s.db.Exec(fmt.Sprintf("PRAGMA user_version = %d", len(storeMigrations)+1)); err != nil {
+	if _, err := s.db.Exec(fmt.Sprintf("PRAGMA user_version = %d", len(migrations)+1)); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
-	if s2, err := OpenStore(ctx, path); err == nil {
+	if s2, err := Open(ctx, path); err == nil {
 		s2.Close()
-		t.Fatal("OpenStore accepted a schema newer than it knows")
+		t.Fatal("Open accepted a schema newer than it knows")
 	} else if !strings.Contains(err.Error(), "newer") {
 		t.Fatalf("error = %v, want one about a newer schema", err)
 	}
@@ -225,7 +225,7 @@ func TestStoreConcurrentOpen(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s, err := OpenStore(context.Background(), path)
+			s, err := Open(context.Background(), path)
 			if err == nil {
 				err = s.Close()
 			}
@@ -242,11 +242,11 @@ func TestStoreConcurrentOpen(t *testing.T) {
 
 func TestStoreDrops(t *testing.T) {
 	ctx := context.Background()
-	s := storeForTest(t)
-	t1 := storeT0.Add(time.Minute)
-	t2 := storeT0.Add(2 * time.Minute)
+	s := openTest(t)
+	t1 := testT0.Add(time.Minute)
+	t2 := testT0.Add(2 * time.Minute)
 	puts := []DropRecord{
-		{ID: "d1", Fingerprint: "fp-a", Source: "webdata", State: DropStateDone, Files: 2, CreatedAt: storeT0},
+		{ID: "d1", Fingerprint: "fp-a", Source: "webdata", State: DropStateDone, Files: 2, CreatedAt: testT0},
 		{ID: "d2", Fingerprint: "fp-a", Source: "webdata", State: DropStateDuplicate, Files: 2, CreatedAt: t1},
 		{ID: "d3", Fingerprint: "fp-b", Source: "webdata", State: DropStateInbox, Files: 1, CreatedAt: t2},
 	}
@@ -295,7 +295,7 @@ func TestStoreDrops(t *testing.T) {
 		err  error
 		is   error
 	}{
-		{"unknown id", s.SetDropState(ctx, "nope", DropStateDone, ""), ErrStoreNotFound},
+		{"unknown id", s.SetDropState(ctx, "nope", DropStateDone, ""), ErrNotFound},
 		{"bad state", s.SetDropState(ctx, "d1", "finished", ""), nil},
 		{"put bad state", s.PutDrop(ctx, DropRecord{ID: "d9", Fingerprint: "x", State: "new"}), nil},
 		{"put no fingerprint", s.PutDrop(ctx, DropRecord{ID: "d9", State: DropStateInbox}), nil},
@@ -333,9 +333,9 @@ func TestStorePutGoods(t *testing.T) {
 	bas := GoodRecord{Code: "978-617", BASID: "a1b2", Article: "978-617", Name: "Кобзар",
 		UnitCode: "796", UnitName: "шт", UnitFullName: "Штука", UnitIntl: "PCE"}
 	pushed := bas
-	pushed.CheckboxID, pushed.PushedHash, pushed.PushedPrice, pushed.PushedAt = "cb-uuid", "h1", 25000, storeT0
+	pushed.CheckboxID, pushed.PushedHash, pushed.PushedPrice, pushed.PushedAt = "cb-uuid", "h1", 25000, testT0
 	stocked := pushed
-	stocked.PushedStock, stocked.StockHash = storePtr(int64(3000)), "s1"
+	stocked.PushedStock, stocked.StockHash = ptr(int64(3000)), "s1"
 
 	renamed := bas // a catalogue import: BAS fields only, ledger unknown
 	renamed.Name, renamed.BASID, renamed.Deleted = "Кобзар (нове видання)", "a1b2-new", true
@@ -347,31 +347,31 @@ func TestStorePutGoods(t *testing.T) {
 		total int
 		npush int
 	}{
-		{"new from BAS", []GoodRecord{bas}, storeWithUpdated(bas, storeT0), 1, 0},
-		{"pushed", []GoodRecord{bas, pushed}, storeWithUpdated(pushed, storeT0), 1, 1},
+		{"new from BAS", []GoodRecord{bas}, withUpdated(bas, testT0), 1, 0},
+		{"pushed", []GoodRecord{bas, pushed}, withUpdated(pushed, testT0), 1, 1},
 		{"BAS change keeps ledger", []GoodRecord{stocked, renamed}, func() GoodRecord {
 			g := stocked
 			g.Name, g.BASID, g.Deleted = renamed.Name, renamed.BASID, true
-			return storeWithUpdated(g, storeT0)
+			return withUpdated(g, testT0)
 		}(), 1, 1},
 		{"price goes with hash", []GoodRecord{pushed, func() GoodRecord { g := bas; g.PushedPrice = 1; return g }()},
-			storeWithUpdated(pushed, storeT0), 1, 1},
+			withUpdated(pushed, testT0), 1, 1},
 		{"new push replaces ledger", []GoodRecord{stocked, func() GoodRecord {
 			g := stocked
-			g.PushedHash, g.PushedPrice, g.PushedStock, g.PushedAt = "h2", 26000, storePtr(int64(0)), storeT0.Add(time.Hour)
+			g.PushedHash, g.PushedPrice, g.PushedStock, g.PushedAt = "h2", 26000, ptr(int64(0)), testT0.Add(time.Hour)
 			return g
 		}()}, func() GoodRecord {
 			g := stocked
-			g.PushedHash, g.PushedPrice, g.PushedStock, g.PushedAt = "h2", 26000, storePtr(int64(0)), storeT0.Add(time.Hour)
-			return storeWithUpdated(g, storeT0)
+			g.PushedHash, g.PushedPrice, g.PushedStock, g.PushedAt = "h2", 26000, ptr(int64(0)), testT0.Add(time.Hour)
+			return withUpdated(g, testT0)
 		}(), 1, 1},
-		{"last of a batch wins", []GoodRecord{bas, renamed, bas}, storeWithUpdated(bas, storeT0), 1, 0},
-		{"explicit UpdatedAt", []GoodRecord{storeWithUpdated(bas, storeT0.Add(-time.Hour))}, storeWithUpdated(bas, storeT0.Add(-time.Hour)), 1, 0},
+		{"last of a batch wins", []GoodRecord{bas, renamed, bas}, withUpdated(bas, testT0), 1, 0},
+		{"explicit UpdatedAt", []GoodRecord{withUpdated(bas, testT0.Add(-time.Hour))}, withUpdated(bas, testT0.Add(-time.Hour)), 1, 0},
 	}
 	ctx := context.Background()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := storeForTest(t)
+			s := openTest(t)
 			for _, g := range tt.puts {
 				if err := s.PutGoods(ctx, []GoodRecord{g}); err != nil {
 					t.Fatal(err)
@@ -381,8 +381,8 @@ func TestStorePutGoods(t *testing.T) {
 			if err != nil || !ok {
 				t.Fatalf("Good: %v, %v", ok, err)
 			}
-			if !storeGoodsEqual(got, tt.want) {
-				t.Errorf("got  %s\nwant %s", storeGoodString(got), storeGoodString(tt.want))
+			if !goodsEqual(got, tt.want) {
+				t.Errorf("got  %s\nwant %s", goodString(got), goodString(tt.want))
 			}
 			total, npush, err := s.CountGoods(ctx)
 			if err != nil || total != tt.total || npush != tt.npush {
@@ -392,12 +392,12 @@ func TestStorePutGoods(t *testing.T) {
 	}
 }
 
-func storeWithUpdated(g GoodRecord, t time.Time) GoodRecord {
+func withUpdated(g GoodRecord, t time.Time) GoodRecord {
 	g.UpdatedAt = t
 	return g
 }
 
-func storeGoodsEqual(a, b GoodRecord) bool {
+func goodsEqual(a, b GoodRecord) bool {
 	if (a.PushedStock == nil) != (b.PushedStock == nil) || (a.PushedStock != nil && *a.PushedStock != *b.PushedStock) {
 		return false
 	}
@@ -413,7 +413,7 @@ func storeGoodsEqual(a, b GoodRecord) bool {
 	return reflect.DeepEqual(a, b)
 }
 
-func storeGoodString(g GoodRecord) string {
+func goodString(g GoodRecord) string {
 	stock := "nil"
 	if g.PushedStock != nil {
 		stock = fmt.Sprint(*g.PushedStock)
@@ -424,7 +424,7 @@ func storeGoodString(g GoodRecord) string {
 
 func TestStorePutGoodsBatch(t *testing.T) {
 	ctx := context.Background()
-	s := storeForTest(t)
+	s := openTest(t)
 	// A record without a code fails the whole batch: nothing is half-written.
 	err := s.PutGoods(ctx, []GoodRecord{{Code: "a"}, {BASID: "x"}})
 	if err == nil {
@@ -449,13 +449,13 @@ func TestStorePutGoodsBatch(t *testing.T) {
 
 func TestStoreGoodByBASID(t *testing.T) {
 	ctx := context.Background()
-	s := storeForTest(t)
+	s := openTest(t)
 	// The Артикул changed in BAS: the old code stays behind with the same Ид; the newer row wins.
 	if err := s.PutGoods(ctx, []GoodRecord{
-		{Code: "old", BASID: "guid-1", UpdatedAt: storeT0},
-		{Code: "new", BASID: "guid-1", UpdatedAt: storeT0.Add(time.Hour)},
-		{Code: "other", BASID: "guid-2", UpdatedAt: storeT0},
-		{Code: "no-id", UpdatedAt: storeT0},
+		{Code: "old", BASID: "guid-1", UpdatedAt: testT0},
+		{Code: "new", BASID: "guid-1", UpdatedAt: testT0.Add(time.Hour)},
+		{Code: "other", BASID: "guid-2", UpdatedAt: testT0},
+		{Code: "no-id", UpdatedAt: testT0},
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -481,7 +481,7 @@ func TestStoreGoodByBASID(t *testing.T) {
 
 func TestStoreForEachGood(t *testing.T) {
 	ctx := context.Background()
-	s := storeForTest(t)
+	s := openTest(t)
 	if err := s.PutGoods(ctx, []GoodRecord{{Code: "c"}, {Code: "a", PushedHash: "h"}, {Code: "b"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -511,8 +511,8 @@ func TestStoreForEachGood(t *testing.T) {
 
 func TestStoreForgetPushed(t *testing.T) {
 	ctx := context.Background()
-	s := storeForTest(t)
-	g := GoodRecord{CheckboxID: "id", PushedHash: "h", PushedPrice: 100, PushedStock: storePtr(int64(1000)), StockHash: "s", PushedAt: storeT0}
+	s := openTest(t)
+	g := GoodRecord{CheckboxID: "id", PushedHash: "h", PushedPrice: 100, PushedStock: ptr(int64(1000)), StockHash: "s", PushedAt: testT0}
 	a, b := g, g
 	a.Code, b.Code = "a", "b"
 	if err := s.PutGoods(ctx, []GoodRecord{a, b}); err != nil {
@@ -529,7 +529,7 @@ func TestStoreForgetPushed(t *testing.T) {
 		}
 		isPushed := got.PushedHash != "" || got.PushedPrice != 0 || got.PushedStock != nil || got.StockHash != "" || !got.PushedAt.IsZero()
 		if isPushed != wantPushed {
-			t.Errorf("%s: ledger %s, want pushed=%v", code, storeGoodString(got), wantPushed)
+			t.Errorf("%s: ledger %s, want pushed=%v", code, goodString(got), wantPushed)
 		}
 	}
 	if err := s.ForgetPushed(ctx, "a"); err != nil {
@@ -545,8 +545,8 @@ func TestStoreForgetPushed(t *testing.T) {
 
 func TestStoreAddReceiptOnce(t *testing.T) {
 	ctx := context.Background()
-	s := storeForTest(t)
-	r := ReceiptRecord{ID: "r1", RegisterID: "reg", Type: "SELL", Status: "DONE", Number: "CB-1", When: storeT0,
+	s := openTest(t)
+	r := ReceiptRecord{ID: "r1", RegisterID: "reg", Type: "SELL", Status: "DONE", Number: "CB-1", When: testT0,
 		TotalSum: 12550, State: ReceiptStatePending, Raw: []byte(`{"id":"r1"}`), Document: []byte(`{"Номер":"CB-1"}`)}
 
 	tests := []struct {
@@ -575,8 +575,8 @@ func TestStoreAddReceiptOnce(t *testing.T) {
 		t.Fatalf("Receipt(r1) = %v, %v", ok, err)
 	}
 	want := r
-	want.FirstSeen = storeT0
-	if !storeReceiptsEqual(got, want) {
+	want.FirstSeen = testT0
+	if !receiptsEqual(got, want) {
 		t.Errorf("a repeated AddReceipt changed the record:\n got %+v\nwant %+v", got, want)
 	}
 	if _, ok, err := s.Receipt(ctx, "r3"); ok || err != nil {
@@ -599,7 +599,7 @@ func TestStoreAddReceiptOnce(t *testing.T) {
 	}
 }
 
-func storeReceiptsEqual(a, b ReceiptRecord) bool {
+func receiptsEqual(a, b ReceiptRecord) bool {
 	return a.ID == b.ID && a.RegisterID == b.RegisterID && a.Type == b.Type && a.Status == b.Status &&
 		a.Number == b.Number && a.When.Equal(b.When) && a.TotalSum == b.TotalSum && a.State == b.State &&
 		a.Reason == b.Reason && string(a.Raw) == string(b.Raw) && string(a.Document) == string(b.Document) &&
@@ -609,7 +609,7 @@ func storeReceiptsEqual(a, b ReceiptRecord) bool {
 
 func TestStoreAddReceiptConcurrent(t *testing.T) {
 	ctx := context.Background()
-	s := storeForTest(t)
+	s := openTest(t)
 	const workers, ids, each = 50, 100, 20
 	var added [ids]atomic.Int32
 	var wg sync.WaitGroup
@@ -621,7 +621,7 @@ func TestStoreAddReceiptConcurrent(t *testing.T) {
 			for k := 0; k < each; k++ {
 				i := (w*7 + k*13) % ids // overlapping, in a different order per worker
 				ok, err := s.AddReceipt(ctx, ReceiptRecord{ID: fmt.Sprintf("r%03d", i), Number: fmt.Sprintf("N%03d", i),
-					State: ReceiptStatePending, When: storeT0})
+					State: ReceiptStatePending, When: testT0})
 				if err != nil {
 					errs <- err
 					return
@@ -663,7 +663,7 @@ func TestStoreAddReceiptConcurrent(t *testing.T) {
 
 func TestStoreReceiptsInStateOrder(t *testing.T) {
 	ctx := context.Background()
-	s := storeForTest(t)
+	s := openTest(t)
 	kyiv := time.FixedZone("EET", 2*60*60)
 	sec := time.Date(2025, 3, 1, 10, 0, 5, 0, time.UTC)
 	recs := []ReceiptRecord{
@@ -722,12 +722,12 @@ func TestStoreReceiptsInStateOrder(t *testing.T) {
 
 func TestStoreConfirmNumbers(t *testing.T) {
 	ctx := context.Background()
-	s := storeForTest(t)
-	confirmedAt := storeT0.Add(-48 * time.Hour)
+	s := openTest(t)
+	confirmedAt := testT0.Add(-48 * time.Hour)
 	for _, r := range []ReceiptRecord{
-		{ID: "p1", Number: "CB-1", State: ReceiptStatePending, When: storeT0},
-		{ID: "p2", Number: "CB-2", State: ReceiptStatePending, When: storeT0.Add(time.Second)},
-		{ID: "p3", Number: "CB-3", State: ReceiptStatePending, When: storeT0.Add(2 * time.Second)},
+		{ID: "p1", Number: "CB-1", State: ReceiptStatePending, When: testT0},
+		{ID: "p2", Number: "CB-2", State: ReceiptStatePending, When: testT0.Add(time.Second)},
+		{ID: "p3", Number: "CB-3", State: ReceiptStatePending, When: testT0.Add(2 * time.Second)},
 		{ID: "h1", Number: "CB-4", State: ReceiptStateHeld},
 		{ID: "c1", Number: "CB-5", State: ReceiptStateConfirmed, ConfirmedAt: confirmedAt},
 		{ID: "s1", State: ReceiptStateSkipped},
@@ -736,7 +736,7 @@ func TestStoreConfirmNumbers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	now := storeT0.Add(time.Hour)
+	now := testT0.Add(time.Hour)
 	tests := []struct {
 		name    string
 		numbers []string
@@ -791,8 +791,8 @@ func TestStoreConfirmNumbers(t *testing.T) {
 
 func TestStoreUpdateReceipt(t *testing.T) {
 	ctx := context.Background()
-	s := storeForTest(t)
-	base := ReceiptRecord{ID: "r1", RegisterID: "reg", Type: "SELL", Status: "DONE", Number: "CB-1", When: storeT0,
+	s := openTest(t)
+	base := ReceiptRecord{ID: "r1", RegisterID: "reg", Type: "SELL", Status: "DONE", Number: "CB-1", When: testT0,
 		TotalSum: 500, State: ReceiptStateHeld, Reason: "good 123 unknown to BAS", Raw: []byte(`{"id":"r1"}`)}
 	for _, r := range []ReceiptRecord{base, {ID: "r2", Number: "CB-2", State: ReceiptStatePending}} {
 		if _, err := s.AddReceipt(ctx, r); err != nil {
@@ -808,8 +808,8 @@ func TestStoreUpdateReceipt(t *testing.T) {
 	}
 	got, _, _ := s.Receipt(ctx, "r1")
 	want := base
-	want.State, want.Reason, want.Document, want.Number, want.FirstSeen = ReceiptStatePending, "", []byte(`{"doc":1}`), "CB-1a", storeT0
-	if !storeReceiptsEqual(got, want) {
+	want.State, want.Reason, want.Document, want.Number, want.FirstSeen = ReceiptStatePending, "", []byte(`{"doc":1}`), "CB-1a", testT0
+	if !receiptsEqual(got, want) {
 		t.Errorf("after update:\n got %+v\nwant %+v", got, want)
 	}
 
@@ -818,12 +818,12 @@ func TestStoreUpdateReceipt(t *testing.T) {
 	if err := s.UpdateReceipt(ctx, got); err != nil {
 		t.Fatal(err)
 	}
-	s.now = func() time.Time { return storeT0.Add(time.Hour) }
+	s.now = func() time.Time { return testT0.Add(time.Hour) }
 	if err := s.UpdateReceipt(ctx, got); err != nil {
 		t.Fatal(err)
 	}
-	if got, _, _ = s.Receipt(ctx, "r1"); !got.ConfirmedAt.Equal(storeT0) {
-		t.Errorf("ConfirmedAt = %v, want %v", got.ConfirmedAt, storeT0)
+	if got, _, _ = s.Receipt(ctx, "r1"); !got.ConfirmedAt.Equal(testT0) {
+		t.Errorf("ConfirmedAt = %v, want %v", got.ConfirmedAt, testT0)
 	}
 
 	errTests := []struct {
@@ -831,7 +831,7 @@ func TestStoreUpdateReceipt(t *testing.T) {
 		rec  ReceiptRecord
 		is   error
 	}{
-		{"unknown id", ReceiptRecord{ID: "nope", State: ReceiptStatePending}, ErrStoreNotFound},
+		{"unknown id", ReceiptRecord{ID: "nope", State: ReceiptStatePending}, ErrNotFound},
 		{"taken number", ReceiptRecord{ID: "r1", Number: "CB-2", State: ReceiptStatePending}, ErrDuplicateNumber},
 		{"bad state", ReceiptRecord{ID: "r1", State: "lost"}, nil},
 	}
@@ -845,7 +845,7 @@ func TestStoreUpdateReceipt(t *testing.T) {
 
 func TestStoreCursor(t *testing.T) {
 	ctx := context.Background()
-	s := storeForTest(t)
+	s := openTest(t)
 	kyiv := time.FixedZone("EEST", 3*60*60)
 	tests := []struct {
 		name string
@@ -887,13 +887,13 @@ func TestStoreCursor(t *testing.T) {
 
 func TestStoreJobs(t *testing.T) {
 	ctx := context.Background()
-	s := storeForTest(t)
+	s := openTest(t)
 	if s.jobCap != 1000 {
 		t.Errorf("history cap = %d, want 1000", s.jobCap)
 	}
 	s.jobCap = 10 // the same rule with fewer fsyncs
 	for i := 0; i < 25; i++ {
-		start := storeT0.Add(time.Duration(i) * time.Minute)
+		start := testT0.Add(time.Duration(i) * time.Minute)
 		r := JobRun{Name: "receipts", Start: start, End: start.Add(time.Second), Summary: fmt.Sprintf(`{"n":%d}`, i)}
 		if i%2 == 1 {
 			r.Name, r.Err = "catalog", "checkbox: 503"
@@ -903,7 +903,7 @@ func TestStoreJobs(t *testing.T) {
 		}
 	}
 	// A late record of an older run does not replace the last one.
-	if err := s.RecordJob(ctx, JobRun{Name: "receipts", Start: storeT0, End: storeT0, Summary: "late"}); err != nil {
+	if err := s.RecordJob(ctx, JobRun{Name: "receipts", Start: testT0, End: testT0, Summary: "late"}); err != nil {
 		t.Fatal(err)
 	}
 	hist, err := s.JobHistory(ctx, 0)
@@ -923,8 +923,8 @@ func TestStoreJobs(t *testing.T) {
 		wantStart time.Time
 		wantErr   string
 	}{
-		{"receipts", true, storeT0.Add(24 * time.Minute), ""},
-		{"catalog", true, storeT0.Add(23 * time.Minute), "checkbox: 503"},
+		{"receipts", true, testT0.Add(24 * time.Minute), ""},
+		{"catalog", true, testT0.Add(23 * time.Minute), "checkbox: 503"},
 		{"never", false, time.Time{}, ""},
 	}
 	for _, tt := range tests {
@@ -941,8 +941,8 @@ func TestStoreJobs(t *testing.T) {
 	}
 }
 
-// storeFill writes one of everything, for the persistence tests.
-func storeFill(t *testing.T, s *Store) {
+// fill writes one of everything, for the persistence tests.
+func fill(t *testing.T, s *Store) {
 	t.Helper()
 	ctx := context.Background()
 	steps := []error{
@@ -952,8 +952,8 @@ func storeFill(t *testing.T, s *Store) {
 			_, err := s.AddReceipt(ctx, ReceiptRecord{ID: "r1", Number: "N1", State: ReceiptStatePending})
 			return err
 		}(),
-		s.SetCursor(ctx, "reg", storeT0),
-		s.RecordJob(ctx, JobRun{Name: "receipts", Start: storeT0, End: storeT0}),
+		s.SetCursor(ctx, "reg", testT0),
+		s.RecordJob(ctx, JobRun{Name: "receipts", Start: testT0, End: testT0}),
 	}
 	for i, err := range steps {
 		if err != nil {
@@ -962,8 +962,8 @@ func storeFill(t *testing.T, s *Store) {
 	}
 }
 
-// storeCheckFilled checks what storeFill wrote.
-func storeCheckFilled(t *testing.T, s *Store) {
+// checkFilled checks what fill wrote.
+func checkFilled(t *testing.T, s *Store) {
 	t.Helper()
 	ctx := context.Background()
 	if d, ok, err := s.DropByFingerprint(ctx, "fp"); !ok || err != nil || d.State != DropStateDone {
@@ -975,50 +975,50 @@ func storeCheckFilled(t *testing.T, s *Store) {
 	if r, ok, err := s.Receipt(ctx, "r1"); !ok || err != nil || r.Number != "N1" {
 		t.Errorf("receipt: %+v, %v, %v", r, ok, err)
 	}
-	if c, ok, err := s.Cursor(ctx, "reg"); !ok || err != nil || !c.Equal(storeT0) {
+	if c, ok, err := s.Cursor(ctx, "reg"); !ok || err != nil || !c.Equal(testT0) {
 		t.Errorf("cursor: %v, %v, %v", c, ok, err)
 	}
-	if j, ok, err := s.LastJob(ctx, "receipts"); !ok || err != nil || !j.Start.Equal(storeT0) {
+	if j, ok, err := s.LastJob(ctx, "receipts"); !ok || err != nil || !j.Start.Equal(testT0) {
 		t.Errorf("job: %+v, %v, %v", j, ok, err)
 	}
 }
 
 func TestStoreReopen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "obmin.db")
-	s, err := OpenStore(context.Background(), path)
+	s, err := Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	storeFill(t, s)
+	fill(t, s)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	storeCheckFilled(t, mustOpenStore(t, path))
+	checkFilled(t, mustOpenStore(t, path))
 }
 
 func TestStoreCrashInProcess(t *testing.T) {
 	// The first store is never closed before the second reads: what it committed is in the WAL, and the
 	// second sees it (closed only at the end, to release the file for TempDir's cleanup).
 	path := filepath.Join(t.TempDir(), "obmin.db")
-	storeFill(t, mustOpenStore(t, path))
+	fill(t, mustOpenStore(t, path))
 	if _, err := os.Stat(path + "-wal"); err != nil {
 		t.Fatalf("no WAL beside the open database: %v", err)
 	}
-	storeCheckFilled(t, mustOpenStore(t, path))
+	checkFilled(t, mustOpenStore(t, path))
 }
 
 // TestStoreSurvivesKill kills a process that is writing receipts as fast as it can, then checks that
 // every receipt it reported committed is there and that the file is sound.
 func TestStoreSurvivesKill(t *testing.T) {
 	if path := os.Getenv("OBMIN_STORE_KILL_CHILD"); path != "" {
-		storeKillChild(path)
+		killChild(path)
 		return
 	}
 	if testing.Short() {
 		t.Skip("starts a subprocess")
 	}
 	path := filepath.Join(t.TempDir(), "obmin.db")
-	last := storeRunAndKill(t, path, 30)
+	last := runAndKill(t, path, 30)
 
 	s := mustOpenStore(t, path)
 	var check string
@@ -1037,9 +1037,9 @@ func TestStoreSurvivesKill(t *testing.T) {
 	}
 }
 
-func storeKillChild(path string) {
+func killChild(path string) {
 	ctx := context.Background()
-	s, err := OpenStore(ctx, path)
+	s, err := Open(ctx, path)
 	if err != nil {
 		fmt.Println("error", err)
 		os.Exit(2)
@@ -1056,9 +1056,9 @@ func storeKillChild(path string) {
 	os.Exit(3)
 }
 
-// storeRunAndKill starts the test binary as a writer on path, kills it (SIGKILL on Unix, TerminateProcess
+// runAndKill starts the test binary as a writer on path, kills it (SIGKILL on Unix, TerminateProcess
 // on Windows) once it has reported after commits, and returns the last receipt index it reported.
-func storeRunAndKill(t *testing.T, path string, after int) int {
+func runAndKill(t *testing.T, path string, after int) int {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestStoreSurvivesKill$")
 	cmd.Env = append(os.Environ(), "OBMIN_STORE_KILL_CHILD="+path)

@@ -1,4 +1,4 @@
-package spool
+package store
 
 import (
 	"context"
@@ -25,7 +25,7 @@ func (s *Store) MarkInFile(ctx context.Context, ids []string, at time.Time) erro
 	}
 	return s.tx(ctx, "mark in file", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE receipts SET in_file_at = ? WHERE in_file_at = '' AND state = 'pending'
-			AND id IN (SELECT value FROM json_each(?))`, storeTime(at), string(list))
+			AND id IN (SELECT value FROM json_each(?))`, formatTime(at), string(list))
 		return err
 	})
 }
@@ -35,7 +35,7 @@ func (s *Store) MarkInFile(ctx context.Context, ids []string, at time.Time) erro
 func (s *Store) RecordBASRun(ctx context.Context, folder string, startedAfter, seenAt time.Time) error {
 	return s.tx(ctx, "record BAS run", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO bas_runs (folder, started_after, seen_at) VALUES (?, ?, ?)`,
-			folder, storeTime(startedAfter), storeTime(s.stamp(seenAt)))
+			folder, formatTime(startedAfter), formatTime(s.stamp(seenAt)))
 		if err != nil {
 			return err
 		}
@@ -50,12 +50,12 @@ func (s *Store) RecordBASRun(ctx context.Context, folder string, startedAfter, s
 func (s *Store) BASRuns(ctx context.Context, since time.Time) (n int, last time.Time, err error) {
 	var lastText sql.NullString
 	err = s.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM bas_runs WHERE started_after >= ?), (SELECT max(seen_at) FROM bas_runs)`,
-		storeTime(since)).Scan(&n, &lastText)
+		formatTime(since)).Scan(&n, &lastText)
 	if err != nil {
 		return 0, time.Time{}, fmt.Errorf("BAS runs: %w", err)
 	}
 	if lastText.Valid {
-		if last, err = storeParseTime(lastText.String); err != nil {
+		if last, err = parseTime(lastText.String); err != nil {
 			return 0, time.Time{}, fmt.Errorf("BAS runs: %w", err)
 		}
 	}
@@ -71,7 +71,7 @@ func (s *Store) ReleaseFromFile(ctx context.Context, notAfter time.Time, minRuns
 		res, err := tx.ExecContext(ctx, `UPDATE receipts SET state = 'delivered', confirmed_at = ?1
 			WHERE state = 'pending' AND in_file_at <> '' AND in_file_at <= ?2
 			AND (SELECT count(*) FROM bas_runs WHERE bas_runs.started_after >= receipts.in_file_at) >= ?3`,
-			storeTime(s.stamp(now)), storeTime(notAfter), minRuns)
+			formatTime(s.stamp(now)), formatTime(notAfter), minRuns)
 		if err != nil {
 			return err
 		}
@@ -86,33 +86,33 @@ func (s *Store) InFileAt(ctx context.Context, id string) (time.Time, error) {
 	var v string
 	err := s.db.QueryRowContext(ctx, `SELECT in_file_at FROM receipts WHERE id = ?`, id).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
-		return time.Time{}, ErrStoreNotFound
+		return time.Time{}, ErrNotFound
 	}
 	if err != nil {
 		return time.Time{}, fmt.Errorf("receipt %s: %w", id, err)
 	}
-	return storeParseTime(v)
+	return parseTime(v)
 }
 
 // AmendSale applies a return to its sale in one transaction: the sale, still pending, gets its new
 // document (and goes back to "not yet in the file", so it stays there across BAS's next runs), and the
-// return becomes amended with reason. Either both change or neither: ErrStoreNotFound when the sale is
+// return becomes amended with reason. Either both change or neither: ErrNotFound when the sale is
 // no longer pending or the return no longer waiting.
 func (s *Store) AmendSale(ctx context.Context, saleID string, saleDocument []byte, returnID, reason string) error {
 	return s.tx(ctx, "amend sale "+saleID, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE receipts SET document = ?, in_file_at = '' WHERE id = ? AND state = 'pending'`,
-			storeText(saleDocument), saleID)
+			textOrNull(saleDocument), saleID)
 		if err != nil {
 			return err
 		}
-		if err := storeOneRow(res); err != nil {
+		if err := oneRow(res); err != nil {
 			return fmt.Errorf("sale %s: %w", saleID, err)
 		}
 		res, err = tx.ExecContext(ctx, `UPDATE receipts SET state = 'amended', reason = ? WHERE id = ? AND state = 'return'`, reason, returnID)
 		if err != nil {
 			return err
 		}
-		if err := storeOneRow(res); err != nil {
+		if err := oneRow(res); err != nil {
 			return fmt.Errorf("return %s: %w", returnID, err)
 		}
 		return nil
@@ -126,7 +126,7 @@ func (s *Store) ReceiptsSoldSince(ctx context.Context, since time.Time, fn func(
 		return err
 	}
 	return s.eachReceipt(ctx, "receipts sold since", fn,
-		`WHERE state IN (SELECT value FROM json_each(?)) AND sold_at >= ? ORDER BY sold_at DESC, id`, string(list), storeTime(since))
+		`WHERE state IN (SELECT value FROM json_each(?)) AND sold_at >= ? ORDER BY sold_at DESC, id`, string(list), formatTime(since))
 }
 
 // EachNumber calls fn with the number and time of sale of every receipt that has a number.
@@ -141,7 +141,7 @@ func (s *Store) EachNumber(ctx context.Context, fn func(number string, sold time
 		if err := rows.Scan(&number, &sold); err != nil {
 			return fmt.Errorf("receipt numbers: %w", err)
 		}
-		t, err := storeParseTime(sold)
+		t, err := parseTime(sold)
 		if err != nil {
 			return err
 		}

@@ -1,4 +1,4 @@
-package spool
+package store
 
 import (
 	"errors"
@@ -10,7 +10,7 @@ import (
 // The state holds every receipt: it is private to obmin's account (0600). SQLite creates the -wal and
 // -shm files beside it with the database file's own mode, so creating the database 0600 before SQLite
 // opens it keeps all three private; files an older obmin left readable are made private on open.
-func storePrivate(path string) error {
+func makePrivate(path string) error {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err == nil {
 		return f.Close()

@@ -1,4 +1,4 @@
-package spool
+package store
 
 import (
 	"context"
@@ -43,13 +43,13 @@ type GoodRecord struct {
 	UpdatedAt, PushedAt time.Time
 }
 
-const storeGoodColumns = `code, bas_id, article, name, unit_code, unit_name, unit_full_name, unit_intl, deleted,
+const goodColumns = `code, bas_id, article, name, unit_code, unit_name, unit_full_name, unit_intl, deleted,
 	checkbox_id, pushed_hash, pushed_price, pushed_payload, pushed_stock, stock_hash, updated_at, pushed_at, source, source_key`
 
-// storePutGood is the upsert behind PutGoods. BAS's fields always take the record's values; a ledger
+// putGood is the upsert behind PutGoods. BAS's fields always take the record's values; a ledger
 // field is replaced only when the record sets it, so a catalogue import that knows nothing of Checkbox
 // cannot wipe what Checkbox holds. PushedPrice has no "unset" value of its own and goes with PushedHash.
-const storePutGood = `INSERT INTO goods (` + storeGoodColumns + `)
+const putGood = `INSERT INTO goods (` + goodColumns + `)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (code) DO UPDATE SET
 		bas_id = excluded.bas_id, article = excluded.article, name = excluded.name,
@@ -65,7 +65,7 @@ const storePutGood = `INSERT INTO goods (` + storeGoodColumns + `)
 		stock_hash   = CASE WHEN excluded.stock_hash <> '' THEN excluded.stock_hash ELSE goods.stock_hash END,
 		pushed_at    = CASE WHEN excluded.pushed_at <> '' THEN excluded.pushed_at ELSE goods.pushed_at END`
 
-func storeScanGood(r storeRowScanner) (GoodRecord, error) {
+func scanGood(r rowScanner) (GoodRecord, error) {
 	var g GoodRecord
 	var stock sql.NullInt64
 	var updated, pushed, payload string
@@ -81,7 +81,7 @@ func storeScanGood(r storeRowScanner) (GoodRecord, error) {
 	if payload != "" {
 		g.PushedPayload = []byte(payload)
 	}
-	var ts storeTimes
+	var ts timeParser
 	g.UpdatedAt, g.PushedAt = ts.get(updated), ts.get(pushed)
 	return g, ts.err
 }
@@ -135,11 +135,11 @@ func (s *Store) GoodByBASID(ctx context.Context, basID string) (GoodRecord, bool
 }
 
 func (s *Store) goodWhere(ctx context.Context, what, where string, args ...any) (GoodRecord, bool, error) {
-	stmt, err := s.prepared(ctx, `SELECT `+storeGoodColumns+` FROM goods WHERE `+where)
+	stmt, err := s.prepared(ctx, `SELECT `+goodColumns+` FROM goods WHERE `+where)
 	if err != nil {
 		return GoodRecord{}, false, fmt.Errorf("%s: %w", what, err)
 	}
-	g, err := storeScanGood(stmt.QueryRowContext(ctx, args...))
+	g, err := scanGood(stmt.QueryRowContext(ctx, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return GoodRecord{}, false, nil
 	}
@@ -167,22 +167,22 @@ func (s *Store) PutGoods(ctx context.Context, recs []GoodRecord) error {
 			return fmt.Errorf("put goods: record %d (BAS id %q) has no code", i, g.BASID)
 		}
 	}
-	now := storeTime(s.now())
+	now := formatTime(s.now())
 	return s.tx(ctx, fmt.Sprintf("put %d goods", len(recs)), func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, storePutGood)
+		stmt, err := tx.PrepareContext(ctx, putGood)
 		if err != nil {
 			return err
 		}
 		defer stmt.Close()
 		for _, g := range recs {
 			if g.OldCode != "" && g.OldCode != g.Code {
-				if err := storeRenameGood(ctx, tx, g.OldCode, g.Code, now); err != nil {
+				if err := renameGood(ctx, tx, g.OldCode, g.Code, now); err != nil {
 					return err
 				}
 			}
 			updated := now
 			if !g.UpdatedAt.IsZero() {
-				updated = storeTime(g.UpdatedAt)
+				updated = formatTime(g.UpdatedAt)
 			}
 			var stock any
 			if g.PushedStock != nil {
@@ -190,7 +190,7 @@ func (s *Store) PutGoods(ctx context.Context, recs []GoodRecord) error {
 			}
 			if _, err := stmt.ExecContext(ctx, g.Code, g.BASID, g.Article, g.Name, g.UnitCode, g.UnitName, g.UnitFullName,
 				g.UnitIntl, g.Deleted, g.CheckboxID, g.PushedHash, g.PushedPrice, string(g.PushedPayload), stock, g.StockHash, updated,
-				storeTime(g.PushedAt), g.Source, g.SourceKey); err != nil {
+				formatTime(g.PushedAt), g.Source, g.SourceKey); err != nil {
 				return fmt.Errorf("good %s: %w", g.Code, err)
 			}
 		}
@@ -198,9 +198,9 @@ func (s *Store) PutGoods(ctx context.Context, recs []GoodRecord) error {
 	})
 }
 
-// storeRenameGood moves the record of code from to code to, keeping from as an alias of to; aliases of
+// renameGood moves the record of code from to code to, keeping from as an alias of to; aliases of
 // from follow (one hop finds the good from any of its old codes), and to stops being an alias.
-func storeRenameGood(ctx context.Context, tx *sql.Tx, from, to, now string) error {
+func renameGood(ctx context.Context, tx *sql.Tx, from, to, now string) error {
 	res, err := tx.ExecContext(ctx, `UPDATE goods SET code = ? WHERE code = ?`, to, from)
 	if err != nil {
 		return fmt.Errorf("rename good %s to %s: %w", from, to, err)
@@ -251,13 +251,13 @@ func (s *Store) ForgetPushed(ctx context.Context, codes ...string) error {
 // ForEachGood calls fn for every good in code order, reading them as one consistent snapshot. fn may call
 // other Store methods. An error from fn stops the walk and is returned as it is.
 func (s *Store) ForEachGood(ctx context.Context, fn func(GoodRecord) error) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+storeGoodColumns+` FROM goods ORDER BY code`)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+goodColumns+` FROM goods ORDER BY code`)
 	if err != nil {
 		return fmt.Errorf("goods: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		g, err := storeScanGood(rows)
+		g, err := scanGood(rows)
 		if err != nil {
 			return fmt.Errorf("goods: %w", err)
 		}

@@ -1,4 +1,4 @@
-package spool
+package store
 
 import (
 	"context"
@@ -10,10 +10,10 @@ import (
 // with; a finished one, or one whose status moved meanwhile, stays as it is.
 func TestStoreAdvanceReceipt(t *testing.T) {
 	ctx := context.Background()
-	s := storeForTest(t)
-	base := ReceiptRecord{ID: "r1", RegisterID: "reg", Type: "SELL", Status: "CREATED", Number: "CB-r1", When: storeT0,
+	s := openTest(t)
+	base := ReceiptRecord{ID: "r1", RegisterID: "reg", Type: "SELL", Status: "CREATED", Number: "CB-r1", When: testT0,
 		TotalSum: 12550, State: ReceiptStateSkipped, Reason: "status CREATED", Raw: []byte(`{"id":"r1"}`)}
-	done := ReceiptRecord{ID: "r2", RegisterID: "reg", Type: "SELL", Status: "DONE", Number: "CB-2", When: storeT0,
+	done := ReceiptRecord{ID: "r2", RegisterID: "reg", Type: "SELL", Status: "DONE", Number: "CB-2", When: testT0,
 		TotalSum: 100, State: ReceiptStatePending, Raw: []byte(`{"id":"r2"}`), Document: []byte(`{"Номер":"CB-2"}`)}
 	for _, r := range []ReceiptRecord{base, done} {
 		if _, err := s.AddReceipt(ctx, r); err != nil {

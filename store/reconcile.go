@@ -1,4 +1,4 @@
-package spool
+package store
 
 import (
 	"context"
@@ -7,13 +7,13 @@ import (
 	"time"
 )
 
-// storeReconcileSchema is the migration behind reconciliation (package reconcile):
+// reconcileSchema is the migration behind reconciliation (package reconcile):
 //   - bas_orders: every order BAS's own orders export showed (its Номер, BAS's document Ид, the Checkbox
 //     fiscal code its comment names, its time and sum), kept so that a later reconciliation can compare
 //     BAS's view of a day with Checkbox's; the newest export of a document wins.
 //   - reconcile_seen: the codes of Checkbox's goods list during one reconciliation, so that the goods
 //     Checkbox lacks are found in SQL, without holding the list in memory.
-const storeReconcileSchema = `
+const reconcileSchema = `
 CREATE TABLE bas_orders (
 	number   TEXT NOT NULL,
 	bas_id   TEXT NOT NULL DEFAULT '',
@@ -61,7 +61,7 @@ func (s *Store) PutBASOrders(ctx context.Context, orders []BASOrder) error {
 			if o.Total != nil {
 				total = *o.Total
 			}
-			if _, err := stmt.ExecContext(ctx, o.Number, o.BASID, o.Fiscal, storeTime(o.When), total, o.DropID, storeTime(s.stamp(o.SeenAt))); err != nil {
+			if _, err := stmt.ExecContext(ctx, o.Number, o.BASID, o.Fiscal, formatTime(o.When), total, o.DropID, formatTime(s.stamp(o.SeenAt))); err != nil {
 				return fmt.Errorf("order %s: %w", o.Number, err)
 			}
 		}
@@ -72,7 +72,7 @@ func (s *Store) PutBASOrders(ctx context.Context, orders []BASOrder) error {
 // BASOrdersSold calls fn for every order BAS exported that was sold in [from, to), by time then number.
 func (s *Store) BASOrdersSold(ctx context.Context, from, to time.Time, fn func(BASOrder) error) error {
 	rows, err := s.db.QueryContext(ctx, `SELECT number, bas_id, fiscal, sold_at, total, drop_id, seen_at FROM bas_orders
-		WHERE sold_at >= ? AND sold_at < ? ORDER BY sold_at, number, bas_id`, storeTime(from), storeTime(to))
+		WHERE sold_at >= ? AND sold_at < ? ORDER BY sold_at, number, bas_id`, formatTime(from), formatTime(to))
 	if err != nil {
 		return fmt.Errorf("BAS orders: %w", err)
 	}
@@ -84,7 +84,7 @@ func (s *Store) BASOrdersSold(ctx context.Context, from, to time.Time, fn func(B
 		if err := rows.Scan(&o.Number, &o.BASID, &o.Fiscal, &sold, &total, &o.DropID, &seen); err != nil {
 			return fmt.Errorf("BAS orders: %w", err)
 		}
-		var ts storeTimes
+		var ts timeParser
 		o.When, o.SeenAt = ts.get(sold), ts.get(seen)
 		if ts.err != nil {
 			return fmt.Errorf("BAS orders: %w", ts.err)
@@ -144,7 +144,7 @@ func (s *Store) SeeGoods(ctx context.Context, codes []string) error {
 // PushedGoodsNotSeen calls fn, in code order, for every good the ledger says Checkbox holds (received and
 // not marked deleted in BAS) whose code the reconciliation did not see in Checkbox (SeeGoods).
 func (s *Store) PushedGoodsNotSeen(ctx context.Context, fn func(GoodRecord) error) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+storeGoodColumns+` FROM goods
+	rows, err := s.db.QueryContext(ctx, `SELECT `+goodColumns+` FROM goods
 		WHERE pushed_hash <> '' AND checkbox_id <> '' AND deleted = 0
 		AND code NOT IN (SELECT code FROM reconcile_seen) ORDER BY code`)
 	if err != nil {
@@ -152,7 +152,7 @@ func (s *Store) PushedGoodsNotSeen(ctx context.Context, fn func(GoodRecord) erro
 	}
 	defer rows.Close()
 	for rows.Next() {
-		g, err := storeScanGood(rows)
+		g, err := scanGood(rows)
 		if err != nil {
 			return fmt.Errorf("goods not in Checkbox: %w", err)
 		}
