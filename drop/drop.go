@@ -1,11 +1,14 @@
 package drop
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
+	"obmin/internal/safezip"
 	"path"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // File is one file a folder lists (folder.Source).
@@ -66,4 +69,34 @@ func InPictures(p string) bool {
 		}
 	}
 	return false
+}
+
+// CheckName accepts a plain file or folder name: Latin letters, digits, ".", "_", "-", Cyrillic
+// letters and spaces; not starting with "." or a space, not ending with "." or a space (Windows strips
+// those), not a reserved Windows device name, at most 200 characters (go-style-and-spool-anchors.md A1
+// row 13). Drop ids and the names of files taken from BAS must pass it.
+func CheckName(name string) error {
+	if name == "" {
+		return errors.New("empty name")
+	}
+	if len([]rune(name)) > 200 {
+		return fmt.Errorf("name %.40q… is longer than 200 characters", name)
+	}
+	for _, r := range name {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' ||
+			r == '.' || r == '_' || r == '-' || r == ' ' || unicode.Is(unicode.Cyrillic, r) && unicode.IsLetter(r)
+		if !ok {
+			return fmt.Errorf("name %q: character %q is not allowed", name, r)
+		}
+	}
+	if name[0] == '.' || name[0] == ' ' {
+		return fmt.Errorf("name %q starts with %q", name, name[0])
+	}
+	if last := name[len(name)-1]; last == '.' || last == ' ' {
+		return fmt.Errorf("name %q ends with %q", name, last)
+	}
+	if safezip.ReservedWindowsName(name) {
+		return fmt.Errorf("name %q is a reserved Windows device name", name)
+	}
+	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"obmin/drop"
 	"obmin/internal/atomicfile"
 	"obmin/store"
+	"obmin/watch"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -50,7 +51,7 @@ type Agent struct {
 	Spool     *spool.Spool
 	Store     *store.Store
 	Source    spool.Source // BAS's export folder
-	Watcher   *spool.Watcher
+	Watcher   *watch.Watcher
 	Catalog   *Catalog
 	Sales     *Sales
 	Retail    *Retail // BAS's retail sales reports (retail.go); nil when sales.to leaves them out

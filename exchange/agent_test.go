@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"obmin/drop"
+	"obmin/watch"
 	"os"
 	"path/filepath"
 	"slices"
@@ -76,11 +77,11 @@ func TestDropWithBadFileNameIsRejectedOnceWithReason(t *testing.T) {
 	}
 }
 
-func newWatcher(t *testing.T, dir string) *spool.Watcher {
+func newWatcher(t *testing.T, dir string) *watch.Watcher {
 	t.Helper()
 	log := logrus.New()
 	log.SetOutput(io.Discard)
-	w, err := spool.NewWatcher(spool.WatcherConfig{Source: spool.LocalDir(dir), Interval: 10 * time.Millisecond, MinAge: time.Millisecond, Logger: logrus.NewEntry(log)})
+	w, err := watch.New(watch.Config{Source: spool.LocalDir(dir), Interval: 10 * time.Millisecond, MinAge: time.Millisecond, Logger: logrus.NewEntry(log)})
 	if err != nil {
 		t.Fatal(err)
 	}

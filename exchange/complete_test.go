@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"obmin/drop"
+	"obmin/watch"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,7 +46,7 @@ func (r *rig) clocked(c *testClock) {
 	log := logrus.New()
 	log.SetOutput(os.Stderr)
 	log.SetLevel(logrus.PanicLevel)
-	w, err := spool.NewWatcher(spool.WatcherConfig{Source: spool.LocalDir(r.export), Interval: 10 * time.Millisecond, MinAge: time.Second,
+	w, err := watch.New(watch.Config{Source: spool.LocalDir(r.export), Interval: 10 * time.Millisecond, MinAge: time.Second,
 		Clock: c.Now, Spool: r.spool, Logger: logrus.NewEntry(log)})
 	if err != nil {
 		r.t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"obmin/store"
+	"obmin/watch"
 	"os"
 	"path/filepath"
 	"sort"
@@ -92,7 +93,7 @@ func newRig(t testing.TB, mutate func(*exchange.Mapping, *exchange.SalesConfig))
 	log := logrus.New()
 	log.SetOutput(io.Discard)
 	runs := &exchange.RunWatcher{Log: logrus.NewEntry(log)}
-	w, err := spool.NewWatcher(spool.WatcherConfig{Source: src, Interval: 10 * time.Millisecond, MinAge: time.Millisecond, Logger: logrus.NewEntry(log), OnList: runs.Observe})
+	w, err := watch.New(watch.Config{Source: src, Interval: 10 * time.Millisecond, MinAge: time.Millisecond, Logger: logrus.NewEntry(log), OnList: runs.Observe})
 	if err != nil {
 		t.Fatal(err)
 	}

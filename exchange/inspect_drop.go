@@ -251,7 +251,7 @@ type folderWhole struct {
 	quiet              time.Time
 }
 
-// whole judges a folder's files as the watcher does before it takes a drop (spool.Watcher.Scan): a file it
+// whole judges a folder's files as the watcher does before it takes a drop (watch.Watcher.Scan): a file it
 // cannot open counts as unfinished, as the watcher waits for it too.
 func (in *inspector) whole(dir string, names []string) folderWhole {
 	var fw folderWhole

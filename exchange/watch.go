@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"obmin/drop"
 	"obmin/store"
+	"obmin/watch"
 	"os"
 	"path"
 	"path/filepath"
@@ -40,7 +41,7 @@ type watchState struct {
 // watchReport records a scan's outcome in the state (only what changed): the folders that wait and why,
 // and whether BAS's folder could be listed. A folder that disappears (a share dropping) is shown in status
 // and metrics until it lists again.
-func (a *Agent) watchReport(r spool.ScanReport) {
+func (a *Agent) watchReport(r watch.ScanReport) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	ws := &a.watch
@@ -142,7 +143,7 @@ func (a *Agent) refuseIncomplete(ctx context.Context, d drop.Drop) error {
 
 // incompleteReason says, for staff, why a given-up drop (its copies in dir) is refused: each file that is
 // not whole, why, and what the format's reader says of it (the file, line and element where it breaks).
-func incompleteReason(dir string, d drop.Drop, w *spool.Watcher) string {
+func incompleteReason(dir string, d drop.Drop, w *watch.Watcher) string {
 	var b strings.Builder
 	after := drop.DefaultGiveUpAfter
 	if w != nil {

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"obmin/store"
+	"obmin/watch"
 	"os"
 	"path/filepath"
 	"strings"
@@ -87,7 +88,7 @@ func newRigConfig(t *testing.T, keys []string, wait time.Duration, mutate func(*
 	l.SetOutput(io.Discard)
 	log := logrus.NewEntry(l)
 	src := spool.LocalDir(export)
-	w, err := spool.NewWatcher(spool.WatcherConfig{Source: src, Interval: 10 * time.Millisecond, MinAge: time.Millisecond, Logger: log})
+	w, err := watch.New(watch.Config{Source: src, Interval: 10 * time.Millisecond, MinAge: time.Millisecond, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net"
 	"obmin/drop"
+	"obmin/watch"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -279,17 +280,17 @@ func sameAsLocal(t *testing.T, b *backend, files []drop.File) {
 	}
 }
 
-// watch is the real spool.Watcher over the backend's Source with a fake clock.
-func watch(t *testing.T, b *backend) (*spool.Watcher, *fakeClock) {
+// watch is the real watch.Watcher over the backend's Source with a fake clock.
+func newWatcher(t *testing.T, b *backend) (*watch.Watcher, *fakeClock) {
 	clock := &fakeClock{t: time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)}
-	w, err := spool.NewWatcher(spool.WatcherConfig{Source: b.src, MinAge: 2 * time.Second, Clock: clock.Now})
+	w, err := watch.New(watch.Config{Source: b.src, MinAge: 2 * time.Second, Clock: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return w, clock
 }
 
-func scan(t *testing.T, w *spool.Watcher) []string {
+func scan(t *testing.T, w *watch.Watcher) []string {
 	t.Helper()
 	drops, err := w.Scan(context.Background())
 	if err != nil {
@@ -307,7 +308,7 @@ func scan(t *testing.T, w *spool.Watcher) []string {
 }
 
 func testSlowWriter(t *testing.T, b *backend) {
-	w, clock := watch(t, b)
+	w, clock := newWatcher(t, b)
 	const f = "webdata - 1/import.xml"
 	body := big(64 << 10)
 	steps := []struct {
@@ -336,7 +337,7 @@ func testSlowWriter(t *testing.T, b *backend) {
 }
 
 func testZeroLength(t *testing.T, b *backend) {
-	w, clock := watch(t, b)
+	w, clock := newWatcher(t, b)
 	b.put(t, "w/import.xml", cml(""), clock.Now())
 	b.put(t, "w/offers.xml", "", clock.Now())
 	for _, d := range []time.Duration{3 * time.Second, 3 * time.Second, time.Minute} {

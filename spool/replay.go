@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"obmin/drop"
 	"os"
 	"path/filepath"
 )
@@ -19,7 +20,7 @@ const PreviousErrorName = "obmin-previous-error.txt"
 // .error.txt moves inside it (PreviousErrorName), so the drop carries its history to done/. Both moves are
 // renames: a crash between them leaves the note inside the drop in failed/, and Replay can be run again.
 func (s *Spool) Replay(id string) error {
-	if err := spoolCheckName(id); err != nil {
+	if err := drop.CheckName(id); err != nil {
 		return fmt.Errorf("replay: drop id: %w", err)
 	}
 	from := filepath.Join(s.Dir("failed"), id)

@@ -37,6 +37,9 @@ type localDir struct{ root string }
 
 func (d localDir) String() string { return d.root }
 
+// LocalRoot is the folder on this machine: the watcher asks for it to follow file-system events.
+func (d localDir) LocalRoot() string { return d.root }
+
 func (d localDir) List(ctx context.Context) ([]drop.File, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err

@@ -16,10 +16,8 @@ import (
 	"sort"
 	"strings"
 	"time"
-	"unicode"
 
 	"obmin/internal/ctxio"
-	"obmin/internal/safezip"
 	"obmin/internal/voice"
 )
 
@@ -161,7 +159,7 @@ func (s *Spool) Stage(ctx context.Context, src Source, d drop.Drop, id string) (
 
 // Commit moves the drop Stage left in tmp/<id> to inbox/<id>. On an error the drop is not in inbox/.
 func (s *Spool) Commit(id string) error {
-	if err := spoolCheckName(id); err != nil {
+	if err := drop.CheckName(id); err != nil {
 		return fmt.Errorf("ingest: drop id: %w", err)
 	}
 	tmp, dst := filepath.Join(s.Dir("tmp"), id), filepath.Join(s.Dir("inbox"), id)
@@ -215,7 +213,7 @@ func (s *Spool) IngestFailed(ctx context.Context, src Source, d drop.Drop, id st
 // copyDrop copies the files of d into tmp/<id>/ and fsyncs them (see Ingest); dst is where the copy will
 // go, which must not exist yet. On error nothing is left in tmp/.
 func (s *Spool) copyDrop(ctx context.Context, src Source, d drop.Drop, id, dst string) (tmp, fingerprint string, err error) {
-	if err := spoolCheckName(id); err != nil {
+	if err := drop.CheckName(id); err != nil {
 		return "", "", fmt.Errorf("ingest: drop id: %w", err)
 	}
 	names, err := spoolDropNames(d)
@@ -284,7 +282,7 @@ func spoolDropNamesOf(d drop.Drop) ([]string, error) {
 		if strings.TrimSuffix(dir, "/") != d.Dir {
 			return nil, fmt.Errorf("file %q is not directly in the drop's folder %q", f.Path, d.Dir)
 		}
-		if err := spoolCheckName(name); err != nil {
+		if err := drop.CheckName(name); err != nil {
 			return nil, fmt.Errorf("file %q: %w", f.Path, err)
 		}
 		key := strings.ToLower(name)
@@ -327,36 +325,6 @@ func spoolCopy(ctx context.Context, src Source, f drop.File, dst string, buf []b
 		return "", fmt.Errorf("copy %q: sync: %w", f.Path, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// spoolCheckName accepts a plain file or folder name: Latin letters, digits, ".", "_", "-", Cyrillic
-// letters and spaces; not starting with "." or a space, not ending with "." or a space (Windows strips
-// those), not a reserved Windows device name, at most 200 characters (go-style-and-spool-anchors.md A1
-// row 13). Drop ids and the names of files taken from BAS must pass it.
-func spoolCheckName(name string) error {
-	if name == "" {
-		return errors.New("empty name")
-	}
-	if len([]rune(name)) > 200 {
-		return fmt.Errorf("name %.40q… is longer than 200 characters", name)
-	}
-	for _, r := range name {
-		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' ||
-			r == '.' || r == '_' || r == '-' || r == ' ' || unicode.Is(unicode.Cyrillic, r) && unicode.IsLetter(r)
-		if !ok {
-			return fmt.Errorf("name %q: character %q is not allowed", name, r)
-		}
-	}
-	if name[0] == '.' || name[0] == ' ' {
-		return fmt.Errorf("name %q starts with %q", name, name[0])
-	}
-	if last := name[len(name)-1]; last == '.' || last == ' ' {
-		return fmt.Errorf("name %q ends with %q", name, last)
-	}
-	if safezip.ReservedWindowsName(name) {
-		return fmt.Errorf("name %q is a reserved Windows device name", name)
-	}
-	return nil
 }
 
 // spoolMustNotExist fails when p exists: the spool never overwrites.
@@ -443,7 +411,7 @@ func (s *Spool) Claim(id string) (dir string, err error) {
 // Done moves drop id from processing/ to done/<today>/, today being the Kyiv date, and returns its new
 // folder.
 func (s *Spool) Done(id string) (dir string, err error) {
-	if err := spoolCheckName(id); err != nil {
+	if err := drop.CheckName(id); err != nil {
 		return "", fmt.Errorf("done: drop id: %w", err)
 	}
 	// No empty date folder for a drop that is not there.
@@ -463,7 +431,7 @@ func (s *Spool) Done(id string) (dir string, err error) {
 }
 
 func (s *Spool) moveDrop(id, what, fromDir, toDir string) (string, error) {
-	if err := spoolCheckName(id); err != nil {
+	if err := drop.CheckName(id); err != nil {
 		return "", fmt.Errorf("%s: drop id: %w", what, err)
 	}
 	to := filepath.Join(toDir, id)
@@ -478,7 +446,7 @@ func (s *Spool) moveDrop(id, what, fromDir, toDir string) (string, error) {
 // with a BOM and CRLF line ends, so Windows Notepad shows Ukrainian text right, and holds the time, the
 // drop id and reason (the caller's message should name the file, element and line).
 func (s *Spool) Fail(id string, reason string) (dir string, err error) {
-	if err := spoolCheckName(id); err != nil {
+	if err := drop.CheckName(id); err != nil {
 		return "", fmt.Errorf("fail: drop id: %w", err)
 	}
 	from := filepath.Join(s.Dir("processing"), id)
@@ -515,7 +483,7 @@ func (s *Spool) Fail(id string, reason string) (dir string, err error) {
 // failed/<id>/ is made empty, since its files may not be copied under their own names, and
 // failed/<id>.error.txt gives the reason, which must name the files. BAS's folder is left as it is.
 func (s *Spool) Reject(id string, reason string) (dir string, err error) {
-	if err := spoolCheckName(id); err != nil {
+	if err := drop.CheckName(id); err != nil {
 		return "", fmt.Errorf("reject: drop id: %w", err)
 	}
 	tmp := filepath.Join(s.Dir("tmp"), id)
@@ -561,7 +529,7 @@ func spoolErrorText(now time.Time, id, reason string) string {
 
 // Discard removes a drop that turned out to be a copy of one taken before, from tmp/ or inbox/.
 func (s *Spool) Discard(id string) error {
-	if err := spoolCheckName(id); err != nil {
+	if err := drop.CheckName(id); err != nil {
 		return fmt.Errorf("discard: drop id: %w", err)
 	}
 	found := false

@@ -721,7 +721,7 @@ func TestCountsEmpty(t *testing.T) {
 func BenchmarkIngest(b *testing.B) {
 	root := b.TempDir()
 	mod := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
-	total := watchBenchExport(b, root, "webdata - 5c1e", 200, 16<<10, mod)
+	total := benchExport(b, root, "webdata - 5c1e", 200, 16<<10, mod)
 	src := LocalDir(root)
 	files, err := src.List(context.Background())
 	if err != nil {
@@ -756,4 +756,17 @@ func entryNames(t *testing.T, dir string) []string {
 		names = append(names, e.Name())
 	}
 	return names
+}
+
+// benchExport writes an export of n CommerceML files of about size bytes into root/dir.
+func benchExport(b *testing.B, root, dir string, n, size int, mod time.Time) int64 {
+	b.Helper()
+	var total int64
+	body := strings.Repeat("<Товар><Ид>1</Ид></Товар>\r\n", size/40)
+	for i := range n {
+		content := "<КоммерческаяИнформация>" + fmt.Sprintf("<Каталог><Ид>%d</Ид>%s</Каталог>", i, body) + "</КоммерческаяИнформация>\r\n"
+		sourceWrite(b, root, fmt.Sprintf("%s/import%d.xml", dir, i), []byte(content), mod)
+		total += int64(len(content))
+	}
+	return total
 }

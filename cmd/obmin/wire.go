@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"obmin/store"
+	"obmin/watch"
 	"os"
 	"path/filepath"
 	"strings"
@@ -176,7 +177,7 @@ func build(ctx context.Context, cfg config.Config, log *logrus.Entry, owner stri
 	}
 	own := exchange.NewOwnFiles(cfg.OwnFilesInExportDir()...)
 	runs := &exchange.RunWatcher{Store: st, Own: own, Log: log.WithField("part", "bas-runs")}
-	w, err := spool.NewWatcher(spool.WatcherConfig{Source: src, Spool: sp, Interval: cfg.BAS.PollInterval, MinAge: cfg.BAS.MinAge,
+	w, err := watch.New(watch.Config{Source: src, Spool: sp, Interval: cfg.BAS.PollInterval, MinAge: cfg.BAS.MinAge,
 		GiveUpAfter: cfg.BAS.IncompleteTimeout, Notify: fl.notify, Logger: log.WithField("part", "watcher"), OnList: runs.Observe})
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package spool
+package watch
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"obmin/drop"
+	"obmin/spool"
 	"os"
 	"path/filepath"
 	"sort"
@@ -23,7 +24,7 @@ import (
 // file obmin's account may not read (running as root, chmod denies nothing), and which can list files
 // that are not there, as a share lists a name it then cannot open.
 type openFailSource struct {
-	Source
+	spool.Source
 	mu    sync.Mutex
 	fail  map[string]error // by path: what Open returns
 	ghost map[string]int   // by path: listed this many more times though absent
@@ -32,7 +33,7 @@ type openFailSource struct {
 }
 
 func newOpenFailSource(root string) *openFailSource {
-	return &openFailSource{Source: LocalDir(root), root: root, fail: map[string]error{}, ghost: map[string]int{}, opens: map[string]int{}}
+	return &openFailSource{Source: spool.LocalDir(root), root: root, fail: map[string]error{}, ghost: map[string]int{}, opens: map[string]int{}}
 }
 
 func (s *openFailSource) set(p string, err error) {
@@ -81,7 +82,7 @@ func (s *openFailSource) Open(ctx context.Context, p string) (io.ReadCloser, err
 }
 
 // failedEntries lists failed/ of a spool.
-func failedEntries(t *testing.T, s *Spool) []string {
+func failedEntries(t *testing.T, s *spool.Spool) []string {
 	t.Helper()
 	entries, err := os.ReadDir(s.Dir("failed"))
 	if err != nil {
@@ -141,7 +142,7 @@ func TestWatcherUnopenableFiles(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			root := t.TempDir()
-			sp, err := OpenSpool(t.TempDir())
+			sp, err := spool.OpenSpool(t.TempDir())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -152,7 +153,7 @@ func TestWatcherUnopenableFiles(t *testing.T) {
 			src := newOpenFailSource(root)
 			tt.setup(src)
 			log, hook := logtest.NewNullLogger()
-			w, err := NewWatcher(WatcherConfig{Source: src, Clock: clock.Now, Spool: sp, Logger: logrus.NewEntry(log)})
+			w, err := New(Config{Source: src, Clock: clock.Now, Spool: sp, Logger: logrus.NewEntry(log)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -199,7 +200,7 @@ func TestWatcherUnopenableFiles(t *testing.T) {
 					}
 				}
 				// A restart (a new Watcher, the same files) does not record the drop again.
-				w2, err := NewWatcher(WatcherConfig{Source: src, Clock: clock.Now, Spool: sp})
+				w2, err := New(Config{Source: src, Clock: clock.Now, Spool: sp})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -248,7 +249,7 @@ func TestWatcherBadNamesAreNotOpened(t *testing.T) {
 			src := newOpenFailSource(root)
 			src.ghost[bad] = 1000
 			clock := &watchClock{t: start}
-			w, err := NewWatcher(WatcherConfig{Source: src, Clock: clock.Now})
+			w, err := New(Config{Source: src, Clock: clock.Now})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -267,12 +268,12 @@ func TestWatcherBadNamesAreNotOpened(t *testing.T) {
 			if n := src.opened(bad); n != 0 {
 				t.Errorf("%q opened %d times", bad, n)
 			}
-			sp, err := OpenSpool(t.TempDir())
+			sp, err := spool.OpenSpool(t.TempDir())
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := sp.Ingest(context.Background(), src, drops[0], "d1"); !errors.Is(err, ErrBadDrop) || !strings.Contains(err.Error(), "evil.xml") && !strings.Contains(err.Error(), bad[2:]) {
-				t.Errorf("Ingest: %v, want ErrBadDrop naming the file", err)
+			if _, err := sp.Ingest(context.Background(), src, drops[0], "d1"); !errors.Is(err, spool.ErrBadDrop) || !strings.Contains(err.Error(), "evil.xml") && !strings.Contains(err.Error(), bad[2:]) {
+				t.Errorf("Ingest: %v, want spool.ErrBadDrop naming the file", err)
 			}
 		})
 	}

@@ -1,4 +1,4 @@
-package spool
+package watch
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"obmin/drop"
+	"obmin/spool"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -69,7 +70,7 @@ type watchFixture struct {
 func newWatchFixture(t testing.TB) *watchFixture {
 	t.Helper()
 	f := &watchFixture{root: t.TempDir(), clock: &watchClock{t: time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)}}
-	w, err := NewWatcher(WatcherConfig{Source: LocalDir(f.root), MinAge: 2 * time.Second, Clock: f.clock.Now})
+	w, err := New(Config{Source: spool.LocalDir(f.root), MinAge: 2 * time.Second, Clock: f.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -343,7 +344,7 @@ func TestWatcherForget(t *testing.T) {
 
 // watchSource wraps a Source to hide io.Seeker from what Open returns, or to fail Open.
 type watchSource struct {
-	Source
+	spool.Source
 	noSeek bool
 	mu     sync.Mutex
 	fail   error
@@ -388,8 +389,8 @@ func TestWatcherLargeFiles(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			root := t.TempDir()
 			clock := &watchClock{t: time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)}
-			src := &watchSource{Source: LocalDir(root), noSeek: tt.noSeek}
-			w, err := NewWatcher(WatcherConfig{Source: src, Clock: clock.Now})
+			src := &watchSource{Source: spool.LocalDir(root), noSeek: tt.noSeek}
+			w, err := New(Config{Source: src, Clock: clock.Now})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -410,8 +411,8 @@ func TestWatcherLargeFiles(t *testing.T) {
 func TestWatcherUnreadableFileIsRetried(t *testing.T) {
 	root := t.TempDir()
 	clock := &watchClock{t: time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)}
-	src := &watchSource{Source: LocalDir(root), fail: errors.New("The process cannot access the file because it is being used by another process.")}
-	w, err := NewWatcher(WatcherConfig{Source: src, Clock: clock.Now})
+	src := &watchSource{Source: spool.LocalDir(root), fail: errors.New("The process cannot access the file because it is being used by another process.")}
+	w, err := New(Config{Source: src, Clock: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -434,7 +435,7 @@ func TestWatcherUnreadableFileIsRetried(t *testing.T) {
 func TestWatcherFileGrewAfterListing(t *testing.T) {
 	root := t.TempDir()
 	clock := &watchClock{t: time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)}
-	w, err := NewWatcher(WatcherConfig{Source: LocalDir(root), Clock: clock.Now})
+	w, err := New(Config{Source: spool.LocalDir(root), Clock: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -460,7 +461,7 @@ func TestWatcherFileGrewAfterListing(t *testing.T) {
 }
 
 func TestWatcherListError(t *testing.T) {
-	w, err := NewWatcher(WatcherConfig{Source: LocalDir(filepath.Join(t.TempDir(), "missing"))})
+	w, err := New(Config{Source: spool.LocalDir(filepath.Join(t.TempDir(), "missing"))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -470,13 +471,13 @@ func TestWatcherListError(t *testing.T) {
 }
 
 func TestNewWatcher(t *testing.T) {
-	if _, err := NewWatcher(WatcherConfig{}); err == nil {
+	if _, err := New(Config{}); err == nil {
 		t.Error("no source: no error")
 	}
-	if _, err := NewWatcher(WatcherConfig{Source: LocalDir("."), Interval: -time.Second}); err == nil {
+	if _, err := New(Config{Source: spool.LocalDir("."), Interval: -time.Second}); err == nil {
 		t.Error("negative interval: no error")
 	}
-	w, err := NewWatcher(WatcherConfig{Source: LocalDir(".")})
+	w, err := New(Config{Source: spool.LocalDir(".")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -506,7 +507,10 @@ func TestWatcherDropOf200Files(t *testing.T) {
 	if got := watchDrops(drops); !reflect.DeepEqual(got, []string{dir + ":200"}) {
 		t.Fatalf("Scan = %q", got)
 	}
-	s := spoolForTest(t)
+	s, err := spool.OpenSpool(filepath.Join(t.TempDir(), "spool"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	fp, err := s.Ingest(context.Background(), f.w.cfg.Source, drops[0], "big")
 	if err != nil {
 		t.Fatal(err)
@@ -514,8 +518,8 @@ func TestWatcherDropOf200Files(t *testing.T) {
 	if len(fp) != 64 {
 		t.Errorf("fingerprint %q", fp)
 	}
-	if names := entryNames(t, filepath.Join(s.Dir("inbox"), "big")); len(names) != n {
-		t.Errorf("inbox/big holds %d files, want %d", len(names), n)
+	if names, err := os.ReadDir(filepath.Join(s.Dir("inbox"), "big")); err != nil || len(names) != n {
+		t.Errorf("inbox/big holds %d files (%v), want %d", len(names), err, n)
 	}
 }
 
@@ -577,13 +581,13 @@ func TestWatcherRunPolls(t *testing.T) {
 	tests := []struct {
 		name   string
 		notify bool
-		source func(root string) Source
+		source func(root string) spool.Source
 		setup  func(w *Watcher)
 		logged string // logged once, at start
 	}{
-		{name: "polling only", source: LocalDir},
+		{name: "polling only", source: spool.LocalDir},
 		{
-			name: "file events unavailable", notify: true, source: LocalDir,
+			name: "file events unavailable", notify: true, source: spool.LocalDir,
 			setup: func(w *Watcher) {
 				w.newNotify = func() (*fsnotify.Watcher, error) { return nil, errors.New("too many open files") }
 			},
@@ -591,7 +595,7 @@ func TestWatcherRunPolls(t *testing.T) {
 		},
 		{
 			name: "not a local folder", notify: true,
-			source: func(root string) Source { return &watchSource{Source: LocalDir(root)} },
+			source: func(root string) spool.Source { return &watchSource{Source: spool.LocalDir(root)} },
 			logged: "file events are not available for this source",
 		},
 	}
@@ -600,7 +604,7 @@ func TestWatcherRunPolls(t *testing.T) {
 			root := t.TempDir()
 			logger, hook := logtest.NewNullLogger()
 			logger.SetLevel(logrus.InfoLevel)
-			w, err := NewWatcher(WatcherConfig{
+			w, err := New(Config{
 				Source: tt.source(root), Interval: 10 * time.Millisecond, MinAge: 10 * time.Millisecond,
 				Notify: tt.notify, Logger: logrus.NewEntry(logger),
 			})
@@ -635,7 +639,7 @@ func TestWatcherRunPolls(t *testing.T) {
 
 func TestWatcherRunRetriesAfterError(t *testing.T) {
 	root := t.TempDir()
-	w, err := NewWatcher(WatcherConfig{Source: LocalDir(root), Interval: 10 * time.Millisecond, MinAge: 10 * time.Millisecond})
+	w, err := New(Config{Source: spool.LocalDir(root), Interval: 10 * time.Millisecond, MinAge: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -664,7 +668,7 @@ func TestWatcherRunNotify(t *testing.T) {
 	watchNeedEvents(t)
 	root := t.TempDir()
 	// Polling alone would take an hour: only file events can bring the second drop in time.
-	w, err := NewWatcher(WatcherConfig{Source: LocalDir(root), Interval: time.Hour, MinAge: 50 * time.Millisecond, Notify: true})
+	w, err := New(Config{Source: spool.LocalDir(root), Interval: time.Hour, MinAge: 50 * time.Millisecond, Notify: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -707,7 +711,7 @@ func TestWatcherRunOverflowRescans(t *testing.T) {
 	watchNeedEvents(t)
 	root := t.TempDir()
 	errs := make(chan error)
-	w, err := NewWatcher(WatcherConfig{Source: LocalDir(root), Interval: time.Hour, MinAge: 50 * time.Millisecond, Notify: true})
+	w, err := New(Config{Source: spool.LocalDir(root), Interval: time.Hour, MinAge: 50 * time.Millisecond, Notify: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -740,7 +744,7 @@ func TestWatcherRunOverflowRescans(t *testing.T) {
 }
 
 func TestWatcherRunNilFunc(t *testing.T) {
-	w, err := NewWatcher(WatcherConfig{Source: LocalDir(t.TempDir())})
+	w, err := New(Config{Source: spool.LocalDir(t.TempDir())})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -771,7 +775,7 @@ func BenchmarkWatcherScan(b *testing.B) {
 	watchBenchExport(b, root, "webdata - 5c1e", 200, 16<<10, mod)
 	clock := &watchClock{t: mod.Add(time.Hour)}
 	newScanned := func() *Watcher {
-		w, err := NewWatcher(WatcherConfig{Source: LocalDir(root), Clock: clock.Now})
+		w, err := New(Config{Source: spool.LocalDir(root), Clock: clock.Now})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -803,4 +807,19 @@ func BenchmarkWatcherScan(b *testing.B) {
 			}
 		}
 	})
+}
+
+// sourceWrite writes root/rel (slash-separated) with content and mtime, creating folders.
+func sourceWrite(tb testing.TB, root, rel string, content []byte, mod time.Time) {
+	tb.Helper()
+	p := filepath.Join(root, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(p, content, 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.Chtimes(p, mod, mod); err != nil {
+		tb.Fatal(err)
+	}
 }

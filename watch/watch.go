@@ -1,4 +1,4 @@
-package spool
+package watch
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"obmin/drop"
+	"obmin/spool"
 	"os"
 	"path"
 	"path/filepath"
@@ -30,9 +31,9 @@ type ScanReport struct {
 	Waiting []drop.Waiting // folders that are not drops yet
 }
 
-// WatcherConfig configures a Watcher. Zero values take the defaults.
-type WatcherConfig struct {
-	Source   Source
+// Config configures a Watcher. Zero values take the defaults.
+type Config struct {
+	Source   spool.Source
 	Interval time.Duration // polling interval (default 2s); polling is the source of truth
 	MinAge   time.Duration // a file must be unmodified at least this long (default 2s)
 	// Notify also uses file-system events on a LocalDir to scan sooner. Events are only a hint: network
@@ -43,7 +44,7 @@ type WatcherConfig struct {
 	// Spool is where a drop is recorded as failed (Spool.Reject: an empty failed/<id>/ beside
 	// <id>.error.txt naming the files and why) when the source keeps listing a file of it but refuses to
 	// open it: no permission, or a name this system cannot open. Nil: such a drop is only logged.
-	Spool *Spool
+	Spool *spool.Spool
 	// OnList, when set, is called with every successful listing of the source and the time it was made,
 	// before the listing is judged: the orders side watches BAS's exchange runs in it (package exchange).
 	OnList func(at time.Time, files []drop.File)
@@ -59,16 +60,16 @@ type WatcherConfig struct {
 //
 // A Watcher is safe for concurrent use.
 type Watcher struct {
-	cfg       WatcherConfig
+	cfg       Config
 	log       *logrus.Entry
 	newNotify func() (*fsnotify.Watcher, error) // tests make it fail
 
 	mu      sync.Mutex
-	seen    map[string]watcherSeen         // by path: what the previous Scan listed
-	counts  map[string]int                 // by folder: how many files the previous Scan listed
-	offered map[string]map[watcherKey]bool // by folder: the files of the drop last returned
-	tails   map[string]watcherTail         // by path: closing-tag verdicts, so a file is read once per version
-	readyAt time.Time                      // earliest time a settling drop may be complete; zero if none
+	seen    map[string]sighting         // by path: what the previous Scan listed
+	counts  map[string]int              // by folder: how many files the previous Scan listed
+	offered map[string]map[fileKey]bool // by folder: the files of the drop last returned
+	tails   map[string]fileTail         // by path: closing-tag verdicts, so a file is read once per version
+	readyAt time.Time                   // earliest time a settling drop may be complete; zero if none
 	// unopenable: by folder, the files the drop last returned from it was given up on (watcherGiveUp).
 	// Each scan tries to open them again; once they all open, the drop is judged afresh.
 	unopenable map[string][]string
@@ -80,13 +81,13 @@ type Watcher struct {
 	onReport func(ScanReport)
 }
 
-type watcherSeen struct {
+type sighting struct {
 	size  int64
 	mod   time.Time
 	since time.Time // when this size and mtime were first listed
 }
 
-type watcherTail struct {
+type fileTail struct {
 	size   int64
 	mod    time.Time
 	known  bool        // judged is this version's verdict
@@ -100,17 +101,17 @@ type watcherTail struct {
 }
 
 const (
-	watcherDefaultInterval = 2 * time.Second
-	watcherDefaultMinAge   = 2 * time.Second
-	// watcherNotifyDelay lets a burst of events (one write shows up as many) end in one scan.
-	watcherNotifyDelay = 200 * time.Millisecond
-	// watcherGiveUpScans is how many scans in a row a listed file must refuse to open before its drop is
+	defaultInterval = 2 * time.Second
+	defaultMinAge   = 2 * time.Second
+	// notifyDelay lets a burst of events (one write shows up as many) end in one scan.
+	notifyDelay = 200 * time.Millisecond
+	// giveUpScans is how many scans in a row a listed file must refuse to open before its drop is
 	// given up on (with the age in watcherGiveUp). Two, so that obmin once, which scans twice, gets there.
-	watcherGiveUpScans = 2
+	giveUpScans = 2
 )
 
-// NewWatcher checks cfg and fills in its defaults.
-func NewWatcher(cfg WatcherConfig) (*Watcher, error) {
+// New checks cfg and fills in its defaults.
+func New(cfg Config) (*Watcher, error) {
 	if cfg.Source == nil {
 		return nil, errors.New("watcher: no source")
 	}
@@ -118,10 +119,10 @@ func NewWatcher(cfg WatcherConfig) (*Watcher, error) {
 		return nil, fmt.Errorf("watcher: negative interval %s or minimum age %s", cfg.Interval, cfg.MinAge)
 	}
 	if cfg.Interval == 0 {
-		cfg.Interval = watcherDefaultInterval
+		cfg.Interval = defaultInterval
 	}
 	if cfg.MinAge == 0 {
-		cfg.MinAge = watcherDefaultMinAge
+		cfg.MinAge = defaultMinAge
 	}
 	if cfg.GiveUpAfter <= 0 {
 		cfg.GiveUpAfter = drop.DefaultGiveUpAfter
@@ -139,10 +140,10 @@ func NewWatcher(cfg WatcherConfig) (*Watcher, error) {
 		cfg:        cfg,
 		log:        log.WithField("source", cfg.Source.String()),
 		newNotify:  fsnotify.NewWatcher,
-		seen:       map[string]watcherSeen{},
+		seen:       map[string]sighting{},
 		counts:     map[string]int{},
-		offered:    map[string]map[watcherKey]bool{},
-		tails:      map[string]watcherTail{},
+		offered:    map[string]map[fileKey]bool{},
+		tails:      map[string]fileTail{},
 		unopenable: map[string][]string{},
 		waitFrom:   map[string]time.Time{},
 		waitLogged: map[string]time.Time{},
@@ -177,13 +178,13 @@ func (w *Watcher) Scan(ctx context.Context) ([]drop.Drop, error) {
 	w.mu.Lock()
 	now := w.cfg.Clock()
 
-	seen := make(map[string]watcherSeen, len(files))
+	seen := make(map[string]sighting, len(files))
 	groups := map[string][]drop.File{}
 	for _, f := range files {
 		if drop.InPictures(f.Path) {
 			continue
 		}
-		st := watcherSeen{size: f.Size, mod: f.ModTime, since: now}
+		st := sighting{size: f.Size, mod: f.ModTime, since: now}
 		if prev, ok := w.seen[f.Path]; ok && prev.size == f.Size && prev.mod.Equal(f.ModTime) {
 			st.since = prev.since
 		}
@@ -218,9 +219,9 @@ func (w *Watcher) Scan(ctx context.Context) ([]drop.Drop, error) {
 		if !v.ready {
 			continue
 		}
-		set := make(map[watcherKey]bool, len(files))
+		set := make(map[fileKey]bool, len(files))
 		for _, f := range files {
-			set[watcherKeyOf(f)] = true
+			set[keyOf(f)] = true
 		}
 		w.offered[dir] = set
 		delete(w.unopenable, dir)
@@ -281,7 +282,7 @@ func (w *Watcher) OnReport(fn func(ScanReport)) {
 	w.lastMu.Unlock()
 }
 
-// GiveUpAfter is the bound of the wait for an unfinished drop (WatcherConfig.GiveUpAfter, defaulted).
+// GiveUpAfter is the bound of the wait for an unfinished drop (Config.GiveUpAfter, defaulted).
 func (w *Watcher) GiveUpAfter() time.Duration { return w.cfg.GiveUpAfter }
 
 // Last is the outcome of the latest Scan: the folders that wait and why, or the listing's error.
@@ -406,7 +407,7 @@ const (
 	fileClosed                        // whole (drop.Whole)
 	fileUnfinished                    // not whole yet (drop.Unfinished): waited for, given up on in time
 	fileNotXML                        // cannot become an export (drop.NotXML)
-	fileBadName                       // a name Spool.Ingest refuses (ErrBadDrop): not opened at all
+	fileBadName                       // a name spool.Spool.Ingest refuses (spool.ErrBadDrop): not opened at all
 	fileUnopenable                    // listed, but the source refuses to open it, for long enough
 )
 
@@ -424,16 +425,16 @@ const (
 //     there): given up on after GiveUpAfter, and the drop recorded as failed (see giveUp).
 func (w *Watcher) judge(ctx context.Context, now time.Time, f drop.File) (v fileVerdict, why string) {
 	log := w.log.WithField("file", f.Path)
-	if err := watcherNameErr(f.Path); err != nil {
+	if err := nameErr(f.Path); err != nil {
 		log.WithError(err).Debug("name the spool refuses; the drop is taken to be rejected")
 		return fileBadName, ""
 	}
 	t, ok := w.tails[f.Path]
 	if !ok || t.size != f.Size || !t.mod.Equal(f.ModTime) {
-		t = watcherTail{size: f.Size, mod: f.ModTime}
+		t = fileTail{size: f.Size, mod: f.ModTime}
 	}
 	if !t.known && f.Size == 0 {
-		t = watcherTail{size: f.Size, mod: f.ModTime, known: true, judged: drop.JudgeXML(nil, nil)}
+		t = fileTail{size: f.Size, mod: f.ModTime, known: true, judged: drop.JudgeXML(nil, nil)}
 	}
 	if !t.known {
 		r, err := w.cfg.Source.Open(ctx, f.Path)
@@ -451,7 +452,7 @@ func (w *Watcher) judge(ctx context.Context, now time.Time, f drop.File) (v file
 			delete(w.tails, f.Path)
 			return fileWait, ""
 		}
-		t = watcherTail{size: f.Size, mod: f.ModTime, known: true, judged: j}
+		t = fileTail{size: f.Size, mod: f.ModTime, known: true, judged: j}
 	}
 	w.tails[f.Path] = t
 	switch t.judged.Completeness {
@@ -465,10 +466,10 @@ func (w *Watcher) judge(ctx context.Context, now time.Time, f drop.File) (v file
 }
 
 // openFailed records one failed Open of f (t is its state so far) and says whether to give up on it:
-// after watcherGiveUpScans scans in a row, once the file has been unchanged for watcherStuckAfter (by its
+// after giveUpScans scans in a row, once the file has been unchanged for watcherStuckAfter (by its
 // mtime, or since the first failure when a share's clock puts the mtime in the future). A sharing
 // violation is never given up on: the program holding the file lets go sooner or later.
-func (w *Watcher) openFailed(now time.Time, f drop.File, t watcherTail, err error) fileVerdict {
+func (w *Watcher) openFailed(now time.Time, f drop.File, t fileTail, err error) fileVerdict {
 	log := w.log.WithField("file", f.Path).WithError(err)
 	if t.openFails == 0 {
 		t.openSince = now
@@ -482,13 +483,13 @@ func (w *Watcher) openFailed(now time.Time, f drop.File, t watcherTail, err erro
 		// Most likely BAS is emptying its folder: the next listing will not have it.
 		log.Debug("file vanished after it was listed")
 		return fileWait
-	case watcherOpenBusy(err):
+	case openBusy(err):
 		if stuck && !t.openWarned {
 			log.Warn("file is held open by another program; its export waits until it lets go")
 			t.openWarned = true
 		}
 		return fileWait
-	case t.openFails >= watcherGiveUpScans && stuck:
+	case t.openFails >= giveUpScans && stuck:
 		return fileUnopenable
 	}
 	if !t.openWarned && !errors.Is(err, fs.ErrNotExist) {
@@ -498,19 +499,19 @@ func (w *Watcher) openFailed(now time.Time, f drop.File, t watcherTail, err erro
 	return fileWait
 }
 
-// watcherOpenBusy tells a Windows sharing or lock violation (winerror.h 32, 33): another program has the
+// openBusy tells a Windows sharing or lock violation (winerror.h 32, 33): another program has the
 // file open without sharing it. syscall.Errno exists on every GOOS; elsewhere open never returns these.
-func watcherOpenBusy(err error) bool {
+func openBusy(err error) bool {
 	var errno syscall.Errno
 	return errors.As(err, &errno) && (errno == 32 || errno == 33)
 }
 
-// watcherNameErr says why Spool.Ingest would refuse a listed path, without opening it.
-func watcherNameErr(p string) error {
+// nameErr says why Spool.Ingest would refuse a listed path, without opening it.
+func nameErr(p string) error {
 	if err := drop.CheckPath(p); err != nil {
 		return err
 	}
-	return spoolCheckName(path.Base(p))
+	return drop.CheckName(path.Base(p))
 }
 
 // giveUp records drop d, whose unopenable files the source refuses to open, as failed in the spool, once
@@ -522,7 +523,7 @@ func (w *Watcher) giveUp(now time.Time, d drop.Drop, unopenable []drop.File) {
 	var lines strings.Builder
 	for _, f := range unopenable {
 		paths = append(paths, f.Path)
-		fmt.Fprintf(&lines, "  %s: %s (%v)\n", f.Path, watcherOpenCause(w.tails[f.Path].openErr), w.tails[f.Path].openErr)
+		fmt.Fprintf(&lines, "  %s: %s (%v)\n", f.Path, openCause(w.tails[f.Path].openErr), w.tails[f.Path].openErr)
 	}
 	w.unopenable[d.Dir] = paths
 	log := w.log.WithFields(logrus.Fields{"folder": d.Dir, "files": strings.Join(paths, ", "), "causes": strings.TrimSpace(lines.String())})
@@ -538,7 +539,7 @@ func (w *Watcher) giveUp(now time.Time, d drop.Drop, unopenable []drop.File) {
 		log.Error("export not taken: the folder lists files that cannot be opened; trying them again every scan")
 		return
 	}
-	id := watcherUnopenableID(d)
+	id := unopenableID(d)
 	_, err := w.cfg.Spool.Reject(id, reason)
 	switch {
 	case errors.Is(err, fs.ErrExist):
@@ -551,8 +552,8 @@ func (w *Watcher) giveUp(now time.Time, d drop.Drop, unopenable []drop.File) {
 	}
 }
 
-// watcherOpenCause says in Ukrainian (failed/ notes are for the shop's staff) why a file does not open.
-func watcherOpenCause(err error) string {
+// openCause says in Ukrainian (failed/ notes are for the shop's staff) why a file does not open.
+func openCause(err error) string {
 	switch {
 	case errors.Is(err, fs.ErrPermission):
 		return "немає дозволу на читання"
@@ -562,9 +563,9 @@ func watcherOpenCause(err error) string {
 	return "не відкривається"
 }
 
-// watcherUnopenableID names the failed/ entry of a drop given up on: the same files (paths, sizes,
+// unopenableID names the failed/ entry of a drop given up on: the same files (paths, sizes,
 // mtimes) always get the same id, so a restart does not record them twice.
-func watcherUnopenableID(d drop.Drop) string {
+func unopenableID(d drop.Drop) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\n", d.Dir)
 	newest := time.Time{}
@@ -600,15 +601,15 @@ func (w *Watcher) reopened(ctx context.Context, dir string) bool {
 	return true
 }
 
-// watcherKey identifies one version of a file: path, size and mtime.
-type watcherKey struct {
+// fileKey identifies one version of a file: path, size and mtime.
+type fileKey struct {
 	path string
 	size int64
 	mod  int64 // Unix nanoseconds
 }
 
-func watcherKeyOf(f drop.File) watcherKey {
-	return watcherKey{f.Path, f.Size, f.ModTime.UnixNano()}
+func keyOf(f drop.File) fileKey {
+	return fileKey{f.Path, f.Size, f.ModTime.UnixNano()}
 }
 
 // offeredAll says whether every file of a folder, as listed now, was part of the drop last returned there.
@@ -618,7 +619,7 @@ func (w *Watcher) offeredAll(dir string, files []drop.File) bool {
 		return false
 	}
 	for _, f := range files {
-		if !set[watcherKeyOf(f)] {
+		if !set[keyOf(f)] {
 			return false
 		}
 	}
@@ -663,7 +664,7 @@ func (w *Watcher) Run(ctx context.Context, fn func(context.Context, drop.Drop) e
 			due = t
 		}
 	}
-	st := &watcherRunState{failed: map[string]watcherFailed{}}
+	st := &runState{failed: map[string]failedDrop{}}
 	for {
 		select {
 		case <-ctx.Done():
@@ -681,7 +682,7 @@ func (w *Watcher) Run(ctx context.Context, fn func(context.Context, drop.Drop) e
 				ready := w.readyAt
 				w.mu.Unlock()
 				if !ready.IsZero() {
-					next = min(next, max(ready.Sub(w.cfg.Clock()), watcherNotifyDelay))
+					next = min(next, max(ready.Sub(w.cfg.Clock()), notifyDelay))
 				}
 			}
 			schedule(next)
@@ -699,7 +700,7 @@ func (w *Watcher) Run(ctx context.Context, fn func(context.Context, drop.Drop) e
 			if ev.Has(fsnotify.Create) {
 				n.addTree(ev.Name)
 			}
-			schedule(watcherNotifyDelay)
+			schedule(notifyDelay)
 		case err, ok := <-errs:
 			if !ok {
 				errs = nil
@@ -715,20 +716,20 @@ func (w *Watcher) Run(ctx context.Context, fn func(context.Context, drop.Drop) e
 	}
 }
 
-// watcherRunState is what Run remembers between scans, so that a repeated error is logged once rather
+// runState is what Run remembers between scans, so that a repeated error is logged once rather
 // than every Interval (a share that is down, a file name the spool refuses, a full disk).
-type watcherRunState struct {
-	scanErr string                   // the last Scan error, "" after a good scan
-	failed  map[string]watcherFailed // by folder: how fn last failed for it
+type runState struct {
+	scanErr string                // the last Scan error, "" after a good scan
+	failed  map[string]failedDrop // by folder: how fn last failed for it
 }
 
-type watcherFailed struct {
+type failedDrop struct {
 	cause  string    // the innermost error (errorCause)
 	logged time.Time // when it was last logged as a warning
 }
 
-// watcherRemind is how often an error that goes on is logged again as a warning.
-const watcherRemind = time.Hour
+// remindEvery is how often an error that goes on is logged again as a warning.
+const remindEvery = time.Hour
 
 // errorCause is the innermost error of a chain: what stays the same while the messages around it change
 // with every attempt ("ingest 20250301-…-1a: write …/tmp/…: no space left on device").
@@ -743,7 +744,7 @@ func errorCause(err error) string {
 }
 
 // runScan does one scan and hands its drops to fn.
-func (w *Watcher) runScan(ctx context.Context, fn func(context.Context, drop.Drop) error, n *watcherNotify, st *watcherRunState) {
+func (w *Watcher) runScan(ctx context.Context, fn func(context.Context, drop.Drop) error, n *notifier, st *runState) {
 	drops, err := w.Scan(ctx)
 	if err != nil {
 		if ctx.Err() == nil && err.Error() != st.scanErr {
@@ -777,36 +778,36 @@ func (w *Watcher) runScan(ctx context.Context, fn func(context.Context, drop.Dro
 		}
 		log := w.log.WithError(err).WithField("folder", d.Dir)
 		now, cause := w.cfg.Clock(), errorCause(err)
-		if f, ok := st.failed[d.Dir]; ok && f.cause == cause && now.Sub(f.logged) < watcherRemind {
+		if f, ok := st.failed[d.Dir]; ok && f.cause == cause && now.Sub(f.logged) < remindEvery {
 			log.Debug("drop still not taken; will try again")
 			continue
 		}
 		log.Warn("drop not taken; will try again")
-		st.failed[d.Dir] = watcherFailed{cause: cause, logged: now}
+		st.failed[d.Dir] = failedDrop{cause: cause, logged: now}
 	}
 }
 
-// watcherNotify holds the file-event watch of a LocalDir and the folders added to it. fsnotify does not
+// notifier holds the file-event watch of a LocalDir and the folders added to it. fsnotify does not
 // watch subfolders by itself (go-style-and-spool-anchors.md, fsnotify pitfalls).
-type watcherNotify struct {
+type notifier struct {
 	w       *fsnotify.Watcher
 	root    string
 	log     *logrus.Entry
 	watched map[string]bool
 }
 
-func (w *Watcher) startNotify() *watcherNotify {
+func (w *Watcher) startNotify() *notifier {
 	if !w.cfg.Notify {
 		return nil
 	}
-	ld, ok := w.cfg.Source.(localDir)
+	ld, ok := w.cfg.Source.(interface{ LocalRoot() string })
 	if !ok {
 		w.log.Infof("file events are not available for this source; polling every %s", w.cfg.Interval)
 		return nil
 	}
 	fw, err := w.newNotify()
 	if err == nil {
-		err = fw.Add(ld.root)
+		err = fw.Add(ld.LocalRoot())
 		if err != nil {
 			fw.Close()
 		}
@@ -815,13 +816,13 @@ func (w *Watcher) startNotify() *watcherNotify {
 		w.log.WithError(err).Infof("file events are not available here (a network share?); polling every %s", w.cfg.Interval)
 		return nil
 	}
-	n := &watcherNotify{w: fw, root: ld.root, log: w.log, watched: map[string]bool{ld.root: true}}
-	n.addTree(ld.root)
+	n := &notifier{w: fw, root: ld.LocalRoot(), log: w.log, watched: map[string]bool{ld.LocalRoot(): true}}
+	n.addTree(ld.LocalRoot())
 	return n
 }
 
 // addTree watches dir and the folders below it, except hidden ones and import_files.
-func (n *watcherNotify) addTree(dir string) {
+func (n *notifier) addTree(dir string) {
 	filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
 		if err != nil || !e.IsDir() {
 			return nil
@@ -835,7 +836,7 @@ func (n *watcherNotify) addTree(dir string) {
 }
 
 // addListed watches the folders of the last scan's files, in case an event for their creation was missed.
-func (n *watcherNotify) addListed(w *Watcher) {
+func (n *notifier) addListed(w *Watcher) {
 	w.mu.Lock()
 	dirs := make([]string, 0, len(w.counts))
 	for dir := range w.counts {
@@ -847,7 +848,7 @@ func (n *watcherNotify) addListed(w *Watcher) {
 	}
 }
 
-func (n *watcherNotify) add(dir string) {
+func (n *notifier) add(dir string) {
 	// On Windows a watch is an open handle on the folder: one on BAS's "webdata - <id>" folder could
 	// keep BAS from deleting and re-creating it. The root's watch is enough there: NTFS reports a change
 	// inside a subfolder as a Write of that subfolder (fsnotify README, Windows notes).

@@ -1,9 +1,10 @@
-package spool
+package watch
 
 import (
 	"context"
 	"fmt"
 	"obmin/drop"
+	"obmin/spool"
 	"syscall"
 	"testing"
 	"time"
@@ -21,7 +22,7 @@ func TestRepeatedIngestFailureLoggedOnce(t *testing.T) {
 	sourceWrite(t, root, "webdata/import.xml", []byte("<КоммерческаяИнформация/>"), clock.Now().Add(-time.Hour))
 	l, hook := logtest.NewNullLogger()
 	l.SetLevel(logrus.DebugLevel)
-	w, err := NewWatcher(WatcherConfig{Source: LocalDir(root), Interval: 2 * time.Millisecond, MinAge: time.Millisecond, Clock: clock.Now, Logger: logrus.NewEntry(l)})
+	w, err := New(Config{Source: spool.LocalDir(root), Interval: 2 * time.Millisecond, MinAge: time.Millisecond, Clock: clock.Now, Logger: logrus.NewEntry(l)})
 	if err != nil {
 		t.Fatal(err)
 	}
