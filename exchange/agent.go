@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"obmin/drop"
+	"obmin/folder"
 	"obmin/internal/atomicfile"
 	"obmin/store"
 	"obmin/watch"
@@ -50,7 +51,7 @@ type Agent struct {
 
 	Spool     *spool.Spool
 	Store     *store.Store
-	Source    spool.Source // BAS's export folder
+	Source    folder.Source // BAS's export folder
 	Watcher   *watch.Watcher
 	Catalog   *Catalog
 	Sales     *Sales

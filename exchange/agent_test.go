@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"obmin/drop"
+	"obmin/folder"
 	"obmin/watch"
 	"os"
 	"path/filepath"
@@ -22,7 +23,6 @@ import (
 	"obmin/checkbox/emulator"
 	"obmin/exchange"
 	"obmin/internal/demo"
-	"obmin/spool"
 )
 
 // Found by the torture harness (internal/torture): a drop holding a file the spool may not take under its
@@ -81,7 +81,7 @@ func newWatcher(t *testing.T, dir string) *watch.Watcher {
 	t.Helper()
 	log := logrus.New()
 	log.SetOutput(io.Discard)
-	w, err := watch.New(watch.Config{Source: spool.LocalDir(dir), Interval: 10 * time.Millisecond, MinAge: time.Millisecond, Logger: logrus.NewEntry(log)})
+	w, err := watch.New(watch.Config{Source: folder.LocalDir(dir), Interval: 10 * time.Millisecond, MinAge: time.Millisecond, Logger: logrus.NewEntry(log)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func newWatcher(t *testing.T, dir string) *watch.Watcher {
 // read-only mount (EROFS) does. Running as root, chmod cannot make a folder read-only, so the fault is
 // injected here, below the exchange code, exactly where the operating system would report it.
 type brokenTarget struct {
-	spool.Target
+	folder.Target
 	mu  sync.Mutex
 	err error
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"obmin/drop"
+	"obmin/folder"
 	"obmin/watch"
 	"os"
 	"path/filepath"
@@ -18,7 +19,6 @@ import (
 
 	"obmin/exchange"
 	"obmin/internal/demo"
-	"obmin/spool"
 )
 
 // testClock is a clock tests move by hand.
@@ -46,7 +46,7 @@ func (r *rig) clocked(c *testClock) {
 	log := logrus.New()
 	log.SetOutput(os.Stderr)
 	log.SetLevel(logrus.PanicLevel)
-	w, err := watch.New(watch.Config{Source: spool.LocalDir(r.export), Interval: 10 * time.Millisecond, MinAge: time.Second,
+	w, err := watch.New(watch.Config{Source: folder.LocalDir(r.export), Interval: 10 * time.Millisecond, MinAge: time.Second,
 		Clock: c.Now, Spool: r.spool, Logger: logrus.NewEntry(log)})
 	if err != nil {
 		r.t.Fatal(err)
@@ -245,7 +245,7 @@ func TestMissingExportFolderIsAnError(t *testing.T) {
 
 // goneTarget is BAS's orders folder on a share that dropped: every write fails as a missing path does.
 type goneTarget struct {
-	spool.Target
+	folder.Target
 	mu   sync.Mutex
 	gone bool
 }

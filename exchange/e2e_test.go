@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"obmin/folder"
 	"obmin/store"
 	"obmin/watch"
 	"os"
@@ -89,7 +90,7 @@ func newRig(t testing.TB, mutate func(*exchange.Mapping, *exchange.SalesConfig))
 	if err := os.MkdirAll(r.export, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	src := spool.LocalDir(r.export)
+	src := folder.LocalDir(r.export)
 	log := logrus.New()
 	log.SetOutput(io.Discard)
 	runs := &exchange.RunWatcher{Log: logrus.NewEntry(log)}
@@ -101,7 +102,7 @@ func newRig(t testing.TB, mutate func(*exchange.Mapping, *exchange.SalesConfig))
 	m.VAT = map[string][]int{"20": {1}, "0": {8}}
 	m.Stock = true
 	sc := exchange.SalesConfig{
-		Out: spool.LocalTarget(filepath.Dir(r.orders)), OrdersFile: filepath.Base(r.orders), ReturnsFile: "returns.txt",
+		Out: folder.LocalTarget(filepath.Dir(r.orders)), OrdersFile: filepath.Base(r.orders), ReturnsFile: "returns.txt",
 		HeldDir: filepath.Join(dir, "spool", "held"), ReturnsDir: filepath.Join(dir, "spool", "returns"), NumbersDir: filepath.Join(dir, "spool", "numbers"),
 		Encoding: commerceml.EncodingUTF8BOM, Returns: exchange.ReturnsList, OrderStatus: testOrderStatus,
 		KeepRuns: 3, KeepFor: 0, Overlap: 38 * time.Hour, FirstPull: 72 * time.Hour,

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http/httptest"
+	"obmin/folder"
 	"obmin/store"
 	"os"
 	"path/filepath"
@@ -20,7 +21,6 @@ import (
 	"obmin/commerceml"
 	"obmin/exchange"
 	"obmin/internal/demo"
-	"obmin/spool"
 )
 
 // A drop whose import.xml hides a CDATA section bigger than the reader's token limit (with '<' all
@@ -94,7 +94,7 @@ func newSalesRig(t *testing.T, overlap time.Duration) *salesRig {
 		t.Fatal(err)
 	}
 	r.sales = &exchange.Sales{API: client, Store: r.store, Now: func() time.Time { return r.checkbox.Add(r.offset) }, Cfg: exchange.SalesConfig{
-		Out: spool.LocalTarget(dir), OrdersFile: "orders.xml", Encoding: commerceml.EncodingUTF8BOM, Returns: exchange.ReturnsList,
+		Out: folder.LocalTarget(dir), OrdersFile: "orders.xml", Encoding: commerceml.EncodingUTF8BOM, Returns: exchange.ReturnsList,
 		Overlap: overlap, FirstPull: 24 * time.Hour, Currency: "грн", CustomerName: "Роздрібний покупець", NumberPrefix: "CB-",
 	}}
 	r.registerID = r.emu.Registers()[0].ID

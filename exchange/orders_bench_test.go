@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"obmin/folder"
 	"obmin/store"
 	"os"
 	"path/filepath"
@@ -18,7 +19,6 @@ import (
 	"obmin/checkbox/emulator"
 	"obmin/commerceml"
 	"obmin/exchange"
-	"obmin/spool"
 )
 
 // BenchmarkOrdersFileChainDay plays a chain's trading day through the orders side: 50 cash registers ×
@@ -96,7 +96,7 @@ func chainDay(b *testing.B, registers, perRegister int) chainDayResult {
 	}
 	regs := emu.Registers()
 	s := &exchange.Sales{API: client, Store: st, Now: func() time.Time { return clock }, Cfg: exchange.SalesConfig{
-		Out: spool.LocalTarget(filepath.Join(dir, "bas")), OrdersFile: "orders.xml", ReturnsFile: "returns.txt",
+		Out: folder.LocalTarget(filepath.Join(dir, "bas")), OrdersFile: "orders.xml", ReturnsFile: "returns.txt",
 		NumbersDir: filepath.Join(dir, "numbers"), Encoding: commerceml.EncodingUTF8BOM, Returns: exchange.ReturnsList,
 		OrderStatus: "Продано на касі", KeepRuns: 3, KeepFor: time.Hour, Currency: "грн", CustomerName: "Роздрібний покупець",
 		NumberPrefix: "CB-", VATCodes: map[int]string{1: "20", 8: ""}, Overlap: 38 * time.Hour, FirstPull: 24 * time.Hour,

@@ -3,6 +3,7 @@ package exchange_test
 import (
 	"context"
 	"encoding/json"
+	"obmin/folder"
 	"obmin/store"
 	"os"
 	"path/filepath"
@@ -18,7 +19,6 @@ import (
 	"obmin/exchange"
 	"obmin/internal/basloader"
 	"obmin/internal/demo"
-	"obmin/spool"
 )
 
 // testOrderStatus is the «Статус заказа» the rigs send; the BAS model maps it to Завершен, as the README
@@ -354,7 +354,7 @@ func TestNeverItsOwnEcho(t *testing.T) {
 			r.orders = filepath.Join(r.export, where, "orders.xml")
 			rel, _ := filepath.Rel(r.export, r.orders)
 			r.agent.Own = exchange.NewOwnFiles(filepath.ToSlash(rel))
-			r.agent.Sales.Cfg.Out = spool.LocalTarget(filepath.Dir(r.orders))
+			r.agent.Sales.Cfg.Out = folder.LocalTarget(filepath.Dir(r.orders))
 			r.drop(demo.Books, time.Now())
 			r.pass()
 			r.sell(emulator.Sale{Lines: []emulator.SaleLine{{Code: "KN-0001", Quantity: 1000}}})

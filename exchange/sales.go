@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"obmin/folder"
 	"obmin/store"
 	"os"
 	"path/filepath"
@@ -17,7 +18,6 @@ import (
 	"obmin/checkbox"
 	"obmin/commerceml"
 	"obmin/internal/voice"
-	"obmin/spool"
 )
 
 // ReceiptsAPI is what the sales pull needs from Checkbox.
@@ -66,12 +66,12 @@ const (
 
 // SalesConfig says how receipts become BAS documents.
 type SalesConfig struct {
-	Out         spool.Target // the folder BAS's exchange node reads its orders file from
-	OrdersFile  string       // the name of that one file (ФайлЗагрузки) in Out; replaced atomically
-	ReturnsFile string       // the staff's list of returns, a text file beside the orders file; "" = none
-	HeldDir     string       // where held receipts are described for staff
-	ReturnsDir  string       // where each listed return is described for staff
-	NumbersDir  string       // the journal of order numbers given (numbers.go)
+	Out         folder.Target // the folder BAS's exchange node reads its orders file from
+	OrdersFile  string        // the name of that one file (ФайлЗагрузки) in Out; replaced atomically
+	ReturnsFile string        // the staff's list of returns, a text file beside the orders file; "" = none
+	HeldDir     string        // where held receipts are described for staff
+	ReturnsDir  string        // where each listed return is described for staff
+	NumbersDir  string        // the journal of order numbers given (numbers.go)
 	Encoding    commerceml.Encoding
 	Returns     string // ReturnsList (default) or ReturnsAmend
 	// OrderStatus is the «Статус заказа» every order carries, which BAS's administrator maps to

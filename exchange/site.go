@@ -6,12 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"obmin/drop"
+	"obmin/folder"
 	"obmin/store"
 	"path"
 
 	"obmin/checkbox"
 	"obmin/commerceml"
-	"obmin/spool"
 )
 
 // This file is what obmin's HTTP side (package httpapi) needs from the exchange layer when BAS talks to
@@ -50,7 +50,7 @@ func (a *Agent) ConfirmOrders(ctx context.Context, numbers []string) (int, error
 // drop that carries this content: a new one, or the earlier drop with the same content, which is then not
 // taken again (unless that one failed).
 func (a *Agent) IngestDir(ctx context.Context, dir string) (id string, err error) {
-	src := spool.LocalDir(dir)
+	src := folder.LocalDir(dir)
 	files, err := src.List(ctx)
 	if err != nil {
 		return "", err

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"obmin/folder"
 	"obmin/store"
 	"obmin/watch"
 	"os"
@@ -87,7 +88,7 @@ func newRigConfig(t *testing.T, keys []string, wait time.Duration, mutate func(*
 	l := logrus.New()
 	l.SetOutput(io.Discard)
 	log := logrus.NewEntry(l)
-	src := spool.LocalDir(export)
+	src := folder.LocalDir(export)
 	w, err := watch.New(watch.Config{Source: src, Interval: 10 * time.Millisecond, MinAge: time.Millisecond, Logger: log})
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +99,7 @@ func newRigConfig(t *testing.T, keys []string, wait time.Duration, mutate func(*
 		Spool: sp, Store: r.store, Source: src, Watcher: w, Log: log, Emulated: true,
 		Catalog: &exchange.Catalog{API: client, Store: r.store, Mapping: m, Workers: 4, ImportPoll: time.Millisecond},
 		Sales: &exchange.Sales{API: client, Store: r.store, Cfg: exchange.SalesConfig{
-			Out: spool.LocalTarget(filepath.Join(dir, "bas")), OrdersFile: "orders.xml", HeldDir: filepath.Join(dir, "spool", "held"),
+			Out: folder.LocalTarget(filepath.Join(dir, "bas")), OrdersFile: "orders.xml", HeldDir: filepath.Join(dir, "spool", "held"),
 			Encoding: commerceml.EncodingWindows1251, Returns: exchange.ReturnsList, OrderStatus: "Продано на касі", Overlap: time.Hour, FirstPull: 72 * time.Hour,
 			Currency: "грн", CustomerName: "Роздрібний покупець", NumberPrefix: "CB-",
 		}},

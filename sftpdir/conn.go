@@ -1,5 +1,5 @@
 // Package sftpdir reads BAS's export folder from, and delivers the orders file to, a folder on an SFTP
-// server: spool.Source and spool.Target over github.com/pkg/sftp and golang.org/x/crypto/ssh.
+// server: folder.Source and folder.Target over github.com/pkg/sftp and golang.org/x/crypto/ssh.
 //
 // One Conn holds one SSH connection to the server, made on first use and made again after it breaks (with
 // back-off), with up to MaxSessions SFTP sessions on it. Host keys are always verified (a known_hosts file

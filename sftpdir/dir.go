@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"obmin/drop"
+	"obmin/folder"
 	"os"
 	"path"
 	"sort"
@@ -18,16 +19,14 @@ import (
 	"time"
 
 	"github.com/pkg/sftp"
-
-	"obmin/spool"
 )
 
-// Source returns the spool.Source of the folder root on the server (an absolute path, or relative to the
+// Source returns the folder.Source of the folder root on the server (an absolute path, or relative to the
 // login folder). It only reads.
-func (c *Conn) Source(root string) spool.Source { return source{c: c, root: cleanRoot(root)} }
+func (c *Conn) Source(root string) folder.Source { return source{c: c, root: cleanRoot(root)} }
 
-// Target returns the spool.Target of the folder dir on the server.
-func (c *Conn) Target(dir string) spool.Target { return target{c: c, dir: cleanRoot(dir)} }
+// Target returns the folder.Target of the folder dir on the server.
+func (c *Conn) Target(dir string) folder.Target { return target{c: c, dir: cleanRoot(dir)} }
 
 func cleanRoot(p string) string {
 	p = path.Clean(strings.ReplaceAll(p, `\`, "/"))
@@ -44,7 +43,7 @@ type source struct {
 
 func (s source) String() string { return s.c.String() + "/" + strings.TrimPrefix(s.root, "/") }
 
-// List walks root like spool.LocalDir: regular *.xml (and *.zip) files, recursively, sorted; dot-files, dot-folders,
+// List walks root like folder.LocalDir: regular *.xml (and *.zip) files, recursively, sorted; dot-files, dot-folders,
 // *.tmp and Office's ~$ files skipped (go-style-and-spool-anchors.md A1 row 1). Symbolic links are not
 // followed.
 func (s source) List(ctx context.Context) ([]drop.File, error) {
@@ -89,9 +88,9 @@ func (s source) walk(ctx context.Context, cl *sftp.Client, rel string, out *[]dr
 	return nil
 }
 
-// wanted is spool.LocalDir's filter: *.xml, or the *.zip 1C writes when its exchange zips
+// wanted is folder.LocalDir's filter: *.xml, or the *.zip 1C writes when its exchange zips
 // (commerceml.md §6.3); not hidden, not a temporary file of a common writer. The conformance suite checks
-// that it lists what spool.LocalDir lists.
+// that it lists what folder.LocalDir lists.
 func wanted(name string) bool {
 	if strings.HasPrefix(name, ".") || strings.HasPrefix(name, "~$") {
 		return false
@@ -233,7 +232,7 @@ func (t target) write(s *session, name, final string, data []byte) error {
 	}
 	// Private before it holds anything (the server's umask decides the mode a new file gets). A server
 	// that cannot set modes (some Windows SFTP servers) keeps its own: best effort.
-	_ = f.Chmod(spool.DeliveredFileMode)
+	_ = f.Chmod(folder.DeliveredFileMode)
 	if _, err := f.Write(data); err != nil {
 		f.Close()
 		return err

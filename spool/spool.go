@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"obmin/drop"
+	"obmin/folder"
 	"obmin/internal/atomicfile"
 	"os"
 	"path"
@@ -127,7 +128,7 @@ func (s *Spool) Dir(name string) string {
 
 // Ingest is Stage and then Commit: it copies the files of drop d from src into tmp/<id>/, then renames
 // tmp/<id> to inbox/<id> in one step, so inbox/ never holds part of a drop.
-func (s *Spool) Ingest(ctx context.Context, src Source, d drop.Drop, id string) (fingerprint string, err error) {
+func (s *Spool) Ingest(ctx context.Context, src folder.Source, d drop.Drop, id string) (fingerprint string, err error) {
 	fingerprint, err = s.Stage(ctx, src, d, id)
 	if err != nil {
 		return "", err
@@ -152,7 +153,7 @@ func (s *Spool) Ingest(ctx context.Context, src Source, d drop.Drop, id string) 
 // Names from outside are never trusted as paths: a file must lie directly in d.Dir, only its base name is
 // kept, and a name that is not plain (spoolCheckName) or that equals another one ignoring case (Windows
 // would merge them) is rejected before anything is copied. On any error tmp/<id> is removed.
-func (s *Spool) Stage(ctx context.Context, src Source, d drop.Drop, id string) (fingerprint string, err error) {
+func (s *Spool) Stage(ctx context.Context, src folder.Source, d drop.Drop, id string) (fingerprint string, err error) {
 	_, fingerprint, err = s.copyDrop(ctx, src, d, id, filepath.Join(s.Dir("inbox"), id))
 	return fingerprint, err
 }
@@ -178,7 +179,7 @@ func (s *Spool) Commit(id string) error {
 // should be able to open as BAS left it. reason is called with the folder holding the copies and the
 // fingerprint, and returns the reason; when it returns "" (the same export was recorded before) nothing
 // is recorded and recorded is false.
-func (s *Spool) IngestFailed(ctx context.Context, src Source, d drop.Drop, id string, reason func(dir, fingerprint string) (string, error)) (fingerprint string, recorded bool, err error) {
+func (s *Spool) IngestFailed(ctx context.Context, src folder.Source, d drop.Drop, id string, reason func(dir, fingerprint string) (string, error)) (fingerprint string, recorded bool, err error) {
 	to := filepath.Join(s.Dir("failed"), id)
 	tmp, fingerprint, err := s.copyDrop(ctx, src, d, id, to)
 	if err != nil {
@@ -212,7 +213,7 @@ func (s *Spool) IngestFailed(ctx context.Context, src Source, d drop.Drop, id st
 
 // copyDrop copies the files of d into tmp/<id>/ and fsyncs them (see Ingest); dst is where the copy will
 // go, which must not exist yet. On error nothing is left in tmp/.
-func (s *Spool) copyDrop(ctx context.Context, src Source, d drop.Drop, id, dst string) (tmp, fingerprint string, err error) {
+func (s *Spool) copyDrop(ctx context.Context, src folder.Source, d drop.Drop, id, dst string) (tmp, fingerprint string, err error) {
 	if err := drop.CheckName(id); err != nil {
 		return "", "", fmt.Errorf("ingest: drop id: %w", err)
 	}
@@ -297,7 +298,7 @@ func spoolDropNamesOf(d drop.Drop) ([]string, error) {
 
 // spoolCopy copies one file of a drop to dst (which must not exist) through buf, checks its length against
 // the listing and returns its SHA-256 in hex.
-func spoolCopy(ctx context.Context, src Source, f drop.File, dst string, buf []byte) (sum string, err error) {
+func spoolCopy(ctx context.Context, src folder.Source, f drop.File, dst string, buf []byte) (sum string, err error) {
 	in, err := src.Open(ctx, f.Path)
 	if err != nil {
 		return "", err
@@ -630,3 +631,6 @@ func spoolCountDirs(dir string) (int, error) {
 	}
 	return n, nil
 }
+
+// Failed returns the ids of the drops in failed/, oldest first.
+func (s *Spool) Failed() ([]string, error) { return s.list("failed") }

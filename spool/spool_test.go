@@ -11,6 +11,8 @@ import (
 	"io"
 	"io/fs"
 	"obmin/drop"
+	"obmin/folder"
+	"obmin/internal/testenv"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -63,13 +65,13 @@ func spoolForTest(t testing.TB) *Spool {
 }
 
 // spoolSource writes files into a fresh source folder and returns it with the drop of folder dir.
-func spoolSource(t testing.TB, dir string, files map[string]string, mod time.Time) (Source, drop.Drop) {
+func spoolSource(t testing.TB, dir string, files map[string]string, mod time.Time) (folder.Source, drop.Drop) {
 	t.Helper()
 	root := t.TempDir()
 	for name, content := range files {
-		sourceWrite(t, root, pathJoin(dir, name), []byte(content), mod)
+		testenv.WriteFile(t, root, pathJoin(dir, name), []byte(content), mod)
 	}
-	src := LocalDir(root)
+	src := folder.LocalDir(root)
 	list, err := src.List(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -133,7 +135,7 @@ func TestOpenSpool(t *testing.T) {
 		"outbox/.obmin-looking-name.tmp/x": "keep", // a folder, not a temporary file
 	}
 	for rel, content := range leftovers {
-		sourceWrite(t, root, rel, []byte(content), time.Now())
+		testenv.WriteFile(t, root, rel, []byte(content), time.Now())
 	}
 	s, err := OpenSpool(root)
 	if err != nil {
@@ -302,7 +304,7 @@ func TestIngestRejects(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := spoolForTest(t)
-			src := &spoolCountingSource{Source: LocalDir(t.TempDir())}
+			src := &spoolCountingSource{Source: folder.LocalDir(t.TempDir())}
 			id := tt.id
 			switch id {
 			case "":
@@ -338,7 +340,7 @@ func spoolAssertEmpty(t *testing.T, s *Spool, names ...string) {
 
 // spoolCountingSource counts Open calls and can fail the n-th one (1-based).
 type spoolCountingSource struct {
-	Source
+	folder.Source
 	opened int
 	failAt int
 }
@@ -422,7 +424,7 @@ func TestIngestIsAtomic(t *testing.T) {
 func TestIngestNeverOverwrites(t *testing.T) {
 	s := spoolForTest(t)
 	src, d := spoolSource(t, "", map[string]string{"import.xml": "<new/>"}, time.Now())
-	sourceWrite(t, s.Dir("inbox"), "drop-1/import.xml", []byte("<old/>"), time.Now())
+	testenv.WriteFile(t, s.Dir("inbox"), "drop-1/import.xml", []byte("<old/>"), time.Now())
 	_, err := s.Ingest(context.Background(), src, d, "drop-1")
 	if !errors.Is(err, fs.ErrExist) {
 		t.Fatalf("err = %v, want fs.ErrExist", err)
@@ -559,7 +561,7 @@ func TestSpoolMovesNeverOverwrite(t *testing.T) {
 					t.Fatal(err)
 				}
 			} else {
-				sourceWrite(t, s.Root, tt.occupy, []byte("someone else's"), time.Now())
+				testenv.WriteFile(t, s.Root, tt.occupy, []byte("someone else's"), time.Now())
 			}
 			err := tt.move(s)
 			if !errors.Is(err, fs.ErrExist) {
@@ -622,7 +624,7 @@ func TestDiscard(t *testing.T) {
 		t.Errorf("second Discard: %v", err)
 	}
 	// A copy still in tmp/ (the caller decided before the rename) goes too.
-	sourceWrite(t, s.Dir("tmp"), "half/import.xml", []byte("x"), time.Now())
+	testenv.WriteFile(t, s.Dir("tmp"), "half/import.xml", []byte("x"), time.Now())
 	if err := s.Discard("half"); err != nil {
 		t.Fatal(err)
 	}
@@ -646,7 +648,7 @@ func TestPendingOrder(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	sourceWrite(t, s.Dir("inbox"), "stray.txt", nil, base)
+	testenv.WriteFile(t, s.Dir("inbox"), "stray.txt", nil, base)
 	if err := os.Mkdir(filepath.Join(s.Dir("inbox"), ".hidden"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -676,7 +678,7 @@ func TestRetain(t *testing.T) {
 		"failed/2025-01-01/g/import.xml",
 		"failed/old/import.xml",
 	} {
-		sourceWrite(t, s.Root, rel, []byte("x"), time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
+		testenv.WriteFile(t, s.Root, rel, []byte("x"), time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
 	}
 	// keep 2 days: the cutoff is 2025-02-27 00:30, so days that ended by then go.
 	removed, err := s.Retain(context.Background(), 48*time.Hour)
@@ -722,7 +724,7 @@ func BenchmarkIngest(b *testing.B) {
 	root := b.TempDir()
 	mod := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
 	total := benchExport(b, root, "webdata - 5c1e", 200, 16<<10, mod)
-	src := LocalDir(root)
+	src := folder.LocalDir(root)
 	files, err := src.List(context.Background())
 	if err != nil {
 		b.Fatal(err)
@@ -765,7 +767,7 @@ func benchExport(b *testing.B, root, dir string, n, size int, mod time.Time) int
 	body := strings.Repeat("<Товар><Ид>1</Ид></Товар>\r\n", size/40)
 	for i := range n {
 		content := "<КоммерческаяИнформация>" + fmt.Sprintf("<Каталог><Ид>%d</Ид>%s</Каталог>", i, body) + "</КоммерческаяИнформация>\r\n"
-		sourceWrite(b, root, fmt.Sprintf("%s/import%d.xml", dir, i), []byte(content), mod)
+		testenv.WriteFile(b, root, fmt.Sprintf("%s/import%d.xml", dir, i), []byte(content), mod)
 		total += int64(len(content))
 	}
 	return total

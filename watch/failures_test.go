@@ -4,7 +4,8 @@ import (
 	"context"
 	"fmt"
 	"obmin/drop"
-	"obmin/spool"
+	"obmin/folder"
+	"obmin/internal/testenv"
 	"syscall"
 	"testing"
 	"time"
@@ -19,10 +20,10 @@ import (
 func TestRepeatedIngestFailureLoggedOnce(t *testing.T) {
 	clock := &watchClock{t: time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)}
 	root := t.TempDir()
-	sourceWrite(t, root, "webdata/import.xml", []byte("<КоммерческаяИнформация/>"), clock.Now().Add(-time.Hour))
+	testenv.WriteFile(t, root, "webdata/import.xml", []byte("<КоммерческаяИнформация/>"), clock.Now().Add(-time.Hour))
 	l, hook := logtest.NewNullLogger()
 	l.SetLevel(logrus.DebugLevel)
-	w, err := New(Config{Source: spool.LocalDir(root), Interval: 2 * time.Millisecond, MinAge: time.Millisecond, Clock: clock.Now, Logger: logrus.NewEntry(l)})
+	w, err := New(Config{Source: folder.LocalDir(root), Interval: 2 * time.Millisecond, MinAge: time.Millisecond, Clock: clock.Now, Logger: logrus.NewEntry(l)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,8 @@ import (
 	"io"
 	"io/fs"
 	"obmin/drop"
+	"obmin/folder"
+	"obmin/internal/testenv"
 	"obmin/spool"
 	"os"
 	"path/filepath"
@@ -24,7 +26,7 @@ import (
 // file obmin's account may not read (running as root, chmod denies nothing), and which can list files
 // that are not there, as a share lists a name it then cannot open.
 type openFailSource struct {
-	spool.Source
+	folder.Source
 	mu    sync.Mutex
 	fail  map[string]error // by path: what Open returns
 	ghost map[string]int   // by path: listed this many more times though absent
@@ -33,7 +35,7 @@ type openFailSource struct {
 }
 
 func newOpenFailSource(root string) *openFailSource {
-	return &openFailSource{Source: spool.LocalDir(root), root: root, fail: map[string]error{}, ghost: map[string]int{}, opens: map[string]int{}}
+	return &openFailSource{Source: folder.LocalDir(root), root: root, fail: map[string]error{}, ghost: map[string]int{}, opens: map[string]int{}}
 }
 
 func (s *openFailSource) set(p string, err error) {
@@ -148,7 +150,7 @@ func TestWatcherUnopenableFiles(t *testing.T) {
 			}
 			clock := &watchClock{t: start}
 			for _, n := range []string{"import.xml", "offers.xml"} {
-				sourceWrite(t, root, "w/"+n, []byte(watchCML("")), start.Add(-time.Minute))
+				testenv.WriteFile(t, root, "w/"+n, []byte(watchCML("")), start.Add(-time.Minute))
 			}
 			src := newOpenFailSource(root)
 			tt.setup(src)
@@ -245,7 +247,7 @@ func TestWatcherBadNamesAreNotOpened(t *testing.T) {
 		t.Run(bad, func(t *testing.T) {
 			root := t.TempDir()
 			start := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
-			sourceWrite(t, root, "w/import.xml", []byte(watchCML("")), start.Add(-time.Minute))
+			testenv.WriteFile(t, root, "w/import.xml", []byte(watchCML("")), start.Add(-time.Minute))
 			src := newOpenFailSource(root)
 			src.ghost[bad] = 1000
 			clock := &watchClock{t: start}

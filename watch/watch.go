@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"obmin/drop"
+	"obmin/folder"
 	"obmin/spool"
 	"os"
 	"path"
@@ -33,7 +34,7 @@ type ScanReport struct {
 
 // Config configures a Watcher. Zero values take the defaults.
 type Config struct {
-	Source   spool.Source
+	Source   folder.Source
 	Interval time.Duration // polling interval (default 2s); polling is the source of truth
 	MinAge   time.Duration // a file must be unmodified at least this long (default 2s)
 	// Notify also uses file-system events on a LocalDir to scan sooner. Events are only a hint: network

@@ -7,6 +7,8 @@ import (
 	"io"
 	"io/fs"
 	"obmin/drop"
+	"obmin/folder"
+	"obmin/internal/testenv"
 	"obmin/spool"
 	"os"
 	"path/filepath"
@@ -70,7 +72,7 @@ type watchFixture struct {
 func newWatchFixture(t testing.TB) *watchFixture {
 	t.Helper()
 	f := &watchFixture{root: t.TempDir(), clock: &watchClock{t: time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)}}
-	w, err := New(Config{Source: spool.LocalDir(f.root), MinAge: 2 * time.Second, Clock: f.clock.Now})
+	w, err := New(Config{Source: folder.LocalDir(f.root), MinAge: 2 * time.Second, Clock: f.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +263,7 @@ func TestWatcherScan(t *testing.T) {
 			f := newWatchFixture(t)
 			for i, st := range tt.steps {
 				for p, content := range st.write {
-					sourceWrite(t, f.root, p, []byte(content), f.clock.Now().Add(st.skew))
+					testenv.WriteFile(t, f.root, p, []byte(content), f.clock.Now().Add(st.skew))
 				}
 				for _, p := range st.remove {
 					if err := os.Remove(filepath.Join(f.root, filepath.FromSlash(p))); err != nil {
@@ -284,8 +286,8 @@ func TestWatcherScan(t *testing.T) {
 func TestWatcherDropFiles(t *testing.T) {
 	f := newWatchFixture(t)
 	mod := f.clock.Now()
-	sourceWrite(t, f.root, "w/offers.xml", []byte(watchCML("")), mod)
-	sourceWrite(t, f.root, "w/import.xml", []byte(watchCML("<Каталог/>")), mod)
+	testenv.WriteFile(t, f.root, "w/offers.xml", []byte(watchCML("")), mod)
+	testenv.WriteFile(t, f.root, "w/import.xml", []byte(watchCML("<Каталог/>")), mod)
 	f.w.Scan(context.Background())
 	f.clock.Add(time.Minute)
 	drops, err := f.w.Scan(context.Background())
@@ -306,7 +308,7 @@ func TestWatcherDropFiles(t *testing.T) {
 
 func TestWatcherForget(t *testing.T) {
 	f := newWatchFixture(t)
-	sourceWrite(t, f.root, "w/import.xml", []byte(watchCML("")), f.clock.Now())
+	testenv.WriteFile(t, f.root, "w/import.xml", []byte(watchCML("")), f.clock.Now())
 	scan := func() []drop.Drop {
 		t.Helper()
 		f.clock.Add(3 * time.Second)
@@ -330,7 +332,7 @@ func TestWatcherForget(t *testing.T) {
 	}
 
 	// Forgetting an older version of the folder does not bring back the newer one.
-	sourceWrite(t, f.root, "w/import.xml", []byte(watchCML("<Каталог/>")), f.clock.Now())
+	testenv.WriteFile(t, f.root, "w/import.xml", []byte(watchCML("<Каталог/>")), f.clock.Now())
 	scan()
 	second := scan()
 	if len(second) != 1 {
@@ -344,7 +346,7 @@ func TestWatcherForget(t *testing.T) {
 
 // watchSource wraps a Source to hide io.Seeker from what Open returns, or to fail Open.
 type watchSource struct {
-	spool.Source
+	folder.Source
 	noSeek bool
 	mu     sync.Mutex
 	fail   error
@@ -389,12 +391,12 @@ func TestWatcherLargeFiles(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			root := t.TempDir()
 			clock := &watchClock{t: time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)}
-			src := &watchSource{Source: spool.LocalDir(root), noSeek: tt.noSeek}
+			src := &watchSource{Source: folder.LocalDir(root), noSeek: tt.noSeek}
 			w, err := New(Config{Source: src, Clock: clock.Now})
 			if err != nil {
 				t.Fatal(err)
 			}
-			sourceWrite(t, root, "w/import.xml", []byte(tt.content), clock.Now())
+			testenv.WriteFile(t, root, "w/import.xml", []byte(tt.content), clock.Now())
 			w.Scan(context.Background())
 			clock.Add(time.Minute)
 			drops, err := w.Scan(context.Background())
@@ -411,12 +413,12 @@ func TestWatcherLargeFiles(t *testing.T) {
 func TestWatcherUnreadableFileIsRetried(t *testing.T) {
 	root := t.TempDir()
 	clock := &watchClock{t: time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)}
-	src := &watchSource{Source: spool.LocalDir(root), fail: errors.New("The process cannot access the file because it is being used by another process.")}
+	src := &watchSource{Source: folder.LocalDir(root), fail: errors.New("The process cannot access the file because it is being used by another process.")}
 	w, err := New(Config{Source: src, Clock: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sourceWrite(t, root, "w/import.xml", []byte(watchCML("")), clock.Now())
+	testenv.WriteFile(t, root, "w/import.xml", []byte(watchCML("")), clock.Now())
 	for range 3 {
 		clock.Add(time.Minute)
 		if drops, err := w.Scan(context.Background()); err != nil || len(drops) != 0 {
@@ -435,13 +437,13 @@ func TestWatcherUnreadableFileIsRetried(t *testing.T) {
 func TestWatcherFileGrewAfterListing(t *testing.T) {
 	root := t.TempDir()
 	clock := &watchClock{t: time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)}
-	w, err := New(Config{Source: spool.LocalDir(root), Clock: clock.Now})
+	w, err := New(Config{Source: folder.LocalDir(root), Clock: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	content := watchCML("")
 	f := drop.File{Path: "import.xml", Size: int64(len(content)) - 10}
-	sourceWrite(t, root, f.Path, []byte(content), clock.Now())
+	testenv.WriteFile(t, root, f.Path, []byte(content), clock.Now())
 	readClosedOf := func(f drop.File) error {
 		r, err := w.cfg.Source.Open(context.Background(), f.Path)
 		if err != nil {
@@ -461,7 +463,7 @@ func TestWatcherFileGrewAfterListing(t *testing.T) {
 }
 
 func TestWatcherListError(t *testing.T) {
-	w, err := New(Config{Source: spool.LocalDir(filepath.Join(t.TempDir(), "missing"))})
+	w, err := New(Config{Source: folder.LocalDir(filepath.Join(t.TempDir(), "missing"))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -474,10 +476,10 @@ func TestNewWatcher(t *testing.T) {
 	if _, err := New(Config{}); err == nil {
 		t.Error("no source: no error")
 	}
-	if _, err := New(Config{Source: spool.LocalDir("."), Interval: -time.Second}); err == nil {
+	if _, err := New(Config{Source: folder.LocalDir("."), Interval: -time.Second}); err == nil {
 		t.Error("negative interval: no error")
 	}
-	w, err := New(Config{Source: spool.LocalDir(".")})
+	w, err := New(Config{Source: folder.LocalDir(".")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -496,7 +498,7 @@ func TestWatcherDropOf200Files(t *testing.T) {
 		if i == 0 {
 			name = "import.xml"
 		}
-		sourceWrite(t, f.root, dir+"/"+name, []byte(watchCML(fmt.Sprintf("<Каталог><Ид>%d</Ид></Каталог>", i))), f.clock.Now())
+		testenv.WriteFile(t, f.root, dir+"/"+name, []byte(watchCML(fmt.Sprintf("<Каталог><Ид>%d</Ид></Каталог>", i))), f.clock.Now())
 	}
 	f.w.Scan(context.Background())
 	f.clock.Add(time.Minute)
@@ -581,13 +583,13 @@ func TestWatcherRunPolls(t *testing.T) {
 	tests := []struct {
 		name   string
 		notify bool
-		source func(root string) spool.Source
+		source func(root string) folder.Source
 		setup  func(w *Watcher)
 		logged string // logged once, at start
 	}{
-		{name: "polling only", source: spool.LocalDir},
+		{name: "polling only", source: folder.LocalDir},
 		{
-			name: "file events unavailable", notify: true, source: spool.LocalDir,
+			name: "file events unavailable", notify: true, source: folder.LocalDir,
 			setup: func(w *Watcher) {
 				w.newNotify = func() (*fsnotify.Watcher, error) { return nil, errors.New("too many open files") }
 			},
@@ -595,7 +597,7 @@ func TestWatcherRunPolls(t *testing.T) {
 		},
 		{
 			name: "not a local folder", notify: true,
-			source: func(root string) spool.Source { return &watchSource{Source: spool.LocalDir(root)} },
+			source: func(root string) folder.Source { return &watchSource{Source: folder.LocalDir(root)} },
 			logged: "file events are not available for this source",
 		},
 	}
@@ -614,13 +616,13 @@ func TestWatcherRunPolls(t *testing.T) {
 			if tt.setup != nil {
 				tt.setup(w)
 			}
-			sourceWrite(t, root, "w/import.xml", []byte(watchCML("")), watchOld())
+			testenv.WriteFile(t, root, "w/import.xml", []byte(watchCML("")), watchOld())
 			drops := watchRun(t, w, nil)
 			if d := watchNext(t, drops, "first drop"); d.Dir != "w" {
 				t.Errorf("drop %+v", d)
 			}
 			// A second export after start is found by polling too.
-			sourceWrite(t, root, "v/offers.xml", []byte(watchCML("")), watchOld())
+			testenv.WriteFile(t, root, "v/offers.xml", []byte(watchCML("")), watchOld())
 			if d := watchNext(t, drops, "drop written while running"); d.Dir != "v" {
 				t.Errorf("drop %+v", d)
 			}
@@ -639,11 +641,11 @@ func TestWatcherRunPolls(t *testing.T) {
 
 func TestWatcherRunRetriesAfterError(t *testing.T) {
 	root := t.TempDir()
-	w, err := New(Config{Source: spool.LocalDir(root), Interval: 10 * time.Millisecond, MinAge: 10 * time.Millisecond})
+	w, err := New(Config{Source: folder.LocalDir(root), Interval: 10 * time.Millisecond, MinAge: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sourceWrite(t, root, "w/import.xml", []byte(watchCML("")), watchOld())
+	testenv.WriteFile(t, root, "w/import.xml", []byte(watchCML("")), watchOld())
 	var mu sync.Mutex
 	calls := 0
 	drops := watchRun(t, w, func(drop.Drop) error {
@@ -668,11 +670,11 @@ func TestWatcherRunNotify(t *testing.T) {
 	watchNeedEvents(t)
 	root := t.TempDir()
 	// Polling alone would take an hour: only file events can bring the second drop in time.
-	w, err := New(Config{Source: spool.LocalDir(root), Interval: time.Hour, MinAge: 50 * time.Millisecond, Notify: true})
+	w, err := New(Config{Source: folder.LocalDir(root), Interval: time.Hour, MinAge: 50 * time.Millisecond, Notify: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sourceWrite(t, root, "a/import.xml", []byte(watchCML("")), watchOld())
+	testenv.WriteFile(t, root, "a/import.xml", []byte(watchCML("")), watchOld())
 	drops := watchRun(t, w, nil)
 	// The export that was there at start comes by the follow-up scan of a settling drop; once it has,
 	// the folder is being watched.
@@ -680,8 +682,8 @@ func TestWatcherRunNotify(t *testing.T) {
 		t.Fatalf("drop %+v", d)
 	}
 	// BAS creates its export folder and writes into it.
-	sourceWrite(t, root, "webdata - 5c1e/import.xml", []byte(watchCML("<Каталог/>")), time.Now())
-	sourceWrite(t, root, "webdata - 5c1e/offers.xml", []byte(watchCML("")), time.Now())
+	testenv.WriteFile(t, root, "webdata - 5c1e/import.xml", []byte(watchCML("<Каталог/>")), time.Now())
+	testenv.WriteFile(t, root, "webdata - 5c1e/offers.xml", []byte(watchCML("")), time.Now())
 	if d := watchNext(t, drops, "drop written while running"); d.Dir != "webdata - 5c1e" || len(d.Files) != 2 {
 		t.Errorf("drop %+v", d)
 	}
@@ -691,7 +693,7 @@ func TestWatcherRunNotify(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	sourceWrite(t, root, "webdata - 5c1e/import.xml", []byte(watchCML("<Каталог><Ид>2</Ид></Каталог>")), time.Now())
+	testenv.WriteFile(t, root, "webdata - 5c1e/import.xml", []byte(watchCML("<Каталог><Ид>2</Ид></Каталог>")), time.Now())
 	if d := watchNext(t, drops, "next export in the same folder"); len(d.Files) != 1 {
 		t.Errorf("drop %+v", d)
 	}
@@ -711,7 +713,7 @@ func TestWatcherRunOverflowRescans(t *testing.T) {
 	watchNeedEvents(t)
 	root := t.TempDir()
 	errs := make(chan error)
-	w, err := New(Config{Source: spool.LocalDir(root), Interval: time.Hour, MinAge: 50 * time.Millisecond, Notify: true})
+	w, err := New(Config{Source: folder.LocalDir(root), Interval: time.Hour, MinAge: 50 * time.Millisecond, Notify: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -726,12 +728,12 @@ func TestWatcherRunOverflowRescans(t *testing.T) {
 		fw.Errors = errs
 		return fw, nil
 	}
-	sourceWrite(t, root, "a/import.xml", []byte(watchCML("")), watchOld())
+	testenv.WriteFile(t, root, "a/import.xml", []byte(watchCML("")), watchOld())
 	drops := watchRun(t, w, nil)
 	if d := watchNext(t, drops, "drop present at start"); d.Dir != "a" {
 		t.Fatalf("drop %+v", d)
 	}
-	sourceWrite(t, root, "b/import.xml", []byte(watchCML("")), watchOld())
+	testenv.WriteFile(t, root, "b/import.xml", []byte(watchCML("")), watchOld())
 	watchNone(t, drops, 300*time.Millisecond)
 	select {
 	case errs <- fmt.Errorf("read events: %w", fsnotify.ErrEventOverflow):
@@ -744,7 +746,7 @@ func TestWatcherRunOverflowRescans(t *testing.T) {
 }
 
 func TestWatcherRunNilFunc(t *testing.T) {
-	w, err := New(Config{Source: spool.LocalDir(t.TempDir())})
+	w, err := New(Config{Source: folder.LocalDir(t.TempDir())})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -760,7 +762,7 @@ func watchBenchExport(b *testing.B, root, dir string, n, size int, mod time.Time
 	body := strings.Repeat("<Товар><Ид>1</Ид></Товар>\r\n", size/40)
 	for i := range n {
 		content := watchCML(fmt.Sprintf("<Каталог><Ид>%d</Ид>%s</Каталог>", i, body))
-		sourceWrite(b, root, fmt.Sprintf("%s/import%d.xml", dir, i), []byte(content), mod)
+		testenv.WriteFile(b, root, fmt.Sprintf("%s/import%d.xml", dir, i), []byte(content), mod)
 		total += int64(len(content))
 	}
 	return total
@@ -775,7 +777,7 @@ func BenchmarkWatcherScan(b *testing.B) {
 	watchBenchExport(b, root, "webdata - 5c1e", 200, 16<<10, mod)
 	clock := &watchClock{t: mod.Add(time.Hour)}
 	newScanned := func() *Watcher {
-		w, err := New(Config{Source: spool.LocalDir(root), Clock: clock.Now})
+		w, err := New(Config{Source: folder.LocalDir(root), Clock: clock.Now})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -807,19 +809,4 @@ func BenchmarkWatcherScan(b *testing.B) {
 			}
 		}
 	})
-}
-
-// sourceWrite writes root/rel (slash-separated) with content and mtime, creating folders.
-func sourceWrite(tb testing.TB, root, rel string, content []byte, mod time.Time) {
-	tb.Helper()
-	p := filepath.Join(root, filepath.FromSlash(rel))
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.WriteFile(p, content, 0o644); err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.Chtimes(p, mod, mod); err != nil {
-		tb.Fatal(err)
-	}
 }

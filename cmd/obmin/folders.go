@@ -3,19 +3,19 @@ package main
 import (
 	"context"
 	"fmt"
+	"obmin/folder"
 	"path/filepath"
 
 	"github.com/sirupsen/logrus"
 
 	"obmin/internal/config"
 	"obmin/sftpdir"
-	"obmin/spool"
 )
 
 // folders are where BAS's exports come from and where its orders file goes.
 type folders struct {
-	src    spool.Source
-	out    spool.Target
+	src    folder.Source
+	out    folder.Target
 	notify bool // file-system events can shorten the wait (local disks only)
 	close  func() error
 }
@@ -27,8 +27,8 @@ func openFolders(ctx context.Context, cfg config.Config, log *logrus.Entry) (fol
 	}
 	// Never created here: BAS's folders exist or the configuration is wrong (config.CheckFolders).
 	return folders{
-		src:    spool.LocalDir(cfg.BAS.ExportDir),
-		out:    spool.LocalTarget(filepath.Dir(cfg.BAS.OrdersFile)),
+		src:    folder.LocalDir(cfg.BAS.ExportDir),
+		out:    folder.LocalTarget(filepath.Dir(cfg.BAS.OrdersFile)),
 		notify: cfg.BAS.Notify == nil || *cfg.BAS.Notify,
 		close:  func() error { return nil },
 	}, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"obmin/folder"
 	"strings"
 	"sync"
 	"time"
@@ -12,7 +13,6 @@ import (
 
 	"obmin/internal/config"
 	"obmin/notify"
-	"obmin/spool"
 )
 
 // links watch whether Checkbox and BAS's folder answer, from the calls obmin makes to them anyway: what
@@ -23,8 +23,8 @@ func newLinks() links { return links{checkbox: notify.NewLink(), bas: notify.New
 
 // observe wraps BAS's folders so that every listing, read and write of them is observed.
 func (l links) observe(fl folders) folders {
-	fl.src = spool.ObserveSource(fl.src, l.bas.Observe)
-	fl.out = spool.ObserveTarget(fl.out, l.bas.Observe)
+	fl.src = folder.ObserveSource(fl.src, l.bas.Observe)
+	fl.out = folder.ObserveTarget(fl.out, l.bas.Observe)
 	return fl
 }
 

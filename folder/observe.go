@@ -1,4 +1,4 @@
-package spool
+package folder
 
 import (
 	"context"
@@ -7,9 +7,6 @@ import (
 	"io/fs"
 	"obmin/drop"
 )
-
-// Failed returns the ids of the drops in failed/, oldest first.
-func (s *Spool) Failed() ([]string, error) { return s.list("failed") }
 
 // ObserveSource wraps src so that observe learns, after every listing, whether BAS's folder could be read:
 // nil, or the error. Opening a file BAS has removed meanwhile says nothing either way; another error

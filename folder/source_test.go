@@ -1,8 +1,9 @@
-package spool
+package folder
 
 import (
 	"context"
 	"io"
+	"obmin/internal/testenv"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -10,21 +11,6 @@ import (
 	"testing"
 	"time"
 )
-
-// sourceWrite writes root/rel (slash-separated) with content and mtime, creating folders.
-func sourceWrite(tb testing.TB, root, rel string, content []byte, mod time.Time) {
-	tb.Helper()
-	p := filepath.Join(root, filepath.FromSlash(rel))
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.WriteFile(p, content, 0o644); err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.Chtimes(p, mod, mod); err != nil {
-		tb.Fatal(err)
-	}
-}
 
 func TestLocalDirList(t *testing.T) {
 	root := t.TempDir()
@@ -43,7 +29,7 @@ func TestLocalDirList(t *testing.T) {
 		".obmin/x.xml",
 		"deep/er/Вивантаження 1.xml",
 	} {
-		sourceWrite(t, root, rel, []byte("<a/>"), mod)
+		testenv.WriteFile(t, root, rel, []byte("<a/>"), mod)
 	}
 	if runtime.GOOS != "windows" {
 		outside := filepath.Join(t.TempDir(), "secret.xml")
@@ -91,8 +77,8 @@ func TestLocalDirListErrors(t *testing.T) {
 func TestLocalDirOpen(t *testing.T) {
 	base := t.TempDir()
 	root := filepath.Join(base, "bas")
-	sourceWrite(t, root, "webdata/import.xml", []byte("каталог"), time.Now())
-	sourceWrite(t, base, "outside.xml", []byte("secret"), time.Now())
+	testenv.WriteFile(t, root, "webdata/import.xml", []byte("каталог"), time.Now())
+	testenv.WriteFile(t, base, "outside.xml", []byte("secret"), time.Now())
 	if runtime.GOOS != "windows" {
 		if err := os.Symlink(filepath.Join(base, "outside.xml"), filepath.Join(root, "link.xml")); err != nil {
 			t.Fatal(err)
