@@ -21,7 +21,7 @@ type File struct {
 // Wanted says whether a file name is one a folder offers: *.xml or *.zip, not hidden, not a temporary file.
 // (The go-style-and-spool-anchors.md A1 row 1 list: dot-files, *.tmp, *.partial, Office's ~$ lock files.)
 func Wanted(name string) bool {
-	if strings.HasPrefix(name, ".") || strings.HasPrefix(name, "~$") {
+	if Hidden(name) {
 		return false
 	}
 	ext := path.Ext(name)

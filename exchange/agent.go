@@ -294,7 +294,7 @@ func (a *Agent) ApplyDrop(ctx context.Context, dir string) (DropReport, error) {
 		return rep, err
 	}
 	var numbers []string
-	for _, name := range df.documents {
+	for _, name := range df.Documents {
 		if own, err := isOwnFile(filepath.Join(dir, name)); err != nil {
 			return rep, err
 		} else if own {
@@ -311,7 +311,7 @@ func (a *Agent) ApplyDrop(ctx context.Context, dir string) (DropReport, error) {
 			return rep, err
 		}
 	}
-	if len(df.catalog)+len(df.offers) > 0 {
+	if len(df.Catalog)+len(df.Offers) > 0 {
 		if rep, err = a.Catalog.apply(ctx, dir, df, a.pullForStock); err != nil {
 			return rep, err
 		}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"obmin/drop"
 	"obmin/store"
 	"os"
 	"path/filepath"
@@ -204,11 +205,10 @@ type staged struct {
 // Marketplace feeds are listed among the catalogue files (they describe goods and prices in one file) and
 // marked in feeds; readDrop reads them with the feed reader.
 type dropFiles struct {
-	catalog, offers, documents []string
-	empty                      []string // files with a valid root and nothing in it
-	summaries                  map[string]commerceml.Summary
-	feeds                      map[string]bool
-	unzipped                   []string
+	drop.Files
+	summaries map[string]commerceml.Summary
+	feeds     map[string]bool
+	unzipped  []string
 }
 
 // formatsRead is said whenever a file is refused for its format.
@@ -232,7 +232,7 @@ func classify(dir string) (dropFiles, error) {
 			names = append(names, e.Name())
 		}
 	}
-	sort.Slice(names, func(i, j int) bool { return fileOrder(names[i]) < fileOrder(names[j]) })
+	drop.SortNames(names)
 	for _, name := range names {
 		f, err := os.Open(filepath.Join(dir, name))
 		if err != nil {
@@ -249,7 +249,7 @@ func classify(dir string) (dropFiles, error) {
 			f.Close()
 			switch {
 			case ferr == nil:
-				df.catalog = append(df.catalog, name)
+				df.Catalog = append(df.Catalog, name)
 				df.feeds[name] = true
 				continue
 			case errors.Is(ferr, feed.ErrNotFeed):
@@ -265,19 +265,9 @@ func classify(dir string) (dropFiles, error) {
 		if err != nil {
 			return df, badInput(err)
 		}
-		df.add(name, kind)
+		df.Add(name, kind)
 	}
 	return df, nil
-}
-
-// fileOrder sorts "import.xml" before "import1.xml" before "import10.xml", and keeps other names stable.
-func fileOrder(name string) string {
-	base := strings.TrimSuffix(strings.ToLower(name), ".xml")
-	i := len(base)
-	for i > 0 && base[i-1] >= '0' && base[i-1] <= '9' {
-		i--
-	}
-	return fmt.Sprintf("%s\x00%08s", base[:i], base[i:])
 }
 
 // stockOf is the quantity that counts for Checkbox: the chosen warehouses, or the offer's total.
@@ -627,16 +617,16 @@ func unzipDrop(ctx context.Context, dir string) ([]string, error) {
 		}
 		files, err := safezip.Extract(ctx, zipPath, dest, safezip.Limits{})
 		if err != nil {
-			switch zipRefusal(err) {
+			switch drop.ZipRefusal(err) {
 			case "":
 				return nil, fmt.Errorf("unzip %s: %w", e.Name(), err)
-			case reasonZipBroken:
+			case drop.ZipBroken:
 				return nil, &InputError{Err: fmt.Errorf("%s is not a readable zip archive: %w", e.Name(), err)}
 			}
 			return nil, &InputError{Err: fmt.Errorf("%s: %w", e.Name(), err)}
 		}
 		for _, rel := range files {
-			base, joins := zipEntryTarget(rel)
+			base, joins := drop.ZipEntry(rel)
 			if !joins {
 				continue // pictures and anything else stay where they are
 			}

@@ -37,7 +37,7 @@ func (t InspectTotals) Failed() int { return t.Refused + t.Broken }
 // Inspect tells what files and export folders hold, without touching any state: for each file its format
 // and version, encoding, counts, whether it is a changes-only package, and its first problems with file,
 // line, element and value; for a folder, also how obmin would apply each drop in it (the same rules as
-// Catalog.Apply: classify, unzipDrop, fileOrder, resolvePriceType). A zip is unpacked, with obmin's limits,
+// Catalog.Apply: the drop rules of package drop, resolvePriceType). A zip is unpacked, with obmin's limits,
 // into a temporary folder that is removed afterwards.
 //
 // Each file's report is written to w as soon as it is complete, and with opt.JSON every record as it is

@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"obmin/drop"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -19,7 +18,7 @@ import (
 // dropPlan says how obmin would apply one folder of an export. It follows what the service does: the
 // watcher makes each folder a drop of its own and leaves import_files/ and hidden or temporary files out
 // (spool/watch.go, spool/source.go); the order, the kinds and the price type come from the service's own
-// rules (fileOrder, dropFiles.add, zipEntryTarget, resolvePriceType), so the plan cannot drift from Apply.
+// rules (package drop; resolvePriceType), so the plan cannot drift from Apply.
 type dropPlan struct {
 	Folder    string        `json:"folder"`
 	Order     []planStep    `json:"order"`   // the files in the order obmin applies them
@@ -61,7 +60,7 @@ func (in *inspector) folder(ctx context.Context, root string) ([]*fileReport, er
 		if !d.IsDir() {
 			return nil
 		}
-		if p != root && (skippedFolder(d.Name()) != "") {
+		if p != root && (drop.SkippedFolder(d.Name()) != "") {
 			return filepath.SkipDir
 		}
 		dirs = append(dirs, p)
@@ -84,17 +83,6 @@ func (in *inspector) folder(ctx context.Context, root string) ([]*fileReport, er
 	return all, nil
 }
 
-// skippedFolder says why a subfolder is no drop of its own, or "".
-func skippedFolder(name string) string {
-	switch {
-	case strings.EqualFold(name, "import_files"):
-		return "pictures, never read"
-	case strings.HasPrefix(name, "."):
-		return "a hidden folder"
-	}
-	return ""
-}
-
 // drop inspects the files of one folder and says how obmin would apply them.
 func (in *inspector) drop(ctx context.Context, dir string) ([]*fileReport, error) {
 	entries, err := os.ReadDir(dir)
@@ -107,14 +95,14 @@ func (in *inspector) drop(ctx context.Context, dir string) ([]*fileReport, error
 		name := e.Name()
 		switch {
 		case e.IsDir():
-			if why := skippedFolder(name); why != "" {
+			if why := drop.SkippedFolder(name); why != "" {
 				plan.Ignored = append(plan.Ignored, planIgnored{Name: name + "/", Why: why})
 			}
 		case !e.Type().IsRegular():
 			plan.Ignored = append(plan.Ignored, planIgnored{Name: name, Why: "not a plain file"})
-		case strings.HasPrefix(name, ".") || strings.HasPrefix(name, "~$"):
+		case drop.Hidden(name):
 			plan.Ignored = append(plan.Ignored, planIgnored{Name: name, Why: "a hidden or temporary file"})
-		case strings.EqualFold(path.Ext(name), ".xml") || strings.EqualFold(path.Ext(name), ".zip"):
+		case drop.Wanted(name):
 			names = append(names, name)
 		default:
 			plan.Ignored = append(plan.Ignored, planIgnored{Name: name, Why: "not .xml or .zip"})
@@ -123,7 +111,7 @@ func (in *inspector) drop(ctx context.Context, dir string) ([]*fileReport, error
 	if len(names) == 0 {
 		return nil, nil // not a drop: its subfolders, if any, are drops of their own
 	}
-	sort.Slice(names, func(i, j int) bool { return fileOrder(names[i]) < fileOrder(names[j]) })
+	drop.SortNames(names)
 	in.resetDrop()
 	var all []*fileReport
 	for _, name := range names {
@@ -165,7 +153,7 @@ func planDrop(plan *dropPlan, dir string, reps []*fileReport) {
 		}
 		rel := strings.TrimPrefix(r.Path, prefix)
 		if _, entry, ok := strings.Cut(rel, "!"); ok {
-			name, _ := zipEntryTarget(entry) // only the entries that join the drop are inspected
+			name, _ := drop.ZipEntry(entry) // only the entries that join the drop are inspected
 			members = append(members, dropMember{name: name, from: rel, rep: r})
 			continue
 		}
@@ -192,7 +180,7 @@ func planDrop(plan *dropPlan, dir string, reps []*fileReport) {
 		}
 		seen[key] = m.rep
 	}
-	sort.SliceStable(members, func(i, j int) bool { return fileOrder(members[i].name) < fileOrder(members[j].name) })
+	sort.SliceStable(members, func(i, j int) bool { return drop.Order(members[i].name) < drop.Order(members[j].name) })
 
 	// The service's classify files each one under its kind; a file that stops the drop is shown where the
 	// catalogue files are, as it is read before anything is applied.
@@ -209,21 +197,21 @@ func planDrop(plan *dropPlan, dir string, reps []*fileReport) {
 		role := kindRoles[r.Kind]
 		switch {
 		case r.Status != statusRead:
-			df.catalog = append(df.catalog, r.Path)
+			df.Catalog = append(df.Catalog, r.Path)
 			role = fmt.Sprintf("%s (%s): stops the drop", strings.ToUpper(r.Status), r.Reason)
 		case r.Format == "yml" || r.Format == "hotline":
-			df.catalog = append(df.catalog, r.Path)
+			df.Catalog = append(df.Catalog, r.Path)
 			role = "a marketplace feed: read with the catalogue files, one good per offer"
 		default:
-			df.add(r.Path, commerceml.Kind(r.Kind))
+			df.Add(r.Path, commerceml.Kind(r.Kind))
 		}
 		steps[r.Path] = planStep{File: m.name, Role: role + from}
 	}
 	plan.Order = append(plan.Order, archives...)
-	for _, p := range slices.Concat(df.catalog, df.offers, df.documents) {
+	for _, p := range slices.Concat(df.Catalog, df.Offers, df.Documents) {
 		plan.Order = append(plan.Order, steps[p])
 	}
-	for _, p := range df.empty {
+	for _, p := range df.Empty {
 		plan.Ignored = append(plan.Ignored, planIgnored{Name: steps[p].File, Why: "an empty CommerceML file (root element only): nothing to apply"})
 	}
 	plan.PriceType, plan.PriceTypeNote = priceTypeNote(types)

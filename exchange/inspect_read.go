@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"obmin/commerceml"
+	"obmin/drop"
 	"obmin/feed"
 	"obmin/internal/ctxio"
 	"obmin/internal/safezip"
@@ -39,9 +40,9 @@ const (
 	reasonMalformed   = "malformed"      // not well-formed XML
 	reasonBadValue    = "invalid-value"  // a value obmin refuses to guess at (a price that is not a number…)
 	reasonTooLarge    = "too-large"      // beyond the reader's limits
-	reasonZipUnsafe   = "zip-unsafe"     // an entry name leaving the folder, a link…
-	reasonZipLimit    = "zip-limit"      // too many entries or bytes
-	reasonZipBroken   = "zip-broken"     // not a readable zip archive
+	reasonZipUnsafe   = drop.ZipUnsafe   // an entry name leaving the folder, a link…
+	reasonZipLimit    = drop.ZipLimit    // too many entries or bytes
+	reasonZipBroken   = drop.ZipBroken   // not a readable zip archive
 	reasonIO          = "io"             // the file could not be read at all
 )
 
@@ -602,7 +603,7 @@ func (in *inspector) zip(ctx context.Context, p string, rep *fileReport, entries
 				pr.Field, pr.Value, pr.Message = "entry", v, m[2]
 			}
 		}
-		reason := zipRefusal(err)
+		reason := drop.ZipRefusal(err)
 		switch reason {
 		case "":
 			reason = reasonIO
@@ -615,7 +616,7 @@ func (in *inspector) zip(ctx context.Context, p string, rep *fileReport, entries
 	zr := &zipReport{Entries: []zipEntry{}}
 	seen := map[string]string{}
 	for _, rel := range files {
-		name, joins := zipEntryTarget(rel)
+		name, joins := drop.ZipEntry(rel)
 		if !joins {
 			zr.Entries = append(zr.Entries, zipEntry{Name: rel, Use: "ignored: " + zipEntryIgnored(rel)})
 			continue
@@ -642,10 +643,8 @@ var zipEntryErr = regexp.MustCompile(`^entry ("(?:[^"\\]|\\.)*"): (.*)$`)
 
 // zipEntryIgnored says why an entry stays out of the drop (zipEntryTarget decides that it does).
 func zipEntryIgnored(rel string) string {
-	for _, part := range strings.Split(path.Dir(rel), "/") {
-		if strings.EqualFold(part, "import_files") {
-			return "pictures (import_files/), never read"
-		}
+	if drop.InPictures(rel) {
+		return "pictures (import_files/), never read"
 	}
 	if strings.EqualFold(path.Ext(rel), ".zip") {
 		return "an archive inside an archive is not unpacked"

@@ -332,7 +332,7 @@ func TestInspectPlanIsTheService(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := slices.Concat(df.catalog, df.offers, df.documents)
+			want := slices.Concat(df.Catalog, df.Offers, df.Documents)
 			if !slices.Equal(got, want) {
 				t.Errorf("inspect's order %q, the service's %q", got, want)
 			}

@@ -2,7 +2,6 @@ package exchange
 
 import (
 	"errors"
-	"sort"
 	"testing"
 
 	"github.com/shopspring/decimal"
@@ -63,17 +62,6 @@ func TestCodeAndWeight(t *testing.T) {
 	}
 	if !DefaultMapping().IsWeight(g.Unit) || DefaultMapping().IsWeight(commerceml.Unit{Code: "796"}) {
 		t.Error("kilogram (166) is weighed, piece (796) is not")
-	}
-}
-
-func TestFileOrder(t *testing.T) {
-	names := []string{"offers1.xml", "import10.xml", "import.xml", "offers.xml", "import2.xml", "import1.xml"}
-	sort.Slice(names, func(i, j int) bool { return fileOrder(names[i]) < fileOrder(names[j]) })
-	want := []string{"import.xml", "import1.xml", "import2.xml", "import10.xml", "offers.xml", "offers1.xml"}
-	for i := range want {
-		if names[i] != want[i] {
-			t.Fatalf("order = %v, want %v", names, want)
-		}
 	}
 }
 

@@ -132,7 +132,7 @@ func (c *Catalog) readDrop(ctx context.Context, dir string, df dropFiles, st *st
 	}
 	var catalog, offers []FileReport
 	parse(func() error {
-		for _, name := range df.catalog {
+		for _, name := range df.Catalog {
 			if df.feeds[name] {
 				fr, err := c.readFeed(gctx, dir, name, st, rep)
 				if err != nil {
@@ -156,7 +156,7 @@ func (c *Catalog) readDrop(ctx context.Context, dir string, df dropFiles, st *st
 		return nil
 	})
 	parse(func() error {
-		for _, name := range df.offers {
+		for _, name := range df.Offers {
 			fr, err := read(name, commerceml.Handler{Offer: func(o commerceml.Offer) error {
 				return put(item{offer: &o, file: name})
 			}})

@@ -828,7 +828,7 @@ func (n *notifier) addTree(dir string) {
 		if err != nil || !e.IsDir() {
 			return nil
 		}
-		if p != n.root && (strings.HasPrefix(e.Name(), ".") || strings.EqualFold(e.Name(), "import_files")) {
+		if p != n.root && drop.SkippedFolder(e.Name()) != "" {
 			return fs.SkipDir
 		}
 		n.add(p)
