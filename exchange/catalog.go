@@ -211,8 +211,8 @@ type dropFiles struct {
 	unzipped  []string
 }
 
-// formatsRead is said whenever a file is refused for its format.
-const formatsRead = "obmin reads CommerceML 2.x (<КоммерческаяИнформация>, BAS's exchange with a site), " +
+// FormatsRead is said whenever a file is refused for its format.
+const FormatsRead = "obmin reads CommerceML 2.x (<КоммерческаяИнформация>, BAS's exchange with a site), " +
 	"YML marketplace feeds (<yml_catalog>: Rozetka, Prom.ua, Epicentr, MAUDAU) and Hotline price lists (<price>)"
 
 func classify(dir string) (dropFiles, error) {
@@ -253,14 +253,14 @@ func classify(dir string) (dropFiles, error) {
 				df.feeds[name] = true
 				continue
 			case errors.Is(ferr, feed.ErrNotFeed):
-				return df, &InputError{Err: fmt.Errorf("%w; %s", err, formatsRead)}
+				return df, &InputError{Err: fmt.Errorf("%w; %s", err, FormatsRead)}
 			default:
 				return df, badInput(ferr)
 			}
 		}
 		f.Close()
 		if errors.Is(err, commerceml.ErrUnsupportedVersion) {
-			return df, &InputError{Err: fmt.Errorf("%w; %s", err, formatsRead)}
+			return df, &InputError{Err: fmt.Errorf("%w; %s", err, FormatsRead)}
 		}
 		if err != nil {
 			return df, badInput(err)
@@ -299,8 +299,8 @@ func (c *Catalog) stockOf(o commerceml.Offer) *decimal.Decimal {
 	return nil
 }
 
-// resolvePriceType picks the price type of the configuration among those the drop announced.
-func (m Mapping) resolvePriceType(types []commerceml.PriceType) (string, error) {
+// ResolvePriceType picks the price type of the configuration among those the drop announced.
+func (m Mapping) ResolvePriceType(types []commerceml.PriceType) (string, error) {
 	if m.PriceType != "" {
 		for _, t := range types {
 			if t.ID == m.PriceType || strings.EqualFold(strings.TrimSpace(t.Name), strings.TrimSpace(m.PriceType)) {
@@ -391,7 +391,7 @@ func (c *Catalog) apply(ctx context.Context, dir string, df dropFiles, beforeSto
 		return rep, err
 	}
 	phase("read")
-	priceType, err := c.Mapping.resolvePriceType(types)
+	priceType, err := c.Mapping.ResolvePriceType(types)
 	if err != nil {
 		return rep, err
 	}
@@ -653,7 +653,7 @@ func (c *Catalog) priceOf(s *staged, priceType string, rec store.GoodRecord) (in
 		if o.Price == nil {
 			return 0, false, nil
 		}
-		if !inHryvnia(o.Currency) {
+		if !InHryvnia(o.Currency) {
 			return 0, false, fmt.Errorf("ціна %s у %s, а ціни Checkbox — у гривнях", o.Price, o.Currency)
 		}
 		k, err := Kopecks(*o.Price)
@@ -663,7 +663,7 @@ func (c *Catalog) priceOf(s *staged, priceType string, rec store.GoodRecord) (in
 		if p.TypeID != priceType {
 			continue
 		}
-		if !perBaseUnit(p.Factor) {
+		if !PerBaseUnit(p.Factor) {
 			return 0, false, fmt.Errorf("ціна за %s з Коэффициент %s: передаються лише ціни за базову одиницю", p.Unit, strings.TrimSpace(p.Factor))
 		}
 		k, err := Kopecks(p.PerUnit)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"obmin/drop"
 	"obmin/folder"
+	"obmin/inspect"
 	"obmin/watch"
 	"os"
 	"path/filepath"
@@ -90,7 +91,7 @@ func (r *rig) outcome(err error) string {
 func inspectVerdict(t *testing.T, dir string, c *testClock) (verdict, because string) {
 	t.Helper()
 	var buf bytes.Buffer
-	if _, err := exchange.Inspect(context.Background(), &buf, []string{dir}, exchange.InspectOptions{JSON: true, Now: c.Now}); err != nil {
+	if _, err := inspect.Run(context.Background(), &buf, []string{dir}, inspect.Options{JSON: true, Now: c.Now}); err != nil {
 		t.Fatal(err)
 	}
 	var out struct {

@@ -27,8 +27,8 @@ type FeedSource struct {
 	CodeField string // CodeFromArticle (vendorCode), CodeFromID (offer id) or CodeFromBarcode; "" is Mapping.CodeField
 }
 
-// feedSourceOf names the source of feed file name and says which field is its code.
-func (m Mapping) feedSourceOf(name string) (source, codeField string) {
+// FeedSourceOf names the source of feed file name and says which field is its code.
+func (m Mapping) FeedSourceOf(name string) (source, codeField string) {
 	lower := strings.ToLower(name)
 	for _, f := range m.Feeds {
 		if ok, _ := path.Match(strings.ToLower(f.Files), lower); !ok {
@@ -60,9 +60,9 @@ func sourceName(file string) string {
 	return s
 }
 
-// feedCode is an offer's code by a code field: vendorCode for "article", the offer id for "id", the first
+// FeedCode is an offer's code by a code field: vendorCode for "article", the offer id for "id", the first
 // valid barcode for "barcode".
-func feedCode(codeField string, o *feed.Offer, barcodes []string) string {
+func FeedCode(codeField string, o *feed.Offer, barcodes []string) string {
 	switch codeField {
 	case CodeFromID:
 		return strings.TrimSpace(o.ID)
@@ -97,7 +97,7 @@ func (c *Catalog) readFeed(ctx context.Context, dir, name string, st *store.Stag
 		return FileReport{}, fmt.Errorf("open %s: %w", name, err)
 	}
 	defer f.Close()
-	source, codeField := c.Mapping.feedSourceOf(name)
+	source, codeField := c.Mapping.FeedSourceOf(name)
 	sum, err := feed.Read(ctxio.Reader(ctx, f), name, func(o feed.Offer) error {
 		g := commerceml.Good{Article: o.VendorCode, Name: o.Title(), Barcodes: o.Barcodes, Line: o.Line}
 		s := &staged{good: g, feed: &o, offer: true, stock: o.Quantity, source: source, file: name, line: o.Line}
@@ -106,7 +106,7 @@ func (c *Catalog) readFeed(ctx context.Context, dir, name string, st *store.Stag
 			s.stock = &zero
 		}
 		s.barcodes, s.badBarcodes = splitBarcodes(s.good.Barcodes)
-		s.code = feedCode(codeField, s.feed, s.barcodes)
+		s.code = FeedCode(codeField, s.feed, s.barcodes)
 		row, err := stageRow(feedKeyOf(source, o.ID), s)
 		if err != nil {
 			return err

@@ -88,7 +88,7 @@ func TestResolvePriceType(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Mapping{PriceType: tt.conf}.resolvePriceType(tt.types)
+			got, err := Mapping{PriceType: tt.conf}.ResolvePriceType(tt.types)
 			if (err != nil) != tt.wantErr || got != tt.want {
 				t.Fatalf("got %q, %v; want %q, err %v", got, err, tt.want, tt.wantErr)
 			}

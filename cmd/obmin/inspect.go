@@ -6,8 +6,7 @@ import (
 	"fmt"
 	"io"
 	"obmin/drop"
-
-	"obmin/exchange"
+	"obmin/inspect"
 )
 
 // cmdInspect tells what files and export folders hold, without touching any state: for staff and for the
@@ -31,7 +30,7 @@ func cmdInspect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return usageError{"-incomplete-timeout must be positive"}
 	}
 	w := bufio.NewWriter(stdout)
-	t, err := exchange.Inspect(ctx, w, fl.Args(), exchange.InspectOptions{MaxProblems: *maxProblems, JSON: *asJSON, GiveUpAfter: *giveUp})
+	t, err := inspect.Run(ctx, w, fl.Args(), inspect.Options{MaxProblems: *maxProblems, JSON: *asJSON, GiveUpAfter: *giveUp})
 	if ferr := w.Flush(); err == nil {
 		err = ferr
 	}

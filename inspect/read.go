@@ -1,4 +1,4 @@
-package exchange
+package inspect
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 
 	"obmin/commerceml"
 	"obmin/drop"
+	"obmin/exchange"
 	"obmin/feed"
 	"obmin/internal/ctxio"
 	"obmin/internal/safezip"
@@ -178,7 +179,7 @@ func (in *inspector) fill(ctx context.Context, p string, rep *fileReport, entrie
 	if what, reason := notXML(head); what != "" {
 		rep.Format = "not-xml"
 		rep.What = what
-		in.fail(rep, statusRefused, reason, problem{File: rep.Path, Message: what + "; " + formatsRead})
+		in.fail(rep, statusRefused, reason, problem{File: rep.Path, Message: what + "; " + exchange.FormatsRead})
 		return nil
 	}
 	rep.BOM = bytes.HasPrefix(head, utf8BOM)
@@ -348,9 +349,9 @@ func (c *cmlCounter) good(g commerceml.Good) {
 	}
 	// The code by the service's own rule: the Артикул by default (mapping.code_field), and for a variant
 	// (productGUID#characteristicGUID) the Артикул with a suffix of its own (mapping.variant_code).
-	art := inspectDefaults.Mapping.Code(g)
+	art := defaults.Code(g)
 	if _, _, variant := commerceml.Variant(g.ID); variant {
-		art = inspectDefaults.Mapping.VariantCodeOf(g)
+		art = defaults.VariantCodeOf(g)
 	}
 	switch first, dup := c.articles[art]; {
 	case art == "":
@@ -390,10 +391,10 @@ func (c *cmlCounter) offer(o commerceml.Offer) {
 			}
 		}
 		c.byType[p.TypeID]++
-		if !perBaseUnit(p.Factor) {
+		if !exchange.PerBaseUnit(p.Factor) {
 			c.warn(o.Line, "Цена", "Коэффициент", p.Factor, "a price per "+orDash(p.Unit)+", not per base unit: obmin does not send it")
 		}
-		if _, err := Kopecks(p.PerUnit); err != nil {
+		if _, err := exchange.Kopecks(p.PerUnit); err != nil {
 			c.warn(o.Line, "Цена", "ЦенаЗаЕдиницу", p.PerUnit.String(), err.Error()+": obmin does not send it")
 		}
 	}
@@ -486,7 +487,7 @@ func (in *inspector) feedOffer(rep *fileReport, fc *feedCounts, o feed.Offer) {
 	warn := func(field, value, msg string) {
 		in.add(rep, problem{Severity: "warning", File: rep.Path, Line: o.Line, Element: "offer", Field: field, Value: value, Message: msg})
 	}
-	if _, field := inspectDefaults.Mapping.feedSourceOf(path.Base(rep.Path)); feedCode(field, &o, o.Barcodes) == "" {
+	if _, field := defaults.FeedSourceOf(path.Base(rep.Path)); exchange.FeedCode(field, &o, o.Barcodes) == "" {
 		fc.WithoutCode++
 		warn("id", o.ID, "no vendorCode: with the default mapping.code_field (article) it cannot become a Checkbox good")
 	}
@@ -496,12 +497,12 @@ func (in *inspector) feedOffer(rep *fileReport, fc *feedCounts, o feed.Offer) {
 		return
 	}
 	fc.WithPrice++
-	if !inHryvnia(o.Currency) {
+	if !exchange.InHryvnia(o.Currency) {
 		fc.NotHryvnia++
 		warn("currencyId", o.Currency, "the price is not in hryvnia: Checkbox prices are, so obmin does not send it")
 		return
 	}
-	if _, err := Kopecks(*o.Price); err != nil {
+	if _, err := exchange.Kopecks(*o.Price); err != nil {
 		warn("price", o.Price.String(), err.Error()+": obmin does not send it")
 	}
 }
@@ -679,10 +680,10 @@ func (in *inspector) readErr(rep *fileReport, err error) {
 	switch {
 	case errors.Is(err, commerceml.ErrUnsupportedVersion):
 		status, reason = statusRefused, reasonCommerceML3
-		p.Message += "; " + formatsRead
+		p.Message += "; " + exchange.FormatsRead
 	case errors.Is(err, commerceml.ErrNotCommerceML), errors.Is(err, feed.ErrNotFeed):
 		status, reason = statusRefused, reasonOtherXML
-		p.Message += "; " + formatsRead
+		p.Message += "; " + exchange.FormatsRead
 	case errors.Is(err, commerceml.ErrUnsupportedEncoding), errors.Is(err, feed.ErrUnsupportedEncoding):
 		status, reason = statusRefused, reasonEncoding
 	case errors.Is(err, xmlin.ErrWrongEncoding):

@@ -1,4 +1,4 @@
-package exchange
+package inspect
 
 import (
 	"context"
@@ -18,7 +18,7 @@ import (
 // dropPlan says how obmin would apply one folder of an export. It follows what the service does: the
 // watcher makes each folder a drop of its own and leaves import_files/ and hidden or temporary files out
 // (spool/watch.go, spool/source.go); the order, the kinds and the price type come from the service's own
-// rules (package drop; resolvePriceType), so the plan cannot drift from Apply.
+// rules (package drop; ResolvePriceType), so the plan cannot drift from Apply.
 type dropPlan struct {
 	Folder    string        `json:"folder"`
 	Order     []planStep    `json:"order"`   // the files in the order obmin applies them
@@ -184,7 +184,7 @@ func planDrop(plan *dropPlan, dir string, reps []*fileReport) {
 
 	// The service's classify files each one under its kind; a file that stops the drop is shown where the
 	// catalogue files are, as it is read before anything is applied.
-	df := dropFiles{}
+	df := drop.Files{}
 	steps := map[string]planStep{} // by report path, which is unique
 	var types []commerceml.PriceType
 	for _, m := range members {
@@ -311,9 +311,9 @@ var kindRoles = map[string]string{
 }
 
 // priceTypeNote says which price type obmin takes when mapping.price_type is not set, by the service's
-// own rule (resolvePriceType): the only one, or the only one named retail; several and none retail fail.
+// own rule (ResolvePriceType): the only one, or the only one named retail; several and none retail fail.
 func priceTypeNote(types []commerceml.PriceType) (string, string) {
-	id, err := inspectDefaults.Mapping.resolvePriceType(types)
+	id, err := defaults.ResolvePriceType(types)
 	var ids []string
 	names := map[string]string{}
 	for _, t := range types {

@@ -1,4 +1,4 @@
-package exchange
+package inspect
 
 import (
 	"bytes"
@@ -156,7 +156,7 @@ func (s *textSink) end(r *fileReport) error {
 }
 
 // finish counts the files when there were several.
-func (s *textSink) finish(t InspectTotals) error {
+func (s *textSink) finish(t Totals) error {
 	if t.Files <= 1 {
 		return nil
 	}
@@ -294,7 +294,7 @@ func (s *jsonSink) drop(p *dropPlan) error {
 	return nil
 }
 
-func (s *jsonSink) finish(t InspectTotals) error {
+func (s *jsonSink) finish(t Totals) error {
 	if s.files == 0 {
 		if _, err := io.WriteString(s.w, "{\"files\": ["); err != nil {
 			return err

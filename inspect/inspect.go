@@ -1,16 +1,17 @@
-package exchange
+package inspect
 
 import (
 	"context"
 	"errors"
 	"io"
 	"obmin/drop"
+	"obmin/exchange"
 	"os"
 	"time"
 )
 
-// InspectOptions says how Inspect reports.
-type InspectOptions struct {
+// Options says how Inspect reports.
+type Options struct {
 	// MaxProblems is how many problems are listed per file; the others are only counted.
 	MaxProblems int
 	// JSON writes {"files": [...], "drops": [...], "totals": {...}} with every record of every file,
@@ -23,8 +24,8 @@ type InspectOptions struct {
 	GiveUpAfter time.Duration
 }
 
-// InspectTotals counts the files inspected (zip entries included) by status.
-type InspectTotals struct {
+// Totals counts the files inspected (zip entries included) by status.
+type Totals struct {
 	Files   int `json:"files"`
 	Read    int `json:"read"`
 	Refused int `json:"refused"`
@@ -32,18 +33,18 @@ type InspectTotals struct {
 }
 
 // Failed is how many files obmin would not take: refused or broken.
-func (t InspectTotals) Failed() int { return t.Refused + t.Broken }
+func (t Totals) Failed() int { return t.Refused + t.Broken }
 
 // Inspect tells what files and export folders hold, without touching any state: for each file its format
 // and version, encoding, counts, whether it is a changes-only package, and its first problems with file,
 // line, element and value; for a folder, also how obmin would apply each drop in it (the same rules as
-// Catalog.Apply: the drop rules of package drop, resolvePriceType). A zip is unpacked, with obmin's limits,
+// Catalog.Apply: the drop rules of package drop, ResolvePriceType). A zip is unpacked, with obmin's limits,
 // into a temporary folder that is removed afterwards.
 //
 // Each file's report is written to w as soon as it is complete, and with opt.JSON every record as it is
 // read, so memory stays flat however big a file is. What is wrong with a file goes into the report and the
 // totals; the error is only for what stops the inspection itself (w, ctx, a folder that cannot be walked).
-func Inspect(ctx context.Context, w io.Writer, paths []string, opt InspectOptions) (InspectTotals, error) {
+func Run(ctx context.Context, w io.Writer, paths []string, opt Options) (Totals, error) {
 	var out inspectSink = &textSink{w: w}
 	if opt.JSON {
 		out = newJSONSink(w)
@@ -55,7 +56,7 @@ func Inspect(ctx context.Context, w io.Writer, paths []string, opt InspectOption
 	if in.giveUpAfter <= 0 {
 		in.giveUpAfter = drop.DefaultGiveUpAfter
 	}
-	var t InspectTotals
+	var t Totals
 	for _, p := range paths {
 		reps, err := in.path(ctx, p)
 		if err != nil {
@@ -68,7 +69,7 @@ func Inspect(ctx context.Context, w io.Writer, paths []string, opt InspectOption
 	return t, out.finish(t)
 }
 
-func (t *InspectTotals) add(r *fileReport) {
+func (t *Totals) add(r *fileReport) {
 	t.Files++
 	switch r.Status {
 	case statusRead:
@@ -96,7 +97,7 @@ type inspectSink interface {
 	record(kind string, v any) error
 	end(rep *fileReport) error
 	drop(p *dropPlan) error
-	finish(t InspectTotals) error
+	finish(t Totals) error
 }
 
 // inspector inspects files; it keeps nothing between drops but its settings.
@@ -183,3 +184,6 @@ func ioMessage(err error) string {
 	}
 	return err.Error()
 }
+
+// defaults is the configuration Run judges by: obmin's defaults, since it reads no config.
+var defaults = exchange.DefaultMapping()

@@ -1,4 +1,4 @@
-package exchange
+package inspect
 
 import (
 	"archive/zip"
@@ -15,10 +15,11 @@ import (
 	"testing"
 
 	"obmin/commerceml"
+	"obmin/exchange"
 	"obmin/internal/testenv"
 )
 
-var updateInspect = flag.Bool("update", false, "rewrite exchange/testdata/inspect/*.golden from the current output")
+var updateInspect = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
 
 const inspectCatalog = `<?xml version="1.0" encoding="UTF-8"?>
 <КоммерческаяИнформация xmlns="urn:1C.ru:commerceml_2" ВерсияСхемы="2.08" ДатаФормирования="2026-03-01T10:15:00">
@@ -92,7 +93,7 @@ func inspectZip(t *testing.T, entries ...string) []byte {
 	return buf.Bytes()
 }
 
-// TestInspectGolden inspects files written here and compares the output with testdata/inspect/<name>.golden
+// TestInspectGolden inspects files written here and compares the output with testdata/<name>.golden
 // (go test ./exchange -run TestInspectGolden -update rewrites them). The args are those of `obmin inspect`.
 func TestInspectGolden(t *testing.T) {
 	zipTwo := inspectZip(t, "webdata/import.xml", inspectCatalog, "webdata/offers.xml", inspectOffers, "webdata/import_files/ab/kobzar.jpg", "\xFF\xD8\xFF")
@@ -128,7 +129,7 @@ func TestInspectGolden(t *testing.T) {
 				}
 			}
 			var paths []string
-			opt := InspectOptions{MaxProblems: 10}
+			opt := Options{MaxProblems: 10}
 			for i := 0; i < len(tc.args); i++ {
 				switch a := tc.args[i]; a {
 				case "-json":
@@ -145,7 +146,7 @@ func TestInspectGolden(t *testing.T) {
 				}
 			}
 			var buf bytes.Buffer
-			tot, err := Inspect(context.Background(), &buf, paths, opt)
+			tot, err := Run(context.Background(), &buf, paths, opt)
 			out := buf.String()
 			if err != nil || (tot.Failed() > 0) != tc.fail {
 				t.Fatalf("err %v, totals %+v, want failure %v\n%s", err, tot, tc.fail, out)
@@ -157,7 +158,7 @@ func TestInspectGolden(t *testing.T) {
 				}
 			}
 			got := strings.ReplaceAll(out, dir, "$DIR")
-			golden := filepath.Join("testdata", "inspect", tc.name+".golden")
+			golden := filepath.Join("testdata", tc.name+".golden")
 			if *updateInspect {
 				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
 					t.Fatal(err)
@@ -187,7 +188,7 @@ func TestInspectZipLeavesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if tot, err := Inspect(context.Background(), &out, []string{p}, InspectOptions{}); err != nil || tot.Failed() > 0 {
+	if tot, err := Run(context.Background(), &out, []string{p}, Options{}); err != nil || tot.Failed() > 0 {
 		t.Fatalf("%v %+v\n%s", err, tot, out.String())
 	}
 	left, err := os.ReadDir(tmp)
@@ -202,11 +203,11 @@ type collectSink struct {
 	plans []*dropPlan
 }
 
-func (s *collectSink) begin(string) error         { return nil }
-func (s *collectSink) record(string, any) error   { return nil }
-func (s *collectSink) end(r *fileReport) error    { s.reps = append(s.reps, r); return nil }
-func (s *collectSink) drop(p *dropPlan) error     { s.plans = append(s.plans, p); return nil }
-func (s *collectSink) finish(InspectTotals) error { return nil }
+func (s *collectSink) begin(string) error       { return nil }
+func (s *collectSink) record(string, any) error { return nil }
+func (s *collectSink) end(r *fileReport) error  { s.reps = append(s.reps, r); return nil }
+func (s *collectSink) drop(p *dropPlan) error   { s.plans = append(s.plans, p); return nil }
+func (s *collectSink) finish(Totals) error      { return nil }
 
 // TestInspectEverySharedSample walks every file under ../shared/samples/: each is read, or refused or
 // broken with a named reason kind and a message naming the file.
@@ -289,7 +290,7 @@ func TestInspectEverySharedSample(t *testing.T) {
 }
 
 // TestInspectPlanIsTheService: the order and price type inspect announces for a drop are the ones the
-// service takes: unzipDrop and classify run on a copy of the same drop, and resolvePriceType on its types.
+// service takes: exchange.ApplyOrder runs on a copy of the same drop, and ResolvePriceType on its types.
 func TestInspectPlanIsTheService(t *testing.T) {
 	prices := strings.ReplaceAll(inspectOffers, "<ПакетПредложений СодержитТолькоИзменения=\"true\">", "<ПакетПредложений>")
 	prices = strings.ReplaceAll(prices, "<ТипЦены><Ид>rt</Ид>", "<ТипЦены><Ид>wh</Ид><Наименование>Оптова</Наименование></ТипЦены><ТипЦены><Ид>rt</Ид>")
@@ -328,11 +329,10 @@ func TestInspectPlanIsTheService(t *testing.T) {
 					got = append(got, st.File)
 				}
 			}
-			df, err := classify(copyDir) // unpacks the copy's archives in place, as the service does
+			want, err := exchange.ApplyOrder(copyDir) // unpacks the copy's archives in place, as the service does
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := slices.Concat(df.Catalog, df.Offers, df.Documents)
 			if !slices.Equal(got, want) {
 				t.Errorf("inspect's order %q, the service's %q", got, want)
 			}
@@ -340,7 +340,7 @@ func TestInspectPlanIsTheService(t *testing.T) {
 			for _, r := range sink.reps {
 				types = append(types, r.priceTypes...)
 			}
-			if id, err := DefaultMapping().resolvePriceType(types); err != nil || id != plan.PriceType {
+			if id, err := exchange.DefaultMapping().ResolvePriceType(types); err != nil || id != plan.PriceType {
 				t.Errorf("inspect's price type %q, the service's %q (%v)", plan.PriceType, id, err)
 			}
 		})
