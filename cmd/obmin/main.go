@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"obmin/internal/winservice"
 	"os"
 	"os/signal"
 	"syscall"
@@ -104,7 +105,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 func dispatch(ctx context.Context, cmd string, rest []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	switch cmd {
 	case "run":
-		if isService, err := runAsService(ctx, rest, getenv, stdout, stderr); isService { // started by Windows' SCM
+		if isService, err := winservice.RunAsService(ctx, func(ctx context.Context) error { return cmdRun(ctx, rest, getenv, stdout, stderr) }); isService { // started by Windows' SCM
 			return err
 		}
 		return cmdRun(ctx, rest, getenv, stdout, stderr)

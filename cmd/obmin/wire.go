@@ -26,6 +26,7 @@ import (
 	"obmin/internal/config"
 	"obmin/internal/lockfile"
 	"obmin/internal/quietlog"
+	"obmin/internal/winservice"
 	"obmin/spool"
 )
 
@@ -349,7 +350,7 @@ func startApp(ctx context.Context, fs interface{ Parse([]string) error }, cfgPat
 	if err != nil {
 		return nil, cfg, err
 	}
-	log, err := newLogger(cfg.Log, out, logHooks(ctx)...)
+	log, err := newLogger(cfg.Log, out, winservice.LogHooks(ctx)...)
 	if err != nil {
 		closeLog()
 		return nil, cfg, err

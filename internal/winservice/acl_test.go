@@ -1,4 +1,4 @@
-package main
+package winservice
 
 import (
 	"path/filepath"

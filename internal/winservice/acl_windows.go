@@ -1,6 +1,6 @@
 //go:build windows
 
-package main
+package winservice
 
 // The Windows side of service_acl.go: read a path's security as SDDL, write a locked-down one, grant the
 // service's account what it needs. What to judge and what to write is decided in service_acl.go.

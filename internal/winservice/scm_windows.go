@@ -1,6 +1,6 @@
 //go:build windows
 
-package main
+package winservice
 
 // obmin and the Windows Service Control Manager: `obmin service …` (register, remove, start, stop, query)
 // and `obmin run` when the SCM starts it. What can be tested away from Windows is in service.go.
@@ -31,9 +31,9 @@ const (
 	eventError = 2
 )
 
-// runAsService runs `obmin run` inside svc.Run when the SCM started the process, and reports false
+// RunAsService runs `obmin run` inside svc.Run when the SCM started the process, and reports false
 // otherwise (a console, the Task Scheduler), where `obmin run` is an ordinary process.
-func runAsService(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) (bool, error) {
+func RunAsService(ctx context.Context, run func(context.Context) error) (bool, error) {
 	isService, err := svc.IsWindowsService()
 	if err != nil || !isService {
 		return false, nil
@@ -43,9 +43,9 @@ func runAsService(ctx context.Context, args []string, getenv func(string) string
 	// Shutdown stop obmin; without a Go handler, Windows' own handler for services ignores the event.
 	signal.Reset(os.Interrupt, syscall.SIGTERM)
 	ctx = context.WithoutCancel(ctx)
-	h := &serviceHandler{ctx: ctx, run: func(ctx context.Context) error { return cmdRun(ctx, args, getenv, stdout, stderr) }}
+	h := &serviceHandler{ctx: ctx, run: run}
 	// The name is ignored for a service in its own process; Execute learns the real one from the SCM.
-	return true, svc.Run(defaultServiceName, h)
+	return true, svc.Run(DefaultName, h)
 }
 
 type serviceHandler struct {
@@ -56,7 +56,7 @@ type serviceHandler struct {
 // Execute is called by svc.Run: it runs obmin, maps Stop and Shutdown to cancelling its context, and
 // keeps the SCM told what state obmin is in.
 func (h *serviceHandler) Execute(args []string, requests <-chan svc.ChangeRequest, status chan<- svc.Status) (bool, uint32) {
-	name := defaultServiceName
+	name := DefaultName
 	if len(args) > 0 && args[0] != "" {
 		name = args[0] // the SCM passes the service's name first
 	}
@@ -105,20 +105,20 @@ func (h *serviceHandler) Execute(args []string, requests <-chan svc.ChangeReques
 	}
 }
 
-func controlService(ctx context.Context, op serviceOp, stdout io.Writer) error {
-	switch op.action {
+func Control(ctx context.Context, op Op, stdout io.Writer) error {
+	switch op.Action {
 	case "install":
 		return installService(op, stdout)
 	case "uninstall":
-		return uninstallService(ctx, op.name, stdout)
+		return uninstallService(ctx, op.Name, stdout)
 	case "start":
-		return startService(ctx, op.name, stdout)
+		return startService(ctx, op.Name, stdout)
 	case "stop":
-		return stopService(ctx, op.name, stdout)
+		return stopService(ctx, op.Name, stdout)
 	case "status":
-		return serviceStatus(op.name, stdout)
+		return serviceStatus(op.Name, stdout)
 	}
-	return usageError{"service: unknown action " + op.action}
+	return fmt.Errorf("service: unknown action %q", op.Action)
 }
 
 // scmError explains the two errors an administrator meets: not elevated, and no such service.
@@ -132,12 +132,12 @@ func scmError(name string, err error) error {
 	return fmt.Errorf("service %s: %w", name, err)
 }
 
-func installService(op serviceOp, stdout io.Writer) error {
+func installService(op Op, stdout io.Writer) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("service install: the program's own path: %w", err)
 	}
-	spec, err := newServiceSpec(op.name, exe, op.config, os.TempDir())
+	spec, err := newServiceSpec(op.Name, exe, op.Config, os.TempDir())
 	if err != nil {
 		return fmt.Errorf("service install: %w", err)
 	}
@@ -147,10 +147,10 @@ func installService(op serviceOp, stdout io.Writer) error {
 		return fmt.Errorf("service install: %w (obmin check -config %s says the same)", err, cfgPath)
 	}
 	svcSID, account := "", ""
-	if op.account == "" {
+	if op.Account == "" {
 		svcSID, account = serviceSID(spec.Name), `NT SERVICE\`+spec.Name
 	}
-	if err := secureServicePaths(newServicePlan(spec.Exe, cfgPath, cfg), svcSID, op.fixACL, stdout); err != nil {
+	if err := secureServicePaths(newServicePlan(spec.Exe, cfgPath, cfg), svcSID, op.FixACL, stdout); err != nil {
 		return fmt.Errorf("service install: %w", err)
 	}
 	m, err := mgr.Connect()

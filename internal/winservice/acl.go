@@ -1,4 +1,4 @@
-package main
+package winservice
 
 // Who may change what the Windows service runs. A service runs with more rights than the people who use
 // the machine; if one of them may replace obmin.exe, plant a DLL beside it, or edit the config (which says
