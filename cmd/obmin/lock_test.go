@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"obmin/internal/app"
 	"obmin/internal/lockfile"
 )
 
@@ -103,7 +104,7 @@ func TestSecondDemoRefused(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	l, err := lockfile.Acquire(filepath.Join(dir, demoLock), "obmin demo")
+	l, err := lockfile.Acquire(filepath.Join(dir, app.DemoLock), "obmin demo")
 	if err != nil {
 		t.Fatal(err)
 	}

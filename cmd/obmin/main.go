@@ -1,5 +1,8 @@
 // Command obmin keeps BAS Малий бізнес and the Checkbox cash register in sync: BAS's CommerceML exports
 // become Checkbox goods, prices and stock; Checkbox receipts become orders BAS loads.
+//
+// This package is the command line only: it parses the flags of each command and calls internal/app
+// (the wiring), inspect, internal/winservice and the emulators.
 package main
 
 import (
@@ -8,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"obmin/internal/app"
 	"obmin/internal/winservice"
 	"os"
 	"os/signal"
@@ -67,7 +71,7 @@ Usage:
   obmin webhook ...                     register obmin's webhook URL with Checkbox
   obmin service install|uninstall|start|stop|status [-config FILE] [-name obmin]
                                         obmin as a Windows service (as administrator); docs/service.md
-  obmin version                         version, commit and build date
+  obmin version                         version, commit and app.Build date
   obmin help COMMAND                    a command's help (also: obmin COMMAND -h)
 
 The config file defaults to $OBMIN_CONFIG, then ./obmin.yaml. Secrets come from the environment
@@ -77,6 +81,7 @@ or *_file keys.
 
 // run is obmin's whole program, with its environment passed in so tests can drive it.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	app.ClientVersion = Version
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return usageError{"no command"}

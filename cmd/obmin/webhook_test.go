@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net/http/httptest"
+	"obmin/internal/app"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,7 +51,7 @@ func TestWebhookRegister(t *testing.T) {
 	if hook, err := cb.Webhook(context.Background()); err != nil || hook.URL != "https://obmin.example.com/checkbox/webhook" {
 		t.Fatalf("Checkbox's webhook setting: %+v %v", hook, err)
 	}
-	cfg, err := loadConfig(cfgPath, func(k string) string { return env[k] })
+	cfg, err := app.LoadConfig(cfgPath, func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}

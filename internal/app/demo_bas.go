@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -12,12 +12,12 @@ import (
 
 // seedDemoBAS fills the built-in BAS emulator with what the demo's BAS exports: the catalogue's goods
 // keyed by their Ид, with their stock in the shop.
-func seedDemoBAS(a *app, at time.Time) error {
-	if a.basEmulator == nil {
+func seedDemoBAS(a *App, at time.Time) error {
+	if a.BASEmulator == nil {
 		return nil
 	}
 	catalogue := demoCatalogue()
-	if _, err := a.basEmulator.SeedExport(demo.Catalog(catalogue, at), demo.Offers(catalogue, at)); err != nil {
+	if _, err := a.BASEmulator.SeedExport(demo.Catalog(catalogue, at), demo.Offers(catalogue, at)); err != nil {
 		return fmt.Errorf("seed the BAS emulator: %w", err)
 	}
 	return nil
@@ -47,22 +47,22 @@ func demoItems() []demoItem {
 }
 
 // demoStock is the shop's stock in the emulated BAS, by the demo good's Ид (product#characteristic).
-func demoStock(a *app) map[string]string {
+func demoStock(a *App) map[string]string {
 	out := map[string]string{}
-	if a.basEmulator == nil {
+	if a.BASEmulator == nil {
 		return out
 	}
-	shop := a.basEmulator.Refs().Shop
+	shop := a.BASEmulator.Refs().Shop
 	for _, it := range demoItems() {
-		out[it.id+"#"+it.char] = a.basEmulator.StockOf(shop, it.id, it.char).String()
+		out[it.id+"#"+it.char] = a.BASEmulator.StockOf(shop, it.id, it.char).String()
 	}
 	return out
 }
 
 // printDemoReports shows the reports the emulated BAS holds, the shifts held back and why, and the
 // shop's stock in BAS before and after.
-func printDemoReports(w io.Writer, a *app, before map[string]string) error {
-	if a.basEmulator == nil {
+func printDemoReports(w io.Writer, a *App, before map[string]string) error {
+	if a.BASEmulator == nil {
 		return nil
 	}
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
@@ -70,7 +70,7 @@ func printDemoReports(w io.Writer, a *app, before map[string]string) error {
 	for _, b := range demoCatalogue() {
 		names[strings.ToLower(b.ID)] = b.Article + " " + b.Name
 	}
-	for _, r := range a.basEmulator.Reports() {
+	for _, r := range a.BASEmulator.Reports() {
 		state := "проведено"
 		if !r.Posted {
 			state = "НЕ проведено"
@@ -88,7 +88,7 @@ func printDemoReports(w io.Writer, a *app, before map[string]string) error {
 			p("     оплата карткою %s %s: %s грн", c.CardKind, c.CardNumber, c.Sum)
 		}
 	}
-	st, err := a.agent.Snapshot(context.Background())
+	st, err := a.Agent.Snapshot(context.Background())
 	if err != nil {
 		return err
 	}

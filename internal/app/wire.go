@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -15,7 +15,6 @@ import (
 
 	"github.com/sirupsen/logrus"
 	"gopkg.in/natefinch/lumberjack.v2"
-	"gopkg.in/yaml.v3"
 
 	basemu "obmin/basodata/emulator"
 	"obmin/checkbox"
@@ -26,9 +25,12 @@ import (
 	"obmin/internal/config"
 	"obmin/internal/lockfile"
 	"obmin/internal/quietlog"
-	"obmin/internal/winservice"
 	"obmin/spool"
 )
+
+// ClientVersion is the version obmin names itself with to Checkbox: cmd/obmin sets it from its build
+// stamp.
+var ClientVersion = "dev"
 
 // Emulator credentials: the built-in emulator accepts only these, and only in-process on loopback.
 const (
@@ -36,19 +38,23 @@ const (
 	emuPassword = "obmin-demo-password"
 )
 
-// app is a wired obmin: the agent, the emulator when the config asks for one, and what to close.
-type app struct {
-	agent    *exchange.Agent
-	emulator *emulator.Emulator
-	client   *checkbox.Client
-	metrics  *httpapi.Metrics // served at /metrics; counts the Checkbox client's calls
+// App is a wired obmin: the agent, the emulator when the config asks for one, and what to close.
+type App struct {
+	Agent    *exchange.Agent
+	Emulator *emulator.Emulator
+	Client   *checkbox.Client
+	Metrics  *httpapi.Metrics // served at /metrics; counts the Checkbox client's calls
 	links    links            // whether Checkbox and BAS's folder answer, for notifications
 	closers  []func() error
 	// basEmulator is the built-in BAS OData emulator, with bas.odata.emulator (basodata.go).
-	basEmulator *basemu.Emulator
+	BASEmulator *basemu.Emulator
 }
 
-func (a *app) Close() error {
+// CloseLast makes fn the last thing Close does.
+func (a *App) CloseLast(fn func() error) { a.closers = append([]func() error{fn}, a.closers...) }
+
+// Close stops and closes what Build started, the last started first.
+func (a *App) Close() error {
 	var errs []error
 	for i := len(a.closers) - 1; i >= 0; i-- {
 		errs = append(errs, a.closers[i]())
@@ -56,10 +62,10 @@ func (a *app) Close() error {
 	return errors.Join(errs...)
 }
 
-// newLogger is a logger writing to w at the configured format and level, with hooks (the Windows Event
+// NewLogger is a logger writing to w at the configured format and level, with hooks (the Windows Event
 // Log when obmin runs as a service). A warning or error repeated within log.repeat_window is written once
-// and then summarised (internal/quietlog), in w and in the hooks; flushLog writes what is held back.
-func newLogger(c config.Log, w io.Writer, hooks ...logrus.Hook) (*logrus.Entry, error) {
+// and then summarised (internal/quietlog), in w and in the hooks; FlushLog writes what is held back.
+func NewLogger(c config.Log, w io.Writer, hooks ...logrus.Hook) (*logrus.Entry, error) {
 	l := logrus.New()
 	l.SetOutput(w)
 	for _, h := range hooks {
@@ -78,10 +84,10 @@ func newLogger(c config.Log, w io.Writer, hooks ...logrus.Hook) (*logrus.Entry, 
 	return logrus.NewEntry(l), nil
 }
 
-// logOutput is where a configured obmin logs: stderr; or, with log.file set, that file, rotated by
+// LogOutput is where a configured obmin logs: stderr; or, with log.file set, that file, rotated by
 // size (and stderr as well when it is a terminal: a service or a scheduled task has none). The file is
 // opened here, so a folder obmin may not write to is an error at start, not a silent loss of the log.
-func logOutput(c config.Log, stderr io.Writer) (w io.Writer, closeLog func() error, err error) {
+func LogOutput(c config.Log, stderr io.Writer) (w io.Writer, closeLog func() error, err error) {
 	if c.File == "" {
 		return stderr, func() error { return nil }, nil
 	}
@@ -112,8 +118,8 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-// flushLog writes the summaries of repeats the logger still holds back: before its output is closed.
-func flushLog(log *logrus.Entry) {
+// FlushLog writes the summaries of repeats the logger still holds back: before its output is closed.
+func FlushLog(log *logrus.Entry) {
 	if f, ok := log.Logger.Formatter.(*quietlog.Formatter); ok {
 		if b := f.Flush(); len(b) > 0 {
 			log.Logger.Out.Write(b)
@@ -121,7 +127,7 @@ func flushLog(log *logrus.Entry) {
 	}
 }
 
-func loadConfig(path string, getenv func(string) string) (config.Config, error) {
+func LoadConfig(path string, getenv func(string) string) (config.Config, error) {
 	if _, err := os.Stat(path); err != nil {
 		return config.Config{}, fmt.Errorf("config file %s: %w (copy configs/example.yaml and edit it, or try `obmin demo`)", path, err)
 	}
@@ -137,21 +143,21 @@ func bulkThreshold(n int) int {
 	return n
 }
 
-// build wires obmin from a validated configuration for owner, the command that takes drops, pulls
-// receipts and writes files ("obmin run"): it gets the spool and the state to itself (lockState).
-// obmin status reads beside it without build (status.go).
-func build(ctx context.Context, cfg config.Config, log *logrus.Entry, owner string) (*app, error) {
+// Build wires obmin from a validated configuration for owner, the command that takes drops, pulls
+// receipts and writes files ("obmin run"): it gets the spool and the state to itself (LockState).
+// obmin status reads beside it without Build (status.go).
+func Build(ctx context.Context, cfg config.Config, log *logrus.Entry, owner string) (*App, error) {
 	if err := cfg.CheckFolders(); err != nil {
 		return nil, err
 	}
-	a := &app{}
+	a := &App{}
 	ok := false
 	defer func() {
 		if !ok {
 			a.Close()
 		}
 	}()
-	release, err := lockState(cfg, owner)
+	release, err := LockState(cfg, owner)
 	if err != nil {
 		return nil, err
 	}
@@ -184,18 +190,18 @@ func build(ctx context.Context, cfg config.Config, log *logrus.Entry, owner stri
 		return nil, err
 	}
 
-	a.metrics = httpapi.NewMetrics()
-	cc := checkboxConfig(cfg, log, a.metrics.InstrumentTransport(a.links.checkbox.Transport(nil)))
+	a.Metrics = httpapi.NewMetrics()
+	cc := checkboxConfig(cfg, log, a.Metrics.InstrumentTransport(a.links.checkbox.Transport(nil)))
 	if cfg.Checkbox.Emulator {
-		a.emulator = emulator.New(emulator.Config{Login: emuLogin, Password: emuPassword})
-		url, stop, err := a.emulator.Serve(ctx, "127.0.0.1:0")
+		a.Emulator = emulator.New(emulator.Config{Login: emuLogin, Password: emuPassword})
+		url, stop, err := a.Emulator.Serve(ctx, "127.0.0.1:0")
 		if err != nil {
 			return nil, fmt.Errorf("start the Checkbox emulator: %w", err)
 		}
 		a.closers = append(a.closers, func() error {
 			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			a.emulator.Close()
+			a.Emulator.Close()
 			return stop(sctx)
 		})
 		cc.BaseURL, cc.Login, cc.Password, cc.PINCode, cc.LicenseKey = url, emuLogin, emuPassword, "", ""
@@ -206,7 +212,7 @@ func build(ctx context.Context, cfg config.Config, log *logrus.Entry, owner stri
 	if err != nil {
 		return nil, fmt.Errorf("checkbox: %w", err)
 	}
-	a.client = client
+	a.Client = client
 
 	m := exchange.DefaultMapping()
 	m.CodeField = cfg.Mapping.CodeField
@@ -233,7 +239,7 @@ func build(ctx context.Context, cfg config.Config, log *logrus.Entry, owner stri
 	if e := strings.ToLower(cfg.BAS.Encoding); e == "windows-1251" || e == "cp1251" {
 		enc = commerceml.EncodingWindows1251
 	}
-	a.agent = &exchange.Agent{
+	a.Agent = &exchange.Agent{
 		Spool: sp, Store: st, Source: src, Watcher: w, Log: log, Emulated: cfg.Checkbox.Emulator, Own: own,
 		Catalog: &exchange.Catalog{API: client, Store: st, Mapping: m, Missing: missing, Workers: cfg.Checkbox.Workers,
 			BulkThreshold: bulkThreshold(cfg.Checkbox.BulkThreshold), BulkBatch: cfg.Checkbox.BulkBatch, Log: log.WithField("part", "catalog")},
@@ -253,12 +259,12 @@ func build(ctx context.Context, cfg config.Config, log *logrus.Entry, owner stri
 		},
 	}
 	if cfg.RetailReports() {
-		if a.agent.Retail, err = a.retail(ctx, cfg, log, st); err != nil {
+		if a.Agent.Retail, err = a.retail(ctx, cfg, log, st); err != nil {
 			return nil, err
 		}
 	}
-	a.agent.Reconciler = newReconciler(cfg, a.agent, client, true)
-	runs.OnRun = a.agent.BASRunSeen
+	a.Agent.Reconciler = newReconciler(cfg, a.Agent, client, true)
+	runs.OnRun = a.Agent.BASRunSeen
 	ok = true
 	return a, nil
 }
@@ -268,7 +274,7 @@ func checkboxConfig(cfg config.Config, log *logrus.Entry, transport http.RoundTr
 	return checkbox.Config{
 		BaseURL: cfg.Checkbox.BaseURL, Login: cfg.Checkbox.Login, Password: cfg.Checkbox.Password,
 		PINCode: cfg.Checkbox.PINCode, LicenseKey: cfg.Checkbox.LicenseKey,
-		ClientName: "obmin", ClientVersion: Version, RequestsPerSecond: cfg.Checkbox.RequestsPerSecond,
+		ClientName: "obmin", ClientVersion: ClientVersion, RequestsPerSecond: cfg.Checkbox.RequestsPerSecond,
 		Logger:     log.WithField("part", "checkbox"),
 		HTTPClient: &http.Client{Timeout: 30 * time.Second, Transport: transport},
 	}
@@ -292,10 +298,10 @@ func vatCodes(m map[string][]int) map[int]string {
 	return out
 }
 
-// lockState keeps a second obmin off this spool and this state file: both would take the same drops and
+// LockState keeps a second obmin off this spool and this state file: both would take the same drops and
 // write the same goods (internal/lockfile; the operating system releases the locks when the process
 // ends, however it ends). The locks are obmin.lock in spool_dir and <state_file>.lock.
-func lockState(cfg config.Config, owner string) (release func() error, err error) {
+func LockState(cfg config.Config, owner string) (release func() error, err error) {
 	var locks []*lockfile.Lock
 	release = func() error {
 		var errs []error
@@ -320,7 +326,7 @@ func lockState(cfg config.Config, owner string) (release func() error, err error
 			if who == "" {
 				who = "its pid is unknown"
 			}
-			return nil, lockedError{fmt.Sprintf("another obmin is already running with this %s (%s): %s; stop it first "+
+			return nil, LockedError{fmt.Sprintf("another obmin is already running with this %s (%s): %s; stop it first "+
 				"(obmin service stop, or Ctrl+C in its window): two would take the same drops and send the same goods twice",
 				l.key, l.dir, who)}
 		}
@@ -333,109 +339,7 @@ func lockState(cfg config.Config, owner string) (release func() error, err error
 	return release, nil
 }
 
-// lockedError is lockState's refusal: another obmin holds the spool or the state.
-type lockedError struct{ msg string }
+// LockedError is LockState's refusal: another obmin holds the spool or the state.
+type LockedError struct{ msg string }
 
-func (e lockedError) Error() string { return e.msg }
-
-func startApp(ctx context.Context, fs interface{ Parse([]string) error }, cfgPath *string, args []string, getenv func(string) string, stderr io.Writer, owner string) (*app, config.Config, error) {
-	if err := fs.Parse(args); err != nil {
-		return nil, config.Config{}, usageError{err.Error()}
-	}
-	cfg, err := loadConfig(*cfgPath, getenv)
-	if err != nil {
-		return nil, cfg, err
-	}
-	out, closeLog, err := logOutput(cfg.Log, stderr)
-	if err != nil {
-		return nil, cfg, err
-	}
-	log, err := newLogger(cfg.Log, out, winservice.LogHooks(ctx)...)
-	if err != nil {
-		closeLog()
-		return nil, cfg, err
-	}
-	a, err := build(ctx, cfg, log, owner)
-	if err != nil {
-		if cfg.Log.File != "" { // the error goes to stderr too, which nobody sees under a service or a scheduler
-			log.WithError(err).Error("obmin could not start")
-		}
-		closeLog()
-		return nil, cfg, err
-	}
-	a.closers = append([]func() error{func() error { flushLog(log); return closeLog() }}, a.closers...) // closers run last first: the log closes last
-	return a, cfg, nil
-}
-
-func cmdRun(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := newFlags("run", stderr)
-	cfgPath := configFlag(fs, getenv)
-	a, cfg, err := startApp(ctx, fs, cfgPath, args, getenv, stderr, "obmin run")
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	stopNotify, err := startNotify(ctx, cfg, a, a.agent.Log)
-	if err != nil {
-		return err
-	}
-	defer stopNotify()
-	stopHTTP, err := startHTTP(ctx, cfg, a, a.agent.Log.WithField("part", "http"))
-	if err != nil {
-		return err
-	}
-	runErr := a.agent.Run(ctx)
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	return errors.Join(runErr, stopHTTP(sctx))
-}
-
-func cmdOnce(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := newFlags("once", stderr)
-	cfgPath := configFlag(fs, getenv)
-	a, cfg, notifier, err := startOneShot(ctx, fs, cfgPath, args, getenv, stderr, "obmin once")
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	settle := max(cfg.BAS.MinAge, cfg.BAS.PollInterval)
-	err = a.agent.Once(ctx, settle)
-	if notifier != nil { // what this pass found, and what earlier passes could not deliver
-		notifier.Check(ctx)
-		notifier.Deliver(ctx)
-	}
-	if st, serr := a.agent.Snapshot(ctx); serr == nil {
-		st.Text(stdout)
-	}
-	return err
-}
-
-func cmdCheck(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := newFlags("check", stderr)
-	cfgPath := configFlag(fs, getenv)
-	if err := fs.Parse(args); err != nil {
-		return usageError{err.Error()}
-	}
-	cfg, err := loadConfig(*cfgPath, getenv)
-	if err != nil {
-		return err
-	}
-	if err := cfg.CheckFolders(); err != nil {
-		return fmt.Errorf("config %s: %w", *cfgPath, err)
-	}
-	out, err := yaml.Marshal(cfg.Redacted())
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "# %s is valid\n%s", *cfgPath, out)
-	for _, w := range cfg.Warnings() {
-		fmt.Fprintf(stdout, "# WARNING: %s\n", w)
-	}
-	if cfg.Checkbox.Emulator {
-		fmt.Fprintln(stdout, "# NOTE: checkbox.emulator is true: obmin will talk to its built-in emulator, not to Checkbox")
-	}
-	for _, w := range cfg.QuoteWarnings() {
-		fmt.Fprintf(stdout, "# WARNING: %s\n", w)
-	}
-	return checkRetail(cfg, stdout)
-}
+func (e LockedError) Error() string { return e.msg }

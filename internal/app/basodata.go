@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -16,33 +16,32 @@ import (
 	basemu "obmin/basodata/emulator"
 	"obmin/exchange"
 	"obmin/internal/config"
-	"obmin/internal/demo"
 )
 
 // retail wires the retail sales reports (sales.to: retail-report or both): BAS's OData client, or the
 // built-in BAS emulator with bas.odata.emulator, and the job. It makes no request.
-func (a *app) retail(ctx context.Context, cfg config.Config, log *logrus.Entry, st *store.Store) (*exchange.Retail, error) {
+func (a *App) retail(ctx context.Context, cfg config.Config, log *logrus.Entry, st *store.Store) (*exchange.Retail, error) {
 	client, err := a.basClient(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
-	return &exchange.Retail{Shifts: a.client, BAS: client, Store: st, Log: log.WithField("part", "retail"),
+	return &exchange.Retail{Shifts: a.Client, BAS: client, Store: st, Log: log.WithField("part", "retail"),
 		Cfg: retailConfig(cfg, client.Location())}, nil
 }
 
 // basClient is the OData client of bas.odata; with bas.odata.emulator it starts the built-in BAS
-// emulator on loopback first (a.basEmulator), holding the base objects only: the demo adds its goods.
-func (a *app) basClient(ctx context.Context, cfg config.Config, log *logrus.Entry) (*basodata.Client, error) {
+// emulator on loopback first (a.BASEmulator), holding the base objects only: the demo adds its goods.
+func (a *App) basClient(ctx context.Context, cfg config.Config, log *logrus.Entry) (*basodata.Client, error) {
 	o := cfg.BAS.OData
 	bc := basodata.Config{BaseURL: o.URL, User: o.User, Password: o.Password, HTTPClient: &http.Client{Timeout: o.Timeout},
 		Logger: log.WithField("part", "bas-odata")}
 	if o.Emulator {
-		a.basEmulator = basemu.New(basemu.Config{User: emuLogin, Password: emuPassword})
-		root, err := a.basEmulator.Serve(ctx, "127.0.0.1:0")
+		a.BASEmulator = basemu.New(basemu.Config{User: emuLogin, Password: emuPassword})
+		root, err := a.BASEmulator.Serve(ctx, "127.0.0.1:0")
 		if err != nil {
 			return nil, fmt.Errorf("start the BAS OData emulator: %w", err)
 		}
-		a.closers = append(a.closers, func() error { a.basEmulator.Close(); return nil })
+		a.closers = append(a.closers, func() error { a.BASEmulator.Close(); return nil })
 		bc.BaseURL, bc.User, bc.Password = root, emuLogin, emuPassword
 		log.WithField("url", root).Warn("BAS's OData interface is the built-in EMULATOR (bas.odata.emulator: true): no report reaches BAS")
 	}
@@ -75,9 +74,9 @@ func retailConfig(cfg config.Config, loc *time.Location) exchange.RetailConfig {
 	}
 }
 
-// odataObjects is what `obmin check` prints: every object the administrator publishes in BAS's standard
+// ODataObjects is what `obmin check` prints: every object the administrator publishes in BAS's standard
 // OData interface for the retail sales reports (basodata.Requirements, README's BAS set-up).
-func odataObjects() string {
+func ODataObjects() string {
 	var b strings.Builder
 	b.WriteString("# BAS's standard OData interface must publish (data processor «Настройка стандартного интерфейса OData»):\n")
 	for _, r := range basodata.Requirements() {
@@ -91,13 +90,13 @@ func odataObjects() string {
 	return b.String()
 }
 
-// checkRetail prints, with the retail sales reports on, what BAS must publish, then checks the base:
+// CheckRetail prints, with the retail sales reports on, what BAS must publish, then checks the base:
 // $metadata against it, each register's till, store, price kind and terminal, the VAT rates.
-func checkRetail(cfg config.Config, w io.Writer) error {
+func CheckRetail(cfg config.Config, w io.Writer) error {
 	if !cfg.RetailReports() {
 		return nil
 	}
-	fmt.Fprint(w, odataObjects())
+	fmt.Fprint(w, ODataObjects())
 	if cfg.BAS.OData.Emulator {
 		fmt.Fprintln(w, "# NOTE: bas.odata.emulator is true: the reports go to obmin's built-in BAS emulator; nothing to check")
 		return nil
@@ -106,7 +105,7 @@ func checkRetail(cfg config.Config, w io.Writer) error {
 	defer cancel()
 	l := logrus.New()
 	l.SetOutput(io.Discard)
-	a := &app{}
+	a := &App{}
 	defer a.Close()
 	log := logrus.NewEntry(l)
 	client, err := a.basClient(ctx, cfg, log)
@@ -121,39 +120,5 @@ func checkRetail(cfg config.Config, w io.Writer) error {
 	for _, line := range r.Setup() {
 		fmt.Fprintf(w, "#   %s\n", line)
 	}
-	return nil
-}
-
-// cmdBASEmulator runs the BAS OData emulator as a process of its own, for the torture harness and for
-// trying obmin against a BAS that can be made to fail. It listens on loopback only, prints its service
-// root on stdout and stops on SIGTERM or Ctrl+C. The OData user's password comes from
-// OBMIN_BAS_EMULATOR_PASSWORD (default "odata"); with OBMIN_BAS_EMULATOR_ADMIN_TOKEN set, /_emulator/
-// answers control calls (basodata/emulator AdminClient, docs/torture.md).
-func cmdBASEmulator(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := newFlags("bas-emulator", stderr)
-	listen := fs.String("listen", "127.0.0.1:0", "loopback address to listen on")
-	user := fs.String("user", "odata.user", "the OData user")
-	seedDemo := fs.Bool("demo", false, "seed the demo catalogue's goods and stock (internal/demo)")
-	ownKeys := fs.Bool("assign-own-keys", false, "ignore a Ref_Key sent with a POST, as a base may")
-	negative := fs.Bool("control-negative-stock", false, "refuse a posting that takes stock below zero")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err.Error()}
-	}
-	emu := basemu.New(basemu.Config{User: *user, Password: envOr(getenv, "OBMIN_BAS_EMULATOR_PASSWORD", "odata"),
-		AssignOwnKeys: *ownKeys, ControlNegativeStock: *negative})
-	if *seedDemo {
-		at := time.Now()
-		if _, err := emu.SeedExport(demo.Catalog(demo.Books, at), demo.Offers(demo.Books, at)); err != nil {
-			return fmt.Errorf("bas-emulator: seed the demo catalogue: %w", err)
-		}
-	}
-	emu.SetAdminToken(getenv("OBMIN_BAS_EMULATOR_ADMIN_TOKEN"))
-	root, err := emu.Serve(ctx, *listen) // loopback only, as the Checkbox emulator
-	if err != nil {
-		return usageError{err.Error()}
-	}
-	defer emu.Close()
-	fmt.Fprintln(stdout, root)
-	<-ctx.Done()
 	return nil
 }

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -20,17 +20,73 @@ import (
 // demoMarker marks a folder the demo made, so a re-run may clear it and nothing else.
 const demoMarker = ".obmin-demo"
 
-// cmdDemo runs obmin end to end on its embedded defaults: local folders under DIR, embedded state, the
-// built-in Checkbox emulator. It plays BAS's part too: it drops a catalogue export, then runs BAS's
-// exchange a few times, the last with BAS's own orders export that confirms part of what BAS loaded.
-func cmdDemo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := newFlags("demo", stderr)
-	dir := fs.String("dir", filepath.Join("var", "demo"), "folder for the demo's spool, state and BAS folders (cleared first)")
-	sales := fs.Int("sales", 12, "how many receipts to generate in the emulator")
-	verbose := fs.Bool("v", false, "show obmin's log")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err.Error()}
+// DemoLock is the lock file a running demo holds in its folder: a second demo there would clear the folder
+// under the first one.
+const DemoLock = "obmin-demo.lock"
+
+// prepareDemoDir locks dir for this demo and clears it; unlock gives the lock up.
+func prepareDemoDir(dir string) (root string, unlock func() error, err error) {
+	root, err = filepath.Abs(dir)
+	if err != nil {
+		return "", nil, err
 	}
+	entries, err := os.ReadDir(root)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return "", nil, err
+	}
+	if len(entries) > 0 {
+		if _, err := os.Stat(filepath.Join(root, demoMarker)); err != nil && !(len(entries) == 1 && entries[0].Name() == DemoLock) {
+			return "", nil, fmt.Errorf("%s is not empty and was not made by the demo: choose another -dir", root)
+		}
+	}
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return "", nil, err
+	}
+	l, err := lockfile.Acquire(filepath.Join(root, DemoLock), "obmin demo")
+	var held *lockfile.HeldError
+	if errors.As(err, &held) {
+		return "", nil, fmt.Errorf("another obmin demo is running in %s (%s): wait for it or choose another -dir", root, held.Holder)
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	for _, e := range entries {
+		if e.Name() != DemoLock {
+			if err := os.RemoveAll(filepath.Join(root, e.Name())); err != nil {
+				l.Release()
+				return "", nil, err
+			}
+		}
+	}
+	if err := os.WriteFile(filepath.Join(root, demoMarker), []byte("made by obmin demo; safe to delete\n"), 0o644); err != nil {
+		l.Release()
+		return "", nil, err
+	}
+	return root, l.Release, nil
+}
+
+// sellHandMadeGood plays a cashier who types in a good that is not in the catalogue and sells it: BAS has
+// never heard of it, so obmin must hold the receipt back rather than let BAS invent a new item.
+func sellHandMadeGood(emu *emulator.Emulator) error {
+	_, err := emu.Sell(emulator.Sale{Payment: "CASHLESS", Lines: []emulator.SaleLine{
+		{Code: "PK-1", Name: "Пакет паперовий", Price: 500, Quantity: 1000},
+	}})
+	return err
+}
+
+// DemoOptions are `obmin demo`'s flags.
+type DemoOptions struct {
+	Dir   string    // the demo's spool, state and BAS folders (cleared first)
+	Sales int       // how many receipts to generate in the emulator
+	Log   io.Writer // obmin's log; nil: none
+}
+
+// Demo runs obmin end to end on its embedded defaults: local folders under opt.Dir, embedded state, the
+// built-in Checkbox emulator, and tells stdout what happens. It plays BAS's part too: it drops a
+// catalogue export, then runs BAS's exchange a few times, the last with BAS's own orders export that
+// confirms part of what BAS loaded.
+func Demo(ctx context.Context, opt DemoOptions, stdout io.Writer) error {
+	dir, sales := &opt.Dir, &opt.Sales
 	root, unlock, err := prepareDemoDir(*dir)
 	if err != nil {
 		return err
@@ -64,19 +120,19 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 		}
 	}
 	logOut := io.Discard
-	if *verbose {
-		logOut = stderr
+	if opt.Log != nil {
+		logOut = opt.Log
 	}
-	log, err := newLogger(cfg.Log, logOut)
+	log, err := NewLogger(cfg.Log, logOut)
 	if err != nil {
 		return err
 	}
-	a, err := build(ctx, cfg, log, "obmin demo")
+	a, err := Build(ctx, cfg, log, "obmin demo")
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	emu, agent := a.emulator, a.agent
+	emu, agent := a.Emulator, a.Agent
 	settle := cfg.BAS.MinAge + cfg.BAS.PollInterval
 	p := func(format string, args ...any) { fmt.Fprintf(stdout, format+"\n", args...) }
 	if err := seedDemoBAS(a, time.Now()); err != nil {
@@ -184,58 +240,4 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	p("")
 	st.Text(stdout)
 	return nil
-}
-
-// demoLock is the lock file a running demo holds in its folder: a second demo there would clear the folder
-// under the first one.
-const demoLock = "obmin-demo.lock"
-
-// prepareDemoDir locks dir for this demo and clears it; unlock gives the lock up.
-func prepareDemoDir(dir string) (root string, unlock func() error, err error) {
-	root, err = filepath.Abs(dir)
-	if err != nil {
-		return "", nil, err
-	}
-	entries, err := os.ReadDir(root)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return "", nil, err
-	}
-	if len(entries) > 0 {
-		if _, err := os.Stat(filepath.Join(root, demoMarker)); err != nil && !(len(entries) == 1 && entries[0].Name() == demoLock) {
-			return "", nil, fmt.Errorf("%s is not empty and was not made by the demo: choose another -dir", root)
-		}
-	}
-	if err := os.MkdirAll(root, 0o755); err != nil {
-		return "", nil, err
-	}
-	l, err := lockfile.Acquire(filepath.Join(root, demoLock), "obmin demo")
-	var held *lockfile.HeldError
-	if errors.As(err, &held) {
-		return "", nil, fmt.Errorf("another obmin demo is running in %s (%s): wait for it or choose another -dir", root, held.Holder)
-	}
-	if err != nil {
-		return "", nil, err
-	}
-	for _, e := range entries {
-		if e.Name() != demoLock {
-			if err := os.RemoveAll(filepath.Join(root, e.Name())); err != nil {
-				l.Release()
-				return "", nil, err
-			}
-		}
-	}
-	if err := os.WriteFile(filepath.Join(root, demoMarker), []byte("made by obmin demo; safe to delete\n"), 0o644); err != nil {
-		l.Release()
-		return "", nil, err
-	}
-	return root, l.Release, nil
-}
-
-// sellHandMadeGood plays a cashier who types in a good that is not in the catalogue and sells it: BAS has
-// never heard of it, so obmin must hold the receipt back rather than let BAS invent a new item.
-func sellHandMadeGood(emu *emulator.Emulator) error {
-	_, err := emu.Sell(emulator.Sale{Payment: "CASHLESS", Lines: []emulator.SaleLine{
-		{Code: "PK-1", Name: "Пакет паперовий", Price: 500, Quantity: 1000},
-	}})
-	return err
 }

@@ -1,11 +1,9 @@
-package main
+package app
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"obmin/store"
 	"os"
@@ -18,41 +16,8 @@ import (
 	"obmin/spool"
 )
 
-// cmdStatus prints what status.txt shows, read from the spool and the state as they are: it needs no
-// Checkbox credentials (it talks to nobody), creates no folder and no file, opens no log and takes no
-// lock, so it runs beside a running obmin and against a configuration that has never run.
-func cmdStatus(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fl := newFlags("status", stderr)
-	cfgPath := configFlag(fl, getenv)
-	asJSON := fl.Bool("json", false, "print JSON (snake_case keys, nested objects)")
-	if err := fl.Parse(args); err != nil {
-		return usageError{err.Error()}
-	}
-	if _, err := os.Stat(*cfgPath); err != nil {
-		return fmt.Errorf("config file %s: %w (copy configs/example.yaml and edit it, or try `obmin demo`)", *cfgPath, err)
-	}
-	cfg, err := config.LoadWithoutCredentials(*cfgPath, getenv)
-	if err != nil {
-		return err
-	}
-	st, note, err := readStatus(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(st)
-	}
-	if note != "" {
-		fmt.Fprintf(stdout, "%s\r\n\r\n", note)
-	}
-	st.Text(stdout)
-	return nil
-}
-
-// readStatus reads the status of a configuration; note says, in Ukrainian, why it is empty.
-func readStatus(ctx context.Context, cfg config.Config) (st exchange.Status, note string, err error) {
+// ReadStatus reads the status of a configuration; note says, in Ukrainian, why it is empty.
+func ReadStatus(ctx context.Context, cfg config.Config) (st exchange.Status, note string, err error) {
 	orders := cfg.BAS.OrdersFile
 	if s := cfg.BAS.SFTP; s != nil {
 		orders = fmt.Sprintf("%s у sftp://%s@%s/%s", filepath.Base(cfg.BAS.OrdersFile), s.User, s.Address, path.Clean(s.OrdersDir))

@@ -1,9 +1,8 @@
-package main
+package app
 
 import (
 	"context"
 	"fmt"
-	"io"
 	"obmin/folder"
 	"strings"
 	"sync"
@@ -28,9 +27,9 @@ func (l links) observe(fl folders) folders {
 	return fl
 }
 
-// newNotifier is the notification service of the notify section, given to the agent; nil when no channel
+// NewNotifier is the notification service of the notify section, given to the agent; nil when no channel
 // is set.
-func newNotifier(cfg config.Config, a *app, log *logrus.Entry) (*notify.Service, error) {
+func NewNotifier(cfg config.Config, a *App, log *logrus.Entry) (*notify.Service, error) {
 	n := cfg.Notify
 	if !n.On() {
 		return nil, nil
@@ -56,23 +55,23 @@ func newNotifier(cfg config.Config, a *app, log *logrus.Entry) (*notify.Service,
 		said = append(said, "telegram chat "+n.Telegram.ChatID)
 	}
 	svc, err := notify.New(notify.Config{
-		Name: n.Name, Remind: n.RemindEvery, Every: n.CheckEvery, Channels: channels, State: a.agent.Store,
+		Name: n.Name, Remind: n.RemindEvery, Every: n.CheckEvery, Channels: channels, State: a.Agent.Store,
 		After: map[notify.Kind]time.Duration{notify.CheckboxDown: n.CheckboxAfter, notify.BASDown: n.BASAfter, notify.HeldReceipts: n.HeldAfter,
 			notify.HeldReports: n.HeldAfter},
 		Links: map[notify.Kind]*notify.Link{notify.CheckboxDown: a.links.checkbox, notify.BASDown: a.links.bas},
-		Check: a.agent.Alerts, Log: log,
+		Check: a.Agent.Alerts, Log: log,
 	})
 	if err != nil {
 		return nil, err
 	}
-	a.agent.Notifier = svc
+	a.Agent.Notifier = svc
 	log.WithField("channels", strings.Join(said, ", ")).Info("notifications on")
 	return svc, nil
 }
 
-// startNotify runs the notification service beside the agent (`obmin run`); stop ends it and waits.
-func startNotify(ctx context.Context, cfg config.Config, a *app, log *logrus.Entry) (stop func(), err error) {
-	svc, err := newNotifier(cfg, a, log)
+// StartNotify runs the notification service beside the agent (`obmin run`); stop ends it and waits.
+func StartNotify(ctx context.Context, cfg config.Config, a *App, log *logrus.Entry) (stop func(), err error) {
+	svc, err := NewNotifier(cfg, a, log)
 	if err != nil || svc == nil {
 		return func() {}, err
 	}
@@ -84,20 +83,4 @@ func startNotify(ctx context.Context, cfg config.Config, a *app, log *logrus.Ent
 		_ = svc.Run(ctx)
 	}()
 	return func() { cancel(); wg.Wait() }, nil
-}
-
-// startOneShot starts obmin for a command that does its work and exits (once, reconcile), with the
-// notifier of the notify section (nil when none is set), which such a command checks and delivers itself.
-func startOneShot(ctx context.Context, fs interface{ Parse([]string) error }, cfgPath *string, args []string, getenv func(string) string,
-	stderr io.Writer, owner string) (*app, config.Config, *notify.Service, error) {
-	a, cfg, err := startApp(ctx, fs, cfgPath, args, getenv, stderr, owner)
-	if err != nil {
-		return nil, cfg, nil, err
-	}
-	n, err := newNotifier(cfg, a, a.agent.Log)
-	if err != nil {
-		a.Close()
-		return nil, cfg, nil, err
-	}
-	return a, cfg, n, nil
 }
