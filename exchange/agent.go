@@ -136,7 +136,7 @@ func (a *Agent) Ingest(ctx context.Context, d drop.Drop) error {
 	return err
 }
 
-// take hands a staged drop (store.Stage) to inbox/ and records it, or discards it when it is a copy of
+// take hands a staged drop (Spool.Stage) to inbox/ and records it, or discards it when it is a copy of
 // a drop taken before (one that failed is taken again: the fix may have been a configuration change).
 // The copy is recognised before it reaches inbox/, so a drop pass never claims a drop being discarded.
 // It returns the id of the drop that carries the content.

@@ -38,7 +38,7 @@ func (s *Spool) Replay(id string) error {
 		return fmt.Errorf("replay %s: %w", id, ErrNothingToReplay)
 	}
 	to := filepath.Join(s.Dir("inbox"), id)
-	if err := spoolMustNotExist(to); err != nil {
+	if err := mustNotExist(to); err != nil {
 		return fmt.Errorf("replay %s: %w", id, err)
 	}
 	note := from + ".error.txt"

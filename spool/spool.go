@@ -42,9 +42,9 @@ type Spool struct {
 	loc  *time.Location // whose calendar names done/<date> folders: Kyiv's, as every day staff read
 }
 
-// spoolDirs are the folders of a spool, all created by OpenSpool. held/ is written by the sales side: one
+// dirs are the folders of a spool, all created by OpenSpool. held/ is written by the sales side: one
 // file per receipt held back from BAS.
-var spoolDirs = []string{"inbox", "processing", "done", "failed", "outbox", "held", "tmp"}
+var dirs = []string{"inbox", "processing", "done", "failed", "outbox", "held", "tmp"}
 
 // OpenSpool creates the spool's folders under root as needed and removes what a crash left in tmp/ (a copy
 // that never reached inbox/, so the drop is still in BAS's folder or was never taken) and obmin's own
@@ -54,7 +54,7 @@ func OpenSpool(root string) (*Spool, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, name := range spoolDirs {
+	for _, name := range dirs {
 		if err := os.MkdirAll(s.Dir(name), 0o755); err != nil {
 			return nil, fmt.Errorf("open spool: %w", err)
 		}
@@ -118,7 +118,7 @@ func (s *Spool) cleanTmp() error {
 // Dir is the path of one of the spool's folders: "inbox", "processing", "done", "failed", "outbox", "held" or
 // "tmp". Any other name is a programming error and panics.
 func (s *Spool) Dir(name string) string {
-	for _, d := range spoolDirs {
+	for _, d := range dirs {
 		if d == name {
 			return filepath.Join(s.Root, name)
 		}
@@ -151,7 +151,7 @@ func (s *Spool) Ingest(ctx context.Context, src folder.Source, d drop.Drop, id s
 // took. BAS reuses file names for every export, so a path says nothing (§0.4 there).
 //
 // Names from outside are never trusted as paths: a file must lie directly in d.Dir, only its base name is
-// kept, and a name that is not plain (spoolCheckName) or that equals another one ignoring case (Windows
+// kept, and a name that is not plain (drop.CheckName) or that equals another one ignoring case (Windows
 // would merge them) is rejected before anything is copied. On any error tmp/<id> is removed.
 func (s *Spool) Stage(ctx context.Context, src folder.Source, d drop.Drop, id string) (fingerprint string, err error) {
 	_, fingerprint, err = s.copyDrop(ctx, src, d, id, filepath.Join(s.Dir("inbox"), id))
@@ -191,13 +191,13 @@ func (s *Spool) IngestFailed(ctx context.Context, src folder.Source, d drop.Drop
 		return fingerprint, false, err
 	}
 	note := to + ".error.txt"
-	if err := spoolMustNotExist(note); err != nil {
+	if err := mustNotExist(note); err != nil {
 		return "", false, fmt.Errorf("ingest %s: %w", id, err)
 	}
 	// The note first, as in Fail: a crash between the two leaves the copy in tmp/, removed at the next
 	// start, and the drop is taken again from BAS's folder then.
 	if err := atomicfile.WriteFile(note, 0o644, func(w io.Writer) error {
-		_, err := io.WriteString(w, spoolErrorText(s.now().In(s.loc), id, why))
+		_, err := io.WriteString(w, errorText(s.now().In(s.loc), id, why))
 		return err
 	}); err != nil {
 		return "", false, fmt.Errorf("ingest %s: %w", id, err)
@@ -217,11 +217,11 @@ func (s *Spool) copyDrop(ctx context.Context, src folder.Source, d drop.Drop, id
 	if err := drop.CheckName(id); err != nil {
 		return "", "", fmt.Errorf("ingest: drop id: %w", err)
 	}
-	names, err := spoolDropNames(d)
+	names, err := dropNames(d)
 	if err != nil {
 		return "", "", fmt.Errorf("ingest %s from %s: %w", id, src, err)
 	}
-	if err := spoolMustNotExist(dst); err != nil {
+	if err := mustNotExist(dst); err != nil {
 		return "", "", fmt.Errorf("ingest %s: %w", id, err)
 	}
 	dir := filepath.Join(s.Dir("tmp"), id)
@@ -237,7 +237,7 @@ func (s *Spool) copyDrop(ctx context.Context, src folder.Source, d drop.Drop, id
 	lines := make([]string, 0, len(d.Files))
 	buf := make([]byte, 128<<10)
 	for i, f := range d.Files {
-		sum, err := spoolCopy(ctx, src, f, filepath.Join(dir, names[i]), buf)
+		sum, err := copyFile(ctx, src, f, filepath.Join(dir, names[i]), buf)
 		if err != nil {
 			return "", "", fmt.Errorf("ingest %s from %s: %w", id, src, err)
 		}
@@ -259,17 +259,17 @@ func (s *Spool) copyDrop(ctx context.Context, src folder.Source, d drop.Drop, id
 // in a retry loop.
 var ErrBadDrop = errors.New("drop cannot be taken as it is")
 
-// spoolDropNames checks every file of d and returns the names they get in the spool, in d.Files order.
+// dropNames checks every file of d and returns the names they get in the spool, in d.Files order.
 // Its errors wrap ErrBadDrop.
-func spoolDropNames(d drop.Drop) ([]string, error) {
-	names, err := spoolDropNamesOf(d)
+func dropNames(d drop.Drop) ([]string, error) {
+	names, err := dropNamesOf(d)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadDrop, err)
 	}
 	return names, nil
 }
 
-func spoolDropNamesOf(d drop.Drop) ([]string, error) {
+func dropNamesOf(d drop.Drop) ([]string, error) {
 	if len(d.Files) == 0 {
 		return nil, errors.New("drop has no files")
 	}
@@ -296,9 +296,9 @@ func spoolDropNamesOf(d drop.Drop) ([]string, error) {
 	return names, nil
 }
 
-// spoolCopy copies one file of a drop to dst (which must not exist) through buf, checks its length against
+// copyFile copies one file of a drop to dst (which must not exist) through buf, checks its length against
 // the listing and returns its SHA-256 in hex.
-func spoolCopy(ctx context.Context, src folder.Source, f drop.File, dst string, buf []byte) (sum string, err error) {
+func copyFile(ctx context.Context, src folder.Source, f drop.File, dst string, buf []byte) (sum string, err error) {
 	in, err := src.Open(ctx, f.Path)
 	if err != nil {
 		return "", err
@@ -328,8 +328,8 @@ func spoolCopy(ctx context.Context, src folder.Source, f drop.File, dst string, 
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// spoolMustNotExist fails when p exists: the spool never overwrites.
-func spoolMustNotExist(p string) error {
+// mustNotExist fails when p exists: the spool never overwrites.
+func mustNotExist(p string) error {
 	_, err := os.Lstat(p)
 	switch {
 	case err == nil:
@@ -347,7 +347,7 @@ func (s *Spool) move(from, to string) error {
 	if _, err := os.Lstat(from); err != nil {
 		return err
 	}
-	if err := spoolMustNotExist(to); err != nil {
+	if err := mustNotExist(to); err != nil {
 		return err
 	}
 	if err := atomicfile.Rename(from, to); err != nil {
@@ -460,11 +460,11 @@ func (s *Spool) Fail(id string, reason string) (dir string, err error) {
 	to := filepath.Join(s.Dir("failed"), id)
 	note := to + ".error.txt"
 	for _, p := range []string{to, note} {
-		if err := spoolMustNotExist(p); err != nil {
+		if err := mustNotExist(p); err != nil {
 			return "", fmt.Errorf("fail %s: %w", id, err)
 		}
 	}
-	text := spoolErrorText(s.now().In(s.loc), id, reason)
+	text := errorText(s.now().In(s.loc), id, reason)
 	if err := atomicfile.WriteFile(note, 0o644, func(w io.Writer) error {
 		_, err := io.WriteString(w, text)
 		return err
@@ -493,14 +493,14 @@ func (s *Spool) Reject(id string, reason string) (dir string, err error) {
 	}
 	to := filepath.Join(s.Dir("failed"), id)
 	note := to + ".error.txt"
-	if err := spoolMustNotExist(note); err != nil {
+	if err := mustNotExist(note); err != nil {
 		os.Remove(tmp)
 		return "", fmt.Errorf("reject %s: %w", id, err)
 	}
 	// The note first, as in Fail: a crash between the two leaves an empty tmp/ folder, removed at the next
 	// start, and the drop is rejected again then.
 	if err := atomicfile.WriteFile(note, 0o644, func(w io.Writer) error {
-		_, err := io.WriteString(w, spoolErrorText(s.now().In(s.loc), id, reason))
+		_, err := io.WriteString(w, errorText(s.now().In(s.loc), id, reason))
 		return err
 	}); err != nil {
 		os.Remove(tmp)
@@ -514,8 +514,8 @@ func (s *Spool) Reject(id string, reason string) (dir string, err error) {
 	return to, nil
 }
 
-// spoolErrorText is the content of failed/<id>.error.txt.
-func spoolErrorText(now time.Time, id, reason string) string {
+// errorText is the content of failed/<id>.error.txt.
+func errorText(now time.Time, id, reason string) string {
 	reason = strings.ReplaceAll(strings.TrimSpace(reason), "\r\n", "\n")
 	var b strings.Builder
 	b.WriteString("\uFEFF")
@@ -595,7 +595,7 @@ func (s *Spool) Retain(ctx context.Context, keep time.Duration) (removed int, er
 func (s *Spool) Counts() (map[string]int, error) {
 	counts := map[string]int{"done": 0}
 	for _, name := range []string{"inbox", "processing", "failed"} {
-		n, err := spoolCountDirs(s.Dir(name))
+		n, err := countDirs(s.Dir(name))
 		if err != nil {
 			return nil, fmt.Errorf("count %s: %w", name, err)
 		}
@@ -609,7 +609,7 @@ func (s *Spool) Counts() (map[string]int, error) {
 		if !d.IsDir() {
 			continue
 		}
-		n, err := spoolCountDirs(filepath.Join(s.Dir("done"), d.Name()))
+		n, err := countDirs(filepath.Join(s.Dir("done"), d.Name()))
 		if err != nil {
 			return nil, fmt.Errorf("count done: %w", err)
 		}
@@ -618,7 +618,7 @@ func (s *Spool) Counts() (map[string]int, error) {
 	return counts, nil
 }
 
-func spoolCountDirs(dir string) (int, error) {
+func countDirs(dir string) (int, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return 0, err

@@ -498,7 +498,7 @@ func TestClaimDoneFail(t *testing.T) {
 	want := []string{
 		"done/", "done/2025-03-01/", "done/2025-03-01/d1/", "done/2025-03-01/d1/import.xml=<a>d1</a>",
 		"failed/", "failed/d2/", "failed/d2/import.xml=<a>d2</a>", "failed/d2.error.txt=" + string(note),
-		"failed/d3/", "failed/d3/import.xml=<a>d3</a>", "failed/d3.error.txt=" + spoolErrorText(spoolT0, "d3", "not CommerceML"),
+		"failed/d3/", "failed/d3/import.xml=<a>d3</a>", "failed/d3.error.txt=" + errorText(spoolT0, "d3", "not CommerceML"),
 		"held/", "inbox/", "outbox/", "processing/", "tmp/",
 	}
 	got := spoolTree(t, s.Root)
@@ -517,7 +517,7 @@ func TestClaimDoneFail(t *testing.T) {
 }
 
 func TestSpoolErrorText(t *testing.T) {
-	text := spoolErrorText(spoolT0, "d9", "  рядок 1\r\nрядок 2\n")
+	text := errorText(spoolT0, "d9", "  рядок 1\r\nрядок 2\n")
 	if !strings.HasPrefix(text, "\uFEFF") {
 		t.Error("no BOM")
 	}

@@ -71,7 +71,7 @@ type Watcher struct {
 	offered map[string]map[fileKey]bool // by folder: the files of the drop last returned
 	tails   map[string]fileTail         // by path: closing-tag verdicts, so a file is read once per version
 	readyAt time.Time                   // earliest time a settling drop may be complete; zero if none
-	// unopenable: by folder, the files the drop last returned from it was given up on (watcherGiveUp).
+	// unopenable: by folder, the files the drop last returned from it was given up on (giveUp).
 	// Each scan tries to open them again; once they all open, the drop is judged afresh.
 	unopenable map[string][]string
 	waitFrom   map[string]time.Time // by folder: when it was first seen waiting with changing files
@@ -107,7 +107,7 @@ const (
 	// notifyDelay lets a burst of events (one write shows up as many) end in one scan.
 	notifyDelay = 200 * time.Millisecond
 	// giveUpScans is how many scans in a row a listed file must refuse to open before its drop is
-	// given up on (with the age in watcherGiveUp). Two, so that obmin once, which scans twice, gets there.
+	// given up on (with the age in giveUp). Two, so that obmin once, which scans twice, gets there.
 	giveUpScans = 2
 )
 
@@ -297,7 +297,7 @@ func (w *Watcher) Last() ScanReport {
 type folderVerdict struct {
 	ready      bool              // a drop: take it (GiveUp set when it is given up on)
 	giveUp     []drop.Incomplete // its files that are not whole, when it is given up on
-	unopenable []drop.File       // a complete folder with files the source refuses to open (watcherGiveUp)
+	unopenable []drop.File       // a complete folder with files the source refuses to open (giveUp)
 	wait       *drop.Waiting     // why it is not a drop yet
 }
 
@@ -305,7 +305,7 @@ type folderVerdict struct {
 // folder only needs time, it moves w.readyAt to when it may be complete. A folder whose files stopped
 // changing but are not all whole waits for them, and is given up on (returned for failed/) once nothing
 // in it has changed for GiveUpAfter, or at once when a file cannot be XML at all. A complete folder may
-// hold files the source refuses to open (unopenable, see watcherGiveUp): then it is not a drop to take,
+// hold files the source refuses to open (unopenable, see giveUp): then it is not a drop to take,
 // but one to record as failed.
 func (w *Watcher) complete(ctx context.Context, now time.Time, dir string, files []drop.File) folderVerdict {
 	log := w.log.WithField("folder", dir)
@@ -467,7 +467,7 @@ func (w *Watcher) judge(ctx context.Context, now time.Time, f drop.File) (v file
 }
 
 // openFailed records one failed Open of f (t is its state so far) and says whether to give up on it:
-// after giveUpScans scans in a row, once the file has been unchanged for watcherStuckAfter (by its
+// after giveUpScans scans in a row, once the file has been unchanged for Config.GiveUpAfter (by its
 // mtime, or since the first failure when a share's clock puts the mtime in the future). A sharing
 // violation is never given up on: the program holding the file lets go sooner or later.
 func (w *Watcher) openFailed(now time.Time, f drop.File, t fileTail, err error) fileVerdict {
