@@ -4,11 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"obmin/internal/safezip"
 	"path"
 	"strings"
 	"time"
 	"unicode"
+
+	"obmin/internal/safezip"
 )
 
 // File is one file a folder lists (folder.Source).

@@ -3,13 +3,14 @@ package drop
 import (
 	"fmt"
 	"io/fs"
-	"obmin/internal/testenv"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"golang.org/x/text/encoding/charmap"
+
+	"obmin/internal/testenv"
 )
 
 func TestDropClosed(t *testing.T) {

@@ -9,11 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"obmin/drop"
-	"obmin/folder"
-	"obmin/internal/atomicfile"
-	"obmin/store"
-	"obmin/watch"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -24,11 +19,16 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"obmin/commerceml"
+	"obmin/drop"
+	"obmin/folder"
+	"obmin/internal/atomicfile"
 	"obmin/internal/cronspec"
 	"obmin/internal/voice"
 	"obmin/notify"
 	"obmin/reconcile"
 	"obmin/spool"
+	"obmin/store"
+	"obmin/watch"
 )
 
 // Schedules are cron specs (robfig/cron/v3 standard 5-field syntax, or "@every 1m"), in Europe/Kyiv time.

@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"obmin/drop"
-	"obmin/folder"
-	"obmin/watch"
 	"os"
 	"path/filepath"
 	"slices"
@@ -21,8 +18,11 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"obmin/checkbox/emulator"
+	"obmin/drop"
 	"obmin/exchange"
+	"obmin/folder"
 	"obmin/internal/demo"
+	"obmin/watch"
 )
 
 // Found by the torture harness (internal/torture): a drop holding a file the spool may not take under its

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"obmin/drop"
 	"os"
 	"path"
 	"sort"
@@ -17,6 +16,8 @@ import (
 	"time"
 
 	"github.com/sirupsen/logrus"
+
+	"obmin/drop"
 )
 
 // BAS gives no acknowledgement for an orders file it loads in directory mode, and its own orders export

@@ -2,9 +2,10 @@ package exchange
 
 import (
 	"context"
-	"obmin/drop"
 	"testing"
 	"time"
+
+	"obmin/drop"
 )
 
 type runsRecorded struct{ runs []time.Time }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"obmin/store"
 	"regexp"
 	"slices"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"sync"
 
 	"obmin/checkbox"
+	"obmin/store"
 )
 
 // Large catalogues go to Checkbox through its goods import file rather than one call per good

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"obmin/store"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,6 +19,7 @@ import (
 	"obmin/exchange"
 	"obmin/internal/apischema"
 	"obmin/internal/demo"
+	"obmin/store"
 )
 
 // bulkRig is a Catalog on real parts: the Checkbox client over HTTP to the emulator, a SQLite ledger, and

@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"obmin/drop"
-	"obmin/store"
 	"os"
 	"path/filepath"
 	"slices"
@@ -22,8 +20,10 @@ import (
 
 	"obmin/checkbox"
 	"obmin/commerceml"
+	"obmin/drop"
 	"obmin/feed"
 	"obmin/internal/safezip"
+	"obmin/store"
 )
 
 // GoodsAPI is what catalogue sync needs from Checkbox.

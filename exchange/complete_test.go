@@ -5,10 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"obmin/drop"
-	"obmin/folder"
-	"obmin/inspect"
-	"obmin/watch"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,8 +14,12 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"obmin/drop"
 	"obmin/exchange"
+	"obmin/folder"
+	"obmin/inspect"
 	"obmin/internal/demo"
+	"obmin/watch"
 )
 
 // testClock is a clock tests move by hand.

@@ -8,9 +8,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"obmin/folder"
-	"obmin/store"
-	"obmin/watch"
 	"os"
 	"path/filepath"
 	"sort"
@@ -26,10 +23,13 @@ import (
 	"obmin/checkbox/emulator"
 	"obmin/commerceml"
 	"obmin/exchange"
+	"obmin/folder"
 	"obmin/internal/apischema"
 	"obmin/internal/basloader"
 	"obmin/internal/demo"
 	"obmin/spool"
+	"obmin/store"
+	"obmin/watch"
 )
 
 var (

@@ -3,7 +3,6 @@ package exchange
 import (
 	"context"
 	"fmt"
-	"obmin/store"
 	"os"
 	"path"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"obmin/commerceml"
 	"obmin/feed"
 	"obmin/internal/ctxio"
+	"obmin/store"
 )
 
 // FeedSource describes one marketplace feed a drop may carry (mapping.feeds): which files are it, its

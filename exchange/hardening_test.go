@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http/httptest"
-	"obmin/folder"
-	"obmin/store"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -20,7 +18,9 @@ import (
 	"obmin/checkbox/emulator"
 	"obmin/commerceml"
 	"obmin/exchange"
+	"obmin/folder"
 	"obmin/internal/demo"
+	"obmin/store"
 )
 
 // A drop whose import.xml hides a CDATA section bigger than the reader's token limit (with '<' all

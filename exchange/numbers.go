@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"obmin/store"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -16,6 +15,7 @@ import (
 	"unicode"
 
 	"obmin/commerceml"
+	"obmin/store"
 )
 
 // BAS order numbers (docs/bas-orders.md, «Номери»). BAS builds its own document number from the digits of

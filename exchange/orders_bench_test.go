@@ -8,8 +8,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"obmin/folder"
-	"obmin/store"
 	"os"
 	"path/filepath"
 	"testing"
@@ -19,6 +17,8 @@ import (
 	"obmin/checkbox/emulator"
 	"obmin/commerceml"
 	"obmin/exchange"
+	"obmin/folder"
+	"obmin/store"
 )
 
 // BenchmarkOrdersFileChainDay plays a chain's trading day through the orders side: 50 cash registers ×

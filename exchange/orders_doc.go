@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"obmin/store"
 	"sort"
 	"strconv"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"obmin/checkbox"
 	"obmin/commerceml"
+	"obmin/store"
 )
 
 // How a receipt becomes the order BAS loads (docs/bas-orders.md): every discount and rounding inside the

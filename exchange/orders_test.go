@@ -3,8 +3,6 @@ package exchange_test
 import (
 	"context"
 	"encoding/json"
-	"obmin/folder"
-	"obmin/store"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,8 +15,10 @@ import (
 	"obmin/checkbox/emulator"
 	"obmin/commerceml"
 	"obmin/exchange"
+	"obmin/folder"
 	"obmin/internal/basloader"
 	"obmin/internal/demo"
+	"obmin/store"
 )
 
 // testOrderStatus is the «Статус заказа» the rigs send; the BAS model maps it to Завершен, as the README

@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"obmin/store"
 	"strings"
 	"time"
 
 	"obmin/checkbox"
+	"obmin/store"
 )
 
 // Plan kinds in the drop's Stage: what is to happen to each good the drop describes.

@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"obmin/store"
 	"time"
 
 	"github.com/sirupsen/logrus"
 
 	"obmin/checkbox"
+	"obmin/store"
 )
 
 // A receipt's Checkbox status can move on after obmin first saw it (ReceiptStatus in Checkbox's OpenAPI:

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"obmin/store"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -19,6 +18,7 @@ import (
 	"obmin/commerceml"
 	"obmin/internal/voice"
 	"obmin/reconcile"
+	"obmin/store"
 )
 
 // What obmin gives reconciliation (package reconcile): the channels receipts reach BAS through, BAS's own

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"obmin/store"
 	"slices"
 	"strings"
 	"sync"
@@ -20,6 +19,7 @@ import (
 	"obmin/basodata"
 	"obmin/checkbox"
 	"obmin/retail"
+	"obmin/store"
 )
 
 // The retail sales reports channel (sales.to: retail-report): every closed Checkbox shift of a mapped

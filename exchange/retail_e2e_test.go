@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"obmin/store"
 	"os"
 	"path/filepath"
 	"slices"
@@ -24,6 +23,7 @@ import (
 	"obmin/internal/voice"
 	"obmin/reconcile"
 	"obmin/retail"
+	"obmin/store"
 )
 
 // basRig is the rig with BAS's OData side as well: the emulated base, seeded with the demo catalogue

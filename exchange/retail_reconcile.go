@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"obmin/store"
 	"slices"
 	"strings"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"obmin/checkbox"
 	"obmin/reconcile"
 	"obmin/retail"
+	"obmin/store"
 )
 
 // The retail sales reports as a channel of reconciliation (package reconcile): what obmin holds each

@@ -4,12 +4,12 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"obmin/store"
 	"os"
 	"path/filepath"
 	"time"
 
 	"obmin/notify"
+	"obmin/store"
 )
 
 // What staff see and do about the retail sales reports held back or refused by BAS: the staff page's

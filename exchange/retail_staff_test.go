@@ -3,7 +3,6 @@ package exchange_test
 import (
 	"context"
 	"errors"
-	"obmin/store"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -20,6 +19,7 @@ import (
 	"obmin/internal/voice"
 	"obmin/notify"
 	"obmin/reconcile"
+	"obmin/store"
 )
 
 // private checks that every file of dir is private (0640): they name receipts and sums.

@@ -5,11 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"obmin/store"
 	"strings"
 	"time"
 
 	"github.com/sirupsen/logrus"
+
+	"obmin/store"
 )
 
 // RetailStatus is the state of the retail sales reports, for staff and monitoring.

@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"obmin/internal/atomicfile"
-	"obmin/store"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,7 +16,9 @@ import (
 
 	"obmin/checkbox"
 	"obmin/commerceml"
+	"obmin/internal/atomicfile"
 	"obmin/internal/voice"
+	"obmin/store"
 )
 
 // Returns (docs/bas-orders.md, «Повернення»). BAS cannot store a negative order, and its site exchange

@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"obmin/folder"
-	"obmin/store"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,7 +15,9 @@ import (
 
 	"obmin/checkbox"
 	"obmin/commerceml"
+	"obmin/folder"
 	"obmin/internal/voice"
+	"obmin/store"
 )
 
 // ReceiptsAPI is what the sales pull needs from Checkbox.

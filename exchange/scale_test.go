@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"obmin/store"
 	"regexp"
 	"slices"
 	"testing"
 
 	"obmin/checkbox/emulator"
+	"obmin/store"
 )
 
 // TestIncrementalCallsDoNotGrowWithCatalogue: what an export changing k goods costs in calls depends on k,

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"obmin/watch"
 	"os"
 	"path/filepath"
 	"testing"
@@ -19,6 +18,7 @@ import (
 	"obmin/internal/demo"
 	"obmin/sftpdir"
 	"obmin/sftpdir/sftptest"
+	"obmin/watch"
 )
 
 // sftpRig is the end-to-end rig with BAS's folders on an SFTP server on loopback: the server serves the

@@ -5,13 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"obmin/drop"
-	"obmin/folder"
-	"obmin/store"
 	"path"
 
 	"obmin/checkbox"
 	"obmin/commerceml"
+	"obmin/drop"
+	"obmin/folder"
+	"obmin/store"
 )
 
 // This file is what obmin's HTTP side (package httpapi) needs from the exchange layer when BAS talks to

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"obmin/store"
 	"os"
 	"path/filepath"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"obmin/commerceml"
 	"obmin/exchange"
 	"obmin/internal/demo"
+	"obmin/store"
 )
 
 func writeUpload(t *testing.T, dir string, files map[string][]byte) {

@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"obmin/store"
 
 	"github.com/sirupsen/logrus"
 
 	"obmin/checkbox"
 	"obmin/spool"
+	"obmin/store"
 )
 
 // What staff may do from the staff page (and obmin replay): put a failed drop back, decide about a held

@@ -3,11 +3,12 @@ package exchange
 import (
 	"errors"
 	"io"
-	"obmin/internal/atomicfile"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"obmin/internal/atomicfile"
 )
 
 // staffFilePerm is the mode of the files describing held receipts and shifts: they name receipts and

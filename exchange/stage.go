@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"obmin/store"
 	"os"
 	"path/filepath"
 	"sync"
@@ -16,6 +15,7 @@ import (
 	"obmin/commerceml"
 	"obmin/feed"
 	"obmin/internal/ctxio"
+	"obmin/store"
 )
 
 // A drop is staged, not held: every good and offer its files describe goes into the drop's store.Stage as

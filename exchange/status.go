@@ -4,15 +4,15 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"obmin/drop"
-	"obmin/internal/atomicfile"
-	"obmin/store"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
+	"obmin/drop"
+	"obmin/internal/atomicfile"
 	"obmin/internal/voice"
+	"obmin/store"
 )
 
 // Status is a snapshot of obmin's state for staff and monitoring.

@@ -2,8 +2,9 @@ package exchange
 
 import (
 	"encoding/json"
-	"obmin/store"
 	"time"
+
+	"obmin/store"
 )
 
 // MarshalJSON writes the status for machines (obmin status -json, /status.json): snake_case keys

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"obmin/store"
 	"slices"
 	"strings"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"obmin/checkbox"
+	"obmin/store"
 )
 
 // After the goods are sent, a drop learns the ids the goods import did not answer and sets stock. Both

@@ -5,9 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"obmin/drop"
-	"obmin/store"
-	"obmin/watch"
 	"os"
 	"path"
 	"path/filepath"
@@ -19,8 +16,11 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"obmin/commerceml"
+	"obmin/drop"
 	"obmin/feed"
 	"obmin/spool"
+	"obmin/store"
+	"obmin/watch"
 )
 
 // Keys of the folders obmin reports problems with, as the configuration names them.

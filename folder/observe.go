@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+
 	"obmin/drop"
 )
 

@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"obmin/drop"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"obmin/drop"
 )
 
 // Source is a folder BAS drops into: a local or shared folder now; an SFTP folder can implement it later.

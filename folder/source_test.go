@@ -3,13 +3,14 @@ package folder
 import (
 	"context"
 	"io"
-	"obmin/internal/testenv"
 	"os"
 	"path/filepath"
 	"reflect"
 	"runtime"
 	"testing"
 	"time"
+
+	"obmin/internal/testenv"
 )
 
 func TestLocalDirList(t *testing.T) {

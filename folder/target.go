@@ -5,10 +5,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"obmin/internal/atomicfile"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"obmin/internal/atomicfile"
 )
 
 // Target is a folder obmin delivers files into: where BAS's exchange node reads its orders file. A local

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"obmin/internal/atomicfile"
-	"obmin/store"
 	"os"
 	"path"
 	"path/filepath"
@@ -21,7 +19,9 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"obmin/exchange"
+	"obmin/internal/atomicfile"
 	"obmin/internal/safezip"
+	"obmin/store"
 )
 
 // CookieName is the session cookie checkauth hands to 1C (commerceml.md §6.1 step 1: lines 2 and 3).

@@ -8,9 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"obmin/folder"
-	"obmin/store"
-	"obmin/watch"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,11 +21,14 @@ import (
 	"obmin/checkbox/emulator"
 	"obmin/commerceml"
 	"obmin/exchange"
+	"obmin/folder"
 	"obmin/httpapi"
 	"obmin/internal/basloader"
 	"obmin/internal/demo"
 	"obmin/internal/safezip"
 	"obmin/spool"
+	"obmin/store"
+	"obmin/watch"
 )
 
 const (

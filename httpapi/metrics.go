@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"obmin/store"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"obmin/exchange"
+	"obmin/store"
 )
 
 // Metrics is obmin's Prometheus registry, served at /metrics. It is its own registry, not the global

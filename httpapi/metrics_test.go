@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"obmin/drop"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -19,6 +18,7 @@ import (
 
 	"obmin/checkbox"
 	"obmin/checkbox/emulator"
+	"obmin/drop"
 	"obmin/exchange"
 	"obmin/httpapi"
 	"obmin/internal/demo"

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
-	"obmin/drop"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"obmin/commerceml"
+	"obmin/drop"
 )
 
 // dropPlan says how obmin would apply one folder of an export. It follows what the service does: the

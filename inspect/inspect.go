@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"io"
-	"obmin/drop"
-	"obmin/exchange"
 	"os"
 	"time"
+
+	"obmin/drop"
+	"obmin/exchange"
 )
 
 // Options says how Inspect reports.

@@ -11,7 +11,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"obmin/store"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -20,6 +19,8 @@ import (
 	_ "time/tzdata" // Kyiv's zone wherever the tests run
 
 	"github.com/sirupsen/logrus"
+
+	"obmin/store"
 )
 
 const (

@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"obmin/store"
 	"slices"
 	"strconv"
 	"strings"
 
 	"obmin/checkbox"
+	"obmin/store"
 )
 
 // Kinds of differences in goods.

@@ -12,7 +12,6 @@ package reconcile
 import (
 	"context"
 	"fmt"
-	"obmin/store"
 	"path/filepath"
 	"slices"
 	"time"
@@ -21,6 +20,7 @@ import (
 
 	"obmin/checkbox"
 	"obmin/internal/voice"
+	"obmin/store"
 )
 
 // Checkbox is what reconciliation reads from Checkbox.

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"html/template"
 	"io"
-	"obmin/internal/atomicfile"
-	"obmin/store"
 	"os"
 	"path/filepath"
 	"sort"
@@ -16,7 +14,9 @@ import (
 	"time"
 
 	"obmin/checkbox"
+	"obmin/internal/atomicfile"
 	"obmin/internal/voice"
+	"obmin/store"
 )
 
 // Areas of a difference.

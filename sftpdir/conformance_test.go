@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"obmin/folder"
-	"obmin/folder/foldertest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -18,6 +16,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"obmin/folder"
+	"obmin/folder/foldertest"
 	"obmin/sftpdir/sftptest"
 )
 

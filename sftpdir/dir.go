@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"obmin/drop"
-	"obmin/folder"
 	"os"
 	"path"
 	"sort"
@@ -19,6 +17,9 @@ import (
 	"time"
 
 	"github.com/pkg/sftp"
+
+	"obmin/drop"
+	"obmin/folder"
 )
 
 // Source returns the folder.Source of the folder root on the server (an absolute path, or relative to the

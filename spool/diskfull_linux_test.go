@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"io"
-	"obmin/internal/atomicfile"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"obmin/internal/atomicfile"
 )
 
 // tinyDisk mounts a 256 KiB tmpfs for the test, or skips when it cannot (not root, no CAP_SYS_ADMIN).

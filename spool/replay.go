@@ -4,9 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"obmin/drop"
 	"os"
 	"path/filepath"
+
+	"obmin/drop"
 )
 
 // ErrNothingToReplay is Replay's answer for a drop in failed/ that holds no files: one refused before its

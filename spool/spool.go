@@ -8,9 +8,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"obmin/drop"
-	"obmin/folder"
-	"obmin/internal/atomicfile"
 	"os"
 	"path"
 	"path/filepath"
@@ -18,6 +15,9 @@ import (
 	"strings"
 	"time"
 
+	"obmin/drop"
+	"obmin/folder"
+	"obmin/internal/atomicfile"
 	"obmin/internal/ctxio"
 	"obmin/internal/voice"
 )

@@ -10,9 +10,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"obmin/drop"
-	"obmin/folder"
-	"obmin/internal/testenv"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -20,6 +17,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"obmin/drop"
+	"obmin/folder"
+	"obmin/internal/testenv"
 )
 
 // spoolUpdate reports whether -update was given (the flag is defined once for the package, in store_test.go).

@@ -1,11 +1,12 @@
 package spool
 
 import (
-	"obmin/internal/atomicfile"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"obmin/internal/atomicfile"
 )
 
 // A kill between atomicfile.WriteFile's temporary file and its rename leaves ".<name>.<random>.tmp" behind.

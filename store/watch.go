@@ -4,8 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"obmin/drop"
 	"time"
+
+	"obmin/drop"
 )
 
 // What the watcher of BAS's folder and the orders delivery last saw, kept in the state so that every

@@ -3,10 +3,11 @@ package store
 import (
 	"context"
 	"errors"
-	"obmin/drop"
 	"reflect"
 	"testing"
 	"time"
+
+	"obmin/drop"
 )
 
 func TestStoreWatchState(t *testing.T) {

@@ -3,15 +3,16 @@ package watch
 import (
 	"context"
 	"fmt"
-	"obmin/drop"
-	"obmin/folder"
-	"obmin/internal/testenv"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/sirupsen/logrus"
 	logtest "github.com/sirupsen/logrus/hooks/test"
+
+	"obmin/drop"
+	"obmin/folder"
+	"obmin/internal/testenv"
 )
 
 // A drop that cannot be taken for the same cause every scan (a full disk: each attempt's message names

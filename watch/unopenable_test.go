@@ -5,10 +5,6 @@ import (
 	"errors"
 	"io"
 	"io/fs"
-	"obmin/drop"
-	"obmin/folder"
-	"obmin/internal/testenv"
-	"obmin/spool"
 	"os"
 	"path/filepath"
 	"sort"
@@ -20,6 +16,11 @@ import (
 
 	"github.com/sirupsen/logrus"
 	logtest "github.com/sirupsen/logrus/hooks/test"
+
+	"obmin/drop"
+	"obmin/folder"
+	"obmin/internal/testenv"
+	"obmin/spool"
 )
 
 // openFailSource is a real folder (LocalDir) whose Open fails for chosen paths, as a share answers for a

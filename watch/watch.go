@@ -8,9 +8,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"obmin/drop"
-	"obmin/folder"
-	"obmin/spool"
 	"os"
 	"path"
 	"path/filepath"
@@ -23,6 +20,10 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 	"github.com/sirupsen/logrus"
+
+	"obmin/drop"
+	"obmin/folder"
+	"obmin/spool"
 )
 
 // ScanReport is the outcome of one Scan.

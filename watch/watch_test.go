@@ -6,10 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"obmin/drop"
-	"obmin/folder"
-	"obmin/internal/testenv"
-	"obmin/spool"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -22,6 +18,11 @@ import (
 	"github.com/sirupsen/logrus"
 	logtest "github.com/sirupsen/logrus/hooks/test"
 	"golang.org/x/text/encoding/charmap"
+
+	"obmin/drop"
+	"obmin/folder"
+	"obmin/internal/testenv"
+	"obmin/spool"
 )
 
 // watchClock is a clock tests move by hand.

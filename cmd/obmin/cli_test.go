@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"obmin/internal/app"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"obmin/internal/app"
 	"obmin/internal/config"
 	"obmin/internal/demo"
 )

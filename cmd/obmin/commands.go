@@ -6,6 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
 	basemu "obmin/basodata/emulator"
 	"obmin/checkbox"
 	"obmin/exchange"
@@ -19,12 +26,6 @@ import (
 	"obmin/reconcile"
 	"obmin/spool"
 	"obmin/store"
-	"os"
-	"path/filepath"
-	"strings"
-	"time"
-
-	"gopkg.in/yaml.v3"
 )
 
 func startApp(ctx context.Context, fs interface{ Parse([]string) error }, cfgPath *string, args []string, getenv func(string) string, stderr io.Writer, owner string) (*app.App, config.Config, error) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+
 	"obmin/drop"
 	"obmin/inspect"
 )

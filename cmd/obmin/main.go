@@ -11,12 +11,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"obmin/internal/app"
-	"obmin/internal/winservice"
 	"os"
 	"os/signal"
 	"syscall"
 	_ "time/tzdata" // Europe/Kyiv on Windows, which has no tz database (go-style-and-spool-anchors.md, cron pitfalls)
+
+	"obmin/internal/app"
+	"obmin/internal/winservice"
 )
 
 func main() {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"net/http/httptest"
-	"obmin/internal/app"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"obmin/checkbox/emulator"
+	"obmin/internal/app"
 	"obmin/internal/config"
 )
 

@@ -4,9 +4,10 @@ package main
 
 import (
 	"errors"
-	"obmin/internal/winservice"
 	"strings"
 	"testing"
+
+	"obmin/internal/winservice"
 )
 
 // TestServiceCommandOffWindows: away from Windows, `obmin service` says what it is for and where to look.

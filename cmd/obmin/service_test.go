@@ -2,9 +2,10 @@ package main
 
 import (
 	"io"
-	"obmin/internal/winservice"
 	"strings"
 	"testing"
+
+	"obmin/internal/winservice"
 )
 
 func TestParseServiceArgs(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"io"
 	"net"
-	"obmin/internal/app"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +17,7 @@ import (
 
 	"obmin/checkbox/emulator"
 	"obmin/exchange"
+	"obmin/internal/app"
 	"obmin/internal/voice"
 	"obmin/reconcile"
 )

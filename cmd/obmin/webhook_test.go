@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"net/http/httptest"
-	"obmin/internal/app"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	"obmin/checkbox"
 	"obmin/checkbox/emulator"
+	"obmin/internal/app"
 )
 
 // TestWebhookRegister: `obmin webhook register` sets obmin's URL as the cash register's webhook in

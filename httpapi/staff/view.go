@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"obmin/store"
 	"os"
 	"path/filepath"
 	"sort"
@@ -15,6 +14,7 @@ import (
 	"obmin/exchange"
 	"obmin/internal/voice"
 	"obmin/reconcile"
+	"obmin/store"
 )
 
 // base is what every page has.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"obmin/store"
 	"path/filepath"
 	"strings"
 	"time"
@@ -16,6 +15,7 @@ import (
 	basemu "obmin/basodata/emulator"
 	"obmin/exchange"
 	"obmin/internal/config"
+	"obmin/store"
 )
 
 // retail wires the retail sales reports (sales.to: retail-report or both): BAS's OData client, or the

@@ -3,11 +3,11 @@ package app
 import (
 	"context"
 	"fmt"
-	"obmin/folder"
 	"path/filepath"
 
 	"github.com/sirupsen/logrus"
 
+	"obmin/folder"
 	"obmin/internal/config"
 	"obmin/sftpdir"
 )

@@ -3,12 +3,13 @@ package app
 import (
 	"bytes"
 	"io"
-	"obmin/internal/config"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"obmin/internal/config"
 )
 
 func TestLogFileRotation(t *testing.T) {

@@ -3,13 +3,13 @@ package app
 import (
 	"context"
 	"fmt"
-	"obmin/folder"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/sirupsen/logrus"
 
+	"obmin/folder"
 	"obmin/internal/config"
 	"obmin/notify"
 )

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"obmin/store"
 	"path/filepath"
 
 	"obmin/checkbox"
@@ -12,6 +11,7 @@ import (
 	"obmin/internal/config"
 	"obmin/reconcile"
 	"obmin/spool"
+	"obmin/store"
 )
 
 // newReconciler is reconciliation over an agent's state, through the channels sales.to sends receipts by:

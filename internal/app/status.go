@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"obmin/store"
 	"os"
 	"path"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"obmin/exchange"
 	"obmin/internal/config"
 	"obmin/spool"
+	"obmin/store"
 )
 
 // ReadStatus reads the status of a configuration; note says, in Ukrainian, why it is empty.

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"obmin/store"
-	"obmin/watch"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,6 +24,8 @@ import (
 	"obmin/internal/lockfile"
 	"obmin/internal/quietlog"
 	"obmin/spool"
+	"obmin/store"
+	"obmin/watch"
 )
 
 // ClientVersion is the version obmin names itself with to Checkbox: cmd/obmin sets it from its build

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"obmin/store"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +18,7 @@ import (
 	"obmin/checkbox"
 	"obmin/internal/demo"
 	"obmin/retail"
+	"obmin/store"
 )
 
 // The retail sales reports channel under torture: BAS's OData interface is the BAS emulator in a

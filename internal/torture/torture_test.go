@@ -13,7 +13,6 @@ import (
 	"io/fs"
 	"math/rand/v2"
 	"net/http"
-	"obmin/store"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,6 +32,7 @@ import (
 	"obmin/commerceml"
 	"obmin/exchange"
 	"obmin/internal/demo"
+	"obmin/store"
 )
 
 var (
