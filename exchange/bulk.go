@@ -330,7 +330,7 @@ func (b *bulk) count(created bool) {
 }
 
 // row is the import file's row for a plan (importRow). Leftovers go along when stock sync is on and the
-// stock changed, in pieces, as the stock step sends them (§5).
+// stock changed, in pieces, as the stock step sends them (docs/checkbox-rest.md §5).
 func (b *bulk) row(i int) checkbox.ImportGood {
 	p := &b.plans[i]
 	g := importRow(p.payload, b.lettersOf(p.payload.TaxCodes))
@@ -369,7 +369,7 @@ func (b *bulk) importBatch(ctx context.Context, batch []int) ([]int, error) {
 		}
 		// ignore_barcode_duplicates: the per-item API takes a barcode another good has, and so must the
 		// import, or one shared ISBN (two editions, a set and its volume) would fail a file of 5,000 goods
-		// that one by one would all go in (§4.4 says collisions fail an import unless the flag is set).
+		// that one by one would all go in (docs/checkbox-rest.md §4.4 says collisions fail an import unless the flag is set).
 		opts := checkbox.ImportOptions{AutoSupply: supply, IgnoreBarcodeDuplicates: true, PollInterval: b.c.ImportPoll}
 		res, err := b.c.API.ImportGoods(ctx, file, opts)
 		if err == nil {
