@@ -11,7 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	_ "time/tzdata" // Europe/Kyiv on Windows, which has no tz database (go-style-and-spool-anchors.md, cron pitfalls)
+	_ "time/tzdata" // Europe/Kyiv on Windows, which has no tz database (docs/reliability.md §8)
 )
 
 func main() {
