@@ -29,7 +29,7 @@ func (c *Client) SignIn(ctx context.Context) error {
 }
 
 // SignOut ends the session of the current token (POST /api/v1/cashier/signout, answered with 205,
-// checkbox-api.md §3). Without a token it does nothing.
+// docs/checkbox-rest.md §3). Without a token it does nothing.
 func (c *Client) SignOut(ctx context.Context) error {
 	if err := c.lockSignIn(ctx); err != nil {
 		return err
@@ -109,7 +109,7 @@ func (c *Client) lockSignIn(ctx context.Context) error {
 func (c *Client) unlockSignIn() { <-c.signing }
 
 // signIn gets a new token; the caller holds the sign-in lock. A 403 here means bad credentials
-// ("Невірні дані", checkbox-api.md §2.4) and is returned, not answered with another sign-in.
+// ("Невірні дані", docs/checkbox-rest.md §2.4) and is returned, not answered with another sign-in.
 func (c *Client) signIn(ctx context.Context, attempts int) error {
 	var (
 		r   request
@@ -122,7 +122,7 @@ func (c *Client) signIn(ctx context.Context, attempts int) error {
 				Password string `json:"password"`
 			}{c.login, c.password})
 	} else {
-		// checkbox-api.md §3: the PIN sign-in needs the cash register's licence key.
+		// docs/checkbox-rest.md §3: the PIN sign-in needs the cash register's licence key.
 		r, err = jsonRequest(http.MethodPost, "/api/v1/cashier/signinPinCode",
 			struct {
 				PINCode string `json:"pin_code"`
@@ -155,7 +155,7 @@ func (c *Client) signIn(ctx context.Context, attempts int) error {
 	return nil
 }
 
-// tokenExpiry reads the exp claim of a JWT without verifying it (checkbox-api.md §3: the official
+// tokenExpiry reads the exp claim of a JWT without verifying it (docs/checkbox-rest.md §3: the official
 // SDK does the same; no lifetime is documented). When the token also carries iat, the lifetime
 // exp−iat is counted from now, so a local clock that is off does not make every token look expired.
 // It returns the zero time when the token has no readable exp.

@@ -19,18 +19,18 @@ import (
 
 // Config configures a Client. Zero fields take the defaults named beside them.
 type Config struct {
-	BaseURL string // default "https://api.checkbox.ua"; paths are /api/v1/... (checkbox-api.md §1)
+	BaseURL string // default "https://api.checkbox.ua"; paths are /api/v1/... (docs/checkbox-rest.md §1)
 
 	// Cashier credentials: login and password, or a PIN code with the cash register's licence key
-	// (checkbox-api.md §3). Login and password win when both are set.
+	// (docs/checkbox-rest.md §3). Login and password win when both are set.
 	Login, Password     string
 	PINCode, LicenseKey string
 
-	ClientName    string       // X-Client-Name, default "obmin" (checkbox-api.md §2.1: the wiki calls it mandatory)
+	ClientName    string       // X-Client-Name, default "obmin" (docs/checkbox-rest.md §2.1: the wiki calls it mandatory)
 	ClientVersion string       // X-Client-Version, default "dev"
 	HTTPClient    *http.Client // default: a client with a 30 s timeout
 
-	RequestsPerSecond float64 // client-side rate limit, default 5 (checkbox-api.md §9: no documented server limit)
+	RequestsPerSecond float64 // client-side rate limit, default 5 (docs/checkbox-rest.md §9: no documented server limit)
 
 	MaxAttempts             int           // first try plus retries, default 5
 	BaseBackoff, MaxBackoff time.Duration // default 500 ms and 30 s; full jitter
@@ -168,7 +168,7 @@ func jsonRequest(method, path string, v any) (request, error) {
 // do sends r and decodes a successful answer into out (when out is not nil). It retries on
 // retryable failures (see IsRetryable) with exponential back-off and full jitter, honouring
 // Retry-After, up to the attempt limit; and on 401/403 it signs in again once and repeats the
-// request (checkbox-api.md §2.4: which of the two an expired token gets is not documented).
+// request (docs/checkbox-rest.md §2.4: which of the two an expired token gets is not documented).
 func (c *Client) do(ctx context.Context, r request, out any) error {
 	attempts := r.maxAttempts
 	if attempts <= 0 {

@@ -17,7 +17,7 @@ import (
 var ErrNotFound = errors.New("checkbox: not found")
 
 // APIError is a non-2xx answer from Checkbox. Message and Detail come from the FastAPI error body
-// (checkbox-api.md §2.4): {"message": "...", "detail": [{"loc": [...], "msg": "...", "type": "..."}]}.
+// (docs/checkbox-rest.md §2.4): {"message": "...", "detail": [{"loc": [...], "msg": "...", "type": "..."}]}.
 type APIError struct {
 	Status       int
 	Method, Path string

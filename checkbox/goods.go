@@ -9,7 +9,7 @@ import (
 	"strconv"
 )
 
-// maxGoodsLimit is the goods list's page limit (checkbox-api.md §2.3).
+// maxGoodsLimit is the goods list's page limit (docs/checkbox-rest.md §2.3).
 const maxGoodsLimit = 1000
 
 // leftoversBatch bounds the ids per leftovers-by-id call; the API documents no limit, so stay modest.
@@ -21,7 +21,7 @@ type GoodsQuery struct {
 	Limit, Offset int
 }
 
-// Goods returns one page of the catalogue (GET /api/v1/goods, checkbox-api.md §4.1).
+// Goods returns one page of the catalogue (GET /api/v1/goods, docs/checkbox-rest.md §4.1).
 func (c *Client) Goods(ctx context.Context, q GoodsQuery) (Page[Good], error) {
 	var page Page[Good]
 	if q.Limit < 0 || q.Limit > maxGoodsLimit || q.Offset < 0 {
@@ -59,7 +59,7 @@ func (c *Client) AllGoods(ctx context.Context, fn func(Good) error) error {
 	}
 }
 
-// lastPage tells whether a page ends the list: lists carry no total (checkbox-api.md §2.3), so an
+// lastPage tells whether a page ends the list: lists carry no total (docs/checkbox-rest.md §2.3), so an
 // empty page or one shorter than its limit is the end. The limit the server reports wins over the
 // one asked for, so a server that lowers its maximum does not end the walk early.
 func lastPage(meta PageMeta, n, asked int) bool {
@@ -96,7 +96,7 @@ func (c *Client) goodByCode(ctx context.Context, code string, attempts int) (Goo
 
 // CreateGood adds a good to the catalogue (POST /api/v1/goods).
 //
-// Goods creation takes no client-side id (checkbox-api.md §9), so blindly repeating a POST whose
+// Goods creation takes no client-side id (docs/checkbox-rest.md §9), so blindly repeating a POST whose
 // answer was lost could create the good twice. Before each repeat CreateGood therefore looks the
 // code up, and returns the good it finds instead of sending the POST again.
 func (c *Client) CreateGood(ctx context.Context, p GoodPayload) (Good, error) {
@@ -135,7 +135,7 @@ func (c *Client) UpdateGood(ctx context.Context, id string, p GoodPayload) (Good
 	return g, err
 }
 
-// DeleteGood removes the good with Checkbox id id. Its answer is {"ok": bool} (checkbox-api.md §4.1).
+// DeleteGood removes the good with Checkbox id id. Its answer is {"ok": bool} (docs/checkbox-rest.md §4.1).
 func (c *Client) DeleteGood(ctx context.Context, id string) error {
 	var answer struct {
 		OK *bool `json:"ok"`
@@ -151,7 +151,7 @@ func (c *Client) DeleteGood(ctx context.Context, id string) error {
 }
 
 // Leftovers returns the stock of the given goods by Checkbox id (POST /api/v1/goods/leftovers-by-id).
-// The answer is a list of {"<id>": count} objects (checkbox-api.md §5); the unit of count is not
+// The answer is a list of {"<id>": count} objects (docs/checkbox-rest.md §5); the unit of count is not
 // documented (§12.5; probably thousandths, as on GoodModel.count). Goods missing from the answer are
 // missing from the map.
 func (c *Client) Leftovers(ctx context.Context, goodIDs []string) (map[string]int64, error) {

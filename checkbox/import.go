@@ -18,7 +18,7 @@ import (
 	"github.com/sirupsen/logrus"
 )
 
-// Goods import task statuses (checkbox-api.md §4.1): the upload is checked until "completed" (or
+// Goods import task statuses (docs/checkbox-rest.md §4.1): the upload is checked until "completed" (or
 // "error"); apply_changes then runs it until "done" (or "error"). Other statuses mean "still working".
 const (
 	importCompleted = "completed"
@@ -26,7 +26,7 @@ const (
 	importError     = "error"
 )
 
-// ImportFile is the JSON goods file of the bulk import (checkbox-api.md §4.4), also the shape of the
+// ImportFile is the JSON goods file of the bulk import (docs/checkbox-rest.md §4.4), also the shape of the
 // JSON export. Units differ from the REST API: prices are decimal hryvnia strings and taxes are letters.
 type ImportFile struct {
 	Goods    []ImportGood `json:"goods"`
@@ -45,7 +45,7 @@ type ImportGood struct {
 	Type     string `json:"type"`  // "good" | "service"
 	Taxes    string `json:"taxes"` // tax letters separated by spaces, e.g. "А" or "Б Е"
 	// Leftovers is the stock to set, in pieces or kilograms (a decimal number; null leaves stock
-	// alone). Replace-or-add semantics are not documented (checkbox-api.md §5, §12.5).
+	// alone). Replace-or-add semantics are not documented (docs/checkbox-rest.md §5, §12.5).
 	Leftovers *decimal.Decimal `json:"leftovers"`
 	Uktzed    string           `json:"uktzed"`
 }
@@ -69,7 +69,7 @@ type ImportOptions struct {
 	AutoSupply              bool // auto_supply: give goods without a supply one, so leftovers apply
 	IgnoreBarcodeDuplicates bool // ignore_barcode_duplicates
 	// PollInterval is the longest wait between task status checks, default 1 s (the Python SDK waits
-	// 0.75 s, checkbox-api.md §9). Polling starts at FirstPoll and doubles up to it, so a small import
+	// 0.75 s, docs/checkbox-rest.md §9). Polling starts at FirstPoll and doubles up to it, so a small import
 	// is seen done in a fraction of a second and a long one costs few calls.
 	PollInterval time.Duration
 	Timeout      time.Duration // for the whole import, default 15 minutes
@@ -131,7 +131,7 @@ type importStatus struct {
 	Errors         []ImportIssue `json:"errors"`
 }
 
-// ImportGoods runs a goods import, the only documented way to write stock (checkbox-api.md §4.4, §5):
+// ImportGoods runs a goods import, the only documented way to write stock (docs/checkbox-rest.md §4.4, §5):
 // upload file as JSON (multipart field "file"), wait until Checkbox has checked it, apply the
 // changes, and wait until they are done. It returns an *ImportError when the task fails or reports
 // problems with rows; the result is filled in either case.
@@ -220,7 +220,7 @@ const applySettle = 30 * time.Second
 var ErrApplyUnknown = errors.New("goods import: apply_changes may or may not have been taken")
 
 // applyImport commits a checked import. Applying twice might apply the stock twice should leftovers
-// add rather than replace (checkbox-api.md §12.5), so a failed apply is repeated only when it surely was
+// add rather than replace (docs/checkbox-rest.md §12.5), so a failed apply is repeated only when it surely was
 // not taken: Checkbox refused it before doing anything (429) or the request never left this computer.
 // Otherwise obmin watches the task: once it leaves "completed", the first apply was taken. Checkbox
 // applies in the background and may still say "completed" for a while after taking one, so a status

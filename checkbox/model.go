@@ -1,8 +1,8 @@
 // Package checkbox talks to the Checkbox (checkbox.ua) cloud cash register REST API.
 //
-// Facts about the API are cited from the project's research note as "checkbox-api.md §N"
-// (../shared/reference/checkbox-api.md), itself transcribed from Checkbox's OpenAPI 2.105.1.
-// Money is integer kopecks and quantity integer thousandths everywhere (checkbox-api.md §2.2): this
+// Facts about the API are cited from the project's page on it as "docs/checkbox-rest.md §N"
+// (docs/checkbox-rest.md), itself drawn from Checkbox's OpenAPI 2.105.1.
+// Money is integer kopecks and quantity integer thousandths everywhere (docs/checkbox-rest.md §2.2): this
 // package never uses floating point for either.
 package checkbox
 
@@ -16,7 +16,7 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// Page is the envelope of every paginated list (checkbox-api.md §2.3).
+// Page is the envelope of every paginated list (docs/checkbox-rest.md §2.3).
 type Page[T any] struct {
 	Meta    PageMeta `json:"meta"`
 	Results []T      `json:"results"`
@@ -30,7 +30,7 @@ type PageMeta struct {
 	Offset int `json:"offset"`
 }
 
-// Tax is a TaxModel as embedded in a good (checkbox-api.md §4.3).
+// Tax is a TaxModel as embedded in a good (docs/checkbox-rest.md §4.3).
 type Tax struct {
 	ID       string `json:"id,omitempty"`
 	Code     int    `json:"code"`
@@ -41,7 +41,7 @@ type Tax struct {
 	NoVAT    bool   `json:"no_vat,omitempty"`
 }
 
-// Good is a GoodModel, a catalogue good as Checkbox returns it (checkbox-api.md §4.3).
+// Good is a GoodModel, a catalogue good as Checkbox returns it (docs/checkbox-rest.md §4.3).
 type Good struct {
 	ID              string     `json:"id"`
 	Code            string     `json:"code"`
@@ -53,14 +53,14 @@ type Good struct {
 	GroupID         string     `json:"group_id,omitempty"`
 	Uktzed          string     `json:"uktzed,omitempty"`
 	Taxes           []Tax      `json:"taxes"`
-	Count           *int64     `json:"count,omitempty"` // stock; unit not documented (checkbox-api.md §12.5)
+	Count           *int64     `json:"count,omitempty"` // stock; unit not documented (docs/checkbox-rest.md §12.5)
 	IsWeight        bool       `json:"is_weight"`
 	CreatedAt       time.Time  `json:"created_at"`
 	UpdatedAt       *time.Time `json:"updated_at,omitempty"`
 }
 
 // GoodPayload is CreateGoodPayload (POST /api/v1/goods) and EditGoodsPayload (PUT /api/v1/goods/{id})
-// (checkbox-api.md §4.2). Name, Type, Code, IsWeight and Price are required on create.
+// (docs/checkbox-rest.md §4.2). Name, Type, Code, IsWeight and Price are required on create.
 type GoodPayload struct {
 	Name       string   `json:"name"`
 	Type       string   `json:"type"`
@@ -93,7 +93,7 @@ type LineTax struct {
 	NoVAT  bool   `json:"no_vat,omitempty"` // «Без ПДВ»: not subject to VAT
 }
 
-// Discount is a DiscountModel (checkbox-api.md §6.2). Sum is in kopecks and negative for a discount in
+// Discount is a DiscountModel (docs/checkbox-rest.md §6.2). Sum is in kopecks and negative for a discount in
 // Checkbox's own fixtures; Value is a percent for mode PERCENT and kopecks for mode VALUE.
 type Discount struct {
 	Type  string  `json:"type"` // DISCOUNT | EXTRA_CHARGE | PRE_PAYMENT
@@ -155,14 +155,14 @@ type Shift struct {
 	Cashier      *Cashier     `json:"cashier,omitempty"`
 }
 
-// Receipt types and statuses (checkbox-api.md §6.2). Only DONE is a finished fiscal receipt.
+// Receipt types and statuses (docs/checkbox-rest.md §6.2). Only DONE is a finished fiscal receipt.
 const (
 	ReceiptSell   = "SELL"
 	ReceiptReturn = "RETURN"
 	StatusDone    = "DONE"
 )
 
-// Receipt is a ReceiptModel (checkbox-api.md §6.2). Unknown fields are ignored; every field that is
+// Receipt is a ReceiptModel (docs/checkbox-rest.md §6.2). Unknown fields are ignored; every field that is
 // not required may come as null.
 type Receipt struct {
 	ID               string        `json:"id"`
@@ -190,7 +190,7 @@ type Receipt struct {
 	Shift            Shift         `json:"shift"`
 
 	// CashRegister is the short register object of the short search form and of webhook receipts,
-	// which carry no cash_register_id (checkbox-api.md §6.1, §8).
+	// which carry no cash_register_id (docs/checkbox-rest.md §6.1, §8).
 	CashRegister *CashRegister `json:"cash_register,omitempty"`
 }
 
@@ -207,7 +207,7 @@ func (r Receipt) RegisterID() string {
 }
 
 // When is the moment a receipt was made: its fiscal date when known (offline receipts arrive late but
-// keep the time of sale, checkbox-api.md §6.5), else its creation time.
+// keep the time of sale, docs/checkbox-rest.md §6.5), else its creation time.
 func (r Receipt) When() time.Time {
 	if r.FiscalDate != nil && !r.FiscalDate.IsZero() {
 		return *r.FiscalDate
@@ -216,7 +216,7 @@ func (r Receipt) When() time.Time {
 }
 
 // Lenient decoding. Checkbox's schema is "incorrectly described in many places" with "different
-// datetime formats for semantically same fields" (checkbox-api.md §2.2), and fields typed integer
+// datetime formats for semantically same fields" (docs/checkbox-rest.md §2.2), and fields typed integer
 // arrive as 0.0 (a tax rate in Checkbox's own report fixture). Plain time.Time rejects date-times
 // without an offset and int64 rejects 0.0, and one such field must not make a whole receipt
 // unreadable; so the structs holding them decode those fields through jsonTime and flexInt.
@@ -298,7 +298,7 @@ func (r *Receipt) UnmarshalJSON(b []byte) error {
 
 // jsonTime is a date-time read leniently: RFC 3339 with or without fractional seconds, an offset
 // written +03:00, +0300 or Z, or no offset at all, which is taken as UTC (Checkbox otherwise writes
-// +00:00; the zone of offset-less values is not documented, checkbox-api.md §12.3). null and "" are
+// +00:00; the zone of offset-less values is not documented, docs/checkbox-rest.md §12.3). null and "" are
 // the zero time.
 type jsonTime struct{ time.Time }
 

@@ -11,18 +11,18 @@ import (
 )
 
 const (
-	maxReceiptsLimit      = 100  // /receipts/search page limit in 2.105.1 (checkbox-api.md §2.3, §11)
-	maxCashRegistersLimit = 1000 // /cash-registers page limit (checkbox-api.md §2.3)
+	maxReceiptsLimit      = 100  // /receipts/search page limit in 2.105.1 (docs/checkbox-rest.md §2.3, §11)
+	maxCashRegistersLimit = 1000 // /cash-registers page limit (docs/checkbox-rest.md §2.3)
 )
 
 // queryTimeLayout writes a moment with an explicit numeric offset and at most microseconds: the
-// server's default zone for offset-less values is unknown (checkbox-api.md §12.3), and Python's
+// server's default zone for offset-less values is unknown (docs/checkbox-rest.md §12.3), and Python's
 // date-time parsing stops at microseconds.
 const queryTimeLayout = "2006-01-02T15:04:05.999999-07:00"
 
 // ReceiptQuery selects receipts for SearchReceipts.
 type ReceiptQuery struct {
-	// From is inclusive and To exclusive (checkbox-api.md §6.1, inferred from the wording); a zero
+	// From is inclusive and To exclusive (docs/checkbox-rest.md §6.1, inferred from the wording); a zero
 	// time leaves that end open.
 	From, To        time.Time
 	CashRegisterIDs []string // none: every register of the organisation
@@ -31,8 +31,8 @@ type ReceiptQuery struct {
 
 // SearchReceipts calls fn for every receipt matching q, walking GET /api/v1/receipts/search 100 at a
 // time until an empty or short page. It sends self_receipts=false: the default true would return only
-// the signed-in cashier's receipts (checkbox-api.md §0.7). When the search answers with the short
-// receipt form, each such receipt is fetched whole with Receipt (checkbox-api.md §6.1). An error from
+// the signed-in cashier's receipts (docs/checkbox-rest.md §6.1). When the search answers with the short
+// receipt form, each such receipt is fetched whole with Receipt (docs/checkbox-rest.md §6.1). An error from
 // fn stops the walk and is returned as is.
 func (c *Client) SearchReceipts(ctx context.Context, q ReceiptQuery, fn func(Receipt) error) error {
 	v := url.Values{}
@@ -43,7 +43,7 @@ func (c *Client) SearchReceipts(ctx context.Context, q ReceiptQuery, fn func(Rec
 		v.Set("to_date", q.To.Format(queryTimeLayout))
 	}
 	for _, id := range q.CashRegisterIDs {
-		v.Add("cash_register_id", id) // FastAPI lists are repeated keys (checkbox-api.md §2.3)
+		v.Add("cash_register_id", id) // FastAPI lists are repeated keys (docs/checkbox-rest.md §2.3)
 	}
 	v.Set("desc", strconv.FormatBool(q.Desc))
 	v.Set("self_receipts", "false")

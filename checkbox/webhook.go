@@ -7,7 +7,7 @@ import (
 	"net/http"
 )
 
-// WebhookInfo is a cash register's webhook setting (checkbox-api.md §8, WebhookInfoResponseSchema). Key,
+// WebhookInfo is a cash register's webhook setting (docs/checkbox-rest.md §8, WebhookInfoResponseSchema). Key,
 // the secret that signs every delivery, is in the answer to SetWebhook only.
 type WebhookInfo struct {
 	URL string `json:"url"`
@@ -19,7 +19,7 @@ var errNoLicenseKey = errors.New("checkbox: webhook: the cash register's licence
 
 // SetWebhook makes Checkbox post the receipts of the client's cash register (Config.LicenseKey) to url,
 // and returns the secret key Checkbox generated for it: POST /api/v1/webhook with X-License-Key
-// (checkbox-api.md §8). Checkbox shows the key only in this answer. Setting it again replaces the key, so
+// (docs/checkbox-rest.md §8). Checkbox shows the key only in this answer. Setting it again replaces the key, so
 // a retry after a lost answer is safe: the key returned last is the one in force.
 func (c *Client) SetWebhook(ctx context.Context, url string) (WebhookInfo, error) {
 	var info WebhookInfo

@@ -17,7 +17,7 @@ import (
 var (
 	// ErrUnsupportedVersion: CommerceML 3.x (ВерсияСхемы >= 3, xmlns urn:1C.ru:commerceml_3, or a
 	// Контейнер element), which the 1C-Bitrix module writes. It is a different format; reading it as
-	// 2.x would silently miss data, so the reader refuses (commerceml.md §1.4).
+	// 2.x would silently miss data, so the reader refuses (docs/commerceml.md §1.4).
 	ErrUnsupportedVersion = errors.New("CommerceML 3.x is not supported, only 2.x")
 	// ErrNotCommerceML: the root element is not КоммерческаяИнформация (e.g. a YML yml_catalog feed).
 	ErrNotCommerceML = errors.New("not a CommerceML file")
@@ -28,7 +28,7 @@ var (
 	ErrUnsupportedEncoding = xmlin.ErrUnsupportedEncoding
 	// ErrWrongEncoding: the bytes contradict the declared encoding: encoding="windows-1251" over UTF-8
 	// bytes, or UTF-8 (declared, or no declaration) over windows-1251 bytes. An administrator re-saved the
-	// export in an editor (commerceml.md §4.3); the message says which way round and shows the text.
+	// export in an editor (docs/commerceml.md §4.3); the message says which way round and shows the text.
 	ErrWrongEncoding = xmlin.ErrWrongEncoding
 	// ErrTooLarge: a text node, a tag with its attributes, one field's text, or the nesting depth is beyond
 	// what any real export holds (MaxMarkup, MaxText, MaxDepth). It bounds the reader's memory whatever the
@@ -40,7 +40,7 @@ var (
 // ends in a *ParseError wrapping ErrTooLarge instead of growing memory.
 const (
 	// MaxDepth is the deepest element nesting read. CommerceML nests about 8 deep; groups of groups
-	// (commerceml.md §2.1) add 2 per level.
+	// (docs/commerceml.md §2.1) add 2 per level.
 	MaxDepth = xmlin.MaxDepth
 	// MaxText is the most text one field (an element's own character data) may hold.
 	MaxText = xmlin.MaxText
@@ -74,15 +74,15 @@ func (e *ParseError) Error() string { return xmlin.Describe(e.File, e.Line, e.El
 // Unwrap returns the cause, so errors.Is(err, ErrTruncated) and the like work.
 func (e *ParseError) Unwrap() error { return e.Err }
 
-// cmlRootName is the root element of every CommerceML file (commerceml.md §1.1).
+// cmlRootName is the root element of every CommerceML file (docs/commerceml.md §1.1).
 const cmlRootName = "КоммерческаяИнформация"
 
 // Read streams one CommerceML 2 file, calling h for each record in file order. name is used in errors only.
 //
 // Memory does not grow with the file: one Товар, Предложение or Документ is decoded at a time.
 // Elements are matched by local name (namespaces are ignored: none, commerceml_2, _205 and _210 all
-// occur, commerceml.md §0.1), in any order, and unknown elements and attributes are skipped, because
-// real 1C output is not XSD-valid (commerceml.md §0.3).
+// occur, docs/commerceml.md §0.1), in any order, and unknown elements and attributes are skipped, because
+// real 1C output is not XSD-valid (docs/commerceml.md §0.3).
 //
 // Bad input gives a *ParseError. An error returned by a handler stops the read and comes back wrapped
 // with the file and line but NOT as a *ParseError, so callers can tell a poison file from their own
@@ -112,14 +112,14 @@ func Read(r io.Reader, name string, h Handler) (Summary, error) {
 			rd.sawPackage = true
 			return rd.readPackage(el)
 		case "ИзмененияПакетаПредложений":
-			// commerceml.md §3.2: always implies "only changes".
+			// docs/commerceml.md §3.2: always implies "only changes".
 			rd.sawPackage = true
 			rd.sum.OnlyChanges = true
 			return rd.readPackage(el)
 		case "Документ":
 			return rd.readDocument(line)
 		case "Контейнер":
-			// commerceml.md §1.4: documents wrapped in Контейнер are CommerceML 3.1.
+			// docs/commerceml.md §1.4: documents wrapped in Контейнер are CommerceML 3.1.
 			return rd.errAt(line, el.Name.Local, fmt.Errorf("documents wrapped in Контейнер: %w", ErrUnsupportedVersion))
 		}
 		return nil
@@ -134,7 +134,7 @@ func Read(r io.Reader, name string, h Handler) (Summary, error) {
 // Sniff reads just enough of a file to tell its Header and Kind (root, first container); for watchers/inspect.
 //
 // A leading Классификатор is skipped (offers files often carry one before ПакетПредложений,
-// commerceml.md §4.2); for an offers package the first Предложение decides between KindOffers,
+// docs/commerceml.md §4.2); for an offers package the first Предложение decides between KindOffers,
 // KindPrices and KindRests. The errors are those of Read.
 func Sniff(r io.Reader, name string) (Header, Kind, error) {
 	rd := newReader(r, name, Handler{})
@@ -183,7 +183,7 @@ type reader struct {
 
 	sawCatalog, sawPackage bool
 	// allPrices/allRests stay true while every offer so far is Ид+Цены / Ид+Остатки only; that is how
-	// prices*.xml and rests*.xml are told from offers*.xml (commerceml.md §3.2, §0.6).
+	// prices*.xml and rests*.xml are told from offers*.xml (docs/commerceml.md §3.2, §0.6).
 	allPrices, allRests bool
 }
 
@@ -217,7 +217,7 @@ func (r *reader) root() (Header, error) {
 	}
 }
 
-// isVersion3 tells a CommerceML 3.x header (commerceml.md §1.4).
+// isVersion3 tells a CommerceML 3.x header (docs/commerceml.md §1.4).
 func isVersion3(h Header) bool {
 	if strings.Contains(strings.ToLower(h.Namespace), "commerceml_3") {
 		return true
@@ -227,7 +227,7 @@ func isVersion3(h Header) bool {
 	return err == nil && n >= 3
 }
 
-// kind decides Summary.Kind from what the file held (commerceml.md §4.2: by content, never by name).
+// kind decides Summary.Kind from what the file held (docs/commerceml.md §4.2: by content, never by name).
 func (r *reader) kind() Kind {
 	switch {
 	case r.sawPackage:
@@ -323,7 +323,7 @@ func (r *reader) walk(fn func(el xml.StartElement, line int) error, text *[]byte
 }
 
 // text returns the character data of the element whose start tag was read last, as written
-// (no trimming: identifiers are echoed back to BAS byte for byte, commerceml.md §5.1). Text of
+// (no trimming: identifiers are echoed back to BAS byte for byte, docs/commerceml.md §5.1). Text of
 // nested elements is ignored.
 func (r *reader) text() (string, error) {
 	r.buf = r.buf[:0]

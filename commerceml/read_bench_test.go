@@ -10,10 +10,10 @@ import (
 	"obmin/internal/gen"
 )
 
-// readGenCatalog writes a catalogue of n goods shaped like УНФ's import.xml (commerceml.md §2.1).
+// readGenCatalog writes a catalogue of n goods shaped like УНФ's import.xml (docs/commerceml.md §2.1).
 func readGenCatalog(w io.Writer, n int) error { return gen.Catalog(w, n, gen.Options{}) }
 
-// readGenOffers writes an offers package of n offers shaped like УНФ's offers.xml (commerceml.md §3.1).
+// readGenOffers writes an offers package of n offers shaped like УНФ's offers.xml (docs/commerceml.md §3.1).
 func readGenOffers(w io.Writer, n int) error { return gen.Offers(w, n, gen.Options{}) }
 
 // benchInput generates n records and sets the benchmark up to measure reading them.

@@ -9,7 +9,7 @@ import (
 )
 
 // readClassifier reads Классификатор: groups, and the price types and warehouses УТ 11 puts there
-// instead of in the offers package (commerceml.md §3.2).
+// instead of in the offers package (docs/commerceml.md §3.2).
 func (r *reader) readClassifier() error {
 	return r.children(func(el xml.StartElement, line int) error {
 		switch el.Name.Local {
@@ -180,7 +180,7 @@ func (r *reader) readCatalog(se xml.StartElement) error {
 }
 
 // readOnlyChangesElement reads the element form <СодержитТолькоИзменения>true</…> some third-party
-// exporters write (commerceml.md §4.1).
+// exporters write (docs/commerceml.md §4.1).
 func (r *reader) readOnlyChangesElement() error {
 	s, err := r.trimmedText()
 	if err != nil {
@@ -204,7 +204,7 @@ func (r *reader) readGood(se xml.StartElement, line int) (Good, error) {
 			g.Article, err = r.text()
 		case "Наименование":
 			g.Name, err = r.text()
-		case "Штрихкод", "ШтрихКод": // commerceml.md §2.2: Bitrix reads both spellings
+		case "Штрихкод", "ШтрихКод": // docs/commerceml.md §2.2: Bitrix reads both spellings
 			g.Barcodes, err = r.appendBarcode(g.Barcodes)
 		case "БазоваяЕдиница":
 			g.Unit, err = r.readUnit(el)
@@ -235,7 +235,7 @@ func (r *reader) readGood(se xml.StartElement, line int) (Good, error) {
 	return g, err
 }
 
-// statusDeleted tells the attribute form of deletion, Статус="Удален" (commerceml.md §2.2).
+// statusDeleted tells the attribute form of deletion, Статус="Удален" (docs/commerceml.md §2.2).
 func statusDeleted(se xml.StartElement) bool {
 	v, _ := attrValue(se, "Статус")
 	return strings.EqualFold(strings.TrimSpace(v), "Удален")
@@ -341,7 +341,7 @@ func (r *reader) readIDs(list []string) ([]string, error) {
 	return list, err
 }
 
-// readUnit reads a БазоваяЕдиница: attributes Код (trimmed: 1C writes Код="796 ", commerceml.md §2.2),
+// readUnit reads a БазоваяЕдиница: attributes Код (trimmed: 1C writes Код="796 ", docs/commerceml.md §2.2),
 // НаименованиеПолное, МеждународноеСокращение, НаименованиеКраткое, and its own text as the short
 // name. The same fields as child elements are accepted too: 1C's own order export writes a
 // document line's unit as <Единица><Код>…</Код><НаименованиеКраткое>…</…></Единица>. Other children
@@ -538,7 +538,7 @@ func (r *reader) sniffPackage() (Kind, error) {
 	return kind, err
 }
 
-// offerShape is what an offer's children say about the file it is in (commerceml.md §3.2: Bitrix
+// offerShape is what an offer's children say about the file it is in (docs/commerceml.md §3.2: Bitrix
 // tells prices*.xml and rests*.xml by exactly this key set).
 type offerShape int
 
@@ -581,13 +581,13 @@ func (r *reader) readOffer(se xml.StartElement, line int) (Offer, offerShape, er
 				o.Quantity = &q
 			}
 		case "Склад":
-			// commerceml.md §3.2 shape 2: <Склад ИдСклада="…" КоличествоНаСкладе="…"/>
+			// docs/commerceml.md §3.2 shape 2: <Склад ИдСклада="…" КоличествоНаСкладе="…"/>
 			o.Stocks, err = r.readStock(el, l, o.Stocks)
 		case "Остатки":
 			err = r.readRests(&o)
 		case "КоличествоНаСкладах", "Склады":
 			// Bitrix's variant КоличествоНаСкладах/КоличествоНаСкладе/{ИдСклада,Количество}, and
-			// Склады/Склад of ИзмененияПакетаПредложений (commerceml.md §3.2).
+			// Склады/Склад of ИзмененияПакетаПредложений (docs/commerceml.md §3.2).
 			err = r.children(func(el xml.StartElement, l int) error {
 				if el.Name.Local != "КоличествоНаСкладе" && el.Name.Local != "Склад" {
 					return nil
@@ -633,7 +633,7 @@ func (r *reader) readPrices(list []Price) ([]Price, error) {
 			case "ИдТипаЦены":
 				p.TypeID, err = r.text()
 			case "ЦенаЗаЕдиницу":
-				// commerceml.md §3.2: the exact value; Представление is for people and never parsed.
+				// docs/commerceml.md §3.2: the exact value; Представление is for people and never parsed.
 				p.PerUnit, err = r.decimalText(el, l, "Цена")
 				seen = true
 			case "Валюта":
@@ -658,7 +658,7 @@ func (r *reader) readPrices(list []Price) ([]Price, error) {
 	return list, err
 }
 
-// readRests reads Остатки/Остаток (commerceml.md §3.2 shape 3): an Остаток holds Склад/{Ид,Количество}
+// readRests reads Остатки/Остаток (docs/commerceml.md §3.2 shape 3): an Остаток holds Склад/{Ид,Количество}
 // per warehouse, or a bare Количество that is the offer's total.
 func (r *reader) readRests(o *Offer) error {
 	return r.children(func(el xml.StartElement, _ int) error {
@@ -683,7 +683,7 @@ func (r *reader) readRests(o *Offer) error {
 
 // readStock reads one warehouse quantity in any of its spellings: attributes ИдСклада and
 // КоличествоНаСкладе, or children Ид/ИдСклада and Количество/КоличествоНаСкладе. Negative and
-// fractional quantities are kept as read (commerceml.md §3.2); the consumer decides. An entry
+// fractional quantities are kept as read (docs/commerceml.md §3.2); the consumer decides. An entry
 // without a quantity is dropped: КоличествоНаСкладе is optional in the XSD and absent is not 0.
 func (r *reader) readStock(se xml.StartElement, line int, list []Stock) ([]Stock, error) {
 	elem := se.Name.Local
@@ -826,7 +826,7 @@ func (r *reader) readCounterparty() (Counterparty, error) {
 		}
 		return err
 	})
-	// commerceml.md §5.2: a person has ПолноеНаименование, a company ОфициальноеНаименование.
+	// docs/commerceml.md §5.2: a person has ПолноеНаименование, a company ОфициальноеНаименование.
 	if c.FullName == "" {
 		c.FullName = official
 	}

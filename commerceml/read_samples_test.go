@@ -59,13 +59,13 @@ func readSample(t *testing.T, path string) (readSampleStats, error) {
 }
 
 // TestReadSharedSamples reads every real CommerceML file of the shared sample folder
-// (../shared/samples/commerceml, provenance in its SOURCES.md): every 2.x file must read without
+// (testenv.Shared "samples/commerceml", with its provenance notes): every 2.x file must read without
 // error and agree with Sniff; 3.1 files must be refused.
 func TestReadSharedSamples(t *testing.T) {
 	root := testenv.Shared(t, "samples/commerceml")
 	// Facts about particular samples, checked on top of "reads without error".
 	checks := map[string]func(t *testing.T, st readSampleStats){
-		// commerceml.md §3.2: only 81 of 1455 offers carry Количество; absent is not 0.
+		// docs/commerceml.md §3.2: only 81 of 1455 offers carry Количество; absent is not 0.
 		"irpsv__commerceml/tests/assets/cs-cart/offers.xml": func(t *testing.T, st readSampleStats) {
 			if st.sum.Offers != 1455 || st.withQty != 81 || st.sum.Kind != KindOffers {
 				t.Errorf("offers %d with Количество %d kind %q; want 1455, 81, offers", st.sum.Offers, st.withQty, st.sum.Kind)
@@ -82,7 +82,7 @@ func TestReadSharedSamples(t *testing.T) {
 			}
 		},
 		"gillbeits__commerceml/example/import___b815e2db-7a65-4265-9241-5f0c4f0565a7.xml": func(t *testing.T, st readSampleStats) {
-			// УТ 11 puts price types and warehouses in Классификатор (commerceml.md §3.2).
+			// УТ 11 puts price types and warehouses in Классификатор (docs/commerceml.md §3.2).
 			if st.sum.Kind != KindCatalog || st.sum.PriceTypes != 1 || st.sum.Warehouses != 1 || st.sum.Groups != 97 {
 				t.Errorf("summary %+v", st.sum)
 			}
@@ -122,7 +122,7 @@ func TestReadSharedSamples(t *testing.T) {
 		seen++
 		t.Run(rel, func(t *testing.T) {
 			st, err := readSample(t, path)
-			if strings.Contains(rel, "bitrix-module-6") { // CommerceML 3.1 (commerceml.md §1.4)
+			if strings.Contains(rel, "bitrix-module-6") { // CommerceML 3.1 (docs/commerceml.md §1.4)
 				if !errors.Is(err, ErrUnsupportedVersion) {
 					t.Fatalf("3.1 file: got %v, want ErrUnsupportedVersion", err)
 				}

@@ -590,7 +590,7 @@ func TestParseErrorMessage(t *testing.T) {
 }
 
 // TestReadKind checks how a file's kind and change flag are decided by content
-// (commerceml.md §3.2, §4.1, §4.2).
+// (docs/commerceml.md §3.2, §4.1, §4.2).
 func TestReadKind(t *testing.T) {
 	const (
 		price = "<Предложение><Ид>1</Ид><Цены><Цена><ИдТипаЦены>p</ИдТипаЦены><ЦенаЗаЕдиницу>1</ЦенаЗаЕдиницу></Цена></Цены></Предложение>"

@@ -12,13 +12,13 @@ import (
 
 func errMissing(what string) error { return fmt.Errorf("no %s", what) }
 
-// maxDecimalLen bounds a numeric value: CommerceML sums have at most 18 digits (commerceml.md §1.3),
+// maxDecimalLen bounds a numeric value: CommerceML sums have at most 18 digits (docs/commerceml.md §1.3),
 // and a longer "number" is garbage, not a price.
 const maxDecimalLen = 64
 
-// parseDecimal parses a CommerceML number exactly. CommerceML writes '.' (commerceml.md §1.3), but
+// parseDecimal parses a CommerceML number exactly. CommerceML writes '.' (docs/commerceml.md §1.3), but
 // surrounding spaces, a decimal comma, and spaces or non-breaking spaces grouping the digits ("1 234,50",
-// as 1C's number formatting writes them, commerceml.md §4.3) occur in the wild, so these are tolerated.
+// as 1C's number formatting writes them, docs/commerceml.md §4.3) occur in the wild, so these are tolerated.
 // Any other thousands separator, exponents and anything else are refused: guessing at money is worse than
 // stopping.
 func parseDecimal(raw string) (decimal.Decimal, error) {
@@ -92,7 +92,7 @@ func isPlainDecimal(s string) bool {
 	return digits > 0
 }
 
-// parseBool reads a ПереключательТип (xsd:boolean, commerceml.md §1.3): true/false/1/0, any case.
+// parseBool reads a ПереключательТип (xsd:boolean, docs/commerceml.md §1.3): true/false/1/0, any case.
 // An empty element is false.
 func parseBool(s string) (bool, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
@@ -105,7 +105,7 @@ func parseBool(s string) (bool, error) {
 }
 
 // onlyChangesValue is how Bitrix reads СодержитТолькоИзменения: "true" or a non-zero integer
-// (commerceml.md §4.1). Anything else means a full snapshot.
+// (docs/commerceml.md §4.1). Anything else means a full snapshot.
 func onlyChangesValue(s string) bool {
 	s = strings.TrimSpace(s)
 	if strings.EqualFold(s, "true") {
@@ -127,7 +127,7 @@ var readLocation = sync.OnceValue(func() *time.Location {
 	return time.FixedZone("EET", 2*60*60)
 })
 
-// parseDocTime combines a document's Дата and Время. Both are parsed leniently (commerceml.md §1.1):
+// parseDocTime combines a document's Дата and Время. Both are parsed leniently (docs/commerceml.md §1.1):
 // Дата may be YYYY-MM-DD, DD.MM.YYYY or a whole date-time; Время may be "T0:36:33", lack seconds
 // or carry fractions (dropped). field names the part that failed.
 func parseDocTime(date, clock string, loc *time.Location) (t time.Time, field string, err error) {

@@ -2,8 +2,8 @@
 // use for their "exchange with a site". It knows nothing of files on disk, Checkbox or obmin's state:
 // it works on io.Reader and io.Writer only.
 //
-// Facts about the format are cited from the project's research notes as "commerceml.md §N"
-// (../shared/reference/commerceml.md).
+// Facts about the format are cited from the project's page on it as "docs/commerceml.md §N"
+// (docs/commerceml.md).
 package commerceml
 
 import (
@@ -14,7 +14,7 @@ import (
 )
 
 // Kind tells what a CommerceML file holds, judged by its content, never by its name
-// (commerceml.md §4.2: УТ 11 split packages are told apart by content).
+// (docs/commerceml.md §4.2: УТ 11 split packages are told apart by content).
 type Kind string
 
 const (
@@ -28,12 +28,12 @@ const (
 
 // Header is what the root element КоммерческаяИнформация says about the file.
 type Header struct {
-	SchemaVersion string `json:"schema_version"` // ВерсияСхемы, e.g. "2.08"; never branch on it alone (commerceml.md §1.5)
+	SchemaVersion string `json:"schema_version"` // ВерсияСхемы, e.g. "2.08"; never branch on it alone (docs/commerceml.md §1.5)
 	Generated     string `json:"generated"`      // ДатаФормирования as written (date-only and unpadded hours occur)
 	Namespace     string `json:"namespace"`      // xmlns of the root, "" when none
 }
 
-// Unit is a БазоваяЕдиница: Code is the trimmed ОКЕИ code (1C pads it: Код="796 ", commerceml.md §2.2).
+// Unit is a БазоваяЕдиница: Code is the trimmed ОКЕИ code (1C pads it: Код="796 ", docs/commerceml.md §2.2).
 type Unit struct {
 	Code     string `json:"code,omitempty"`      // Код, e.g. "796" (piece), "166" (kilogram)
 	Name     string `json:"name,omitempty"`      // text content or НаименованиеКраткое, e.g. "шт"
@@ -107,7 +107,7 @@ func Variant(id string) (product, characteristic string, ok bool) {
 	return product, characteristic, true
 }
 
-// Price is one Цены/Цена of an offer. PerUnit is exact: never parse Представление (commerceml.md §3.2).
+// Price is one Цены/Цена of an offer. PerUnit is exact: never parse Представление (docs/commerceml.md §3.2).
 type Price struct {
 	TypeID   string          `json:"type_id"`            // ИдТипаЦены
 	PerUnit  decimal.Decimal `json:"per_unit"`           // ЦенаЗаЕдиницу
@@ -116,7 +116,7 @@ type Price struct {
 	Factor   string          `json:"factor,omitempty"`   // Коэффициент, as written
 }
 
-// Stock is the quantity on one warehouse. Quantities may be negative or fractional (commerceml.md §3.2).
+// Stock is the quantity on one warehouse. Quantities may be negative or fractional (docs/commerceml.md §3.2).
 type Stock struct {
 	WarehouseID string          `json:"warehouse_id"`
 	Quantity    decimal.Decimal `json:"quantity"`
@@ -135,7 +135,7 @@ type Offer struct {
 	Characteristics []Characteristic `json:"characteristics,omitempty"`
 	Requisites      []Requisite      `json:"requisites,omitempty"`
 	Prices          []Price          `json:"prices,omitempty"`
-	Quantity        *decimal.Decimal `json:"quantity,omitempty"` // Количество total; nil when absent (absent is not 0, commerceml.md §3.2)
+	Quantity        *decimal.Decimal `json:"quantity,omitempty"` // Количество total; nil when absent (absent is not 0, docs/commerceml.md §3.2)
 	Stocks          []Stock          `json:"stocks,omitempty"`   // per warehouse, from <Склад ИдСклада КоличествоНаСкладе/> or Остатки
 	Deleted         bool             `json:"deleted,omitempty"`
 	Line            int              `json:"line"`
@@ -169,7 +169,7 @@ type Discount struct {
 
 // DocumentLine is a Документ/Товары/Товар.
 type DocumentLine struct {
-	ID           string          `json:"id"`                // exactly the Ид BAS exported for the good (commerceml.md §5.1)
+	ID           string          `json:"id"`                // exactly the Ид BAS exported for the good (docs/commerceml.md §5.1)
 	Article      string          `json:"article,omitempty"` // exactly the Артикул BAS exported
 	Name         string          `json:"name"`
 	Unit         Unit            `json:"unit"`
@@ -185,7 +185,7 @@ type DocumentLine struct {
 // orders export to learn which orders BAS holds.
 type Document struct {
 	ID           string          `json:"id"`
-	Number       string          `json:"number"`    // Номер: BAS keys site orders on it (commerceml.md §1.5)
+	Number       string          `json:"number"`    // Номер: BAS keys site orders on it (docs/commerceml.md §1.5)
 	Time         time.Time       `json:"time"`      // Дата + Время; written in Europe/Kyiv
 	Operation    string          `json:"operation"` // ХозОперация, e.g. "Заказ товара"
 	Role         string          `json:"role"`      // Роль, e.g. "Продавец"

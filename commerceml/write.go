@@ -21,9 +21,9 @@ type Encoding string
 
 const (
 	// EncodingUTF8BOM is UTF-8 preceded by a byte order mark: a UTF-8 orders file without the BOM
-	// was rejected by 1C (commerceml.md §0.9, §7).
+	// was rejected by 1C (docs/commerceml.md §0.9, §7).
 	EncodingUTF8BOM Encoding = "utf-8"
-	// EncodingWindows1251 is the encoding of the 1C protocol's own order examples (commerceml.md §4.3).
+	// EncodingWindows1251 is the encoding of the 1C protocol's own order examples (docs/commerceml.md §4.3).
 	// Characters cp1251 lacks are written as numeric character references, see NewDocumentWriter.
 	EncodingWindows1251 Encoding = "windows-1251"
 )
@@ -31,12 +31,12 @@ const (
 // WriterOptions configure a DocumentWriter. The zero value is usable.
 type WriterOptions struct {
 	// Encoding defaults to EncodingUTF8BOM. The XML declaration names it, and УНФ takes the
-	// encoding from that declaration when it loads the file (commerceml.md §1.5).
+	// encoding from that declaration when it loads the file (docs/commerceml.md §1.5).
 	Encoding Encoding
-	// SchemaVersion is ВерсияСхемы; default "2.08", what УНФ itself writes (commerceml.md §1.5).
+	// SchemaVersion is ВерсияСхемы; default "2.08", what УНФ itself writes (docs/commerceml.md §1.5).
 	SchemaVersion string
 	// Generated is ДатаФормирования; default time.Now() when the writer is created. It is written
-	// in Europe/Kyiv as YYYY-MM-DDTHH:MM:SS, without a zone, as 1C writes it (commerceml.md §1.1).
+	// in Europe/Kyiv as YYYY-MM-DDTHH:MM:SS, without a zone, as 1C writes it (docs/commerceml.md §1.1).
 	Generated time.Time
 	// Indent pretty-prints the documents with tabs, as 1C's own files are laid out. When false
 	// (the zero value) every Документ is written on one line of its own, which keeps files small
@@ -53,7 +53,7 @@ type WriterOptions struct {
 const writeRoot = "КоммерческаяИнформация"
 
 // Defaults written when a Document leaves these fields empty: the values 1C expects of an order
-// that comes from a "site" (commerceml.md §0.8, §5.4).
+// that comes from a "site" (docs/commerceml.md §0.8, §5.4).
 const (
 	defaultSchemaVersion = "2.08"
 	defaultOperation     = "Заказ товара"
@@ -70,12 +70,12 @@ var ErrInvalidDocument = errors.New("invalid document")
 var ErrWriterClosed = errors.New("commerceml: document writer is closed")
 
 // DocumentWriter streams a КоммерческаяИнформация holding one Документ per Write, in the form
-// BAS (1C:УНФ) loads orders from a file (commerceml.md §5). Each document is built as a small
+// BAS (1C:УНФ) loads orders from a file (docs/commerceml.md §5). Each document is built as a small
 // tree and written out before Write returns, so memory does not grow with the number of documents.
 //
 // The root element carries no xmlns: УНФ reads the file with XDTO without a type, and without a
 // namespace it reads it as an open object and takes properties by name, which is how the
-// namespace-less files sites send are loaded (commerceml.md §1.5, §5.4).
+// namespace-less files sites send are loaded (docs/commerceml.md §1.5, §5.4).
 //
 // A DocumentWriter is not safe for concurrent use.
 type DocumentWriter struct {
@@ -96,7 +96,7 @@ type DocumentWriter struct {
 // With EncodingWindows1251 a character the code page lacks (the Ukrainian apostrophe ʼ U+02BC,
 // emoji, …) is written as a numeric character reference such as &#x2BC;. Any XML parser, 1C's
 // included, reads the reference back as the very same character, so names stay exact (УНФ may
-// match goods by Наименование, commerceml.md §1.5) and no receipt is refused for its spelling.
+// match goods by Наименование, docs/commerceml.md §1.5) and no receipt is refused for its spelling.
 // Ґ, є, і, ї, №, «», ’ and the dashes are in cp1251 and are written as plain bytes.
 func NewDocumentWriter(w io.Writer, opts WriterOptions) (*DocumentWriter, error) {
 	enc := opts.Encoding
@@ -177,7 +177,7 @@ func NewDocumentWriter(w io.Writer, opts WriterOptions) (*DocumentWriter, error)
 //
 // Empty ХозОперация, Роль, counterparty Роль and ПолноеНаименование are written as "Заказ
 // товара", "Продавец", "Покупатель" and the counterparty's Наименование; a zero Курс as 1. A line
-// without requisites gets ВидНоменклатуры=Товар and ТипНоменклатуры=Товар (commerceml.md §5.4).
+// without requisites gets ВидНоменклатуры=Товар and ТипНоменклатуры=Товар (docs/commerceml.md §5.4).
 //
 // Any other error is a write error of the underlying writer; the output is then incomplete and
 // every later call returns the same error.
@@ -288,7 +288,7 @@ func loadKyiv() (*time.Location, error) {
 	return nil, fmt.Errorf("commerceml: load time zone Europe/Kyiv (the program should import time/tzdata): %w", err)
 }
 
-// documentElement builds one Документ in the XSD element order (commerceml.md §5.2). d has been
+// documentElement builds one Документ in the XSD element order (docs/commerceml.md §5.2). d has been
 // validated.
 func (dw *DocumentWriter) documentElement(d *Document) *etree.Element {
 	t := d.Time.In(dw.kyiv)
@@ -306,7 +306,7 @@ func (dw *DocumentWriter) documentElement(d *Document) *etree.Element {
 	addText(doc, "Курс", rate)
 	addText(doc, "Сумма", money(d.Total))
 
-	// commerceml.md §5.2: a person is described by ПолноеНаименование, and Роль is required.
+	// docs/commerceml.md §5.2: a person is described by ПолноеНаименование, and Роль is required.
 	cp := doc.CreateElement("Контрагенты").CreateElement("Контрагент")
 	addText(cp, "Ид", d.Counterparty.ID)
 	addText(cp, "Наименование", d.Counterparty.Name)
@@ -327,14 +327,14 @@ func (dw *DocumentWriter) documentElement(d *Document) *etree.Element {
 	return doc
 }
 
-// defaultLineRequisites are written for a line that brings none, as sites do (commerceml.md §5.3, §5.4).
+// defaultLineRequisites are written for a line that brings none, as sites do (docs/commerceml.md §5.3, §5.4).
 var defaultLineRequisites = []Requisite{
 	{Name: "ВидНоменклатуры", Value: "Товар"},
 	{Name: "ТипНоменклатуры", Value: "Товар"},
 }
 
 // addLine writes a document Товар: the catalogue fields, then ЗначенияРеквизитов, then the
-// document fields (commerceml.md §5.2).
+// document fields (docs/commerceml.md §5.2).
 func addLine(parent *etree.Element, ln *DocumentLine) {
 	g := parent.CreateElement("Товар")
 	addText(g, "Ид", ln.ID)
@@ -404,7 +404,7 @@ func orDefault(s, def string) string {
 }
 
 // money formats a validated amount as СуммаТип: exactly two decimals, '.' as separator
-// (commerceml.md §1.3).
+// (docs/commerceml.md §1.3).
 func money(v decimal.Decimal) string {
 	return v.StringFixed(2)
 }
@@ -563,7 +563,7 @@ func badText(pairs ...string) (field, problem string) {
 
 // textProblem describes why s cannot be carried by XML 1.0 text, or returns "". Such a
 // character would make the whole file unreadable to 1C, or be silently dropped by it
-// (commerceml.md §1.5: УНФ strips characters invalid in XML before parsing).
+// (docs/commerceml.md §1.5: УНФ strips characters invalid in XML before parsing).
 func textProblem(s string) string {
 	for i, r := range s {
 		if r == utf8.RuneError {

@@ -50,7 +50,7 @@ var (
 	writeBuyer = Counterparty{ID: "obmin-retail-customer", Name: "Роздрібний покупець", FullName: "Роздрібний покупець", Role: "Покупатель"}
 )
 
-// writeSale is the document of commerceml.md §5.4: one book, two copies, paid by card.
+// writeSale is the document of docs/commerceml.md §5.4: one book, two copies, paid by card.
 func writeSale() Document {
 	return Document{
 		ID:           "obmin-cb-9b1e6f0c-0d7e-4f38-9b7a-2a1c5e8f0001",
@@ -250,7 +250,7 @@ func TestWriteGolden(t *testing.T) {
 }
 
 // writeCheckWellFormed parses out with encoding/xml and checks what 1C's loader relies on: a BOM
-// for UTF-8, the declared encoding, and no namespace on the root (commerceml.md §1.5, §0.9).
+// for UTF-8, the declared encoding, and no namespace on the root (docs/commerceml.md §1.5, §0.9).
 func writeCheckWellFormed(t *testing.T, out []byte) {
 	t.Helper()
 	body, declared := out, "UTF-8"

@@ -20,7 +20,7 @@ type File struct {
 }
 
 // Wanted says whether a file name is one a folder offers: *.xml or *.zip, not hidden, not a temporary file.
-// (The go-style-and-spool-anchors.md A1 row 1 list: dot-files, *.tmp, *.partial, Office's ~$ lock files.)
+// (The docs/reliability.md §5 list: dot-files, *.tmp, *.partial, Office's ~$ lock files.)
 func Wanted(name string) bool {
 	if Hidden(name) {
 		return false
@@ -74,8 +74,8 @@ func InPictures(p string) bool {
 
 // CheckName accepts a plain file or folder name: Latin letters, digits, ".", "_", "-", Cyrillic
 // letters and spaces; not starting with "." or a space, not ending with "." or a space (Windows strips
-// those), not a reserved Windows device name, at most 200 characters (go-style-and-spool-anchors.md A1
-// row 13). Drop ids and the names of files taken from BAS must pass it.
+// those), not a reserved Windows device name, at most 200 characters (docs/reliability.md
+// §5). Drop ids and the names of files taken from BAS must pass it.
 func CheckName(name string) error {
 	if name == "" {
 		return errors.New("empty name")

@@ -195,7 +195,7 @@ func zipComplete(r io.Reader, f File) (bool, error) {
 	return true, nil
 }
 
-// The closing tag of CommerceML's root in the two encodings 1C writes (commerceml.md §4.3).
+// The closing tag of CommerceML's root in the two encodings 1C writes (docs/commerceml.md §4.3).
 var (
 	rootEndUTF8   = []byte("</КоммерческаяИнформация>")
 	rootEndCP1251 = func() []byte {

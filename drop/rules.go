@@ -52,7 +52,7 @@ type Files struct {
 }
 
 // Add files a drop's CommerceML file under its kind: catalogue files are applied first, then offers, prices
-// and stock (commerceml.md §4.2: the kind is told by content), then BAS's orders exports; a root with
+// and stock (docs/commerceml.md §4.2: the kind is told by content), then BAS's orders exports; a root with
 // nothing in it (BAS writes such an orders file when it has no orders) is kept apart, never applied.
 func (df *Files) Add(name string, kind commerceml.Kind) {
 	switch kind {
@@ -69,7 +69,7 @@ func (df *Files) Add(name string, kind commerceml.Kind) {
 
 // ZipEntry says whether an archive entry (a slash-separated name) joins the drop, and under which name
 // at the top of it: XML files do, by their base name; anything in an import_files folder at any depth
-// (pictures, commerceml.md §6.3: the watcher skips such folders the same way) and anything else stay out.
+// (pictures, docs/commerceml.md §6.3: the watcher skips such folders the same way) and anything else stay out.
 func ZipEntry(rel string) (name string, joins bool) {
 	if !strings.EqualFold(path.Ext(rel), ".xml") || InPictures(rel) {
 		return "", false

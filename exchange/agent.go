@@ -34,7 +34,7 @@ import (
 // Schedules are cron specs (robfig/cron/v3 standard 5-field syntax, or "@every 1m"), in Europe/Kyiv time.
 type Schedules struct {
 	PullReceipts  string        // default "@every 1m"
-	Retention     string        // default "30 2 * * *": 02:30 Kyiv, outside the 03:00–04:00 DST hour (go-style-and-spool-anchors.md §0.10)
+	Retention     string        // default "30 2 * * *": 02:30 Kyiv, outside the 03:00–04:00 DST hour (docs/reliability.md §8)
 	RetentionKeep time.Duration // done/ folders older than this are deleted; failed/ is never deleted
 	RetryDrops    time.Duration // how often a drop that hit an outage is tried again; default 30s
 	Reconcile     string        // reconciliation of the day before (reconcile_job.go); "" or "off": none
@@ -486,7 +486,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		return err
 	}
 	c.Start()
-	// Missed runs are not caught up by cron (go-style-and-spool-anchors.md, robfig/cron pitfalls): pull once now.
+	// Missed runs are not caught up by cron (docs/reliability.md §8): pull once now.
 	go func() {
 		if _, err := a.PullReceipts(ctx); err != nil && ctx.Err() == nil {
 			a.Log.WithError(err).Warn("first receipts pull failed; the schedule will retry")
@@ -536,7 +536,7 @@ func (a *Agent) dropLoop(ctx context.Context) {
 
 func (a *Agent) scheduler(ctx context.Context) (*cron.Cron, error) {
 	// SkipIfStillRunning outside, Recover inside: v3.0.1 leaks the skip token on a panic otherwise
-	// (robfig/cron issue #366, go-style-and-spool-anchors.md §0.10).
+	// (robfig/cron issue #366, docs/reliability.md §8).
 	logger := cronLogger{a.Log}
 	c := cron.New(cron.WithLocation(kyiv), cron.WithChain(cron.SkipIfStillRunning(logger), cron.Recover(logger)))
 	add := func(name, spec string, job func()) error {

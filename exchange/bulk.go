@@ -16,7 +16,7 @@ import (
 )
 
 // Large catalogues go to Checkbox through its goods import file rather than one call per good
-// (checkbox-api.md §4.4: "per-item POST/PUT /goods (+ by-code lookup) for small deltas; the async file
+// (docs/checkbox-rest.md §4.4: "per-item POST/PUT /goods (+ by-code lookup) for small deltas; the async file
 // import for large catalogues"). At the client's 5 requests a second (§9), 300,000 titles one by one take
 // 17 hours; through files of 5,000 rows they take a few minutes (docs/performance.md).
 //
@@ -35,7 +35,7 @@ const (
 	// sends them through the import, where that costs fewer calls (bulkOn).
 	DefaultBulkThreshold = 10
 	// DefaultBulkBatch is Catalog.BulkBatch's default: the most rows of one import file. Checkbox
-	// documents no limit on the file (checkbox-api.md §4.4); 5,000 rows of JSON are about 1.5 MB.
+	// documents no limit on the file (docs/checkbox-rest.md §4.4); 5,000 rows of JSON are about 1.5 MB.
 	DefaultBulkBatch = 5000
 	// importCalls is about what one import file costs: the upload, the apply and two status polls after
 	// each (checkbox.FirstPoll, doubling).
@@ -239,7 +239,7 @@ func (b *bulk) send(ctx context.Context, rows []int) error {
 }
 
 // learnLetters makes sure every tax code of the rows has its letter. The import file names taxes by
-// letter and the mapping gives codes (checkbox-api.md §4.3, §4.4); a good Checkbox returns carries both,
+// letter and the mapping gives codes (docs/checkbox-rest.md §4.3, §4.4); a good Checkbox returns carries both,
 // so the first good of each set of codes with an unknown letter is pushed on its own and the letters
 // are read from Checkbox's answer. It returns the plans left for the import.
 func (b *bulk) learnLetters(ctx context.Context, todo []int) ([]int, error) {
@@ -330,7 +330,7 @@ func (b *bulk) count(created bool) {
 }
 
 // row is the import file's row for a plan (importRow). Leftovers go along when stock sync is on and the
-// stock changed, in pieces, as the stock step sends them (§5).
+// stock changed, in pieces, as the stock step sends them (docs/checkbox-rest.md §5).
 func (b *bulk) row(i int) checkbox.ImportGood {
 	p := &b.plans[i]
 	g := importRow(p.payload, b.lettersOf(p.payload.TaxCodes))
@@ -343,7 +343,7 @@ func (b *bulk) row(i int) checkbox.ImportGood {
 }
 
 // importRow is the import file's row for a good: the whole good, with the REST payload's units turned
-// into the file's (checkbox-api.md §4.4: price in decimal hryvnia, taxes as letters).
+// into the file's (docs/checkbox-rest.md §4.4: price in decimal hryvnia, taxes as letters).
 func importRow(pl checkbox.GoodPayload, letters []string) checkbox.ImportGood {
 	g := checkbox.ImportGood{
 		Name: pl.Name, Code: pl.Code, Barcode: pl.Barcode, Barcodes: strings.Join(append([]string{pl.Barcode}, pl.Barcodes...), ","),
@@ -356,7 +356,7 @@ func importRow(pl checkbox.GoodPayload, letters []string) checkbox.ImportGood {
 
 // importBatch imports the plans of batch and returns those Checkbox took. Rows the import names in its
 // errors are rejected and listed in the report. Whether Checkbox applies the other rows of such a file is
-// not documented (checkbox-api.md §4.1 gives only errors[{error, address}]): when the task ends in
+// not documented (docs/checkbox-rest.md §4.1 gives only errors[{error, address}]): when the task ends in
 // "error" they are imported again without the bad rows; when it ends "done" they are taken. A failure
 // that names no row sends the whole batch one by one, where each good stands on its own.
 func (b *bulk) importBatch(ctx context.Context, batch []int) ([]int, error) {
@@ -369,7 +369,7 @@ func (b *bulk) importBatch(ctx context.Context, batch []int) ([]int, error) {
 		}
 		// ignore_barcode_duplicates: the per-item API takes a barcode another good has, and so must the
 		// import, or one shared ISBN (two editions, a set and its volume) would fail a file of 5,000 goods
-		// that one by one would all go in (§4.4 says collisions fail an import unless the flag is set).
+		// that one by one would all go in (docs/checkbox-rest.md §4.4 says collisions fail an import unless the flag is set).
 		opts := checkbox.ImportOptions{AutoSupply: supply, IgnoreBarcodeDuplicates: true, PollInterval: b.c.ImportPoll}
 		res, err := b.c.API.ImportGoods(ctx, file, opts)
 		if err == nil {

@@ -219,7 +219,7 @@ func TestBulkRowErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newBulkRig(t, emulator.Config{ImportSkipsBadRows: tt.skipBad}, 0)
 			books := benchBooks(160, 3)
-			books[80].Name = strings.Repeat("я", 4001) // over CreateGoodPayload's 4000 (checkbox-api.md §4.2)
+			books[80].Name = strings.Repeat("я", 4001) // over CreateGoodPayload's 4000 (docs/checkbox-rest.md §4.2)
 			rep := r.mustApply(books)
 			if got := r.calls().uploads; got != tt.wantUploads {
 				t.Errorf("%d uploads, want %d", got, tt.wantUploads)
@@ -296,7 +296,7 @@ func TestBulkOffUsesOneCallPerGood(t *testing.T) {
 
 // BenchmarkFirstSync pushes a first catalogue of 10,000 goods (1,000 with -short) through the goods import
 // and one call per good, against the emulator over HTTP without a rate limit. Besides the time it reports
-// the calls made and what they cost at the client's default 5 requests a second (checkbox-api.md §9):
+// the calls made and what they cost at the client's default 5 requests a second (docs/checkbox-rest.md §9):
 // the time the first sync takes against the real Checkbox, imports' own processing time aside.
 func BenchmarkFirstSync(b *testing.B) {
 	n := 10000

@@ -67,10 +67,10 @@ const (
 	// MissingLeave (the default) changes nothing in Checkbox and lists the goods in the drop's report.
 	MissingLeave MissingPolicy = "leave"
 	// MissingHide sets the good's Checkbox stock to 0 through the goods import. Checkbox has no "inactive"
-	// flag on a good (checkbox-api.md §4.2), so this is the nearest thing: the till shows it out of stock.
+	// flag on a good (docs/checkbox-rest.md §4.2), so this is the nearest thing: the till shows it out of stock.
 	// It needs stock sync (mapping.stock), or the stock would never come back when the good does.
 	MissingHide MissingPolicy = "hide"
-	// MissingDelete deletes the good in Checkbox (DELETE /api/v1/goods/{id}, checkbox-api.md §4.1). Should it
+	// MissingDelete deletes the good in Checkbox (DELETE /api/v1/goods/{id}, docs/checkbox-rest.md §4.1). Should it
 	// come back in a later package it is created again; past receipts keep their own copy of the good.
 	MissingDelete MissingPolicy = "delete"
 )
@@ -240,7 +240,7 @@ func classify(dir string) (dropFiles, error) {
 		}
 		_, kind, err := commerceml.Sniff(f, name)
 		if errors.Is(err, commerceml.ErrNotCommerceML) {
-			// Not CommerceML: a marketplace feed, told by its root (bas-and-peers.md §1.3), or refused.
+			// Not CommerceML: a marketplace feed, told by its root (docs/formats.md), or refused.
 			if _, serr := f.Seek(0, io.SeekStart); serr != nil {
 				f.Close()
 				return df, fmt.Errorf("reread %s: %w", name, serr)
@@ -437,7 +437,7 @@ func (c *Catalog) apply(ctx context.Context, dir string, df dropFiles, beforeSto
 const recordBatch = 5000
 
 // missing applies the disappeared-goods policy after a full package: a BAS catalogue that is not "only
-// changes" (commerceml.md §4.1) lists every good BAS offers the site, and a marketplace feed lists every
+// changes" (docs/commerceml.md §4.1) lists every good BAS offers the site, and a marketplace feed lists every
 // offer of its seller, so a good Checkbox received from an earlier package of the same source and that
 // this one no longer lists has gone. Each source judges only its own goods: BAS packages the goods with
 // an Ид, each feed (by name, mapping.feeds) the goods it made; a feed good of an obmin that did not record
@@ -597,7 +597,7 @@ func (c *Catalog) deleteGone(ctx context.Context, r store.GoodRecord, rep *DropR
 }
 
 // unzipDrop unpacks every .zip of a claimed drop folder in place (1C sends one archive when zip is on,
-// commerceml.md §6.3), with safezip's limits on entry count and sizes. The XML files of the archive come to
+// docs/commerceml.md §6.3), with safezip's limits on entry count and sizes. The XML files of the archive come to
 // the top of the drop, pictures (import_files/) stay in a folder of their own and are ignored. An unpacked
 // archive is renamed <name>.unpacked, so a retried drop is not unpacked twice.
 func unzipDrop(ctx context.Context, dir string) ([]string, error) {
@@ -798,7 +798,7 @@ func (c *Catalog) pushOne(ctx context.Context, p *plan) (g checkbox.Good, create
 		// Not found: deleted in Checkbox by hand (created again below), or made again by an import.
 	}
 	if !updated {
-		// Goods creation takes no client id (checkbox-api.md §9): look the code up first, so a good made by
+		// Goods creation takes no client id (docs/checkbox-rest.md §9): look the code up first, so a good made by
 		// hand in Checkbox, or one created just before a crash, is updated rather than duplicated. A good
 		// whose code changed is under its old code there, unless the change reached Checkbox already.
 		id := ""

@@ -81,7 +81,7 @@ func codesIn(r *rig) map[string]bool {
 }
 
 // TestPortionsAreOneDrop: import.xml, import1.xml, offers.xml, offers1.xml (and УТ-style names told
-// apart by content) are applied as one drop, catalogue before offers (commerceml.md §1.5, §4.2).
+// apart by content) are applied as one drop, catalogue before offers (docs/commerceml.md §1.5, §4.2).
 func TestPortionsAreOneDrop(t *testing.T) {
 	books := demo.Books[:8]
 	a, b := books[:4], books[4:]

@@ -16,7 +16,7 @@ import (
 
 // Code fields a Checkbox good code can be taken from.
 const (
-	CodeFromArticle = "article" // Артикул (default): what staff type and what BAS matches second (commerceml.md §5.1)
+	CodeFromArticle = "article" // Артикул (default): what staff type and what BAS matches second (docs/commerceml.md §5.1)
 	CodeFromID      = "id"      // BAS Ид (a GUID, up to 80 chars; Checkbox codes take 150)
 	CodeFromBarcode = "barcode" // the first Штрихкод
 )
@@ -53,7 +53,7 @@ type Mapping struct {
 	// WeightUnits are ОКЕИ unit codes of weighed goods: 166 is the kilogram (Checkbox is_weight).
 	WeightUnits []string
 	// Stock turns on stock sync through Checkbox's goods import (the only documented way to set stock,
-	// checkbox-api.md §5). Warehouses limits which BAS warehouses count; empty means the offer's total.
+	// docs/checkbox-rest.md §5). Warehouses limits which BAS warehouses count; empty means the offer's total.
 	Stock      bool
 	Warehouses []string
 }
@@ -63,7 +63,7 @@ func DefaultMapping() Mapping {
 	return Mapping{
 		CodeField:   CodeFromArticle,
 		WeightUnits: []string{"166"},
-		// Ukrainian VAT rates; codes as in a typical Checkbox tax table (checkbox-api.md §4.3: code 8 = «Без ПДВ»).
+		// Ukrainian VAT rates; codes as in a typical Checkbox tax table (docs/checkbox-rest.md §4.3: code 8 = «Без ПДВ»).
 		// Each organisation's table differs: check GET /api/v1/tax and set mapping.vat in the config.
 		VAT: map[string][]int{},
 	}
@@ -167,7 +167,7 @@ func Kopecks(uah decimal.Decimal) (int64, error) {
 		return 0, fmt.Errorf("price %s has more than 2 decimals", uah)
 	}
 	if k.Sign() <= 0 || k.Cmp(decimal.NewFromInt(1_000_000_000)) >= 0 {
-		// checkbox-api.md §4.2: 0 < price < 1 000 000 000 kopecks.
+		// docs/checkbox-rest.md §4.2: 0 < price < 1 000 000 000 kopecks.
 		return 0, fmt.Errorf("price %s is out of Checkbox's range (0 < price < 10 000 000 грн)", uah)
 	}
 	return k.IntPart(), nil

@@ -519,7 +519,7 @@ func (pl *planner) good(ctx context.Context, s *staged, rec store.GoodRecord) er
 	if s.stock != nil {
 		t := Thousandths(*s.stock)
 		if t < 0 {
-			t = 0 // negative BAS stock (commerceml.md §3.2) is "none left" for a till
+			t = 0 // negative BAS stock (docs/commerceml.md §3.2) is "none left" for a till
 		}
 		pln.stock = &t
 	}

@@ -15,7 +15,7 @@ import (
 )
 
 // This file is what obmin's HTTP side (package httpapi) needs from the exchange layer when BAS talks to
-// obmin as to a "site" (commerceml.md §6) and Checkbox delivers receipts by webhook (checkbox-api.md §8).
+// obmin as to a "site" (docs/commerceml.md §6) and Checkbox delivers receipts by webhook (docs/checkbox-rest.md §8).
 
 // RefreshOrders re-examines held receipts and rewrites BAS's orders file and the held list.
 func (a *Agent) RefreshOrders(ctx context.Context) error { return a.refreshOrders(ctx) }
@@ -45,7 +45,7 @@ func (a *Agent) ConfirmOrders(ctx context.Context, numbers []string) (int, error
 }
 
 // IngestDir hands the XML files of dir (one 1C upload, already complete: the protocol's import call says so,
-// commerceml.md §4.2) to the spool as one drop, exactly as a drop from BAS's folder, and wakes the drop
+// docs/commerceml.md §4.2) to the spool as one drop, exactly as a drop from BAS's folder, and wakes the drop
 // loop. The XML files must lie in one folder (dir itself or one folder below it). It returns the id of the
 // drop that carries this content: a new one, or the earlier drop with the same content, which is then not
 // taken again (unless that one failed).
@@ -107,7 +107,7 @@ type Orders struct {
 // BAS's encoding: the orders file's documents (returns settled and orders numbered first). Over HTTP the
 // text goes without a byte order mark: BAS checks that the answer starts with «<?xml», and whether its
 // text reader drops a BOM before that check is not documented (docs/http.md); the file keeps its BOM.
-// With nothing pending it is a root-only document, never an empty body (commerceml.md §7: 1C fails on
+// With nothing pending it is a root-only document, never an empty body (docs/commerceml.md §7: 1C fails on
 // one).
 func (s *Sales) PendingOrders(ctx context.Context) (Orders, error) {
 	s.mu.Lock()

@@ -209,7 +209,7 @@ func (c *Catalog) stage(ctx context.Context, st *store.Stage, s *staged, o *comm
 
 // stageOrphans stages the good of each offer whose good the drop's catalogue does not describe: a variant
 // (guid#guid) of a good in it, or a good the ledger knows when the drop carries offers only (BAS's "prices
-// and stock only" export, bas-and-peers.md §1.1). An offer of a good obmin has never seen is reported.
+// and stock only" export, docs/commerceml.md §1.5). An offer of a good obmin has never seen is reported.
 func (c *Catalog) stageOrphans(ctx context.Context, st *store.Stage, rep *DropReport) error {
 	return st.OrphanOffers(ctx, func(key string, first []byte) error {
 		var so stagedOffer

@@ -24,7 +24,7 @@ import (
 //     (GET /api/v1/goods), whichever is fewer calls: a first load of N goods reads the catalogue once.
 //
 //   - Stock. Checkbox has no call that sets stock: it goes through the import file's "leftovers", with
-//     auto_supply (checkbox-api.md §5). A good's stock is sent when BAS's figure differs from what obmin last
+//     auto_supply (docs/checkbox-rest.md §5). A good's stock is sent when BAS's figure differs from what obmin last
 //     sent, and also when it differs from Checkbox's count now: every sale at the till moves Checkbox's
 //     count (§6), so "unchanged in BAS" does not mean "right in Checkbox" (BAS may have taken in as many as
 //     were sold). BAS is the master of stock: until it has loaded the sales, its figure overrides Checkbox's
@@ -515,7 +515,7 @@ func (ss *stockSync) flush(ctx context.Context) error {
 func isNotFound(err error) bool { return errors.Is(err, checkbox.ErrNotFound) }
 
 // countIs says whether Checkbox's count of a good is the stock obmin means (thousandths). The unit of
-// GoodModel.count is not documented (checkbox-api.md §2, §12.5): thousandths or pieces are both taken as
+// GoodModel.count is not documented (docs/checkbox-rest.md §2, §12.5): thousandths or pieces are both taken as
 // a match, so an unknown unit costs no import on every drop. No count at all is taken as a match too: then
 // only BAS's own changes are sent.
 func countIs(count *int64, thousandths int64) bool {

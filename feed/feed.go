@@ -4,8 +4,8 @@
 // nothing of files on disk or of Checkbox, and reports bad input as a *ParseError naming file, line and
 // element.
 //
-// Tag names and their per-marketplace spellings are cited from the project's research notes as
-// "bas-and-peers.md §N" (../shared/reference/bas-and-peers.md).
+// Tag names and their per-marketplace spellings are described in the project's docs/formats.md,
+// "Marketplace feeds" and "Feed dialects".
 package feed
 
 import (
@@ -16,7 +16,7 @@ import (
 	"obmin/internal/xmlin"
 )
 
-// Format is a feed dialect, told by the root element (bas-and-peers.md §1.3: by root, never by name).
+// Format is a feed dialect, told by the root element (docs/formats.md: by root, never by name).
 type Format string
 
 const (
@@ -62,7 +62,7 @@ func (e *ParseError) Unwrap() error { return e.Err }
 type Header struct {
 	Format Format `json:"format"`
 	Root   string `json:"root"`           // the root element as written
-	Date   string `json:"date,omitempty"` // yml_catalog@date or Hotline <date>, as written (formats vary, bas-and-peers.md §3.3)
+	Date   string `json:"date,omitempty"` // yml_catalog@date or Hotline <date>, as written (formats vary, docs/formats.md "Feed dialects")
 	Shop   string `json:"shop,omitempty"` // shop/name, or Hotline firmName
 }
 
@@ -80,7 +80,7 @@ type Offer struct {
 	Params     []Param          `json:"params,omitempty"`      // every <param name="…">value</param>: what sets a variant apart (size, colour)
 	// Quantity is the stock: <quantity_in_stock> (Prom, MAUDAU), <stock_quantity> (Rozetka), <quantity>, or a
 	// number in Hotline's <stock>; nil when the feed gives none (Epicentr). quantity_in_stock wins over
-	// quantity, as Prom's importer does (bas-and-peers.md §3.3).
+	// quantity, as Prom's importer does (docs/formats.md, "Feed dialects").
 	Quantity *decimal.Decimal `json:"quantity,omitempty"`
 	Line     int              `json:"line"`
 }

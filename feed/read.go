@@ -78,7 +78,7 @@ func (r *reader) next() (xml.Token, error) {
 // read walks the whole document. With sniff it stops at the first offer with errSniffDone.
 func (r *reader) read(fn func(Offer) error, sniff bool) (Summary, error) {
 	var sum Summary
-	// The root decides the format (bas-and-peers.md §1.3).
+	// The root decides the format (docs/formats.md).
 	for sum.Header.Format == "" {
 		tok, err := r.next()
 		if err != nil {
@@ -200,7 +200,7 @@ func (r *reader) readOffer(se xml.StartElement, format Format) (Offer, error) {
 			}
 		default:
 			if want, ok := lookalike(a.Name.Local, offerAttrs); ok {
-				// pojitonov's Rozetka feed spells it with a Cyrillic "а" (bas-and-peers.md §3, samples/yml).
+				// pojitonov's Rozetka feed spells it with a Cyrillic "а" (docs/formats.md, "Marketplace feeds").
 				return o, r.errAt(o.Line, elem, fmt.Errorf("attribute %q is spelled with non-Latin letters (%s); it must be %q",
 					a.Name.Local, nonASCII(a.Name.Local), want))
 			}

@@ -205,7 +205,7 @@ func TestReadTruncatedEverywhere(t *testing.T) {
 	}
 }
 
-// TestReadSharedSamples reads every real feed of ../shared/samples/yml: each is read, or refused with a
+// TestReadSharedSamples reads every real feed of the shared sample folder samples/yml: each is read, or refused with a
 // precise reason.
 func TestReadSharedSamples(t *testing.T) {
 	root := testenv.Shared(t, "samples/yml")
@@ -218,7 +218,7 @@ func TestReadSharedSamples(t *testing.T) {
 		"kryshtof208-prog__Feed-Marketplaces/epicentr_feed.xml":    {offers: 206},
 		"kryshtof208-prog__Feed-Marketplaces/test_maudau_feed.xml": {offers: 2, withStock: 2},
 		"xvalikan__avtopro-pricelist/prom.xml":                     {offers: 152, withStock: 152},
-		// The attribute is written with a Cyrillic "а" (SOURCES.md): availability would be lost silently.
+		// The attribute is written with a Cyrillic "а" in this real feed: availability would be lost silently.
 		"pojitonov__pricelist/rozetka.xml": {refused: `attribute "аvailable" is spelled with non-Latin letters ('а' U+0430 at 1); it must be "available"`},
 	}
 	seen := 0

@@ -15,13 +15,13 @@ import (
 )
 
 // Source is a folder BAS drops into: a local or shared folder now; an SFTP folder can implement it later.
-// obmin only reads a Source: BAS empties its export folder before each export (commerceml.md §1.5), so
+// obmin only reads a Source: BAS empties its export folder before each export (docs/commerceml.md §1.5), so
 // anything written there would be lost or, worse, taken for part of an export.
 type Source interface {
 	// String names the source for logs; it carries no secrets.
 	String() string
 	// List returns the regular *.xml and *.zip files (case-insensitive) below the root, recursively, sorted
-	// by path. A *.zip is what 1C writes instead of the XML files when its exchange zips (commerceml.md §6.3).
+	// by path. A *.zip is what 1C writes instead of the XML files when its exchange zips (docs/commerceml.md §6.3).
 	// Dot-files, dot-folders and *.tmp files are skipped: they are other programs' temporary files.
 	List(ctx context.Context) ([]drop.File, error)
 	// Open opens a file by a path List returned.

@@ -24,7 +24,7 @@ import (
 	"obmin/store"
 )
 
-// CookieName is the session cookie checkauth hands to 1C (commerceml.md §6.1 step 1: lines 2 and 3).
+// CookieName is the session cookie checkauth hands to 1C (docs/commerceml.md §6.1 step 1: lines 2 and 3).
 const CookieName = "obmin_session"
 
 // session is one 1C exchange: from checkauth to the last call. Its files live in UploadDir/<id>/.
@@ -53,7 +53,7 @@ type run struct {
 	done   chan struct{} // closed when the drop pass that applies it returned
 }
 
-// exchange is the 1C site-exchange endpoint: ?type=catalog|sale&mode=… (commerceml.md §6).
+// exchange is the 1C site-exchange endpoint: ?type=catalog|sale&mode=… (docs/commerceml.md §6).
 func (s *Server) exchange(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	typ, mode := q.Get("type"), q.Get("mode")
@@ -96,7 +96,7 @@ func (s *Server) exchange(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// answer writes 1C's text answer: a first line always (an empty answer makes 1C fail, commerceml.md §7),
+// answer writes 1C's text answer: a first line always (an empty answer makes 1C fail, docs/commerceml.md §7),
 // lines separated by \n, ASCII where possible.
 func (s *Server) answer(w http.ResponseWriter, status int, first string, more ...string) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -112,7 +112,7 @@ func (s *Server) answer(w http.ResponseWriter, status int, first string, more ..
 }
 
 // checkauth signs 1C in with HTTP Basic and opens a session: success, cookie name, cookie value, sessid
-// (commerceml.md §6.1 step 1).
+// (docs/commerceml.md §6.1 step 1).
 func (s *Server) checkauth(w http.ResponseWriter, r *http.Request) {
 	ok, wait := s.signIn(r, "1C sign-in", false)
 	if wait > 0 {
@@ -208,7 +208,7 @@ func (s *Server) session(r *http.Request) (*session, string) {
 	return sess, ""
 }
 
-// init answers zip and file_limit (commerceml.md §6.1 step 2, §6.2 step 2): exactly these two lines,
+// init answers zip and file_limit (docs/commerceml.md §6.1 step 2, §6.2 step 2): exactly these two lines,
 // since BAS's client takes an init answer of any other length as an error (docs/http.md). A catalogue
 // init starts the session's upload afresh.
 func (s *Server) init(w http.ResponseWriter, r *http.Request, sess *session, typ string) {
@@ -234,7 +234,7 @@ func (s *Server) uploadDir(sess *session) string {
 
 // CleanUploadName turns 1C's filename parameter into a safe relative path: backslashes are separators;
 // an absolute path or one with a drive letter keeps only its base name (1C and PHP sites send /tmp/… and
-// C:\… names, commerceml.md §6.1 step 3); "..", control characters, names Windows reserves for devices
+// C:\… names, docs/commerceml.md §6.1 step 3); "..", control characters, names Windows reserves for devices
 // (CON, NUL.xml, COM1…) and empty names are refused.
 func CleanUploadName(raw string) (string, error) {
 	s := strings.ReplaceAll(raw, `\`, "/")
@@ -256,7 +256,7 @@ func CleanUploadName(raw string) (string, error) {
 	return rel, nil
 }
 
-// file appends the raw body to the named file of the session's upload (commerceml.md §6.1 step 3: files
+// file appends the raw body to the named file of the session's upload (docs/commerceml.md §6.1 step 3: files
 // bigger than file_limit arrive in several POSTs with the same name); sale documents go to their own folder.
 func (s *Server) file(w http.ResponseWriter, r *http.Request, sess *session, typ string, log *logrus.Entry) {
 	name, err := CleanUploadName(r.URL.Query().Get("filename"))
@@ -316,7 +316,7 @@ func (s *Server) file(w http.ResponseWriter, r *http.Request, sess *session, typ
 }
 
 // catalogImport hands the session's upload to obmin as one drop on the first call and answers progress
-// until it is applied, then success or failure with the reason (commerceml.md §6.1 step 4). No call
+// until it is applied, then success or failure with the reason (docs/commerceml.md §6.1 step 4). No call
 // waits longer than ImportWait: 1C and proxies time out on long requests (§6.3).
 func (s *Server) catalogImport(w http.ResponseWriter, r *http.Request, sess *session, log *logrus.Entry) {
 	name := r.URL.Query().Get("filename")
@@ -438,7 +438,7 @@ func (s *Server) unpack(ctx context.Context, sess *session, dir string) ([]strin
 }
 
 // query returns the pending orders as CommerceML, in BAS's encoding, and remembers exactly which numbers
-// it returned (commerceml.md §6.2 step 3).
+// it returned (docs/commerceml.md §6.2 step 3).
 func (s *Server) query(w http.ResponseWriter, r *http.Request, sess *session, log *logrus.Entry) {
 	o, err := s.agent.Sales.PendingOrders(r.Context())
 	if err != nil {
@@ -453,7 +453,7 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request, sess *session, lo
 	w.Write(o.Data)
 }
 
-// saleSuccess confirms exactly the orders the session's last query returned (commerceml.md §6.2 step 4).
+// saleSuccess confirms exactly the orders the session's last query returned (docs/commerceml.md §6.2 step 4).
 func (s *Server) saleSuccess(w http.ResponseWriter, r *http.Request, sess *session, log *logrus.Entry) {
 	n, err := s.agent.ConfirmOrders(r.Context(), sess.query)
 	if err != nil {
@@ -498,7 +498,7 @@ func (s *Server) readSaleDocument(ctx context.Context, sess *session, name, targ
 	return fmt.Sprintf("documents %d, confirmed %d", len(numbers), n), nil
 }
 
-// saleImport is newer 1C's call after mode=file (commerceml.md §6.2 step 5).
+// saleImport is newer 1C's call after mode=file (docs/commerceml.md §6.2 step 5).
 func (s *Server) saleImport(w http.ResponseWriter, r *http.Request, sess *session, log *logrus.Entry) {
 	name, err := CleanUploadName(r.URL.Query().Get("filename"))
 	if err != nil {

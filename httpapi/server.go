@@ -1,6 +1,6 @@
 // Package httpapi is obmin's HTTP side: BAS's «Обмін з сайтом» exchange node talks to obmin as to a
-// "site" (the 1C site-exchange protocol, commerceml.md §6), Checkbox delivers receipts by webhook
-// (checkbox-api.md §8), and staff and monitoring read /healthz, /status and /metrics (Prometheus).
+// "site" (the 1C site-exchange protocol, docs/commerceml.md §6), Checkbox delivers receipts by webhook
+// (docs/checkbox-rest.md §8), and staff and monitoring read /healthz, /status and /metrics (Prometheus).
 //
 // Every endpoint that changes state or shows it needs credentials: the exchange user (HTTP Basic on
 // checkauth, then the session cookie), the webhook signature, the status token (/status, /metrics).

@@ -20,7 +20,7 @@ import (
 const WebhookPath = "/checkbox/webhook"
 
 // SignatureHeader carries base64(HMAC-SHA256(key, raw body)) on every Checkbox webhook delivery
-// (checkbox-api.md §8).
+// (docs/checkbox-rest.md §8).
 const SignatureHeader = "x-request-signature"
 
 // Webhook limits, the defaults of Config's fields. A delivery is one receipt as JSON: a few KiB, tens for
@@ -71,7 +71,7 @@ func decodeSignature(h string) []byte {
 // MaxUnauthenticated bodies are read at once (others get 503 and Checkbox retries), each for at most
 // WebhookReadTimeout and WebhookMaxBody bytes. A receipt goes through the same exactly-once gate as the
 // pull, so one that arrives both ways reaches BAS once. Shifts, service receipts and orders are
-// acknowledged and ignored. The answer is {"ok": true} (checkbox-api.md §8); anything else makes
+// acknowledged and ignored. The answer is {"ok": true} (docs/checkbox-rest.md §8); anything else makes
 // Checkbox retry.
 func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	log := s.log.WithField("part", "webhook")

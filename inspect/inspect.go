@@ -107,7 +107,7 @@ type inspector struct {
 	records     bool // call sink.record for every record
 	sink        inspectSink
 	// dropTypes are the price types (Ид → Наименование) the files of the current drop announced so far:
-	// УТ packages announce them in import___*.xml and price offers in prices___*.xml (commerceml.md §4.2).
+	// УТ packages announce them in import___*.xml and price offers in prices___*.xml (docs/commerceml.md §4.2).
 	dropTypes   map[string]string
 	now         func() time.Time
 	giveUpAfter time.Duration

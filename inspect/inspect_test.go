@@ -209,14 +209,14 @@ func (s *collectSink) end(r *fileReport) error  { s.reps = append(s.reps, r); re
 func (s *collectSink) drop(p *dropPlan) error   { s.plans = append(s.plans, p); return nil }
 func (s *collectSink) finish(Totals) error      { return nil }
 
-// TestInspectEverySharedSample walks every file under ../shared/samples/: each is read, or refused or
+// TestInspectEverySharedSample walks every file of the shared sample folder (testenv.Shared): each is read, or refused or
 // broken with a named reason kind and a message naming the file.
 func TestInspectEverySharedSample(t *testing.T) {
 	root := testenv.Shared(t, "samples")
 	known := map[string]bool{reasonCommerceML3: true, reasonOtherXML: true, reasonNotXML: true, reasonEncoding: true,
 		reasonWrongEnc: true, reasonEmpty: true, reasonTruncated: true, reasonMalformed: true, reasonBadValue: true,
 		reasonTooLarge: true, reasonZipUnsafe: true, reasonZipLimit: true, reasonZipBroken: true}
-	// What particular samples are (provenance and facts: samples/*/SOURCES.md).
+	// What particular samples are (provenance and facts: the notes beside them in the sample folder).
 	want := map[string]string{
 		"commerceml/SOURCES.md":              "refused not-xml",
 		"yml/SOURCES.md":                     "refused not-xml",

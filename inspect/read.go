@@ -31,10 +31,10 @@ const (
 
 // Reason kinds: why a file is refused or broken. They are stable: scripts may test them.
 const (
-	reasonCommerceML3 = "commerceml-3"   // CommerceML 3.x (the 1C-Bitrix module), commerceml.md §1.4
+	reasonCommerceML3 = "commerceml-3"   // CommerceML 3.x (the 1C-Bitrix module), docs/commerceml.md §1.4
 	reasonOtherXML    = "other-xml"      // XML, but neither CommerceML nor a feed (an XSD schema, a web page…)
 	reasonNotXML      = "not-xml"        // not XML at all (text, a picture, a PDF, a zip named .xml…)
-	reasonEncoding    = "encoding"       // an encoding other than UTF-8 and windows-1251 (commerceml.md §4.3)
+	reasonEncoding    = "encoding"       // an encoding other than UTF-8 and windows-1251 (docs/commerceml.md §4.3)
 	reasonWrongEnc    = "wrong-encoding" // the bytes contradict the declared encoding (re-saved in an editor)
 	reasonEmpty       = "empty"          // 0 bytes
 	reasonTruncated   = "truncated"      // ends before the closing root tag
@@ -61,7 +61,7 @@ type fileReport struct {
 	Encoding    string      `json:"encoding,omitempty"`  // as declared, or UTF-8 when nothing is declared
 	Declared    bool        `json:"encoding_declared"`
 	BOM         bool        `json:"bom"`
-	OnlyChanges bool        `json:"only_changes"` // СодержитТолькоИзменения (commerceml.md §4.1)
+	OnlyChanges bool        `json:"only_changes"` // СодержитТолькоИзменения (docs/commerceml.md §4.1)
 	Status      string      `json:"status"`       // read, refused, broken
 	Reason      string      `json:"reason,omitempty"`
 	What        string      `json:"what,omitempty"` // for a refused file: what it is
@@ -365,7 +365,7 @@ func (c *cmlCounter) good(g commerceml.Good) {
 
 func (c *cmlCounter) offer(o commerceml.Offer) {
 	if strings.Contains(o.ID, "#") {
-		c.characteristics++ // commerceml.md §2.2: productGUID#characteristicGUID
+		c.characteristics++ // docs/commerceml.md §2.2: productGUID#characteristicGUID
 	}
 	if o.Deleted {
 		c.deleted++
@@ -377,7 +377,7 @@ func (c *cmlCounter) offer(o commerceml.Offer) {
 			neg = neg || s.Quantity.IsNegative()
 		}
 		if neg {
-			c.negative++ // commerceml.md §3.2: negative stock occurs; obmin sends it as 0
+			c.negative++ // docs/commerceml.md §3.2: negative stock occurs; obmin sends it as 0
 		}
 	}
 	if len(o.Prices) == 0 {
@@ -523,7 +523,7 @@ func describeRoot(root string) string {
 }
 
 // ymlFlavour tells which marketplace a YML feed is written for, from the elements it uses
-// (bas-and-peers.md §3.3). It reads the whole feed, streaming; a read error ends the look, not the answer.
+// (docs/formats.md, "Feed dialects"). It reads the whole feed, streaming; a read error ends the look, not the answer.
 func ymlFlavour(ctx context.Context, r io.Reader) (flavour, why string) {
 	dec := xmlin.NewDecoder(ctxio.Reader(ctx, r))
 	var noShop, portalID, nameRU, nameLang, stockQty, qtyInStock, inStock bool

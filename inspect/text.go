@@ -22,7 +22,7 @@ type textSink struct {
 func (s *textSink) begin(string) error              { return nil }
 func (s *textSink) record(kind string, v any) error { return nil }
 
-// kindNames are the words for CommerceML kinds (commerceml.md §4.2: told apart by content).
+// kindNames are the words for CommerceML kinds (docs/commerceml.md §4.2: told apart by content).
 var kindNames = map[string]string{
 	"catalog":   "catalogue",
 	"offers":    "offers",

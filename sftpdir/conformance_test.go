@@ -129,7 +129,7 @@ func (b *backend) noPosix() *backend {
 }
 
 // testServerDifferences pins down where pkg/sftp's server and OpenSSH's differ, so that a suite passing
-// on one cannot hide a problem of the other (go-style-and-spool-anchors.md, pkg/sftp pitfalls).
+// on one cannot hide a problem of the other (docs/reliability.md §7).
 func testServerDifferences(t *testing.T, b *backend) {
 	b.Put(t, "a", "a", time.Time{})
 	b.Put(t, "b", "b", time.Time{})

@@ -467,7 +467,7 @@ func readAll(cl *sftp.Client, p string) ([]byte, error) {
 }
 
 // readerOnly hides sftp.File's WriteTo, whose concurrent reads can return a short copy without an error
-// (go-style-and-spool-anchors.md, pkg/sftp pitfalls: PR #660).
+// (pkg/sftp pull request #660, docs/reliability.md §7).
 type readerOnly struct{ r io.Reader }
 
 func (r readerOnly) Read(p []byte) (int, error) { return r.r.Read(p) }

@@ -45,7 +45,7 @@ type source struct {
 func (s source) String() string { return s.c.String() + "/" + strings.TrimPrefix(s.root, "/") }
 
 // List walks root like folder.LocalDir: regular *.xml (and *.zip) files, recursively, sorted; dot-files, dot-folders,
-// *.tmp and Office's ~$ files skipped (go-style-and-spool-anchors.md A1 row 1). Symbolic links are not
+// *.tmp and Office's ~$ files skipped (docs/reliability.md §5). Symbolic links are not
 // followed.
 func (s source) List(ctx context.Context) ([]drop.File, error) {
 	var files []drop.File
@@ -90,7 +90,7 @@ func (s source) walk(ctx context.Context, cl *sftp.Client, rel string, out *[]dr
 }
 
 // wanted is folder.LocalDir's filter: *.xml, or the *.zip 1C writes when its exchange zips
-// (commerceml.md §6.3); not hidden, not a temporary file of a common writer. The conformance suite checks
+// (docs/commerceml.md §6.3); not hidden, not a temporary file of a common writer. The conformance suite checks
 // that it lists what folder.LocalDir lists.
 func wanted(name string) bool {
 	if strings.HasPrefix(name, ".") || strings.HasPrefix(name, "~$") {
@@ -199,8 +199,8 @@ func (t target) name(name string) (string, error) {
 // WriteFile uploads data under a dot-temp name in the same folder, flushes it where the server can
 // (fsync@openssh.com), checks its size (and SHA-256 by reading it back when under 8 MiB), then renames
 // it over name: posix-rename@openssh.com where the server has it; elsewhere the old file is first renamed
-// aside, the new one renamed in, and the old one put back if that fails (go-style-and-spool-anchors.md
-// §0.8, pkg/sftp pitfalls). The result is checked by size. Temporary files an earlier, cut-off attempt
+// aside, the new one renamed in, and the old one put back if that fails (docs/reliability.md
+// §7). The result is checked by size. Temporary files an earlier, cut-off attempt
 // left for name are removed first.
 func (t target) WriteFile(ctx context.Context, name string, data []byte) error {
 	final, err := t.name(name)

@@ -33,7 +33,7 @@ import (
 //
 // A drop is a folder named by its id holding the XML files of one BAS export. It only ever moves by a
 // same-volume rename, so it is always whole in exactly one place (Maildir's tmp → new, Camel's preMove:
-// go-style-and-spool-anchors.md §0.3), and a move never replaces an existing folder.
+// docs/reliability.md §3), and a move never replaces an existing folder.
 //
 // Spool keeps no state in memory; one process should own a root at a time.
 type Spool struct {
@@ -144,11 +144,11 @@ func (s *Spool) Ingest(ctx context.Context, src folder.Source, d drop.Drop, id s
 // then hands it to inbox/, or Discard throws it away (a copy of a drop taken before). Nothing that reads
 // inbox/ ever sees a staged drop, so a copy that is discarded cannot be claimed meanwhile. Each file is
 // copied under its base name, its length checked against the listing and its SHA-256 computed on the
-// way, then fsynced (go-style-and-spool-anchors.md A1 row 11: verify every transfer).
+// way, then fsynced (docs/reliability.md §7: verify every transfer).
 //
 // The fingerprint returned is the SHA-256 (hex) of the sorted lines "name\x00size\x00sha256\n", one per
 // file: it depends on content only, not on paths or times, so the caller can recognise an export it already
-// took. BAS reuses file names for every export, so a path says nothing (§0.4 there).
+// took. BAS reuses file names for every export, so a path says nothing (docs/reliability.md §4).
 //
 // Names from outside are never trusted as paths: a file must lie directly in d.Dir, only its base name is
 // kept, and a name that is not plain (drop.CheckName) or that equals another one ignoring case (Windows

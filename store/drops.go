@@ -18,7 +18,7 @@ const (
 )
 
 // DropRecord is one BAS export taken into the spool. Drops are deduplicated by Fingerprint, a hash of
-// their content: BAS reuses file names, so a path says nothing (go-style-and-spool-anchors.md §0.4).
+// their content: BAS reuses file names, so a path says nothing (docs/reliability.md §4).
 type DropRecord struct {
 	ID, Fingerprint, Source, State, Error string
 	Files                                 int

@@ -11,7 +11,7 @@ import (
 // GoodRecord is one good, stored under its Checkbox code (by default BAS's Артикул) and found by where it
 // comes from: BAS's Ид for a good BAS exported, the feed's name and offer id for a good of a marketplace
 // feed. It joins what BAS exported for the good, needed to write sales back with BAS's exact Ид and
-// Артикул (bas-and-peers.md §0.4: BAS matches order lines by Ид and silently creates a new item
+// Артикул (`ОбменССайтом.НайтиСоздатьНоменклатуру`, docs/commerceml.md §1.5: BAS matches order lines by Ид and silently creates a new item
 // otherwise), with the ledger of what Checkbox last received, which makes "push only what changed" work.
 type GoodRecord struct {
 	Code string

@@ -27,7 +27,7 @@ type ReceiptRecord struct {
 	ID, RegisterID, Type, Status string
 	Number                       string    // the BAS Номер obmin gives it; unique among receipts
 	When                         time.Time // time of sale (fiscal date)
-	TotalSum                     int64     // kopecks (checkbox-api.md: money is integer kopecks)
+	TotalSum                     int64     // kopecks (docs/checkbox-rest.md §2.2: money is integer kopecks)
 	State, Reason                string
 	Raw                          []byte // the receipt JSON as received
 	Document                     []byte // the CommerceML document (JSON) derived from it; nil for held/skipped

@@ -22,7 +22,7 @@ import (
 // power cut.
 //
 // The file must live on a local disk: WAL needs shared memory, which network filesystems do not provide
-// (go-style-and-spool-anchors.md, "SQLite pragma side note"). Keep it away from the BAS share.
+// (docs/reliability.md §9). Keep it away from the BAS share.
 type Store struct {
 	db *sql.DB
 	// writer holds the one write slot of this process. SQLite allows one writer at a time; queueing here
@@ -41,7 +41,7 @@ type Store struct {
 var ErrNotFound = errors.New("no such record")
 
 // ErrDuplicateNumber is returned when a receipt would take a BAS Номер another receipt already has. BAS
-// keys orders on Номер (bas-and-peers.md §0.3), so a reused number would overwrite another sale there.
+// keys orders on Номер (docs/bas-orders.md, «How BAS loads the file»), so a reused number would overwrite another sale there.
 var ErrDuplicateNumber = errors.New("receipt number already used by another receipt")
 
 // timeLayout is RFC 3339 with a fixed nine-digit fraction. time.RFC3339Nano drops trailing zeros,
@@ -237,7 +237,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 // dataSourceName builds the modernc.org/sqlite data source name. The path is passed as a plain file name, not
 // a "file:" URI, so Windows paths and characters such as '%' or '#' need no escaping; the query part
 // carries the settings, which the driver applies to every new pooled connection (pragmas are per
-// connection, go-style-and-spool-anchors.md "SQLite pragma side note"):
+// connection, docs/reliability.md §9):
 //   - busy_timeout: wait for the write lock instead of failing with SQLITE_BUSY;
 //   - journal_mode WAL: readers never block the writer, and a crash leaves the committed state intact;
 //   - synchronous FULL: a commit is on disk when it returns, even after a power cut;

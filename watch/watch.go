@@ -39,7 +39,7 @@ type Config struct {
 	Interval time.Duration // polling interval (default 2s); polling is the source of truth
 	MinAge   time.Duration // a file must be unmodified at least this long (default 2s)
 	// Notify also uses file-system events on a LocalDir to scan sooner. Events are only a hint: network
-	// shares send none and queues overflow (go-style-and-spool-anchors.md §0.1), so polling never stops.
+	// shares send none and queues overflow (docs/reliability.md §1), so polling never stops.
 	Notify bool
 	Clock  func() time.Time // default time.Now
 	Logger *logrus.Entry    // default: discard
@@ -57,8 +57,8 @@ type Config struct {
 }
 
 // Watcher finds complete BAS exports in a Source. BAS cannot write through a temporary name, so the
-// watcher judges completeness itself, for the whole folder at once (go-style-and-spool-anchors.md §0.2,
-// commerceml.md §4.2: "completeness of a drop is not signalled inside the files").
+// watcher judges completeness itself, for the whole folder at once (docs/reliability.md §2,
+// docs/commerceml.md §4.2: "completeness of a drop is not signalled inside the files").
 //
 // A Watcher is safe for concurrent use.
 type Watcher struct {
@@ -159,7 +159,7 @@ func New(cfg Config) (*Watcher, error) {
 //     a share's clock puts the mtime in the future);
 //   - is not empty (Windows copies create the file first and fill it later);
 //   - ends, apart from whitespace, with the closing tag of its root element. BAS writes the XML in one pass,
-//     so a file it is still writing has no closing tag (commerceml.md §4.2).
+//     so a file it is still writing has no closing tag (docs/commerceml.md §4.2).
 //
 // A drop once returned is not returned again while its names, sizes and mtimes stay the same: BAS empties
 // its folder only at its next export, so the same export is there for minutes or days. Nor is what is left
@@ -416,7 +416,7 @@ const (
 // judge decides whether f is complete (JudgeFile), reading each version of a file (size, mtime) once;
 // why says, for a file that is not, what is wrong with it.
 //
-// A file the source lists but will not open is, case by case (go-style-and-spool-anchors.md A1 row 13,
+// A file the source lists but will not open is, case by case (docs/reliability.md §5,
 // names from outside are never trusted as paths):
 //   - a name the spool refuses (path tricks, a reserved Windows name, a character obmin may not use): not
 //     opened at all; the drop goes to Ingest, which rejects it with ErrBadDrop, so it lands in failed/;
@@ -790,7 +790,7 @@ func (w *Watcher) runScan(ctx context.Context, fn func(context.Context, drop.Dro
 }
 
 // notifier holds the file-event watch of a LocalDir and the folders added to it. fsnotify does not
-// watch subfolders by itself (go-style-and-spool-anchors.md, fsnotify pitfalls).
+// watch subfolders by itself (docs/reliability.md §1).
 type notifier struct {
 	w       *fsnotify.Watcher
 	root    string

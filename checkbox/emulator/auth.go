@@ -11,7 +11,7 @@ import (
 	"strings"
 )
 
-// Cashier sign-in (checkbox-api.md §3). A token is an HS256 JWT whose exp claim is its lifetime; the
+// Cashier sign-in (docs/checkbox-rest.md §3). A token is an HS256 JWT whose exp claim is its lifetime; the
 // emulator also remembers every token it issued, so that sign-out and ExpireTokens can revoke them.
 
 // issue makes a token for c, valid for TokenTTL from now.

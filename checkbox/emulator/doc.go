@@ -4,8 +4,8 @@
 // units, envelopes), keeps goods, stock, shifts and receipts in memory, and can generate sales, inject
 // faults and deliver signed webhooks.
 //
-// Facts are cited from the project's research note as "checkbox-api.md §N"
-// (../shared/reference/checkbox-api.md). Where the real service is not documented the emulator takes
+// Facts are cited from the project's page on Checkbox's API as "docs/checkbox-rest.md §N"
+// (docs/checkbox-rest.md). Where the real service is not documented the emulator takes
 // the pessimistic reading, so that a client that copes with the emulator copes with Checkbox:
 //
 //   - Tokens are HS256 JWTs with an exp claim (TokenTTL, default 8 h); a missing, unknown, expired or
@@ -28,7 +28,7 @@
 //     leftovers-by-id) is in thousandths.
 //   - /receipts/search filters from_date (inclusive) and to_date (exclusive) on fiscal_date by default
 //     (Config.SearchBy), so an offline receipt lands in a window that was already polled (§6.5, §12.3),
-//     and self_receipts defaults to true (§0.7). Offset-less dates are read as UTC.
+//     and self_receipts defaults to true (§6.1). Offset-less dates are read as UTC.
 //   - POST /receipts/sell needs an open shift: the emulator opens one for the signed-in cashier on the
 //     register of its PIN sign-in (or of an X-License-Key header, else the first register), closing any
 //     other cashier's shift on that register first, as a handover would.
@@ -39,7 +39,7 @@
 //   - Webhooks fire for receipts and for shift openings and closings of the register (§8), signed
 //     x-request-signature = base64(HMAC-SHA256(key, body)), retried with exponential back-off on a
 //     status >= 400, a timeout or a transport error (timings in Config.Webhook).
-//   - Rate limiting (429 with Retry-After) exists only when SetRateLimit is called (§9, §10.6).
+//   - Rate limiting (429 with Retry-After) exists only when SetRateLimit is called (§9).
 //
 // Every register is a test register (is_test: true, fiscal codes "TEST" + digits). Two cashiers exist:
 // the one who signs in through the API and the shop-floor cashier who makes the sales of Sell and

@@ -27,18 +27,18 @@ type Config struct {
 	CashierName     string // full name of the API cashier, default "Касир інтеграції"
 
 	Registers []Register    // default: one test register
-	TokenTTL  time.Duration // JWT lifetime, default 8 h (checkbox-api.md §3: undocumented)
+	TokenTTL  time.Duration // JWT lifetime, default 8 h (docs/checkbox-rest.md §3: undocumented)
 
 	// AllowNoClientName accepts calls without X-Client-Name; by default they get 422, since the wiki
-	// calls the header mandatory (checkbox-api.md §2.1).
+	// calls the header mandatory (docs/checkbox-rest.md §2.1).
 	AllowNoClientName bool
 
 	// SearchBy is the timestamp /receipts/search from_date/to_date filter and sort on: SearchByFiscalDate
-	// (default; the pessimistic reading for offline receipts) or SearchByCreatedAt (checkbox-api.md §12.3).
+	// (default; the pessimistic reading for offline receipts) or SearchByCreatedAt (docs/checkbox-rest.md §12.3).
 	SearchBy string
 
 	// ShortSearch makes /receipts/search and /receipts answer with the short receipt form
-	// (ShortReceiptDTO, goods untyped), which the schema allows (checkbox-api.md §6.1).
+	// (ShortReceiptDTO, goods untyped), which the schema allows (docs/checkbox-rest.md §6.1).
 	ShortSearch bool
 
 	// ImportPolls is how many task_status calls still answer "pending" in each stage of a goods import
@@ -47,7 +47,7 @@ type Config struct {
 	// ImportSkipsBadRows makes a goods import with some bad rows apply the others: the check reports
 	// "completed" with the bad rows in errors, and apply_changes leaves them out. By default a file with
 	// any bad row ends in "error" and nothing is applied. Which one Checkbox does is not documented
-	// (checkbox-api.md §4.1 only names errors[{error, address}]), so tests run both.
+	// (docs/checkbox-rest.md §4.1 only names errors[{error, address}]), so tests run both.
 	ImportSkipsBadRows bool
 
 	Webhook WebhookPolicy
@@ -72,7 +72,7 @@ type Register struct {
 }
 
 // WebhookPolicy times webhook deliveries. Checkbox waits 10 s for an answer and retries for 4 hours
-// with exponential back-off from 1 s up to 30 min (checkbox-api.md §8); tests scale these down.
+// with exponential back-off from 1 s up to 30 min (docs/checkbox-rest.md §8); tests scale these down.
 type WebhookPolicy struct {
 	FirstRetry  time.Duration // default 1 s
 	MaxRetry    time.Duration // default 30 min

@@ -23,7 +23,7 @@ type Fault struct {
 	Latency        time.Duration // delays the answer (and, with Status 0 and no drop, nothing else)
 	DropConnection bool          // closes the connection without an answer
 	// AfterHandling lets the request take effect before its answer is replaced by the fault: the
-	// "receipt created but the client got no answer" case (bas-and-peers.md, pain points).
+	// "receipt created but the client got no answer" case (docs/checkbox-rest.md §9).
 	AfterHandling bool
 }
 
@@ -102,8 +102,8 @@ type rateLimit struct {
 }
 
 // SetRateLimit answers 429 with Retry-After to requests beyond n in each window of per, counted on the
-// emulator's clock. Checkbox documents no such limit (checkbox-api.md §9), but clients must cope with
-// one (§10.6). n <= 0 turns it off.
+// emulator's clock. Checkbox documents no such limit (docs/checkbox-rest.md §9), but clients must cope with
+// one (§9: Retry-After is honoured). n <= 0 turns it off.
 func (e *Emulator) SetRateLimit(n int, per time.Duration) {
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -9,7 +9,7 @@ import (
 	"obmin/checkbox"
 )
 
-// Goods (checkbox-api.md §4). Codes are unique; stock (count) is in thousandths.
+// Goods (docs/checkbox-rest.md §4). Codes are unique; stock (count) is in thousandths.
 
 // Goods returns the catalogue sorted by code, as a client would decode it.
 func (e *Emulator) Goods() []checkbox.Good {
@@ -212,7 +212,7 @@ type goodFields struct {
 	taxCodes                   []string
 }
 
-// parseGood validates a goods payload (checkbox-api.md §4.2); on create name, type, code, is_weight
+// parseGood validates a goods payload (docs/checkbox-rest.md §4.2); on create name, type, code, is_weight
 // and price are required. Unknown fields are ignored, as pydantic does.
 func parseGood(body []byte, create bool) (goodFields, []fieldError) {
 	var v checker
@@ -415,7 +415,7 @@ func (e *Emulator) goodByCode(c *call) reply {
 }
 
 // leftovers is POST /api/v1/goods/leftovers-by-id {"good_ids": [...]}: [{"<id>": count}, ...] in the
-// order asked, for the goods that exist and have stock (checkbox-api.md §5).
+// order asked, for the goods that exist and have stock (docs/checkbox-rest.md §5).
 func (e *Emulator) leftovers(c *call) reply {
 	var v checker
 	var ids []string

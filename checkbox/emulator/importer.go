@@ -16,10 +16,10 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// The goods import (checkbox-api.md §4.1, §4.4, §5): POST /goods/import/upload takes a JSON or CSV
+// The goods import (docs/checkbox-rest.md §4.1, §4.4, §5): POST /goods/import/upload takes a JSON or CSV
 // file, task_status reports "pending" for Config.ImportPolls polls and then "completed" (or "error"),
 // apply_changes writes it, and task_status reports "pending" again and then "done". A row creates a
-// good or, when a good has its code (codes are unique, checkbox-api.md §4.2), rewrites that good.
+// good or, when a good has its code (codes are unique, docs/checkbox-rest.md §4.2), rewrites that good.
 // Every problem is reported as errors[{error, address}] with the row's address (goods[i].field in a
 // JSON file, a cell such as C5 in a CSV file). A file with any bad row fails whole, nothing applied,
 // unless Config.ImportSkipsBadRows: then the other rows are applied.
@@ -193,7 +193,7 @@ func (e *Emulator) importApply(c *call) reply {
 }
 
 // applyImport creates or updates a good per row, matched by code. Leftovers replace the stock of goods
-// that have some; others get stock only with auto_supply (checkbox-api.md §4.4: leftovers "correct the
+// that have some; others get stock only with auto_supply (docs/checkbox-rest.md §4.4: leftovers "correct the
 // leftovers of already created goods that have supplies").
 func (e *Emulator) applyImport(t *importTask) {
 	now := e.now()
@@ -280,7 +280,7 @@ func jsonCell(raw json.RawMessage) string {
 	return strings.TrimSpace(string(raw))
 }
 
-// readImportCSV reads the CSV form: a header row of Ukrainian column names (checkbox-api.md §4.4).
+// readImportCSV reads the CSV form: a header row of Ukrainian column names (docs/checkbox-rest.md §4.4).
 func (e *Emulator) readImportCSV(data []byte) ([]importRow, []opError) {
 	data = bytes.TrimPrefix(data, []byte("\ufeff"))
 	recs, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
@@ -331,7 +331,7 @@ func (e *Emulator) importRow(cells map[string]string, addr func(string) string) 
 		group: strings.TrimSpace(cells["group"]), barcode: strings.TrimSpace(cells["barcode"]),
 		uktzed: strings.TrimSpace(cells["uktzed"]), typ: strings.TrimSpace(cells["type"]),
 	}
-	// A row makes the same good POST /goods makes, with the same limits (checkbox-api.md §4.2): name
+	// A row makes the same good POST /goods makes, with the same limits (docs/checkbox-rest.md §4.2): name
 	// up to 4000 characters, code up to 150, each barcode up to 100.
 	long := func(field, what, s string, most int) {
 		if n := utf8.RuneCountInString(s); n > most {

@@ -12,7 +12,7 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// Receipts: fiscalisation, search and lookup (checkbox-api.md §6).
+// Receipts: fiscalisation, search and lookup (docs/checkbox-rest.md §6).
 
 // ruleError is a business rule a receipt breaks; the API refuses the receipt with it (see refused).
 type ruleError struct {
@@ -68,7 +68,7 @@ type discountInput struct {
 var (
 	thousand = decimal.NewFromInt(1000)
 	hundred  = decimal.NewFromInt(100)
-	// maxSum bounds any sum: payment values must stay within ±10^11 kopecks (checkbox-api.md §6.2).
+	// maxSum bounds any sum: payment values must stay within ±10^11 kopecks (docs/checkbox-rest.md §6.2).
 	maxSum = decimal.New(1, 11)
 )
 
@@ -82,7 +82,7 @@ func lineBase(price, quantity int64) (int64, error) {
 }
 
 // discountSums turns discounts on a base sum into their signed sums: negative for a discount (as in
-// Checkbox's own fixture, checkbox-api.md §2.2), positive for an extra charge. PERCENT values are
+// Checkbox's own fixture, docs/checkbox-rest.md §2.2), positive for an extra charge. PERCENT values are
 // percent of base, VALUE values kopecks; both rounded half up.
 func discountSums(base int64, in []discountInput) ([]discount, int64, error) {
 	var out []discount
@@ -399,7 +399,7 @@ var (
 )
 
 // parseSell validates a ReceiptSellPayload: the subset obmin and its tests use, with the schema's
-// limits (checkbox-api.md §6.4). Other fields are accepted and ignored.
+// limits (docs/checkbox-rest.md §6.4). Other fields are accepted and ignored.
 func (e *Emulator) parseSell(body []byte) (saleInput, []fieldError) {
 	var v checker
 	var in saleInput
@@ -553,7 +553,7 @@ func parsePayment(v *checker, raw json.RawMessage, l []any) (payment, bool) {
 	return p, len(v.errs) == before
 }
 
-// searchReceipts is GET /api/v1/receipts/search (checkbox-api.md §6.1): from_date inclusive, to_date
+// searchReceipts is GET /api/v1/receipts/search (docs/checkbox-rest.md §6.1): from_date inclusive, to_date
 // exclusive on Config.SearchBy's timestamp, self_receipts true by default, limit <= 100, ascending
 // unless desc.
 func (e *Emulator) searchReceipts(c *call) reply {
@@ -618,7 +618,7 @@ func (e *Emulator) receiptsPage(found []*receipt, limit, offset int) reply {
 }
 
 // listReceipts is GET /api/v1/receipts: by fiscal_code or serial, else the receipts of the cashier's
-// open shift, else all of them (checkbox-api.md §6.1).
+// open shift, else all of them (docs/checkbox-rest.md §6.1).
 func (e *Emulator) listReceipts(c *call) reply {
 	q := c.r.URL.Query()
 	var v checker

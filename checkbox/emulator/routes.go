@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// access is what a route needs besides X-Client-Name (checkbox-api.md §2.1).
+// access is what a route needs besides X-Client-Name (docs/checkbox-rest.md §2.1).
 type access int
 
 const (
@@ -45,12 +45,12 @@ type reply struct {
 	header      http.Header
 }
 
-// httpError is Checkbox's HTTPError body (checkbox-api.md §2.4).
+// httpError is Checkbox's HTTPError body (docs/checkbox-rest.md §2.4).
 type httpError struct {
 	Message string `json:"message"`
 }
 
-// validationError is HTTPValidationError, the FastAPI 422 body (checkbox-api.md §2.4).
+// validationError is HTTPValidationError, the FastAPI 422 body (docs/checkbox-rest.md §2.4).
 type validationError struct {
 	Message string       `json:"message"`
 	Detail  []fieldError `json:"detail"`
@@ -69,7 +69,7 @@ func notFound(msg string) reply { return messageReply(http.StatusNotFound, msg) 
 // refused answers a request the service understood but will not carry out: a duplicate code, an
 // underpaid receipt, a task in the wrong state. Checkbox's document declares no status for these but
 // 422, so the emulator reports them in the FastAPI envelope with a value_error entry, as a pydantic
-// validator would (checkbox-api.md §2.4); the real status is undocumented and may be 400.
+// validator would (docs/checkbox-rest.md §2.4); the real status is undocumented and may be 400.
 func refused(msg string, l ...any) reply {
 	if len(l) == 0 {
 		l = []any{"body"}
@@ -228,7 +228,7 @@ func (e *Emulator) authorize(a access, c *call) (reply, bool) {
 	return reply{}, true
 }
 
-// status is GET /status, Checkbox's public health check (checkbox-api.md §1).
+// status is GET /status, Checkbox's public health check (docs/checkbox-rest.md §1).
 func (e *Emulator) status(*call) reply {
 	return jsonReply(http.StatusOK, struct {
 		Status    string  `json:"status"`

@@ -29,11 +29,11 @@ type Sale struct {
 	DiscountPercent int64
 	DiscountValue   int64
 	// Offline marks a receipt made while the register was offline: its fiscal_date is At (in the
-	// past) while created_at is now, when it reached Checkbox (checkbox-api.md §6.5). Without
+	// past) while created_at is now, when it reached Checkbox (docs/checkbox-rest.md §6.5). Without
 	// Offline, At (zero: now) is both.
 	Offline bool
 	// ShiftID puts an offline receipt into that shift of its register, which may be closed by now: a
-	// register that worked offline sends its shift's receipts after the shift closed (checkbox-api.md
+	// register that worked offline sends its shift's receipts after the shift closed (docs/checkbox-rest.md
 	// §6.5). "" is the register's open shift, opened when needed.
 	ShiftID string
 	// ByAPICashier makes the cashier who signs in through the API the seller, instead of the
@@ -217,7 +217,7 @@ func (e *Emulator) cardPayment(value int64) payment {
 
 // Return fiscalises a return of lines (Code and Quantity; nil returns everything not yet returned)
 // of the sale saleID: a RETURN receipt with related_receipt_id = the sale and goods[].is_return =
-// true, quantities and sums positive (checkbox-api.md §6.3). The sale's price and line discounts carry
+// true, quantities and sums positive (docs/checkbox-rest.md §6.3). The sale's price and line discounts carry
 // over pro rata, and the money goes back the way it came. Returning more than was sold, less what
 // earlier returns took back, is an error.
 func (e *Emulator) Return(saleID string, lines []SaleLine) (checkbox.Receipt, error) {

@@ -10,7 +10,7 @@ import (
 	"obmin/checkbox"
 )
 
-// Cash registers, shifts and the tax table (checkbox-api.md §3, §4.3, §7).
+// Cash registers, shifts and the tax table (docs/checkbox-rest.md §3, §4.3, §7).
 
 // shiftFor returns the open shift of c on reg, opening one when needed. Another cashier's open shift
 // on reg is closed first, as a handover at the till would.
@@ -59,7 +59,7 @@ func (e *Emulator) Shifts() []checkbox.ShiftDetail {
 }
 
 // CloseShifts closes every open shift, as Checkbox's automatic closing at the end of the day does
-// (checkbox-api.md §7).
+// (docs/checkbox-rest.md §7).
 func (e *Emulator) CloseShifts() {
 	e.mu.Lock()
 	defer e.mu.Unlock()

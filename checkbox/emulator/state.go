@@ -76,7 +76,7 @@ type taxRate struct {
 }
 
 // defaultTaxes is a plausible Ukrainian table: ПДВ 20 % "А", 7 % "Б", 0 % "В", and "Без ПДВ" "З" with
-// code 8, the last as in Checkbox's own report fixture (checkbox-api.md §4.3). VAT is included in the
+// code 8, the last as in Checkbox's own report fixture (docs/checkbox-rest.md §4.3). VAT is included in the
 // price, as in Ukrainian retail.
 var defaultTaxes = []taxRate{
 	{code: 1, symbol: "А", label: "ПДВ", rate: 20},
@@ -94,7 +94,7 @@ func (e *Emulator) taxByCode(code int) (taxRate, bool) {
 	return taxRate{}, false
 }
 
-// taxCodes resolves tax codes given as numbers ("8") or letters ("З") (checkbox-api.md §4.2).
+// taxCodes resolves tax codes given as numbers ("8") or letters ("З") (docs/checkbox-rest.md §4.2).
 func (e *Emulator) taxCodes(in []string) ([]int, error) {
 	out := make([]int, 0, len(in))
 next:

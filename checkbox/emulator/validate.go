@@ -15,7 +15,7 @@ import (
 )
 
 // Request validation in the manner of FastAPI with pydantic v2, which Checkbox runs (its OpenAPI
-// document is FastAPI-generated, checkbox-api.md §0): every problem is collected into one 422 body
+// document is FastAPI-generated, docs/checkbox-rest.md §1): every problem is collected into one 422 body
 // with loc, msg and type per field, and JSON input is coerced the "lax" way pydantic does (an integer
 // field takes 12, 12.0 or "12"; a boolean takes true, 1 or "true").
 
@@ -392,7 +392,7 @@ func (c *checker) queryBool(q url.Values, name string, def bool) bool {
 }
 
 // queryTime reads a date-time query parameter; zero when absent. Values without an offset are taken
-// as UTC (checkbox-api.md §12.3: the server's zone for them is undocumented).
+// as UTC (docs/checkbox-rest.md §12.3: the server's zone for them is undocumented).
 func (c *checker) queryTime(q url.Values, name string) time.Time {
 	s, ok := q[name]
 	if !ok || s[len(s)-1] == "" {
@@ -408,7 +408,7 @@ func (c *checker) queryTime(q url.Values, name string) time.Time {
 	return time.Time{}
 }
 
-// queryUUIDs reads a list query parameter of UUIDs, given as repeated keys (checkbox-api.md §2.3).
+// queryUUIDs reads a list query parameter of UUIDs, given as repeated keys (docs/checkbox-rest.md §2.3).
 func (c *checker) queryUUIDs(q url.Values, name string) []string {
 	var out []string
 	for i, s := range q[name] {

@@ -15,7 +15,7 @@ import (
 	"time"
 )
 
-// Webhooks (checkbox-api.md §8): one URL per cash register, set with its licence key. Checkbox POSTs
+// Webhooks (docs/checkbox-rest.md §8): one URL per cash register, set with its licence key. Checkbox POSTs
 // {"receipt": ...} when a receipt is fiscalised and {"shift": ...} when a shift opens or closes,
 // signed with x-request-signature = base64(HMAC-SHA256(key, raw body)), and retries with exponential
 // back-off while the answer is a status >= 400, late or missing.

@@ -8,11 +8,11 @@ import (
 
 // Wire shapes, named after the schemas of Checkbox's OpenAPI 2.105.1. Optional fields the emulator has
 // no value for are written as null rather than left out, as the service does ("shift": null,
-// "branch": null in the wiki's examples, checkbox-api.md §2.2).
+// "branch": null in the wiki's examples, docs/checkbox-rest.md §2.2).
 
 // isoTime writes a moment the way Checkbox (Python's isoformat) does: UTC with a "+00:00" offset and
 // microseconds only when there are any: 2022-07-26T19:54:09+00:00, 2024-03-22T16:20:09.549268+00:00
-// (checkbox-api.md §2.2).
+// (docs/checkbox-rest.md §2.2).
 type isoTime struct{ t time.Time }
 
 func (t isoTime) MarshalJSON() ([]byte, error) {
@@ -56,7 +56,7 @@ type metaJSON struct {
 	Offset int `json:"offset"`
 }
 
-// pageJSON is PaginatedResult[...] (checkbox-api.md §2.3).
+// pageJSON is PaginatedResult[...] (docs/checkbox-rest.md §2.3).
 type pageJSON[T any] struct {
 	Meta    metaJSON `json:"meta"`
 	Results []T      `json:"results"`
@@ -494,7 +494,7 @@ type receiptJSON struct {
 }
 
 // webhookReceiptJSON is WebhookReceiptModel: no shift_id or cashier_id, but the register object
-// (checkbox-api.md §8).
+// (docs/checkbox-rest.md §8).
 type webhookReceiptJSON struct {
 	receiptCommonJSON
 	Shift        shiftJSON          `json:"shift"`

@@ -14,7 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	_ "time/tzdata" // Europe/Kyiv on Windows, which has no tz database (go-style-and-spool-anchors.md, cron pitfalls)
+	_ "time/tzdata" // Europe/Kyiv on Windows, which has no tz database (docs/reliability.md §8)
 
 	"obmin/internal/app"
 	"obmin/internal/winservice"

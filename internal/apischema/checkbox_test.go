@@ -130,7 +130,7 @@ func checkboxExchanges() []exchange {
 	good := `{"name":"Кобзар","type":"good","code":"A-1","is_weight":false,"price":25000%s}`
 	search := "/api/v1/receipts/search?cash_register_id=" + registry + "&self_receipts=false&desc=false"
 	return []exchange{
-		// POST /api/v1/goods — checkbox-api.md §4.2
+		// POST /api/v1/goods — docs/checkbox-rest.md §4.2
 		{name: "create good", method: "POST", url: goods, header: auth(), body: fmt.Sprintf(good, `,"barcode":"4820000000001","tax_codes":[8]`)},
 		{name: "create good with tax letters", method: "POST", url: goods, header: auth(), body: fmt.Sprintf(good, `,"tax_codes":["З"],"group":"`+goodID+`"`)},
 		{name: "create good without name", method: "POST", url: goods, header: auth(), body: `{"type":"good","code":"A-1","is_weight":false,"price":25000}`,
@@ -151,7 +151,7 @@ func checkboxExchanges() []exchange {
 		{name: "create good as form", method: "POST", url: goods, header: auth("Content-Type", "application/x-www-form-urlencoded"), body: "name=x",
 			wantErr: true, want: "not declared (want application/json)"},
 
-		// Sign-in — checkbox-api.md §3
+		// Sign-in — docs/checkbox-rest.md §3
 		{name: "sign in", method: "POST", url: "/api/v1/cashier/signin", header: hdr("X-Client-Name", "obmin", "X-Device-ID", "till-1"), body: `{"login":"cashier","password":"secret"}`},
 		{name: "sign in with empty login", method: "POST", url: "/api/v1/cashier/signin", body: `{"login":"","password":"secret"}`,
 			wantErr: true, want: "body.login: length must be >= 1, got 0"},
@@ -164,14 +164,14 @@ func checkboxExchanges() []exchange {
 			wantErr: true, want: "header.X-License-Key: missing required parameter"},
 		{name: "sign out", method: "POST", url: "/api/v1/cashier/signout", header: auth()},
 
-		// Receipts search — checkbox-api.md §2.3, §6.1: limit ≤ 100 since 2.105.1.
+		// Receipts search — docs/checkbox-rest.md §2.3, §6.1: limit ≤ 100 since 2.105.1.
 		{name: "search receipts", method: "GET", url: search + "&from_date=2024-03-22T00:00:00%2B02:00&to_date=2024-03-23T00:00:00%2B02:00&limit=100&offset=0", header: auth()},
 		{name: "search receipts of two registers", method: "GET", url: search + "&cash_register_id=" + goodID, header: auth()},
 		{name: "search receipts limit 101", method: "GET", url: search + "&limit=101", header: auth(),
 			wantErr: true, want: "query.limit: must be <= 100"},
 		{name: "search receipts limit 0 offset -1", method: "GET", url: search + "&limit=0&offset=-1", header: auth(),
 			wantErr: true, want: "query.limit: must be > 0"},
-		// checkbox-api.md §12.3: send explicit offsets; the server's zone for naive times is unknown.
+		// docs/checkbox-rest.md §12.3: send explicit offsets; the server's zone for naive times is unknown.
 		{name: "search receipts with naive date", method: "GET", url: search + "&from_date=2024-03-22T00:00:00", header: auth(),
 			wantErr: true, want: "query.from_date: '2024-03-22T00:00:00' is not valid date-time"},
 		{name: "search receipts with bad register and page", method: "GET", url: "/api/v1/receipts/search?cash_register_id=42&page=2&self_receipts=no", header: auth(),
@@ -220,7 +220,7 @@ func checkboxExchanges() []exchange {
 		{name: "goods page without use_leftovers", method: "GET", url: goods, status: 200, header: jsonCT, body: `{"meta":{"limit":25,"offset":0},"results":[]}`,
 			wantErr: true, want: "body: missing property 'use_leftovers'"},
 		{name: "leftovers", method: "POST", url: "/api/v1/goods/leftovers-by-id", status: 200, header: jsonCT, body: `[{"` + goodID + `":3000}]`},
-		// checkbox-api.md §3 says GET /cashier/shift answers null when no shift is open [I], but the document
+		// docs/checkbox-rest.md §3 says GET /cashier/shift answers null when no shift is open [I], but the document
 		// declares ShiftWithCashRegisterModel only: the checker follows the document.
 		{name: "no open shift as null", method: "GET", url: "/api/v1/cashier/shift", status: 200, header: jsonCT, body: `null`,
 			wantErr: true, want: "body: got null, want object"},

@@ -4,7 +4,7 @@
 // The document is compiled once with github.com/santhosh-tekuri/jsonschema/v6 as a single JSON Schema 2020-12
 // resource (OpenAPI 3.1 schemas are that dialect); requests and responses are validated against the schemas
 // at JSON pointers inside it. Two deliberate departures from the document as written, both because the
-// document is known to be inexact (checkbox-api.md §2.2):
+// document is known to be inexact (docs/checkbox-rest.md §2.2):
 //
 //   - In responses, a property not listed in its object's "required" may be null. The 2.105.1 document has no
 //     nullable unions at all, yet the service sends null for absent optional fields ("shift": null,

@@ -268,7 +268,7 @@ func checkRequestBody(rb *requestBody, header http.Header, body []byte) []string
 // ValidateResponse checks a response body against the schema the operation declares for the status (or for
 // its range such as "4XX", or "default"). A status the operation does not declare is an error, except 401,
 // 403, 404, 429 and 5xx, which FastAPI raises without declaring them; those must carry {"message": string}
-// (checkbox-api.md §2.4). Bodiless statuses (204, 205, 304) and responses to HEAD skip the body. The error,
+// (docs/checkbox-rest.md §2.4). Bodiless statuses (204, 205, 304) and responses to HEAD skip the body. The error,
 // if any, is an *Error.
 func (d *Doc) ValidateResponse(method string, u *url.URL, status int, header http.Header, body []byte) error {
 	op, _, err := d.match(method, u)

@@ -25,7 +25,7 @@ import (
 // from the final directory fsync is returned, but by then path already holds the new content.
 //
 // Modelled on tailscale's atomicfile and google/renameio, plus the directory fsync and Windows rename retry
-// neither of them does (go-style-and-spool-anchors.md §0.7, A1 rows 7–8).
+// neither of them does (docs/reliability.md §6).
 func WriteFile(path string, perm os.FileMode, write func(w io.Writer) error) (err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
@@ -137,7 +137,7 @@ const renameRetryBudget = 2 * time.Second
 
 // Rename is os.Rename that on Windows retries for up to about 2 s on ERROR_ACCESS_DENIED and
 // ERROR_SHARING_VIOLATION: another process (BAS, an antivirus scanner, the search indexer) briefly holds the
-// file. Like Go's cmd/go/internal/robustio (go-style-and-spool-anchors.md A1 row 8). On other systems it
+// file. Like Go's cmd/go/internal/robustio (docs/reliability.md §6). On other systems it
 // tries once.
 func Rename(from, to string) error {
 	if runtime.GOOS != "windows" {

@@ -234,6 +234,6 @@ func (c *Config) validateHTTP(bad func(key, format string, a ...any)) {
 		}
 	}
 	if d.ImportWait > 30*time.Second {
-		bad("http.import_wait", "%s: keep it short; 1C and proxies time out on long requests (commerceml.md §6.3)", d.ImportWait)
+		bad("http.import_wait", "%s: keep it short; 1C and proxies time out on long requests (docs/commerceml.md §6.3)", d.ImportWait)
 	}
 }

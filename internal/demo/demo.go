@@ -1,5 +1,5 @@
 // Package demo makes the sample data of obmin's demo and end-to-end tests: a BAS export as 1C:УНФ 3.0
-// (BAS Малий бізнес's upstream) writes it in directory mode (commerceml.md §1.5): a folder
+// (BAS Малий бізнес's upstream) writes it in directory mode (docs/commerceml.md §1.5): a folder
 // "webdata - <node UUID>" holding import.xml and offers.xml, UTF-8 with BOM, namespace
 // urn:1C.ru:commerceml_210 with ВерсияСхемы 2.08.
 package demo
@@ -206,7 +206,7 @@ func variantOffer(b *bytes.Buffer, bk Book, v Variant) {
 }
 
 // OrdersExport is what BAS writes back after loading orders: its own orders file naming the Номер of each
-// order it holds (orders-<uuid>_N.xml beside its catalogue export, commerceml.md §1.5).
+// order it holds (orders-<uuid>_N.xml beside its catalogue export, docs/commerceml.md §1.5).
 func OrdersExport(numbers []string, at time.Time) []byte {
 	orders := make([]Order, len(numbers))
 	for i, n := range numbers {

@@ -6,8 +6,8 @@
 // can check any record without keeping the list: ItemAt(i, opt) is exactly what Catalog and Offers write
 // for the i-th good. The package knows nothing of the reader: it only writes bytes.
 //
-// Shapes are those of commerceml.md §2.1 (catalogue) and §3.1 (offers); facts cited as "commerceml.md §N"
-// are from ../shared/reference/commerceml.md.
+// Shapes are those of docs/commerceml.md §2.1 (catalogue) and §3.1 (offers); facts cited as "docs/commerceml.md §N"
+// are from docs/commerceml.md.
 package gen
 
 import (
@@ -26,7 +26,7 @@ const (
 	ClassifierID = "c0ffee00-0000-4000-8000-000000000001"
 	PriceTypeID  = "pt-retail"
 	WarehouseID  = "wh-1"
-	UnitCode     = "796" // ОКЕИ «штука»; the catalogue pads it as 1C does: Код="796 " (commerceml.md §2.2)
+	UnitCode     = "796" // ОКЕИ «штука»; the catalogue pads it as 1C does: Код="796 " (docs/commerceml.md §2.2)
 	Currency     = "грн"
 )
 
@@ -44,10 +44,10 @@ type Options struct {
 	// Seed makes a different but equally deterministic set of goods (Ид, titles, prices, stock).
 	Seed uint64
 	// Version is ВерсияСхемы: "2.08" (the default, written with xmlns commerceml_210 as УНФ 3.0 does,
-	// commerceml.md §1.1) or "2.10". Catalogue and offers are identical in both (commerceml.md §1.2).
+	// docs/commerceml.md §1.1) or "2.10". Catalogue and offers are identical in both (docs/commerceml.md §1.2).
 	Version string
 	// Windows1251 writes windows-1251 with that encoding declared, as the protocol's examples and
-	// Bitrix do, instead of UTF-8 with a BOM, as УТ 11/УНФ exports do (commerceml.md §4.3).
+	// Bitrix do, instead of UTF-8 with a BOM, as УТ 11/УНФ exports do (docs/commerceml.md §4.3).
 	Windows1251 bool
 	// Reprice, when positive, raises the price of every Reprice-th good (i = 0, Reprice, 2·Reprice…) by
 	// 1.00 грн: BAS's next export after a price revision of 1/Reprice of the catalogue (100: 1 %).
@@ -69,13 +69,13 @@ type Item struct {
 	Barcode   string // Штрихкод, an ISBN-13 (EAN-13 with prefix 978) with a valid check digit
 	GroupID   string // Группы/Ид
 	VATRate   string // СтавкиНалогов/СтавкаНалога/Ставка: "0", "7" or "20"
-	Picture   string // Картинка, import_files/<2 hex>/<Ид>_<hex>.jpg (commerceml.md §2.2)
+	Picture   string // Картинка, import_files/<2 hex>/<Ид>_<hex>.jpg (docs/commerceml.md §2.2)
 	PriceKop  int64  // ЦенаЗаЕдиницу in kopecks
-	Quantity  int    // Количество and КоличествоНаСкладе; now and then negative, as real stock is (commerceml.md §3.2)
+	Quantity  int    // Количество and КоличествоНаСкладе; now and then negative, as real stock is (docs/commerceml.md §3.2)
 	Requisite string // the value of ВидНоменклатуры
 }
 
-// Price is ЦенаЗаЕдиницу as written: hryvnias with two decimals and a point (commerceml.md §4.3).
+// Price is ЦенаЗаЕдиницу as written: hryvnias with two decimals and a point (docs/commerceml.md §4.3).
 func (it Item) Price() string {
 	return fmt.Sprintf("%d.%02d", it.PriceKop/100, it.PriceKop%100)
 }
@@ -200,7 +200,7 @@ func (o *out) close() error {
 	return nil
 }
 
-// prolog writes the declaration and the opening root tag (commerceml.md §1.1).
+// prolog writes the declaration and the opening root tag (docs/commerceml.md §1.1).
 func (o *out) prolog(opt Options, generated string) {
 	if opt.Windows1251 {
 		o.printf("<?xml version=\"1.0\" encoding=\"windows-1251\"?>\n")
@@ -211,7 +211,7 @@ func (o *out) prolog(opt Options, generated string) {
 		esc(opt.version()), generated)
 }
 
-// Catalog writes import.xml: a Классификатор with Groups and a Каталог of n goods (commerceml.md §2.1).
+// Catalog writes import.xml: a Классификатор with Groups and a Каталог of n goods (docs/commerceml.md §2.1).
 func Catalog(w io.Writer, n int, opt Options) error {
 	if n < 0 {
 		return fmt.Errorf("gen: negative number of goods %d", n)
@@ -273,7 +273,7 @@ func Catalog(w io.Writer, n int, opt Options) error {
 
 // Offers writes offers.xml: a ПакетПредложений with one price type, one warehouse and an offer for
 // each of the n goods of Catalog, with price, total quantity and the per-warehouse Склад element
-// (commerceml.md §3.1).
+// (docs/commerceml.md §3.1).
 func Offers(w io.Writer, n int, opt Options) error {
 	if n < 0 {
 		return fmt.Errorf("gen: negative number of offers %d", n)

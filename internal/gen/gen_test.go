@@ -18,7 +18,7 @@ func TestEAN13(t *testing.T) {
 	for _, tc := range []struct{ twelve, want string }{
 		{"978030640615", "9780306406157"}, // ISBN 978-0-306-40615-7
 		{"400638133393", "4006381333931"}, // GS1's worked example
-		{"978966704707", "9789667047078"}, // commerceml.md §2.1 sample barcode
+		{"978966704707", "9789667047078"}, // docs/commerceml.md §2.1 sample barcode
 		{"000000000000", "0000000000000"},
 	} {
 		if got := gen.EAN13(tc.twelve); got != tc.want {

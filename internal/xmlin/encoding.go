@@ -10,7 +10,7 @@ import (
 )
 
 // BAS administrators open an export in an editor and save it again; the editor may write UTF-8 and keep
-// encoding="windows-1251" in the declaration, or the reverse (commerceml.md §4.3: 1C writes either). Read
+// encoding="windows-1251" in the declaration, or the reverse (docs/commerceml.md §4.3: 1C writes either). Read
 // as declared, such a file gives mojibake names or a bare "invalid UTF-8". The first run of non-ASCII
 // bytes of the file tells which it is: in a CommerceML file that is the root element's name, in a feed
 // the first Cyrillic text. The sniffer below keeps that run; the decoder consults it.

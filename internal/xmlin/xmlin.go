@@ -23,7 +23,7 @@ import (
 // does ends in an *Error wrapping ErrTooLarge instead of growing memory.
 const (
 	// MaxDepth is the deepest element nesting read. CommerceML nests about 8 deep; groups of groups
-	// (commerceml.md §2.1) add 2 per level.
+	// (docs/commerceml.md §2.1) add 2 per level.
 	MaxDepth = 256
 	// MaxText is the most text one field (an element's own character data) may hold. The readers
 	// collect text themselves and check it.
@@ -191,7 +191,7 @@ func (d *Decoder) tokenErr(line int, err error) error {
 	return &Error{Line: line, Element: d.Top(), Err: err} // e.g. an unsupported encoding in the declaration
 }
 
-// charsetReader converts the encodings 1C and its peers write (commerceml.md §4.3) to UTF-8. encoding/xml
+// charsetReader converts the encodings 1C and its peers write (docs/commerceml.md §4.3) to UTF-8. encoding/xml
 // calls it only for a declared encoding other than "utf-8".
 func (d *Decoder) charsetReader(label string, input io.Reader) (io.Reader, error) {
 	d.label = label
