@@ -47,7 +47,7 @@ type GoodsStore interface {
 	ForEachGood(ctx context.Context, fn func(store.GoodRecord) error) error
 	ForgetPushed(ctx context.Context, codes ...string) error
 
-	// At the scale of a catalogue, and the stock sync (spool/store_stock.go).
+	// At the scale of a catalogue, and the stock sync (store/stock.go).
 	CountGoods(ctx context.Context) (total, pushed int, err error)
 	GoodsWithCodes(ctx context.Context, codes []string) (map[string]store.GoodRecord, error)
 	GoodsByBASIDs(ctx context.Context, ids []string) (map[string]store.GoodRecord, error)

@@ -40,7 +40,7 @@ type SalesStore interface {
 	Cursor(ctx context.Context, registerID string) (time.Time, bool, error)
 	SetCursor(ctx context.Context, registerID string, t time.Time) error
 
-	// The orders file's lifetime, numbers and returns (spool/store_orders.go).
+	// The orders file's lifetime, numbers and returns (store/orders.go).
 	MarkInFile(ctx context.Context, ids []string, at time.Time) error
 	ReleaseFromFile(ctx context.Context, notAfter time.Time, minRuns int, now time.Time) (int, error)
 	BASRuns(ctx context.Context, since time.Time) (int, time.Time, error)

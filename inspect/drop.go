@@ -17,7 +17,7 @@ import (
 
 // dropPlan says how obmin would apply one folder of an export. It follows what the service does: the
 // watcher makes each folder a drop of its own and leaves import_files/ and hidden or temporary files out
-// (spool/watch.go, spool/source.go); the order, the kinds and the price type come from the service's own
+// (drop.SkippedFolder, drop.Wanted, drop.InPictures); the order, the kinds and the price type come from the service's own
 // rules (package drop; ResolvePriceType), so the plan cannot drift from Apply.
 type dropPlan struct {
 	Folder    string        `json:"folder"`

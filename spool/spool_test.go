@@ -23,11 +23,10 @@ import (
 	"obmin/internal/testenv"
 )
 
-// spoolUpdate reports whether -update was given (the flag is defined once for the package, in store_test.go).
-func spoolUpdate() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
+var updateGolden = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// spoolUpdate reports whether -update was given.
+func spoolUpdate() bool { return *updateGolden }
 
 // spoolGolden compares got with testdata/name, or rewrites it under -update.
 func spoolGolden(t *testing.T, name string, got []byte) {

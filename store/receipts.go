@@ -16,10 +16,10 @@ const (
 	ReceiptStateDelivered = "delivered" // was in the orders file across enough of BAS's runs; left it
 	ReceiptStateHeld      = "held"      // a line's good BAS never exported; Reason says which
 	ReceiptStateSkipped   = "skipped"   // not a sale: service receipts, non-DONE status
-	ReceiptStateReturn    = "return"    // a return not handled yet (store_orders.go)
+	ReceiptStateReturn    = "return"    // a return not handled yet (orders.go)
 	ReceiptStateAmended   = "amended"   // a return applied to its sale's order in the file
 	ReceiptStateListed    = "listed"    // a return listed for staff to enter in BAS
-	ReceiptStateRetail    = "retail"    // reaches BAS only in its shift's retail sales report (store_reports.go)
+	ReceiptStateRetail    = "retail"    // reaches BAS only in its shift's retail sales report (reports.go)
 )
 
 // ReceiptRecord is one Checkbox receipt obmin has seen, keyed by the Checkbox receipt id.

@@ -129,7 +129,7 @@ CREATE TABLE job_history (
 	summary  TEXT NOT NULL DEFAULT ''
 );
 `,
-	// 2: the orders file's lifetime and numbers (store_orders.go): when a receipt's document went into
+	// 2: the orders file's lifetime and numbers (orders.go): when a receipt's document went into
 	// the file, BAS's observed exchange runs, the order numbers taken per year.
 	`
 ALTER TABLE receipts ADD COLUMN in_file_at TEXT NOT NULL DEFAULT '';
@@ -183,14 +183,14 @@ CREATE TABLE watch_scans (
 	at      TEXT NOT NULL
 );
 `,
-	// 4: notifications' record of what they told (store_notices.go).
+	// 4: notifications' record of what they told (notices.go).
 	noticesSchema,
-	// 5: reconciliation: the orders BAS's own export showed, the goods Checkbox listed (store_reconcile.go).
+	// 5: reconciliation: the orders BAS's own export showed, the goods Checkbox listed (reconcile.go).
 	reconcileSchema,
-	// 6: BAS's retail sales reports, one per Checkbox shift (store_reports.go).
+	// 6: BAS's retail sales reports, one per Checkbox shift (reports.go).
 	reportsSchema,
 	// 7: goods whose Checkbox stock sales may have moved since obmin last set it, found in the receipts
-	// (store_stock.go); how far the receipts were looked at, and when every good's stock was last compared.
+	// (stock.go); how far the receipts were looked at, and when every good's stock was last compared.
 	`
 CREATE TABLE stock_moved (
 	code TEXT PRIMARY KEY

@@ -5,7 +5,7 @@ package winservice
 // where obmin writes and which secrets it reads), they get the service's rights. `obmin service install`
 // therefore judges the security of those files and folders before it registers anything, and refuses
 // (or, with -fix-acl, sets them to Administrators and SYSTEM only). The judging is here, portable and
-// tested, over the SDDL text Windows gives for a file's security descriptor; service_windows.go only
+// tested, over the SDDL text Windows gives for a file's security descriptor; acl_windows.go only
 // reads and writes that text.
 
 import (
