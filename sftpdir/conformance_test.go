@@ -97,32 +97,6 @@ func TestConformance(t *testing.T) {
 	}
 }
 
-func testRenameOver(t *testing.T, b *backend) {
-	run := func(t *testing.T, b *backend) {
-		ctx := context.Background()
-		for i, data := range []string{foldertest.CML("<Документ>1</Документ>"), foldertest.CML("<Документ>2, longer</Документ>"), foldertest.CML("")} {
-			if err := b.Target.WriteFile(ctx, "orders.xml", []byte(data)); err != nil {
-				t.Fatalf("write %d: %v", i, err)
-			}
-			got, err := os.ReadFile(filepath.Join(b.Dir, "out", "orders.xml"))
-			if err != nil || string(got) != data {
-				t.Fatalf("write %d: the file holds %q (%v), want %q", i, got, err, data)
-			}
-			back, err := b.Target.ReadFile(ctx, "orders.xml")
-			if err != nil || string(back) != data {
-				t.Fatalf("write %d: ReadFile = %q (%v)", i, back, err)
-			}
-			if names := b.OutFiles(t); !reflect.DeepEqual(names, []string{"orders.xml"}) {
-				t.Fatalf("write %d: the folder holds %q, want only orders.xml", i, names)
-			}
-		}
-	}
-	t.Run("as the server offers", func(t *testing.T) { run(t, b) })
-	t.Run("without posix-rename", func(t *testing.T) {
-		run(t, b.dial(t, nil).noPosix())
-	})
-}
-
 func (b *backend) noPosix() *backend {
 	b.conn.noPosix = true
 	return b

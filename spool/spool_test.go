@@ -688,7 +688,7 @@ func TestRetain(t *testing.T) {
 	if removed != 2 {
 		t.Errorf("removed %d date folders, want 2", removed)
 	}
-	days := entryNames(t, s.Dir("done"))
+	days := testenv.DirNames(t, s.Dir("done"))
 	want := []string{"2025-02-20.txt", "2025-02-27", "2025-02-28", "2025-03-01", "2025-2-1", "notes"}
 	if !reflect.DeepEqual(days, want) {
 		t.Errorf("done/ holds %q, want %q", days, want)
@@ -744,20 +744,6 @@ func BenchmarkIngest(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-}
-
-// entryNames lists a folder's entry names.
-func entryNames(t *testing.T, dir string) []string {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	return names
 }
 
 // benchExport writes an export of n CommerceML files of about size bytes into root/dir.

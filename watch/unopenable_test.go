@@ -87,15 +87,7 @@ func (s *openFailSource) Open(ctx context.Context, p string) (io.ReadCloser, err
 // failedEntries lists failed/ of a spool.
 func failedEntries(t *testing.T, s *spool.Spool) []string {
 	t.Helper()
-	entries, err := os.ReadDir(s.Dir("failed"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	return names
+	return testenv.DirNames(t, s.Dir("failed"))
 }
 
 // TestWatcherUnopenableFiles: a file the source lists but will not open neither blocks its export for ever

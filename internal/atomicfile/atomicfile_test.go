@@ -10,21 +10,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
-)
 
-// atomicNames lists a folder's entry names.
-func atomicNames(t *testing.T, dir string) []string {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	return names
-}
+	"obmin/internal/testenv"
+)
 
 func TestWriteFileAtomic(t *testing.T) {
 	errWrite := errors.New("disk on fire")
@@ -99,7 +87,7 @@ func TestWriteFileAtomic(t *testing.T) {
 			case string(got) != tt.want:
 				t.Errorf("content = %q, want %q", got, tt.want)
 			}
-			names := atomicNames(t, dir)
+			names := testenv.DirNames(t, dir)
 			for _, n := range names {
 				if n != "orders.xml" {
 					t.Errorf("left behind %q", n)
@@ -118,7 +106,7 @@ func TestWriteFileAtomicPanicLeavesNoTemp(t *testing.T) {
 		defer func() { recover() }()
 		WriteFile(p, 0o644, func(w io.Writer) error { panic("boom") })
 	}()
-	if names := atomicNames(t, dir); len(names) != 0 {
+	if names := testenv.DirNames(t, dir); len(names) != 0 {
 		t.Errorf("left behind %q", names)
 	}
 }

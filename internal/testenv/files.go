@@ -25,3 +25,17 @@ func WriteFile(tb testing.TB, root, rel string, content []byte, mod time.Time) {
 		tb.Fatal(err)
 	}
 }
+
+// DirNames lists the names in dir, sorted.
+func DirNames(tb testing.TB, dir string) []string {
+	tb.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
