@@ -7,6 +7,9 @@
 //
 // It reads Checkbox's goods list once, as a stream: the codes seen go to the state (store.Store.SeeGoods)
 // in batches, so memory does not grow with the catalogue.
+//
+// It imports store (the ledger), checkbox (what Checkbox holds), internal/atomicfile and internal/voice;
+// exchange gives it the channels through which receipts reach BAS.
 package reconcile
 
 import (

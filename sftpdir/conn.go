@@ -4,6 +4,8 @@
 // One Conn holds one SSH connection to the server, made on first use and made again after it breaks (with
 // back-off), with up to MaxSessions SFTP sessions on it. Host keys are always verified (a known_hosts file
 // or a pinned SHA256 fingerprint) unless the caller asks, explicitly, for the insecure mode.
+//
+// It imports folder (the interfaces it implements) and drop (which files a folder offers).
 package sftpdir
 
 import (

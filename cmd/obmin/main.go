@@ -2,7 +2,8 @@
 // become Checkbox goods, prices and stock; Checkbox receipts become orders BAS loads.
 //
 // This package is the command line only: it parses the flags of each command and calls internal/app
-// (the wiring), inspect, internal/winservice and the emulators.
+// (the wiring), inspect, internal/winservice and the emulators; those are what it imports, with the
+// types they take (config, exchange, reconcile, spool, store). Nothing imports it.
 package main
 
 import (

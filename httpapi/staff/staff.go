@@ -7,6 +7,9 @@
 //
 // Ukrainian by default, English with ?lang=en (kept in a cookie). Server-rendered html/template, assets
 // embedded; no script is needed.
+//
+// It imports exchange, store, reconcile, notify, checkbox and internal/voice for what it shows; only
+// internal/app imports it.
 package staff
 
 import (

@@ -5,6 +5,8 @@
 // Two entries are the same when their level, message and subject fields (part, drop, job, file, key)
 // are: fields that change on every retry (attempt, wait, error, path) do not make a line new. The
 // summary carries the fields of the last entry it stands for.
+//
+// It imports no other package of obmin.
 package quietlog
 
 import (

@@ -5,6 +5,8 @@
 // of what goes wrong into bad input (*Error, for the caller's own ParseError) and I/O failures.
 //
 // It reads an io.Reader only: no files, no names.
+//
+// It imports no other package of obmin.
 package xmlin
 
 import (
