@@ -58,7 +58,7 @@ func TestFullDiskFailsCleanlyAndRecovers(t *testing.T) {
 	if err := os.WriteFile(status, []byte("old"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	src, d := spoolSource(t, "webdata", map[string]string{"import.xml": strings.Repeat("<a>книга</a>\n", 2000)}, time.Now().Add(-time.Minute))
+	src, d := sourceOf(t, "webdata", map[string]string{"import.xml": strings.Repeat("<a>книга</a>\n", 2000)}, time.Now().Add(-time.Minute))
 	ballast := fill(t, disk)
 
 	_, err = s.Ingest(context.Background(), src, d, "drop-1")
@@ -81,7 +81,7 @@ func TestFullDiskFailsCleanlyAndRecovers(t *testing.T) {
 	if temps, _ := filepath.Glob(filepath.Join(s.Root, ".*.tmp")); len(temps) != 0 {
 		t.Errorf("temporary files left: %v", temps)
 	}
-	spoolAssertEmpty(t, s, "inbox", "tmp")
+	assertEmpty(t, s, "inbox", "tmp")
 
 	if err := os.Remove(ballast); err != nil {
 		t.Fatal(err)

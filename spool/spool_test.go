@@ -46,26 +46,26 @@ func spoolGolden(t *testing.T, name string, got []byte) {
 	}
 }
 
-// spoolKyiv stands in for the machine's zone: a fixed +02:00, so results do not depend on where tests run.
-var spoolKyiv = time.FixedZone("EET", 2*60*60)
+// kyiv stands in for the machine's zone: a fixed +02:00, so results do not depend on where tests run.
+var kyiv = time.FixedZone("EET", 2*60*60)
 
-// spoolT0 is the tests' "now": 1 March 2025, 00:30 in Kyiv, still 28 February in UTC.
-var spoolT0 = time.Date(2025, 3, 1, 0, 30, 0, 0, spoolKyiv)
+// testT0 is the tests' "now": 1 March 2025, 00:30 in Kyiv, still 28 February in UTC.
+var testT0 = time.Date(2025, 3, 1, 0, 30, 0, 0, kyiv)
 
-// spoolForTest opens a spool in a temporary folder with a fixed clock and zone.
-func spoolForTest(t testing.TB) *Spool {
+// testSpool opens a spool in a temporary folder with a fixed clock and zone.
+func testSpool(t testing.TB) *Spool {
 	t.Helper()
 	s, err := OpenSpool(filepath.Join(t.TempDir(), "spool"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.now = func() time.Time { return spoolT0.UTC() }
-	s.loc = spoolKyiv
+	s.now = func() time.Time { return testT0.UTC() }
+	s.loc = kyiv
 	return s
 }
 
-// spoolSource writes files into a fresh source folder and returns it with the drop of folder dir.
-func spoolSource(t testing.TB, dir string, files map[string]string, mod time.Time) (folder.Source, drop.Drop) {
+// sourceOf writes files into a fresh source folder and returns it with the drop of folder dir.
+func sourceOf(t testing.TB, dir string, files map[string]string, mod time.Time) (folder.Source, drop.Drop) {
 	t.Helper()
 	root := t.TempDir()
 	for name, content := range files {
@@ -86,8 +86,8 @@ func pathJoin(dir, name string) string {
 	return dir + "/" + name
 }
 
-// spoolTree lists every file under dir as "rel/path=content" lines, for comparisons.
-func spoolTree(t testing.TB, dir string) []string {
+// dirTree lists every file under dir as "rel/path=content" lines, for comparisons.
+func dirTree(t testing.TB, dir string) []string {
 	t.Helper()
 	var out []string
 	err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
@@ -146,7 +146,7 @@ func TestOpenSpool(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	got := spoolTree(t, root)
+	got := dirTree(t, root)
 	want := []string{
 		"done/", "done/2025-02-28/", "done/2025-02-28/d0/", "done/2025-02-28/d0/import.xml=keep",
 		"failed/", "failed/d1/", "failed/d1/import.xml=keep", "failed/d1.error.txt=keep",
@@ -184,7 +184,7 @@ func TestOpenSpoolErrors(t *testing.T) {
 }
 
 func TestSpoolDirUnknownPanics(t *testing.T) {
-	s := spoolForTest(t)
+	s := testSpool(t)
 	defer func() {
 		if recover() == nil {
 			t.Error("Dir(\"../etc\") did not panic")
@@ -193,8 +193,8 @@ func TestSpoolDirUnknownPanics(t *testing.T) {
 	s.Dir("../etc")
 }
 
-// spoolFingerprint is the documented fingerprint, computed independently of Ingest.
-func spoolFingerprint(files map[string]string) string {
+// fingerprintOf is the documented fingerprint, computed independently of Ingest.
+func fingerprintOf(files map[string]string) string {
 	var lines []string
 	for name, content := range files {
 		sum := sha256.Sum256([]byte(content))
@@ -231,17 +231,17 @@ func TestIngest(t *testing.T) {
 		{name: "one file changed", dir: "webdata - 5c1e", files: changed, mod: t1},
 		{name: "Cyrillic name with spaces", dir: "", files: map[string]string{"Вивантаження ї є ґ 1.xml": "<a/>"}, mod: t1},
 	}
-	first := spoolFingerprint(export)
+	first := fingerprintOf(export)
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := spoolForTest(t)
-			src, d := spoolSource(t, tt.dir, tt.files, tt.mod)
+			s := testSpool(t)
+			src, d := sourceOf(t, tt.dir, tt.files, tt.mod)
 			id := fmt.Sprintf("drop-%d", i)
 			fp, err := s.Ingest(context.Background(), src, d, id)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := spoolFingerprint(tt.files); fp != want {
+			if want := fingerprintOf(tt.files); fp != want {
 				t.Errorf("fingerprint %s, want %s", fp, want)
 			}
 			if (fp == first) != tt.same {
@@ -252,10 +252,10 @@ func TestIngest(t *testing.T) {
 				want = append(want, name+"="+content)
 			}
 			sort.Strings(want)
-			if got := spoolTree(t, filepath.Join(s.Dir("inbox"), id)); !reflect.DeepEqual(got, want) {
+			if got := dirTree(t, filepath.Join(s.Dir("inbox"), id)); !reflect.DeepEqual(got, want) {
 				t.Errorf("inbox/%s holds %q, want %q", id, got, want)
 			}
-			if got := spoolTree(t, s.Dir("tmp")); len(got) != 0 {
+			if got := dirTree(t, s.Dir("tmp")); len(got) != 0 {
 				t.Errorf("tmp/ not empty: %q", got)
 			}
 			if ids, err := s.Pending(); err != nil || !reflect.DeepEqual(ids, []string{id}) {
@@ -303,8 +303,8 @@ func TestIngestRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := spoolForTest(t)
-			src := &spoolCountingSource{Source: folder.LocalDir(t.TempDir())}
+			s := testSpool(t)
+			src := &countingSource{Source: folder.LocalDir(t.TempDir())}
 			id := tt.id
 			switch id {
 			case "":
@@ -323,29 +323,29 @@ func TestIngestRejects(t *testing.T) {
 			if src.opened != 0 {
 				t.Errorf("opened %d files of a drop it rejects", src.opened)
 			}
-			spoolAssertEmpty(t, s, "inbox", "tmp")
+			assertEmpty(t, s, "inbox", "tmp")
 		})
 	}
 }
 
-// spoolAssertEmpty fails unless the named spool folders are empty.
-func spoolAssertEmpty(t *testing.T, s *Spool, names ...string) {
+// assertEmpty fails unless the named spool folders are empty.
+func assertEmpty(t *testing.T, s *Spool, names ...string) {
 	t.Helper()
 	for _, name := range names {
-		if got := spoolTree(t, s.Dir(name)); len(got) != 0 {
+		if got := dirTree(t, s.Dir(name)); len(got) != 0 {
 			t.Errorf("%s/ holds %q", name, got)
 		}
 	}
 }
 
-// spoolCountingSource counts Open calls and can fail the n-th one (1-based).
-type spoolCountingSource struct {
+// countingSource counts Open calls and can fail the n-th one (1-based).
+type countingSource struct {
 	folder.Source
 	opened int
 	failAt int
 }
 
-func (s *spoolCountingSource) Open(ctx context.Context, p string) (io.ReadCloser, error) {
+func (s *countingSource) Open(ctx context.Context, p string) (io.ReadCloser, error) {
 	s.opened++
 	if s.opened == s.failAt {
 		return nil, fmt.Errorf("open %s: connection reset", p)
@@ -361,38 +361,38 @@ func TestIngestIsAtomic(t *testing.T) {
 	mod := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name    string
-		prepare func(src *spoolCountingSource, d *drop.Drop, ctx *context.Context)
+		prepare func(src *countingSource, d *drop.Drop, ctx *context.Context)
 		wantErr string
 	}{
 		{
 			name:    "source fails mid-drop",
-			prepare: func(src *spoolCountingSource, d *drop.Drop, ctx *context.Context) { src.failAt = 3 },
+			prepare: func(src *countingSource, d *drop.Drop, ctx *context.Context) { src.failAt = 3 },
 			wantErr: "connection reset",
 		},
 		{
 			name: "file grew after listing",
-			prepare: func(src *spoolCountingSource, d *drop.Drop, ctx *context.Context) {
+			prepare: func(src *countingSource, d *drop.Drop, ctx *context.Context) {
 				d.Files[4].Size--
 			},
 			wantErr: "changed while it was copied",
 		},
 		{
 			name: "file shrank after listing",
-			prepare: func(src *spoolCountingSource, d *drop.Drop, ctx *context.Context) {
+			prepare: func(src *countingSource, d *drop.Drop, ctx *context.Context) {
 				d.Files[2].Size++
 			},
 			wantErr: "changed while it was copied",
 		},
 		{
 			name: "file vanished",
-			prepare: func(src *spoolCountingSource, d *drop.Drop, ctx *context.Context) {
+			prepare: func(src *countingSource, d *drop.Drop, ctx *context.Context) {
 				d.Files = append(d.Files, drop.File{Path: "gone.xml", Size: 1, ModTime: mod})
 			},
 			wantErr: "gone.xml",
 		},
 		{
 			name: "cancelled",
-			prepare: func(src *spoolCountingSource, d *drop.Drop, ctx *context.Context) {
+			prepare: func(src *countingSource, d *drop.Drop, ctx *context.Context) {
 				c, cancel := context.WithCancel(*ctx)
 				cancel()
 				*ctx = c
@@ -402,18 +402,18 @@ func TestIngestIsAtomic(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := spoolForTest(t)
-			ls, d := spoolSource(t, "", files, mod)
-			src := &spoolCountingSource{Source: ls}
+			s := testSpool(t)
+			ls, d := sourceOf(t, "", files, mod)
+			src := &countingSource{Source: ls}
 			ctx := context.Background()
 			tt.prepare(src, &d, &ctx)
 			_, err := s.Ingest(ctx, src, d, "drop-1")
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("err = %v, want %q", err, tt.wantErr)
 			}
-			spoolAssertEmpty(t, s, "inbox", "tmp")
+			assertEmpty(t, s, "inbox", "tmp")
 			// The same id can be taken again once the source is well.
-			_, d = spoolSource(t, "", files, mod)
+			_, d = sourceOf(t, "", files, mod)
 			if _, err := s.Ingest(context.Background(), ls, d, "drop-1"); err != nil {
 				t.Errorf("second try: %v", err)
 			}
@@ -422,33 +422,33 @@ func TestIngestIsAtomic(t *testing.T) {
 }
 
 func TestIngestNeverOverwrites(t *testing.T) {
-	s := spoolForTest(t)
-	src, d := spoolSource(t, "", map[string]string{"import.xml": "<new/>"}, time.Now())
+	s := testSpool(t)
+	src, d := sourceOf(t, "", map[string]string{"import.xml": "<new/>"}, time.Now())
 	testenv.WriteFile(t, s.Dir("inbox"), "drop-1/import.xml", []byte("<old/>"), time.Now())
 	_, err := s.Ingest(context.Background(), src, d, "drop-1")
 	if !errors.Is(err, fs.ErrExist) {
 		t.Fatalf("err = %v, want fs.ErrExist", err)
 	}
-	if got := spoolTree(t, s.Dir("inbox")); !reflect.DeepEqual(got, []string{"drop-1/", "drop-1/import.xml=<old/>"}) {
+	if got := dirTree(t, s.Dir("inbox")); !reflect.DeepEqual(got, []string{"drop-1/", "drop-1/import.xml=<old/>"}) {
 		t.Errorf("inbox = %q", got)
 	}
-	spoolAssertEmpty(t, s, "tmp")
+	assertEmpty(t, s, "tmp")
 }
 
-// spoolIngested puts a drop with one file into inbox/ under id.
-func spoolIngested(t *testing.T, s *Spool, id string) {
+// ingested puts a drop with one file into inbox/ under id.
+func ingested(t *testing.T, s *Spool, id string) {
 	t.Helper()
-	src, d := spoolSource(t, "", map[string]string{"import.xml": "<a>" + id + "</a>"}, time.Now())
+	src, d := sourceOf(t, "", map[string]string{"import.xml": "<a>" + id + "</a>"}, time.Now())
 	if _, err := s.Ingest(context.Background(), src, d, id); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestClaimDoneFail(t *testing.T) {
-	s := spoolForTest(t)
-	spoolIngested(t, s, "d1")
-	spoolIngested(t, s, "d2")
-	spoolIngested(t, s, "d3")
+	s := testSpool(t)
+	ingested(t, s, "d1")
+	ingested(t, s, "d2")
+	ingested(t, s, "d3")
 
 	dir, err := s.Claim("d1")
 	if err != nil {
@@ -457,14 +457,14 @@ func TestClaimDoneFail(t *testing.T) {
 	if want := filepath.Join(s.Dir("processing"), "d1"); dir != want {
 		t.Errorf("Claim dir %s, want %s", dir, want)
 	}
-	if got := spoolTree(t, dir); !reflect.DeepEqual(got, []string{"import.xml=<a>d1</a>"}) {
+	if got := dirTree(t, dir); !reflect.DeepEqual(got, []string{"import.xml=<a>d1</a>"}) {
 		t.Errorf("processing/d1 = %q", got)
 	}
 	if ids, _ := s.InProcessing(); !reflect.DeepEqual(ids, []string{"d1"}) {
 		t.Errorf("InProcessing = %q", ids)
 	}
 
-	// Kyiv's date, not UTC's (spoolT0 is still 28 February in UTC).
+	// Kyiv's date, not UTC's (testT0 is still 28 February in UTC).
 	dir, err = s.Done("d1")
 	if err != nil {
 		t.Fatal(err)
@@ -498,10 +498,10 @@ func TestClaimDoneFail(t *testing.T) {
 	want := []string{
 		"done/", "done/2025-03-01/", "done/2025-03-01/d1/", "done/2025-03-01/d1/import.xml=<a>d1</a>",
 		"failed/", "failed/d2/", "failed/d2/import.xml=<a>d2</a>", "failed/d2.error.txt=" + string(note),
-		"failed/d3/", "failed/d3/import.xml=<a>d3</a>", "failed/d3.error.txt=" + errorText(spoolT0, "d3", "not CommerceML"),
+		"failed/d3/", "failed/d3/import.xml=<a>d3</a>", "failed/d3.error.txt=" + errorText(testT0, "d3", "not CommerceML"),
 		"held/", "inbox/", "outbox/", "processing/", "tmp/",
 	}
-	got := spoolTree(t, s.Root)
+	got := dirTree(t, s.Root)
 	sort.Strings(want)
 	sort.Strings(got)
 	if !reflect.DeepEqual(got, want) {
@@ -517,7 +517,7 @@ func TestClaimDoneFail(t *testing.T) {
 }
 
 func TestSpoolErrorText(t *testing.T) {
-	text := errorText(spoolT0, "d9", "  рядок 1\r\nрядок 2\n")
+	text := errorText(testT0, "d9", "  рядок 1\r\nрядок 2\n")
 	if !strings.HasPrefix(text, "\uFEFF") {
 		t.Error("no BOM")
 	}
@@ -553,8 +553,8 @@ func TestSpoolMovesNeverOverwrite(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := spoolForTest(t)
-			spoolIngested(t, s, "d1")
+			s := testSpool(t)
+			ingested(t, s, "d1")
 			occupied := filepath.Join(s.Root, filepath.FromSlash(tt.occupy))
 			if strings.HasSuffix(tt.occupy, "/") {
 				if err := os.MkdirAll(occupied, 0o755); err != nil {
@@ -567,7 +567,7 @@ func TestSpoolMovesNeverOverwrite(t *testing.T) {
 			if !errors.Is(err, fs.ErrExist) {
 				t.Fatalf("err = %v, want fs.ErrExist", err)
 			}
-			if got := spoolTree(t, filepath.Join(s.Root, tt.stays)); !reflect.DeepEqual(got, []string{"import.xml=<a>d1</a>"}) {
+			if got := dirTree(t, filepath.Join(s.Root, tt.stays)); !reflect.DeepEqual(got, []string{"import.xml=<a>d1</a>"}) {
 				t.Errorf("%s = %q", tt.stays, got)
 			}
 			if !strings.HasSuffix(tt.occupy, "/") {
@@ -580,7 +580,7 @@ func TestSpoolMovesNeverOverwrite(t *testing.T) {
 }
 
 func TestSpoolMissingAndBadIDs(t *testing.T) {
-	s := spoolForTest(t)
+	s := testSpool(t)
 	if _, err := s.Claim("nope"); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("Claim missing: %v", err)
 	}
@@ -607,13 +607,13 @@ func TestSpoolMissingAndBadIDs(t *testing.T) {
 			t.Errorf("Discard(%q): no error", id)
 		}
 	}
-	spoolAssertEmpty(t, s, "failed", "done")
+	assertEmpty(t, s, "failed", "done")
 }
 
 func TestDiscard(t *testing.T) {
-	s := spoolForTest(t)
-	spoolIngested(t, s, "dup")
-	spoolIngested(t, s, "other")
+	s := testSpool(t)
+	ingested(t, s, "dup")
+	ingested(t, s, "other")
 	if err := s.Discard("dup"); err != nil {
 		t.Fatal(err)
 	}
@@ -628,11 +628,11 @@ func TestDiscard(t *testing.T) {
 	if err := s.Discard("half"); err != nil {
 		t.Fatal(err)
 	}
-	spoolAssertEmpty(t, s, "tmp")
+	assertEmpty(t, s, "tmp")
 }
 
 func TestPendingOrder(t *testing.T) {
-	s := spoolForTest(t)
+	s := testSpool(t)
 	base := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
 	for _, d := range []struct {
 		id  string
@@ -665,7 +665,7 @@ func TestPendingOrder(t *testing.T) {
 }
 
 func TestRetain(t *testing.T) {
-	s := spoolForTest(t) // now: 2025-03-01 00:30 Kyiv
+	s := testSpool(t) // now: 2025-03-01 00:30 Kyiv
 	for _, rel := range []string{
 		"done/2025-01-15/a/import.xml",
 		"done/2025-02-26/b/import.xml",
@@ -693,7 +693,7 @@ func TestRetain(t *testing.T) {
 	if !reflect.DeepEqual(days, want) {
 		t.Errorf("done/ holds %q, want %q", days, want)
 	}
-	if got := spoolTree(t, s.Dir("failed")); len(got) != 5 {
+	if got := dirTree(t, s.Dir("failed")); len(got) != 5 {
 		t.Errorf("failed/ touched: %q", got)
 	}
 
@@ -708,7 +708,7 @@ func TestRetain(t *testing.T) {
 }
 
 func TestCountsEmpty(t *testing.T) {
-	s := spoolForTest(t)
+	s := testSpool(t)
 	counts, err := s.Counts()
 	if err != nil {
 		t.Fatal(err)
@@ -730,7 +730,7 @@ func BenchmarkIngest(b *testing.B) {
 		b.Fatal(err)
 	}
 	d := drop.Drop{Dir: "webdata - 5c1e", Files: files}
-	s := spoolForTest(b)
+	s := testSpool(b)
 	b.SetBytes(total)
 	b.ReportAllocs()
 	i := 0
