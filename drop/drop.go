@@ -42,7 +42,7 @@ type Drop struct {
 	Dir   string // folder relative to the source root, slash-separated; "" for the root
 	Files []File // sorted by Path
 	// GiveUp, when set, says the drop is not whole and never will be: its files stopped changing while
-	// some are unfinished (for WatcherConfig.GiveUpAfter) or cannot be XML. It is to be recorded in
+	// some are unfinished (for watch.Config.GiveUpAfter) or cannot be XML. It is to be recorded in
 	// failed/ with these reasons, not applied.
 	GiveUp []Incomplete
 }

@@ -24,7 +24,7 @@ const (
 	Whole Completeness = iota
 	// Unfinished: what a file BAS is still writing looks like: empty, only zero bytes (a copy that has
 	// not been filled yet), XML whose root is not closed, a zip without its central directory. Waited
-	// for, at most DefaultGiveUpAfter (WatcherConfig.GiveUpAfter) of no change.
+	// for, at most DefaultGiveUpAfter (watch.Config.GiveUpAfter) of no change.
 	Unfinished
 	// NotXML: the first bytes cannot start an XML document (text, a PDF, a picture, UTF-16). Nothing
 	// written after them can make it an export: refused as soon as it stops changing.

@@ -14,7 +14,7 @@ import (
 	"obmin/drop"
 )
 
-// Source is a folder BAS drops into: a local or shared folder now; an SFTP folder can implement it later.
+// Source is a folder BAS drops into: a local or shared folder (LocalDir), or an SFTP folder (package sftpdir).
 // obmin only reads a Source: BAS empties its export folder before each export (docs/commerceml.md §1.5), so
 // anything written there would be lost or, worse, taken for part of an export.
 type Source interface {

@@ -11,7 +11,7 @@ import (
 )
 
 // cmdInspect tells what files and export folders hold, without touching any state: for staff and for the
-// BAS administrator checking an export before pointing obmin at it (exchange.Inspect does the work). It
+// BAS administrator checking an export before pointing obmin at it (inspect.Run does the work). It
 // fails (exit code 1) when any file is refused or broken, after listing everything.
 func cmdInspect(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fl := newFlags("inspect", stderr)
