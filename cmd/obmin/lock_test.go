@@ -49,7 +49,9 @@ func TestSecondObminRefused(t *testing.T) {
 	}()
 	lock := filepath.Join(dir, "var", "spool", "obmin.lock")
 	for deadline := time.Now().Add(20 * time.Second); ; {
-		if b, _ := os.ReadFile(lock); strings.Contains(string(b), "(obmin run)") {
+		// Started means both locks taken and the state open: the spool's lock alone is taken first, and a
+		// test that goes on from there races run for the state's lock.
+		if b, _ := os.ReadFile(lock); strings.Contains(string(b), "(obmin run)") && strings.Contains(errOut.String(), "obmin started") {
 			break
 		}
 		if time.Now().After(deadline) {
