@@ -17,6 +17,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 	"github.com/sirupsen/logrus"
+	"golang.org/x/sync/errgroup"
 
 	"obmin/commerceml"
 	"obmin/internal/cronspec"
@@ -58,6 +59,8 @@ type Agent struct {
 	Emulated bool
 	// Own are obmin's own files in BAS's export folder, when its orders file is kept there: never a drop.
 	Own *OwnFiles
+	// StopWait overrides the package's StopWait (tests); zero means StopWait.
+	StopWait time.Duration
 
 	mu      sync.Mutex   // one drop pass at a time
 	takeMu  sync.Mutex   // one drop taken into inbox/ at a time (take): a copy is recognised as one
@@ -187,7 +190,7 @@ func (a *Agent) reject(ctx context.Context, d spool.Drop, id string, cause error
 		return fmt.Errorf("take drop %q: %w", d.Dir, err)
 	}
 	// The record after the folder: a kill in between rejects the drop once more, never loses it.
-	rec := spool.DropRecord{ID: id, Fingerprint: fp, Source: d.Dir, State: "failed", Error: reason, Files: len(d.Files), CreatedAt: a.now(), UpdatedAt: a.now()}
+	rec := spool.DropRecord{ID: id, Fingerprint: fp, Source: d.Dir, State: spool.DropStateFailed, Error: reason, Files: len(d.Files), CreatedAt: a.now(), UpdatedAt: a.now()}
 	if err := a.Store.PutDrop(ctx, rec); err != nil {
 		return err
 	}
@@ -245,7 +248,10 @@ func (a *Agent) processDrops(ctx context.Context) error {
 func (a *Agent) processDrop(ctx context.Context, id, dir string) error {
 	a.taken.Add(1)
 	log := a.Log.WithField("drop", id)
-	_ = a.Store.SetDropState(ctx, id, "processing", "")
+	if err := a.Store.SetDropState(ctx, id, spool.DropStateProcessing, ""); err != nil && !errors.Is(err, spool.ErrStoreNotFound) {
+		// Nothing applied yet: the drop stays in processing/ and the next pass tries again.
+		return fmt.Errorf("drop %s: record processing: %w", id, err)
+	}
 	rep, err := a.ApplyDrop(ctx, dir)
 	var bad *InputError
 	switch {
@@ -254,12 +260,12 @@ func (a *Agent) processDrop(ctx context.Context, id, dir string) error {
 		if _, ferr := a.Spool.Fail(id, reason); ferr != nil {
 			return fmt.Errorf("move drop %s to failed: %w", id, ferr)
 		}
-		_ = a.Store.SetDropState(ctx, id, "failed", reason)
+		a.setDropState(ctx, log, id, spool.DropStateFailed, reason)
 		log.WithField("reason", reason).Error("drop failed; moved to failed/")
 		a.pass.note(fmt.Sprintf("drop %s failed: %s (failed/%s.error.txt)", id, firstLine(reason), id))
 		return nil
 	case err != nil:
-		_ = a.Store.SetDropState(ctx, id, "processing", err.Error())
+		a.setDropState(ctx, log, id, spool.DropStateProcessing, err.Error())
 		log.WithError(err).Warn("drop not finished; will retry")
 		return err
 	}
@@ -269,7 +275,7 @@ func (a *Agent) processDrop(ctx context.Context, id, dir string) error {
 	if _, err := a.Spool.Done(id); err != nil {
 		return fmt.Errorf("move drop %s to done: %w", id, err)
 	}
-	_ = a.Store.SetDropState(ctx, id, "done", "")
+	a.setDropState(ctx, log, id, spool.DropStateDone, "")
 	if a.Retail != nil {
 		a.Retail.GoodsChanged() // held shifts are looked at again in the next pass
 	}
@@ -278,6 +284,16 @@ func (a *Agent) processDrop(ctx context.Context, id, dir string) error {
 		"held": rep.Held, "rejected": len(rep.Rejected), "stock": rep.StockSent, "confirmed": rep.Confirmed,
 	}).Info("drop applied")
 	return nil
+}
+
+// setDropState records a drop's state once its folder has moved. The folder is what counts (a record is
+// only a view of it), so a failure to record is logged, not allowed to undo the move. A drop without a
+// record (left in inbox/ by a kill between the folder and the record) has none to change.
+func (a *Agent) setDropState(ctx context.Context, log *logrus.Entry, id string, state spool.DropState, errText string) {
+	err := a.Store.SetDropState(context.WithoutCancel(ctx), id, state, errText) // a stop does not leave the record behind the folder
+	if err != nil && !errors.Is(err, spool.ErrStoreNotFound) {
+		log.WithError(err).WithField("state", state).Error("drop state not recorded; the folder is right, the status may lag")
+	}
 }
 
 // ApplyDrop applies one drop folder: BAS's orders export confirms receipts; catalogue and offers go to
@@ -447,8 +463,16 @@ func (a *Agent) Once(ctx context.Context, settle time.Duration) error {
 // log (the Windows Event Log) picks them out by it.
 const LogLifecycle = "lifecycle"
 
+// StopWait is how long Run waits, once asked to stop, for the jobs still running (they are cancelled and
+// end at their next call to Checkbox, BAS or the disk) before it warns; Run gives up and returns
+// ErrStopTimeout after twice as long (docs/service.md). An unfinished job resumes on the next start.
+const StopWait = 30 * time.Second
+
+// ErrStopTimeout is returned by Run when its jobs did not end within twice StopWait of the stop.
+var ErrStopTimeout = errors.New("jobs still running after the stop; left to resume on the next start")
+
 // Run is the service: it watches BAS's folder, applies drops as they come, runs the scheduled jobs, and
-// stops cleanly when ctx ends, letting a running job finish.
+// stops cleanly when ctx ends: every goroutine it starts is cancelled and waited for, within a bound.
 func (a *Agent) Run(ctx context.Context) error {
 	a.Log.WithFields(logrus.Fields{LogLifecycle: "start", "emulated_checkbox": a.Emulated}).Info("obmin started")
 	if a.Emulated {
@@ -458,46 +482,70 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err := a.prepareRetail(ctx); err != nil {
 		return err
 	}
-	var wg sync.WaitGroup
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	c, err := a.scheduler(ctx) // a bad schedule ends Run before anything starts
+	if err != nil {
+		return err
+	}
+	var g errgroup.Group
 	// The watcher starts at once, beside the drop loop: BAS empties its folder at its next export, so a
 	// new export must be taken even while drops a crash or an outage left behind are still being applied
 	// (found by the torture harness: a restart during an outage took nothing new until Checkbox was back).
 	// Order is kept by ProcessDrops: processing/ first, then inbox/ oldest first.
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
+	g.Go(func() error {
 		err := a.Watcher.Run(ctx, a.Ingest)
 		if err != nil && ctx.Err() == nil {
 			a.Log.WithError(err).Error("watcher stopped")
 		}
-	}()
-	go func() {
-		defer wg.Done()
+		return nil
+	})
+	g.Go(func() error {
 		a.dropLoop(ctx)
-	}()
-
-	c, err := a.scheduler(ctx)
-	if err != nil {
-		return err
-	}
+		return nil
+	})
 	c.Start()
 	// Missed runs are not caught up by cron (go-style-and-spool-anchors.md, robfig/cron pitfalls): pull once now.
-	go func() {
+	g.Go(func() error {
 		if _, err := a.PullReceipts(ctx); err != nil && ctx.Err() == nil {
 			a.Log.WithError(err).Warn("first receipts pull failed; the schedule will retry")
 		}
-	}()
+		return nil
+	})
 	<-ctx.Done()
 	a.Log.Info("stopping: waiting for running jobs")
-	stopped := c.Stop()
-	select {
-	case <-stopped.Done():
-	case <-time.After(30 * time.Second):
-		a.Log.Warn("a job did not finish within 30s; exiting anyway (it resumes on next start)")
+	return a.stop(c, &g)
+}
+
+// stop waits for the scheduler's running jobs and Run's goroutines, all cancelled already: a warning after
+// StopWait (Agent.StopWait in tests), ErrStopTimeout after twice as long.
+func (a *Agent) stop(c *cron.Cron, g *errgroup.Group) error {
+	wait := a.StopWait
+	if wait <= 0 {
+		wait = StopWait
 	}
-	wg.Wait()
-	a.Log.WithField(LogLifecycle, "stop").Info("obmin stopped")
-	return nil
+	done := make(chan struct{})
+	go func() {
+		<-c.Stop().Done()
+		_ = g.Wait()
+		close(done)
+	}()
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	for warned := false; ; warned = true {
+		select {
+		case <-done:
+			a.Log.WithField(LogLifecycle, "stop").Info("obmin stopped")
+			return nil
+		case <-t.C:
+		}
+		if warned {
+			a.Log.WithField(LogLifecycle, "stop").Error("obmin stopped with a job still running; it resumes on the next start")
+			return ErrStopTimeout
+		}
+		a.Log.Warnf("a job did not finish within %s of the stop; waiting up to %s more", wait, wait)
+		t.Reset(wait)
+	}
 }
 
 // dropLoop applies drops: first whatever a crash or an outage left in processing/ and inbox/, then each

@@ -131,7 +131,7 @@ func (p *Page) view(ctx context.Context, lang string) (pageView, error) {
 	}
 	for _, d := range drops {
 		reason, _, _ := strings.Cut(d.Error, "\n")
-		v.Drops = append(v.Drops, dropView{ID: d.ID, State: tr(lang, "state."+d.State), When: voice.Time(d.UpdatedAt), Reason: voice.Explain(reason)})
+		v.Drops = append(v.Drops, dropView{ID: d.ID, State: tr(lang, "state."+string(d.State)), When: voice.Time(d.UpdatedAt), Reason: voice.Explain(reason)})
 	}
 	err = a.Store.ReceiptsInState(ctx, exchange.StateHeld, func(rec spool.ReceiptRecord) error {
 		var cr checkbox.Receipt

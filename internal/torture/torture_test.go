@@ -1085,7 +1085,7 @@ func (h *harness) checkLedger() {
 	}); err != nil {
 		h.violate("ledger receipts: %v", err)
 	}
-	for _, state := range []string{exchange.StateConfirmed, exchange.StateDelivered} {
+	for _, state := range []spool.ReceiptState{exchange.StateConfirmed, exchange.StateDelivered} {
 		if err := st.ReceiptsInState(ctx, state, func(r spool.ReceiptRecord) error {
 			if inFile[r.ID] {
 				h.violate("ledger: receipt %s is %s but still in the orders file", r.ID, state)
