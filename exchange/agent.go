@@ -21,6 +21,7 @@ import (
 
 	"obmin/commerceml"
 	"obmin/internal/cronspec"
+	"obmin/internal/quietlog"
 	"obmin/internal/voice"
 	"obmin/notify"
 	"obmin/reconcile"
@@ -77,6 +78,9 @@ type Agent struct {
 	pass    passLog    // what went wrong in the current `obmin once` pass
 	sched   schedule   // the running scheduler's entries, for NextRuns
 }
+
+// log is Log, or a logger that writes nothing (quietlog.Or).
+func (a *Agent) log() *logrus.Entry { return quietlog.Or(a.Log) }
 
 func (a *Agent) now() time.Time {
 	if a.Now != nil {
@@ -145,7 +149,7 @@ func (a *Agent) take(ctx context.Context, id, fp, from string, files int) (strin
 		a.Spool.Discard(id)
 		return "", err
 	} else if seen && prev.State != spool.DropStateFailed {
-		a.Log.WithFields(logrus.Fields{"drop": from, "same_as": prev.ID}).Info("drop already taken; same content, skipped")
+		a.log().WithFields(logrus.Fields{"drop": from, "same_as": prev.ID}).Info("drop already taken; same content, skipped")
 		return prev.ID, a.Spool.Discard(id)
 	}
 	if err := a.Spool.Commit(id); err != nil {
@@ -158,7 +162,7 @@ func (a *Agent) take(ctx context.Context, id, fp, from string, files int) (strin
 	if err := a.Store.PutDrop(ctx, rec); err != nil {
 		return "", err
 	}
-	a.Log.WithFields(logrus.Fields{"drop": id, "files": files, "from": from}).Info("drop taken into inbox")
+	a.log().WithFields(logrus.Fields{"drop": id, "files": files, "from": from}).Info("drop taken into inbox")
 	select {
 	case a.wakeCh() <- struct{}{}:
 	default:
@@ -180,7 +184,7 @@ func (a *Agent) reject(ctx context.Context, d spool.Drop, id string, cause error
 	if prev, seen, err := a.Store.DropByFingerprint(ctx, fp); err != nil {
 		return err
 	} else if seen {
-		a.Log.WithFields(logrus.Fields{"drop": d.Dir, "same_as": prev.ID}).Debug("drop rejected before; still in failed/")
+		a.log().WithFields(logrus.Fields{"drop": d.Dir, "same_as": prev.ID}).Debug("drop rejected before; still in failed/")
 		a.pass.note(fmt.Sprintf("export %q in BAS's folder was refused before and is still there: see failed/%s.error.txt", folderName(d.Dir), prev.ID))
 		return nil
 	}
@@ -194,7 +198,7 @@ func (a *Agent) reject(ctx context.Context, d spool.Drop, id string, cause error
 	if err := a.Store.PutDrop(ctx, rec); err != nil {
 		return err
 	}
-	a.Log.WithFields(logrus.Fields{"drop": id, "from": d.Dir, "reason": cause.Error()}).Error("drop rejected; described in failed/")
+	a.log().WithFields(logrus.Fields{"drop": id, "from": d.Dir, "reason": cause.Error()}).Error("drop rejected; described in failed/")
 	a.pass.note(fmt.Sprintf("export %q refused: %v (failed/%s.error.txt)", folderName(d.Dir), cause, id))
 	return nil
 }
@@ -247,7 +251,7 @@ func (a *Agent) processDrops(ctx context.Context) error {
 
 func (a *Agent) processDrop(ctx context.Context, id, dir string) error {
 	a.taken.Add(1)
-	log := a.Log.WithField("drop", id)
+	log := a.log().WithField("drop", id)
 	if err := a.Store.SetDropState(ctx, id, spool.DropStateProcessing, ""); err != nil && !errors.Is(err, spool.ErrStoreNotFound) {
 		// Nothing applied yet: the drop stays in processing/ and the next pass tries again.
 		return fmt.Errorf("drop %s: record processing: %w", id, err)
@@ -310,7 +314,7 @@ func (a *Agent) ApplyDrop(ctx context.Context, dir string) (DropReport, error) {
 			return rep, err
 		} else if own {
 			// obmin's own orders file, copied here somehow: never a confirmation (docs/folders.md).
-			a.Log.WithField("file", name).Warn("a drop holds obmin's own orders file; it confirms nothing and is ignored")
+			a.log().WithField("file", name).Warn("a drop holds obmin's own orders file; it confirms nothing and is ignored")
 			continue
 		}
 		n, err := ReadOrderNumbers(filepath.Join(dir, name))
@@ -344,7 +348,7 @@ func (a *Agent) refreshOrders(ctx context.Context) error {
 	if n, err := a.Sales.Release(ctx); err != nil {
 		return err
 	} else if n > 0 {
-		a.Log.WithField("receipts", n).Info("held receipts released: their goods are now known")
+		a.log().WithField("receipts", n).Info("held receipts released: their goods are now known")
 	}
 	_, err := a.Sales.WriteOrders(ctx)
 	a.noteOrdersFolder(ctx, err)
@@ -380,7 +384,7 @@ func (a *Agent) PullReceipts(ctx context.Context) (PullReport, error) {
 		return rep, err
 	}
 	if rep.New > 0 {
-		a.Log.WithFields(logrus.Fields{"new": rep.New, "pending": rep.Pending, "held": rep.Held, "skipped": rep.Skipped}).Info("receipts pulled")
+		a.log().WithFields(logrus.Fields{"new": rep.New, "pending": rep.Pending, "held": rep.Held, "skipped": rep.Skipped}).Info("receipts pulled")
 	}
 	return rep, nil
 }
@@ -398,13 +402,13 @@ func (a *Agent) recordJob(ctx context.Context, name string, start time.Time, err
 	run := spool.JobRun{Name: name, Start: start, End: a.now(), Summary: string(b)}
 	if err != nil {
 		run.Err = err.Error()
-		a.Log.WithError(err).WithField("job", name).Error("job failed")
+		a.log().WithError(err).WithField("job", name).Error("job failed")
 	}
 	if rerr := a.Store.RecordJob(ctx, run); rerr != nil {
-		a.Log.WithError(rerr).Warn("record job run")
+		a.log().WithError(rerr).Warn("record job run")
 	}
 	if werr := a.WriteStatus(ctx); werr != nil {
-		a.Log.WithError(werr).Warn("write status file")
+		a.log().WithError(werr).Warn("write status file")
 	}
 }
 
@@ -474,9 +478,9 @@ var ErrStopTimeout = errors.New("jobs still running after the stop; left to resu
 // Run is the service: it watches BAS's folder, applies drops as they come, runs the scheduled jobs, and
 // stops cleanly when ctx ends: every goroutine it starts is cancelled and waited for, within a bound.
 func (a *Agent) Run(ctx context.Context) error {
-	a.Log.WithFields(logrus.Fields{LogLifecycle: "start", "emulated_checkbox": a.Emulated}).Info("obmin started")
+	a.log().WithFields(logrus.Fields{LogLifecycle: "start", "emulated_checkbox": a.Emulated}).Info("obmin started")
 	if a.Emulated {
-		a.Log.Warn("Checkbox is the built-in EMULATOR: nothing reaches a real cash register")
+		a.log().Warn("Checkbox is the built-in EMULATOR: nothing reaches a real cash register")
 	}
 	a.Watcher.OnReport(a.watchReport)
 	if err := a.prepareRetail(ctx); err != nil {
@@ -496,7 +500,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	g.Go(func() error {
 		err := a.Watcher.Run(ctx, a.Ingest)
 		if err != nil && ctx.Err() == nil {
-			a.Log.WithError(err).Error("watcher stopped")
+			a.log().WithError(err).Error("watcher stopped")
 		}
 		return nil
 	})
@@ -508,12 +512,12 @@ func (a *Agent) Run(ctx context.Context) error {
 	// Missed runs are not caught up by cron (go-style-and-spool-anchors.md, robfig/cron pitfalls): pull once now.
 	g.Go(func() error {
 		if _, err := a.PullReceipts(ctx); err != nil && ctx.Err() == nil {
-			a.Log.WithError(err).Warn("first receipts pull failed; the schedule will retry")
+			a.log().WithError(err).Warn("first receipts pull failed; the schedule will retry")
 		}
 		return nil
 	})
 	<-ctx.Done()
-	a.Log.Info("stopping: waiting for running jobs")
+	a.log().Info("stopping: waiting for running jobs")
 	return a.stop(c, &g)
 }
 
@@ -535,15 +539,15 @@ func (a *Agent) stop(c *cron.Cron, g *errgroup.Group) error {
 	for warned := false; ; warned = true {
 		select {
 		case <-done:
-			a.Log.WithField(LogLifecycle, "stop").Info("obmin stopped")
+			a.log().WithField(LogLifecycle, "stop").Info("obmin stopped")
 			return nil
 		case <-t.C:
 		}
 		if warned {
-			a.Log.WithField(LogLifecycle, "stop").Error("obmin stopped with a job still running; it resumes on the next start")
+			a.log().WithField(LogLifecycle, "stop").Error("obmin stopped with a job still running; it resumes on the next start")
 			return ErrStopTimeout
 		}
-		a.Log.Warnf("a job did not finish within %s of the stop; waiting up to %s more", wait, wait)
+		a.log().Warnf("a job did not finish within %s of the stop; waiting up to %s more", wait, wait)
 		t.Reset(wait)
 	}
 }
@@ -564,7 +568,7 @@ func (a *Agent) dropLoop(ctx context.Context) {
 				return
 			case <-a.runsCh():
 				if err := a.refreshOrders(ctx); err != nil && ctx.Err() == nil {
-					a.Log.WithError(err).Warn("rewrite the orders file after BAS's run")
+					a.log().WithError(err).Warn("rewrite the orders file after BAS's run")
 				}
 				continue
 			case <-a.wakeCh():
@@ -580,7 +584,7 @@ func (a *Agent) dropLoop(ctx context.Context) {
 func (a *Agent) scheduler(ctx context.Context) (*cron.Cron, error) {
 	// SkipIfStillRunning outside, Recover inside: v3.0.1 leaks the skip token on a panic otherwise
 	// (robfig/cron issue #366, go-style-and-spool-anchors.md §0.10).
-	logger := cronLogger{a.Log}
+	logger := cronLogger{a.log()}
 	c := cron.New(cron.WithLocation(kyiv), cron.WithChain(cron.SkipIfStillRunning(logger), cron.Recover(logger)))
 	add := func(name, spec string, job func()) error {
 		sched, err := cronspec.Parse(spec) // the parser config validation uses: `obmin check` agrees with run

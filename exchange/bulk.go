@@ -407,7 +407,7 @@ func (b *bulk) importBatch(ctx context.Context, batch []int) ([]int, error) {
 
 // giveUp sends the rows of a failed import one by one.
 func (b *bulk) giveUp(rows []int, err error) {
-	b.c.logger().WithError(err).Warnf("Goods import failed without naming the rows to blame: sending %d goods one by one", len(rows))
+	b.c.log().WithError(err).Warnf("Goods import failed without naming the rows to blame: sending %d goods one by one", len(rows))
 	for _, i := range rows {
 		delete(b.stocked, i)
 	}

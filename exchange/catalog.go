@@ -21,6 +21,7 @@ import (
 	"obmin/checkbox"
 	"obmin/commerceml"
 	"obmin/feed"
+	"obmin/internal/quietlog"
 	"obmin/internal/safezip"
 	"obmin/spool"
 )
@@ -392,7 +393,7 @@ func (c *Catalog) apply(ctx context.Context, dir string, df dropFiles, beforeSto
 		return rep, err
 	}
 	defer st.Close()
-	log, began := c.logger(), c.now()
+	log, began := c.log(), c.now()
 	phase := func(what string) {
 		log.WithFields(logrus.Fields{"phase": what, "seconds": c.now().Sub(began).Seconds()}).Debug("drop phase done")
 	}
@@ -847,14 +848,7 @@ func (c *Catalog) pushOne(ctx context.Context, p *plan) (g checkbox.Good, create
 	return g, created, nil
 }
 
-func (c *Catalog) logger() *logrus.Entry {
-	if c.Log != nil {
-		return c.Log
-	}
-	l := logrus.New()
-	l.SetOutput(io.Discard)
-	return logrus.NewEntry(l)
-}
+func (c *Catalog) log() *logrus.Entry { return quietlog.Or(c.Log) }
 
 func (c *Catalog) now() time.Time {
 	if c.Now != nil {

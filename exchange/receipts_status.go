@@ -3,12 +3,12 @@ package exchange
 import (
 	"context"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/sirupsen/logrus"
 
 	"obmin/checkbox"
+	"obmin/internal/quietlog"
 	"obmin/spool"
 )
 
@@ -86,15 +86,4 @@ func (s *Sales) seenAgain(ctx context.Context, rec spool.ReceiptRecord) (bool, s
 	return false, old.State, nil
 }
 
-func (s *Sales) log() *logrus.Entry {
-	if s.Log != nil {
-		return s.Log
-	}
-	return discardLog
-}
-
-var discardLog = func() *logrus.Entry {
-	l := logrus.New()
-	l.SetOutput(io.Discard)
-	return logrus.NewEntry(l)
-}()
+func (s *Sales) log() *logrus.Entry { return quietlog.Or(s.Log) }

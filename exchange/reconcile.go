@@ -175,7 +175,7 @@ func (a *Agent) RecordBASOrders(ctx context.Context, path, source string) error 
 		return err
 	}
 	if len(orders) > 0 {
-		a.Log.WithFields(logrus.Fields{"orders": len(orders), "from": source}).Debug("BAS's orders recorded for reconciliation")
+		a.log().WithFields(logrus.Fields{"orders": len(orders), "from": source}).Debug("BAS's orders recorded for reconciliation")
 	}
 	return nil
 }

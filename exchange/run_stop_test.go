@@ -170,3 +170,14 @@ func newGoroutines(before map[string]string) []string {
 		time.Sleep(wait)
 	}
 }
+
+// An agent given no loggers is quiet, not a panic: every part falls back to quietlog.Discard.
+func TestNilLoggersAreQuiet(t *testing.T) {
+	r := newRig(t, nil)
+	r.agent.Log, r.agent.Catalog.Log, r.agent.Sales.Log = nil, nil, nil
+	r.drop(demo.Books, time.Now())
+	r.pass()
+	if counts, _ := r.spool.Counts(); counts["done"] != 1 {
+		t.Errorf("spool %v, want the drop done", counts)
+	}
+}

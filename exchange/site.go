@@ -39,7 +39,7 @@ func (a *Agent) ConfirmOrders(ctx context.Context, numbers []string) (int, error
 		return 0, err
 	}
 	if n > 0 {
-		a.Log.WithField("orders", n).Info("BAS confirmed orders")
+		a.log().WithField("orders", n).Info("BAS confirmed orders")
 	}
 	return n, a.refreshOrders(ctx)
 }

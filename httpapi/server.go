@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sirupsen/logrus"
 
+	"obmin/internal/quietlog"
 	"obmin/internal/safezip"
 )
 
@@ -124,10 +125,7 @@ func New(agent Agent, cfg Config, log *logrus.Entry) (*Server, error) {
 	if err := os.MkdirAll(cfg.UploadDir, 0o700); err != nil {
 		return nil, fmt.Errorf("httpapi: %w", err)
 	}
-	if log == nil {
-		l := logrus.New()
-		log = logrus.NewEntry(l)
-	}
+	log = quietlog.Or(log)
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewMetrics()
 	}

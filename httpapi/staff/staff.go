@@ -33,6 +33,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"obmin/exchange"
+	"obmin/internal/quietlog"
 	"obmin/internal/voice"
 	"obmin/notify"
 	"obmin/reconcile"
@@ -105,7 +106,7 @@ func New(agent *exchange.Agent, cfg Config) *Page {
 	}
 	log := cfg.Log
 	if log == nil {
-		log = agent.Log
+		log = quietlog.Or(agent.Log)
 	}
 	key := make([]byte, 32)
 	_, _ = rand.Read(key) // never fails (crypto/rand)
