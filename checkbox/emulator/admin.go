@@ -1,24 +1,20 @@
 package emulator
 
 import (
-	"bytes"
 	"context"
-	"crypto/subtle"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"strings"
 	"time"
 
 	"obmin/checkbox"
+	"obmin/internal/emuadmin"
 )
 
-// AdminPrefix is where the admin API lives, on the same listener as the API. Checkbox has no path under
-// it, so nothing a client calls is shadowed.
-const AdminPrefix = "/_emulator/"
+// AdminPrefix is where the admin API lives, on the same listener as the API.
+const AdminPrefix = emuadmin.Prefix
 
 // AdminHandler serves the emulator with its admin API under AdminPrefix: the control calls a test or the
 // torture harness makes to an emulator running in another process (AdminClient; docs/torture.md lists
@@ -72,23 +68,10 @@ func (a *admin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.emu.ServeHTTP(w, r)
 		return
 	}
-	if a.token == "" {
-		http.NotFound(w, r)
+	if !emuadmin.Authorize(w, r, a.token) {
 		return
 	}
-	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(a.token)) != 1 {
-		adminReply(w, http.StatusUnauthorized, map[string]string{"message": "admin token required"})
-		return
-	}
-	body := http.MaxBytesReader(w, r.Body, 1<<20)
-	decode := func(v any) bool {
-		if err := json.NewDecoder(body).Decode(v); err != nil && !errors.Is(err, io.EOF) {
-			adminReply(w, http.StatusBadRequest, map[string]string{"message": "bad JSON: " + err.Error()})
-			return false
-		}
-		return true
-	}
+	decode := emuadmin.Decoder(w, r)
 	ms := func(n int64) time.Duration { return time.Duration(n) * time.Millisecond }
 	what := r.Method + " " + strings.TrimPrefix(r.URL.Path, AdminPrefix)
 	if code, ok := strings.CutPrefix(what, "PATCH goods/"); ok {
@@ -102,7 +85,7 @@ func (a *admin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if c, ok := raw["count"]; ok {
 			stock = new(int64)
 			if err := json.Unmarshal(c, stock); err != nil {
-				adminReply(w, http.StatusBadRequest, map[string]string{"message": "count: " + err.Error()})
+				emuadmin.Reply(w, http.StatusBadRequest, map[string]string{"message": "count: " + err.Error()})
 				return
 			}
 			delete(raw, "count")
@@ -129,21 +112,21 @@ func (a *admin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			Method: f.Method, PathPrefix: f.PathPrefix, Status: f.Status, GatewayHTML: f.GatewayHTML, Times: f.Times,
 			RetryAfter: ms(f.RetryAfterMS), Latency: ms(f.LatencyMS), DropConnection: f.DropConnection, AfterHandling: f.AfterHandling,
 		})
-		adminReply(w, http.StatusOK, map[string]string{"ok": "fault injected"})
+		emuadmin.Reply(w, http.StatusOK, map[string]string{"ok": "fault injected"})
 	case "DELETE faults":
 		a.emu.ClearFaults()
 		a.emu.SetRateLimit(0, 0)
-		adminReply(w, http.StatusOK, map[string]string{"ok": "faults and rate limit cleared"})
+		emuadmin.Reply(w, http.StatusOK, map[string]string{"ok": "faults and rate limit cleared"})
 	case "POST expire-tokens":
 		a.emu.ExpireTokens()
-		adminReply(w, http.StatusOK, map[string]string{"ok": "tokens expired"})
+		emuadmin.Reply(w, http.StatusOK, map[string]string{"ok": "tokens expired"})
 	case "POST rate-limit":
 		var rl rateJSON
 		if !decode(&rl) {
 			return
 		}
 		a.emu.SetRateLimit(rl.N, ms(rl.PerMS))
-		adminReply(w, http.StatusOK, map[string]string{"ok": "rate limit set"})
+		emuadmin.Reply(w, http.StatusOK, map[string]string{"ok": "rate limit set"})
 	case "POST sales":
 		var s salesJSON
 		if !decode(&s) {
@@ -166,7 +149,7 @@ func (a *admin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		made, err := a.emu.Return(rj.SaleID, rj.Lines)
 		a.answer(w, made, err)
 	case "GET goods":
-		adminReply(w, http.StatusOK, a.emu.Goods())
+		emuadmin.Reply(w, http.StatusOK, a.emu.Goods())
 	case "POST goods":
 		var payload json.RawMessage
 		if !decode(&payload) {
@@ -183,31 +166,25 @@ func (a *admin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			out = append(out, gs)
 		}
-		adminReply(w, http.StatusOK, out)
+		emuadmin.Reply(w, http.StatusOK, out)
 	case "GET receipts":
-		adminReply(w, http.StatusOK, a.emu.Receipts())
+		emuadmin.Reply(w, http.StatusOK, a.emu.Receipts())
 	case "GET shifts":
-		adminReply(w, http.StatusOK, a.emu.Shifts())
+		emuadmin.Reply(w, http.StatusOK, a.emu.Shifts())
 	case "POST close-shifts":
 		a.emu.CloseShifts()
-		adminReply(w, http.StatusOK, map[string]string{"ok": "open shifts closed"})
+		emuadmin.Reply(w, http.StatusOK, map[string]string{"ok": "open shifts closed"})
 	default:
-		adminReply(w, http.StatusNotFound, map[string]string{"message": "no admin call " + what})
+		emuadmin.Reply(w, http.StatusNotFound, map[string]string{"message": "no admin call " + what})
 	}
 }
 
 func (a *admin) answer(w http.ResponseWriter, v any, err error) {
 	if err != nil {
-		adminReply(w, http.StatusUnprocessableEntity, map[string]string{"message": err.Error()})
+		emuadmin.Reply(w, http.StatusUnprocessableEntity, map[string]string{"message": err.Error()})
 		return
 	}
-	adminReply(w, http.StatusOK, v)
-}
-
-func adminReply(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	emuadmin.Reply(w, http.StatusOK, v)
 }
 
 // AdminClient drives an emulator's admin API over HTTP (AdminHandler).
@@ -218,39 +195,7 @@ type AdminClient struct {
 }
 
 func (a *AdminClient) call(ctx context.Context, method, path string, in, out any) error {
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return err
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(a.BaseURL, "/")+AdminPrefix+path, body)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+a.Token)
-	hc := a.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return fmt.Errorf("checkbox emulator admin %s %s: %w", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("checkbox emulator admin %s %s: %d %s", method, path, resp.StatusCode, bytes.TrimSpace(raw))
-	}
-	if out != nil {
-		return json.Unmarshal(raw, out)
-	}
-	return nil
+	return emuadmin.Call(ctx, a.HTTP, a.BaseURL, a.Token, "checkbox emulator admin", method, path, in, out)
 }
 
 // InjectFault adds a fault (durations go in whole milliseconds).
