@@ -33,7 +33,6 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"obmin/exchange"
-	"obmin/internal/quietlog"
 	"obmin/internal/voice"
 	"obmin/notify"
 	"obmin/reconcile"
@@ -74,7 +73,7 @@ type Link struct {
 
 // Page is the staff page's handler. Create it with New; Close it when the server stops.
 type Page struct {
-	agent *exchange.Agent
+	agent Agent
 	cfg   Config
 	log   *logrus.Entry
 	key   []byte // signs CSRF tokens; random per process
@@ -100,13 +99,13 @@ type flash struct {
 var files embed.FS
 
 // New returns the page over agent.
-func New(agent *exchange.Agent, cfg Config) *Page {
+func New(agent Agent, cfg Config) *Page {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	log := cfg.Log
 	if log == nil {
-		log = quietlog.Or(agent.Log)
+		log = agent.Logger()
 	}
 	key := make([]byte, 32)
 	_, _ = rand.Read(key) // never fails (crypto/rand)
