@@ -36,6 +36,7 @@ import (
 	"obmin/internal/voice"
 	"obmin/notify"
 	"obmin/reconcile"
+	"obmin/spool"
 )
 
 // Prefix is where the page lives.
@@ -361,6 +362,8 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"time": voice.Time,
 	"t":    func(lang, key string) string { return tr(lang, key) },
 	"kind": reconcile.KindTitle,
+	// receipts is how many receipts are in a state: a template's string is not a spool.ReceiptState key.
+	"receipts": func(counts map[spool.ReceiptState]int, state string) int { return counts[spool.ReceiptState(state)] },
 }).ParseFS(files, "templates/*.html"))
 
 func (p *Page) render(w http.ResponseWriter, name string, v any) {
