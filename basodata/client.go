@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"obmin/internal/quietlog"
 	"strings"
 	"time"
 
@@ -86,11 +87,7 @@ func New(cfg Config) (*Client, error) {
 	if c.maxBackoff < c.baseBackoff {
 		c.maxBackoff = max(30*time.Second, c.baseBackoff)
 	}
-	if c.log == nil {
-		l := logrus.New()
-		l.SetOutput(io.Discard)
-		c.log = logrus.NewEntry(l)
-	}
+	c.log = quietlog.Or(c.log)
 	return c, nil
 }
 

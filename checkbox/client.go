@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"obmin/internal/quietlog"
 	"strings"
 	"sync"
 	"time"
@@ -129,11 +130,7 @@ func New(cfg Config) (*Client, error) {
 	if c.maxBackoff < c.baseBackoff {
 		c.maxBackoff = c.baseBackoff
 	}
-	if c.log == nil {
-		l := logrus.New()
-		l.SetOutput(io.Discard)
-		c.log = logrus.NewEntry(l)
-	}
+	c.log = quietlog.Or(c.log)
 	if c.now == nil {
 		c.now = time.Now
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"obmin/checkbox"
+	"obmin/internal/quietlog"
 	"obmin/internal/voice"
 	"obmin/spool"
 )
@@ -112,18 +113,7 @@ func (r *Reconciler) now() time.Time {
 	return time.Now()
 }
 
-func (r *Reconciler) log() *logrus.Entry {
-	if r.Log != nil {
-		return r.Log
-	}
-	l := logrus.New()
-	l.SetOutput(nopWriter{})
-	return logrus.NewEntry(l)
-}
-
-type nopWriter struct{}
-
-func (nopWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (r *Reconciler) log() *logrus.Entry { return quietlog.Or(r.Log) }
 
 // Run reconciles, repairs when asked, and writes the report. With Repair, what could be fixed is fixed
 // and everything is compared again: the report lists what was found, what was done about each, and what is

@@ -14,6 +14,7 @@ import (
 	"io"
 	"io/fs"
 	"net"
+	"obmin/internal/quietlog"
 	"strings"
 	"sync"
 	"time"
@@ -103,12 +104,7 @@ func New(cfg Config) (*Conn, error) {
 	if cfg.MaxBackoff < cfg.MinBackoff {
 		cfg.MaxBackoff = max(time.Minute, cfg.MinBackoff)
 	}
-	log := cfg.Logger
-	if log == nil {
-		l := logrus.New()
-		l.SetOutput(io.Discard)
-		log = logrus.NewEntry(l)
-	}
+	log := quietlog.Or(cfg.Logger)
 	log = log.WithField("sftp", cfg.User+"@"+cfg.Address)
 
 	var auth []ssh.AuthMethod

@@ -4,8 +4,8 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
+	"obmin/internal/golden"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,8 +17,6 @@ import (
 	"testing"
 	"time"
 )
-
-var updateGolden = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // mustOpenStore opens a store at path and closes it when the test ends.
 func mustOpenStore(tb testing.TB, path string) *Store {
@@ -132,22 +130,7 @@ func TestStorePragmas(t *testing.T) {
 func TestStoreSchema(t *testing.T) {
 	s := storeForTest(t)
 	got := storeSchemaDump(t, s)
-	golden := filepath.Join("testdata", "store_schema.golden")
-	if *updateGolden {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("schema differs from %s (run with -update if intended):\n%s", golden, got)
-	}
+	golden.Assert(t, filepath.Join("testdata", "store_schema.golden"), []byte(got))
 }
 
 func storeSchemaDump(t *testing.T, s *Store) string {
@@ -683,7 +666,7 @@ func TestStoreReceiptsInStateOrder(t *testing.T) {
 		}
 	}
 	tests := []struct {
-		state string
+		state ReceiptState
 		want  []string
 	}{
 		{ReceiptStatePending, []string{"b", "a", "d", "c", "e"}},

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"obmin/internal/quietlog"
 	"os"
 	"path"
 	"path/filepath"
@@ -158,12 +159,7 @@ func NewWatcher(cfg WatcherConfig) (*Watcher, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	log := cfg.Logger
-	if log == nil {
-		l := logrus.New()
-		l.SetOutput(io.Discard)
-		log = logrus.NewEntry(l)
-	}
+	log := quietlog.Or(cfg.Logger)
 	return &Watcher{
 		cfg:        cfg,
 		log:        log.WithField("source", cfg.Source.String()),

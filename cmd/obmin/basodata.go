@@ -16,6 +16,7 @@ import (
 	"obmin/exchange"
 	"obmin/internal/config"
 	"obmin/internal/demo"
+	"obmin/internal/quietlog"
 	"obmin/spool"
 )
 
@@ -104,11 +105,9 @@ func checkRetail(cfg config.Config, w io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*cfg.BAS.OData.Timeout)
 	defer cancel()
-	l := logrus.New()
-	l.SetOutput(io.Discard)
 	a := &app{}
 	defer a.Close()
-	log := logrus.NewEntry(l)
+	log := quietlog.Discard()
 	client, err := a.basClient(ctx, cfg, log)
 	if err != nil {
 		return err

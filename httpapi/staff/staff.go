@@ -36,6 +36,7 @@ import (
 	"obmin/internal/voice"
 	"obmin/notify"
 	"obmin/reconcile"
+	"obmin/spool"
 )
 
 // Prefix is where the page lives.
@@ -73,7 +74,7 @@ type Link struct {
 
 // Page is the staff page's handler. Create it with New; Close it when the server stops.
 type Page struct {
-	agent *exchange.Agent
+	agent Agent
 	cfg   Config
 	log   *logrus.Entry
 	key   []byte // signs CSRF tokens; random per process
@@ -99,13 +100,13 @@ type flash struct {
 var files embed.FS
 
 // New returns the page over agent.
-func New(agent *exchange.Agent, cfg Config) *Page {
+func New(agent Agent, cfg Config) *Page {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	log := cfg.Log
 	if log == nil {
-		log = agent.Log
+		log = agent.Logger()
 	}
 	key := make([]byte, 32)
 	_, _ = rand.Read(key) // never fails (crypto/rand)
@@ -361,6 +362,8 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"time": voice.Time,
 	"t":    func(lang, key string) string { return tr(lang, key) },
 	"kind": reconcile.KindTitle,
+	// receipts is how many receipts are in a state: a template's string is not a spool.ReceiptState key.
+	"receipts": func(counts map[spool.ReceiptState]int, state string) int { return counts[spool.ReceiptState(state)] },
 }).ParseFS(files, "templates/*.html"))
 
 func (p *Page) render(w http.ResponseWriter, name string, v any) {
