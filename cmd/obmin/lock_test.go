@@ -46,9 +46,17 @@ func TestSecondObminRefused(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"run", "-config", cfgPath}, func(string) string { return "" }, &bytes.Buffer{}, &errOut)
 	}()
-	lock := filepath.Join(dir, "var", "spool", "obmin.lock")
+	// run takes the spool's lock, then the state file's: wait for both, or a second obmin started in
+	// between meets the state's lock free and the wrong refusal.
+	locks := []string{filepath.Join(dir, "var", "spool", "obmin.lock"), filepath.Join(dir, "var", "state.db.lock")}
 	for deadline := time.Now().Add(20 * time.Second); ; {
-		if b, _ := os.ReadFile(lock); strings.Contains(string(b), "(obmin run)") {
+		held := 0
+		for _, lock := range locks {
+			if b, _ := os.ReadFile(lock); strings.Contains(string(b), "(obmin run)") {
+				held++
+			}
+		}
+		if held == len(locks) {
 			break
 		}
 		if time.Now().After(deadline) {
