@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/sirupsen/logrus"
+
+	"obmin/internal/quietlog"
 )
 
 // Config configures a Client. Zero fields take the defaults named beside them.
@@ -86,11 +88,7 @@ func New(cfg Config) (*Client, error) {
 	if c.maxBackoff < c.baseBackoff {
 		c.maxBackoff = max(30*time.Second, c.baseBackoff)
 	}
-	if c.log == nil {
-		l := logrus.New()
-		l.SetOutput(io.Discard)
-		c.log = logrus.NewEntry(l)
-	}
+	c.log = quietlog.Or(c.log)
 	return c, nil
 }
 

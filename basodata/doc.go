@@ -11,5 +11,5 @@
 // by a marker in Комментарий, so a report is made once even when an answer is lost. The password is
 // sent only in the Authorization header and never appears in a log record or an error.
 //
-// It imports no other package of obmin.
+// It imports only internal/quietlog of obmin (the logging convention).
 package basodata

@@ -15,6 +15,8 @@ import (
 
 	"github.com/sirupsen/logrus"
 	"golang.org/x/time/rate"
+
+	"obmin/internal/quietlog"
 )
 
 // Config configures a Client. Zero fields take the defaults named beside them.
@@ -129,11 +131,7 @@ func New(cfg Config) (*Client, error) {
 	if c.maxBackoff < c.baseBackoff {
 		c.maxBackoff = c.baseBackoff
 	}
-	if c.log == nil {
-		l := logrus.New()
-		l.SetOutput(io.Discard)
-		c.log = logrus.NewEntry(l)
-	}
+	c.log = quietlog.Or(c.log)
 	if c.now == nil {
 		c.now = time.Now
 	}

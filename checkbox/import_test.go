@@ -17,6 +17,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"obmin/internal/golden"
 	"obmin/internal/testenv"
 )
 
@@ -36,7 +37,7 @@ func TestImportFileGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "import_file.golden.json", append(out, '\n'))
+	golden.Assert(t, filepath.Join("testdata", "import_file.golden.json"), append(out, '\n'))
 }
 
 // TestImportFileMatchesCheckboxFixture checks the file against the goods JSON that the Python SDK

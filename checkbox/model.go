@@ -5,7 +5,7 @@
 // Money is integer kopecks and quantity integer thousandths everywhere (docs/checkbox-rest.md §2.2): this
 // package never uses floating point for either.
 //
-// It imports no other package of obmin.
+// It imports only internal/quietlog of obmin (the logging convention).
 package checkbox
 
 import (

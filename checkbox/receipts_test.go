@@ -1,10 +1,8 @@
 package checkbox
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"net/http"
 	"os"
@@ -15,29 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"obmin/internal/golden"
 	"obmin/internal/testenv"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
-
-// golden compares got with testdata/name, or rewrites that file under -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file; got:\n%s", path, got)
-	}
-}
 
 func receiptJSON(i int) map[string]any {
 	return map[string]any{
@@ -282,7 +260,7 @@ func TestReceiptPageGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "receipts_page.golden.json", append(out, '\n'))
+	golden.Assert(t, filepath.Join("testdata", "receipts_page.golden.json"), append(out, '\n'))
 
 	sell, ret := page.Results[0], page.Results[1]
 	checks := []struct {

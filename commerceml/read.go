@@ -60,19 +60,9 @@ var (
 // errSniffDone stops Sniff's walk once the kind is known, so it reads only the head of a file.
 var errSniffDone = errors.New("kind decided")
 
-// ParseError is returned for bad input; it names the file, the line and the element.
-type ParseError struct {
-	File    string // the name given to Read or Sniff
-	Line    int    // 1-based line of the element, or of the bad value inside it; 0 when unknown
-	Element string // local name of the element, e.g. "Цена" for a bad ЦенаЗаЕдиницу
-	Err     error  // the cause; may wrap ErrTruncated, ErrNotCommerceML, ErrUnsupportedVersion
-}
-
-// Error reads like `import.xml:120: <Цена>: ЦенаЗаЕдиницу "12,5x": not a decimal`.
-func (e *ParseError) Error() string { return xmlin.Describe(e.File, e.Line, e.Element, e.Err) }
-
-// Unwrap returns the cause, so errors.Is(err, ErrTruncated) and the like work.
-func (e *ParseError) Unwrap() error { return e.Err }
+// ParseError is returned for bad input; it names the file, the line and the element. It is xmlin's, the
+// one parse error of obmin's readers; Err may wrap ErrTruncated, ErrNotCommerceML, ErrUnsupportedVersion.
+type ParseError = xmlin.ParseError
 
 // cmlRootName is the root element of every CommerceML file (docs/commerceml.md §1.1).
 const cmlRootName = "КоммерческаяИнформация"
@@ -252,7 +242,7 @@ func (r *reader) kind() Kind {
 func (r *reader) next() (xml.Token, error) {
 	tok, err := r.in.Next()
 	if err != nil {
-		var xe *xmlin.Error
+		var xe *xmlin.ParseError
 		if errors.As(err, &xe) {
 			return nil, r.errAt(xe.Line, xe.Element, xe.Err)
 		}

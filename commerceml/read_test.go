@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"io"
 	"os"
 	"path/filepath"
@@ -17,20 +16,9 @@ import (
 
 	"github.com/shopspring/decimal"
 	"golang.org/x/text/encoding/charmap"
+
+	"obmin/internal/golden"
 )
-
-// The -update flag may also be registered by another test file of this package; register it only
-// if nobody did, and read it through the flag package.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite the golden files under testdata/")
-	}
-}
-
-func readGoldenUpdate() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 // readTranscript is what a golden file holds: every record in file order, then the summary and
 // the error, if any.
@@ -89,20 +77,7 @@ func TestReadGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := buf.Bytes()
-			golden := strings.TrimSuffix(path, ".xml") + ".golden.json"
-			if readGoldenUpdate() {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -run TestReadGolden -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s differs from %s; got:\n%s", name, golden, got)
-			}
+			golden.Assert(t, strings.TrimSuffix(path, ".xml")+".golden.json", got)
 		})
 	}
 }

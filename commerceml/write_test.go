@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,20 +17,8 @@ import (
 	"golang.org/x/text/encoding/charmap"
 
 	"obmin/internal/basloader"
+	"obmin/internal/golden"
 )
-
-// The -update flag may also be registered by another test file of this package; register it only
-// if nobody did, and read it through the flag package.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite the golden files under testdata/")
-	}
-}
-
-func writeGoldenUpdate() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 // writeGenerated is ДатаФормирования of every golden file: 18:04:11 in Kyiv (UTC+2 in March).
 var writeGenerated = time.Date(2025, 3, 1, 16, 4, 11, 0, time.UTC)
@@ -228,23 +214,7 @@ func TestWriteGolden(t *testing.T) {
 				t.Errorf("BAS's loader (internal/basloader): %v %v", err, res.Problems)
 			}
 
-			path := filepath.Join("testdata", "write", tc.name+".golden.xml")
-			if writeGoldenUpdate() {
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -run TestWriteGolden -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("output differs from %s (run with -update if the change is intended):\n--- got\n%s\n--- want\n%s", path, got, want)
-			}
+			golden.Assert(t, filepath.Join("testdata", "write", tc.name+".golden.xml"), got)
 		})
 	}
 }

@@ -17,12 +17,14 @@ import (
 
 	"github.com/robfig/cron/v3"
 	"github.com/sirupsen/logrus"
+	"golang.org/x/sync/errgroup"
 
 	"obmin/commerceml"
 	"obmin/drop"
 	"obmin/folder"
 	"obmin/internal/atomicfile"
 	"obmin/internal/cronspec"
+	"obmin/internal/quietlog"
 	"obmin/internal/voice"
 	"obmin/notify"
 	"obmin/reconcile"
@@ -63,6 +65,8 @@ type Agent struct {
 	Emulated bool
 	// Own are obmin's own files in BAS's export folder, when its orders file is kept there: never a drop.
 	Own *OwnFiles
+	// StopWait overrides the package's StopWait (tests); zero means StopWait.
+	StopWait time.Duration
 
 	mu      sync.Mutex   // one drop pass at a time
 	takeMu  sync.Mutex   // one drop taken into inbox/ at a time (take): a copy is recognised as one
@@ -79,6 +83,9 @@ type Agent struct {
 	pass    passLog    // what went wrong in the current `obmin once` pass
 	sched   schedule   // the running scheduler's entries, for NextRuns
 }
+
+// log is Log, or a logger that writes nothing (quietlog.Or).
+func (a *Agent) log() *logrus.Entry { return quietlog.Or(a.Log) }
 
 func (a *Agent) now() time.Time {
 	if a.Now != nil {
@@ -147,7 +154,7 @@ func (a *Agent) take(ctx context.Context, id, fp, from string, files int) (strin
 		a.Spool.Discard(id)
 		return "", err
 	} else if seen && prev.State != store.DropStateFailed {
-		a.Log.WithFields(logrus.Fields{"drop": from, "same_as": prev.ID}).Info("drop already taken; same content, skipped")
+		a.log().WithFields(logrus.Fields{"drop": from, "same_as": prev.ID}).Info("drop already taken; same content, skipped")
 		return prev.ID, a.Spool.Discard(id)
 	}
 	if err := a.Spool.Commit(id); err != nil {
@@ -160,7 +167,7 @@ func (a *Agent) take(ctx context.Context, id, fp, from string, files int) (strin
 	if err := a.Store.PutDrop(ctx, rec); err != nil {
 		return "", err
 	}
-	a.Log.WithFields(logrus.Fields{"drop": id, "files": files, "from": from}).Info("drop taken into inbox")
+	a.log().WithFields(logrus.Fields{"drop": id, "files": files, "from": from}).Info("drop taken into inbox")
 	select {
 	case a.wakeCh() <- struct{}{}:
 	default:
@@ -182,7 +189,7 @@ func (a *Agent) reject(ctx context.Context, d drop.Drop, id string, cause error)
 	if prev, seen, err := a.Store.DropByFingerprint(ctx, fp); err != nil {
 		return err
 	} else if seen {
-		a.Log.WithFields(logrus.Fields{"drop": d.Dir, "same_as": prev.ID}).Debug("drop rejected before; still in failed/")
+		a.log().WithFields(logrus.Fields{"drop": d.Dir, "same_as": prev.ID}).Debug("drop rejected before; still in failed/")
 		a.pass.note(fmt.Sprintf("export %q in BAS's folder was refused before and is still there: see failed/%s.error.txt", folderName(d.Dir), prev.ID))
 		return nil
 	}
@@ -192,11 +199,11 @@ func (a *Agent) reject(ctx context.Context, d drop.Drop, id string, cause error)
 		return fmt.Errorf("take drop %q: %w", d.Dir, err)
 	}
 	// The record after the folder: a kill in between rejects the drop once more, never loses it.
-	rec := store.DropRecord{ID: id, Fingerprint: fp, Source: d.Dir, State: "failed", Error: reason, Files: len(d.Files), CreatedAt: a.now(), UpdatedAt: a.now()}
+	rec := store.DropRecord{ID: id, Fingerprint: fp, Source: d.Dir, State: store.DropStateFailed, Error: reason, Files: len(d.Files), CreatedAt: a.now(), UpdatedAt: a.now()}
 	if err := a.Store.PutDrop(ctx, rec); err != nil {
 		return err
 	}
-	a.Log.WithFields(logrus.Fields{"drop": id, "from": d.Dir, "reason": cause.Error()}).Error("drop rejected; described in failed/")
+	a.log().WithFields(logrus.Fields{"drop": id, "from": d.Dir, "reason": cause.Error()}).Error("drop rejected; described in failed/")
 	a.pass.note(fmt.Sprintf("export %q refused: %v (failed/%s.error.txt)", folderName(d.Dir), cause, id))
 	return nil
 }
@@ -249,8 +256,11 @@ func (a *Agent) processDrops(ctx context.Context) error {
 
 func (a *Agent) processDrop(ctx context.Context, id, dir string) error {
 	a.taken.Add(1)
-	log := a.Log.WithField("drop", id)
-	_ = a.Store.SetDropState(ctx, id, "processing", "")
+	log := a.log().WithField("drop", id)
+	if err := a.Store.SetDropState(ctx, id, store.DropStateProcessing, ""); err != nil && !errors.Is(err, store.ErrNotFound) {
+		// Nothing applied yet: the drop stays in processing/ and the next pass tries again.
+		return fmt.Errorf("drop %s: record processing: %w", id, err)
+	}
 	rep, err := a.ApplyDrop(ctx, dir)
 	var bad *InputError
 	switch {
@@ -259,12 +269,12 @@ func (a *Agent) processDrop(ctx context.Context, id, dir string) error {
 		if _, ferr := a.Spool.Fail(id, reason); ferr != nil {
 			return fmt.Errorf("move drop %s to failed: %w", id, ferr)
 		}
-		_ = a.Store.SetDropState(ctx, id, "failed", reason)
+		a.setDropState(ctx, log, id, store.DropStateFailed, reason)
 		log.WithField("reason", reason).Error("drop failed; moved to failed/")
 		a.pass.note(fmt.Sprintf("drop %s failed: %s (failed/%s.error.txt)", id, firstLine(reason), id))
 		return nil
 	case err != nil:
-		_ = a.Store.SetDropState(ctx, id, "processing", err.Error())
+		a.setDropState(ctx, log, id, store.DropStateProcessing, err.Error())
 		log.WithError(err).Warn("drop not finished; will retry")
 		return err
 	}
@@ -274,7 +284,7 @@ func (a *Agent) processDrop(ctx context.Context, id, dir string) error {
 	if _, err := a.Spool.Done(id); err != nil {
 		return fmt.Errorf("move drop %s to done: %w", id, err)
 	}
-	_ = a.Store.SetDropState(ctx, id, "done", "")
+	a.setDropState(ctx, log, id, store.DropStateDone, "")
 	if a.Retail != nil {
 		a.Retail.GoodsChanged() // held shifts are looked at again in the next pass
 	}
@@ -283,6 +293,16 @@ func (a *Agent) processDrop(ctx context.Context, id, dir string) error {
 		"held": rep.Held, "rejected": len(rep.Rejected), "stock": rep.StockSent, "confirmed": rep.Confirmed,
 	}).Info("drop applied")
 	return nil
+}
+
+// setDropState records a drop's state once its folder has moved. The folder is what counts (a record is
+// only a view of it), so a failure to record is logged, not allowed to undo the move. A drop without a
+// record (left in inbox/ by a kill between the folder and the record) has none to change.
+func (a *Agent) setDropState(ctx context.Context, log *logrus.Entry, id string, state store.DropState, errText string) {
+	err := a.Store.SetDropState(context.WithoutCancel(ctx), id, state, errText) // a stop does not leave the record behind the folder
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		log.WithError(err).WithField("state", state).Error("drop state not recorded; the folder is right, the status may lag")
+	}
 }
 
 // ApplyDrop applies one drop folder: BAS's orders export confirms receipts; catalogue and offers go to
@@ -299,7 +319,7 @@ func (a *Agent) ApplyDrop(ctx context.Context, dir string) (DropReport, error) {
 			return rep, err
 		} else if own {
 			// obmin's own orders file, copied here somehow: never a confirmation (docs/folders.md).
-			a.Log.WithField("file", name).Warn("a drop holds obmin's own orders file; it confirms nothing and is ignored")
+			a.log().WithField("file", name).Warn("a drop holds obmin's own orders file; it confirms nothing and is ignored")
 			continue
 		}
 		n, err := ReadOrderNumbers(filepath.Join(dir, name))
@@ -333,7 +353,7 @@ func (a *Agent) refreshOrders(ctx context.Context) error {
 	if n, err := a.Sales.Release(ctx); err != nil {
 		return err
 	} else if n > 0 {
-		a.Log.WithField("receipts", n).Info("held receipts released: their goods are now known")
+		a.log().WithField("receipts", n).Info("held receipts released: their goods are now known")
 	}
 	_, err := a.Sales.WriteOrders(ctx)
 	a.noteOrdersFolder(ctx, err)
@@ -369,7 +389,7 @@ func (a *Agent) PullReceipts(ctx context.Context) (PullReport, error) {
 		return rep, err
 	}
 	if rep.New > 0 {
-		a.Log.WithFields(logrus.Fields{"new": rep.New, "pending": rep.Pending, "held": rep.Held, "skipped": rep.Skipped}).Info("receipts pulled")
+		a.log().WithFields(logrus.Fields{"new": rep.New, "pending": rep.Pending, "held": rep.Held, "skipped": rep.Skipped}).Info("receipts pulled")
 	}
 	return rep, nil
 }
@@ -387,13 +407,13 @@ func (a *Agent) recordJob(ctx context.Context, name string, start time.Time, err
 	run := store.JobRun{Name: name, Start: start, End: a.now(), Summary: string(b)}
 	if err != nil {
 		run.Err = err.Error()
-		a.Log.WithError(err).WithField("job", name).Error("job failed")
+		a.log().WithError(err).WithField("job", name).Error("job failed")
 	}
 	if rerr := a.Store.RecordJob(ctx, run); rerr != nil {
-		a.Log.WithError(rerr).Warn("record job run")
+		a.log().WithError(rerr).Warn("record job run")
 	}
 	if werr := a.WriteStatus(ctx); werr != nil {
-		a.Log.WithError(werr).Warn("write status file")
+		a.log().WithError(werr).Warn("write status file")
 	}
 }
 
@@ -452,57 +472,89 @@ func (a *Agent) Once(ctx context.Context, settle time.Duration) error {
 // log (the Windows Event Log) picks them out by it.
 const LogLifecycle = "lifecycle"
 
+// StopWait is how long Run waits, once asked to stop, for the jobs still running (they are cancelled and
+// end at their next call to Checkbox, BAS or the disk) before it warns; Run gives up and returns
+// ErrStopTimeout after twice as long (docs/service.md). An unfinished job resumes on the next start.
+const StopWait = 30 * time.Second
+
+// ErrStopTimeout is returned by Run when its jobs did not end within twice StopWait of the stop.
+var ErrStopTimeout = errors.New("jobs still running after the stop; left to resume on the next start")
+
 // Run is the service: it watches BAS's folder, applies drops as they come, runs the scheduled jobs, and
-// stops cleanly when ctx ends, letting a running job finish.
+// stops cleanly when ctx ends: every goroutine it starts is cancelled and waited for, within a bound.
 func (a *Agent) Run(ctx context.Context) error {
-	a.Log.WithFields(logrus.Fields{LogLifecycle: "start", "emulated_checkbox": a.Emulated}).Info("obmin started")
+	a.log().WithFields(logrus.Fields{LogLifecycle: "start", "emulated_checkbox": a.Emulated}).Info("obmin started")
 	if a.Emulated {
-		a.Log.Warn("Checkbox is the built-in EMULATOR: nothing reaches a real cash register")
+		a.log().Warn("Checkbox is the built-in EMULATOR: nothing reaches a real cash register")
 	}
 	a.Watcher.OnReport(a.watchReport)
 	if err := a.prepareRetail(ctx); err != nil {
 		return err
 	}
-	var wg sync.WaitGroup
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	c, err := a.scheduler(ctx) // a bad schedule ends Run before anything starts
+	if err != nil {
+		return err
+	}
+	var g errgroup.Group
 	// The watcher starts at once, beside the drop loop: BAS empties its folder at its next export, so a
 	// new export must be taken even while drops a crash or an outage left behind are still being applied
 	// (found by the torture harness: a restart during an outage took nothing new until Checkbox was back).
 	// Order is kept by ProcessDrops: processing/ first, then inbox/ oldest first.
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
+	g.Go(func() error {
 		err := a.Watcher.Run(ctx, a.Ingest)
 		if err != nil && ctx.Err() == nil {
-			a.Log.WithError(err).Error("watcher stopped")
+			a.log().WithError(err).Error("watcher stopped")
 		}
-	}()
-	go func() {
-		defer wg.Done()
+		return nil
+	})
+	g.Go(func() error {
 		a.dropLoop(ctx)
-	}()
-
-	c, err := a.scheduler(ctx)
-	if err != nil {
-		return err
-	}
+		return nil
+	})
 	c.Start()
 	// Missed runs are not caught up by cron (docs/reliability.md §8): pull once now.
-	go func() {
+	g.Go(func() error {
 		if _, err := a.PullReceipts(ctx); err != nil && ctx.Err() == nil {
-			a.Log.WithError(err).Warn("first receipts pull failed; the schedule will retry")
+			a.log().WithError(err).Warn("first receipts pull failed; the schedule will retry")
 		}
-	}()
+		return nil
+	})
 	<-ctx.Done()
-	a.Log.Info("stopping: waiting for running jobs")
-	stopped := c.Stop()
-	select {
-	case <-stopped.Done():
-	case <-time.After(30 * time.Second):
-		a.Log.Warn("a job did not finish within 30s; exiting anyway (it resumes on next start)")
+	a.log().Info("stopping: waiting for running jobs")
+	return a.stop(c, &g)
+}
+
+// stop waits for the scheduler's running jobs and Run's goroutines, all cancelled already: a warning after
+// StopWait (Agent.StopWait in tests), ErrStopTimeout after twice as long.
+func (a *Agent) stop(c *cron.Cron, g *errgroup.Group) error {
+	wait := a.StopWait
+	if wait <= 0 {
+		wait = StopWait
 	}
-	wg.Wait()
-	a.Log.WithField(LogLifecycle, "stop").Info("obmin stopped")
-	return nil
+	done := make(chan struct{})
+	go func() {
+		<-c.Stop().Done()
+		_ = g.Wait()
+		close(done)
+	}()
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	for warned := false; ; warned = true {
+		select {
+		case <-done:
+			a.log().WithField(LogLifecycle, "stop").Info("obmin stopped")
+			return nil
+		case <-t.C:
+		}
+		if warned {
+			a.log().WithField(LogLifecycle, "stop").Error("obmin stopped with a job still running; it resumes on the next start")
+			return ErrStopTimeout
+		}
+		a.log().Warnf("a job did not finish within %s of the stop; waiting up to %s more", wait, wait)
+		t.Reset(wait)
+	}
 }
 
 // dropLoop applies drops: first whatever a crash or an outage left in processing/ and inbox/, then each
@@ -521,7 +573,7 @@ func (a *Agent) dropLoop(ctx context.Context) {
 				return
 			case <-a.runsCh():
 				if err := a.refreshOrders(ctx); err != nil && ctx.Err() == nil {
-					a.Log.WithError(err).Warn("rewrite the orders file after BAS's run")
+					a.log().WithError(err).Warn("rewrite the orders file after BAS's run")
 				}
 				continue
 			case <-a.wakeCh():
@@ -537,7 +589,7 @@ func (a *Agent) dropLoop(ctx context.Context) {
 func (a *Agent) scheduler(ctx context.Context) (*cron.Cron, error) {
 	// SkipIfStillRunning outside, Recover inside: v3.0.1 leaks the skip token on a panic otherwise
 	// (robfig/cron issue #366, docs/reliability.md §8).
-	logger := cronLogger{a.Log}
+	logger := cronLogger{a.log()}
 	c := cron.New(cron.WithLocation(kyiv), cron.WithChain(cron.SkipIfStillRunning(logger), cron.Recover(logger)))
 	add := func(name, spec string, job func()) error {
 		sched, err := cronspec.Parse(spec) // the parser config validation uses: `obmin check` agrees with run

@@ -73,6 +73,6 @@ func (a *Agent) notifyFailed(ctx context.Context) {
 		err = a.Notifier.Sync(ctx, notify.DropFailed, events)
 	}
 	if err != nil && ctx.Err() == nil {
-		a.Log.WithError(err).Warn("notify about failed drops")
+		a.log().WithError(err).Warn("notify about failed drops")
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 
+	"golang.org/x/sync/errgroup"
+
 	"obmin/checkbox"
 	"obmin/store"
 )
@@ -31,9 +33,6 @@ import (
 // for many. A good the ledger knew already keeps its id: a row rewrites the good in place.
 
 const (
-	// DefaultBulkThreshold is Catalog.BulkThreshold's default: a drop changing more goods than this
-	// sends them through the import, where that costs fewer calls (bulkOn).
-	DefaultBulkThreshold = 10
 	// DefaultBulkBatch is Catalog.BulkBatch's default: the most rows of one import file. Checkbox
 	// documents no limit on the file (docs/checkbox-rest.md §4.4); 5,000 rows of JSON are about 1.5 MB.
 	DefaultBulkBatch = 5000
@@ -46,9 +45,6 @@ const (
 // than one each (an update is one call, a new good two: a look-up and the create).
 func (c *Catalog) bulkOn(n int) bool {
 	t := c.BulkThreshold
-	if t == 0 {
-		t = DefaultBulkThreshold
-	}
 	files := (n + c.bulkBatch() - 1) / c.bulkBatch()
 	return t > 0 && n > t && files*importCalls < n
 }
@@ -93,10 +89,9 @@ type bulkPusher struct {
 	failed chan struct{} // closed when run ends with an error
 	bulk   bool          // the import was used
 
-	mu       sync.Mutex // over rep and fileErr
-	fileErr  error
-	inFlight chan struct{}
-	files    sync.WaitGroup
+	mu      sync.Mutex // over rep and fileErr
+	fileErr error
+	files   errgroup.Group // the files in Checkbox's hands, filesInFlight at most
 }
 
 // filesInFlight is how many import files are in Checkbox's hands at a time.
@@ -106,11 +101,11 @@ func (c *Catalog) startBulk(ctx context.Context, st *store.Stage, rep *DropRepor
 	p := &bulkPusher{
 		c: c, st: st, rep: rep, tried: map[string]bool{},
 		in: make(chan plan, 64), done: make(chan error, 1), failed: make(chan struct{}),
-		inFlight: make(chan struct{}, filesInFlight),
 	}
+	p.files.SetLimit(filesInFlight)
 	go func() {
 		err := p.run(ctx)
-		p.files.Wait()
+		_ = p.files.Wait() // the files keep their error in fileErr
 		if err == nil {
 			err = p.fileErr
 		}
@@ -180,22 +175,15 @@ func (p *bulkPusher) send(ctx context.Context, plans []plan) error {
 	if err != nil {
 		return err
 	}
-	select {
-	case p.inFlight <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	p.mu.Lock()
-	err = p.fileErr
-	p.mu.Unlock()
-	if err != nil {
-		<-p.inFlight
-		return err
-	}
-	p.files.Add(1)
-	go func() {
-		defer p.files.Done()
-		defer func() { <-p.inFlight }()
+	// Go waits while filesInFlight files are in Checkbox's hands; a file that failed meanwhile stops the
+	// next one from going.
+	p.files.Go(func() error {
+		p.mu.Lock()
+		failed := p.fileErr != nil
+		p.mu.Unlock()
+		if failed {
+			return nil
+		}
 		err := b.send(ctx, rows)
 		p.mu.Lock()
 		defer p.mu.Unlock()
@@ -206,8 +194,11 @@ func (p *bulkPusher) send(ctx context.Context, plans []plan) error {
 		if err != nil && p.fileErr == nil {
 			p.fileErr = err
 		}
-	}()
-	return nil
+		return nil
+	})
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.fileErr
 }
 
 // send imports the rows of the file and records what Checkbox took.
@@ -407,7 +398,7 @@ func (b *bulk) importBatch(ctx context.Context, batch []int) ([]int, error) {
 
 // giveUp sends the rows of a failed import one by one.
 func (b *bulk) giveUp(rows []int, err error) {
-	b.c.logger().WithError(err).Warnf("Goods import failed without naming the rows to blame: sending %d goods one by one", len(rows))
+	b.c.log().WithError(err).Warnf("Goods import failed without naming the rows to blame: sending %d goods one by one", len(rows))
 	for _, i := range rows {
 		delete(b.stocked, i)
 	}

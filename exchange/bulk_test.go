@@ -18,6 +18,7 @@ import (
 	"obmin/checkbox/emulator"
 	"obmin/exchange"
 	"obmin/internal/apischema"
+	"obmin/internal/config"
 	"obmin/internal/demo"
 	"obmin/store"
 )
@@ -71,7 +72,8 @@ func newBulkRig(t testing.TB, ecfg emulator.Config, batch int) *bulkRig {
 	m.VAT = map[string][]int{"20": {1}, "0": {8}}
 	m.Stock = true
 	r.cat = &exchange.Catalog{API: r.client, Store: r.store, Mapping: m, Workers: 4, ImportPoll: time.Millisecond,
-		BulkBatch: batch, Log: logrus.NewEntry(log)}
+		BulkThreshold: config.Default().Checkbox.BulkThreshold,
+		BulkBatch:     batch, Log: logrus.NewEntry(log)}
 	return r
 }
 
@@ -285,7 +287,7 @@ func TestBulkCrashAfterImportNeverDuplicates(t *testing.T) {
 
 func TestBulkOffUsesOneCallPerGood(t *testing.T) {
 	r := newBulkRig(t, emulator.Config{}, 0)
-	r.cat.BulkThreshold = -1
+	r.cat.BulkThreshold = 0
 	books := benchBooks(120, 0)
 	r.mustApply(books)
 	if c := r.calls(); c.uploads != 1 || c.creates != 120 { // the one upload is the stock import
@@ -307,7 +309,7 @@ func BenchmarkFirstSync(b *testing.B) {
 	for _, mode := range []struct {
 		name      string
 		threshold int
-	}{{"bulk", 0}, {"per-item", -1}} {
+	}{{"bulk", config.Default().Checkbox.BulkThreshold}, {"per-item", 0}} {
 		b.Run(mode.name, func(b *testing.B) {
 			var total int
 			for b.Loop() {

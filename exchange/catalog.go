@@ -17,11 +17,13 @@ import (
 
 	"github.com/shopspring/decimal"
 	"github.com/sirupsen/logrus"
+	"golang.org/x/sync/errgroup"
 
 	"obmin/checkbox"
 	"obmin/commerceml"
 	"obmin/drop"
 	"obmin/feed"
+	"obmin/internal/quietlog"
 	"obmin/internal/safezip"
 	"obmin/store"
 )
@@ -121,7 +123,8 @@ type Catalog struct {
 	// Missing is what happens to goods a full package no longer lists; "" is MissingLeave.
 	Missing MissingPolicy
 	// BulkThreshold: when a drop changes more goods than this, they go to Checkbox through the goods
-	// import file (bulk.go) instead of one call each. 0 is DefaultBulkThreshold; negative turns it off.
+	// import file (bulk.go) instead of one call each; 0 never. As checkbox.bulk_threshold, whose default is
+	// internal/config's (config.Default).
 	BulkThreshold int
 	// BulkBatch is the most goods in one import file; 0 is DefaultBulkBatch.
 	BulkBatch int
@@ -382,7 +385,7 @@ func (c *Catalog) apply(ctx context.Context, dir string, df dropFiles, beforeSto
 		return rep, err
 	}
 	defer st.Close()
-	log, began := c.logger(), c.now()
+	log, began := c.log(), c.now()
 	phase := func(what string) {
 		log.WithFields(logrus.Fields{"phase": what, "seconds": c.now().Sub(began).Seconds()}).Debug("drop phase done")
 	}
@@ -715,60 +718,49 @@ func (c *Catalog) push(ctx context.Context, st *store.Stage, rep *DropReport, bu
 	if bulkDone {
 		kinds = []int{planRenamed, planPerItem}
 	}
-	workers := max(c.Workers, 1)
-	jobs := make(chan plan)
 	var mu sync.Mutex
 	var firstErr error
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for p := range jobs {
-				_, created, err := c.pushOne(ctx, &p)
+	push := func(p plan) {
+		_, created, err := c.pushOne(ctx, &p)
+		mu.Lock()
+		switch {
+		case err == nil && created:
+			rep.Created++
+		case err == nil:
+			rep.Updated++
+		case isRejection(err):
+			rep.Rejected = append(rep.Rejected, fmt.Sprintf("%s «%s»: %v", p.payload.Code, p.payload.Name, err))
+		case firstErr == nil:
+			firstErr = err
+		}
+		mu.Unlock()
+		if err != nil && isRejection(err) {
+			if err := c.Store.PutGoods(ctx, []store.GoodRecord{description(p.rec)}); err != nil {
 				mu.Lock()
-				switch {
-				case err == nil && created:
-					rep.Created++
-				case err == nil:
-					rep.Updated++
-				case isRejection(err):
-					rep.Rejected = append(rep.Rejected, fmt.Sprintf("%s «%s»: %v", p.payload.Code, p.payload.Name, err))
-				case firstErr == nil:
-					firstErr = err
-				}
+				firstErr = cmp.Or(firstErr, fmt.Errorf("record good %s: %w", p.rec.Code, err))
 				mu.Unlock()
-				if err != nil && isRejection(err) {
-					if err := c.Store.PutGoods(ctx, []store.GoodRecord{description(p.rec)}); err != nil {
-						mu.Lock()
-						firstErr = cmp.Or(firstErr, fmt.Errorf("record good %s: %w", p.rec.Code, err))
-						mu.Unlock()
-					}
-				}
 			}
-		}()
+		}
 	}
+	// A refusal of one good does not stop the others; the first other error stops taking new ones.
+	var pushers errgroup.Group
+	pushers.SetLimit(max(c.Workers, 1))
 	errStop := errors.New("stop")
 	walkErr := st.EachPlan(ctx, false, func(sp store.StagedPlan) error {
 		mu.Lock()
 		stop := firstErr != nil
 		mu.Unlock()
-		if stop {
+		if stop || ctx.Err() != nil {
 			return errStop
 		}
 		p, err := unstagePlan(sp)
 		if err != nil {
 			return err
 		}
-		select {
-		case jobs <- p:
-			return nil
-		case <-ctx.Done():
-			return errStop
-		}
+		pushers.Go(func() error { push(p); return nil }) // waits for a free pusher
+		return nil
 	}, kinds...)
-	close(jobs)
-	wg.Wait()
+	_ = pushers.Wait() // push keeps its error in firstErr
 	switch {
 	case walkErr != nil && !errors.Is(walkErr, errStop):
 		return walkErr
@@ -837,14 +829,7 @@ func (c *Catalog) pushOne(ctx context.Context, p *plan) (g checkbox.Good, create
 	return g, created, nil
 }
 
-func (c *Catalog) logger() *logrus.Entry {
-	if c.Log != nil {
-		return c.Log
-	}
-	l := logrus.New()
-	l.SetOutput(io.Discard)
-	return logrus.NewEntry(l)
-}
+func (c *Catalog) log() *logrus.Entry { return quietlog.Or(c.Log) }
 
 func (c *Catalog) now() time.Time {
 	if c.Now != nil {

@@ -24,7 +24,7 @@ func (a *Agent) dropsJob(ctx context.Context, always bool) error {
 	if always || n > 0 || err != nil {
 		a.recordJob(ctx, "drops", start, err, map[string]int64{"drops": n})
 	} else if werr := a.WriteStatus(ctx); werr != nil {
-		a.Log.WithError(werr).Warn("write status file")
+		a.log().WithError(werr).Warn("write status file")
 	}
 	if n > 0 {
 		a.notifyFailed(ctx)

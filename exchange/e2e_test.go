@@ -26,6 +26,7 @@ import (
 	"obmin/folder"
 	"obmin/internal/apischema"
 	"obmin/internal/basloader"
+	"obmin/internal/config"
 	"obmin/internal/demo"
 	"obmin/spool"
 	"obmin/store"
@@ -115,8 +116,9 @@ func newRig(t testing.TB, mutate func(*exchange.Mapping, *exchange.SalesConfig))
 	runs.Store, r.runs = r.store, runs
 	r.agent = &exchange.Agent{
 		Spool: r.spool, Store: r.store, Source: src, Watcher: w, Log: logrus.NewEntry(log), Emulated: true,
-		Catalog: &exchange.Catalog{API: client, Store: r.store, Mapping: m, Workers: 4, ImportPoll: time.Millisecond},
-		Sales:   &exchange.Sales{API: client, Store: r.store, Cfg: sc},
+		Catalog: &exchange.Catalog{API: client, Store: r.store, Mapping: m, Workers: 4, ImportPoll: time.Millisecond,
+			BulkThreshold: config.Default().Checkbox.BulkThreshold},
+		Sales: &exchange.Sales{API: client, Store: r.store, Cfg: sc},
 	}
 	t.Cleanup(func() {
 		if r.schema != nil {

@@ -169,7 +169,7 @@ func TestReceiptStatusTransitions(t *testing.T) {
 					t.Fatal(err)
 				}
 				first := r.receipt(rc.ID)
-				if wantFirst := map[bool]string{true: exchange.StatePending, false: exchange.StateSkipped}[from == checkbox.StatusDone]; first.State != wantFirst || first.Status != from {
+				if wantFirst := map[bool]store.ReceiptState{true: exchange.StatePending, false: exchange.StateSkipped}[from == checkbox.StatusDone]; first.State != wantFirst || first.Status != from {
 					t.Fatalf("first seen as %s/%s, want %s/%s", first.Status, first.State, from, wantFirst)
 				}
 				if err := r.emu.SetReceiptStatus(rc.ID, to); err != nil {

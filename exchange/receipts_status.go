@@ -3,12 +3,12 @@ package exchange
 import (
 	"context"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/sirupsen/logrus"
 
 	"obmin/checkbox"
+	"obmin/internal/quietlog"
 	"obmin/store"
 )
 
@@ -30,7 +30,7 @@ const (
 // now. A receipt skipped as unfinished is judged again whatever its new status (CREATED → DONE becomes
 // pending, → ERROR stays skipped with the new reason); a finished one never goes back: BAS may already
 // hold it, so a later CANCELLED is only recorded and reported.
-func nextStep(oldStatus, oldState, now string) receiptStep {
+func nextStep(oldStatus string, oldState store.ReceiptState, now string) receiptStep {
 	switch {
 	case now == oldStatus:
 		return stepNone
@@ -53,7 +53,7 @@ func cursorTime(r checkbox.Receipt) time.Time {
 }
 
 // seenAgain handles a receipt the ledger already holds, rec being what it would be now.
-func (s *Sales) seenAgain(ctx context.Context, rec store.ReceiptRecord) (bool, string, error) {
+func (s *Sales) seenAgain(ctx context.Context, rec store.ReceiptRecord) (bool, store.ReceiptState, error) {
 	old, ok, err := s.Store.Receipt(ctx, rec.ID)
 	if err != nil || !ok {
 		return false, rec.State, err
@@ -86,15 +86,4 @@ func (s *Sales) seenAgain(ctx context.Context, rec store.ReceiptRecord) (bool, s
 	return false, old.State, nil
 }
 
-func (s *Sales) log() *logrus.Entry {
-	if s.Log != nil {
-		return s.Log
-	}
-	return discardLog
-}
-
-var discardLog = func() *logrus.Entry {
-	l := logrus.New()
-	l.SetOutput(io.Discard)
-	return logrus.NewEntry(l)
-}()
+func (s *Sales) log() *logrus.Entry { return quietlog.Or(s.Log) }

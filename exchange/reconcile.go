@@ -26,7 +26,7 @@ import (
 
 // ReconcileStore is what the channels read from the state (store.Store).
 type ReconcileStore interface {
-	ReceiptsSoldSince(ctx context.Context, since time.Time, fn func(store.ReceiptRecord) error, states ...string) error
+	ReceiptsSoldSince(ctx context.Context, since time.Time, fn func(store.ReceiptRecord) error, states ...store.ReceiptState) error
 	ReceiptByNumber(ctx context.Context, number string) (store.ReceiptRecord, bool, error)
 	BASOrdersSold(ctx context.Context, from, to time.Time, fn func(store.BASOrder) error) error
 	PutBASOrders(ctx context.Context, orders []store.BASOrder) error
@@ -175,7 +175,7 @@ func (a *Agent) RecordBASOrders(ctx context.Context, path, source string) error 
 		return err
 	}
 	if len(orders) > 0 {
-		a.Log.WithFields(logrus.Fields{"orders": len(orders), "from": source}).Debug("BAS's orders recorded for reconciliation")
+		a.log().WithFields(logrus.Fields{"orders": len(orders), "from": source}).Debug("BAS's orders recorded for reconciliation")
 	}
 	return nil
 }

@@ -100,7 +100,7 @@ func (a *Agent) notifyReconcile(ctx context.Context) {
 		err = a.Notifier.Sync(ctx, notify.ReconcileDiffer, events)
 	}
 	if err != nil && ctx.Err() == nil {
-		a.Log.WithError(err).Warn("notify about reconciliation differences")
+		a.log().WithError(err).Warn("notify about reconciliation differences")
 	}
 }
 

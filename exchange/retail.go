@@ -18,6 +18,7 @@ import (
 
 	"obmin/basodata"
 	"obmin/checkbox"
+	"obmin/internal/quietlog"
 	"obmin/retail"
 	"obmin/store"
 )
@@ -129,12 +130,7 @@ func (r *Retail) now() time.Time {
 	return time.Now()
 }
 
-func (r *Retail) log() *logrus.Entry {
-	if r.Log == nil {
-		return logrus.NewEntry(logrus.StandardLogger())
-	}
-	return r.Log
-}
+func (r *Retail) log() *logrus.Entry { return quietlog.Or(r.Log) }
 
 // GoodsChanged tells the reports that BAS exported goods: held shifts are looked at again.
 func (r *Retail) GoodsChanged() { r.goodsChanged.Store(true) }

@@ -47,7 +47,7 @@ func (a *Agent) RetailChannel() reconcile.Channel {
 }
 
 // allReceiptStates are every state a receipt may be recorded in.
-var allReceiptStates = []string{StatePending, StateConfirmed, StateDelivered, StateHeld, StateSkipped, StateReturn,
+var allReceiptStates = []store.ReceiptState{StatePending, StateConfirmed, StateDelivered, StateHeld, StateSkipped, StateReturn,
 	StateAmended, StateListed, StateRetail}
 
 // shiftReports reads report records by shift id, once each.

@@ -34,7 +34,7 @@ func (a *Agent) ReportShifts(ctx context.Context) (RetailPass, error) {
 	p, err := a.Retail.Pass(ctx)
 	a.recordJob(ctx, "retail-reports", start, err, p)
 	if p.Sent+p.Closed+p.Errors > 0 {
-		a.Log.WithFields(logrus.Fields{"closed": p.Closed, "sent": p.Sent, "held": p.Held, "errors": p.Errors, "empty": p.Empty}).
+		a.log().WithFields(logrus.Fields{"closed": p.Closed, "sent": p.Sent, "held": p.Held, "errors": p.Errors, "empty": p.Empty}).
 			Info("retail sales reports pass")
 	}
 	return p, err
@@ -46,17 +46,17 @@ func (a *Agent) ReportShifts(ctx context.Context) (RetailPass, error) {
 func (a *Agent) prepareRetail(ctx context.Context) error {
 	if a.Retail == nil {
 		if err := a.forgetHeldShifts(); err != nil {
-			a.Log.WithError(err).Warn("held-shifts/: the descriptions of held shift reports could not be removed")
+			a.log().WithError(err).Warn("held-shifts/: the descriptions of held shift reports could not be removed")
 		}
 		return nil
 	}
 	err := a.Retail.Prepare(ctx)
 	if errors.Is(err, ErrRetailSetup) {
-		a.Log.WithError(err).Error("BAS's OData set-up does not fit obmin's configuration; fix it and start obmin again")
+		a.log().WithError(err).Error("BAS's OData set-up does not fit obmin's configuration; fix it and start obmin again")
 		return err
 	}
 	if err != nil {
-		a.Log.WithError(err).Warn("BAS's OData interface did not answer; the retail sales reports wait for it")
+		a.log().WithError(err).Warn("BAS's OData interface did not answer; the retail sales reports wait for it")
 	}
 	return nil
 }

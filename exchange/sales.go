@@ -34,7 +34,7 @@ type SalesStore interface {
 	AdvanceReceipt(ctx context.Context, r store.ReceiptRecord, fromStatus string) (bool, error)
 	SetReceiptStatus(ctx context.Context, id, from, to string) (bool, error)
 	UpdateReceipt(ctx context.Context, r store.ReceiptRecord) error
-	ReceiptsInState(ctx context.Context, state string, fn func(store.ReceiptRecord) error) error
+	ReceiptsInState(ctx context.Context, state store.ReceiptState, fn func(store.ReceiptRecord) error) error
 	ConfirmedSince(ctx context.Context, since time.Time, fn func(store.ReceiptRecord) error) error
 	ConfirmNumbers(ctx context.Context, numbers []string, now time.Time) (int, error)
 	Cursor(ctx context.Context, registerID string) (time.Time, bool, error)
@@ -45,23 +45,23 @@ type SalesStore interface {
 	ReleaseFromFile(ctx context.Context, notAfter time.Time, minRuns int, now time.Time) (int, error)
 	BASRuns(ctx context.Context, since time.Time) (int, time.Time, error)
 	AmendSale(ctx context.Context, saleID string, saleDocument []byte, returnID, reason string) error
-	ReceiptsSoldSince(ctx context.Context, since time.Time, fn func(store.ReceiptRecord) error, states ...string) error
+	ReceiptsSoldSince(ctx context.Context, since time.Time, fn func(store.ReceiptRecord) error, states ...store.ReceiptState) error
 	EachNumber(ctx context.Context, fn func(number string, sold time.Time) error) error
 	TakeOrderNumbers(ctx context.Context, year, count, floor int) (int, error)
 	OrderNumbersTaken(ctx context.Context, year int) (int, error)
 }
 
-// Receipt states in the state store.
+// Receipt states in the state store, defined there (store.ReceiptState).
 const (
-	StatePending   = "pending"   // its order is in the orders file
-	StateConfirmed = "confirmed" // BAS showed it holds the order: its own orders export, or HTTP's success
-	StateDelivered = "delivered" // was in the orders file across KeepRuns runs of BAS and KeepFor; left it
-	StateHeld      = "held"      // a line's good BAS never exported: not sent, staff must act
-	StateSkipped   = "skipped"   // not a sale: service receipts, unfinished receipts
-	StateReturn    = "return"    // a return not settled yet (returns.go)
-	StateAmended   = "amended"   // a return applied to its sale's order in the file (ReturnsAmend)
-	StateListed    = "listed"    // a return listed for staff to enter in BAS
-	StateRetail    = "retail"    // goes to BAS only in its shift's retail sales report (sales.to: retail-report)
+	StatePending   = store.ReceiptStatePending
+	StateConfirmed = store.ReceiptStateConfirmed
+	StateDelivered = store.ReceiptStateDelivered
+	StateHeld      = store.ReceiptStateHeld
+	StateSkipped   = store.ReceiptStateSkipped
+	StateReturn    = store.ReceiptStateReturn
+	StateAmended   = store.ReceiptStateAmended
+	StateListed    = store.ReceiptStateListed
+	StateRetail    = store.ReceiptStateRetail
 )
 
 // SalesConfig says how receipts become BAS documents.
@@ -215,7 +215,7 @@ func (s *Sales) Pull(ctx context.Context) (PullReport, error) {
 // Accept records one receipt, from a pull or a webhook, once. A receipt id seen before is left alone unless
 // its Checkbox status moved on (nextStep): one skipped as unfinished is judged again, so CREATED then DONE
 // reaches BAS (added is true then too); a finished one never goes back.
-func (s *Sales) Accept(ctx context.Context, r checkbox.Receipt) (added bool, state string, err error) {
+func (s *Sales) Accept(ctx context.Context, r checkbox.Receipt) (added bool, state store.ReceiptState, err error) {
 	raw, err := json.Marshal(r)
 	if err != nil {
 		return false, "", fmt.Errorf("receipt %s: %w", r.ID, err)
@@ -257,7 +257,7 @@ var kyiv = func() *time.Location {
 
 // document turns a receipt into the BAS document, or says why it is not one. A return has no document
 // of its own: it is settled when the orders file is written (returns.go).
-func (s *Sales) document(ctx context.Context, r checkbox.Receipt) (*commerceml.Document, string, string, error) {
+func (s *Sales) document(ctx context.Context, r checkbox.Receipt) (*commerceml.Document, store.ReceiptState, string, error) {
 	if r.Status != checkbox.StatusDone {
 		return nil, StateSkipped, fmt.Sprintf("status %s: not a finished fiscal receipt", r.Status), nil
 	}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
+	"time"
 
 	"obmin/checkbox"
 	"obmin/commerceml"
@@ -23,7 +25,7 @@ func (a *Agent) RefreshOrders(ctx context.Context) error { return a.refreshOrder
 // AcceptReceipt records a receipt that arrived by webhook through the same exactly-once gate as a pull,
 // and refreshes the orders file when it was new. A receipt seen before (by a pull or an earlier delivery)
 // changes nothing.
-func (a *Agent) AcceptReceipt(ctx context.Context, r checkbox.Receipt) (added bool, state string, err error) {
+func (a *Agent) AcceptReceipt(ctx context.Context, r checkbox.Receipt) (added bool, state store.ReceiptState, err error) {
 	added, state, err = a.Sales.Accept(ctx, r)
 	if err != nil || !added {
 		return added, state, err
@@ -39,7 +41,7 @@ func (a *Agent) ConfirmOrders(ctx context.Context, numbers []string) (int, error
 		return 0, err
 	}
 	if n > 0 {
-		a.Log.WithField("orders", n).Info("BAS confirmed orders")
+		a.log().WithField("orders", n).Info("BAS confirmed orders")
 	}
 	return n, a.refreshOrders(ctx)
 }
@@ -131,4 +133,30 @@ func (s *Sales) PendingOrders(ctx context.Context) (Orders, error) {
 		o.Numbers = append(o.Numbers, d.Number)
 	}
 	return o, nil
+}
+
+// PendingOrders is Sales.PendingOrders: what 1C's mode=query receives.
+func (a *Agent) PendingOrders(ctx context.Context) (Orders, error) { return a.Sales.PendingOrders(ctx) }
+
+// TakesRegister says whether receipts of this cash register are obmin's: every register when
+// sales.registers names none.
+func (a *Agent) TakesRegister(id string) bool {
+	regs := a.Sales.Cfg.Registers
+	return len(regs) == 0 || slices.Contains(regs, id)
+}
+
+// SpoolRoot is the spool's folder.
+func (a *Agent) SpoolRoot() string { return a.Spool.Root }
+
+// CheckboxEmulated is Emulated: Checkbox is the built-in emulator.
+func (a *Agent) CheckboxEmulated() bool { return a.Emulated }
+
+// OldestPending is when the oldest receipt still waiting for BAS was first seen (ok false: none waits).
+func (a *Agent) OldestPending(ctx context.Context) (time.Time, bool, error) {
+	return a.Store.OldestPending(ctx)
+}
+
+// LastSuccesses is when each job last ended without an error.
+func (a *Agent) LastSuccesses(ctx context.Context) (map[string]time.Time, error) {
+	return a.Store.LastSuccesses(ctx)
 }

@@ -117,8 +117,8 @@ func (a *Agent) RecordStaffAction(ctx context.Context, act StaffAction, err erro
 	if err != nil {
 		run.Err = err.Error()
 	}
-	a.Log.WithFields(logrus.Fields{"by": act.Who, "action": act.What, "target": act.Target, "ok": err == nil}).Info("staff action")
+	a.log().WithFields(logrus.Fields{"by": act.Who, "action": act.What, "target": act.Target, "ok": err == nil}).Info("staff action")
 	if rerr := a.Store.RecordJob(ctx, run); rerr != nil {
-		a.Log.WithError(rerr).Warn("record staff action")
+		a.log().WithError(rerr).Warn("record staff action")
 	}
 }

@@ -17,16 +17,16 @@ import (
 
 // Status is a snapshot of obmin's state for staff and monitoring.
 type Status struct {
-	At        time.Time          `json:"at"`
-	Emulated  bool               `json:"emulated_checkbox"`
-	Spool     map[string]int     `json:"spool"`
-	Receipts  map[string]int     `json:"receipts"`
-	Goods     int                `json:"goods"`
-	Pushed    int                `json:"goods_in_checkbox"`
-	Jobs      []store.JobRun     `json:"jobs"`
-	Drops     []store.DropRecord `json:"recent_drops"`
-	SpoolRoot string             `json:"spool_root"`
-	Orders    string             `json:"orders_file"`
+	At        time.Time                  `json:"at"`
+	Emulated  bool                       `json:"emulated_checkbox"`
+	Spool     map[string]int             `json:"spool"`
+	Receipts  map[store.ReceiptState]int `json:"receipts"`
+	Goods     int                        `json:"goods"`
+	Pushed    int                        `json:"goods_in_checkbox"`
+	Jobs      []store.JobRun             `json:"jobs"`
+	Drops     []store.DropRecord         `json:"recent_drops"`
+	SpoolRoot string                     `json:"spool_root"`
+	Orders    string                     `json:"orders_file"`
 	// BAS's exchange runs seen in its export folder: in the last 24 hours, and the last one.
 	BASRuns    int       `json:"bas_runs_24h"`
 	LastBASRun time.Time `json:"last_bas_run,omitempty"`
@@ -193,14 +193,14 @@ var jobTitles = map[string]string{
 }
 
 // DropStateTitle is a drop's state as staff read it.
-func DropStateTitle(state string) string {
+func DropStateTitle(state store.DropState) string {
 	if t, ok := dropStates[state]; ok {
 		return t
 	}
-	return state
+	return string(state)
 }
 
-var dropStates = map[string]string{
+var dropStates = map[store.DropState]string{
 	store.DropStateInbox: "чекає", store.DropStateProcessing: "обробляється", store.DropStateDone: "оброблено",
 	store.DropStateFailed: "помилка", store.DropStateDuplicate: "повтор",
 }

@@ -51,12 +51,12 @@ func newJobJSON(j store.JobRun) jobJSON {
 
 // dropJSON is one drop.
 type dropJSON struct {
-	ID          string    `json:"id"`
-	State       string    `json:"state"`
-	Error       string    `json:"error,omitempty"`
-	Files       int       `json:"files"`
-	Source      string    `json:"source"`
-	Fingerprint string    `json:"fingerprint"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	ID          string          `json:"id"`
+	State       store.DropState `json:"state"`
+	Error       string          `json:"error,omitempty"`
+	Files       int             `json:"files"`
+	Source      string          `json:"source"`
+	Fingerprint string          `json:"fingerprint"`
+	CreatedAt   time.Time       `json:"created_at"`
+	UpdatedAt   time.Time       `json:"updated_at"`
 }

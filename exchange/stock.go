@@ -76,7 +76,7 @@ func (c *Catalog) settle(ctx context.Context, st *store.Stage, rep *DropReport, 
 	if ss.candidates > 0 && c.Mapping.Stock {
 		if beforeStock != nil {
 			if err := beforeStock(ctx); err != nil {
-				c.logger().WithError(err).Warn("Receipts not pulled before the stock sync: the goods sold since the last pull are compared at a later drop")
+				c.log().WithError(err).Warn("Receipts not pulled before the stock sync: the goods sold since the last pull are compared at a later drop")
 			}
 		}
 		if err := c.markMoved(ctx); err != nil {

@@ -49,7 +49,7 @@ func (a *Agent) watchReport(r watch.ScanReport) {
 	defer ws.mu.Unlock()
 	if r.Err == nil && (!ws.written || !reflect.DeepEqual(ws.waiting, r.Waiting)) {
 		if err := a.Store.SetWaiting(ctx, r.At, r.Waiting); err != nil {
-			a.Log.WithError(err).Warn("record waiting drops")
+			a.log().WithError(err).Warn("record waiting drops")
 		} else {
 			ws.waiting, ws.written = r.Waiting, true
 		}
@@ -64,12 +64,12 @@ func (a *Agent) watchReport(r watch.ScanReport) {
 	var problem error
 	if r.Err != nil {
 		problem = r.Err
-		a.Log.WithError(r.Err).WithField("folder", a.Source.String()).Error("BAS's export folder cannot be listed")
+		a.log().WithError(r.Err).WithField("folder", a.Source.String()).Error("BAS's export folder cannot be listed")
 	} else {
-		a.Log.WithField("folder", a.Source.String()).Info("BAS's export folder lists again")
+		a.log().WithField("folder", a.Source.String()).Info("BAS's export folder lists again")
 	}
 	if err := a.Store.SetFolderProblem(ctx, FolderExport, a.Source.String(), problem, r.At); err != nil {
-		a.Log.WithError(err).Warn("record the export folder's state")
+		a.log().WithError(err).Warn("record the export folder's state")
 		return
 	}
 	ws.problem = msg
@@ -96,7 +96,7 @@ func (a *Agent) noteOrdersFolder(ctx context.Context, err error) {
 		where = a.Sales.Cfg.Out.String()
 	}
 	if serr := a.Store.SetFolderProblem(ctx, FolderOrders, where, err, a.now()); serr != nil {
-		a.Log.WithError(serr).Warn("record the orders folder's state")
+		a.log().WithError(serr).Warn("record the orders folder's state")
 		return
 	}
 	ws.orders = msg
@@ -127,7 +127,7 @@ func (a *Agent) refuseIncomplete(ctx context.Context, d drop.Drop) error {
 		return fmt.Errorf("take drop %q: %w", d.Dir, err)
 	}
 	if !recorded {
-		a.Log.WithFields(logrus.Fields{"drop": d.Dir, "same_as": earlier}).Debug("unfinished export recorded in failed/ before")
+		a.log().WithFields(logrus.Fields{"drop": d.Dir, "same_as": earlier}).Debug("unfinished export recorded in failed/ before")
 		a.pass.note(fmt.Sprintf("export %q in BAS's folder was refused before and is still there: see failed/%s.error.txt", folderName(d.Dir), earlier))
 		return nil
 	}
@@ -136,7 +136,7 @@ func (a *Agent) refuseIncomplete(ctx context.Context, d drop.Drop) error {
 	if err := a.Store.PutDrop(ctx, rec); err != nil {
 		return err
 	}
-	a.Log.WithFields(logrus.Fields{"drop": id, "from": d.Dir}).Error("unfinished export given up; described in failed/")
+	a.log().WithFields(logrus.Fields{"drop": id, "from": d.Dir}).Error("unfinished export given up; described in failed/")
 	a.pass.note(fmt.Sprintf("export %q refused: %s (failed/%s.error.txt)", folderName(d.Dir), firstLine(reason), id))
 	return nil
 }

@@ -47,18 +47,9 @@ var (
 	ErrWrongEncoding = xmlin.ErrWrongEncoding
 )
 
-// ParseError is bad input: it names the file, the line and the element.
-type ParseError struct {
-	File    string
-	Line    int // 1-based; 0 when unknown
-	Element string
-	Err     error
-}
-
-// Error reads like `rozetka.xml:12: <offer>: price "12x": not a decimal`.
-func (e *ParseError) Error() string { return xmlin.Describe(e.File, e.Line, e.Element, e.Err) }
-
-func (e *ParseError) Unwrap() error { return e.Err }
+// ParseError is bad input: it names the file, the line and the element. It is xmlin's, the one parse
+// error of obmin's readers.
+type ParseError = xmlin.ParseError
 
 // Header is what the feed says about itself.
 type Header struct {

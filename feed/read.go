@@ -63,7 +63,7 @@ func (r *reader) top() string { return r.in.Top() }
 func (r *reader) next() (xml.Token, error) {
 	tok, err := r.in.Next()
 	if err != nil {
-		var xe *xmlin.Error
+		var xe *xmlin.ParseError
 		if errors.As(err, &xe) {
 			return nil, r.errAt(xe.Line, xe.Element, xe.Err)
 		}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"io"
 	"io/fs"
 	"os"
@@ -12,25 +11,24 @@ import (
 	"strings"
 	"testing"
 
+	"obmin/internal/golden"
 	"obmin/internal/testenv"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
-
-type golden struct {
+type transcript struct {
 	Offers  []Offer `json:"offers"`
 	Summary Summary `json:"summary"`
 	Error   string  `json:"error,omitempty"`
 }
 
-func readAll(t *testing.T, path string) golden {
+func readAll(t *testing.T, path string) transcript {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var g golden
+	var g transcript
 	g.Summary, err = Read(f, filepath.Base(path), func(o Offer) error { g.Offers = append(g.Offers, o); return nil })
 	if err != nil {
 		g.Error = err.Error()
@@ -50,19 +48,7 @@ func TestReadGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			gp := strings.TrimSuffix(p, ".xml") + ".golden.json"
-			if *update {
-				if err := os.WriteFile(gp, append(got, '\n'), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(gp)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if !bytes.Equal(bytes.TrimSpace(want), bytes.TrimSpace(got)) {
-				t.Errorf("%s differs from %s:\n%s", p, gp, got)
-			}
+			golden.Assert(t, strings.TrimSuffix(p, ".xml")+".golden.json", append(got, '\n'))
 		})
 	}
 }

@@ -358,7 +358,7 @@ func (s *Server) catalogImport(w http.ResponseWriter, r *http.Request, sess *ses
 		// An outage: the drop stays in obmin's spool and is applied by itself later.
 		s.answer(w, http.StatusOK, "failure", "not applied yet, obmin keeps it and retries by itself: "+s.scrub(firstLine(d.Error), sess))
 	default:
-		s.answer(w, http.StatusOK, "progress", "drop "+d.ID+": "+d.State)
+		s.answer(w, http.StatusOK, "progress", "drop "+d.ID+": "+string(d.State))
 	}
 }
 
@@ -440,7 +440,7 @@ func (s *Server) unpack(ctx context.Context, sess *session, dir string) ([]strin
 // query returns the pending orders as CommerceML, in BAS's encoding, and remembers exactly which numbers
 // it returned (docs/commerceml.md §6.2 step 3).
 func (s *Server) query(w http.ResponseWriter, r *http.Request, sess *session, log *logrus.Entry) {
-	o, err := s.agent.Sales.PendingOrders(r.Context())
+	o, err := s.agent.PendingOrders(r.Context())
 	if err != nil {
 		log.WithError(err).Error("render orders for 1C")
 		s.answer(w, http.StatusOK, "failure", "obmin cannot render the orders: "+s.scrub(err.Error(), sess))
@@ -568,7 +568,7 @@ var absPath = regexp.MustCompile(`(?:^|[\s"'(=])((?:/[^\s"'():/]+){2,}|[A-Za-z]:
 // any other absolute path is cut to its last element. 1C shows failure lines to BAS's user, who needs the
 // file's name, not where obmin keeps it.
 func (s *Server) scrub(msg string, sess *session) string {
-	for _, root := range []string{sess.dir, s.cfg.UploadDir, s.agent.Spool.Root} {
+	for _, root := range []string{sess.dir, s.cfg.UploadDir, s.agent.SpoolRoot()} {
 		if root != "" {
 			msg = strings.ReplaceAll(msg, root+string(filepath.Separator), "")
 			msg = strings.ReplaceAll(msg, root, "")

@@ -24,6 +24,7 @@ import (
 	"obmin/folder"
 	"obmin/httpapi"
 	"obmin/internal/basloader"
+	"obmin/internal/config"
 	"obmin/internal/demo"
 	"obmin/internal/safezip"
 	"obmin/spool"
@@ -97,7 +98,8 @@ func newRigConfig(t *testing.T, keys []string, wait time.Duration, mutate func(*
 	m.VAT = map[string][]int{"20": {1}, "0": {8}}
 	r.agent = &exchange.Agent{
 		Spool: sp, Store: r.store, Source: src, Watcher: w, Log: log, Emulated: true,
-		Catalog: &exchange.Catalog{API: client, Store: r.store, Mapping: m, Workers: 4, ImportPoll: time.Millisecond},
+		Catalog: &exchange.Catalog{API: client, Store: r.store, Mapping: m, Workers: 4, ImportPoll: time.Millisecond,
+			BulkThreshold: config.Default().Checkbox.BulkThreshold},
 		Sales: &exchange.Sales{API: client, Store: r.store, Cfg: exchange.SalesConfig{
 			Out: folder.LocalTarget(filepath.Join(dir, "bas")), OrdersFile: "orders.xml", HeldDir: filepath.Join(dir, "spool", "held"),
 			Encoding: commerceml.EncodingWindows1251, Returns: exchange.ReturnsList, OrderStatus: "Продано на касі", Overlap: time.Hour, FirstPull: 72 * time.Hour,

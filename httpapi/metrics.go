@@ -153,12 +153,12 @@ var (
 )
 
 // receiptStates are always exported, with 0 for a state no receipt is in.
-var receiptStates = []string{exchange.StatePending, exchange.StateConfirmed, exchange.StateDelivered, exchange.StateHeld,
+var receiptStates = []store.ReceiptState{exchange.StatePending, exchange.StateConfirmed, exchange.StateDelivered, exchange.StateHeld,
 	exchange.StateSkipped, exchange.StateReturn, exchange.StateAmended, exchange.StateListed}
 
 // agentCollector reads the agent's status at each scrape.
 type agentCollector struct {
-	agent   *exchange.Agent
+	agent   StatusSource
 	timeout time.Duration
 }
 
@@ -175,7 +175,7 @@ func (c agentCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 	}
-	gauge(descEmulated, boolFloat(c.agent.Emulated))
+	gauge(descEmulated, boolFloat(c.agent.CheckboxEmulated()))
 
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
@@ -188,11 +188,11 @@ func (c agentCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(descSpoolDrops, float64(n), folder)
 	}
 	for _, state := range receiptStates {
-		gauge(descReceipts, float64(st.Receipts[state]), state)
+		gauge(descReceipts, float64(st.Receipts[state]), string(state))
 	}
 	for state, n := range st.Receipts {
 		if !slices.Contains(receiptStates, state) {
-			gauge(descReceipts, float64(n), state)
+			gauge(descReceipts, float64(n), string(state))
 		}
 	}
 	gauge(descGoods, float64(st.Goods))
@@ -218,7 +218,7 @@ func (c agentCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	collectRetail(st, gauge)
 
-	if first, ok, err := c.agent.Store.OldestPending(ctx); err != nil {
+	if first, ok, err := c.agent.OldestPending(ctx); err != nil {
 		ch <- prometheus.NewInvalidMetric(descOldestPending, err)
 	} else {
 		age := 0.0
@@ -228,7 +228,7 @@ func (c agentCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(descOldestPending, age)
 	}
 
-	successes, err := c.agent.Store.LastSuccesses(ctx)
+	successes, err := c.agent.LastSuccesses(ctx)
 	if err != nil {
 		ch <- prometheus.NewInvalidMetric(descJobLastSuccess, err)
 	}

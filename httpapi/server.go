@@ -6,8 +6,8 @@
 // checkauth, then the session cookie), the webhook signature, the status token (/status, /metrics).
 // /healthz changes nothing and is open.
 //
-// It imports exchange (the agent it serves), store, checkbox (the webhook's receipts), internal/atomicfile
-// and internal/safezip; internal/app wires it, and the command line reads its paths.
+// It imports exchange (the agent it serves), store, checkbox (the webhook's receipts), internal/atomicfile,
+// internal/quietlog and internal/safezip; internal/app wires it, and the command line reads its paths.
 package httpapi
 
 import (
@@ -28,7 +28,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sirupsen/logrus"
 
-	"obmin/exchange"
+	"obmin/internal/quietlog"
 	"obmin/internal/safezip"
 )
 
@@ -67,7 +67,7 @@ type Config struct {
 // Server serves obmin's HTTP endpoints. Create it with New; Close it after the http.Server stopped.
 type Server struct {
 	cfg   Config
-	agent *exchange.Agent
+	agent Agent
 	log   *logrus.Entry
 	mux   *http.ServeMux
 	now   func() time.Time
@@ -88,7 +88,7 @@ type Server struct {
 
 // New returns a server for agent. The upload folder is created; what a previous run left there is removed
 // (sessions do not survive a restart: 1C signs in again on its next exchange).
-func New(agent *exchange.Agent, cfg Config, log *logrus.Entry) (*Server, error) {
+func New(agent Agent, cfg Config, log *logrus.Entry) (*Server, error) {
 	if cfg.User == "" || cfg.Password == "" {
 		return nil, errors.New("httpapi: the exchange user and password are required")
 	}
@@ -128,10 +128,7 @@ func New(agent *exchange.Agent, cfg Config, log *logrus.Entry) (*Server, error) 
 	if err := os.MkdirAll(cfg.UploadDir, 0o700); err != nil {
 		return nil, fmt.Errorf("httpapi: %w", err)
 	}
-	if log == nil {
-		l := logrus.New()
-		log = logrus.NewEntry(l)
-	}
+	log = quietlog.Or(log)
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewMetrics()
 	}

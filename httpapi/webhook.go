@@ -8,7 +8,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -128,7 +127,7 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	}
 	if ev.Receipt != nil && ev.Receipt.ID != "" {
 		rc := *ev.Receipt
-		if regs := s.agent.Sales.Cfg.Registers; len(regs) > 0 && !slices.Contains(regs, rc.RegisterID()) {
+		if !s.agent.TakesRegister(rc.RegisterID()) {
 			log.WithField("register", rc.RegisterID()).Info("webhook receipt of a cash register obmin does not pull; ignored")
 		} else {
 			added, state, err := s.agent.AcceptReceipt(r.Context(), rc)

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -16,10 +15,9 @@ import (
 
 	"obmin/commerceml"
 	"obmin/exchange"
+	"obmin/internal/golden"
 	"obmin/internal/testenv"
 )
-
-var updateInspect = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
 
 const inspectCatalog = `<?xml version="1.0" encoding="UTF-8"?>
 <КоммерческаяИнформация xmlns="urn:1C.ru:commerceml_2" ВерсияСхемы="2.08" ДатаФормирования="2026-03-01T10:15:00">
@@ -158,23 +156,7 @@ func TestInspectGolden(t *testing.T) {
 				}
 			}
 			got := strings.ReplaceAll(out, dir, "$DIR")
-			golden := filepath.Join("testdata", tc.name+".golden")
-			if *updateInspect {
-				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("output differs from %s (run with -update after checking):\n--- got\n%s\n--- want\n%s", golden, got, want)
-			}
+			golden.Assert(t, filepath.Join("testdata", tc.name+".golden"), []byte(got))
 		})
 	}
 }

@@ -8,7 +8,7 @@
 // It reads Checkbox's goods list once, as a stream: the codes seen go to the state (store.Store.SeeGoods)
 // in batches, so memory does not grow with the catalogue.
 //
-// It imports store (the ledger), checkbox (what Checkbox holds), internal/atomicfile and internal/voice;
+// It imports store (the ledger), checkbox (what Checkbox holds), internal/atomicfile, internal/quietlog and internal/voice;
 // exchange gives it the channels through which receipts reach BAS.
 package reconcile
 
@@ -22,6 +22,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"obmin/checkbox"
+	"obmin/internal/quietlog"
 	"obmin/internal/voice"
 	"obmin/store"
 )
@@ -115,18 +116,7 @@ func (r *Reconciler) now() time.Time {
 	return time.Now()
 }
 
-func (r *Reconciler) log() *logrus.Entry {
-	if r.Log != nil {
-		return r.Log
-	}
-	l := logrus.New()
-	l.SetOutput(nopWriter{})
-	return logrus.NewEntry(l)
-}
-
-type nopWriter struct{}
-
-func (nopWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (r *Reconciler) log() *logrus.Entry { return quietlog.Or(r.Log) }
 
 // Run reconciles, repairs when asked, and writes the report. With Repair, what could be fixed is fixed
 // and everything is compared again: the report lists what was found, what was done about each, and what is

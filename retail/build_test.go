@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,11 +17,10 @@ import (
 	"obmin/checkbox"
 	"obmin/checkbox/emulator"
 	"obmin/internal/apischema"
+	"obmin/internal/golden"
 	"obmin/internal/testenv"
 	"obmin/retail"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // BAS's side of the test catalogue: keys as the emulated base seeds them (basodata/emulator).
 const (
@@ -174,7 +172,7 @@ func (s *shop) closed() (checkbox.Shift, []checkbox.Receipt) {
 	return sh.Shift, rs
 }
 
-func golden(t *testing.T, name string, res retail.Result) {
+func goldenJSON(t *testing.T, name string, res retail.Result) {
 	t.Helper()
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -183,19 +181,7 @@ func golden(t *testing.T, name string, res retail.Result) {
 	if err := enc.Encode(res); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join("testdata", name+".golden.json")
-	if *update {
-		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(want, buf.Bytes()) {
-		t.Errorf("%s differs from the golden file; got:\n%s", path, buf.String())
-	}
+	golden.Assert(t, filepath.Join("testdata", name+".golden.json"), buf.Bytes())
 }
 
 // TestShift: sales in cash and by card, line discounts in percent and in hryvnia, a weighed good, a
@@ -230,7 +216,7 @@ func TestShift(t *testing.T) {
 	if res.Report.Ref != retail.RefKey(sh.CashRegister.ID, sh.ID) || res.Marker != retail.Marker(sh.ID) {
 		t.Errorf("key %s marker %s", res.Report.Ref, res.Marker)
 	}
-	golden(t, "shift", res)
+	goldenJSON(t, "shift", res)
 }
 
 // TestHeld: a good BAS never exported holds the whole shift, named for staff.
@@ -242,7 +228,7 @@ func TestHeld(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "held", res)
+	goldenJSON(t, "held", res)
 }
 
 // receipt makes a receipt by hand, for what the emulator cannot make: receipt-level discounts,
@@ -288,7 +274,7 @@ func TestReceiptDiscountRounding(t *testing.T) {
 	if res.Report.Total != 9001+8900 || res.Skipped != 2 {
 		t.Fatalf("total %d skipped %d", res.Report.Total, res.Skipped)
 	}
-	golden(t, "receipt-discount", res)
+	goldenJSON(t, "receipt-discount", res)
 }
 
 // TestCardsOverTotal: a card sale refunded in cash leaves card payments above the total; BAS would

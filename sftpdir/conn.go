@@ -5,7 +5,8 @@
 // back-off), with up to MaxSessions SFTP sessions on it. Host keys are always verified (a known_hosts file
 // or a pinned SHA256 fingerprint) unless the caller asks, explicitly, for the insecure mode.
 //
-// It imports folder (the interfaces it implements) and drop (which files a folder offers).
+// It imports folder (the interfaces it implements), drop (which files a folder offers) and
+// internal/quietlog.
 package sftpdir
 
 import (
@@ -24,6 +25,8 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
+
+	"obmin/internal/quietlog"
 )
 
 // Config says how to reach and trust an SFTP server. Secrets are given by the caller (from the
@@ -105,12 +108,7 @@ func New(cfg Config) (*Conn, error) {
 	if cfg.MaxBackoff < cfg.MinBackoff {
 		cfg.MaxBackoff = max(time.Minute, cfg.MinBackoff)
 	}
-	log := cfg.Logger
-	if log == nil {
-		l := logrus.New()
-		l.SetOutput(io.Discard)
-		log = logrus.NewEntry(l)
-	}
+	log := quietlog.Or(cfg.Logger)
 	log = log.WithField("sftp", cfg.User+"@"+cfg.Address)
 
 	var auth []ssh.AuthMethod

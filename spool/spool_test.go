@@ -1,12 +1,10 @@
 package spool
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -20,31 +18,9 @@ import (
 
 	"obmin/drop"
 	"obmin/folder"
+	"obmin/internal/golden"
 	"obmin/internal/testenv"
 )
-
-var updateGolden = flag.Bool("update", false, "rewrite the golden files under testdata/")
-
-// spoolUpdate reports whether -update was given.
-func spoolUpdate() bool { return *updateGolden }
-
-// spoolGolden compares got with testdata/name, or rewrites it under -update.
-func spoolGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	p := filepath.Join("testdata", name)
-	if spoolUpdate() {
-		if err := os.WriteFile(p, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file:\ngot:\n%s\nwant:\n%s", name, got, want)
-	}
-}
 
 // kyiv stands in for the machine's zone: a fixed +02:00, so results do not depend on where tests run.
 var kyiv = time.FixedZone("EET", 2*60*60)
@@ -488,7 +464,7 @@ func TestClaimDoneFail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spoolGolden(t, "spool_error.golden.txt", note)
+	golden.Assert(t, filepath.Join("testdata", "spool_error.golden.txt"), note)
 
 	// A drop that never left inbox/ can fail too.
 	if _, err := s.Fail("d3", "not CommerceML"); err != nil {

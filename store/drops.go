@@ -8,24 +8,29 @@ import (
 	"time"
 )
 
-// Drop states kept in DropRecord.State.
+// DropState is a drop's state, kept in DropRecord.State; the strings are what the state store holds.
+type DropState string
+
+// Drop states.
 const (
-	DropStateInbox      = "inbox"      // taken out of BAS's folder, not started
-	DropStateProcessing = "processing" // claimed; being applied (or waiting to retry)
-	DropStateDone       = "done"       // every effect recorded
-	DropStateFailed     = "failed"     // quarantined; Error says why
-	DropStateDuplicate  = "duplicate"  // same content as an earlier drop; not applied again
+	DropStateInbox      DropState = "inbox"      // taken out of BAS's folder, not started
+	DropStateProcessing DropState = "processing" // claimed; being applied (or waiting to retry)
+	DropStateDone       DropState = "done"       // every effect recorded
+	DropStateFailed     DropState = "failed"     // quarantined; Error says why
+	DropStateDuplicate  DropState = "duplicate"  // same content as an earlier drop; not applied again
 )
 
 // DropRecord is one BAS export taken into the spool. Drops are deduplicated by Fingerprint, a hash of
 // their content: BAS reuses file names, so a path says nothing (docs/reliability.md §4).
 type DropRecord struct {
-	ID, Fingerprint, Source, State, Error string
-	Files                                 int
-	CreatedAt, UpdatedAt                  time.Time
+	ID, Fingerprint, Source string
+	State                   DropState
+	Error                   string
+	Files                   int
+	CreatedAt, UpdatedAt    time.Time
 }
 
-func validDropState(state string) bool {
+func validDropState(state DropState) bool {
 	switch state {
 	case DropStateInbox, DropStateProcessing, DropStateDone, DropStateFailed, DropStateDuplicate:
 		return true
@@ -81,7 +86,7 @@ func (s *Store) PutDrop(ctx context.Context, d DropRecord) error {
 
 // SetDropState moves a drop to state, with errText as its Error ("" clears it), and stamps UpdatedAt.
 // An unknown id is ErrNotFound.
-func (s *Store) SetDropState(ctx context.Context, id, state, errText string) error {
+func (s *Store) SetDropState(ctx context.Context, id string, state DropState, errText string) error {
 	if !validDropState(state) {
 		return fmt.Errorf("set drop %s state: unknown state %q", id, state)
 	}

@@ -120,7 +120,7 @@ func (s *Store) AmendSale(ctx context.Context, saleID string, saleDocument []byt
 }
 
 // ReceiptsSoldSince calls fn for every receipt in one of states sold at or after since, newest first.
-func (s *Store) ReceiptsSoldSince(ctx context.Context, since time.Time, fn func(ReceiptRecord) error, states ...string) error {
+func (s *Store) ReceiptsSoldSince(ctx context.Context, since time.Time, fn func(ReceiptRecord) error, states ...ReceiptState) error {
 	list, err := json.Marshal(states)
 	if err != nil {
 		return err

@@ -9,17 +9,21 @@ import (
 	"time"
 )
 
-// Receipt states kept in ReceiptRecord.State.
+// ReceiptState is a receipt's state, kept in ReceiptRecord.State; the strings are what the state store
+// holds. The one definition: exchange names them too (exchange.StatePending …), as these.
+type ReceiptState string
+
+// Receipt states.
 const (
-	ReceiptStatePending   = "pending"   // in the orders file; BAS has not confirmed it yet
-	ReceiptStateConfirmed = "confirmed" // BAS's orders export shows its Номер, or BAS acknowledged it over HTTP
-	ReceiptStateDelivered = "delivered" // was in the orders file across enough of BAS's runs; left it
-	ReceiptStateHeld      = "held"      // a line's good BAS never exported; Reason says which
-	ReceiptStateSkipped   = "skipped"   // not a sale: service receipts, non-DONE status
-	ReceiptStateReturn    = "return"    // a return not handled yet (orders.go)
-	ReceiptStateAmended   = "amended"   // a return applied to its sale's order in the file
-	ReceiptStateListed    = "listed"    // a return listed for staff to enter in BAS
-	ReceiptStateRetail    = "retail"    // reaches BAS only in its shift's retail sales report (reports.go)
+	ReceiptStatePending   ReceiptState = "pending"   // in the orders file; BAS has not confirmed it yet
+	ReceiptStateConfirmed ReceiptState = "confirmed" // BAS's orders export shows its Номер, or BAS acknowledged it over HTTP
+	ReceiptStateDelivered ReceiptState = "delivered" // was in the orders file across enough of BAS's runs and long enough; left it
+	ReceiptStateHeld      ReceiptState = "held"      // a line's good BAS never exported: not sent, Reason says which; staff must act
+	ReceiptStateSkipped   ReceiptState = "skipped"   // not a sale: service receipts, unfinished (non-DONE) receipts
+	ReceiptStateReturn    ReceiptState = "return"    // a return not settled yet (orders.go)
+	ReceiptStateAmended   ReceiptState = "amended"   // a return applied to its sale's order in the file
+	ReceiptStateListed    ReceiptState = "listed"    // a return listed for staff to enter in BAS
+	ReceiptStateRetail    ReceiptState = "retail"    // reaches BAS only in its shift's retail sales report (reports.go)
 )
 
 // ReceiptRecord is one Checkbox receipt obmin has seen, keyed by the Checkbox receipt id.
@@ -28,13 +32,14 @@ type ReceiptRecord struct {
 	Number                       string    // the BAS Номер obmin gives it; unique among receipts
 	When                         time.Time // time of sale (fiscal date)
 	TotalSum                     int64     // kopecks (docs/checkbox-rest.md §2.2: money is integer kopecks)
-	State, Reason                string
+	State                        ReceiptState
+	Reason                       string
 	Raw                          []byte // the receipt JSON as received
 	Document                     []byte // the CommerceML document (JSON) derived from it; nil for held/skipped
 	FirstSeen, ConfirmedAt       time.Time
 }
 
-func validReceiptState(state string) bool {
+func validReceiptState(state ReceiptState) bool {
 	switch state {
 	case ReceiptStatePending, ReceiptStateConfirmed, ReceiptStateDelivered, ReceiptStateHeld, ReceiptStateSkipped,
 		ReceiptStateReturn, ReceiptStateAmended, ReceiptStateListed, ReceiptStateRetail:
@@ -157,8 +162,8 @@ func (s *Store) SetReceiptStatus(ctx context.Context, id, from, to string) (bool
 // ReceiptsInState calls fn for every receipt in state, ordered by When then ID. fn may call other Store
 // methods (UpdateReceipt included); the walk reads the snapshot taken when it began. An error from fn
 // stops the walk and is returned as it is.
-func (s *Store) ReceiptsInState(ctx context.Context, state string, fn func(ReceiptRecord) error) error {
-	return s.eachReceipt(ctx, "receipts "+state, fn, `WHERE state = ? ORDER BY sold_at, id`, state)
+func (s *Store) ReceiptsInState(ctx context.Context, state ReceiptState, fn func(ReceiptRecord) error) error {
+	return s.eachReceipt(ctx, "receipts "+string(state), fn, `WHERE state = ? ORDER BY sold_at, id`, state)
 }
 
 // ConfirmedSince calls fn for every confirmed receipt with ConfirmedAt >= since (the re-send window, in
@@ -219,15 +224,15 @@ func (s *Store) ConfirmNumbers(ctx context.Context, numbers []string, now time.T
 }
 
 // ReceiptCounts returns how many receipts are in each state; states without receipts are absent.
-func (s *Store) ReceiptCounts(ctx context.Context) (map[string]int, error) {
+func (s *Store) ReceiptCounts(ctx context.Context) (map[ReceiptState]int, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT state, count(*) FROM receipts GROUP BY state`)
 	if err != nil {
 		return nil, fmt.Errorf("receipt counts: %w", err)
 	}
 	defer rows.Close()
-	out := map[string]int{}
+	out := map[ReceiptState]int{}
 	for rows.Next() {
-		var state string
+		var state ReceiptState
 		var n int
 		if err := rows.Scan(&state, &n); err != nil {
 			return nil, fmt.Errorf("receipt counts: %w", err)

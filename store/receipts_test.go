@@ -151,7 +151,7 @@ func TestStoreReceiptsInStateOrder(t *testing.T) {
 		}
 	}
 	tests := []struct {
-		state string
+		state ReceiptState
 		want  []string
 	}{
 		{ReceiptStatePending, []string{"b", "a", "d", "c", "e"}},

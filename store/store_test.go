@@ -2,17 +2,15 @@ package store
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-)
 
-var updateGolden = flag.Bool("update", false, "rewrite the golden files under testdata/")
+	"obmin/internal/golden"
+)
 
 // mustOpenStore opens a store at path and closes it when the test ends.
 func mustOpenStore(tb testing.TB, path string) *Store {
@@ -126,22 +124,7 @@ func TestStorePragmas(t *testing.T) {
 func TestStoreSchema(t *testing.T) {
 	s := openTest(t)
 	got := schemaDump(t, s)
-	golden := filepath.Join("testdata", "schema.golden")
-	if *updateGolden {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("schema differs from %s (run with -update if intended):\n%s", golden, got)
-	}
+	golden.Assert(t, filepath.Join("testdata", "schema.golden"), []byte(got))
 }
 
 func schemaDump(t *testing.T, s *Store) string {

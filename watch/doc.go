@@ -3,6 +3,6 @@
 // sooner), waits until a folder's files stop changing, and judges each file whole with the drop rules
 // (package drop); an export that stays unfinished is given up on and recorded in failed/ of the spool.
 //
-// It imports the pure package drop, the spool (to record what it gives up on) and fsnotify; never the
-// state store or the jobs.
+// It imports the pure package drop, folder (the Source it watches), the spool (to record what it gives up
+// on), internal/quietlog and fsnotify; never the state store or the jobs.
 package watch

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"path"
 	"sort"
 	"strings"
@@ -16,6 +15,7 @@ import (
 
 	"obmin/drop"
 	"obmin/folder"
+	"obmin/internal/quietlog"
 	"obmin/spool"
 )
 
@@ -125,12 +125,7 @@ func New(cfg Config) (*Watcher, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	log := cfg.Logger
-	if log == nil {
-		l := logrus.New()
-		l.SetOutput(io.Discard)
-		log = logrus.NewEntry(l)
-	}
+	log := quietlog.Or(cfg.Logger)
 	return &Watcher{
 		cfg:        cfg,
 		log:        log.WithField("source", cfg.Source.String()),

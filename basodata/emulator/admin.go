@@ -3,21 +3,19 @@ package emulator
 import (
 	"bytes"
 	"context"
-	"crypto/subtle"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 
 	"github.com/shopspring/decimal"
 
 	"obmin/basodata"
+	"obmin/internal/emuadmin"
 )
 
-// adminPrefix is where the control endpoints live, beside the service root. A base has no path under it.
-const adminPrefix = "/_emulator/"
+// adminPrefix is where the control endpoints live, beside the service root.
+const adminPrefix = emuadmin.Prefix
 
 // The admin API lets a test or the torture harness drive an emulator running in another process. It
 // answers only with SetAdminToken called, to "Authorization: Bearer <token>"; otherwise 404.
@@ -47,37 +45,24 @@ func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	e.mu.Lock()
 	token := e.adminToken
 	e.mu.Unlock()
-	if token == "" {
-		http.NotFound(w, r)
+	if !emuadmin.Authorize(w, r, token) {
 		return
 	}
-	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
-		adminReply(w, http.StatusUnauthorized, map[string]string{"message": "admin token required"})
-		return
-	}
-	body := http.MaxBytesReader(w, r.Body, 1<<20)
-	decode := func(v any) bool {
-		if err := json.NewDecoder(body).Decode(v); err != nil && !errors.Is(err, io.EOF) {
-			adminReply(w, http.StatusBadRequest, map[string]string{"message": "bad JSON: " + err.Error()})
-			return false
-		}
-		return true
-	}
+	decode := emuadmin.Decoder(w, r)
 	switch what := r.Method + " " + strings.TrimPrefix(r.URL.Path, adminPrefix); what {
 	case "POST faults":
 		var f Fault
 		if decode(&f) {
 			e.InjectFault(f)
-			adminReply(w, http.StatusOK, map[string]string{"ok": "fault injected"})
+			emuadmin.Reply(w, http.StatusOK, map[string]string{"ok": "fault injected"})
 		}
 	case "DELETE faults":
 		e.ClearFaults()
-		adminReply(w, http.StatusOK, map[string]string{"ok": "faults cleared"})
+		emuadmin.Reply(w, http.StatusOK, map[string]string{"ok": "faults cleared"})
 	case "GET stock":
-		adminReply(w, http.StatusOK, e.Stock())
+		emuadmin.Reply(w, http.StatusOK, e.Stock())
 	case "GET calls":
-		adminReply(w, http.StatusOK, e.Calls())
+		emuadmin.Reply(w, http.StatusOK, e.Calls())
 	case "GET reports":
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(e.reportsJSON()) //nolint:errcheck // the client went away
@@ -85,14 +70,14 @@ func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		var g Good
 		if decode(&g) {
 			if err := e.AddGood(g); err != nil {
-				adminReply(w, http.StatusUnprocessableEntity, map[string]string{"message": err.Error()})
+				emuadmin.Reply(w, http.StatusUnprocessableEntity, map[string]string{"message": err.Error()})
 				return
 			}
-			adminReply(w, http.StatusOK, map[string]string{"ok": "good added"})
+			emuadmin.Reply(w, http.StatusOK, map[string]string{"ok": "good added"})
 		}
 	default:
 		if !e.serveReportByHand(w, r.Method, strings.TrimPrefix(r.URL.Path, adminPrefix), decode) {
-			adminReply(w, http.StatusNotFound, map[string]string{"message": "no admin call " + what})
+			emuadmin.Reply(w, http.StatusNotFound, map[string]string{"message": "no admin call " + what})
 		}
 	}
 }
@@ -131,17 +116,11 @@ func (e *Emulator) serveReportByHand(w http.ResponseWriter, method, path string,
 		return false
 	}
 	if err != nil {
-		adminReply(w, http.StatusUnprocessableEntity, map[string]string{"message": err.Error()})
+		emuadmin.Reply(w, http.StatusUnprocessableEntity, map[string]string{"message": err.Error()})
 		return true
 	}
-	adminReply(w, http.StatusOK, map[string]string{"ok": "report changed by hand"})
+	emuadmin.Reply(w, http.StatusOK, map[string]string{"ok": "report changed by hand"})
 	return true
-}
-
-func adminReply(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
 }
 
 // reportsJSON is every report, each as a GET of it answers.
@@ -178,39 +157,7 @@ type AdminClient struct {
 }
 
 func (a *AdminClient) call(ctx context.Context, method, path string, in, out any) error {
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return err
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(a.BaseURL, "/")+adminPrefix+path, body)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+a.Token)
-	hc := a.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return fmt.Errorf("basodata emulator admin %s %s: %w", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("basodata emulator admin %s %s: %d %s", method, path, resp.StatusCode, bytes.TrimSpace(raw))
-	}
-	if out != nil {
-		return json.Unmarshal(raw, out)
-	}
-	return nil
+	return emuadmin.Call(ctx, a.HTTP, a.BaseURL, a.Token, "basodata emulator admin", method, path, in, out)
 }
 
 // InjectFault adds a fault.

@@ -13,6 +13,6 @@
 // lock conflicts, dropped connections, answers lost after the write, outages) are injected with
 // InjectFault or over the admin API (admin.go, with a typed AdminClient).
 //
-// It imports basodata (the document's shape) and commerceml (the goods it is seeded with); only tests, the
+// It imports basodata (the document's shape), commerceml (the goods it is seeded with) and internal/emuadmin; only tests, the
 // demo and `obmin bas-emulator` use it.
 package emulator

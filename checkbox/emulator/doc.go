@@ -45,5 +45,5 @@
 // the one who signs in through the API and the shop-floor cashier who makes the sales of Sell and
 // GenerateSales, so that self_receipts=true hides them from the API cashier, as it would in a shop.
 //
-// It imports checkbox (the API's types); only tests, the demo and `obmin emulator` use it.
+// It imports checkbox (the API's types) and internal/emuadmin; only tests, the demo and `obmin emulator` use it.
 package emulator

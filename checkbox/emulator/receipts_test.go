@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"obmin/checkbox"
+	"obmin/internal/golden"
 	"obmin/internal/testenv"
 )
 
@@ -531,6 +532,6 @@ func TestReceiptGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "receipt.golden.json", indent(t, en.must(200, "GET", "/api/v1/receipts/"+r.ID, nil).body))
-	golden(t, "goods.golden.json", indent(t, en.must(200, "GET", "/api/v1/goods", nil).body))
+	golden.Assert(t, filepath.Join("testdata", "receipt.golden.json"), indent(t, en.must(200, "GET", "/api/v1/receipts/"+r.ID, nil).body))
+	golden.Assert(t, filepath.Join("testdata", "goods.golden.json"), indent(t, en.must(200, "GET", "/api/v1/goods", nil).body))
 }

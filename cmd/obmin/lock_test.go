@@ -47,11 +47,17 @@ func TestSecondObminRefused(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"run", "-config", cfgPath}, func(string) string { return "" }, &bytes.Buffer{}, &errOut)
 	}()
-	lock := filepath.Join(dir, "var", "spool", "obmin.lock")
+	// run takes the spool's lock, then the state file's: wait for both, or a second obmin started in
+	// between meets the state's lock free and the wrong refusal.
+	locks := []string{filepath.Join(dir, "var", "spool", "obmin.lock"), filepath.Join(dir, "var", "state.db.lock")}
 	for deadline := time.Now().Add(20 * time.Second); ; {
-		// Started means both locks taken and the state open: the spool's lock alone is taken first, and a
-		// test that goes on from there races run for the state's lock.
-		if b, _ := os.ReadFile(lock); strings.Contains(string(b), "(obmin run)") && strings.Contains(errOut.String(), "obmin started") {
+		held := 0
+		for _, lock := range locks {
+			if b, _ := os.ReadFile(lock); strings.Contains(string(b), "(obmin run)") {
+				held++
+			}
+		}
+		if held == len(locks) && strings.Contains(errOut.String(), "obmin started") { // and the state open
 			break
 		}
 		if time.Now().After(deadline) {

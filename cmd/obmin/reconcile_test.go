@@ -1,10 +1,9 @@
 package main
 
 import (
-	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -45,7 +44,7 @@ func newShop(t *testing.T, extra string) *shop {
 		}
 	}
 	s.emu = emulator.New(emulator.Config{Login: "cashier", Password: "pass", Seed: 11})
-	srv := httptest.NewServer(&emulatorAdmin{emu: s.emu, token: adminToken})
+	srv := httptest.NewServer(emulator.AdminHandler(s.emu, adminToken))
 	t.Cleanup(func() { srv.Close(); s.emu.Close() })
 	s.url = srv.URL
 	s.cfg = writeFile(t, filepath.Join(s.dir, "obmin.yaml"), fmt.Sprintf(`spool_dir: spool
@@ -79,20 +78,9 @@ func (s *shop) run(args ...string) (string, error) {
 	return out, err
 }
 
-// admin calls the emulator's admin API, as a person changing Checkbox by hand.
-func (s *shop) admin(method, path string, body any) {
-	s.t.Helper()
-	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest(method, s.url+adminPrefix+path, bytes.NewReader(b))
-	req.Header.Set("Authorization", "Bearer "+adminToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		s.t.Fatalf("admin %s %s: %s", method, path, resp.Status)
-	}
+// admin is the emulator's admin API, as a person changing Checkbox by hand uses it.
+func (s *shop) admin() *emulator.AdminClient {
+	return &emulator.AdminClient{BaseURL: s.url, Token: adminToken}
 }
 
 func (s *shop) sell(at time.Time, status string, lines ...emulator.SaleLine) checkbox.Receipt {
@@ -202,13 +190,21 @@ func TestReconcileFindsPlantedDrift(t *testing.T) {
 		t.Fatalf("BAS's orders export: %v", err)
 	}
 	// Goods changed by hand in Checkbox.
-	s.admin("PATCH", "goods/KN-0001", map[string]any{"price": 43000})
-	s.admin("PATCH", "goods/KN-0002", map[string]any{"name": "Лісова пісня (назву змінено в Checkbox)"})
-	s.admin("PATCH", "goods/KN-0005", map[string]any{"barcode": "4820000099991"})
-	s.admin("PATCH", "goods/ST-0101", map[string]any{"tax_codes": []int{8}})
-	s.admin("PATCH", "goods/KN-0006", map[string]any{"count": 99000})
-	s.admin("DELETE", "goods/KN-0004", nil)
-	s.admin("POST", "goods", map[string]any{"name": "Листівка, заведена на касі", "type": "good", "code": "HAND-1", "is_weight": false, "price": 2500})
+	ctx, admin := context.Background(), s.admin()
+	stock := int64(99000)
+	for _, err := range []error{
+		second(admin.EditGood(ctx, "KN-0001", json.RawMessage(`{"price": 43000}`), nil)),
+		second(admin.EditGood(ctx, "KN-0002", json.RawMessage(`{"name": "Лісова пісня (назву змінено в Checkbox)"}`), nil)),
+		second(admin.EditGood(ctx, "KN-0005", json.RawMessage(`{"barcode": "4820000099991"}`), nil)),
+		second(admin.EditGood(ctx, "ST-0101", json.RawMessage(`{"tax_codes": [8]}`), nil)),
+		second(admin.EditGood(ctx, "KN-0006", nil, &stock)),
+		admin.RemoveGood(ctx, "KN-0004"),
+		second(admin.AddGood(ctx, json.RawMessage(`{"name": "Листівка, заведена на касі", "type": "good", "code": "HAND-1", "is_weight": false, "price": 2500}`))),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	want := []string{
 		"goods.barcode KN-0005", "goods.extra HAND-1", "goods.missing KN-0004", "goods.name KN-0002",
@@ -258,3 +254,6 @@ func TestReconcileFindsPlantedDrift(t *testing.T) {
 		t.Errorf("status must show the reconciliation job: %v\n%s", err, status)
 	}
 }
+
+// second is a call's error, its result dropped.
+func second[T any](_ T, err error) error { return err }

@@ -39,6 +39,7 @@ import (
 	"obmin/internal/voice"
 	"obmin/notify"
 	"obmin/reconcile"
+	"obmin/store"
 )
 
 // Prefix is where the page lives.
@@ -76,7 +77,7 @@ type Link struct {
 
 // Page is the staff page's handler. Create it with New; Close it when the server stops.
 type Page struct {
-	agent *exchange.Agent
+	agent Agent
 	cfg   Config
 	log   *logrus.Entry
 	key   []byte // signs CSRF tokens; random per process
@@ -102,13 +103,13 @@ type flash struct {
 var files embed.FS
 
 // New returns the page over agent.
-func New(agent *exchange.Agent, cfg Config) *Page {
+func New(agent Agent, cfg Config) *Page {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	log := cfg.Log
 	if log == nil {
-		log = agent.Log
+		log = agent.Logger()
 	}
 	key := make([]byte, 32)
 	_, _ = rand.Read(key) // never fails (crypto/rand)
@@ -364,6 +365,8 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"time": voice.Time,
 	"t":    func(lang, key string) string { return tr(lang, key) },
 	"kind": reconcile.KindTitle,
+	// receipts is how many receipts are in a state: a template's string is not a store.ReceiptState key.
+	"receipts": func(counts map[store.ReceiptState]int, state string) int { return counts[store.ReceiptState(state)] },
 }).ParseFS(files, "templates/*.html"))
 
 func (p *Page) render(w http.ResponseWriter, name string, v any) {

@@ -30,7 +30,7 @@ func (p *Page) base(lang string) base {
 	if lang == "en" {
 		other = "uk"
 	}
-	return base{Lang: lang, Other: other, Now: p.cfg.Now(), Emulated: p.agent.Emulated}
+	return base{Lang: lang, Other: other, Now: p.cfg.Now(), Emulated: p.agent.CheckboxEmulated()}
 }
 
 type confirmView struct {
@@ -125,15 +125,15 @@ func (p *Page) view(ctx context.Context, lang string) (pageView, error) {
 	if v.Failed, err = p.failed(ctx); err != nil {
 		return v, err
 	}
-	drops, err := a.Store.RecentDrops(ctx, 15)
+	drops, err := a.RecentDrops(ctx, 15)
 	if err != nil {
 		return v, err
 	}
 	for _, d := range drops {
 		reason, _, _ := strings.Cut(d.Error, "\n")
-		v.Drops = append(v.Drops, dropView{ID: d.ID, State: tr(lang, "state."+d.State), When: voice.Time(d.UpdatedAt), Reason: voice.Explain(reason)})
+		v.Drops = append(v.Drops, dropView{ID: d.ID, State: tr(lang, "state."+string(d.State)), When: voice.Time(d.UpdatedAt), Reason: voice.Explain(reason)})
 	}
-	err = a.Store.ReceiptsInState(ctx, exchange.StateHeld, func(rec store.ReceiptRecord) error {
+	err = a.HeldReceipts(ctx, func(rec store.ReceiptRecord) error {
 		var cr checkbox.Receipt
 		_ = json.Unmarshal(rec.Raw, &cr)
 		v.Held = append(v.Held, heldView{ID: rec.ID, Fiscal: cr.FiscalCode, When: voice.Time(rec.When), Sum: exchange.UAH(rec.TotalSum).StringFixed(2), Reason: rec.Reason})
@@ -147,7 +147,7 @@ func (p *Page) view(ctx context.Context, lang string) (pageView, error) {
 			v.ReportErr = voice.Explain(err.Error())
 		}
 	}
-	hist, err := a.Store.JobHistory(ctx, 0)
+	hist, err := a.JobHistory(ctx, 0)
 	if err != nil {
 		return v, err
 	}
@@ -218,26 +218,26 @@ func jsonNumber(n float64) string {
 // failed lists failed/ with each drop's reason as its .error.txt gives it.
 func (p *Page) failed(ctx context.Context) ([]failedView, error) {
 	a := p.agent
-	ids, err := a.Spool.Failed()
+	ids, err := a.FailedDrops()
 	if err != nil {
 		return nil, err
 	}
 	var out []failedView
 	for _, id := range ids {
 		fv := failedView{ID: id}
-		if rec, ok, err := a.Store.Drop(ctx, id); err != nil {
+		if rec, ok, err := a.Drop(ctx, id); err != nil {
 			return nil, err
 		} else if ok {
 			fv.Since = voice.Time(rec.UpdatedAt)
 		}
-		if b, err := os.ReadFile(filepath.Join(a.Spool.Dir("failed"), id+".error.txt")); err == nil {
+		if b, err := os.ReadFile(filepath.Join(a.FailedDir(), id+".error.txt")); err == nil {
 			text := strings.TrimPrefix(strings.ReplaceAll(string(b), "\r\n", "\n"), "\ufeff")
 			if _, reason, ok := strings.Cut(text, "Причина:\n"); ok {
 				text = reason
 			}
 			fv.Text = strings.TrimSpace(text)
 		}
-		entries, _ := os.ReadDir(filepath.Join(a.Spool.Dir("failed"), id))
+		entries, _ := os.ReadDir(filepath.Join(a.FailedDir(), id))
 		fv.Empty = len(entries) == 0
 		out = append(out, fv)
 	}

@@ -2,7 +2,6 @@ package apischema
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"net/http"
 	"os"
@@ -11,10 +10,9 @@ import (
 	"sync"
 	"testing"
 
+	"obmin/internal/golden"
 	"obmin/internal/testenv"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // The newest Checkbox document is compiled once per test binary: it is the slow part (about 0.2 s).
 var newest struct {
@@ -229,7 +227,7 @@ func checkboxExchanges() []exchange {
 
 func TestCheckboxExchanges(t *testing.T) {
 	d := checkboxDoc(t)
-	var golden bytes.Buffer
+	var out bytes.Buffer
 	for _, x := range checkboxExchanges() {
 		err := x.run(t, d)
 		switch {
@@ -241,30 +239,13 @@ func TestCheckboxExchanges(t *testing.T) {
 			t.Errorf("%s: %v\nwant it to mention %q", x.name, err, x.want)
 		}
 		if err != nil {
-			fmt.Fprintf(&golden, "%s\n", x.name)
+			fmt.Fprintf(&out, "%s\n", x.name)
 			for _, line := range err.(*Error).Lines() {
-				fmt.Fprintf(&golden, "\t%s\n", line)
+				fmt.Fprintf(&out, "\t%s\n", line)
 			}
 		}
 	}
-	compareGolden(t, filepath.Join("testdata", "checkbox-issues.golden"), golden.Bytes())
-}
-
-func compareGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (run go test -update to accept):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
+	golden.Assert(t, filepath.Join("testdata", "checkbox-issues.golden"), out.Bytes())
 }
 
 // TestReceiptFixture checks the Python SDK's receipt.json, which its tests send to a live Checkbox test

@@ -15,6 +15,7 @@ import (
 	basemu "obmin/basodata/emulator"
 	"obmin/exchange"
 	"obmin/internal/config"
+	"obmin/internal/quietlog"
 	"obmin/store"
 )
 
@@ -103,11 +104,9 @@ func CheckRetail(cfg config.Config, w io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*cfg.BAS.OData.Timeout)
 	defer cancel()
-	l := logrus.New()
-	l.SetOutput(io.Discard)
 	a := &App{}
 	defer a.Close()
-	log := logrus.NewEntry(l)
+	log := quietlog.Discard()
 	client, err := a.basClient(ctx, cfg, log)
 	if err != nil {
 		return err

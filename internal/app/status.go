@@ -23,7 +23,7 @@ func ReadStatus(ctx context.Context, cfg config.Config) (st exchange.Status, not
 		orders = fmt.Sprintf("%s у sftp://%s@%s/%s", filepath.Base(cfg.BAS.OrdersFile), s.User, s.Address, path.Clean(s.OrdersDir))
 	}
 	empty := exchange.Status{At: time.Now(), Emulated: cfg.Checkbox.Emulator, SpoolRoot: cfg.SpoolDir, Orders: orders,
-		Spool: map[string]int{"inbox": 0, "processing": 0, "done": 0, "failed": 0}, Receipts: map[string]int{}}
+		Spool: map[string]int{"inbox": 0, "processing": 0, "done": 0, "failed": 0}, Receipts: map[store.ReceiptState]int{}}
 	for _, p := range []struct{ key, path, note string }{
 		{"state_file", cfg.StateFile, "obmin ще не працював із цією конфігурацією: файлу стану %s немає."},
 		{"spool_dir", cfg.SpoolDir, "obmin ще не працював із цією конфігурацією: теки %s немає."},

@@ -134,15 +134,6 @@ func LoadConfig(path string, getenv func(string) string) (config.Config, error) 
 	return config.Load(path, getenv)
 }
 
-// bulkThreshold maps checkbox.bulk_threshold, where 0 turns the goods import path off, onto
-// Catalog.BulkThreshold, where 0 means the default and a negative value turns it off.
-func bulkThreshold(n int) int {
-	if n == 0 {
-		return -1
-	}
-	return n
-}
-
 // Build wires obmin from a validated configuration for owner, the command that takes drops, pulls
 // receipts and writes files ("obmin run"): it gets the spool and the state to itself (LockState).
 // obmin status reads beside it without Build (status.go).
@@ -242,7 +233,7 @@ func Build(ctx context.Context, cfg config.Config, log *logrus.Entry, owner stri
 	a.Agent = &exchange.Agent{
 		Spool: sp, Store: st, Source: src, Watcher: w, Log: log, Emulated: cfg.Checkbox.Emulator, Own: own,
 		Catalog: &exchange.Catalog{API: client, Store: st, Mapping: m, Missing: missing, Workers: cfg.Checkbox.Workers,
-			BulkThreshold: bulkThreshold(cfg.Checkbox.BulkThreshold), BulkBatch: cfg.Checkbox.BulkBatch, Log: log.WithField("part", "catalog")},
+			BulkThreshold: cfg.Checkbox.BulkThreshold, BulkBatch: cfg.Checkbox.BulkBatch, Log: log.WithField("part", "catalog")},
 		Sales: &exchange.Sales{API: client, Store: st, Log: log.WithField("part", "sales"), Cfg: exchange.SalesConfig{
 			Out: fl.out, OrdersFile: filepath.Base(cfg.BAS.OrdersFile), ReturnsFile: cfg.Sales.ReturnsFile,
 			HeldDir: filepath.Join(cfg.SpoolDir, "held"), ReturnsDir: filepath.Join(cfg.SpoolDir, "returns"), NumbersDir: filepath.Join(cfg.SpoolDir, "numbers"),

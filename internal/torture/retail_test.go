@@ -16,6 +16,7 @@ import (
 	"obmin/basodata"
 	basemu "obmin/basodata/emulator"
 	"obmin/checkbox"
+	cbemu "obmin/checkbox/emulator"
 	"obmin/internal/demo"
 	"obmin/retail"
 	"obmin/store"
@@ -117,7 +118,7 @@ func (h *harness) basRecover() {
 
 // closeShifts ends the till's shifts, as Checkbox's automatic closing does; the next sale opens another.
 func (h *harness) closeShifts() {
-	h.admin("POST", "close-shifts", nil, nil)
+	h.must(h.admin().CloseShifts(context.Background()))
 	h.counter.closes++
 }
 
@@ -134,21 +135,21 @@ func (h *harness) lateReceipt(goods []checkbox.Good) {
 		return
 	}
 	s := closed[h.r.IntN(len(closed))]
-	h.admin("POST", "sell", map[string]any{"Offline": true, "ShiftID": s.ID, "At": s.ClosedAt.Add(-time.Second),
-		"Payment": []string{"CASH", "CASHLESS"}[h.r.IntN(2)], "Lines": []map[string]any{{"Code": goods[h.r.IntN(len(goods))].Code, "Quantity": 1000}}}, nil)
+	h.must(errOf(h.admin().Sell(context.Background(), cbemu.Sale{Offline: true, ShiftID: s.ID, At: s.ClosedAt.Add(-time.Second),
+		Payment: []string{"CASH", "CASHLESS"}[h.r.IntN(2)], Lines: []cbemu.SaleLine{{Code: goods[h.r.IntN(len(goods))].Code, Quantity: 1000}}})))
 	h.counter.late++
 }
 
 func (h *harness) shifts() []checkbox.ShiftDetail {
-	var out []checkbox.ShiftDetail
-	h.admin("GET", "shifts", nil, &out)
+	out, err := h.admin().Shifts(context.Background())
+	h.must(err)
 	return out
 }
 
 // shiftReceipts groups the emulator's receipts by shift.
 func (h *harness) shiftReceipts() map[string][]checkbox.Receipt {
-	var all []checkbox.Receipt
-	h.admin("GET", "receipts", nil, &all)
+	all, err := h.admin().Receipts(context.Background())
+	h.must(err)
 	out := map[string][]checkbox.Receipt{}
 	for _, r := range all {
 		out[strings.ToLower(r.ShiftID)] = append(out[strings.ToLower(r.ShiftID)], r)

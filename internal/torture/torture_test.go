@@ -5,14 +5,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"io/fs"
 	"math/rand/v2"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,6 +26,7 @@ import (
 
 	basemu "obmin/basodata/emulator"
 	"obmin/checkbox"
+	cbemu "obmin/checkbox/emulator"
 	"obmin/commerceml"
 	"obmin/exchange"
 	"obmin/internal/demo"
@@ -317,12 +315,12 @@ func (h *harness) loop(n int, outage time.Duration, checkEvery int) {
 			h.basDown = false
 		}
 		if outage > 0 && i == n/2 {
-			h.fault(map[string]any{"status": 503, "times": -1})
+			h.fault(cbemu.Fault{Status: 503, Times: -1})
 			outageEnd = time.Now().Add(outage)
 			h.t.Logf("iteration %d: Checkbox outage for %s", i+1, outage)
 		}
 		if !outageEnd.IsZero() && time.Now().After(outageEnd) {
-			h.admin("DELETE", "faults", nil, nil)
+			h.must(h.admin().ClearFaults(context.Background()))
 			outageEnd = time.Time{}
 		}
 		h.inOutage = !outageEnd.IsZero()
@@ -371,64 +369,51 @@ func (h *harness) loop(n int, outage time.Duration, checkEvery int) {
 		}
 	}
 	if !outageEnd.IsZero() {
-		h.admin("DELETE", "faults", nil, nil)
+		h.must(h.admin().ClearFaults(context.Background()))
 	}
 	h.inOutage = false
 }
 
-// admin calls the emulator's control endpoint.
-func (h *harness) admin(method, path string, in, out any) {
+// admin is the emulator's control API.
+func (h *harness) admin() *cbemu.AdminClient {
+	return &cbemu.AdminClient{BaseURL: h.base, Token: adminToken}
+}
+
+// must fails the run when a control call failed.
+func (h *harness) must(err error) {
 	h.t.Helper()
-	var body io.Reader
-	if in != nil {
-		b, _ := json.Marshal(in)
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, h.base+"/_emulator/"+path, body)
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+adminToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		h.t.Fatalf("emulator admin %s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		h.t.Fatalf("emulator admin %s %s: %s: %s", method, path, resp.Status, b)
-	}
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			h.t.Fatalf("emulator admin %s %s: %v", method, path, err)
-		}
-	}
 }
 
-func (h *harness) fault(f map[string]any) {
-	h.admin("POST", "faults", f, nil)
+// errOf is a call's error, its answer dropped.
+func errOf[T any](_ T, err error) error { return err }
+
+func (h *harness) fault(f cbemu.Fault) {
+	h.must(h.admin().InjectFault(context.Background(), f))
 	h.counter.faults++
 }
 
 func (h *harness) randomFault() {
 	switch h.r.IntN(8) {
 	case 0: // a burst of server errors, some from the gateway in front of the service
-		h.fault(map[string]any{"status": []int{500, 502, 503, 504}[h.r.IntN(4)], "gateway_html": h.r.IntN(2) == 0, "times": 2 + h.r.IntN(6)})
+		h.fault(cbemu.Fault{Status: []int{500, 502, 503, 504}[h.r.IntN(4)], GatewayHTML: h.r.IntN(2) == 0, Times: 2 + h.r.IntN(6)})
 	case 1: // a burst of 429s
-		h.fault(map[string]any{"status": 429, "retry_after_ms": 1000, "times": 2 + h.r.IntN(4)})
+		h.fault(cbemu.Fault{Status: 429, RetryAfter: time.Second, Times: 2 + h.r.IntN(4)})
 	case 2: // slow answers
-		h.fault(map[string]any{"latency_ms": 300 + h.r.IntN(2000), "times": 2 + h.r.IntN(8)})
+		h.fault(cbemu.Fault{Latency: time.Duration(300+h.r.IntN(2000)) * time.Millisecond, Times: 2 + h.r.IntN(8)})
 	case 3: // an answer that never comes (the client times out, or obmin is killed first)
-		h.fault(map[string]any{"latency_ms": 60000, "times": 1})
+		h.fault(cbemu.Fault{Latency: time.Minute, Times: 1})
 	case 4: // the connection drops
-		h.fault(map[string]any{"drop_connection": true, "times": 1 + h.r.IntN(3)})
+		h.fault(cbemu.Fault{DropConnection: true, Times: 1 + h.r.IntN(3)})
 	case 5: // the good is created or changed, but its answer is lost
-		h.fault(map[string]any{"method": []string{"POST", "PUT"}[h.r.IntN(2)], "path_prefix": "/api/v1/goods", "status": 502, "after_handling": true, "times": 1})
+		h.fault(cbemu.Fault{Method: []string{"POST", "PUT"}[h.r.IntN(2)], PathPrefix: "/api/v1/goods", Status: 502, AfterHandling: true, Times: 1})
 	case 6: // tokens expire
-		h.admin("POST", "expire-tokens", nil, nil)
+		h.must(h.admin().ExpireTokens(context.Background()))
 		h.counter.faults++
 	case 7: // a rate limit for a while (cleared with the other faults)
-		h.admin("POST", "rate-limit", map[string]any{"n": 5, "per_ms": 1000}, nil)
+		h.must(h.admin().SetRateLimit(context.Background(), 5, time.Second))
 		h.counter.faults++
 	}
 }
@@ -584,8 +569,8 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // sales makes receipts at the till: a batch with returns, an offline sale, or a good typed in by hand.
 func (h *harness) sales() {
-	var goods []checkbox.Good
-	h.admin("GET", "goods", nil, &goods)
+	goods, err := h.admin().Goods(context.Background())
+	h.must(err)
 	if len(goods) == 0 {
 		return
 	}
@@ -593,16 +578,16 @@ func (h *harness) sales() {
 	case 6:
 		h.lateReceipt(goods)
 	case 0:
-		h.admin("POST", "sell", map[string]any{"Offline": true, "At": time.Now().Add(-time.Duration(1+h.r.IntN(20)) * time.Hour),
-			"Lines": []map[string]any{{"Code": goods[h.r.IntN(len(goods))].Code, "Quantity": 1000}}}, nil)
+		h.must(errOf(h.admin().Sell(context.Background(), cbemu.Sale{Offline: true, At: time.Now().Add(-time.Duration(1+h.r.IntN(20)) * time.Hour),
+			Lines: []cbemu.SaleLine{{Code: goods[h.r.IntN(len(goods))].Code, Quantity: 1000}}})))
 	case 1:
 		if h.sold < 2 {
-			h.admin("POST", "sell", map[string]any{"Payment": "CASHLESS",
-				"Lines": []map[string]any{{"Code": "PK-1", "Name": "Пакет паперовий", "Price": 500, "Quantity": 1000}}}, nil)
+			h.must(errOf(h.admin().Sell(context.Background(), cbemu.Sale{Payment: "CASHLESS",
+				Lines: []cbemu.SaleLine{{Code: "PK-1", Name: "Пакет паперовий", Price: 500, Quantity: 1000}}})))
 			h.sold++
 		}
 	default:
-		h.admin("POST", "sales", map[string]any{"n": 1 + h.r.IntN(5), "returns_every": 3, "seed": h.r.Uint64()}, nil)
+		h.must(errOf(h.admin().GenerateSales(context.Background(), 1+h.r.IntN(5), 3, h.r.Uint64())))
 	}
 }
 
@@ -776,7 +761,7 @@ func (h *harness) checkpoint(iteration int) {
 // then stops it gracefully. (Sales move Checkbox's stock away from BAS's last figures: only BAS's next
 // export brings them back, hence the export.)
 func (h *harness) settle() {
-	h.admin("DELETE", "faults", nil, nil)
+	h.must(h.admin().ClearFaults(context.Background()))
 	h.basRecover()
 	h.basDown = false
 	h.closeShifts()
@@ -811,8 +796,8 @@ func (h *harness) spoolEmpty(name string) bool {
 // expectedReceipts returns, by receipt id, the sales whose orders must reach the orders file, those that
 // must be held (a good BAS never exported) and the returns (listed for staff, never an order).
 func (h *harness) expectedReceipts() (sales, held, returns map[string]checkbox.Receipt) {
-	var all []checkbox.Receipt
-	h.admin("GET", "receipts", nil, &all)
+	all, err := h.admin().Receipts(context.Background())
+	h.must(err)
 	sales, held, returns = map[string]checkbox.Receipt{}, map[string]checkbox.Receipt{}, map[string]checkbox.Receipt{}
 	codes := map[string]bool{}
 	for _, b := range h.books {
@@ -938,13 +923,10 @@ func (h *harness) checkReceipts() {
 }
 
 func (h *harness) checkGoods() {
-	var goods []checkbox.Good
-	h.admin("GET", "goods", nil, &goods)
-	var stock []struct {
-		Code  string `json:"code"`
-		Stock *int64 `json:"stock"`
-	}
-	h.admin("GET", "stock", nil, &stock)
+	goods, err := h.admin().Goods(context.Background())
+	h.must(err)
+	stock, err := h.admin().Stock(context.Background())
+	h.must(err)
 	byCode := map[string][]checkbox.Good{}
 	for _, g := range goods {
 		byCode[g.Code] = append(byCode[g.Code], g)
@@ -1044,8 +1026,8 @@ func (h *harness) checkLedger() {
 		return
 	}
 	defer st.Close()
-	var goods []checkbox.Good
-	h.admin("GET", "goods", nil, &goods)
+	goods, err := h.admin().Goods(context.Background())
+	h.must(err)
 	price := map[string]int64{}
 	for _, g := range goods {
 		price[g.Code] = g.Price
@@ -1085,7 +1067,7 @@ func (h *harness) checkLedger() {
 	}); err != nil {
 		h.violate("ledger receipts: %v", err)
 	}
-	for _, state := range []string{exchange.StateConfirmed, exchange.StateDelivered} {
+	for _, state := range []store.ReceiptState{exchange.StateConfirmed, exchange.StateDelivered} {
 		if err := st.ReceiptsInState(ctx, state, func(r store.ReceiptRecord) error {
 			if inFile[r.ID] {
 				h.violate("ledger: receipt %s is %s but still in the orders file", r.ID, state)

@@ -135,7 +135,7 @@ func (s *sniffer) cp1251() (string, bool) {
 	return string(text), true
 }
 
-// wrongEncoding is the cause of an *Error for a file whose bytes contradict its declaration. It
+// wrongEncoding is the cause of a *ParseError for a file whose bytes contradict its declaration. It
 // travels through encoding/xml as a read error of the charset reader, hence its own type.
 type wrongEncoding struct {
 	line int

@@ -23,7 +23,7 @@ func readAll(input io.Reader, max int, oneByte bool) (int, error) {
 			return n, nil
 		}
 		if err != nil {
-			var e *Error
+			var e *ParseError
 			if errors.As(err, &e) && errors.Is(err, ErrTruncated) && d.Depth() == 0 && n > 0 {
 				return n, nil // the document ended after its root
 			}
@@ -67,9 +67,9 @@ func testTokensBounded(t *testing.T, max int) {
 		}
 		for _, oneByte := range []bool{false, max < 4096} {
 			_, err := readAll(strings.NewReader(tt.input), max, oneByte)
-			var e *Error
+			var e *ParseError
 			if !errors.As(err, &e) || !errors.Is(err, ErrTooLarge) {
-				t.Errorf("%s (one byte %v): %v, want an *Error wrapping ErrTooLarge", tt.name, oneByte, err)
+				t.Errorf("%s (one byte %v): %v, want a *ParseError wrapping ErrTooLarge", tt.name, oneByte, err)
 				continue
 			}
 			if e.Line != tt.line || e.Element != tt.elem || !strings.Contains(e.Error(), tt.what) {

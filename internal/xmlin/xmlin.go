@@ -2,7 +2,7 @@
 // encodings 1C and web shops write, HTML entities, bounds on memory whatever the input (nesting depth,
 // the size of every token: a text node or tag, a comment, a CDATA section, a processing instruction, a
 // DOCTYPE), the element stack with the line of each start tag, and the sorting
-// of what goes wrong into bad input (*Error, for the caller's own ParseError) and I/O failures.
+// of what goes wrong into bad input (*ParseError, which the readers complete with the file's name) and I/O failures.
 //
 // It reads an io.Reader only: no files, no names.
 //
@@ -22,7 +22,7 @@ import (
 )
 
 // Limits of the readers. No real CommerceML export or feed comes near them; hostile or broken input that
-// does ends in an *Error wrapping ErrTooLarge instead of growing memory.
+// does ends in a *ParseError wrapping ErrTooLarge instead of growing memory.
 const (
 	// MaxDepth is the deepest element nesting read. CommerceML nests about 8 deep; groups of groups
 	// (docs/commerceml.md §2.1) add 2 per level.
@@ -36,7 +36,7 @@ const (
 	MaxMarkup = 1 << 20
 )
 
-// Causes of bad input. They arrive inside an *Error; the readers re-export them under their own names.
+// Causes of bad input. They arrive inside a *ParseError; the readers re-export them under their own names.
 var (
 	ErrTooLarge            = errors.New("beyond the reader's limits")
 	ErrTruncated           = errors.New("unexpected end of file")
@@ -46,17 +46,28 @@ var (
 	ErrWrongEncoding = errors.New("the bytes do not match the declared encoding")
 )
 
-// Error is bad input: the line (1-based; 0 when unknown), the innermost open element ("" outside the
-// root) and the cause. The readers turn it into their own ParseError with the file name.
-type Error struct {
+// ParseError is bad input, the one type every reader of obmin's XML returns for it (commerceml and feed
+// name it as their own ParseError): the file, the line (1-based; 0 when unknown), the innermost open
+// element ("" outside the root) and the cause. The Decoder does not know the file's name: the readers
+// fill File in.
+type ParseError struct {
+	File    string // the name the reader was given
 	Line    int
-	Element string
-	Err     error
+	Element string // local name, e.g. "Цена" for a bad ЦенаЗаЕдиницу
+	Err     error  // the cause; may wrap ErrTruncated, ErrTooLarge, ErrWrongEncoding and the readers' own
 }
 
-func (e *Error) Error() string { return fmt.Sprintf("line %d: <%s>: %v", e.Line, e.Element, e.Err) }
+// Error reads like `import.xml:120: <Цена>: ЦенаЗаЕдиницу "12,5x": not a decimal` (Describe); without a
+// file, like `line 120: <Цена>: …`.
+func (e *ParseError) Error() string {
+	if e.File == "" {
+		return fmt.Sprintf("line %d: <%s>: %v", e.Line, e.Element, e.Err)
+	}
+	return Describe(e.File, e.Line, e.Element, e.Err)
+}
 
-func (e *Error) Unwrap() error { return e.Err }
+// Unwrap returns the cause, so errors.Is(err, ErrTruncated) and the like work.
+func (e *ParseError) Unwrap() error { return e.Err }
 
 // Describe is how the readers' ParseError reads: "file:line: <element>: cause", the line and the element
 // left out when unknown.
@@ -129,7 +140,7 @@ func (d *Decoder) Top() string {
 	return ""
 }
 
-// Next returns the next token and keeps the element stack and Line up to date. Bad input gives an *Error;
+// Next returns the next token and keeps the element stack and Line up to date. Bad input gives a *ParseError;
 // any other error is an I/O failure of the reader given to NewDecoder, returned as it came.
 func (d *Decoder) Next() (xml.Token, error) {
 	// The position before Token is where the next token starts: whitespace and text come as their own
@@ -146,7 +157,7 @@ func (d *Decoder) Next() (xml.Token, error) {
 	switch t := tok.(type) {
 	case xml.StartElement:
 		if len(d.stack) >= MaxDepth {
-			return nil, &Error{Line: line, Element: t.Name.Local, Err: fmt.Errorf("elements nested more than %d deep: %w", MaxDepth, ErrTooLarge)}
+			return nil, &ParseError{Line: line, Element: t.Name.Local, Err: fmt.Errorf("elements nested more than %d deep: %w", MaxDepth, ErrTooLarge)}
 		}
 		d.stack = append(d.stack, t.Name.Local)
 		d.line = line
@@ -156,7 +167,7 @@ func (d *Decoder) Next() (xml.Token, error) {
 	return tok, nil
 }
 
-// tokenErr sorts a decoder error into bad input (*Error) or an I/O failure of the source.
+// tokenErr sorts a decoder error into bad input (*ParseError) or an I/O failure of the source.
 func (d *Decoder) tokenErr(line int, err error) error {
 	if d.src.err != nil && errors.Is(d.src.err, ErrTooLarge) {
 		// The line where the token that grew too long begins. encoding/xml hands over the part of a long
@@ -165,32 +176,32 @@ func (d *Decoder) tokenErr(line int, err error) error {
 		if d.text > 0 {
 			line = d.text
 		}
-		return &Error{Line: line, Element: d.Top(), Err: d.src.err}
+		return &ParseError{Line: line, Element: d.Top(), Err: d.src.err}
 	}
 	if d.src.err != nil {
 		return d.src.err
 	}
 	var we *wrongEncoding
 	if errors.As(err, &we) {
-		return &Error{Line: we.line, Element: d.Top(), Err: we}
+		return &ParseError{Line: we.line, Element: d.Top(), Err: we}
 	}
 	if err == io.EOF {
 		// Token reports a bare io.EOF only outside any element: nothing but a prolog was read.
-		return &Error{Line: line, Element: d.Top(), Err: fmt.Errorf("%w before the root element", ErrTruncated)}
+		return &ParseError{Line: line, Element: d.Top(), Err: fmt.Errorf("%w before the root element", ErrTruncated)}
 	}
 	var se *xml.SyntaxError
 	if errors.As(err, &se) {
 		if strings.Contains(se.Msg, "unexpected EOF") {
-			return &Error{Line: se.Line, Element: d.Top(), Err: ErrTruncated}
+			return &ParseError{Line: se.Line, Element: d.Top(), Err: ErrTruncated}
 		}
 		if !d.cp && notUTF8(se.Msg) {
 			if run, ok := d.sniff.cp1251(); ok {
-				return &Error{Line: se.Line, Element: d.Top(), Err: notUTF8Err(run)}
+				return &ParseError{Line: se.Line, Element: d.Top(), Err: notUTF8Err(run)}
 			}
 		}
-		return &Error{Line: se.Line, Element: d.Top(), Err: fmt.Errorf("malformed XML: %s", se.Msg)}
+		return &ParseError{Line: se.Line, Element: d.Top(), Err: fmt.Errorf("malformed XML: %s", se.Msg)}
 	}
-	return &Error{Line: line, Element: d.Top(), Err: err} // e.g. an unsupported encoding in the declaration
+	return &ParseError{Line: line, Element: d.Top(), Err: err} // e.g. an unsupported encoding in the declaration
 }
 
 // charsetReader converts the encodings 1C and its peers write (docs/commerceml.md §4.3) to UTF-8. encoding/xml

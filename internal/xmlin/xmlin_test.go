@@ -51,7 +51,7 @@ func TestSniffer(t *testing.T) {
 	}
 }
 
-// TestDecoderErrors: bad input is an *Error with the line; a failing source is its own error.
+// TestDecoderErrors: bad input is a *ParseError with the line; a failing source is its own error.
 func TestDecoderErrors(t *testing.T) {
 	read := func(r io.Reader) error {
 		d := NewDecoder(r)
@@ -80,9 +80,9 @@ func TestDecoderErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		err := read(strings.NewReader(tt.input))
-		var e *Error
+		var e *ParseError
 		if !errors.As(err, &e) || !errors.Is(err, tt.is) || e.Line != tt.line {
-			t.Errorf("%.40q: %v, want an *Error wrapping %v at line %d", tt.input, err, tt.is, tt.line)
+			t.Errorf("%.40q: %v, want a *ParseError wrapping %v at line %d", tt.input, err, tt.is, tt.line)
 		}
 	}
 }

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"obmin/internal/gen/readers"
+	"obmin/internal/gen/threeway/readers"
 )
 
 // TestEveryMethod runs the program as scripts/bench does: generate once, read with each method.

@@ -1,4 +1,4 @@
-package commerceml_test
+package threeway_test
 
 import (
 	"errors"
@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"obmin/internal/gen"
-	"obmin/internal/gen/readers"
+	"obmin/internal/gen/threeway/readers"
 )
 
 // BenchmarkThreeWay reads one generated catalogue file, in one process, with each of readers.Methods:
@@ -23,7 +23,7 @@ import (
 //   - gosax: github.com/orisano/gosax;
 //   - xmltokenizer: github.com/muktihari/xmltokenizer.
 //
-// docs/performance.md records the figures; internal/gen/cmd/readrss measures peak RSS, one process per
+// docs/performance.md records the figures; cmd/readrss measures peak RSS, one process per
 // (method, N). N = 10 000 by default; scripts/bench passes -threeway.n=100000,1000000 in full mode.
 var threewayN = flag.String("threeway.n", "10000", "comma-separated catalogue sizes for BenchmarkThreeWay (sizes above 10000 are skipped under -short)")
 

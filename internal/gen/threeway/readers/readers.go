@@ -1,7 +1,7 @@
 // Package readers holds the ways of reading a generated catalogue that the benchmarks compare: obmin's
 // own reader, the bare encoding/xml token loop under it, loading the whole document with etree, and two
-// faster pure-Go streaming tokenizers. Each counts the Товар elements it met. It serves the benchmark in
-// commerceml and the measurement program cmd/readrss only; obmin itself reads with commerceml.Read.
+// faster pure-Go streaming tokenizers. Each counts the Товар elements it met. It serves BenchmarkThreeWay in
+// this module (internal/gen/threeway) and the measurement program cmd/readrss only; obmin itself reads with commerceml.Read.
 //
 // It imports commerceml (obmin's reader) and the readers it is compared with.
 package readers

@@ -25,7 +25,7 @@ import (
 
 	"obmin/internal/ctxio"
 	"obmin/internal/gen"
-	"obmin/internal/gen/readers"
+	"obmin/internal/gen/threeway/readers"
 )
 
 func main() {
