@@ -2,7 +2,6 @@ package exchange
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -220,15 +219,16 @@ func (s *Sales) fileMaxNumber(ctx context.Context, year int) (int, error) {
 	if s.Cfg.Out == nil {
 		return 0, nil
 	}
-	data, err := s.Cfg.Out.ReadFile(ctx, s.Cfg.OrdersFile)
+	f, err := s.Cfg.Out.Open(ctx, s.Cfg.OrdersFile)
 	if errors.Is(err, os.ErrNotExist) {
 		return 0, nil
 	}
 	if err != nil {
 		return 0, fmt.Errorf("read %s: %w", s.Cfg.OrdersFile, err)
 	}
+	defer f.Close()
 	maxN := 0
-	_, err = commerceml.Read(bytes.NewReader(data), s.Cfg.OrdersFile, commerceml.Handler{Document: func(d commerceml.Document) error {
+	_, err = commerceml.Read(f, s.Cfg.OrdersFile, commerceml.Handler{Document: func(d commerceml.Document) error {
 		if y, n, ok := ParseOrderNumber(d.Number); ok && y == year {
 			maxN = max(maxN, n)
 		}

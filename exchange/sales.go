@@ -48,6 +48,9 @@ type SalesStore interface {
 	EachNumber(ctx context.Context, fn func(number string, sold time.Time) error) error
 	TakeOrderNumbers(ctx context.Context, year, count, floor int) (int, error)
 	OrderNumbersTaken(ctx context.Context, year int) (int, error)
+	// The orders of the file a page at a time (spool/store_orders_file.go).
+	FileOrders(ctx context.Context, after spool.FileOrderKey, limit int, fn func(spool.ReceiptRecord) error) (spool.FileOrderKey, int, error)
+	LastFileOrder(ctx context.Context) (spool.ReceiptRecord, bool, error)
 }
 
 // Receipt states in the state store.
@@ -350,15 +353,8 @@ func (s *Sales) WriteOrders(ctx context.Context) (int, error) {
 	if err := s.prepare(ctx); err != nil {
 		return 0, err
 	}
-	docs, ids, err := s.pendingDocuments(ctx)
+	ids, err := s.writeOrdersFile(ctx)
 	if err != nil {
-		return 0, err
-	}
-	data, err := s.render(docs)
-	if err != nil {
-		return 0, fmt.Errorf("render %s: %w", s.Cfg.OrdersFile, err)
-	}
-	if err := s.writeFile(ctx, s.Cfg.OrdersFile, data); err != nil {
 		return 0, err
 	}
 	// Stamped after the write: a run of BAS that starts later surely reads these documents.
@@ -368,7 +364,7 @@ func (s *Sales) WriteOrders(ctx context.Context) (int, error) {
 	if err := s.writeReturnsFile(ctx); err != nil {
 		return 0, err
 	}
-	return len(docs), nil
+	return len(ids), nil
 }
 
 // prepare brings the state up to date for the file: orders numbered, returns settled, orders BAS has
@@ -460,18 +456,6 @@ func (s *Sales) pendingDocuments(ctx context.Context) ([]commerceml.Document, []
 		return nil
 	})
 	return docs, ids, err
-}
-
-// writeFile writes the file when its content changes, or when it is missing: BAS and staff see a new file
-// time only for new data, and a file someone (or BAS, in a wrong layout) deleted comes back.
-func (s *Sales) writeFile(ctx context.Context, name string, data []byte) error {
-	if old, err := s.Cfg.Out.ReadFile(ctx, name); err == nil && bytes.Equal(old, data) {
-		return nil
-	}
-	if err := s.Cfg.Out.WriteFile(ctx, name, data); err != nil {
-		return fmt.Errorf("write %s to %s: %w", name, s.Cfg.Out, err)
-	}
-	return nil
 }
 
 // render writes documents as BAS reads them, after the comment that marks obmin's own file.
