@@ -51,6 +51,7 @@ type SalesStore interface {
 	// The orders of the file a page at a time (spool/store_orders_file.go).
 	FileOrders(ctx context.Context, after spool.FileOrderKey, limit int, fn func(spool.ReceiptRecord) error) (spool.FileOrderKey, int, error)
 	LastFileOrder(ctx context.Context) (spool.ReceiptRecord, bool, error)
+	SetReceiptNumbers(ctx context.Context, numbers []spool.ReceiptNumber) error
 }
 
 // Receipt states in the state store.
@@ -88,7 +89,10 @@ type SalesConfig struct {
 	// for KeepFor, whichever is later (docs/bas-orders.md). Zero KeepRuns: 3.
 	KeepRuns int
 	KeepFor  time.Duration
-	Overlap  time.Duration // each pull re-reads this much before the cursor: offline receipts arrive late
+	Overlap  time.Duration // a deep pull re-reads this much before each cursor: offline receipts arrive late
+	// RecentOverlap is what the pulls between two deep ones re-read before the cursors, and DeepEvery how
+	// often a pull is deep (pull.go). Zero DeepEvery: every pull is deep.
+	RecentOverlap, DeepEvery time.Duration
 	// FirstPull is how far back the very first pull reaches.
 	FirstPull    time.Duration
 	Registers    []string // cash register ids to pull; empty = every register of the organisation
@@ -117,6 +121,9 @@ type Sales struct {
 	mu       sync.Mutex           // one writer of the orders file (and of numbers) at a time
 	years    map[int]*yearNumbers // under mu
 	upgraded bool                 // under mu: upgradeDocuments ran
+
+	deepMu   sync.Mutex
+	lastDeep time.Time // under deepMu: the end of the last deep pull's windows
 }
 
 // PullReport says what a pull found.
@@ -134,84 +141,6 @@ func (s *Sales) now() time.Time {
 		return s.Now()
 	}
 	return time.Now()
-}
-
-// Pull reads receipts of every cash register from its cursor (minus the overlap window) to now. Each
-// receipt id passes the state's exactly-once gate; a cursor moves only after its whole window was read.
-//
-// A cursor comes from Checkbox's own timestamps: it moves to the newest receipt the window held
-// (cursorTime), never past it and never back, so this computer's clock only bounds the window's end. A
-// clock that jumps ahead and back loses nothing; a window whose start is not before its end (the clock
-// is behind the newest receipt by more than the overlap) is an error, not an empty success.
-func (s *Sales) Pull(ctx context.Context) (PullReport, error) {
-	var rep PullReport
-	regs := s.Cfg.Registers
-	if len(regs) == 0 {
-		all, err := s.API.CashRegisters(ctx)
-		if err != nil {
-			return rep, fmt.Errorf("list cash registers: %w", err)
-		}
-		for _, r := range all {
-			regs = append(regs, r.ID)
-		}
-	}
-	rep.Registers = len(regs)
-	to := s.now().UTC()
-	for _, reg := range regs {
-		cur, ok, err := s.Store.Cursor(ctx, reg)
-		if err != nil {
-			return rep, err
-		}
-		from := cur.Add(-s.Cfg.Overlap)
-		if !ok {
-			from = to.Add(-s.Cfg.FirstPull)
-		}
-		if !from.Before(to) {
-			return rep, fmt.Errorf("receipts of register %s: nothing can be read from %s to %s: this computer's clock (%s) is behind "+
-				"the newest receipt obmin has seen by more than sales.overlap (%s); set the clock right",
-				reg, from.Format(time.RFC3339), to.Format(time.RFC3339), to.Format(time.RFC3339), s.Cfg.Overlap)
-		}
-		var newest time.Time
-		q := checkbox.ReceiptQuery{From: from, To: to, CashRegisterIDs: []string{reg}}
-		err = s.API.SearchReceipts(ctx, q, func(r checkbox.Receipt) error {
-			rep.Seen++
-			if t := cursorTime(r); t.After(newest) {
-				newest = t
-			}
-			added, state, err := s.Accept(ctx, r)
-			if err != nil {
-				return err
-			}
-			if added {
-				rep.New++
-				switch state {
-				case StatePending:
-					rep.Pending++
-				case StateHeld:
-					rep.Held++
-				case StateSkipped:
-					rep.Skipped++
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return rep, fmt.Errorf("receipts of register %s: %w", reg, err)
-		}
-		next := cur
-		switch {
-		case newest.After(cur):
-			next = newest
-		case !ok:
-			next = from // nothing yet: the next pull starts where this one did
-		}
-		if !next.Equal(cur) || !ok {
-			if err := s.Store.SetCursor(ctx, reg, next); err != nil {
-				return rep, err
-			}
-		}
-	}
-	return rep, nil
 }
 
 // Accept records one receipt, from a pull or a webhook, once. A receipt id seen before is left alone unless

@@ -80,3 +80,34 @@ type scanTail struct {
 }
 
 func (s scanTail) Scan(dest ...any) error { return s.r.Scan(append(dest, s.tail)...) }
+
+// ReceiptNumber is a BAS Номер given to a receipt.
+type ReceiptNumber struct{ ID, Number string }
+
+// SetReceiptNumbers gives the receipts their numbers, all in one transaction. An unknown ID is
+// ErrStoreNotFound; a Number another receipt has is ErrDuplicateNumber, and then none is given.
+func (s *Store) SetReceiptNumbers(ctx context.Context, numbers []ReceiptNumber) error {
+	if len(numbers) == 0 {
+		return nil
+	}
+	return s.tx(ctx, "number receipts", func(tx *sql.Tx) error {
+		st, err := tx.PrepareContext(ctx, `UPDATE receipts SET number = ? WHERE id = ?`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for _, n := range numbers {
+			res, err := st.ExecContext(ctx, n.Number, n.ID)
+			if storeIsUnique(err) {
+				return fmt.Errorf("receipt %s: number %q: %w", n.ID, n.Number, ErrDuplicateNumber)
+			}
+			if err != nil {
+				return fmt.Errorf("receipt %s: %w", n.ID, err)
+			}
+			if err := storeOneRow(res); err != nil {
+				return fmt.Errorf("receipt %s: %w", n.ID, err)
+			}
+		}
+		return nil
+	})
+}
