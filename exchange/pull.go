@@ -183,4 +183,3 @@ func (s *Sales) pullWindow(ctx context.Context, w pullWindow, cursors map[string
 	}
 	return nil
 }
-
