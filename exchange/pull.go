@@ -35,9 +35,9 @@ type pullCursor struct {
 // is behind the newest receipt by more than the overlap) is an error, not an empty success.
 //
 // A deep pull (the first of the process, then one every DeepEvery) reads each register from its cursor
-// less Overlap. The pulls between read from the cursors less RecentOverlap, and the registers whose cursors
-// are close to the newest one (those selling now) in one search together: a few calls whatever the
-// receipts of the overlap.
+// less Overlap. The pulls between read from the cursors less RecentOverlap: a few calls whatever the
+// receipts of the overlap. The registers whose cursors are close to the newest one (those selling now) are
+// read in one search together (pullWindows).
 func (s *Sales) Pull(ctx context.Context) (PullReport, error) {
 	var rep PullReport
 	regs := s.Cfg.Registers
@@ -61,6 +61,7 @@ func (s *Sales) Pull(ctx context.Context) (PullReport, error) {
 		cursors[reg] = pullCursor{cur, ok}
 	}
 	deep := s.deepDue(to)
+	rep.Deep = deep
 	for _, w := range s.pullWindows(regs, cursors, to, deep) {
 		if err := s.pullWindow(ctx, w, cursors, to, &rep); err != nil {
 			return rep, err
@@ -84,41 +85,46 @@ func (s *Sales) deepDue(to time.Time) bool {
 	return every <= 0 || every >= s.Cfg.Overlap || s.lastDeep.IsZero() || to.Before(s.lastDeep) || to.Sub(s.lastDeep) >= every
 }
 
-// pullWindows plans the searches of a pull. A register never pulled starts FirstPull back, in a search of
-// its own. A deep pull searches each register from its cursor less Overlap. Otherwise the registers whose
-// cursors are within RecentOverlap (at most Overlap) of the newest are searched together from the oldest of those cursors
-// less RecentOverlap; each of the others (a register offline, closed or idle: its cursor stays at its last
-// receipt seen) from its own cursor less RecentOverlap. A recent window that would start at or after to
-// (this computer's clock is behind the receipts) is read deep instead, as every pull once read it.
+// pullWindows plans the searches of a pull. The registers never pulled are searched together from
+// FirstPull back. The registers whose cursors are within RecentOverlap (at most Overlap) of the newest
+// (those selling now) are searched together, from the oldest of their cursors less Overlap in a deep pull,
+// less RecentOverlap otherwise; each of the others (a register offline, closed or idle: its cursor stays at
+// its last receipt seen) alone, from its own cursor less the same. A recent window that would start at or
+// after to (this computer's clock is behind the receipts) is read deep instead, as every pull once read it.
 func (s *Sales) pullWindows(regs []string, cursors map[string]pullCursor, to time.Time, deep bool) []pullWindow {
-	var out []pullWindow
+	recent := min(s.Cfg.RecentOverlap, s.Cfg.Overlap)
 	var newest time.Time
 	for _, reg := range regs {
 		if c := cursors[reg]; c.ok && c.at.After(newest) {
 			newest = c.at
 		}
 	}
-	recent := min(s.Cfg.RecentOverlap, s.Cfg.Overlap)
+	var out []pullWindow
+	first := pullWindow{from: to.Add(-s.Cfg.FirstPull)}
 	var together pullWindow
 	for _, reg := range regs {
 		c := cursors[reg]
+		back := recent
+		if deep || !c.at.Add(-recent).Before(to) {
+			back = s.Cfg.Overlap
+		}
+		from := c.at.Add(-back)
 		switch {
 		case !c.ok:
-			out = append(out, pullWindow{[]string{reg}, to.Add(-s.Cfg.FirstPull)})
-		case deep || !c.at.Add(-recent).Before(to):
-			out = append(out, pullWindow{[]string{reg}, c.at.Add(-s.Cfg.Overlap)})
+			first.regs = append(first.regs, reg)
 		case !c.at.Before(newest.Add(-recent)):
-			from := c.at.Add(-recent)
 			if len(together.regs) == 0 || from.Before(together.from) {
 				together.from = from
 			}
 			together.regs = append(together.regs, reg)
 		default:
-			out = append(out, pullWindow{[]string{reg}, c.at.Add(-recent)})
+			out = append(out, pullWindow{[]string{reg}, from})
 		}
 	}
-	if len(together.regs) > 0 {
-		out = append(out, together)
+	for _, w := range []pullWindow{first, together} {
+		if len(w.regs) > 0 {
+			out = append(out, w)
+		}
 	}
 	return out
 }

@@ -128,12 +128,13 @@ type Sales struct {
 
 // PullReport says what a pull found.
 type PullReport struct {
-	Registers int `json:"registers"`
-	Seen      int `json:"seen"`
-	New       int `json:"new"`
-	Pending   int `json:"pending"`
-	Held      int `json:"held"`
-	Skipped   int `json:"skipped"`
+	Registers int  `json:"registers"`
+	Seen      int  `json:"seen"`
+	New       int  `json:"new"`
+	Pending   int  `json:"pending"`
+	Held      int  `json:"held"`
+	Skipped   int  `json:"skipped"`
+	Deep      bool `json:"deep"` // it re-read sales.overlap (pull.go)
 }
 
 func (s *Sales) now() time.Time {
