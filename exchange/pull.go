@@ -122,12 +122,18 @@ func (s *Sales) pullWindows(regs []string, cursors map[string]pullCursor, to tim
 		}
 	}
 	for _, w := range []pullWindow{first, together} {
-		if len(w.regs) > 0 {
-			out = append(out, w)
+		for len(w.regs) > 0 {
+			n := min(len(w.regs), searchRegisters)
+			out = append(out, pullWindow{w.regs[:n], w.from})
+			w.regs = w.regs[n:]
 		}
 	}
 	return out
 }
+
+// searchRegisters is the most registers one search names: each is a query parameter of about 55 bytes, and
+// servers commonly refuse a request line over 8 KB.
+const searchRegisters = 100
 
 // pullWindow reads one search and moves the cursors of its registers to the newest receipt each had in it.
 func (s *Sales) pullWindow(ctx context.Context, w pullWindow, cursors map[string]pullCursor, to time.Time, rep *PullReport) error {
