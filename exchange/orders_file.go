@@ -30,18 +30,7 @@ func (s *Sales) writeOrdersFile(ctx context.Context) ([]string, error) {
 	var ids []string
 	render := func(w io.Writer) error {
 		ids = ids[:0]
-		dw, err := commerceml.NewDocumentWriter(w, opts)
-		if err != nil {
-			return err
-		}
-		err = s.eachFileOrder(ctx, func(id string, d commerceml.Document) error {
-			ids = append(ids, id)
-			return dw.Write(d)
-		})
-		if err != nil {
-			return err
-		}
-		return dw.Close()
+		return s.renderOrders(ctx, w, opts, func(id string, _ commerceml.Document) { ids = append(ids, id) })
 	}
 	// The file is written only when its content changes, or when it is missing: BAS and staff see a new file
 	// time only for new data, and a file someone (or BAS, in a wrong layout) deleted comes back. What the
@@ -57,6 +46,22 @@ func (s *Sales) writeOrdersFile(ctx context.Context) ([]string, error) {
 		return nil, fmt.Errorf("write %s to %s: %w", name, s.Cfg.Out, err)
 	}
 	return ids, nil
+}
+
+// renderOrders writes the orders of the file to w, a page at a time, telling each to seen.
+func (s *Sales) renderOrders(ctx context.Context, w io.Writer, opts commerceml.WriterOptions, seen func(id string, d commerceml.Document)) error {
+	dw, err := commerceml.NewDocumentWriter(w, opts)
+	if err != nil {
+		return err
+	}
+	err = s.eachFileOrder(ctx, func(id string, d commerceml.Document) error {
+		seen(id, d)
+		return dw.Write(d)
+	})
+	if err != nil {
+		return err
+	}
+	return dw.Close()
 }
 
 // fileOptions are the writer's options for the file: ДатаФормирования is the newest document's time, so

@@ -367,43 +367,6 @@ func (s *Sales) upgradeDocuments(ctx context.Context) error {
 	return nil
 }
 
-// pendingDocuments returns the orders of the file, oldest sale first, with their numbers, and their
-// receipts' ids.
-func (s *Sales) pendingDocuments(ctx context.Context) ([]commerceml.Document, []string, error) {
-	var docs []commerceml.Document
-	var ids []string
-	err := s.Store.ReceiptsInState(ctx, StatePending, func(r spool.ReceiptRecord) error {
-		if len(r.Document) == 0 || r.Number == "" {
-			return nil
-		}
-		var d commerceml.Document
-		if err := json.Unmarshal(r.Document, &d); err != nil {
-			return fmt.Errorf("receipt %s: stored document: %w", r.ID, err)
-		}
-		d.Number = r.Number
-		docs = append(docs, d)
-		ids = append(ids, r.ID)
-		return nil
-	})
-	return docs, ids, err
-}
-
-// render writes documents as BAS reads them, after the comment that marks obmin's own file.
-// ДатаФормирования is the newest document's time, so the same documents always give the same bytes.
-func (s *Sales) render(docs []commerceml.Document) ([]byte, error) {
-	var buf bytes.Buffer
-	opts := commerceml.WriterOptions{Encoding: s.Cfg.Encoding, Indent: true, Comment: ordersFileComment}
-	if len(docs) > 0 {
-		opts.Generated = docs[len(docs)-1].Time
-	} else {
-		opts.Generated = time.Date(2000, 1, 1, 0, 0, 0, 0, kyiv)
-	}
-	if err := commerceml.WriteDocuments(&buf, opts, docs); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
 // WriteHeld describes every held receipt in a file of its own in HeldDir, in words staff can act on, and
 // removes the files of receipts no longer held.
 func (s *Sales) WriteHeld(ctx context.Context) (int, error) {
