@@ -104,13 +104,26 @@ func (b *brokenTarget) set(err error) {
 }
 
 func (b *brokenTarget) WriteFile(ctx context.Context, name string, data []byte) error {
-	b.mu.Lock()
-	err := b.err
-	b.mu.Unlock()
-	if err != nil {
-		return &os.PathError{Op: "write", Path: filepath.Join(b.Target.String(), "."+name+".123.tmp"), Err: err}
+	if err := b.fault(name); err != nil {
+		return err
 	}
 	return b.Target.WriteFile(ctx, name, data)
+}
+
+func (b *brokenTarget) WriteFrom(ctx context.Context, name string, write func(io.Writer) error) error {
+	if err := b.fault(name); err != nil {
+		return err
+	}
+	return b.Target.WriteFrom(ctx, name, write)
+}
+
+func (b *brokenTarget) fault(name string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.err != nil {
+		return &os.PathError{Op: "write", Path: filepath.Join(b.Target.String(), "."+name+".123.tmp"), Err: b.err}
+	}
+	return nil
 }
 
 // A full disk or a read-only orders folder stops the job with an error naming the file and the cause; no

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -252,13 +253,23 @@ type goneTarget struct {
 }
 
 func (g *goneTarget) WriteFile(ctx context.Context, name string, data []byte) error {
-	g.mu.Lock()
-	gone := g.gone
-	g.mu.Unlock()
-	if gone {
+	if g.isGone() {
 		return &os.PathError{Op: "open", Path: filepath.Join(g.String(), name), Err: os.ErrNotExist}
 	}
 	return g.Target.WriteFile(ctx, name, data)
+}
+
+func (g *goneTarget) WriteFrom(ctx context.Context, name string, write func(io.Writer) error) error {
+	if g.isGone() {
+		return &os.PathError{Op: "open", Path: filepath.Join(g.String(), name), Err: os.ErrNotExist}
+	}
+	return g.Target.WriteFrom(ctx, name, write)
+}
+
+func (g *goneTarget) isGone() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.gone
 }
 
 // TestOrdersFolderGoneIsShown: an orders folder that cannot take the file is a folder problem in status

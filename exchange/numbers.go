@@ -2,7 +2,6 @@ package exchange
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -220,15 +219,16 @@ func (s *Sales) fileMaxNumber(ctx context.Context, year int) (int, error) {
 	if s.Cfg.Out == nil {
 		return 0, nil
 	}
-	data, err := s.Cfg.Out.ReadFile(ctx, s.Cfg.OrdersFile)
+	f, err := s.Cfg.Out.Open(ctx, s.Cfg.OrdersFile)
 	if errors.Is(err, os.ErrNotExist) {
 		return 0, nil
 	}
 	if err != nil {
 		return 0, fmt.Errorf("read %s: %w", s.Cfg.OrdersFile, err)
 	}
+	defer f.Close()
 	maxN := 0
-	_, err = commerceml.Read(bytes.NewReader(data), s.Cfg.OrdersFile, commerceml.Handler{Document: func(d commerceml.Document) error {
+	_, err = commerceml.Read(f, s.Cfg.OrdersFile, commerceml.Handler{Document: func(d commerceml.Document) error {
 		if y, n, ok := ParseOrderNumber(d.Number); ok && y == year {
 			maxN = max(maxN, n)
 		}
@@ -264,7 +264,12 @@ var ErrNumbersExhausted = errors.New("no BAS order numbers left this year")
 // receipt keeps the number it has; one from before obmin wrote numbers this way (digits BAS would cut)
 // gets a new one.
 func (s *Sales) assignNumbers(ctx context.Context) error {
-	byYear := map[int][]store.ReceiptRecord{}
+	// Only what numbering needs is held: a whole day of receipts may be waiting for numbers.
+	type unnumbered struct {
+		id, fiscal string
+		when       time.Time
+	}
+	byYear := map[int][]unnumbered{}
 	var years []int
 	err := s.Store.ReceiptsInState(ctx, StatePending, func(r store.ReceiptRecord) error {
 		if _, _, ok := ParseOrderNumber(r.Number); ok {
@@ -274,7 +279,7 @@ func (s *Sales) assignNumbers(ctx context.Context) error {
 		if _, seen := byYear[y]; !seen {
 			years = append(years, y)
 		}
-		byYear[y] = append(byYear[y], r)
+		byYear[y] = append(byYear[y], unnumbered{r.ID, fiscalCode(r), r.When})
 		return nil
 	})
 	if err != nil {
@@ -287,13 +292,12 @@ func (s *Sales) assignNumbers(ctx context.Context) error {
 			return err
 		}
 		recs := byYear[y]
-		var fresh []store.ReceiptRecord
+		var fresh []unnumbered
 		var lines []string
-		numbered := make([]store.ReceiptRecord, 0, len(recs))
+		numbered := make([]store.ReceiptNumber, 0, len(recs))
 		for _, r := range recs {
-			if n, ok := yn.recovered[r.ID]; ok {
-				r.Number = FormatOrderNumber(s.prefix(), y, n)
-				numbered = append(numbered, r)
+			if n, ok := yn.recovered[r.id]; ok {
+				numbered = append(numbered, store.ReceiptNumber{ID: r.id, Number: FormatOrderNumber(s.prefix(), y, n)})
 				continue
 			}
 			fresh = append(fresh, r)
@@ -308,18 +312,16 @@ func (s *Sales) assignNumbers(ctx context.Context) error {
 					"the retail-report channel is the one for this many receipts", ErrNumbersExhausted, y, len(fresh), start-1, last)
 			}
 			for i, r := range fresh {
-				r.Number = FormatOrderNumber(s.prefix(), y, start+i)
-				lines = append(lines, strings.Join([]string{r.Number, r.ID, fiscalCode(r), r.When.In(kyiv).Format("2006-01-02 15:04:05")}, "\t"))
-				numbered = append(numbered, r)
+				number := FormatOrderNumber(s.prefix(), y, start+i)
+				lines = append(lines, strings.Join([]string{number, r.id, r.fiscal, r.when.In(kyiv).Format("2006-01-02 15:04:05")}, "\t"))
+				numbered = append(numbered, store.ReceiptNumber{ID: r.id, Number: number})
 			}
 			if err := s.journal().append(y, lines); err != nil {
 				return err
 			}
 		}
-		for _, r := range numbered {
-			if err := s.Store.UpdateReceipt(ctx, r); err != nil {
-				return fmt.Errorf("number receipt %s: %w", r.ID, err)
-			}
+		if err := s.Store.SetReceiptNumbers(ctx, numbered); err != nil {
+			return fmt.Errorf("number receipts: %w", err)
 		}
 	}
 	return nil

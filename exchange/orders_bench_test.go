@@ -23,13 +23,17 @@ import (
 
 // BenchmarkOrdersFileChainDay plays a chain's trading day through the orders side: 50 cash registers ×
 // 500 receipts between 08:00 and 20:00, made at the emulator's tills and pulled over HTTP every five
-// minutes with the default overlap (38 h), BAS's exchange every 10 minutes, the defaults keep_runs 3 and
-// keep_for 1h. It reports the orders file's largest size over the day (MB-peak, orders-peak) beside what
-// the file would hold if it kept every receipt of the day, as it did when BAS's export was taken for the
-// only acknowledgement (MB-allday, the baseline of the same run), the time one write of the file takes at
-// the peak (ms/write), and the pulls: the slowest pull's time against the emulator without a rate limit
-// (ms/pull-max), its calls (calls/pull-max) and what they take at the client's 5 requests a second
-// (s/pull@5rps), the mean calls of a pull (calls/pull-mean). -short plays 2 registers.
+// minutes with the defaults (a deep pull over 38 h first and every hour, the pulls between re-reading
+// 10 minutes), BAS's exchange every 10 minutes, the defaults keep_runs 3 and keep_for 1h. It reports the
+// orders file's largest size over the day (MB-peak, orders-peak) beside what the file would hold if it kept
+// every receipt of the day, as it did when BAS's export was taken for the only acknowledgement (MB-allday,
+// the baseline of the same run), the time one write of the file takes at the peak (ms/write), and the
+// pulls: the slowest pull's time against the emulator without a rate limit (ms/pull-max), the most calls
+// of a pull (calls/pull-max: a deep one) and what they take at the client's 5 requests a second
+// (s/pull@5rps), the mean calls of a pull (calls/pull-mean), the most and the mean calls of the pulls
+// between deep ones (calls/frequent-max, calls/frequent-mean). The baseline of the pulls, every pull deep
+// as before sales.deep_pull (calls/alldeep-max, calls/alldeep-mean), is played in the same run with
+// -short (2 registers) or -orders.alldeep: at 50 registers it takes over an hour.
 func BenchmarkOrdersFileChainDay(b *testing.B) {
 	registers, perRegister := *flagChainRegisters, 500
 	switch {
@@ -39,7 +43,7 @@ func BenchmarkOrdersFileChainDay(b *testing.B) {
 		b.Skip("a whole chain's day takes minutes: scripts/bench runs it once with -orders.chainday")
 	}
 	for b.Loop() {
-		res := chainDay(b, registers, perRegister)
+		res := chainDay(b, registers, perRegister, time.Hour)
 		b.ReportMetric(float64(res.peakBytes)/1e6, "MB-peak")
 		b.ReportMetric(float64(res.peakDocs), "orders-peak")
 		b.ReportMetric(float64(res.allDayBytes)/1e6, "MB-allday")
@@ -49,12 +53,20 @@ func BenchmarkOrdersFileChainDay(b *testing.B) {
 		b.ReportMetric(float64(res.pullCalls), "calls/pull-max")
 		b.ReportMetric(float64(res.pullCalls)/5, "s/pull@5rps")
 		b.ReportMetric(float64(res.allCalls)/float64(res.pulls), "calls/pull-mean")
+		b.ReportMetric(float64(res.frequentMax), "calls/frequent-max")
+		b.ReportMetric(float64(res.frequentCalls)/float64(max(res.frequentPulls, 1)), "calls/frequent-mean")
+		if testing.Short() || *flagChainAllDeep {
+			base := chainDay(b, registers, perRegister, 0)
+			b.ReportMetric(float64(base.pullCalls), "calls/alldeep-max")
+			b.ReportMetric(float64(base.allCalls)/float64(base.pulls), "calls/alldeep-mean")
+		}
 	}
 }
 
 var (
 	flagChainDay       = flag.Bool("orders.chainday", false, "run BenchmarkOrdersFileChainDay at full size (50 registers)")
 	flagChainRegisters = flag.Int("orders.registers", 50, "cash registers of BenchmarkOrdersFileChainDay at full size")
+	flagChainAllDeep   = flag.Bool("orders.alldeep", false, "also play BenchmarkOrdersFileChainDay with every pull deep (the baseline)")
 )
 
 type chainDayResult struct {
@@ -62,9 +74,11 @@ type chainDayResult struct {
 	peakWrite                                    time.Duration
 	slowestPull                                  time.Duration
 	pullCalls, allCalls, pulls                   int
+	frequentMax, frequentCalls, frequentPulls    int
 }
 
-func chainDay(b *testing.B, registers, perRegister int) chainDayResult {
+// chainDay plays the day with a deep pull every deepEvery (0: every pull).
+func chainDay(b *testing.B, registers, perRegister int, deepEvery time.Duration) chainDayResult {
 	b.Helper()
 	ctx := context.Background()
 	dir := b.TempDir()
@@ -99,7 +113,7 @@ func chainDay(b *testing.B, registers, perRegister int) chainDayResult {
 		Out: folder.LocalTarget(filepath.Join(dir, "bas")), OrdersFile: "orders.xml", ReturnsFile: "returns.txt",
 		NumbersDir: filepath.Join(dir, "numbers"), Encoding: commerceml.EncodingUTF8BOM, Returns: exchange.ReturnsList,
 		OrderStatus: "Продано на касі", KeepRuns: 3, KeepFor: time.Hour, Currency: "грн", CustomerName: "Роздрібний покупець",
-		NumberPrefix: "CB-", VATCodes: map[int]string{1: "20", 8: ""}, Overlap: 38 * time.Hour, FirstPull: 24 * time.Hour,
+		NumberPrefix: "CB-", VATCodes: map[int]string{1: "20", 8: ""}, Overlap: 38 * time.Hour, RecentOverlap: 10 * time.Minute, DeepEvery: deepEvery, FirstPull: 24 * time.Hour,
 	}}
 	// Receipts spread evenly over the 12 hours, every register alike.
 	total := registers * perRegister
@@ -116,7 +130,8 @@ func chainDay(b *testing.B, registers, perRegister int) chainDayResult {
 		}
 		calls := len(emu.Calls())
 		t0 := time.Now()
-		if _, err := s.Pull(ctx); err != nil {
+		rep, err := s.Pull(ctx)
+		if err != nil {
 			b.Fatal(err)
 		}
 		if took := time.Since(t0); took > res.slowestPull {
@@ -124,8 +139,11 @@ func chainDay(b *testing.B, registers, perRegister int) chainDayResult {
 		}
 		n := len(emu.Calls()) - calls
 		res.pullCalls, res.allCalls, res.pulls = max(res.pullCalls, n), res.allCalls+n, res.pulls+1
+		if !rep.Deep {
+			res.frequentMax, res.frequentCalls, res.frequentPulls = max(res.frequentMax, n), res.frequentCalls+n, res.frequentPulls+1
+		}
 		t0 = time.Now()
-		n, err := s.WriteOrders(ctx)
+		n, err = s.WriteOrders(ctx)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -49,6 +49,10 @@ type SalesStore interface {
 	EachNumber(ctx context.Context, fn func(number string, sold time.Time) error) error
 	TakeOrderNumbers(ctx context.Context, year, count, floor int) (int, error)
 	OrderNumbersTaken(ctx context.Context, year int) (int, error)
+	// The orders of the file a page at a time (store/orders_file.go).
+	FileOrders(ctx context.Context, after store.FileOrderKey, limit int, fn func(store.ReceiptRecord) error) (store.FileOrderKey, int, error)
+	LastFileOrder(ctx context.Context) (store.ReceiptRecord, bool, error)
+	SetReceiptNumbers(ctx context.Context, numbers []store.ReceiptNumber) error
 }
 
 // Receipt states in the state store, defined there (store.ReceiptState).
@@ -86,7 +90,10 @@ type SalesConfig struct {
 	// for KeepFor, whichever is later (docs/bas-orders.md). Zero KeepRuns: 3.
 	KeepRuns int
 	KeepFor  time.Duration
-	Overlap  time.Duration // each pull re-reads this much before the cursor: offline receipts arrive late
+	Overlap  time.Duration // a deep pull re-reads this much before each cursor: offline receipts arrive late
+	// RecentOverlap is what the pulls between two deep ones re-read before the cursors, and DeepEvery how
+	// often a pull is deep (pull.go). Zero DeepEvery: every pull is deep.
+	RecentOverlap, DeepEvery time.Duration
 	// FirstPull is how far back the very first pull reaches.
 	FirstPull    time.Duration
 	Registers    []string // cash register ids to pull; empty = every register of the organisation
@@ -115,16 +122,20 @@ type Sales struct {
 	mu       sync.Mutex           // one writer of the orders file (and of numbers) at a time
 	years    map[int]*yearNumbers // under mu
 	upgraded bool                 // under mu: upgradeDocuments ran
+
+	deepMu   sync.Mutex
+	lastDeep time.Time // under deepMu: the end of the last deep pull's windows
 }
 
 // PullReport says what a pull found.
 type PullReport struct {
-	Registers int `json:"registers"`
-	Seen      int `json:"seen"`
-	New       int `json:"new"`
-	Pending   int `json:"pending"`
-	Held      int `json:"held"`
-	Skipped   int `json:"skipped"`
+	Registers int  `json:"registers"`
+	Seen      int  `json:"seen"`
+	New       int  `json:"new"`
+	Pending   int  `json:"pending"`
+	Held      int  `json:"held"`
+	Skipped   int  `json:"skipped"`
+	Deep      bool `json:"deep"` // it re-read sales.overlap (pull.go)
 }
 
 func (s *Sales) now() time.Time {
@@ -132,84 +143,6 @@ func (s *Sales) now() time.Time {
 		return s.Now()
 	}
 	return time.Now()
-}
-
-// Pull reads receipts of every cash register from its cursor (minus the overlap window) to now. Each
-// receipt id passes the state's exactly-once gate; a cursor moves only after its whole window was read.
-//
-// A cursor comes from Checkbox's own timestamps: it moves to the newest receipt the window held
-// (cursorTime), never past it and never back, so this computer's clock only bounds the window's end. A
-// clock that jumps ahead and back loses nothing; a window whose start is not before its end (the clock
-// is behind the newest receipt by more than the overlap) is an error, not an empty success.
-func (s *Sales) Pull(ctx context.Context) (PullReport, error) {
-	var rep PullReport
-	regs := s.Cfg.Registers
-	if len(regs) == 0 {
-		all, err := s.API.CashRegisters(ctx)
-		if err != nil {
-			return rep, fmt.Errorf("list cash registers: %w", err)
-		}
-		for _, r := range all {
-			regs = append(regs, r.ID)
-		}
-	}
-	rep.Registers = len(regs)
-	to := s.now().UTC()
-	for _, reg := range regs {
-		cur, ok, err := s.Store.Cursor(ctx, reg)
-		if err != nil {
-			return rep, err
-		}
-		from := cur.Add(-s.Cfg.Overlap)
-		if !ok {
-			from = to.Add(-s.Cfg.FirstPull)
-		}
-		if !from.Before(to) {
-			return rep, fmt.Errorf("receipts of register %s: nothing can be read from %s to %s: this computer's clock (%s) is behind "+
-				"the newest receipt obmin has seen by more than sales.overlap (%s); set the clock right",
-				reg, from.Format(time.RFC3339), to.Format(time.RFC3339), to.Format(time.RFC3339), s.Cfg.Overlap)
-		}
-		var newest time.Time
-		q := checkbox.ReceiptQuery{From: from, To: to, CashRegisterIDs: []string{reg}}
-		err = s.API.SearchReceipts(ctx, q, func(r checkbox.Receipt) error {
-			rep.Seen++
-			if t := cursorTime(r); t.After(newest) {
-				newest = t
-			}
-			added, state, err := s.Accept(ctx, r)
-			if err != nil {
-				return err
-			}
-			if added {
-				rep.New++
-				switch state {
-				case StatePending:
-					rep.Pending++
-				case StateHeld:
-					rep.Held++
-				case StateSkipped:
-					rep.Skipped++
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return rep, fmt.Errorf("receipts of register %s: %w", reg, err)
-		}
-		next := cur
-		switch {
-		case newest.After(cur):
-			next = newest
-		case !ok:
-			next = from // nothing yet: the next pull starts where this one did
-		}
-		if !next.Equal(cur) || !ok {
-			if err := s.Store.SetCursor(ctx, reg, next); err != nil {
-				return rep, err
-			}
-		}
-	}
-	return rep, nil
 }
 
 // Accept records one receipt, from a pull or a webhook, once. A receipt id seen before is left alone unless
@@ -351,15 +284,8 @@ func (s *Sales) WriteOrders(ctx context.Context) (int, error) {
 	if err := s.prepare(ctx); err != nil {
 		return 0, err
 	}
-	docs, ids, err := s.pendingDocuments(ctx)
+	ids, err := s.writeOrdersFile(ctx)
 	if err != nil {
-		return 0, err
-	}
-	data, err := s.render(docs)
-	if err != nil {
-		return 0, fmt.Errorf("render %s: %w", s.Cfg.OrdersFile, err)
-	}
-	if err := s.writeFile(ctx, s.Cfg.OrdersFile, data); err != nil {
 		return 0, err
 	}
 	// Stamped after the write: a run of BAS that starts later surely reads these documents.
@@ -369,7 +295,7 @@ func (s *Sales) WriteOrders(ctx context.Context) (int, error) {
 	if err := s.writeReturnsFile(ctx); err != nil {
 		return 0, err
 	}
-	return len(docs), nil
+	return len(ids), nil
 }
 
 // prepare brings the state up to date for the file: orders numbered, returns settled, orders BAS has
@@ -440,55 +366,6 @@ func (s *Sales) upgradeDocuments(ctx context.Context) error {
 		s.Log.WithField("orders", len(old)).Info("orders written by an earlier obmin rebuilt the way BAS loads them")
 	}
 	return nil
-}
-
-// pendingDocuments returns the orders of the file, oldest sale first, with their numbers, and their
-// receipts' ids.
-func (s *Sales) pendingDocuments(ctx context.Context) ([]commerceml.Document, []string, error) {
-	var docs []commerceml.Document
-	var ids []string
-	err := s.Store.ReceiptsInState(ctx, StatePending, func(r store.ReceiptRecord) error {
-		if len(r.Document) == 0 || r.Number == "" {
-			return nil
-		}
-		var d commerceml.Document
-		if err := json.Unmarshal(r.Document, &d); err != nil {
-			return fmt.Errorf("receipt %s: stored document: %w", r.ID, err)
-		}
-		d.Number = r.Number
-		docs = append(docs, d)
-		ids = append(ids, r.ID)
-		return nil
-	})
-	return docs, ids, err
-}
-
-// writeFile writes the file when its content changes, or when it is missing: BAS and staff see a new file
-// time only for new data, and a file someone (or BAS, in a wrong layout) deleted comes back.
-func (s *Sales) writeFile(ctx context.Context, name string, data []byte) error {
-	if old, err := s.Cfg.Out.ReadFile(ctx, name); err == nil && bytes.Equal(old, data) {
-		return nil
-	}
-	if err := s.Cfg.Out.WriteFile(ctx, name, data); err != nil {
-		return fmt.Errorf("write %s to %s: %w", name, s.Cfg.Out, err)
-	}
-	return nil
-}
-
-// render writes documents as BAS reads them, after the comment that marks obmin's own file.
-// ДатаФормирования is the newest document's time, so the same documents always give the same bytes.
-func (s *Sales) render(docs []commerceml.Document) ([]byte, error) {
-	var buf bytes.Buffer
-	opts := commerceml.WriterOptions{Encoding: s.Cfg.Encoding, Indent: true, Comment: ordersFileComment}
-	if len(docs) > 0 {
-		opts.Generated = docs[len(docs)-1].Time
-	} else {
-		opts.Generated = time.Date(2000, 1, 1, 0, 0, 0, 0, kyiv)
-	}
-	if err := commerceml.WriteDocuments(&buf, opts, docs); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }
 
 // WriteHeld describes every held receipt in a file of its own in HeldDir, in words staff can act on, and

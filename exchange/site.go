@@ -1,10 +1,13 @@
 package exchange
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"path"
 	"slices"
 	"time"
@@ -97,12 +100,38 @@ func (a *Agent) Drop(ctx context.Context, id string) (store.DropRecord, bool, er
 	return store.DropRecord{}, false, nil
 }
 
-// Orders is what one 1C mode=query receives: the document bytes and exactly the Номер values in it, so a
-// following mode=success confirms those and nothing that arrived in between.
+// Orders is what one 1C mode=query receives: the document and exactly the Номер values in it, so a
+// following mode=success confirms those and nothing that arrived in between. The document waits in a
+// private temporary file, not in memory (a day of a chain's orders is over 100 MB): WriteTo sends it,
+// Close removes it.
 type Orders struct {
-	Data    []byte
 	Numbers []string
 	Charset string // "utf-8" or "windows-1251", for Content-Type
+	file    *os.File
+}
+
+// WriteTo writes the document to w.
+func (o *Orders) WriteTo(w io.Writer) (int64, error) {
+	if o.file == nil {
+		return 0, errors.New("orders: closed")
+	}
+	if _, err := o.file.Seek(0, io.SeekStart); err != nil {
+		return 0, err
+	}
+	return io.Copy(w, o.file)
+}
+
+// Close removes the document's temporary file.
+func (o *Orders) Close() error {
+	if o.file == nil {
+		return nil
+	}
+	err := o.file.Close()
+	if rerr := os.Remove(o.file.Name()); err == nil {
+		err = rerr
+	}
+	o.file = nil
+	return err
 }
 
 // PendingOrders renders every order BAS has not confirmed, oldest first, as one CommerceML document in
@@ -110,27 +139,33 @@ type Orders struct {
 // text goes without a byte order mark: BAS checks that the answer starts with «<?xml», and whether its
 // text reader drops a BOM before that check is not documented (docs/http.md); the file keeps its BOM.
 // With nothing pending it is a root-only document, never an empty body (docs/commerceml.md §7: 1C fails on
-// one).
+// one). The caller closes the Orders.
 func (s *Sales) PendingOrders(ctx context.Context) (Orders, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.prepare(ctx); err != nil {
 		return Orders{}, err
 	}
-	docs, _, err := s.pendingDocuments(ctx)
+	opts, err := s.fileOptions(ctx)
 	if err != nil {
 		return Orders{}, err
 	}
-	data, err := s.render(docs)
+	f, err := os.CreateTemp("", "obmin-orders-*.xml") // 0600: it holds receipts
 	if err != nil {
 		return Orders{}, fmt.Errorf("render orders: %w", err)
 	}
-	o := Orders{Data: bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF")), Charset: "utf-8"}
+	o := Orders{Charset: "utf-8", file: f}
 	if s.Cfg.Encoding == commerceml.EncodingWindows1251 {
 		o.Charset = "windows-1251"
 	}
-	for _, d := range docs {
-		o.Numbers = append(o.Numbers, d.Number)
+	bw := bufio.NewWriterSize(&trimBOM{w: f}, 64<<10)
+	err = s.renderOrders(ctx, bw, opts, func(_ string, d commerceml.Document) { o.Numbers = append(o.Numbers, d.Number) })
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err != nil {
+		o.Close()
+		return Orders{}, fmt.Errorf("render orders: %w", err)
 	}
 	return o, nil
 }
@@ -159,4 +194,22 @@ func (a *Agent) OldestPending(ctx context.Context) (time.Time, bool, error) {
 // LastSuccesses is when each job last ended without an error.
 func (a *Agent) LastSuccesses(ctx context.Context) (map[string]time.Time, error) {
 	return a.Store.LastSuccesses(ctx)
+}
+
+// trimBOM drops the byte order mark the writer puts first.
+type trimBOM struct {
+	w    io.Writer
+	done bool
+}
+
+func (t *trimBOM) Write(p []byte) (int, error) {
+	n := len(p)
+	if !t.done {
+		t.done = true
+		p = bytes.TrimPrefix(p, []byte("\xEF\xBB\xBF"))
+	}
+	if _, err := t.w.Write(p); err != nil {
+		return 0, err
+	}
+	return n, nil
 }

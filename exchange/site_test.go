@@ -36,8 +36,9 @@ func TestIngestDirAndPendingOrders(t *testing.T) {
 
 	// Nothing pending: a root-only document, never an empty body.
 	o, err := r.agent.Sales.PendingOrders(ctx)
-	if err != nil || len(o.Numbers) != 0 || !bytes.Contains(o.Data, []byte("КоммерческаяИнформация")) || o.Charset != "utf-8" {
-		t.Fatalf("empty orders: %v %q %v", o.Numbers, o.Data, err)
+	if data := ordersBody(t, &o); err != nil || len(o.Numbers) != 0 || !bytes.HasPrefix(data, []byte("<?xml")) ||
+		!bytes.Contains(data, []byte("КоммерческаяИнформация")) || o.Charset != "utf-8" {
+		t.Fatalf("empty orders: %v %q %v", o.Numbers, data, err)
 	}
 
 	// An upload whose XML lies one folder down (as a zip from 1C unpacks) becomes one drop.
@@ -83,7 +84,7 @@ func TestIngestDirAndPendingOrders(t *testing.T) {
 		t.Fatalf("pending: %v %v", o.Numbers, err)
 	}
 	var inDoc []string
-	if _, err := commerceml.Read(bytes.NewReader(o.Data), "orders", commerceml.Handler{Document: func(d commerceml.Document) error {
+	if _, err := commerceml.Read(bytes.NewReader(ordersBody(t, &o)), "orders", commerceml.Handler{Document: func(d commerceml.Document) error {
 		inDoc = append(inDoc, d.Number)
 		return nil
 	}}); err != nil || len(inDoc) != 2 || inDoc[0] != o.Numbers[0] || inDoc[1] != o.Numbers[1] {
@@ -95,10 +96,24 @@ func TestIngestDirAndPendingOrders(t *testing.T) {
 	if o, _ = r.agent.Sales.PendingOrders(ctx); len(o.Numbers) != 1 {
 		t.Fatalf("after confirming one: %v", o.Numbers)
 	}
+	o.Close()
 
 	// A receipt accepted again (webhook after pull) changes nothing.
 	rcs := r.emu.Receipts()
 	if added, _, err := r.agent.AcceptReceipt(ctx, rcs[0]); err != nil || added {
 		t.Fatalf("accept again: %v %v", added, err)
 	}
+}
+
+// ordersBody is what a mode=query answers with; the Orders are closed, their temporary file removed.
+func ordersBody(t *testing.T, o *exchange.Orders) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if _, err := o.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }

@@ -67,3 +67,45 @@ func (o observedTarget) ReadFile(ctx context.Context, name string) ([]byte, erro
 	}
 	return b, err
 }
+
+func (o observedTarget) WriteFrom(ctx context.Context, name string, write func(w io.Writer) error) error {
+	// write failing on its own (the content could not be made) says nothing about the folder; failing
+	// because the folder refused a write does.
+	contentErr := false
+	err := o.Target.WriteFrom(ctx, name, func(w io.Writer) error {
+		ew := &errWriter{w: w}
+		werr := write(ew)
+		contentErr = werr != nil && ew.err == nil
+		return werr
+	})
+	if ctx.Err() == nil && !contentErr {
+		o.observe(err)
+	}
+	return err
+}
+
+func (o observedTarget) Open(ctx context.Context, name string) (io.ReadCloser, error) {
+	r, err := o.Target.Open(ctx, name)
+	if ctx.Err() == nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			o.observe(nil)
+		} else {
+			o.observe(err)
+		}
+	}
+	return r, err
+}
+
+// errWriter remembers the first error of the writer it wraps.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	n, err := e.w.Write(p)
+	if err != nil && e.err == nil {
+		e.err = err
+	}
+	return n, err
+}

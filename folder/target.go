@@ -1,7 +1,6 @@
 package folder
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -19,8 +18,15 @@ type Target interface {
 	// WriteFile replaces name with data as one step: BAS never sees half a file (temp name, flush,
 	// rename over the old one), and the result is verified.
 	WriteFile(ctx context.Context, name string, data []byte) error
+	// WriteFrom replaces name with what write writes, as WriteFile does, without holding the content: the
+	// bytes go straight into the temporary file and are checked by their size and SHA-256. write is called
+	// once; an error from it leaves the old file as it was.
+	WriteFrom(ctx context.Context, name string, write func(w io.Writer) error) error
 	// ReadFile returns the file's content; an error wrapping os.ErrNotExist when there is none.
 	ReadFile(ctx context.Context, name string) ([]byte, error)
+	// Open opens the file for reading, for files too large to hold; an error wrapping os.ErrNotExist when
+	// there is none.
+	Open(ctx context.Context, name string) (io.ReadCloser, error)
 }
 
 // DeliveredFileMode is the mode of files obmin delivers (the orders file): they hold receipts, so only
@@ -42,6 +48,13 @@ func (t localTarget) path(name string) (string, error) {
 }
 
 func (t localTarget) WriteFile(ctx context.Context, name string, data []byte) error {
+	return t.WriteFrom(ctx, name, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+func (t localTarget) WriteFrom(ctx context.Context, name string, write func(w io.Writer) error) error {
 	p, err := t.path(name)
 	if err != nil {
 		return err
@@ -56,18 +69,23 @@ func (t localTarget) WriteFile(ctx context.Context, name string, data []byte) er
 	// here; nothing else ever removes it from BAS's folder. Best effort: a temp that cannot be removed
 	// must not stop the delivery itself (the next write tries again).
 	_ = atomicfile.RemoveTemps(t.dir, name)
+	var sum ContentSum
 	if err := atomicfile.WriteFile(p, DeliveredFileMode, func(w io.Writer) error {
-		_, err := w.Write(data)
-		return err
+		return write(io.MultiWriter(w, &sum))
 	}); err != nil {
 		return err
 	}
-	got, err := os.ReadFile(p)
+	f, err := os.Open(p)
 	if err != nil {
 		return fmt.Errorf("verify %s: %w", p, err)
 	}
-	if !bytes.Equal(got, data) {
-		return fmt.Errorf("verify %s: the file on disk differs from what was written (%d of %d bytes)", p, len(got), len(data))
+	defer f.Close()
+	var got ContentSum
+	if _, err := io.Copy(&got, f); err != nil {
+		return fmt.Errorf("verify %s: %w", p, err)
+	}
+	if !got.Equal(&sum) {
+		return fmt.Errorf("verify %s: the file on disk differs from what was written (%d of %d bytes)", p, got.Size(), sum.Size())
 	}
 	return nil
 }
@@ -78,4 +96,12 @@ func (t localTarget) ReadFile(ctx context.Context, name string) ([]byte, error) 
 		return nil, err
 	}
 	return os.ReadFile(p)
+}
+
+func (t localTarget) Open(ctx context.Context, name string) (io.ReadCloser, error) {
+	p, err := t.path(name)
+	if err != nil {
+		return nil, err
+	}
+	return os.Open(p)
 }

@@ -446,11 +446,12 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request, sess *session, lo
 		s.answer(w, http.StatusOK, "failure", "obmin cannot render the orders: "+s.scrub(err.Error(), sess))
 		return
 	}
+	defer o.Close()
 	sess.query = o.Numbers
 	log.WithField("orders", len(o.Numbers)).Info("orders offered to BAS")
 	w.Header().Set("Content-Type", "application/xml; charset="+o.Charset)
 	w.Header().Set("Cache-Control", "no-store")
-	w.Write(o.Data)
+	o.WriteTo(w)
 }
 
 // saleSuccess confirms exactly the orders the session's last query returned (docs/commerceml.md §6.2 step 4).

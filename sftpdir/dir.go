@@ -1,9 +1,9 @@
 package sftpdir
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -203,18 +203,30 @@ func (t target) name(name string) (string, error) {
 // §7). The result is checked by size. Temporary files an earlier, cut-off attempt
 // left for name are removed first.
 func (t target) WriteFile(ctx context.Context, name string, data []byte) error {
+	return t.WriteFrom(ctx, name, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// WriteFrom is WriteFile with the content written by write as it is uploaded, never held whole: the
+// checks compare the size and SHA-256 of what write wrote.
+func (t target) WriteFrom(ctx context.Context, name string, write func(w io.Writer) error) error {
 	final, err := t.name(name)
 	if err != nil {
 		return err
 	}
-	err = t.c.do(ctx, false, func(s *session) error { return t.write(s, name, final, data) })
+	err = t.c.do(ctx, false, func(s *session) error { return t.write(s, name, final, write) })
 	if err != nil {
 		return fmt.Errorf("upload to %s: %w", final, err)
 	}
 	return nil
 }
 
-func (t target) write(s *session, name, final string, data []byte) error {
+// uploadBuffer gathers the content into writes large enough for pkg/sftp to send several packets at once.
+const uploadBuffer = 1 << 20
+
+func (t target) write(s *session, name, final string, write func(w io.Writer) error) error {
 	cl := s.sftp
 	if err := cl.MkdirAll(t.dir); err != nil {
 		return err
@@ -234,7 +246,13 @@ func (t target) write(s *session, name, final string, data []byte) error {
 	// Private before it holds anything (the server's umask decides the mode a new file gets). A server
 	// that cannot set modes (some Windows SFTP servers) keeps its own: best effort.
 	_ = f.Chmod(folder.DeliveredFileMode)
-	if _, err := f.Write(data); err != nil {
+	var sum folder.ContentSum
+	bw := bufio.NewWriterSize(io.MultiWriter(f, &sum), uploadBuffer)
+	if err := write(bw); err != nil {
+		f.Close()
+		return err
+	}
+	if err := bw.Flush(); err != nil {
 		f.Close()
 		return err
 	}
@@ -247,7 +265,7 @@ func (t target) write(s *session, name, final string, data []byte) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	if err := verify(cl, tmp, data); err != nil {
+	if err := verify(cl, tmp, &sum); err != nil {
 		return err
 	}
 	if err := t.rename(s, tmp, final); err != nil {
@@ -258,29 +276,34 @@ func (t target) write(s *session, name, final string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	if fi.Size() != int64(len(data)) {
-		return fmt.Errorf("%w: %s is %d bytes after the rename, want %d", errVerify, final, fi.Size(), len(data))
+	if fi.Size() != sum.Size() {
+		return fmt.Errorf("%w: %s is %d bytes after the rename, want %d", errVerify, final, fi.Size(), sum.Size())
 	}
 	return nil
 }
 
-// verify checks an uploaded file's size, and its content when small.
-func verify(cl *sftp.Client, p string, data []byte) error {
+// verify checks an uploaded file's size, and its content (SHA-256) when small.
+func verify(cl *sftp.Client, p string, sum *folder.ContentSum) error {
 	fi, err := cl.Stat(p)
 	if err != nil {
 		return err
 	}
-	if fi.Size() != int64(len(data)) {
-		return fmt.Errorf("%w: uploaded %s is %d bytes, want %d", errVerify, p, fi.Size(), len(data))
+	if fi.Size() != sum.Size() {
+		return fmt.Errorf("%w: uploaded %s is %d bytes, want %d", errVerify, p, fi.Size(), sum.Size())
 	}
-	if len(data) > hashLimit {
+	if sum.Size() > hashLimit {
 		return nil
 	}
-	got, err := readAll(cl, p)
+	f, err := cl.Open(p)
 	if err != nil {
 		return err
 	}
-	if sha256.Sum256(got) != sha256.Sum256(data) {
+	defer f.Close()
+	var got folder.ContentSum
+	if _, err := io.Copy(&got, readerOnly{f}); err != nil {
+		return err
+	}
+	if !got.Equal(sum) {
 		return fmt.Errorf("%w: uploaded %s differs from what was sent (SHA-256)", errVerify, p)
 	}
 	return nil
@@ -362,6 +385,19 @@ func (t target) ReadFile(ctx context.Context, name string) ([]byte, error) {
 		return nil, fmt.Errorf("download %s: %w", p, err)
 	}
 	return data, nil
+}
+
+// Open opens name for reading; an error wrapping os.ErrNotExist when there is none. The file holds one
+// session until closed.
+func (t target) Open(ctx context.Context, name string) (io.ReadCloser, error) {
+	if _, err := t.name(name); err != nil {
+		return nil, err
+	}
+	r, err := source{c: t.c, root: t.dir}.Open(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("download: %w", err)
+	}
+	return r, nil
 }
 
 func random() string {

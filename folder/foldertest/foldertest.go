@@ -49,6 +49,7 @@ func Run(t *testing.T, newBackend func(t *testing.T) *Backend) {
 		{"slow writer and growing file never complete", testSlowWriter},
 		{"zero-length file never complete", testZeroLength},
 		{"rename over an existing target", RenameOver},
+		{"streamed write and read", testWriteFromOpen},
 		{"delivered files are private", testDeliveredPrivate},
 		{"path escapes refused", testPathEscapes},
 		{"cancelled context", testCancel},
@@ -364,5 +365,51 @@ func testCancel(t *testing.T, b *Backend) {
 	}
 	if _, err := b.Source.List(context.Background()); err != nil {
 		t.Errorf("List after a cancelled call: %v", err)
+	}
+}
+
+// testWriteFromOpen: a file written as a stream reads back the same, a stream that fails leaves the old
+// file and no temporary one, and a file that is not there does not open.
+func testWriteFromOpen(t *testing.T, b *Backend) {
+	ctx := context.Background()
+	data := Big(256 << 10)
+	if err := b.Target.WriteFrom(ctx, "orders.xml", func(w io.Writer) error {
+		_, err := io.WriteString(w, data)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	read := func() string {
+		t.Helper()
+		r, err := b.Target.Open(ctx, "orders.xml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		got, err := io.ReadAll(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(got)
+	}
+	if got := read(); got != data {
+		t.Fatalf("read back %d bytes, wrote %d", len(got), len(data))
+	}
+	broken := errors.New("the content could not be made")
+	err := b.Target.WriteFrom(ctx, "orders.xml", func(w io.Writer) error {
+		io.WriteString(w, data[:len(data)/2])
+		return broken
+	})
+	if !errors.Is(err, broken) {
+		t.Fatalf("WriteFrom of a failing stream = %v, want its error", err)
+	}
+	if got := read(); got != data {
+		t.Fatalf("after a failed write the file holds %d bytes, want the old %d", len(got), len(data))
+	}
+	if names := b.OutFiles(t); !reflect.DeepEqual(names, []string{"orders.xml"}) {
+		t.Fatalf("the folder holds %q, want only orders.xml", names)
+	}
+	if _, err := b.Target.Open(ctx, "missing.xml"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Open(missing) = %v, want not-exist", err)
 	}
 }

@@ -239,6 +239,7 @@ func Build(ctx context.Context, cfg config.Config, log *logrus.Entry, owner stri
 			HeldDir: filepath.Join(cfg.SpoolDir, "held"), ReturnsDir: filepath.Join(cfg.SpoolDir, "returns"), NumbersDir: filepath.Join(cfg.SpoolDir, "numbers"),
 			Encoding: enc, Returns: cfg.Sales.Returns, OrderStatus: cfg.Sales.OrderStatus, PaymentRequisites: cfg.Sales.PaymentRequisites,
 			KeepRuns: cfg.Sales.KeepRuns, KeepFor: cfg.Sales.KeepFor, Overlap: cfg.Sales.Overlap,
+			RecentOverlap: cfg.Sales.RecentOverlap, DeepEvery: cfg.Sales.DeepPull,
 			FirstPull: cfg.Sales.FirstPull, Registers: cfg.Checkbox.CashRegisters, Currency: cfg.Sales.Currency,
 			CustomerName: cfg.Sales.CustomerName, NumberPrefix: cfg.Sales.NumberPrefix,
 			NumberFirst: cfg.Sales.NumberFirst, NumberLast: cfg.Sales.NumberLast, VATCodes: vatCodes(cfg.Mapping.VAT),

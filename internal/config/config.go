@@ -128,6 +128,8 @@ type Sales struct {
 	KeepRuns          int           `yaml:"keep_runs"` // an order stays in the file across this many BAS runs
 	KeepFor           time.Duration `yaml:"keep_for"`  // and at least this long
 	Overlap           time.Duration `yaml:"overlap"`
+	RecentOverlap     time.Duration `yaml:"recent_overlap"` // what the pulls between two deep ones re-read
+	DeepPull          time.Duration `yaml:"deep_pull"`      // how often a pull re-reads the whole overlap; 0 (or ≥ overlap) = every pull
 	FirstPull         time.Duration `yaml:"first_pull"`
 	Currency          string        `yaml:"currency"`
 	CustomerName      string        `yaml:"customer_name"`
@@ -163,7 +165,7 @@ func Default() Config {
 		Mapping:  Mapping{CodeField: "article", WeightUnits: []string{"166"}},
 		Sales: Sales{
 			To: SalesToOrdersFile, Returns: "list", ReturnsFile: "returns.txt", OrderStatus: "Продано на касі", KeepRuns: 3, KeepFor: time.Hour,
-			Overlap: 38 * time.Hour, FirstPull: 24 * time.Hour,
+			Overlap: 38 * time.Hour, RecentOverlap: 10 * time.Minute, DeepPull: time.Hour, FirstPull: 24 * time.Hour,
 			Currency: "грн", CustomerName: "Роздрібний покупець", NumberPrefix: "CB-", NumberFirst: 1, NumberLast: 999999,
 		},
 		Schedule: Schedule{PullReceipts: "@every 1m", Retention: "30 2 * * *", RetentionKeep: 30 * 24 * time.Hour, RetryDrops: 30 * time.Second,
@@ -512,6 +514,12 @@ func (c *Config) validateSales(bad func(key, format string, a ...any)) {
 	}
 	if sa.Overlap < 0 || sa.KeepFor < 0 || sa.FirstPull <= 0 {
 		bad("sales", "overlap and keep_for must not be negative, first_pull must be positive")
+	}
+	if sa.RecentOverlap < 0 {
+		bad("sales.recent_overlap", "%s: must not be negative (what the pulls between two deep ones re-read; default 10m)", sa.RecentOverlap)
+	}
+	if sa.DeepPull < 0 {
+		bad("sales.deep_pull", "%s: must not be negative (how often a pull re-reads sales.overlap; 0 = every pull; default 1h)", sa.DeepPull)
 	}
 	if p := sa.NumberPrefix; strings.IndexFunc(p, unicode.IsDigit) >= 0 {
 		bad("sales.number_prefix", "%q: no digits — BAS builds its order number from the digits of Номер and has room for 6", p)

@@ -53,6 +53,8 @@ func TestLoadErrorsNameTheKey(t *testing.T) {
 		{"returns as negative orders, removed", "checkbox:\n  emulator: true\nsales:\n  returns: negative-order\n", nil, "want list (each return listed for staff"},
 		{"returns to a separate file, removed", "checkbox:\n  emulator: true\nsales:\n  returns: separate-file\n", nil, "or amend"},
 		{"resend window, replaced", "checkbox:\n  emulator: true\nsales:\n  resend_window: 72h\n", nil, "sales.keep_runs"},
+		{"negative recent overlap", "checkbox:\n  emulator: true\nsales:\n  recent_overlap: -10m\n", nil, "sales.recent_overlap"},
+		{"negative deep pull", "checkbox:\n  emulator: true\nsales:\n  deep_pull: -1h\n", nil, "sales.deep_pull"},
 		{"digits in the number prefix", "checkbox:\n  emulator: true\nsales:\n  number_prefix: K1-\n", nil, "sales.number_prefix"},
 		{"number range past 6 digits", "checkbox:\n  emulator: true\nsales:\n  number_last: 1000000\n", nil, "sales.number_first"},
 		{"returns list as XML", "checkbox:\n  emulator: true\nsales:\n  returns_file: returns.xml\n", nil, "sales.returns_file"},
