@@ -10,11 +10,12 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"obmin/internal/quietlog"
 	"strings"
 	"time"
 
 	"github.com/sirupsen/logrus"
+
+	"obmin/internal/quietlog"
 )
 
 // Config configures a Client. Zero fields take the defaults named beside them.

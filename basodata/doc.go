@@ -10,4 +10,6 @@
 // failures. A create is never repeated blindly: Sync looks the report up first, by obmin's Ref_Key and
 // by a marker in Комментарий, so a report is made once even when an answer is lost. The password is
 // sent only in the Authorization header and never appears in a log record or an error.
+//
+// It imports only internal/quietlog of obmin (the logging convention).
 package basodata

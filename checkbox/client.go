@@ -9,13 +9,14 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"obmin/internal/quietlog"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/sirupsen/logrus"
 	"golang.org/x/time/rate"
+
+	"obmin/internal/quietlog"
 )
 
 // Config configures a Client. Zero fields take the defaults named beside them.

@@ -4,6 +4,8 @@
 // (docs/checkbox-rest.md), itself drawn from Checkbox's OpenAPI 2.105.1.
 // Money is integer kopecks and quantity integer thousandths everywhere (docs/checkbox-rest.md §2.2): this
 // package never uses floating point for either.
+//
+// It imports only internal/quietlog of obmin (the logging convention).
 package checkbox
 
 import (

@@ -4,6 +4,8 @@
 //
 // Facts about the format are cited from the project's page on it as "docs/commerceml.md §N"
 // (docs/commerceml.md).
+//
+// It imports only internal/xmlin of obmin: nothing of the service, the state or the outside systems.
 package commerceml
 
 import (

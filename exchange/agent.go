@@ -20,12 +20,17 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"obmin/commerceml"
+	"obmin/drop"
+	"obmin/folder"
+	"obmin/internal/atomicfile"
 	"obmin/internal/cronspec"
 	"obmin/internal/quietlog"
 	"obmin/internal/voice"
 	"obmin/notify"
 	"obmin/reconcile"
 	"obmin/spool"
+	"obmin/store"
+	"obmin/watch"
 )
 
 // Schedules are cron specs (robfig/cron/v3 standard 5-field syntax, or "@every 1m"), in Europe/Kyiv time.
@@ -47,9 +52,9 @@ type Agent struct {
 	Reconciler Reconciler
 
 	Spool     *spool.Spool
-	Store     *spool.Store
-	Source    spool.Source // BAS's export folder
-	Watcher   *spool.Watcher
+	Store     *store.Store
+	Source    folder.Source // BAS's export folder
+	Watcher   *watch.Watcher
 	Catalog   *Catalog
 	Sales     *Sales
 	Retail    *Retail // BAS's retail sales reports (retail.go); nil when sales.to leaves them out
@@ -110,7 +115,7 @@ func (a *Agent) BASRunSeen() {
 
 // Ingest copies a complete drop out of BAS's folder into the spool inbox (BAS empties its folder before
 // its next export, so the drop is taken at once). A drop whose content was taken before is dropped here.
-func (a *Agent) Ingest(ctx context.Context, d spool.Drop) error {
+func (a *Agent) Ingest(ctx context.Context, d drop.Drop) error {
 	if a.Own != nil {
 		kept := d.Files[:0:0]
 		for _, f := range d.Files {
@@ -138,7 +143,7 @@ func (a *Agent) Ingest(ctx context.Context, d spool.Drop) error {
 	return err
 }
 
-// take hands a staged drop (spool.Stage) to inbox/ and records it, or discards it when it is a copy of
+// take hands a staged drop (Spool.Stage) to inbox/ and records it, or discards it when it is a copy of
 // a drop taken before (one that failed is taken again: the fix may have been a configuration change).
 // The copy is recognised before it reaches inbox/, so a drop pass never claims a drop being discarded.
 // It returns the id of the drop that carries the content.
@@ -148,7 +153,7 @@ func (a *Agent) take(ctx context.Context, id, fp, from string, files int) (strin
 	if prev, seen, err := a.Store.DropByFingerprint(ctx, fp); err != nil {
 		a.Spool.Discard(id)
 		return "", err
-	} else if seen && prev.State != spool.DropStateFailed {
+	} else if seen && prev.State != store.DropStateFailed {
 		a.log().WithFields(logrus.Fields{"drop": from, "same_as": prev.ID}).Info("drop already taken; same content, skipped")
 		return prev.ID, a.Spool.Discard(id)
 	}
@@ -158,7 +163,7 @@ func (a *Agent) take(ctx context.Context, id, fp, from string, files int) (strin
 	}
 	// The record after the folder: a kill in between leaves a drop in inbox/ without one, which is
 	// applied all the same, never a record of a drop that is not there.
-	rec := spool.DropRecord{ID: id, Fingerprint: fp, Source: from, State: spool.DropStateInbox, Files: files, CreatedAt: a.now(), UpdatedAt: a.now()}
+	rec := store.DropRecord{ID: id, Fingerprint: fp, Source: from, State: store.DropStateInbox, Files: files, CreatedAt: a.now(), UpdatedAt: a.now()}
 	if err := a.Store.PutDrop(ctx, rec); err != nil {
 		return "", err
 	}
@@ -174,7 +179,7 @@ func (a *Agent) take(ctx context.Context, id, fp, from string, files int) (strin
 // in failed/ with the reason, once: taking it again would fail the same way, so retrying it on every scan
 // would only hide it. The same files (names, sizes, times) are not rejected again after a restart; a
 // renamed or rewritten file makes a new drop.
-func (a *Agent) reject(ctx context.Context, d spool.Drop, id string, cause error) error {
+func (a *Agent) reject(ctx context.Context, d drop.Drop, id string, cause error) error {
 	h := sha256.New()
 	io.WriteString(h, "rejected\n")
 	for _, f := range d.Files {
@@ -194,7 +199,7 @@ func (a *Agent) reject(ctx context.Context, d spool.Drop, id string, cause error
 		return fmt.Errorf("take drop %q: %w", d.Dir, err)
 	}
 	// The record after the folder: a kill in between rejects the drop once more, never loses it.
-	rec := spool.DropRecord{ID: id, Fingerprint: fp, Source: d.Dir, State: spool.DropStateFailed, Error: reason, Files: len(d.Files), CreatedAt: a.now(), UpdatedAt: a.now()}
+	rec := store.DropRecord{ID: id, Fingerprint: fp, Source: d.Dir, State: store.DropStateFailed, Error: reason, Files: len(d.Files), CreatedAt: a.now(), UpdatedAt: a.now()}
 	if err := a.Store.PutDrop(ctx, rec); err != nil {
 		return err
 	}
@@ -206,7 +211,7 @@ func (a *Agent) reject(ctx context.Context, d spool.Drop, id string, cause error
 // newDropID names a drop: the time, a hash of its files, this process's tag and a sequence number. The tag
 // keeps a restarted obmin from reusing an id its predecessor gave the same files in the same second (found
 // by the torture harness: the restarted process could not take the drop, "file already exists").
-func (a *Agent) newDropID(d spool.Drop) string {
+func (a *Agent) newDropID(d drop.Drop) string {
 	a.tagOnce.Do(func() {
 		b := make([]byte, 3)
 		_, _ = rand.Read(b) // never fails (crypto/rand)
@@ -252,7 +257,7 @@ func (a *Agent) processDrops(ctx context.Context) error {
 func (a *Agent) processDrop(ctx context.Context, id, dir string) error {
 	a.taken.Add(1)
 	log := a.log().WithField("drop", id)
-	if err := a.Store.SetDropState(ctx, id, spool.DropStateProcessing, ""); err != nil && !errors.Is(err, spool.ErrStoreNotFound) {
+	if err := a.Store.SetDropState(ctx, id, store.DropStateProcessing, ""); err != nil && !errors.Is(err, store.ErrNotFound) {
 		// Nothing applied yet: the drop stays in processing/ and the next pass tries again.
 		return fmt.Errorf("drop %s: record processing: %w", id, err)
 	}
@@ -264,12 +269,12 @@ func (a *Agent) processDrop(ctx context.Context, id, dir string) error {
 		if _, ferr := a.Spool.Fail(id, reason); ferr != nil {
 			return fmt.Errorf("move drop %s to failed: %w", id, ferr)
 		}
-		a.setDropState(ctx, log, id, spool.DropStateFailed, reason)
+		a.setDropState(ctx, log, id, store.DropStateFailed, reason)
 		log.WithField("reason", reason).Error("drop failed; moved to failed/")
 		a.pass.note(fmt.Sprintf("drop %s failed: %s (failed/%s.error.txt)", id, firstLine(reason), id))
 		return nil
 	case err != nil:
-		a.setDropState(ctx, log, id, spool.DropStateProcessing, err.Error())
+		a.setDropState(ctx, log, id, store.DropStateProcessing, err.Error())
 		log.WithError(err).Warn("drop not finished; will retry")
 		return err
 	}
@@ -279,7 +284,7 @@ func (a *Agent) processDrop(ctx context.Context, id, dir string) error {
 	if _, err := a.Spool.Done(id); err != nil {
 		return fmt.Errorf("move drop %s to done: %w", id, err)
 	}
-	a.setDropState(ctx, log, id, spool.DropStateDone, "")
+	a.setDropState(ctx, log, id, store.DropStateDone, "")
 	if a.Retail != nil {
 		a.Retail.GoodsChanged() // held shifts are looked at again in the next pass
 	}
@@ -293,9 +298,9 @@ func (a *Agent) processDrop(ctx context.Context, id, dir string) error {
 // setDropState records a drop's state once its folder has moved. The folder is what counts (a record is
 // only a view of it), so a failure to record is logged, not allowed to undo the move. A drop without a
 // record (left in inbox/ by a kill between the folder and the record) has none to change.
-func (a *Agent) setDropState(ctx context.Context, log *logrus.Entry, id string, state spool.DropState, errText string) {
+func (a *Agent) setDropState(ctx context.Context, log *logrus.Entry, id string, state store.DropState, errText string) {
 	err := a.Store.SetDropState(context.WithoutCancel(ctx), id, state, errText) // a stop does not leave the record behind the folder
-	if err != nil && !errors.Is(err, spool.ErrStoreNotFound) {
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		log.WithError(err).WithField("state", state).Error("drop state not recorded; the folder is right, the status may lag")
 	}
 }
@@ -309,7 +314,7 @@ func (a *Agent) ApplyDrop(ctx context.Context, dir string) (DropReport, error) {
 		return rep, err
 	}
 	var numbers []string
-	for _, name := range df.documents {
+	for _, name := range df.Documents {
 		if own, err := isOwnFile(filepath.Join(dir, name)); err != nil {
 			return rep, err
 		} else if own {
@@ -326,7 +331,7 @@ func (a *Agent) ApplyDrop(ctx context.Context, dir string) (DropReport, error) {
 			return rep, err
 		}
 	}
-	if len(df.catalog)+len(df.offers) > 0 {
+	if len(df.Catalog)+len(df.Offers) > 0 {
 		if rep, err = a.Catalog.apply(ctx, dir, df, a.pullForStock); err != nil {
 			return rep, err
 		}
@@ -399,7 +404,7 @@ func (a *Agent) Retain(ctx context.Context) error {
 
 func (a *Agent) recordJob(ctx context.Context, name string, start time.Time, err error, summary any) {
 	b, _ := json.Marshal(summary)
-	run := spool.JobRun{Name: name, Start: start, End: a.now(), Summary: string(b)}
+	run := store.JobRun{Name: name, Start: start, End: a.now(), Summary: string(b)}
 	if err != nil {
 		run.Err = err.Error()
 		a.log().WithError(err).WithField("job", name).Error("job failed")
@@ -699,14 +704,14 @@ func writeReport(dir string, rep DropReport) error {
 	if len(rep.Missing) > 0 {
 		list(fmt.Sprintf("Є в Checkbox, але немає в повному вивантаженні (дія: %s)", rep.MissingAction), rep.Missing)
 	}
-	if err := spool.WriteFileAtomic(filepath.Join(dir, "obmin-report.txt"), 0o644, func(w io.Writer) error {
+	if err := atomicfile.WriteFile(filepath.Join(dir, "obmin-report.txt"), 0o644, func(w io.Writer) error {
 		_, err := w.Write([]byte(b.String()))
 		return err
 	}); err != nil {
 		return err
 	}
 	j, _ := json.MarshalIndent(rep, "", "  ")
-	return spool.WriteFileAtomic(filepath.Join(dir, "obmin-report.json"), 0o644, func(w io.Writer) error {
+	return atomicfile.WriteFile(filepath.Join(dir, "obmin-report.json"), 0o644, func(w io.Writer) error {
 		_, err := w.Write(j)
 		return err
 	})

@@ -18,9 +18,11 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"obmin/checkbox/emulator"
+	"obmin/drop"
 	"obmin/exchange"
+	"obmin/folder"
 	"obmin/internal/demo"
-	"obmin/spool"
+	"obmin/watch"
 )
 
 // Found by the torture harness (internal/torture): a drop holding a file the spool may not take under its
@@ -75,11 +77,11 @@ func TestDropWithBadFileNameIsRejectedOnceWithReason(t *testing.T) {
 	}
 }
 
-func newWatcher(t *testing.T, dir string) *spool.Watcher {
+func newWatcher(t *testing.T, dir string) *watch.Watcher {
 	t.Helper()
 	log := logrus.New()
 	log.SetOutput(io.Discard)
-	w, err := spool.NewWatcher(spool.WatcherConfig{Source: spool.LocalDir(dir), Interval: 10 * time.Millisecond, MinAge: time.Millisecond, Logger: logrus.NewEntry(log)})
+	w, err := watch.New(watch.Config{Source: folder.LocalDir(dir), Interval: 10 * time.Millisecond, MinAge: time.Millisecond, Logger: logrus.NewEntry(log)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +92,7 @@ func newWatcher(t *testing.T, dir string) *spool.Watcher {
 // read-only mount (EROFS) does. Running as root, chmod cannot make a folder read-only, so the fault is
 // injected here, below the exchange code, exactly where the operating system would report it.
 type brokenTarget struct {
-	spool.Target
+	folder.Target
 	mu  sync.Mutex
 	err error
 }
@@ -322,7 +324,7 @@ func TestRestartedAgentNeverReusesDropID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	drops := []spool.Drop{{Dir: demo.FolderName, Files: files}}
+	drops := []drop.Drop{{Dir: demo.FolderName, Files: files}}
 	second := time.Date(2026, 11, 27, 1, 2, 58, 0, time.UTC)
 	r.agent.Now = func() time.Time { return second }
 	if err := r.agent.Ingest(ctx, drops[0]); err != nil {

@@ -17,7 +17,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
-	"obmin/spool"
+	"obmin/drop"
 )
 
 // BAS gives no acknowledgement for an orders file it loads in directory mode, and its own orders export
@@ -53,7 +53,7 @@ type runFolder struct {
 }
 
 // Observe takes one listing of the export folder made at at.
-func (w *RunWatcher) Observe(at time.Time, files []spool.FileInfo) {
+func (w *RunWatcher) Observe(at time.Time, files []drop.File) {
 	groups := map[string]map[string]string{}
 	for _, f := range files {
 		top, _, ok := strings.Cut(f.Path, "/")

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"obmin/spool"
+	"obmin/drop"
 )
 
 type runsRecorded struct{ runs []time.Time }
@@ -20,14 +20,14 @@ func (r *runsRecorded) RecordBASRun(_ context.Context, _ string, startedAfter, _
 func TestRunWatcher(t *testing.T) {
 	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	at := func(min int) time.Time { return t0.Add(time.Duration(min) * time.Minute) }
-	file := func(p string, size int64, mod int) spool.FileInfo {
-		return spool.FileInfo{Path: p, Size: size, ModTime: at(mod)}
+	file := func(p string, size int64, mod int) drop.File {
+		return drop.File{Path: p, Size: size, ModTime: at(mod)}
 	}
 	const w = "webdata - 1/"
-	export := []spool.FileInfo{file(w+"import.xml", 100, 0), file(w+"offers.xml", 50, 0)}
+	export := []drop.File{file(w+"import.xml", 100, 0), file(w+"offers.xml", 50, 0)}
 	rec := &runsRecorded{}
 	rw := &RunWatcher{Store: rec, Own: NewOwnFiles("orders.xml")}
-	list := func(min int, files ...spool.FileInfo) { rw.Observe(at(min), files) }
+	list := func(min int, files ...drop.File) { rw.Observe(at(min), files) }
 
 	list(1, export...) // what was there before obmin looked: no run
 	list(2, export...)
@@ -37,7 +37,7 @@ func TestRunWatcher(t *testing.T) {
 	}
 	// BAS's run: the folder emptied, then written anew.
 	list(20)
-	next := []spool.FileInfo{file(w+"import.xml", 120, 20), file(w+"offers.xml", 50, 20)}
+	next := []drop.File{file(w+"import.xml", 120, 20), file(w+"offers.xml", 50, 20)}
 	list(21, next...)
 	list(22, next...)
 	if len(rec.runs) != 1 || !rec.runs[0].Equal(at(3)) {
@@ -69,9 +69,9 @@ func TestRunWatcher(t *testing.T) {
 	// bas.export_dir naming the «webdata» folder itself: files at the root are BAS's.
 	root := &runsRecorded{}
 	rw = &RunWatcher{Store: root}
-	rw.Observe(at(1), []spool.FileInfo{file("import.xml", 1, 0)})
-	rw.Observe(at(20), []spool.FileInfo{file("import.xml", 2, 20)})
-	rw.Observe(at(21), []spool.FileInfo{file("import.xml", 2, 20)})
+	rw.Observe(at(1), []drop.File{file("import.xml", 1, 0)})
+	rw.Observe(at(20), []drop.File{file("import.xml", 2, 20)})
+	rw.Observe(at(21), []drop.File{file("import.xml", 2, 20)})
 	if len(root.runs) != 1 {
 		t.Errorf("runs in the root: %v", root.runs)
 	}

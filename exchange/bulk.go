@@ -14,7 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"obmin/checkbox"
-	"obmin/spool"
+	"obmin/store"
 )
 
 // Large catalogues go to Checkbox through its goods import file rather than one call per good
@@ -60,7 +60,7 @@ func (c *Catalog) bulkBatch() int {
 // a report of its own, added to the drop's when the file is done.
 type bulk struct {
 	c        *Catalog
-	st       *spool.Stage
+	st       *store.Stage
 	rep      *DropReport     // the file's
 	tried    map[string]bool // sets of tax codes a good was pushed alone for, to learn their letters (the drop's)
 	plans    []plan
@@ -81,7 +81,7 @@ type bulk struct {
 // them one by one.
 type bulkPusher struct {
 	c      *Catalog
-	st     *spool.Stage
+	st     *store.Stage
 	rep    *DropReport
 	tried  map[string]bool
 	in     chan plan
@@ -97,7 +97,7 @@ type bulkPusher struct {
 // filesInFlight is how many import files are in Checkbox's hands at a time.
 const filesInFlight = 2
 
-func (c *Catalog) startBulk(ctx context.Context, st *spool.Stage, rep *DropReport) *bulkPusher {
+func (c *Catalog) startBulk(ctx context.Context, st *store.Stage, rep *DropReport) *bulkPusher {
 	p := &bulkPusher{
 		c: c, st: st, rep: rep, tried: map[string]bool{},
 		in: make(chan plan, 64), done: make(chan error, 1), failed: make(chan struct{}),
@@ -213,7 +213,7 @@ func (b *bulk) send(ctx context.Context, rows []int) error {
 		}
 	}
 	// The goods refused, by the import or when pushed alone, are recorded with their description.
-	var refused []spool.GoodRecord
+	var refused []store.GoodRecord
 	for i, p := range b.plans {
 		if !b.recorded[i] && !slices.Contains(b.perItem, i) {
 			refused = append(refused, description(p.rec))
@@ -439,7 +439,7 @@ func (b *bulk) record(ctx context.Context, applied []int) error {
 		return nil
 	}
 	now := b.c.now()
-	recs := make([]spool.GoodRecord, 0, len(applied))
+	recs := make([]store.GoodRecord, 0, len(applied))
 	for _, i := range applied {
 		p := &b.plans[i]
 		if !b.counted[i] && p.rec.CheckboxID != "" {

@@ -20,7 +20,7 @@ import (
 	"obmin/internal/apischema"
 	"obmin/internal/config"
 	"obmin/internal/demo"
-	"obmin/spool"
+	"obmin/store"
 )
 
 // bulkRig is a Catalog on real parts: the Checkbox client over HTTP to the emulator, a SQLite ledger, and
@@ -29,7 +29,7 @@ type bulkRig struct {
 	t      testing.TB
 	emu    *emulator.Emulator
 	client *checkbox.Client
-	store  *spool.Store
+	store  *store.Store
 	cat    *exchange.Catalog
 	export string
 	schema *apischema.Transport
@@ -61,7 +61,7 @@ func newBulkRig(t testing.TB, ecfg emulator.Config, batch int) *bulkRig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.store, err = spool.OpenStore(context.Background(), filepath.Join(dir, "state.db"))
+	r.store, err = store.Open(context.Background(), filepath.Join(dir, "state.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,8 +128,8 @@ func (r *bulkRig) checkMirror(books []demo.Book) {
 		}
 		byCode[g.Code] = g
 	}
-	recs := map[string]spool.GoodRecord{}
-	if err := r.store.ForEachGood(context.Background(), func(rec spool.GoodRecord) error {
+	recs := map[string]store.GoodRecord{}
+	if err := r.store.ForEachGood(context.Background(), func(rec store.GoodRecord) error {
 		recs[rec.Code] = rec
 		return nil
 	}); err != nil {

@@ -21,10 +21,11 @@ import (
 
 	"obmin/checkbox"
 	"obmin/commerceml"
+	"obmin/drop"
 	"obmin/feed"
 	"obmin/internal/quietlog"
 	"obmin/internal/safezip"
-	"obmin/spool"
+	"obmin/store"
 )
 
 // GoodsAPI is what catalogue sync needs from Checkbox.
@@ -40,18 +41,18 @@ type GoodsAPI interface {
 
 // GoodsStore is the part of the state the catalogue sync reads and writes.
 type GoodsStore interface {
-	GoodWithCode(ctx context.Context, code string) (spool.GoodRecord, bool, error)
-	GoodByBASID(ctx context.Context, basID string) (spool.GoodRecord, bool, error)
-	GoodBySource(ctx context.Context, source, key string) (spool.GoodRecord, bool, error)
+	GoodWithCode(ctx context.Context, code string) (store.GoodRecord, bool, error)
+	GoodByBASID(ctx context.Context, basID string) (store.GoodRecord, bool, error)
+	GoodBySource(ctx context.Context, source, key string) (store.GoodRecord, bool, error)
 	HasVariants(ctx context.Context, basID string) (bool, error)
-	PutGoods(ctx context.Context, recs []spool.GoodRecord) error
-	ForEachGood(ctx context.Context, fn func(spool.GoodRecord) error) error
+	PutGoods(ctx context.Context, recs []store.GoodRecord) error
+	ForEachGood(ctx context.Context, fn func(store.GoodRecord) error) error
 	ForgetPushed(ctx context.Context, codes ...string) error
 
-	// At the scale of a catalogue, and the stock sync (spool/store_stock.go).
+	// At the scale of a catalogue, and the stock sync (store/stock.go).
 	CountGoods(ctx context.Context) (total, pushed int, err error)
-	GoodsWithCodes(ctx context.Context, codes []string) (map[string]spool.GoodRecord, error)
-	GoodsByBASIDs(ctx context.Context, ids []string) (map[string]spool.GoodRecord, error)
+	GoodsWithCodes(ctx context.Context, codes []string) (map[string]store.GoodRecord, error)
+	GoodsByBASIDs(ctx context.Context, ids []string) (map[string]store.GoodRecord, error)
 	GoodsWithoutID(ctx context.Context, limit int) (int, []string, error)
 	SetCheckboxIDs(ctx context.Context, ids map[string]string) error
 	MarkStockMoved(ctx context.Context, codesOf func(raw []byte) ([]string, error)) (int, error)
@@ -207,15 +208,14 @@ type staged struct {
 // Marketplace feeds are listed among the catalogue files (they describe goods and prices in one file) and
 // marked in feeds; readDrop reads them with the feed reader.
 type dropFiles struct {
-	catalog, offers, documents []string
-	empty                      []string // files with a valid root and nothing in it
-	summaries                  map[string]commerceml.Summary
-	feeds                      map[string]bool
-	unzipped                   []string
+	drop.Files
+	summaries map[string]commerceml.Summary
+	feeds     map[string]bool
+	unzipped  []string
 }
 
-// formatsRead is said whenever a file is refused for its format.
-const formatsRead = "obmin reads CommerceML 2.x (<КоммерческаяИнформация>, BAS's exchange with a site), " +
+// FormatsRead is said whenever a file is refused for its format.
+const FormatsRead = "obmin reads CommerceML 2.x (<КоммерческаяИнформация>, BAS's exchange with a site), " +
 	"YML marketplace feeds (<yml_catalog>: Rozetka, Prom.ua, Epicentr, MAUDAU) and Hotline price lists (<price>)"
 
 func classify(dir string) (dropFiles, error) {
@@ -235,7 +235,7 @@ func classify(dir string) (dropFiles, error) {
 			names = append(names, e.Name())
 		}
 	}
-	sort.Slice(names, func(i, j int) bool { return fileOrder(names[i]) < fileOrder(names[j]) })
+	drop.SortNames(names)
 	for _, name := range names {
 		f, err := os.Open(filepath.Join(dir, name))
 		if err != nil {
@@ -252,35 +252,25 @@ func classify(dir string) (dropFiles, error) {
 			f.Close()
 			switch {
 			case ferr == nil:
-				df.catalog = append(df.catalog, name)
+				df.Catalog = append(df.Catalog, name)
 				df.feeds[name] = true
 				continue
 			case errors.Is(ferr, feed.ErrNotFeed):
-				return df, &InputError{Err: fmt.Errorf("%w; %s", err, formatsRead)}
+				return df, &InputError{Err: fmt.Errorf("%w; %s", err, FormatsRead)}
 			default:
 				return df, badInput(ferr)
 			}
 		}
 		f.Close()
 		if errors.Is(err, commerceml.ErrUnsupportedVersion) {
-			return df, &InputError{Err: fmt.Errorf("%w; %s", err, formatsRead)}
+			return df, &InputError{Err: fmt.Errorf("%w; %s", err, FormatsRead)}
 		}
 		if err != nil {
 			return df, badInput(err)
 		}
-		df.add(name, kind)
+		df.Add(name, kind)
 	}
 	return df, nil
-}
-
-// fileOrder sorts "import.xml" before "import1.xml" before "import10.xml", and keeps other names stable.
-func fileOrder(name string) string {
-	base := strings.TrimSuffix(strings.ToLower(name), ".xml")
-	i := len(base)
-	for i > 0 && base[i-1] >= '0' && base[i-1] <= '9' {
-		i--
-	}
-	return fmt.Sprintf("%s\x00%08s", base[:i], base[i:])
 }
 
 // stockOf is the quantity that counts for Checkbox: the chosen warehouses, or the offer's total.
@@ -312,8 +302,8 @@ func (c *Catalog) stockOf(o commerceml.Offer) *decimal.Decimal {
 	return nil
 }
 
-// resolvePriceType picks the price type of the configuration among those the drop announced.
-func (m Mapping) resolvePriceType(types []commerceml.PriceType) (string, error) {
+// ResolvePriceType picks the price type of the configuration among those the drop announced.
+func (m Mapping) ResolvePriceType(types []commerceml.PriceType) (string, error) {
 	if m.PriceType != "" {
 		for _, t := range types {
 			if t.ID == m.PriceType || strings.EqualFold(strings.TrimSpace(t.Name), strings.TrimSpace(m.PriceType)) {
@@ -367,7 +357,7 @@ func typeNames(types []commerceml.PriceType) string {
 type plan struct {
 	id      int64 // in the drop's Stage
 	kind    int   // planKeep, planTodo…
-	rec     spool.GoodRecord
+	rec     store.GoodRecord
 	payload checkbox.GoodPayload
 	hash    string
 	stock   *int64
@@ -390,7 +380,7 @@ func (c *Catalog) Apply(ctx context.Context, dir string) (DropReport, error) {
 // are known (stock.go).
 func (c *Catalog) apply(ctx context.Context, dir string, df dropFiles, beforeStock func(context.Context) error) (DropReport, error) {
 	rep := DropReport{Unzipped: df.unzipped}
-	st, err := spool.OpenStage(ctx)
+	st, err := store.OpenStage(ctx)
 	if err != nil {
 		return rep, err
 	}
@@ -404,7 +394,7 @@ func (c *Catalog) apply(ctx context.Context, dir string, df dropFiles, beforeSto
 		return rep, err
 	}
 	phase("read")
-	priceType, err := c.Mapping.resolvePriceType(types)
+	priceType, err := c.Mapping.ResolvePriceType(types)
 	if err != nil {
 		return rep, err
 	}
@@ -456,7 +446,7 @@ const recordBatch = 5000
 // an Ид, each feed (by name, mapping.feeds) the goods it made; a feed good of an obmin that did not record
 // feeds' names is judged by none. A variant counts as listed while its product is. Goods to hide
 // (MissingHide) are staged as planHide for the stock step, which it says how many; deletions are done here.
-func (c *Catalog) missing(ctx context.Context, st *spool.Stage, rep *DropReport) (int, error) {
+func (c *Catalog) missing(ctx context.Context, st *store.Stage, rep *DropReport) (int, error) {
 	fullBAS, partial := false, false
 	for _, f := range rep.Files {
 		if f.Feed == nil && f.Summary.Kind == commerceml.KindCatalog {
@@ -474,7 +464,7 @@ func (c *Catalog) missing(ctx context.Context, st *spool.Stage, rep *DropReport)
 		policy = MissingLeave
 	}
 	// The ledger is walked a chunk at a time; the goods of a chunk the drop lists are found in its Stage.
-	var chunk []spool.GoodRecord
+	var chunk []store.GoodRecord
 	gone := 0
 	judge := func() error {
 		codes := make([]string, len(chunk))
@@ -505,7 +495,7 @@ func (c *Catalog) missing(ctx context.Context, st *spool.Stage, rep *DropReport)
 		chunk = chunk[:0]
 		return nil
 	}
-	err := c.Store.ForEachGood(ctx, func(r spool.GoodRecord) error {
+	err := c.Store.ForEachGood(ctx, func(r store.GoodRecord) error {
 		if r.PushedHash == "" || r.Deleted {
 			return nil // never in Checkbox, or already removed by this policy
 		}
@@ -528,7 +518,7 @@ func (c *Catalog) missing(ctx context.Context, st *spool.Stage, rep *DropReport)
 	}
 	rep.MissingAction = string(policy)
 	hide := 0
-	err = st.EachPlan(ctx, false, func(sp spool.StagedPlan) error {
+	err = st.EachPlan(ctx, false, func(sp store.StagedPlan) error {
 		p, err := unstagePlan(sp)
 		if err != nil {
 			return err
@@ -560,7 +550,7 @@ func (c *Catalog) missing(ctx context.Context, st *spool.Stage, rep *DropReport)
 
 // listedBy says whether the drop lists the good of record r other than by its code: by BAS Ид (a variant
 // counts while its product is listed), or as a feed's offer.
-func listedBy(ctx context.Context, st *spool.Stage, r spool.GoodRecord) (bool, error) {
+func listedBy(ctx context.Context, st *store.Stage, r store.GoodRecord) (bool, error) {
 	keys := []string{}
 	if r.BASID != "" {
 		keys = append(keys, r.BASID)
@@ -581,7 +571,7 @@ func listedBy(ctx context.Context, st *spool.Stage, r spool.GoodRecord) (bool, e
 
 // deleteGone deletes a good a full package no longer lists (MissingDelete), found by its id or, where an
 // import made it and the ledger has no id yet, by its code.
-func (c *Catalog) deleteGone(ctx context.Context, r spool.GoodRecord, rep *DropReport) (bool, error) {
+func (c *Catalog) deleteGone(ctx context.Context, r store.GoodRecord, rep *DropReport) (bool, error) {
 	id := r.CheckboxID
 	if id == "" {
 		g, err := c.API.GoodByCode(ctx, r.Code)
@@ -630,16 +620,16 @@ func unzipDrop(ctx context.Context, dir string) ([]string, error) {
 		}
 		files, err := safezip.Extract(ctx, zipPath, dest, safezip.Limits{})
 		if err != nil {
-			switch zipRefusal(err) {
+			switch drop.ZipRefusal(err) {
 			case "":
 				return nil, fmt.Errorf("unzip %s: %w", e.Name(), err)
-			case reasonZipBroken:
+			case drop.ZipBroken:
 				return nil, &InputError{Err: fmt.Errorf("%s is not a readable zip archive: %w", e.Name(), err)}
 			}
 			return nil, &InputError{Err: fmt.Errorf("%s: %w", e.Name(), err)}
 		}
 		for _, rel := range files {
-			base, joins := zipEntryTarget(rel)
+			base, joins := drop.ZipEntry(rel)
 			if !joins {
 				continue // pictures and anything else stay where they are
 			}
@@ -661,12 +651,12 @@ func unzipDrop(ctx context.Context, dir string) ([]string, error) {
 
 // priceOf is a good's price in kopecks. A good the drop gives no offer for (a catalogue-only export) keeps
 // the price Checkbox last received, so a change of its name or barcode still goes out.
-func (c *Catalog) priceOf(s *staged, priceType string, rec spool.GoodRecord) (int64, bool, error) {
+func (c *Catalog) priceOf(s *staged, priceType string, rec store.GoodRecord) (int64, bool, error) {
 	if o := s.feed; o != nil {
 		if o.Price == nil {
 			return 0, false, nil
 		}
-		if !inHryvnia(o.Currency) {
+		if !InHryvnia(o.Currency) {
 			return 0, false, fmt.Errorf("ціна %s у %s, а ціни Checkbox — у гривнях", o.Price, o.Currency)
 		}
 		k, err := Kopecks(*o.Price)
@@ -676,7 +666,7 @@ func (c *Catalog) priceOf(s *staged, priceType string, rec spool.GoodRecord) (in
 		if p.TypeID != priceType {
 			continue
 		}
-		if !perBaseUnit(p.Factor) {
+		if !PerBaseUnit(p.Factor) {
 			return 0, false, fmt.Errorf("ціна за %s з Коэффициент %s: передаються лише ціни за базову одиницю", p.Unit, strings.TrimSpace(p.Factor))
 		}
 		k, err := Kopecks(p.PerUnit)
@@ -718,7 +708,7 @@ func (c *Catalog) payload(g commerceml.Good, code string, price int64) checkbox.
 // push sends the goods whose payload differs from what Checkbox last received, a few at a time, and
 // records each success at once so a crash or restart never sends it again. Many changed goods go through
 // the goods import instead (pushBulk); what it cannot place is sent here one by one.
-func (c *Catalog) push(ctx context.Context, st *spool.Stage, rep *DropReport, bulkDone bool) error {
+func (c *Catalog) push(ctx context.Context, st *store.Stage, rep *DropReport, bulkDone bool) error {
 	defer sort.Strings(rep.Rejected)
 	var err error
 	if rep.Unchanged, err = st.CountPlans(ctx, false, planUnchanged); err != nil {
@@ -745,7 +735,7 @@ func (c *Catalog) push(ctx context.Context, st *spool.Stage, rep *DropReport, bu
 		}
 		mu.Unlock()
 		if err != nil && isRejection(err) {
-			if err := c.Store.PutGoods(ctx, []spool.GoodRecord{description(p.rec)}); err != nil {
+			if err := c.Store.PutGoods(ctx, []store.GoodRecord{description(p.rec)}); err != nil {
 				mu.Lock()
 				firstErr = cmp.Or(firstErr, fmt.Errorf("record good %s: %w", p.rec.Code, err))
 				mu.Unlock()
@@ -756,7 +746,7 @@ func (c *Catalog) push(ctx context.Context, st *spool.Stage, rep *DropReport, bu
 	var pushers errgroup.Group
 	pushers.SetLimit(max(c.Workers, 1))
 	errStop := errors.New("stop")
-	walkErr := st.EachPlan(ctx, false, func(sp spool.StagedPlan) error {
+	walkErr := st.EachPlan(ctx, false, func(sp store.StagedPlan) error {
 		mu.Lock()
 		stop := firstErr != nil
 		mu.Unlock()
@@ -833,7 +823,7 @@ func (c *Catalog) pushOne(ctx context.Context, p *plan) (g checkbox.Good, create
 	p.rec.PushedPrice = p.payload.Price
 	p.rec.PushedPayload, _ = json.Marshal(p.payload)
 	p.rec.PushedAt = c.now()
-	if err := c.Store.PutGoods(ctx, []spool.GoodRecord{p.rec}); err != nil {
+	if err := c.Store.PutGoods(ctx, []store.GoodRecord{p.rec}); err != nil {
 		return g, created, fmt.Errorf("record good %s: %w", p.payload.Code, err)
 	}
 	return g, created, nil

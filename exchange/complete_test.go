@@ -15,9 +15,12 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"obmin/drop"
 	"obmin/exchange"
+	"obmin/folder"
+	"obmin/inspect"
 	"obmin/internal/demo"
-	"obmin/spool"
+	"obmin/watch"
 )
 
 // testClock is a clock tests move by hand.
@@ -45,7 +48,7 @@ func (r *rig) clocked(c *testClock) {
 	log := logrus.New()
 	log.SetOutput(os.Stderr)
 	log.SetLevel(logrus.PanicLevel)
-	w, err := spool.NewWatcher(spool.WatcherConfig{Source: spool.LocalDir(r.export), Interval: 10 * time.Millisecond, MinAge: time.Second,
+	w, err := watch.New(watch.Config{Source: folder.LocalDir(r.export), Interval: 10 * time.Millisecond, MinAge: time.Second,
 		Clock: c.Now, Spool: r.spool, Logger: logrus.NewEntry(log)})
 	if err != nil {
 		r.t.Fatal(err)
@@ -89,7 +92,7 @@ func (r *rig) outcome(err error) string {
 func inspectVerdict(t *testing.T, dir string, c *testClock) (verdict, because string) {
 	t.Helper()
 	var buf bytes.Buffer
-	if _, err := exchange.Inspect(context.Background(), &buf, []string{dir}, exchange.InspectOptions{JSON: true, Now: c.Now}); err != nil {
+	if _, err := inspect.Run(context.Background(), &buf, []string{dir}, inspect.Options{JSON: true, Now: c.Now}); err != nil {
 		t.Fatal(err)
 	}
 	var out struct {
@@ -164,7 +167,7 @@ func TestUnfinishedDropEndsInFailed(t *testing.T) {
 		t.Fatalf("once: %v; want it to say the export waits and why", err)
 	}
 	st, serr := r.agent.Snapshot(context.Background())
-	if serr != nil || len(st.Waiting) != 1 || !st.Waiting[0].Since.Equal(start.Add(-30*time.Second)) || !st.Waiting[0].GiveUpAt.Equal(start.Add(-30*time.Second+spool.DefaultGiveUpAfter)) {
+	if serr != nil || len(st.Waiting) != 1 || !st.Waiting[0].Since.Equal(start.Add(-30*time.Second)) || !st.Waiting[0].GiveUpAt.Equal(start.Add(-30*time.Second+drop.DefaultGiveUpAfter)) {
 		t.Fatalf("status: %+v %v", st.Waiting, serr)
 	}
 	var text strings.Builder
@@ -244,7 +247,7 @@ func TestMissingExportFolderIsAnError(t *testing.T) {
 
 // goneTarget is BAS's orders folder on a share that dropped: every write fails as a missing path does.
 type goneTarget struct {
-	spool.Target
+	folder.Target
 	mu   sync.Mutex
 	gone bool
 }

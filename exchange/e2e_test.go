@@ -23,11 +23,14 @@ import (
 	"obmin/checkbox/emulator"
 	"obmin/commerceml"
 	"obmin/exchange"
+	"obmin/folder"
 	"obmin/internal/apischema"
 	"obmin/internal/basloader"
 	"obmin/internal/config"
 	"obmin/internal/demo"
 	"obmin/spool"
+	"obmin/store"
+	"obmin/watch"
 )
 
 var (
@@ -43,7 +46,7 @@ type rig struct {
 	dir     string
 	emu     *emulator.Emulator
 	agent   *exchange.Agent
-	store   *spool.Store
+	store   *store.Store
 	spool   *spool.Spool
 	export  string
 	orders  string
@@ -80,7 +83,7 @@ func newRig(t testing.TB, mutate func(*exchange.Mapping, *exchange.SalesConfig))
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.store, err = spool.OpenStore(context.Background(), filepath.Join(dir, "state.db"))
+	r.store, err = store.Open(context.Background(), filepath.Join(dir, "state.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,11 +91,11 @@ func newRig(t testing.TB, mutate func(*exchange.Mapping, *exchange.SalesConfig))
 	if err := os.MkdirAll(r.export, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	src := spool.LocalDir(r.export)
+	src := folder.LocalDir(r.export)
 	log := logrus.New()
 	log.SetOutput(io.Discard)
 	runs := &exchange.RunWatcher{Log: logrus.NewEntry(log)}
-	w, err := spool.NewWatcher(spool.WatcherConfig{Source: src, Interval: 10 * time.Millisecond, MinAge: time.Millisecond, Logger: logrus.NewEntry(log), OnList: runs.Observe})
+	w, err := watch.New(watch.Config{Source: src, Interval: 10 * time.Millisecond, MinAge: time.Millisecond, Logger: logrus.NewEntry(log), OnList: runs.Observe})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +103,7 @@ func newRig(t testing.TB, mutate func(*exchange.Mapping, *exchange.SalesConfig))
 	m.VAT = map[string][]int{"20": {1}, "0": {8}}
 	m.Stock = true
 	sc := exchange.SalesConfig{
-		Out: spool.LocalTarget(filepath.Dir(r.orders)), OrdersFile: filepath.Base(r.orders), ReturnsFile: "returns.txt",
+		Out: folder.LocalTarget(filepath.Dir(r.orders)), OrdersFile: filepath.Base(r.orders), ReturnsFile: "returns.txt",
 		HeldDir: filepath.Join(dir, "spool", "held"), ReturnsDir: filepath.Join(dir, "spool", "returns"), NumbersDir: filepath.Join(dir, "spool", "numbers"),
 		Encoding: commerceml.EncodingUTF8BOM, Returns: exchange.ReturnsList, OrderStatus: testOrderStatus,
 		KeepRuns: 3, KeepFor: 0, Overlap: 38 * time.Hour, FirstPull: 72 * time.Hour,

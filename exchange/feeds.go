@@ -14,7 +14,7 @@ import (
 	"obmin/commerceml"
 	"obmin/feed"
 	"obmin/internal/ctxio"
-	"obmin/spool"
+	"obmin/store"
 )
 
 // FeedSource describes one marketplace feed a drop may carry (mapping.feeds): which files are it, its
@@ -27,8 +27,8 @@ type FeedSource struct {
 	CodeField string // CodeFromArticle (vendorCode), CodeFromID (offer id) or CodeFromBarcode; "" is Mapping.CodeField
 }
 
-// feedSourceOf names the source of feed file name and says which field is its code.
-func (m Mapping) feedSourceOf(name string) (source, codeField string) {
+// FeedSourceOf names the source of feed file name and says which field is its code.
+func (m Mapping) FeedSourceOf(name string) (source, codeField string) {
 	lower := strings.ToLower(name)
 	for _, f := range m.Feeds {
 		if ok, _ := path.Match(strings.ToLower(f.Files), lower); !ok {
@@ -60,9 +60,9 @@ func sourceName(file string) string {
 	return s
 }
 
-// feedCode is an offer's code by a code field: vendorCode for "article", the offer id for "id", the first
+// FeedCode is an offer's code by a code field: vendorCode for "article", the offer id for "id", the first
 // valid barcode for "barcode".
-func feedCode(codeField string, o *feed.Offer, barcodes []string) string {
+func FeedCode(codeField string, o *feed.Offer, barcodes []string) string {
 	switch codeField {
 	case CodeFromID:
 		return strings.TrimSpace(o.ID)
@@ -91,13 +91,13 @@ const feedKey = "feed:"
 // Rozetka): each then becomes a good of its own with a variant code (mapping.variant_code), named after
 // the model and the params that set it apart. Offers that share a code and are not variants keep the
 // first row; the others are reported.
-func (c *Catalog) readFeed(ctx context.Context, dir, name string, st *spool.Stage, rep *DropReport) (FileReport, error) {
+func (c *Catalog) readFeed(ctx context.Context, dir, name string, st *store.Stage, rep *DropReport) (FileReport, error) {
 	f, err := os.Open(filepath.Join(dir, name))
 	if err != nil {
 		return FileReport{}, fmt.Errorf("open %s: %w", name, err)
 	}
 	defer f.Close()
-	source, codeField := c.Mapping.feedSourceOf(name)
+	source, codeField := c.Mapping.FeedSourceOf(name)
 	sum, err := feed.Read(ctxio.Reader(ctx, f), name, func(o feed.Offer) error {
 		g := commerceml.Good{Article: o.VendorCode, Name: o.Title(), Barcodes: o.Barcodes, Line: o.Line}
 		s := &staged{good: g, feed: &o, offer: true, stock: o.Quantity, source: source, file: name, line: o.Line}
@@ -106,7 +106,7 @@ func (c *Catalog) readFeed(ctx context.Context, dir, name string, st *spool.Stag
 			s.stock = &zero
 		}
 		s.barcodes, s.badBarcodes = splitBarcodes(s.good.Barcodes)
-		s.code = feedCode(codeField, s.feed, s.barcodes)
+		s.code = FeedCode(codeField, s.feed, s.barcodes)
 		row, err := stageRow(feedKeyOf(source, o.ID), s)
 		if err != nil {
 			return err
@@ -134,7 +134,7 @@ func (c *Catalog) readFeed(ctx context.Context, dir, name string, st *spool.Stag
 // feedCodes settles the code and name of every row of one feed: rows sharing a code are made variant
 // codes where they are variants of one model; a row sharing a code with an earlier row that is not its
 // variant is marked a duplicate (dupLine). Only the rows that share a code or a group are read back.
-func (c *Catalog) feedCodes(ctx context.Context, st *spool.Stage, source string) error {
+func (c *Catalog) feedCodes(ctx context.Context, st *store.Stage, source string) error {
 	codes, err := st.SharedFeedCodes(ctx, source)
 	if err != nil {
 		return err
@@ -180,7 +180,7 @@ func (c *Catalog) feedCodes(ctx context.Context, st *spool.Stage, source string)
 }
 
 // feedRows reads back the rows of a feed with one code (or group_id).
-func feedRows(ctx context.Context, st *spool.Stage, source, value string, group bool) ([]*staged, error) {
+func feedRows(ctx context.Context, st *store.Stage, source, value string, group bool) ([]*staged, error) {
 	rows, err := st.FeedRows(ctx, source, value, group)
 	if err != nil {
 		return nil, err
@@ -195,7 +195,7 @@ func feedRows(ctx context.Context, st *spool.Stage, source, value string, group 
 }
 
 // restage writes feed rows back after feedCodes changed them.
-func restage(ctx context.Context, st *spool.Stage, source string, rows []*staged) error {
+func restage(ctx context.Context, st *store.Stage, source string, rows []*staged) error {
 	for _, s := range rows {
 		row, err := stageRow(feedKeyOf(source, s.feed.ID), s)
 		if err == nil {

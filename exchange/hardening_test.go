@@ -18,8 +18,9 @@ import (
 	"obmin/checkbox/emulator"
 	"obmin/commerceml"
 	"obmin/exchange"
+	"obmin/folder"
 	"obmin/internal/demo"
-	"obmin/spool"
+	"obmin/store"
 )
 
 // A drop whose import.xml hides a CDATA section bigger than the reader's token limit (with '<' all
@@ -65,7 +66,7 @@ func TestDropWithHugeCDATAFails(t *testing.T) {
 type salesRig struct {
 	t          *testing.T
 	emu        *emulator.Emulator
-	store      *spool.Store
+	store      *store.Store
 	sales      *exchange.Sales
 	checkbox   time.Time     // Checkbox's clock
 	offset     time.Duration // how far obmin's clock is off
@@ -84,16 +85,16 @@ func newSalesRig(t *testing.T, overlap time.Duration) *salesRig {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	r.store, err = spool.OpenStore(context.Background(), filepath.Join(dir, "state.db"))
+	r.store, err = store.Open(context.Background(), filepath.Join(dir, "state.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.store.Close() })
-	if err := r.store.PutGoods(context.Background(), []spool.GoodRecord{{Code: "KN-1", BASID: "bas-kn-1", Article: "KN-1", Name: "Кобзар", UnitCode: "796", UnitName: "шт", UnitFullName: "Штука", UnitIntl: "PCE"}}); err != nil {
+	if err := r.store.PutGoods(context.Background(), []store.GoodRecord{{Code: "KN-1", BASID: "bas-kn-1", Article: "KN-1", Name: "Кобзар", UnitCode: "796", UnitName: "шт", UnitFullName: "Штука", UnitIntl: "PCE"}}); err != nil {
 		t.Fatal(err)
 	}
 	r.sales = &exchange.Sales{API: client, Store: r.store, Now: func() time.Time { return r.checkbox.Add(r.offset) }, Cfg: exchange.SalesConfig{
-		Out: spool.LocalTarget(dir), OrdersFile: "orders.xml", Encoding: commerceml.EncodingUTF8BOM, Returns: exchange.ReturnsList,
+		Out: folder.LocalTarget(dir), OrdersFile: "orders.xml", Encoding: commerceml.EncodingUTF8BOM, Returns: exchange.ReturnsList,
 		Overlap: overlap, FirstPull: 24 * time.Hour, Currency: "грн", CustomerName: "Роздрібний покупець", NumberPrefix: "CB-",
 	}}
 	r.registerID = r.emu.Registers()[0].ID
@@ -109,7 +110,7 @@ func (r *salesRig) sell(status string) checkbox.Receipt {
 	return rc
 }
 
-func (r *salesRig) receipt(id string) spool.ReceiptRecord {
+func (r *salesRig) receipt(id string) store.ReceiptRecord {
 	r.t.Helper()
 	rec, ok, err := r.store.Receipt(context.Background(), id)
 	if err != nil || !ok {
@@ -168,7 +169,7 @@ func TestReceiptStatusTransitions(t *testing.T) {
 					t.Fatal(err)
 				}
 				first := r.receipt(rc.ID)
-				if wantFirst := map[bool]spool.ReceiptState{true: exchange.StatePending, false: exchange.StateSkipped}[from == checkbox.StatusDone]; first.State != wantFirst || first.Status != from {
+				if wantFirst := map[bool]store.ReceiptState{true: exchange.StatePending, false: exchange.StateSkipped}[from == checkbox.StatusDone]; first.State != wantFirst || first.Status != from {
 					t.Fatalf("first seen as %s/%s, want %s/%s", first.Status, first.State, from, wantFirst)
 				}
 				if err := r.emu.SetReceiptStatus(rc.ID, to); err != nil {

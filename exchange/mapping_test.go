@@ -2,7 +2,6 @@ package exchange
 
 import (
 	"errors"
-	"sort"
 	"testing"
 
 	"github.com/shopspring/decimal"
@@ -66,17 +65,6 @@ func TestCodeAndWeight(t *testing.T) {
 	}
 }
 
-func TestFileOrder(t *testing.T) {
-	names := []string{"offers1.xml", "import10.xml", "import.xml", "offers.xml", "import2.xml", "import1.xml"}
-	sort.Slice(names, func(i, j int) bool { return fileOrder(names[i]) < fileOrder(names[j]) })
-	want := []string{"import.xml", "import1.xml", "import2.xml", "import10.xml", "offers.xml", "offers1.xml"}
-	for i := range want {
-		if names[i] != want[i] {
-			t.Fatalf("order = %v, want %v", names, want)
-		}
-	}
-}
-
 func TestResolvePriceType(t *testing.T) {
 	retail := commerceml.PriceType{ID: "r", Name: "Роздрібна"}
 	whole := commerceml.PriceType{ID: "w", Name: "Оптова"}
@@ -100,7 +88,7 @@ func TestResolvePriceType(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Mapping{PriceType: tt.conf}.resolvePriceType(tt.types)
+			got, err := Mapping{PriceType: tt.conf}.ResolvePriceType(tt.types)
 			if (err != nil) != tt.wantErr || got != tt.want {
 				t.Fatalf("got %q, %v; want %q, err %v", got, err, tt.want, tt.wantErr)
 			}

@@ -14,7 +14,7 @@ import (
 	"unicode"
 
 	"obmin/commerceml"
-	"obmin/spool"
+	"obmin/store"
 )
 
 // BAS order numbers (docs/bas-orders.md, «Номери»). BAS builds its own document number from the digits of
@@ -271,7 +271,7 @@ func (s *Sales) assignNumbers(ctx context.Context) error {
 	}
 	byYear := map[int][]unnumbered{}
 	var years []int
-	err := s.Store.ReceiptsInState(ctx, StatePending, func(r spool.ReceiptRecord) error {
+	err := s.Store.ReceiptsInState(ctx, StatePending, func(r store.ReceiptRecord) error {
 		if _, _, ok := ParseOrderNumber(r.Number); ok {
 			return nil
 		}
@@ -294,10 +294,10 @@ func (s *Sales) assignNumbers(ctx context.Context) error {
 		recs := byYear[y]
 		var fresh []unnumbered
 		var lines []string
-		numbered := make([]spool.ReceiptNumber, 0, len(recs))
+		numbered := make([]store.ReceiptNumber, 0, len(recs))
 		for _, r := range recs {
 			if n, ok := yn.recovered[r.id]; ok {
-				numbered = append(numbered, spool.ReceiptNumber{ID: r.id, Number: FormatOrderNumber(s.prefix(), y, n)})
+				numbered = append(numbered, store.ReceiptNumber{ID: r.id, Number: FormatOrderNumber(s.prefix(), y, n)})
 				continue
 			}
 			fresh = append(fresh, r)
@@ -314,7 +314,7 @@ func (s *Sales) assignNumbers(ctx context.Context) error {
 			for i, r := range fresh {
 				number := FormatOrderNumber(s.prefix(), y, start+i)
 				lines = append(lines, strings.Join([]string{number, r.id, r.fiscal, r.when.In(kyiv).Format("2006-01-02 15:04:05")}, "\t"))
-				numbered = append(numbered, spool.ReceiptNumber{ID: r.id, Number: number})
+				numbered = append(numbered, store.ReceiptNumber{ID: r.id, Number: number})
 			}
 			if err := s.journal().append(y, lines); err != nil {
 				return err
@@ -365,7 +365,7 @@ func (s *Sales) NumbersUse(ctx context.Context, now time.Time) (NumberUse, error
 	return u, nil
 }
 
-func fiscalCode(r spool.ReceiptRecord) string {
+func fiscalCode(r store.ReceiptRecord) string {
 	// The fiscal code is kept in the receipt; the record has it only in Raw.
 	return receiptFiscalCode(r.Raw)
 }

@@ -17,7 +17,8 @@ import (
 	"obmin/checkbox/emulator"
 	"obmin/commerceml"
 	"obmin/exchange"
-	"obmin/spool"
+	"obmin/folder"
+	"obmin/store"
 )
 
 // BenchmarkOrdersFileChainDay plays a chain's trading day through the orders side: 50 cash registers ×
@@ -81,14 +82,14 @@ func chainDay(b *testing.B, registers, perRegister int, deepEvery time.Duration)
 	b.Helper()
 	ctx := context.Background()
 	dir := b.TempDir()
-	st, err := spool.OpenStore(ctx, filepath.Join(dir, "state.db"))
+	st, err := store.Open(ctx, filepath.Join(dir, "state.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	goods := make([]spool.GoodRecord, 2000)
+	goods := make([]store.GoodRecord, 2000)
 	for i := range goods {
-		goods[i] = spool.GoodRecord{Code: fmt.Sprintf("BK-%06d", i), BASID: fmt.Sprintf("b0000000-0000-4000-8000-%012d", i),
+		goods[i] = store.GoodRecord{Code: fmt.Sprintf("BK-%06d", i), BASID: fmt.Sprintf("b0000000-0000-4000-8000-%012d", i),
 			Article: fmt.Sprintf("BK-%06d", i), Name: fmt.Sprintf("Книга для мережі, том %d: історія України в документах", i),
 			UnitCode: "796", UnitName: "шт", UnitFullName: "Штука", UnitIntl: "PCE"}
 	}
@@ -109,7 +110,7 @@ func chainDay(b *testing.B, registers, perRegister int, deepEvery time.Duration)
 	}
 	regs := emu.Registers()
 	s := &exchange.Sales{API: client, Store: st, Now: func() time.Time { return clock }, Cfg: exchange.SalesConfig{
-		Out: spool.LocalTarget(filepath.Join(dir, "bas")), OrdersFile: "orders.xml", ReturnsFile: "returns.txt",
+		Out: folder.LocalTarget(filepath.Join(dir, "bas")), OrdersFile: "orders.xml", ReturnsFile: "returns.txt",
 		NumbersDir: filepath.Join(dir, "numbers"), Encoding: commerceml.EncodingUTF8BOM, Returns: exchange.ReturnsList,
 		OrderStatus: "Продано на касі", KeepRuns: 3, KeepFor: time.Hour, Currency: "грн", CustomerName: "Роздрібний покупець",
 		NumberPrefix: "CB-", VATCodes: map[int]string{1: "20", 8: ""}, Overlap: 38 * time.Hour, RecentOverlap: 10 * time.Minute, DeepEvery: deepEvery, FirstPull: 24 * time.Hour,
@@ -163,7 +164,7 @@ func chainDay(b *testing.B, registers, perRegister int, deepEvery time.Duration)
 	}
 	// The baseline: one file with every order of the day.
 	var all []commerceml.Document
-	if err := st.ReceiptsSoldSince(ctx, open, func(r spool.ReceiptRecord) error {
+	if err := st.ReceiptsSoldSince(ctx, open, func(r store.ReceiptRecord) error {
 		var d commerceml.Document
 		if err := json.Unmarshal(r.Document, &d); err != nil {
 			return err

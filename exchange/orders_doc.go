@@ -12,7 +12,7 @@ import (
 
 	"obmin/checkbox"
 	"obmin/commerceml"
-	"obmin/spool"
+	"obmin/store"
 )
 
 // How a receipt becomes the order BAS loads (docs/bas-orders.md): every discount and rounding inside the
@@ -28,7 +28,7 @@ const (
 
 // receiptLine is one line of a receipt as it goes to BAS.
 type receiptLine struct {
-	good  spool.GoodRecord
+	good  store.GoodRecord
 	code  string          // the Checkbox good code
 	qty   decimal.Decimal // positive
 	price decimal.Decimal // the shelf price per unit

@@ -8,7 +8,8 @@ import (
 	"time"
 
 	"obmin/commerceml"
-	"obmin/spool"
+	"obmin/folder"
+	"obmin/store"
 )
 
 // BAS's orders file is written as a stream: its documents are read from the state a page at a time and
@@ -35,7 +36,7 @@ func (s *Sales) writeOrdersFile(ctx context.Context) ([]string, error) {
 	// The file is written only when its content changes, or when it is missing: BAS and staff see a new file
 	// time only for new data, and a file someone (or BAS, in a wrong layout) deleted comes back. What the
 	// file would hold is compared by its size and SHA-256, rendered once without being kept.
-	var want spool.ContentSum
+	var want folder.ContentSum
 	if err := render(&want); err != nil {
 		return nil, fmt.Errorf("render %s: %w", name, err)
 	}
@@ -83,9 +84,9 @@ func (s *Sales) fileOptions(ctx context.Context) (commerceml.WriterOptions, erro
 
 // eachFileOrder calls fn with every order of the file, oldest sale first, numbered.
 func (s *Sales) eachFileOrder(ctx context.Context, fn func(id string, d commerceml.Document) error) error {
-	var key spool.FileOrderKey
+	var key store.FileOrderKey
 	for {
-		next, n, err := s.Store.FileOrders(ctx, key, fileOrdersPage, func(r spool.ReceiptRecord) error {
+		next, n, err := s.Store.FileOrders(ctx, key, fileOrdersPage, func(r store.ReceiptRecord) error {
 			var d commerceml.Document
 			if err := json.Unmarshal(r.Document, &d); err != nil {
 				return fmt.Errorf("receipt %s: stored document: %w", r.ID, err)
@@ -105,13 +106,13 @@ func (s *Sales) eachFileOrder(ctx context.Context, fn func(id string, d commerce
 
 // fileHolds says whether the file name in the orders folder holds exactly what want summed. A file that
 // cannot be read does not: it is written again.
-func (s *Sales) fileHolds(ctx context.Context, name string, want *spool.ContentSum) bool {
+func (s *Sales) fileHolds(ctx context.Context, name string, want *folder.ContentSum) bool {
 	f, err := s.Cfg.Out.Open(ctx, name)
 	if err != nil {
 		return false
 	}
 	defer f.Close()
-	var got spool.ContentSum
+	var got folder.ContentSum
 	if _, err := io.Copy(&got, io.LimitReader(f, want.Size()+1)); err != nil {
 		return false
 	}

@@ -11,7 +11,7 @@ import (
 
 	"obmin/commerceml"
 	"obmin/exchange"
-	"obmin/spool"
+	"obmin/store"
 )
 
 // The orders file is written a page of orders at a time, yet holds exactly what rendering every order at
@@ -67,10 +67,10 @@ func TestOrdersFileStreamedExactlyAndOnlyWhenChanged(t *testing.T) {
 }
 
 // renderAtOnce renders every order of the file in memory, as obmin did before it streamed the file.
-func renderAtOnce(t *testing.T, st *spool.Store) []byte {
+func renderAtOnce(t *testing.T, st *store.Store) []byte {
 	t.Helper()
 	var docs []commerceml.Document
-	err := st.ReceiptsInState(context.Background(), exchange.StatePending, func(r spool.ReceiptRecord) error {
+	err := st.ReceiptsInState(context.Background(), exchange.StatePending, func(r store.ReceiptRecord) error {
 		var d commerceml.Document
 		if err := json.Unmarshal(r.Document, &d); err != nil {
 			return err

@@ -15,9 +15,10 @@ import (
 	"obmin/checkbox/emulator"
 	"obmin/commerceml"
 	"obmin/exchange"
+	"obmin/folder"
 	"obmin/internal/basloader"
 	"obmin/internal/demo"
-	"obmin/spool"
+	"obmin/store"
 )
 
 // testOrderStatus is the «Статус заказа» the rigs send; the BAS model maps it to Завершен, as the README
@@ -315,7 +316,7 @@ func TestNumbersSurviveALostState(t *testing.T) {
 		before[d.ID] = d.Number
 	}
 	// The state is lost (a new, empty one) and the orders file with it; the journal in the spool stays.
-	fresh, err := spool.OpenStore(context.Background(), filepath.Join(r.dir, "state-new.db"))
+	fresh, err := store.Open(context.Background(), filepath.Join(r.dir, "state-new.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -353,7 +354,7 @@ func TestNeverItsOwnEcho(t *testing.T) {
 			r.orders = filepath.Join(r.export, where, "orders.xml")
 			rel, _ := filepath.Rel(r.export, r.orders)
 			r.agent.Own = exchange.NewOwnFiles(filepath.ToSlash(rel))
-			r.agent.Sales.Cfg.Out = spool.LocalTarget(filepath.Dir(r.orders))
+			r.agent.Sales.Cfg.Out = folder.LocalTarget(filepath.Dir(r.orders))
 			r.drop(demo.Books, time.Now())
 			r.pass()
 			r.sell(emulator.Sale{Lines: []emulator.SaleLine{{Code: "KN-0001", Quantity: 1000}}})
@@ -402,14 +403,14 @@ func TestOrdersOfAnEarlierObminAreRebuilt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	old := func(rc checkbox.Receipt, total string) spool.ReceiptRecord {
+	old := func(rc checkbox.Receipt, total string) store.ReceiptRecord {
 		raw, _ := json.Marshal(rc)
 		doc := `{"id":"` + rc.ID + `","number":"CB-` + rc.FiscalCode + `","total":"` + total + `","discounts":[{"name":"Знижка","sum":"10","in_total":true}],` +
 			`"requisites":[{"name":"Финальный статус","value":"true"}],"lines":[]}`
-		return spool.ReceiptRecord{ID: rc.ID, Type: rc.Type, Status: rc.Status, Number: "CB-" + rc.FiscalCode, When: rc.When(),
+		return store.ReceiptRecord{ID: rc.ID, Type: rc.Type, Status: rc.Status, Number: "CB-" + rc.FiscalCode, When: rc.When(),
 			TotalSum: rc.TotalSum, State: exchange.StatePending, Raw: raw, Document: []byte(doc)}
 	}
-	for _, rec := range []spool.ReceiptRecord{old(sale, "830"), old(ret, "-420")} {
+	for _, rec := range []store.ReceiptRecord{old(sale, "830"), old(ret, "-420")} {
 		if _, err := r.store.AddReceipt(ctx, rec); err != nil {
 			t.Fatal(err)
 		}

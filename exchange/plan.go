@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"obmin/checkbox"
-	"obmin/spool"
+	"obmin/store"
 )
 
 // Plan kinds in the drop's Stage: what is to happen to each good the drop describes.
@@ -24,13 +24,13 @@ const (
 
 // planData is a plan as the Stage keeps it (JSON).
 type planData struct {
-	Rec     spool.GoodRecord      `json:"rec"`
+	Rec     store.GoodRecord      `json:"rec"`
 	Payload *checkbox.GoodPayload `json:"payload,omitempty"`
 	Hash    string                `json:"hash,omitempty"`
 }
 
 // stagePlan adds p to the stage under kind and returns its id.
-func stagePlan(ctx context.Context, st *spool.Stage, p plan, kind int) (int64, error) {
+func stagePlan(ctx context.Context, st *store.Stage, p plan, kind int) (int64, error) {
 	d := planData{Rec: p.rec, Hash: p.hash}
 	if kind != planKeep {
 		d.Payload = &p.payload
@@ -39,11 +39,11 @@ func stagePlan(ctx context.Context, st *spool.Stage, p plan, kind int) (int64, e
 	if err != nil {
 		return 0, fmt.Errorf("stage plan %s: %w", p.rec.Code, err)
 	}
-	return st.AddPlan(ctx, spool.StagedPlan{Code: p.rec.Code, Kind: kind, Stock: p.stock, Data: data})
+	return st.AddPlan(ctx, store.StagedPlan{Code: p.rec.Code, Kind: kind, Stock: p.stock, Data: data})
 }
 
 // unstagePlan decodes a staged plan.
-func unstagePlan(sp spool.StagedPlan) (plan, error) {
+func unstagePlan(sp store.StagedPlan) (plan, error) {
 	var d planData
 	if err := json.Unmarshal(sp.Data, &d); err != nil {
 		return plan{}, fmt.Errorf("staged plan %s: %w", sp.Code, err)
@@ -77,7 +77,7 @@ func planKind(p plan) int {
 // second one. What it decides goes to the drop's Stage, a plan per good.
 type planner struct {
 	c         *Catalog
-	st        *spool.Stage
+	st        *store.Stage
 	priceType string
 	rep       *DropReport
 	now       time.Time
@@ -85,8 +85,8 @@ type planner struct {
 	last      *staged        // the BAS good planned last: a variant's product comes just before it
 	ledger    ledgerView
 	bulk      *bulkPusher        // takes each plan to send
-	recs      []spool.GoodRecord // BAS's descriptions not yet in the ledger
-	renames   []spool.GoodRecord // and those of goods whose code changes
+	recs      []store.GoodRecord // BAS's descriptions not yet in the ledger
+	renames   []store.GoodRecord // and those of goods whose code changes
 	// The code BAS's good planned last claimed, and who that is (claim).
 	lastCode, lastWho string
 }
@@ -97,7 +97,7 @@ type planner struct {
 type ledgerView struct {
 	store   GoodsStore
 	empty   bool
-	byBASID map[string]spool.GoodRecord // the chunk's goods the ledger knows
+	byBASID map[string]store.GoodRecord // the chunk's goods the ledger knows
 	chunk   map[string]bool             // the Ид of the chunk
 }
 
@@ -118,9 +118,9 @@ func (v *ledgerView) prefetch(ctx context.Context, ids []string) error {
 	return nil
 }
 
-func (v *ledgerView) GoodByBASID(ctx context.Context, id string) (spool.GoodRecord, bool, error) {
+func (v *ledgerView) GoodByBASID(ctx context.Context, id string) (store.GoodRecord, bool, error) {
 	if v.empty {
-		return spool.GoodRecord{}, false, nil
+		return store.GoodRecord{}, false, nil
 	}
 	if v.chunk[id] {
 		r, ok := v.byBASID[id]
@@ -129,16 +129,16 @@ func (v *ledgerView) GoodByBASID(ctx context.Context, id string) (spool.GoodReco
 	return v.store.GoodByBASID(ctx, id)
 }
 
-func (v *ledgerView) GoodWithCode(ctx context.Context, code string) (spool.GoodRecord, bool, error) {
+func (v *ledgerView) GoodWithCode(ctx context.Context, code string) (store.GoodRecord, bool, error) {
 	if v.empty {
-		return spool.GoodRecord{}, false, nil
+		return store.GoodRecord{}, false, nil
 	}
 	return v.store.GoodWithCode(ctx, code)
 }
 
-func (v *ledgerView) GoodBySource(ctx context.Context, source, key string) (spool.GoodRecord, bool, error) {
+func (v *ledgerView) GoodBySource(ctx context.Context, source, key string) (store.GoodRecord, bool, error) {
 	if v.empty {
-		return spool.GoodRecord{}, false, nil
+		return store.GoodRecord{}, false, nil
 	}
 	return v.store.GoodBySource(ctx, source, key)
 }
@@ -153,7 +153,7 @@ func (v *ledgerView) HasVariants(ctx context.Context, basID string) (bool, error
 // plan decides, for every staged good, what Checkbox should hold and whether that differs from the ledger.
 // BAS's goods come first, by code and Ид (codeOf), then each feed's rows in file order: for a code BAS
 // exports, BAS wins, among BAS's goods the lowest Ид, and among feeds the first keeps it.
-func (c *Catalog) plan(ctx context.Context, st *spool.Stage, priceType string, rep *DropReport, bulk *bulkPusher) error {
+func (c *Catalog) plan(ctx context.Context, st *store.Stage, priceType string, rep *DropReport, bulk *bulkPusher) error {
 	products, err := st.Products(ctx)
 	if err != nil {
 		return err
@@ -164,7 +164,7 @@ func (c *Catalog) plan(ctx context.Context, st *spool.Stage, priceType string, r
 	}
 	pl := &planner{c: c, st: st, priceType: priceType, rep: rep, now: c.now(), products: products,
 		ledger: ledgerView{store: c.Store, empty: total == 0}, bulk: bulk}
-	err = st.EachGood(ctx, false, func(goods []spool.StagedGood, offers map[string][][]byte) error {
+	err = st.EachGood(ctx, false, func(goods []store.StagedGood, offers map[string][][]byte) error {
 		ids := make([]string, len(goods))
 		for i, g := range goods {
 			ids[i] = g.Key
@@ -195,7 +195,7 @@ func (c *Catalog) plan(ctx context.Context, st *spool.Stage, priceType string, r
 		return err
 	}
 	pl.ledger.byBASID, pl.ledger.chunk = nil, nil
-	err = st.EachGood(ctx, true, func(goods []spool.StagedGood, _ map[string][][]byte) error {
+	err = st.EachGood(ctx, true, func(goods []store.StagedGood, _ map[string][][]byte) error {
 		for _, g := range goods {
 			rep.Goods++
 			s, err := unstage(g)
@@ -327,7 +327,7 @@ func (pl *planner) behindBAS(s *staged, code, bas string) {
 // changed (its Артикул, or mapping.variant_code) keeps its record, and with it its Checkbox good, under
 // the new code. A good the ledger does not know yet takes over the record of its code, if any: made from a
 // feed, or by a good that had this Артикул before. refusal says why the code cannot change now.
-func (pl *planner) basRecord(ctx context.Context, s *staged, code string) (rec spool.GoodRecord, refusal string, err error) {
+func (pl *planner) basRecord(ctx context.Context, s *staged, code string) (rec store.GoodRecord, refusal string, err error) {
 	st := &pl.ledger
 	g := s.good
 	rec, ok, err := st.GoodByBASID(ctx, g.ID)
@@ -359,7 +359,7 @@ func (pl *planner) basRecord(ctx context.Context, s *staged, code string) (rec s
 }
 
 // holderName says where the good holding a code comes from.
-func holderName(r spool.GoodRecord) string {
+func holderName(r store.GoodRecord) string {
 	switch {
 	case r.BASID != "":
 		return "BAS, Ид " + r.BASID
@@ -416,7 +416,7 @@ func (pl *planner) feedRow(ctx context.Context, s *staged) error {
 }
 
 // keep records a good with nothing to send.
-func (pl *planner) keep(ctx context.Context, rec spool.GoodRecord) error {
+func (pl *planner) keep(ctx context.Context, rec store.GoodRecord) error {
 	rec.UpdatedAt = pl.now
 	return pl.add(ctx, plan{rec: rec}, planKeep)
 }
@@ -457,13 +457,13 @@ func (pl *planner) add(ctx context.Context, p plan, kind int) error {
 
 // description is rec without what the ledger says of Checkbox: PutGoods then keeps that as it is, so a
 // description written never undoes a push made meanwhile.
-func description(rec spool.GoodRecord) spool.GoodRecord {
+func description(rec store.GoodRecord) store.GoodRecord {
 	rec.CheckboxID, rec.PushedHash, rec.PushedPrice, rec.PushedPayload, rec.PushedStock, rec.StockHash, rec.PushedAt = "", "", 0, nil, nil, "", time.Time{}
 	return rec
 }
 
 // sameDescription says whether two records hold the same description of a good.
-func sameDescription(a, b spool.GoodRecord) bool {
+func sameDescription(a, b store.GoodRecord) bool {
 	return a.Code == b.Code && a.BASID == b.BASID && a.Article == b.Article && a.Name == b.Name && a.Deleted == b.Deleted &&
 		a.UnitCode == b.UnitCode && a.UnitName == b.UnitName && a.UnitFullName == b.UnitFullName && a.UnitIntl == b.UnitIntl &&
 		a.Source == b.Source && a.SourceKey == b.SourceKey
@@ -480,7 +480,7 @@ func (pl *planner) flush(ctx context.Context) error {
 }
 
 // good plans a good whose record and code are settled: its price, payload and stock.
-func (pl *planner) good(ctx context.Context, s *staged, rec spool.GoodRecord) error {
+func (pl *planner) good(ctx context.Context, s *staged, rec store.GoodRecord) error {
 	g := s.good
 	who := fmt.Sprintf("%s «%s»", rec.Code, g.Name)
 	if g.Deleted {

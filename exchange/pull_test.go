@@ -11,7 +11,8 @@ import (
 	"obmin/checkbox/emulator"
 	"obmin/commerceml"
 	"obmin/exchange"
-	"obmin/spool"
+	"obmin/folder"
+	"obmin/store"
 )
 
 // pullRig is a chain's cash registers at the emulator's tills, pulled as the service pulls them: a deep
@@ -19,7 +20,7 @@ import (
 type pullRig struct {
 	t     *testing.T
 	emu   *emulator.Emulator
-	store *spool.Store
+	store *store.Store
 	sales *exchange.Sales
 	regs  []emulator.Register
 	now   time.Time
@@ -37,16 +38,16 @@ func newPullRig(t *testing.T, registers int) *pullRig {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	if r.store, err = spool.OpenStore(context.Background(), filepath.Join(dir, "state.db")); err != nil {
+	if r.store, err = store.Open(context.Background(), filepath.Join(dir, "state.db")); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.store.Close() })
-	if err := r.store.PutGoods(context.Background(), []spool.GoodRecord{{Code: "KN-1", BASID: "bas-kn-1", Article: "KN-1", Name: "Кобзар",
+	if err := r.store.PutGoods(context.Background(), []store.GoodRecord{{Code: "KN-1", BASID: "bas-kn-1", Article: "KN-1", Name: "Кобзар",
 		UnitCode: "796", UnitName: "шт", UnitFullName: "Штука", UnitIntl: "PCE"}}); err != nil {
 		t.Fatal(err)
 	}
 	r.sales = &exchange.Sales{API: client, Store: r.store, Now: func() time.Time { return r.now }, Cfg: exchange.SalesConfig{
-		Out: spool.LocalTarget(dir), OrdersFile: "orders.xml", Encoding: commerceml.EncodingUTF8BOM, Returns: exchange.ReturnsList,
+		Out: folder.LocalTarget(dir), OrdersFile: "orders.xml", Encoding: commerceml.EncodingUTF8BOM, Returns: exchange.ReturnsList,
 		Overlap: 38 * time.Hour, RecentOverlap: 10 * time.Minute, DeepEvery: time.Hour, FirstPull: 48 * time.Hour,
 		Currency: "грн", CustomerName: "Роздрібний покупець", NumberPrefix: "CB-",
 	}}

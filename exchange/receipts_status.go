@@ -9,7 +9,7 @@ import (
 
 	"obmin/checkbox"
 	"obmin/internal/quietlog"
-	"obmin/spool"
+	"obmin/store"
 )
 
 // A receipt's Checkbox status can move on after obmin first saw it (ReceiptStatus in Checkbox's OpenAPI:
@@ -30,7 +30,7 @@ const (
 // now. A receipt skipped as unfinished is judged again whatever its new status (CREATED → DONE becomes
 // pending, → ERROR stays skipped with the new reason); a finished one never goes back: BAS may already
 // hold it, so a later CANCELLED is only recorded and reported.
-func nextStep(oldStatus string, oldState spool.ReceiptState, now string) receiptStep {
+func nextStep(oldStatus string, oldState store.ReceiptState, now string) receiptStep {
 	switch {
 	case now == oldStatus:
 		return stepNone
@@ -53,7 +53,7 @@ func cursorTime(r checkbox.Receipt) time.Time {
 }
 
 // seenAgain handles a receipt the ledger already holds, rec being what it would be now.
-func (s *Sales) seenAgain(ctx context.Context, rec spool.ReceiptRecord) (bool, spool.ReceiptState, error) {
+func (s *Sales) seenAgain(ctx context.Context, rec store.ReceiptRecord) (bool, store.ReceiptState, error) {
 	old, ok, err := s.Store.Receipt(ctx, rec.ID)
 	if err != nil || !ok {
 		return false, rec.State, err

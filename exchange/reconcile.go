@@ -18,18 +18,18 @@ import (
 	"obmin/commerceml"
 	"obmin/internal/voice"
 	"obmin/reconcile"
-	"obmin/spool"
+	"obmin/store"
 )
 
 // What obmin gives reconciliation (package reconcile): the channels receipts reach BAS through, BAS's own
 // view of its orders, and the repairs (goods sent again, receipts offered again).
 
-// ReconcileStore is what the channels read from the state (spool.Store).
+// ReconcileStore is what the channels read from the state (store.Store).
 type ReconcileStore interface {
-	ReceiptsSoldSince(ctx context.Context, since time.Time, fn func(spool.ReceiptRecord) error, states ...spool.ReceiptState) error
-	ReceiptByNumber(ctx context.Context, number string) (spool.ReceiptRecord, bool, error)
-	BASOrdersSold(ctx context.Context, from, to time.Time, fn func(spool.BASOrder) error) error
-	PutBASOrders(ctx context.Context, orders []spool.BASOrder) error
+	ReceiptsSoldSince(ctx context.Context, since time.Time, fn func(store.ReceiptRecord) error, states ...store.ReceiptState) error
+	ReceiptByNumber(ctx context.Context, number string) (store.ReceiptRecord, bool, error)
+	BASOrdersSold(ctx context.Context, from, to time.Time, fn func(store.BASOrder) error) error
+	PutBASOrders(ctx context.Context, orders []store.BASOrder) error
 }
 
 // OrdersFileChannel is the orders file as a channel: what obmin wrote into it for each receipt (its
@@ -53,7 +53,7 @@ func (s *Sales) OrdersFileChannel(st ReconcileStore) reconcile.Channel {
 
 func (s *Sales) ordersDelivered(ctx context.Context, st ReconcileStore, from, to time.Time, fn func(reconcile.Delivery) error) error {
 	inLedger := map[string]string{} // receipt id → number, as the ledger has it
-	err := st.ReceiptsSoldSince(ctx, from, func(r spool.ReceiptRecord) error {
+	err := st.ReceiptsSoldSince(ctx, from, func(r store.ReceiptRecord) error {
 		if !r.When.Before(to) {
 			return nil
 		}
@@ -141,7 +141,7 @@ func BASOrdersChannel(st ReconcileStore) reconcile.Channel {
 		Title:   "Вивантаження замовлень з BAS",
 		Partial: true,
 		Delivered: func(ctx context.Context, from, to time.Time, fn func(reconcile.Delivery) error) error {
-			return st.BASOrdersSold(ctx, from, to, func(o spool.BASOrder) error {
+			return st.BASOrdersSold(ctx, from, to, func(o store.BASOrder) error {
 				d := reconcile.Delivery{FiscalCode: o.Fiscal, Ref: o.Number, Sum: o.Total, Sold: o.When}
 				rec, ok, err := st.ReceiptByNumber(ctx, o.Number)
 				if err != nil {
@@ -186,18 +186,18 @@ var fiscalInComment = regexp.MustCompile(`Checkbox: чек ([^\s,]+)`)
 // ReadBASOrders reads the orders of a BAS orders export: Номер, BAS's Ид, time, sum, and the Checkbox
 // fiscal code the order names (obmin's requisite «Фіскальний номер Checkbox», or its comment). A document
 // without lines gives no sum.
-func ReadBASOrders(path string) ([]spool.BASOrder, error) {
+func ReadBASOrders(path string) ([]store.BASOrder, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	var out []spool.BASOrder
+	var out []store.BASOrder
 	_, err = commerceml.Read(f, filepath.Base(path), commerceml.Handler{Document: func(d commerceml.Document) error {
 		if d.Number == "" {
 			return nil
 		}
-		o := spool.BASOrder{Number: d.Number, BASID: d.ID, When: d.Time}
+		o := store.BASOrder{Number: d.Number, BASID: d.ID, When: d.Time}
 		for _, r := range d.Requisites {
 			if r.Name == reqFiscal {
 				o.Fiscal = strings.TrimSpace(r.Value)
@@ -263,12 +263,12 @@ func (j numberJournal) each(year int, fn func(journalEntry) error) error {
 // a drop uses (planned in a Stage, sent one by one, stock through the stock step), and sets the stock given:
 // reconciliation's repair. A good whose only difference is its stock gets its stock alone.
 func (c *Catalog) Repush(ctx context.Context, goods []reconcile.RepushGood) (reconcile.RepushResult, error) {
-	st, err := spool.OpenStage(ctx)
+	st, err := store.OpenStage(ctx)
 	if err != nil {
 		return reconcile.RepushResult{}, err
 	}
 	defer st.Close()
-	var forget []spool.GoodRecord // goods whose Checkbox count is not what the ledger says obmin set
+	var forget []store.GoodRecord // goods whose Checkbox count is not what the ledger says obmin set
 	for _, g := range goods {
 		rec := g.Rec
 		var p checkbox.GoodPayload
@@ -277,7 +277,7 @@ func (c *Catalog) Repush(ctx context.Context, goods []reconcile.RepushGood) (rec
 		}
 		pl := plan{rec: rec, payload: p, hash: payloadHash(p), stock: g.Stock}
 		if g.Stock != nil {
-			// The stock is set now: sales before now are in it (spool.Store.NetSoldSinceStock). The stock step
+			// The stock is set now: sales before now are in it (store.Store.NetSoldSinceStock). The stock step
 			// sends a stock the ledger does not hold as sent, without reading the count again.
 			pl.rec.UpdatedAt = c.now()
 			pl.rec.PushedStock = nil

@@ -20,7 +20,7 @@ import (
 	"obmin/checkbox"
 	"obmin/internal/quietlog"
 	"obmin/retail"
-	"obmin/spool"
+	"obmin/store"
 )
 
 // The retail sales reports channel (sales.to: retail-report): every closed Checkbox shift of a mapped
@@ -50,18 +50,18 @@ type ShiftsAPI interface {
 	Shift(ctx context.Context, id string) (checkbox.ShiftDetail, error)
 }
 
-// RetailStore is the part of the state the reports read and write (*spool.Store).
+// RetailStore is the part of the state the reports read and write (*store.Store).
 type RetailStore interface {
-	Good(ctx context.Context, code string) (spool.GoodRecord, bool, error)
-	ReceiptsFirstSeenSince(ctx context.Context, since time.Time, fn func(spool.ReceiptRecord) error) error
-	LinkReceipts(ctx context.Context, links []spool.ReceiptShift) (int, error)
+	Good(ctx context.Context, code string) (store.GoodRecord, bool, error)
+	ReceiptsFirstSeenSince(ctx context.Context, since time.Time, fn func(store.ReceiptRecord) error) error
+	LinkReceipts(ctx context.Context, links []store.ReceiptShift) (int, error)
 	RetailScanned(ctx context.Context) (time.Time, bool, error)
 	SetRetailScanned(ctx context.Context, until time.Time) error
-	ShiftReceipts(ctx context.Context, shiftID string, fn func(spool.ReceiptRecord) error) error
+	ShiftReceipts(ctx context.Context, shiftID string, fn func(store.ReceiptRecord) error) error
 	ReceiptsHash(ctx context.Context, shiftID string) (string, int, error)
-	ReportsInState(ctx context.Context, fn func(spool.ReportRecord) error, states ...string) error
-	ReportsClosedSince(ctx context.Context, since time.Time, fn func(spool.ReportRecord) error) error
-	UpdateReport(ctx context.Context, r spool.ReportRecord, onlyIf string) (bool, error)
+	ReportsInState(ctx context.Context, fn func(store.ReportRecord) error, states ...string) error
+	ReportsClosedSince(ctx context.Context, since time.Time, fn func(store.ReportRecord) error) error
+	UpdateReport(ctx context.Context, r store.ReportRecord, onlyIf string) (bool, error)
 	ReportCounts(ctx context.Context) (map[string]int, error)
 }
 
@@ -259,17 +259,17 @@ func (r *Retail) Pass(ctx context.Context) (RetailPass, error) {
 	if err := r.recheck(ctx); err != nil {
 		return p, errors.Join(append(errs, err)...)
 	}
-	states := []string{spool.ReportStatePending, spool.ReportStateError}
+	states := []string{store.ReportStatePending, store.ReportStateError}
 	again := r.goodsChanged.Swap(false)
 	if again {
-		states = append(states, spool.ReportStateHeld)
+		states = append(states, store.ReportStateHeld)
 	}
 	now := r.now()
-	err := r.Store.ReportsInState(ctx, func(rec spool.ReportRecord) error {
+	err := r.Store.ReportsInState(ctx, func(rec store.ReportRecord) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if rec.State == spool.ReportStateError && !again && now.Before(rec.NextTry) {
+		if rec.State == store.ReportStateError && !again && now.Before(rec.NextTry) {
 			return nil
 		}
 		errs = append(errs, r.report(ctx, rec, &p))
@@ -294,8 +294,8 @@ func (r *Retail) link(ctx context.Context, p *RetailPass) error {
 	} else {
 		since = start.Add(-r.Cfg.FirstScan)
 	}
-	var links []spool.ReceiptShift
-	err = r.Store.ReceiptsFirstSeenSince(ctx, since, func(rec spool.ReceiptRecord) error {
+	var links []store.ReceiptShift
+	err = r.Store.ReceiptsFirstSeenSince(ctx, since, func(rec store.ReceiptRecord) error {
 		if l, ok := receiptShift(rec); ok {
 			links = append(links, l)
 		}
@@ -315,7 +315,7 @@ func (r *Retail) link(ctx context.Context, p *RetailPass) error {
 }
 
 // receiptShift reads a recorded receipt's shift and register.
-func receiptShift(rec spool.ReceiptRecord) (spool.ReceiptShift, bool) {
+func receiptShift(rec store.ReceiptRecord) (store.ReceiptShift, bool) {
 	var v struct {
 		ShiftID string         `json:"shift_id"`
 		Shift   checkbox.Shift `json:"shift"`
@@ -323,9 +323,9 @@ func receiptShift(rec spool.ReceiptRecord) (spool.ReceiptShift, bool) {
 		CashRegister *checkbox.CashRegister `json:"cash_register"`
 	}
 	if json.Unmarshal(rec.Raw, &v) != nil {
-		return spool.ReceiptShift{}, false
+		return store.ReceiptShift{}, false
 	}
-	l := spool.ReceiptShift{ReceiptID: rec.ID, ShiftID: cmp.Or(v.ShiftID, v.Shift.ID), RegisterID: rec.RegisterID,
+	l := store.ReceiptShift{ReceiptID: rec.ID, ShiftID: cmp.Or(v.ShiftID, v.Shift.ID), RegisterID: rec.RegisterID,
 		FiscalNumber: v.Shift.CashRegister.FiscalNumber}
 	if l.FiscalNumber == "" && v.CashRegister != nil {
 		l.FiscalNumber = v.CashRegister.FiscalNumber
@@ -337,11 +337,11 @@ func receiptShift(rec spool.ReceiptRecord) (spool.ReceiptShift, bool) {
 // (GET /api/v1/cash-registers); only a shift that is no longer its register's open one is looked up
 // (GET /api/v1/shifts/{id}) for its closing time.
 func (r *Retail) closed(ctx context.Context, p *RetailPass) error {
-	var open []spool.ReportRecord
-	if err := r.Store.ReportsInState(ctx, func(rec spool.ReportRecord) error {
+	var open []store.ReportRecord
+	if err := r.Store.ReportsInState(ctx, func(rec store.ReportRecord) error {
 		open = append(open, rec)
 		return nil
-	}, spool.ReportStateOpen); err != nil || len(open) == 0 {
+	}, store.ReportStateOpen); err != nil || len(open) == 0 {
 		return err
 	}
 	regs, err := r.Shifts.CashRegisters(ctx)
@@ -372,8 +372,8 @@ func (r *Retail) closed(ctx context.Context, p *RetailPass) error {
 		}
 		rec.Serial, rec.OpenedAt, rec.ClosedAt = sh.Serial, sh.OpenedAt.UTC(), sh.ClosedAt.UTC()
 		rec.FiscalNumber = cmp.Or(sh.CashRegister.FiscalNumber, rec.FiscalNumber)
-		rec.State, rec.Reason = spool.ReportStatePending, ""
-		if _, err := r.Store.UpdateReport(ctx, rec, spool.ReportStateOpen); err != nil {
+		rec.State, rec.Reason = store.ReportStatePending, ""
+		if _, err := r.Store.UpdateReport(ctx, rec, store.ReportStateOpen); err != nil {
 			return err
 		}
 		p.Closed++
@@ -387,8 +387,8 @@ func (r *Retail) recheck(ctx context.Context) error {
 	if r.Cfg.Recheck <= 0 {
 		return nil
 	}
-	return r.Store.ReportsClosedSince(ctx, r.now().Add(-r.Cfg.Recheck), func(rec spool.ReportRecord) error {
-		if rec.State != spool.ReportStatePosted && rec.State != spool.ReportStateSent && rec.State != spool.ReportStateEmpty {
+	return r.Store.ReportsClosedSince(ctx, r.now().Add(-r.Cfg.Recheck), func(rec store.ReportRecord) error {
+		if rec.State != store.ReportStatePosted && rec.State != store.ReportStateSent && rec.State != store.ReportStateEmpty {
 			return nil
 		}
 		hash, _, err := r.Store.ReceiptsHash(ctx, rec.ShiftID)
@@ -396,14 +396,14 @@ func (r *Retail) recheck(ctx context.Context) error {
 			return err
 		}
 		state := rec.State
-		rec.State = spool.ReportStatePending
+		rec.State = store.ReportStatePending
 		_, err = r.Store.UpdateReport(ctx, rec, state)
 		return err
 	})
 }
 
 // mapping is the register's resolved mapping, by its id or its fiscal number.
-func (r *Retail) mapping(rec spool.ReportRecord) *retail.Mapping {
+func (r *Retail) mapping(rec store.ReportRecord) *retail.Mapping {
 	if m := r.tills[strings.ToLower(rec.RegisterID)]; m != nil {
 		return m
 	}
@@ -414,7 +414,7 @@ func (r *Retail) mapping(rec spool.ReportRecord) *retail.Mapping {
 }
 
 // report builds one closed shift's report and makes BAS hold it, posted, exactly once.
-func (r *Retail) report(ctx context.Context, rec spool.ReportRecord, p *RetailPass) error {
+func (r *Retail) report(ctx context.Context, rec store.ReportRecord, p *RetailPass) error {
 	state := rec.State
 	log := r.log().WithFields(logrus.Fields{"shift": rec.ShiftID, "register": cmp.Or(rec.FiscalNumber, rec.RegisterID), "serial": rec.Serial})
 	save := func() error {
@@ -422,9 +422,9 @@ func (r *Retail) report(ctx context.Context, rec spool.ReportRecord, p *RetailPa
 		return err
 	}
 	hold := func(reasons []string) error {
-		rec.State, rec.Reason, rec.Attempts, rec.NextTry = spool.ReportStateHeld, strings.Join(reasons, "; "), 0, time.Time{}
+		rec.State, rec.Reason, rec.Attempts, rec.NextTry = store.ReportStateHeld, strings.Join(reasons, "; "), 0, time.Time{}
 		p.Held++
-		if state != spool.ReportStateHeld {
+		if state != store.ReportStateHeld {
 			log.WithField("reason", rec.Reason).Warn("shift's retail sales report held back")
 		}
 		return save()
@@ -439,7 +439,7 @@ func (r *Retail) report(ctx context.Context, rec spool.ReportRecord, p *RetailPa
 		return hold([]string{fmt.Sprintf("каса Checkbox %s не зіставлена з касою BAS (bas.odata.registers)", cmp.Or(rec.FiscalNumber, rec.RegisterID))})
 	}
 	var receipts []checkbox.Receipt
-	err = r.Store.ShiftReceipts(ctx, rec.ShiftID, func(sr spool.ReceiptRecord) error {
+	err = r.Store.ShiftReceipts(ctx, rec.ShiftID, func(sr store.ReceiptRecord) error {
 		var c checkbox.Receipt
 		if err := json.Unmarshal(sr.Raw, &c); err != nil {
 			return fmt.Errorf("receipt %s: stored receipt: %w", sr.ID, err)
@@ -469,7 +469,7 @@ func (r *Retail) report(ctx context.Context, rec spool.ReportRecord, p *RetailPa
 	case len(res.Held) > 0:
 		return hold(res.Held)
 	case res.Empty:
-		rec.State, rec.Reason, rec.Attempts, rec.NextTry = spool.ReportStateEmpty, "", 0, time.Time{}
+		rec.State, rec.Reason, rec.Attempts, rec.NextTry = store.ReportStateEmpty, "", 0, time.Time{}
 		p.Empty++
 		return save()
 	}
@@ -487,9 +487,9 @@ func (r *Retail) report(ctx context.Context, rec spool.ReportRecord, p *RetailPa
 	if sync.KeyIgnored {
 		log.Warn("BAS gave the report a key of its own: set bas.odata.key_mode: comment (docs/bas-odata.md §7)")
 	}
-	rec.State, rec.Reason, rec.Total, rec.Attempts, rec.NextTry, rec.SentAt = spool.ReportStatePosted, "", int64(sync.Total), 0, time.Time{}, r.now()
+	rec.State, rec.Reason, rec.Total, rec.Attempts, rec.NextTry, rec.SentAt = store.ReportStatePosted, "", int64(sync.Total), 0, time.Time{}, r.now()
 	if r.Cfg.NoPost {
-		rec.State = spool.ReportStateSent
+		rec.State = store.ReportStateSent
 	}
 	if sync.Created || sync.Updated {
 		p.Sent++
@@ -500,8 +500,8 @@ func (r *Retail) report(ctx context.Context, rec spool.ReportRecord, p *RetailPa
 }
 
 // refused records what BAS (or the build) refused, with the message, and when to try again.
-func (r *Retail) refused(ctx context.Context, log *logrus.Entry, rec *spool.ReportRecord, state string, p *RetailPass, cause error) error {
-	rec.State, rec.Reason = spool.ReportStateError, refusal(cause)
+func (r *Retail) refused(ctx context.Context, log *logrus.Entry, rec *store.ReportRecord, state string, p *RetailPass, cause error) error {
+	rec.State, rec.Reason = store.ReportStateError, refusal(cause)
 	rec.Attempts++
 	rec.NextTry = r.now().Add(min(time.Minute<<min(rec.Attempts-1, 6), time.Hour))
 	p.Errors++

@@ -23,7 +23,7 @@ import (
 	"obmin/internal/voice"
 	"obmin/reconcile"
 	"obmin/retail"
-	"obmin/spool"
+	"obmin/store"
 )
 
 // basRig is the rig with BAS's OData side as well: the emulated base, seeded with the demo catalogue
@@ -261,7 +261,7 @@ func TestRetailReportsEndToEnd(t *testing.T) {
 	if _, err := r.agent.PullReceipts(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if rec, _, _ := r.store.Report(ctx, shift1); rec.State != spool.ReportStatePending || !strings.Contains(rec.Reason, "BAS не відповідає") {
+	if rec, _, _ := r.store.Report(ctx, shift1); rec.State != store.ReportStatePending || !strings.Contains(rec.Reason, "BAS не відповідає") {
 		t.Errorf("during BAS's outage shift 1's report is %s (%s), want pending with the reason", rec.State, rec.Reason)
 	}
 	if j, ok, _ := r.store.LastJob(ctx, "retail-reports"); !ok || j.Err == "" {
@@ -332,12 +332,12 @@ func creates(bas *basemu.Emulator) int {
 
 // forgetfulStore loses the record of a report BAS has taken, as a kill right after BAS's answer does.
 type forgetfulStore struct {
-	*spool.Store
+	*store.Store
 	forgot bool
 }
 
-func (f *forgetfulStore) UpdateReport(ctx context.Context, rec spool.ReportRecord, onlyIf string) (bool, error) {
-	if rec.State == spool.ReportStatePosted && !f.forgot {
+func (f *forgetfulStore) UpdateReport(ctx context.Context, rec store.ReportRecord, onlyIf string) (bool, error) {
+	if rec.State == store.ReportStatePosted && !f.forgot {
 		f.forgot = true
 		return false, errors.New("killed")
 	}

@@ -15,7 +15,7 @@ import (
 	"obmin/checkbox"
 	"obmin/reconcile"
 	"obmin/retail"
-	"obmin/spool"
+	"obmin/store"
 )
 
 // The retail sales reports as a channel of reconciliation (package reconcile): what obmin holds each
@@ -47,18 +47,18 @@ func (a *Agent) RetailChannel() reconcile.Channel {
 }
 
 // allReceiptStates are every state a receipt may be recorded in.
-var allReceiptStates = []spool.ReceiptState{StatePending, StateConfirmed, StateDelivered, StateHeld, StateSkipped, StateReturn,
+var allReceiptStates = []store.ReceiptState{StatePending, StateConfirmed, StateDelivered, StateHeld, StateSkipped, StateReturn,
 	StateAmended, StateListed, StateRetail}
 
 // shiftReports reads report records by shift id, once each.
 type shiftReports struct {
-	st   *spool.Store
-	seen map[string]*spool.ReportRecord
+	st   *store.Store
+	seen map[string]*store.ReportRecord
 }
 
-func (s *shiftReports) get(ctx context.Context, shiftID string) (*spool.ReportRecord, error) {
+func (s *shiftReports) get(ctx context.Context, shiftID string) (*store.ReportRecord, error) {
 	if s.seen == nil {
-		s.seen = map[string]*spool.ReportRecord{}
+		s.seen = map[string]*store.ReportRecord{}
 	}
 	if rec, ok := s.seen[shiftID]; ok {
 		return rec, nil
@@ -76,8 +76,8 @@ func (s *shiftReports) get(ctx context.Context, shiftID string) (*spool.ReportRe
 }
 
 // inBAS says whether obmin holds a report to be in BAS as it wants it.
-func inBAS(rec *spool.ReportRecord) bool {
-	return rec != nil && (rec.State == spool.ReportStatePosted || rec.State == spool.ReportStateSent) && rec.Ref != ""
+func inBAS(rec *store.ReportRecord) bool {
+	return rec != nil && (rec.State == store.ReportStatePosted || rec.State == store.ReportStateSent) && rec.Ref != ""
 }
 
 func (a *Agent) retailDelivered(ctx context.Context, from, to time.Time, fn func(reconcile.Delivery) error) error {
@@ -90,7 +90,7 @@ func (a *Agent) retailDelivered(ctx context.Context, from, to time.Time, fn func
 		return err
 	}
 	reports := shiftReports{st: a.Store}
-	return a.Store.ReceiptsSoldSince(ctx, from, func(rec spool.ReceiptRecord) error {
+	return a.Store.ReceiptsSoldSince(ctx, from, func(rec store.ReceiptRecord) error {
 		if !rec.When.Before(to) || (rec.Type != checkbox.ReceiptSell && rec.Type != checkbox.ReceiptReturn) {
 			return nil
 		}
@@ -108,17 +108,17 @@ func (a *Agent) retailDelivered(ctx context.Context, from, to time.Time, fn func
 			return err
 		}
 		switch rr.State {
-		case spool.ReportStateOpen:
+		case store.ReportStateOpen:
 			d.Waiting = "зміна ще відкрита"
-		case spool.ReportStatePending:
+		case store.ReportStatePending:
 			if rr.Reason == "" {
 				d.Waiting = "звіт зміни в черзі"
 				break
 			}
 			d.Held, d.Advice, d.Fixable = "звіт зміни чекає: "+rr.Reason+".", "obmin передасть звіт сам, щойно BAS відповість; перевірте, чи працює публікація OData бази BAS.", true
-		case spool.ReportStateHeld, spool.ReportStateError:
+		case store.ReportStateHeld, store.ReportStateError:
 			d.Held, d.Advice, d.Fixable = shiftName(*rr)+": "+rr.Reason+".", retailAdvice(*rr)+".", true
-		case spool.ReportStatePosted, spool.ReportStateSent:
+		case store.ReportStatePosted, store.ReportStateSent:
 			if rec.Status != checkbox.StatusDone {
 				return nil // the report left it out as unfinished: missing (Repair takes its status now)
 			}
@@ -165,10 +165,10 @@ func (a *Agent) retailDocuments(ctx context.Context, from, to time.Time, fn func
 }
 
 // readBackReport is one shift's report as BAS holds it, against the receipts obmin built it from.
-func (a *Agent) readBackReport(ctx context.Context, rr spool.ReportRecord) (reconcile.Document, error) {
+func (a *Agent) readBackReport(ctx context.Context, rr store.ReportRecord) (reconcile.Document, error) {
 	var receipts []checkbox.Receipt
 	var want int64
-	err := a.Store.ShiftReceipts(ctx, rr.ShiftID, func(sr spool.ReceiptRecord) error {
+	err := a.Store.ShiftReceipts(ctx, rr.ShiftID, func(sr store.ReceiptRecord) error {
 		var c checkbox.Receipt
 		if err := json.Unmarshal(sr.Raw, &c); err != nil {
 			return fmt.Errorf("receipt %s: stored receipt: %w", sr.ID, err)
@@ -227,7 +227,7 @@ func (a *Agent) retailRepair(ctx context.Context, receipts []checkbox.Receipt) (
 	if a.Retail == nil {
 		return "", errors.New("the retail sales reports are off")
 	}
-	var links []spool.ReceiptShift
+	var links []store.ReceiptShift
 	var unlinked []string
 	for _, r := range receipts {
 		if _, _, err := a.Sales.Accept(ctx, r); err != nil {
@@ -290,9 +290,9 @@ func (a *Agent) resendShifts(ctx context.Context, shifts []string) (string, erro
 		}
 		switch {
 		case !ok:
-		case rr.State == spool.ReportStatePosted || rr.State == spool.ReportStateSent:
+		case rr.State == store.ReportStatePosted || rr.State == store.ReportStateSent:
 			done++
-		case rr.State == spool.ReportStateOpen:
+		case rr.State == store.ReportStateOpen:
 			left = append(left, shiftName(rr)+": зміна ще відкрита, звіт піде після її закриття")
 		default:
 			left = append(left, shiftName(rr)+": "+cmp.Or(rr.Reason, "у черзі"))
@@ -313,11 +313,11 @@ func (a *Agent) requeueShifts(ctx context.Context, shifts []string) error {
 		if err != nil {
 			return err
 		}
-		if !ok || rr.State == spool.ReportStateOpen || rr.State == spool.ReportStatePending {
+		if !ok || rr.State == store.ReportStateOpen || rr.State == store.ReportStatePending {
 			continue
 		}
 		from := rr.State
-		rr.State, rr.Attempts, rr.NextTry = spool.ReportStatePending, 0, time.Time{}
+		rr.State, rr.Attempts, rr.NextTry = store.ReportStatePending, 0, time.Time{}
 		if _, err := a.Store.UpdateReport(ctx, rr, from); err != nil {
 			return err
 		}

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"obmin/notify"
-	"obmin/spool"
+	"obmin/store"
 )
 
 // What staff see and do about the retail sales reports held back or refused by BAS: the staff page's
@@ -35,16 +35,16 @@ func (a *Agent) HeldShifts(ctx context.Context) ([]HeldShift, error) {
 		return nil, nil
 	}
 	var out []HeldShift
-	err := a.Store.ReportsInState(ctx, func(r spool.ReportRecord) error {
+	err := a.Store.ReportsInState(ctx, func(r store.ReportRecord) error {
 		out = append(out, HeldShift{ShiftID: r.ShiftID, Title: shiftName(r), Reason: r.Reason, Advice: retailAdvice(r),
-			Refused: r.State == spool.ReportStateError, Since: heldSince(r)})
+			Refused: r.State == store.ReportStateError, Since: heldSince(r)})
 		return nil
-	}, spool.ReportStateHeld, spool.ReportStateError)
+	}, store.ReportStateHeld, store.ReportStateError)
 	return out, err
 }
 
 // heldSince is when a held report's sales stopped reaching BAS: its shift's close.
-func heldSince(r spool.ReportRecord) time.Time {
+func heldSince(r store.ReportRecord) time.Time {
 	if r.ClosedAt.IsZero() {
 		return r.CreatedAt
 	}
@@ -64,7 +64,7 @@ func (a *Agent) RetryShift(ctx context.Context, shiftID string) (still string, e
 	if err != nil {
 		return "", err
 	}
-	if !ok || (rec.State != spool.ReportStateHeld && rec.State != spool.ReportStateError) {
+	if !ok || (rec.State != store.ReportStateHeld && rec.State != store.ReportStateError) {
 		return "", ErrShiftNotHeld
 	}
 	if err := a.requeueShifts(ctx, []string{rec.ShiftID}); err != nil {
@@ -77,9 +77,9 @@ func (a *Agent) RetryShift(ctx context.Context, shiftID string) (still string, e
 		return "", err
 	}
 	switch rec.State {
-	case spool.ReportStateHeld, spool.ReportStateError:
+	case store.ReportStateHeld, store.ReportStateError:
 		return cmp.Or(rec.Reason, "звіт досі затримано"), nil
-	case spool.ReportStatePending:
+	case store.ReportStatePending:
 		return cmp.Or(rec.Reason, "звіт у черзі"), nil
 	}
 	return "", nil

@@ -19,7 +19,7 @@ import (
 	"obmin/internal/voice"
 	"obmin/notify"
 	"obmin/reconcile"
-	"obmin/spool"
+	"obmin/store"
 )
 
 // private checks that every file of dir is private (0640): they name receipts and sums.
@@ -112,7 +112,7 @@ func TestHeldShiftsForStaff(t *testing.T) {
 	r.drop(append(demo.Books[:len(demo.Books):len(demo.Books)], handMade), time.Now().Add(time.Minute))
 	r.pass()
 	private(t, r.cfg.HeldDir, 0)
-	if rec, _, _ := r.store.Report(ctx, held.ShiftID); rec.State != spool.ReportStatePosted {
+	if rec, _, _ := r.store.Report(ctx, held.ShiftID); rec.State != store.ReportStatePosted {
 		t.Errorf("the shift's report after the export: %s (%s)", rec.State, rec.Reason)
 	}
 	if alerts, _ = r.agent.Alerts(ctx); len(alerts[notify.HeldReports]) != 0 {

@@ -10,16 +10,16 @@ import (
 
 	"github.com/sirupsen/logrus"
 
-	"obmin/spool"
+	"obmin/store"
 )
 
 // RetailStatus is the state of the retail sales reports, for staff and monitoring.
 type RetailStatus struct {
 	Counts map[string]int `json:"counts"` // report records by state (spool.ReportState*)
 	// Attention are the shifts held or refused by BAS, oldest first: what staff must act on.
-	Attention []spool.ReportRecord `json:"attention"`
+	Attention []store.ReportRecord `json:"attention"`
 	// Recent are the reports of shifts closed in the last two days, newest first.
-	Recent []spool.ReportRecord `json:"recent"`
+	Recent []store.ReportRecord `json:"recent"`
 	// OldestWaiting is when the shift closed whose report has waited longest (queued, held or refused).
 	OldestWaiting time.Time `json:"oldest_waiting,omitempty"`
 }
@@ -67,19 +67,19 @@ func (a *Agent) retailStatus(ctx context.Context, now time.Time) (*RetailStatus,
 	if st.Counts, err = a.Store.ReportCounts(ctx); err != nil {
 		return nil, err
 	}
-	if err := a.Store.ReportsInState(ctx, func(r spool.ReportRecord) error {
-		if r.State != spool.ReportStatePending {
+	if err := a.Store.ReportsInState(ctx, func(r store.ReportRecord) error {
+		if r.State != store.ReportStatePending {
 			st.Attention = append(st.Attention, r)
 		}
 		if !r.ClosedAt.IsZero() && (st.OldestWaiting.IsZero() || r.ClosedAt.Before(st.OldestWaiting)) {
 			st.OldestWaiting = r.ClosedAt
 		}
 		return nil
-	}, spool.ReportStatePending, spool.ReportStateHeld, spool.ReportStateError); err != nil {
+	}, store.ReportStatePending, store.ReportStateHeld, store.ReportStateError); err != nil {
 		return nil, err
 	}
-	err = a.Store.ReportsClosedSince(ctx, now.Add(-48*time.Hour), func(r spool.ReportRecord) error {
-		if len(st.Recent) < 10 && (r.State == spool.ReportStatePosted || r.State == spool.ReportStateSent) {
+	err = a.Store.ReportsClosedSince(ctx, now.Add(-48*time.Hour), func(r store.ReportRecord) error {
+		if len(st.Recent) < 10 && (r.State == store.ReportStatePosted || r.State == store.ReportStateSent) {
 			st.Recent = append(st.Recent, r)
 		}
 		return nil
@@ -88,7 +88,7 @@ func (a *Agent) retailStatus(ctx context.Context, now time.Time) (*RetailStatus,
 }
 
 // shiftName names a shift for staff: its number and register, its hours in Kyiv time.
-func shiftName(r spool.ReportRecord) string {
+func shiftName(r store.ReportRecord) string {
 	s := fmt.Sprintf("зміна №%d каси %s", r.Serial, cmp.Or(r.FiscalNumber, r.RegisterID))
 	if !r.ClosedAt.IsZero() {
 		s += fmt.Sprintf(" (%s – %s)", r.OpenedAt.In(kyiv).Format("02.01.2006 15:04"), r.ClosedAt.In(kyiv).Format("02.01.2006 15:04"))
@@ -97,9 +97,9 @@ func shiftName(r spool.ReportRecord) string {
 }
 
 // retailAdvice says what staff should do about a held or refused report.
-func retailAdvice(r spool.ReportRecord) string {
+func retailAdvice(r store.ReportRecord) string {
 	switch reason := r.Reason; {
-	case r.State == spool.ReportStateError:
+	case r.State == store.ReportStateError:
 		return "виправте в BAS те, про що він пише (або налаштування obmin); obmin спробує знову о " + r.NextTry.In(kyiv).Format("15:04") +
 			" і після наступного вивантаження BAS"
 	case strings.Contains(reason, "не вивантажувався") || strings.Contains(reason, "немає номенклатури") || strings.Contains(reason, "не є ключем"):
@@ -116,15 +116,15 @@ func retailAdvice(r spool.ReportRecord) string {
 func (st *RetailStatus) text(p func(format string, a ...any)) {
 	c := st.Counts
 	p("Звіти про роздрібні продажі в BAS (OData): проведено %d, без проведення %d, зміна ще відкрита %d, у черзі %d, затримано %d, відмови BAS %d, змін без продажів %d",
-		c[spool.ReportStatePosted], c[spool.ReportStateSent], c[spool.ReportStateOpen], c[spool.ReportStatePending],
-		c[spool.ReportStateHeld], c[spool.ReportStateError], c[spool.ReportStateEmpty])
+		c[store.ReportStatePosted], c[store.ReportStateSent], c[store.ReportStateOpen], c[store.ReportStatePending],
+		c[store.ReportStateHeld], c[store.ReportStateError], c[store.ReportStateEmpty])
 	for i, r := range st.Attention {
 		if i == 10 {
 			p("  … ще %d", len(st.Attention)-i)
 			break
 		}
 		what := "ЗАТРИМАНО"
-		if r.State == spool.ReportStateError {
+		if r.State == store.ReportStateError {
 			what = "ВІДМОВА BAS"
 		}
 		p("  %s: %s: %s", what, shiftName(r), r.Reason)
@@ -132,7 +132,7 @@ func (st *RetailStatus) text(p func(format string, a ...any)) {
 	}
 	for _, r := range st.Recent {
 		state := "проведено"
-		if r.State == spool.ReportStateSent {
+		if r.State == store.ReportStateSent {
 			state = "не проведено (bas.odata.post: false)"
 		}
 		p("  %s: звіт №%s на %s грн, чеків %d, %s", shiftName(r), r.Number, UAH(r.Total).StringFixed(2), r.Receipts, state)
@@ -143,16 +143,16 @@ func (st *RetailStatus) text(p func(format string, a ...any)) {
 // files of shifts no longer held.
 func (r *Retail) writeHeld(ctx context.Context) error {
 	want := map[string]string{}
-	err := r.Store.ReportsInState(ctx, func(rec spool.ReportRecord) error {
+	err := r.Store.ReportsInState(ctx, func(rec store.ReportRecord) error {
 		name := safeName(fmt.Sprintf("зміна-%s-%d-%s.txt", cmp.Or(rec.FiscalNumber, rec.RegisterID), rec.Serial, shortID(rec.ShiftID)))
 		what := "не передано в BAS"
-		if rec.State == spool.ReportStateError {
+		if rec.State == store.ReportStateError {
 			what = "BAS не прийняв"
 		}
 		want[name] = fmt.Sprintf("\ufeffЗвіт про роздрібні продажі: %s — %s.\r\nЗміна Checkbox: %s\r\nПричина: %s\r\nЩо зробити: %s\r\n",
 			shiftName(rec), what, rec.ShiftID, rec.Reason, retailAdvice(rec))
 		return nil
-	}, spool.ReportStateHeld, spool.ReportStateError)
+	}, store.ReportStateHeld, store.ReportStateError)
 	if err != nil {
 		return err
 	}

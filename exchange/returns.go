@@ -16,8 +16,9 @@ import (
 
 	"obmin/checkbox"
 	"obmin/commerceml"
+	"obmin/internal/atomicfile"
 	"obmin/internal/voice"
-	"obmin/spool"
+	"obmin/store"
 )
 
 // Returns (docs/bas-orders.md, «Повернення»). BAS cannot store a negative order, and its site exchange
@@ -37,15 +38,15 @@ const returnsListDays = 31
 
 // processReturns settles every return not handled yet: amends its sale's order, or lists it.
 func (s *Sales) processReturns(ctx context.Context) error {
-	var waiting []spool.ReceiptRecord
-	if err := s.Store.ReceiptsInState(ctx, StateReturn, func(r spool.ReceiptRecord) error {
+	var waiting []store.ReceiptRecord
+	if err := s.Store.ReceiptsInState(ctx, StateReturn, func(r store.ReceiptRecord) error {
 		waiting = append(waiting, r)
 		return nil
 	}); err != nil {
 		return err
 	}
 	// A return an earlier obmin wrote as a negative order, still in the file: BAS stores it as zeros.
-	if err := s.Store.ReceiptsInState(ctx, StatePending, func(r spool.ReceiptRecord) error {
+	if err := s.Store.ReceiptsInState(ctx, StatePending, func(r store.ReceiptRecord) error {
 		if r.Type == checkbox.ReceiptReturn {
 			r.Document, r.Number = nil, ""
 			waiting = append(waiting, r)
@@ -86,7 +87,7 @@ func (s *Sales) processReturns(ctx context.Context) error {
 
 // amend applies a return to its sale's order while the sale is still in the orders file. done is false,
 // with the reason in Ukrainian, when it cannot: the return is then listed.
-func (s *Sales) amend(ctx context.Context, ret spool.ReceiptRecord, r checkbox.Receipt) (done bool, reason string, err error) {
+func (s *Sales) amend(ctx context.Context, ret store.ReceiptRecord, r checkbox.Receipt) (done bool, reason string, err error) {
 	if r.RelatedReceiptID == "" {
 		return false, "у чеку повернення немає посилання на чек продажу", nil
 	}
@@ -158,7 +159,7 @@ func (s *Sales) amend(ctx context.Context, ret spool.ReceiptRecord, r checkbox.R
 		return false, "", err
 	}
 	why := "застосовано до замовлення продажу (чек " + sale.ID + ")"
-	if err := s.Store.AmendSale(ctx, sale.ID, data, ret.ID, why); errors.Is(err, spool.ErrStoreNotFound) {
+	if err := s.Store.AmendSale(ctx, sale.ID, data, ret.ID, why); errors.Is(err, store.ErrNotFound) {
 		return false, "продаж уже вийшов із файлу замовлень", nil
 	} else if err != nil {
 		return false, "", err
@@ -176,19 +177,19 @@ func lineOf(dl commerceml.DocumentLine) receiptLine {
 		vat = dl.Taxes[0].Rate
 	}
 	return receiptLine{
-		good: spool.GoodRecord{BASID: dl.ID, Article: dl.Article, Name: dl.Name,
+		good: store.GoodRecord{BASID: dl.ID, Article: dl.Article, Name: dl.Name,
 			UnitCode: dl.Unit.Code, UnitName: dl.Unit.Name, UnitFullName: dl.Unit.FullName, UnitIntl: dl.Unit.Intl},
 		qty: dl.Quantity, price: dl.PricePerUnit, net: dl.Sum, vat: vat,
 	}
 }
 
 // returnText describes a return for staff, in Ukrainian and Kyiv time: which order, which goods, how much.
-func (s *Sales) returnText(ctx context.Context, rec spool.ReceiptRecord, r checkbox.Receipt) (string, error) {
+func (s *Sales) returnText(ctx context.Context, rec store.ReceiptRecord, r checkbox.Receipt) (string, error) {
 	var b strings.Builder
 	p := func(format string, a ...any) { fmt.Fprintf(&b, format+"\r\n", a...) }
 	p("Повернення %s (за київським часом), чек Checkbox %s, каса %s",
 		voice.Time(r.When()), r.FiscalCode, r.Shift.CashRegister.FiscalNumber)
-	sale, ok := spool.ReceiptRecord{}, false
+	sale, ok := store.ReceiptRecord{}, false
 	if r.RelatedReceiptID != "" {
 		var err error
 		if sale, ok, err = s.Store.Receipt(ctx, r.RelatedReceiptID); err != nil {
@@ -231,7 +232,7 @@ func emDash(s string) string {
 }
 
 // writeReturnNote leaves the return's description in the spool's returns/ folder.
-func (s *Sales) writeReturnNote(ctx context.Context, rec spool.ReceiptRecord, r checkbox.Receipt) error {
+func (s *Sales) writeReturnNote(ctx context.Context, rec store.ReceiptRecord, r checkbox.Receipt) error {
 	if s.Cfg.ReturnsDir == "" {
 		return nil
 	}
@@ -243,7 +244,7 @@ func (s *Sales) writeReturnNote(ctx context.Context, rec spool.ReceiptRecord, r 
 		return err
 	}
 	name := r.When().In(kyiv).Format("2006-01-02") + "-" + safeName(receiptFiscalCode(rec.Raw)) + ".txt"
-	return spool.WriteFileAtomic(filepath.Join(s.Cfg.ReturnsDir, name), 0o640, func(w io.Writer) error {
+	return atomicfile.WriteFile(filepath.Join(s.Cfg.ReturnsDir, name), 0o640, func(w io.Writer) error {
 		_, err := io.WriteString(w, "\ufeff"+text)
 		return err
 	})
@@ -258,9 +259,9 @@ type ReturnNote struct {
 }
 
 // listedReturns returns the listed returns sold since since, newest first.
-func (s *Sales) listedReturns(ctx context.Context, since time.Time) ([]spool.ReceiptRecord, error) {
-	var out []spool.ReceiptRecord
-	err := s.Store.ReceiptsSoldSince(ctx, since, func(r spool.ReceiptRecord) error {
+func (s *Sales) listedReturns(ctx context.Context, since time.Time) ([]store.ReceiptRecord, error) {
+	var out []store.ReceiptRecord
+	err := s.Store.ReceiptsSoldSince(ctx, since, func(r store.ReceiptRecord) error {
 		out = append(out, r)
 		return nil
 	}, StateListed)

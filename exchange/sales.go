@@ -15,8 +15,9 @@ import (
 
 	"obmin/checkbox"
 	"obmin/commerceml"
+	"obmin/folder"
 	"obmin/internal/voice"
-	"obmin/spool"
+	"obmin/store"
 )
 
 // ReceiptsAPI is what the sales pull needs from Checkbox.
@@ -27,54 +28,54 @@ type ReceiptsAPI interface {
 
 // SalesStore is the part of the state the sales side reads and writes.
 type SalesStore interface {
-	Good(ctx context.Context, code string) (spool.GoodRecord, bool, error)
-	AddReceipt(ctx context.Context, r spool.ReceiptRecord) (bool, error)
-	Receipt(ctx context.Context, id string) (spool.ReceiptRecord, bool, error)
-	AdvanceReceipt(ctx context.Context, r spool.ReceiptRecord, fromStatus string) (bool, error)
+	Good(ctx context.Context, code string) (store.GoodRecord, bool, error)
+	AddReceipt(ctx context.Context, r store.ReceiptRecord) (bool, error)
+	Receipt(ctx context.Context, id string) (store.ReceiptRecord, bool, error)
+	AdvanceReceipt(ctx context.Context, r store.ReceiptRecord, fromStatus string) (bool, error)
 	SetReceiptStatus(ctx context.Context, id, from, to string) (bool, error)
-	UpdateReceipt(ctx context.Context, r spool.ReceiptRecord) error
-	ReceiptsInState(ctx context.Context, state spool.ReceiptState, fn func(spool.ReceiptRecord) error) error
-	ConfirmedSince(ctx context.Context, since time.Time, fn func(spool.ReceiptRecord) error) error
+	UpdateReceipt(ctx context.Context, r store.ReceiptRecord) error
+	ReceiptsInState(ctx context.Context, state store.ReceiptState, fn func(store.ReceiptRecord) error) error
+	ConfirmedSince(ctx context.Context, since time.Time, fn func(store.ReceiptRecord) error) error
 	ConfirmNumbers(ctx context.Context, numbers []string, now time.Time) (int, error)
 	Cursor(ctx context.Context, registerID string) (time.Time, bool, error)
 	SetCursor(ctx context.Context, registerID string, t time.Time) error
 
-	// The orders file's lifetime, numbers and returns (spool/store_orders.go).
+	// The orders file's lifetime, numbers and returns (store/orders.go).
 	MarkInFile(ctx context.Context, ids []string, at time.Time) error
 	ReleaseFromFile(ctx context.Context, notAfter time.Time, minRuns int, now time.Time) (int, error)
 	BASRuns(ctx context.Context, since time.Time) (int, time.Time, error)
 	AmendSale(ctx context.Context, saleID string, saleDocument []byte, returnID, reason string) error
-	ReceiptsSoldSince(ctx context.Context, since time.Time, fn func(spool.ReceiptRecord) error, states ...spool.ReceiptState) error
+	ReceiptsSoldSince(ctx context.Context, since time.Time, fn func(store.ReceiptRecord) error, states ...store.ReceiptState) error
 	EachNumber(ctx context.Context, fn func(number string, sold time.Time) error) error
 	TakeOrderNumbers(ctx context.Context, year, count, floor int) (int, error)
 	OrderNumbersTaken(ctx context.Context, year int) (int, error)
-	// The orders of the file a page at a time (spool/store_orders_file.go).
-	FileOrders(ctx context.Context, after spool.FileOrderKey, limit int, fn func(spool.ReceiptRecord) error) (spool.FileOrderKey, int, error)
-	LastFileOrder(ctx context.Context) (spool.ReceiptRecord, bool, error)
-	SetReceiptNumbers(ctx context.Context, numbers []spool.ReceiptNumber) error
+	// The orders of the file a page at a time (store/orders_file.go).
+	FileOrders(ctx context.Context, after store.FileOrderKey, limit int, fn func(store.ReceiptRecord) error) (store.FileOrderKey, int, error)
+	LastFileOrder(ctx context.Context) (store.ReceiptRecord, bool, error)
+	SetReceiptNumbers(ctx context.Context, numbers []store.ReceiptNumber) error
 }
 
-// Receipt states in the state store, defined there (spool.ReceiptState).
+// Receipt states in the state store, defined there (store.ReceiptState).
 const (
-	StatePending   = spool.ReceiptStatePending
-	StateConfirmed = spool.ReceiptStateConfirmed
-	StateDelivered = spool.ReceiptStateDelivered
-	StateHeld      = spool.ReceiptStateHeld
-	StateSkipped   = spool.ReceiptStateSkipped
-	StateReturn    = spool.ReceiptStateReturn
-	StateAmended   = spool.ReceiptStateAmended
-	StateListed    = spool.ReceiptStateListed
-	StateRetail    = spool.ReceiptStateRetail
+	StatePending   = store.ReceiptStatePending
+	StateConfirmed = store.ReceiptStateConfirmed
+	StateDelivered = store.ReceiptStateDelivered
+	StateHeld      = store.ReceiptStateHeld
+	StateSkipped   = store.ReceiptStateSkipped
+	StateReturn    = store.ReceiptStateReturn
+	StateAmended   = store.ReceiptStateAmended
+	StateListed    = store.ReceiptStateListed
+	StateRetail    = store.ReceiptStateRetail
 )
 
 // SalesConfig says how receipts become BAS documents.
 type SalesConfig struct {
-	Out         spool.Target // the folder BAS's exchange node reads its orders file from
-	OrdersFile  string       // the name of that one file (ФайлЗагрузки) in Out; replaced atomically
-	ReturnsFile string       // the staff's list of returns, a text file beside the orders file; "" = none
-	HeldDir     string       // where held receipts are described for staff
-	ReturnsDir  string       // where each listed return is described for staff
-	NumbersDir  string       // the journal of order numbers given (numbers.go)
+	Out         folder.Target // the folder BAS's exchange node reads its orders file from
+	OrdersFile  string        // the name of that one file (ФайлЗагрузки) in Out; replaced atomically
+	ReturnsFile string        // the staff's list of returns, a text file beside the orders file; "" = none
+	HeldDir     string        // where held receipts are described for staff
+	ReturnsDir  string        // where each listed return is described for staff
+	NumbersDir  string        // the journal of order numbers given (numbers.go)
 	Encoding    commerceml.Encoding
 	Returns     string // ReturnsList (default) or ReturnsAmend
 	// OrderStatus is the «Статус заказа» every order carries, which BAS's administrator maps to
@@ -147,13 +148,13 @@ func (s *Sales) now() time.Time {
 // Accept records one receipt, from a pull or a webhook, once. A receipt id seen before is left alone unless
 // its Checkbox status moved on (nextStep): one skipped as unfinished is judged again, so CREATED then DONE
 // reaches BAS (added is true then too); a finished one never goes back.
-func (s *Sales) Accept(ctx context.Context, r checkbox.Receipt) (added bool, state spool.ReceiptState, err error) {
+func (s *Sales) Accept(ctx context.Context, r checkbox.Receipt) (added bool, state store.ReceiptState, err error) {
 	raw, err := json.Marshal(r)
 	if err != nil {
 		return false, "", fmt.Errorf("receipt %s: %w", r.ID, err)
 	}
 	// The BAS number is given when the order first goes into the file (numbers.go).
-	rec := spool.ReceiptRecord{
+	rec := store.ReceiptRecord{
 		ID: r.ID, RegisterID: r.RegisterID(), Type: r.Type, Status: r.Status,
 		When: r.When(), TotalSum: r.TotalSum, Raw: raw, FirstSeen: s.now(),
 	}
@@ -189,7 +190,7 @@ var kyiv = func() *time.Location {
 
 // document turns a receipt into the BAS document, or says why it is not one. A return has no document
 // of its own: it is settled when the orders file is written (returns.go).
-func (s *Sales) document(ctx context.Context, r checkbox.Receipt) (*commerceml.Document, spool.ReceiptState, string, error) {
+func (s *Sales) document(ctx context.Context, r checkbox.Receipt) (*commerceml.Document, store.ReceiptState, string, error) {
 	if r.Status != checkbox.StatusDone {
 		return nil, StateSkipped, fmt.Sprintf("status %s: not a finished fiscal receipt", r.Status), nil
 	}
@@ -332,8 +333,8 @@ func (s *Sales) prepare(ctx context.Context) error {
 // VAT, payment requisites. Its number is kept when BAS's field takes it, renewed otherwise
 // (assignNumbers).
 func (s *Sales) upgradeDocuments(ctx context.Context) error {
-	var old []spool.ReceiptRecord
-	err := s.Store.ReceiptsInState(ctx, StatePending, func(r spool.ReceiptRecord) error {
+	var old []store.ReceiptRecord
+	err := s.Store.ReceiptsInState(ctx, StatePending, func(r store.ReceiptRecord) error {
 		if r.Type == checkbox.ReceiptSell && bytes.Contains(r.Document, []byte("Финальный статус")) {
 			old = append(old, r)
 		}
@@ -374,7 +375,7 @@ func (s *Sales) WriteHeld(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	want := map[string]string{}
-	err := s.Store.ReceiptsInState(ctx, StateHeld, func(r spool.ReceiptRecord) error {
+	err := s.Store.ReceiptsInState(ctx, StateHeld, func(r store.ReceiptRecord) error {
 		want[safeName(receiptFiscalCode(r.Raw))+".txt"] = fmt.Sprintf("\ufeffЧек Checkbox %s (фіскальний номер %s) від %s на суму %s грн не передано в BAS.\r\n"+
 			"Причина: %s\r\n"+
 			"Що зробити: вивантажте цей товар з BAS (з артикулом, що збігається з кодом у Checkbox); obmin передасть чек сам.\r\n",
@@ -393,8 +394,8 @@ func (s *Sales) WriteHeld(ctx context.Context) (int, error) {
 // Release re-examines held receipts after BAS exported more goods: those whose goods are now known become
 // pending.
 func (s *Sales) Release(ctx context.Context) (int, error) {
-	var held []spool.ReceiptRecord
-	if err := s.Store.ReceiptsInState(ctx, StateHeld, func(r spool.ReceiptRecord) error {
+	var held []store.ReceiptRecord
+	if err := s.Store.ReceiptsInState(ctx, StateHeld, func(r store.ReceiptRecord) error {
 		held = append(held, r)
 		return nil
 	}); err != nil {

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"obmin/checkbox/emulator"
-	"obmin/spool"
+	"obmin/store"
 )
 
 // TestIncrementalCallsDoNotGrowWithCatalogue: what an export changing k goods costs in calls depends on k,
@@ -50,7 +50,7 @@ func TestIncrementalCallsDoNotGrowWithCatalogue(t *testing.T) {
 			}
 			raw, _ := json.Marshal(rc)
 			// What a pull records; the stock step learns from it which goods were sold.
-			if _, err := r.store.AddReceipt(context.Background(), spool.ReceiptRecord{ID: rc.ID, State: spool.ReceiptStatePending, Raw: raw}); err != nil {
+			if _, err := r.store.AddReceipt(context.Background(), store.ReceiptRecord{ID: rc.ID, State: store.ReceiptStatePending, Raw: raw}); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -18,7 +18,7 @@ import (
 	"obmin/internal/demo"
 	"obmin/sftpdir"
 	"obmin/sftpdir/sftptest"
-	"obmin/spool"
+	"obmin/watch"
 )
 
 // sftpRig is the end-to-end rig with BAS's folders on an SFTP server on loopback: the server serves the
@@ -45,7 +45,7 @@ func newSFTPRig(t *testing.T, kind sftptest.Kind) *sftpRig {
 	src := conn.Source(filepath.ToSlash(r.export))
 	log := logrus.New()
 	log.SetOutput(io.Discard)
-	w, err := spool.NewWatcher(spool.WatcherConfig{Source: src, Interval: 10 * time.Millisecond, MinAge: time.Millisecond, Logger: logrus.NewEntry(log), OnList: r.runs.Observe})
+	w, err := watch.New(watch.Config{Source: src, Interval: 10 * time.Millisecond, MinAge: time.Millisecond, Logger: logrus.NewEntry(log), OnList: r.runs.Observe})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func (r *sftpRig) passUntil(t *testing.T, what string, done func() bool) {
 		// Each `obmin once` is a new process with a new watcher. (One Agent's Once called again keeps its
 		// watcher, whose first scan may return a drop the previous pass saw settle; Once discards what its
 		// first scan returns.)
-		w, err := spool.NewWatcher(spool.WatcherConfig{Source: r.agent.Source, Interval: 10 * time.Millisecond, MinAge: time.Millisecond, OnList: r.runs.Observe})
+		w, err := watch.New(watch.Config{Source: r.agent.Source, Interval: 10 * time.Millisecond, MinAge: time.Millisecond, OnList: r.runs.Observe})
 		if err != nil {
 			t.Fatal(err)
 		}

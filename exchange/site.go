@@ -14,7 +14,9 @@ import (
 
 	"obmin/checkbox"
 	"obmin/commerceml"
-	"obmin/spool"
+	"obmin/drop"
+	"obmin/folder"
+	"obmin/store"
 )
 
 // This file is what obmin's HTTP side (package httpapi) needs from the exchange layer when BAS talks to
@@ -26,7 +28,7 @@ func (a *Agent) RefreshOrders(ctx context.Context) error { return a.refreshOrder
 // AcceptReceipt records a receipt that arrived by webhook through the same exactly-once gate as a pull,
 // and refreshes the orders file when it was new. A receipt seen before (by a pull or an earlier delivery)
 // changes nothing.
-func (a *Agent) AcceptReceipt(ctx context.Context, r checkbox.Receipt) (added bool, state spool.ReceiptState, err error) {
+func (a *Agent) AcceptReceipt(ctx context.Context, r checkbox.Receipt) (added bool, state store.ReceiptState, err error) {
 	added, state, err = a.Sales.Accept(ctx, r)
 	if err != nil || !added {
 		return added, state, err
@@ -53,7 +55,7 @@ func (a *Agent) ConfirmOrders(ctx context.Context, numbers []string) (int, error
 // drop that carries this content: a new one, or the earlier drop with the same content, which is then not
 // taken again (unless that one failed).
 func (a *Agent) IngestDir(ctx context.Context, dir string) (id string, err error) {
-	src := spool.LocalDir(dir)
+	src := folder.LocalDir(dir)
 	files, err := src.List(ctx)
 	if err != nil {
 		return "", err
@@ -70,7 +72,7 @@ func (a *Agent) IngestDir(ctx context.Context, dir string) (id string, err error
 	if folder == "." {
 		folder = ""
 	}
-	d := spool.Drop{Dir: folder, Files: files}
+	d := drop.Drop{Dir: folder, Files: files}
 	id = a.newDropID(d)
 	fp, err := a.Spool.Stage(ctx, src, d, id)
 	if err != nil {
@@ -80,11 +82,11 @@ func (a *Agent) IngestDir(ctx context.Context, dir string) (id string, err error
 }
 
 // Drop returns the state record of a drop by id.
-func (a *Agent) Drop(ctx context.Context, id string) (spool.DropRecord, bool, error) {
+func (a *Agent) Drop(ctx context.Context, id string) (store.DropRecord, bool, error) {
 	for _, limit := range []int{50, 0} {
 		drops, err := a.Store.RecentDrops(ctx, limit)
 		if err != nil {
-			return spool.DropRecord{}, false, err
+			return store.DropRecord{}, false, err
 		}
 		for _, d := range drops {
 			if d.ID == id {
@@ -95,7 +97,7 @@ func (a *Agent) Drop(ctx context.Context, id string) (spool.DropRecord, bool, er
 			break
 		}
 	}
-	return spool.DropRecord{}, false, nil
+	return store.DropRecord{}, false, nil
 }
 
 // Orders is what one 1C mode=query receives: the document and exactly the Номер values in it, so a

@@ -13,7 +13,7 @@ import (
 	"obmin/commerceml"
 	"obmin/exchange"
 	"obmin/internal/demo"
-	"obmin/spool"
+	"obmin/store"
 )
 
 func writeUpload(t *testing.T, dir string, files map[string][]byte) {
@@ -52,7 +52,7 @@ func TestIngestDirAndPendingOrders(t *testing.T) {
 	if err := r.agent.ProcessDrops(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if d, ok, err := r.agent.Drop(ctx, id); err != nil || !ok || d.State != spool.DropStateDone {
+	if d, ok, err := r.agent.Drop(ctx, id); err != nil || !ok || d.State != store.DropStateDone {
 		t.Fatalf("drop %s: %+v %v %v", id, d, ok, err)
 	}
 	// The same content again is the same drop, not applied twice.

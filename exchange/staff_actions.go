@@ -10,6 +10,7 @@ import (
 
 	"obmin/checkbox"
 	"obmin/spool"
+	"obmin/store"
 )
 
 // What staff may do from the staff page (and obmin replay): put a failed drop back, decide about a held
@@ -18,11 +19,11 @@ import (
 // ReplayDrop puts drop id from failed/ back into inbox/ and records it as taken again: the drop loop
 // applies it at its next pass. It works beside a running obmin (obmin replay), which picks the drop up
 // within schedule.retry_drops.
-func ReplayDrop(ctx context.Context, sp *spool.Spool, st *spool.Store, id string) error {
+func ReplayDrop(ctx context.Context, sp *spool.Spool, st *store.Store, id string) error {
 	if err := sp.Replay(id); err != nil {
 		return err
 	}
-	if err := st.SetDropState(ctx, id, spool.DropStateInbox, ""); err != nil && !errors.Is(err, spool.ErrStoreNotFound) {
+	if err := st.SetDropState(ctx, id, store.DropStateInbox, ""); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
 	return nil
@@ -112,7 +113,7 @@ type StaffAction struct {
 // went.
 func (a *Agent) RecordStaffAction(ctx context.Context, act StaffAction, err error) {
 	b, _ := json.Marshal(act)
-	run := spool.JobRun{Name: StaffJob, Start: a.now(), End: a.now(), Summary: string(b)}
+	run := store.JobRun{Name: StaffJob, Start: a.now(), End: a.now(), Summary: string(b)}
 	if err != nil {
 		run.Err = err.Error()
 	}

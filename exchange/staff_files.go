@@ -8,7 +8,7 @@ import (
 	"runtime"
 	"strings"
 
-	"obmin/spool"
+	"obmin/internal/atomicfile"
 )
 
 // staffFilePerm is the mode of the files describing held receipts and shifts: they name receipts and
@@ -28,7 +28,7 @@ func syncStaffFiles(dir string, want map[string]string) error {
 				continue
 			}
 		}
-		if err := spool.WriteFileAtomic(path, staffFilePerm, func(w io.Writer) error {
+		if err := atomicfile.WriteFile(path, staffFilePerm, func(w io.Writer) error {
 			_, err := io.WriteString(w, text)
 			return err
 		}); err != nil {

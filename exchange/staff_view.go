@@ -3,25 +3,25 @@ package exchange
 import (
 	"context"
 
-	"obmin/spool"
-
 	"github.com/sirupsen/logrus"
+
+	"obmin/store"
 )
 
 // What the staff page (package httpapi/staff) reads beyond Snapshot.
 
 // RecentDrops returns up to limit drops, newest first; limit <= 0 returns all.
-func (a *Agent) RecentDrops(ctx context.Context, limit int) ([]spool.DropRecord, error) {
+func (a *Agent) RecentDrops(ctx context.Context, limit int) ([]store.DropRecord, error) {
 	return a.Store.RecentDrops(ctx, limit)
 }
 
 // HeldReceipts calls fn for every receipt held back from BAS, oldest first.
-func (a *Agent) HeldReceipts(ctx context.Context, fn func(spool.ReceiptRecord) error) error {
+func (a *Agent) HeldReceipts(ctx context.Context, fn func(store.ReceiptRecord) error) error {
 	return a.Store.ReceiptsInState(ctx, StateHeld, fn)
 }
 
 // JobHistory returns the jobs' recorded runs, newest first; limit <= 0 returns all.
-func (a *Agent) JobHistory(ctx context.Context, limit int) ([]spool.JobRun, error) {
+func (a *Agent) JobHistory(ctx context.Context, limit int) ([]store.JobRun, error) {
 	return a.Store.JobHistory(ctx, limit)
 }
 

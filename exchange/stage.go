@@ -15,10 +15,10 @@ import (
 	"obmin/commerceml"
 	"obmin/feed"
 	"obmin/internal/ctxio"
-	"obmin/spool"
+	"obmin/store"
 )
 
-// A drop is staged, not held: every good and offer its files describe goes into the drop's spool.Stage as
+// A drop is staged, not held: every good and offer its files describe goes into the drop's store.Stage as
 // it is read, and the plan and the push walk the Stage a chunk at a time. Memory holds a chunk, whatever
 // the size of the catalogue (docs/performance.md, "Memory").
 
@@ -44,7 +44,7 @@ type stagedData struct {
 }
 
 // stageRow encodes s for the Stage under key.
-func stageRow(key string, s *staged) (spool.StagedGood, error) {
+func stageRow(key string, s *staged) (store.StagedGood, error) {
 	d := stagedData{
 		Good: s.good, Base: s.base, Prices: s.prices, Stock: s.stock, Offer: s.offer, File: s.file, Line: s.line,
 		Product: s.product, ProductName: s.productName, Chars: s.chars, Feed: s.feed, Source: s.source, Code: s.code,
@@ -52,9 +52,9 @@ func stageRow(key string, s *staged) (spool.StagedGood, error) {
 	}
 	data, err := json.Marshal(d)
 	if err != nil {
-		return spool.StagedGood{}, fmt.Errorf("stage good %s: %w", key, err)
+		return store.StagedGood{}, fmt.Errorf("stage good %s: %w", key, err)
 	}
-	g := spool.StagedGood{Key: key, Product: s.product, Source: s.source, Code: s.code, Variant: s.variant, Data: data}
+	g := store.StagedGood{Key: key, Product: s.product, Source: s.source, Code: s.code, Variant: s.variant, Data: data}
 	if s.feed != nil {
 		g.Line, g.Group = s.feed.Line, s.feed.GroupID
 	}
@@ -62,7 +62,7 @@ func stageRow(key string, s *staged) (spool.StagedGood, error) {
 }
 
 // unstage decodes a staged good.
-func unstage(g spool.StagedGood) (*staged, error) {
+func unstage(g store.StagedGood) (*staged, error) {
 	var d stagedData
 	if err := json.Unmarshal(g.Data, &d); err != nil {
 		return nil, fmt.Errorf("staged good %s: %w", g.Key, err)
@@ -83,7 +83,7 @@ type stagedOffer struct {
 // readDrop parses every catalogue and offers file of a drop into st. Offers are joined to their goods by Ид
 // when the goods are planned (withOffers); an offer of a good the drop does not describe is staged here
 // (stageOrphans).
-func (c *Catalog) readDrop(ctx context.Context, dir string, df dropFiles, st *spool.Stage, rep *DropReport) ([]commerceml.PriceType, error) {
+func (c *Catalog) readDrop(ctx context.Context, dir string, df dropFiles, st *store.Stage, rep *DropReport) ([]commerceml.PriceType, error) {
 	var mu sync.Mutex // over types
 	var types []commerceml.PriceType
 	read := func(name string, h commerceml.Handler) (FileReport, error) {
@@ -132,7 +132,7 @@ func (c *Catalog) readDrop(ctx context.Context, dir string, df dropFiles, st *sp
 	}
 	var catalog, offers []FileReport
 	parse(func() error {
-		for _, name := range df.catalog {
+		for _, name := range df.Catalog {
 			if df.feeds[name] {
 				fr, err := c.readFeed(gctx, dir, name, st, rep)
 				if err != nil {
@@ -156,7 +156,7 @@ func (c *Catalog) readDrop(ctx context.Context, dir string, df dropFiles, st *sp
 		return nil
 	})
 	parse(func() error {
-		for _, name := range df.offers {
+		for _, name := range df.Offers {
 			fr, err := read(name, commerceml.Handler{Offer: func(o commerceml.Offer) error {
 				return put(item{offer: &o, file: name})
 			}})
@@ -190,7 +190,7 @@ func (c *Catalog) readDrop(ctx context.Context, dir string, df dropFiles, st *sp
 }
 
 // stage encodes a good of the catalogue (s) or an offer (o, of file) into st.
-func (c *Catalog) stage(ctx context.Context, st *spool.Stage, s *staged, o *commerceml.Offer, file string) error {
+func (c *Catalog) stage(ctx context.Context, st *store.Stage, s *staged, o *commerceml.Offer, file string) error {
 	if s != nil {
 		row, err := stageRow(s.good.ID, s)
 		if err != nil {
@@ -210,7 +210,7 @@ func (c *Catalog) stage(ctx context.Context, st *spool.Stage, s *staged, o *comm
 // stageOrphans stages the good of each offer whose good the drop's catalogue does not describe: a variant
 // (guid#guid) of a good in it, or a good the ledger knows when the drop carries offers only (BAS's "prices
 // and stock only" export, docs/commerceml.md §1.5). An offer of a good obmin has never seen is reported.
-func (c *Catalog) stageOrphans(ctx context.Context, st *spool.Stage, rep *DropReport) error {
+func (c *Catalog) stageOrphans(ctx context.Context, st *store.Stage, rep *DropReport) error {
 	return st.OrphanOffers(ctx, func(key string, first []byte) error {
 		var so stagedOffer
 		if err := json.Unmarshal(first, &so); err != nil {
@@ -246,7 +246,7 @@ func (c *Catalog) codeOf(s *staged) string {
 
 // orphanGood makes the staged good of offer o, whose good the catalogue of the drop does not describe;
 // nil when obmin has never seen it.
-func (c *Catalog) orphanGood(ctx context.Context, st *spool.Stage, o commerceml.Offer) (*staged, error) {
+func (c *Catalog) orphanGood(ctx context.Context, st *store.Stage, o commerceml.Offer) (*staged, error) {
 	if base, _, ok := commerceml.Variant(o.ID); ok {
 		row, found, err := st.Good(ctx, base)
 		if err != nil {
@@ -303,7 +303,7 @@ func (c *Catalog) orphanGood(ctx context.Context, st *spool.Stage, o commerceml.
 
 // withOffers decodes a staged good and applies its offers in the order the drop gave them: a later file
 // (prices*.xml after offers*.xml) wins for what it carries.
-func (c *Catalog) withOffers(g spool.StagedGood, offers [][]byte) (*staged, error) {
+func (c *Catalog) withOffers(g store.StagedGood, offers [][]byte) (*staged, error) {
 	s, err := unstage(g)
 	if err != nil {
 		return nil, err

@@ -9,8 +9,10 @@ import (
 	"strings"
 	"time"
 
+	"obmin/drop"
+	"obmin/internal/atomicfile"
 	"obmin/internal/voice"
-	"obmin/spool"
+	"obmin/store"
 )
 
 // Status is a snapshot of obmin's state for staff and monitoring.
@@ -18,11 +20,11 @@ type Status struct {
 	At        time.Time                  `json:"at"`
 	Emulated  bool                       `json:"emulated_checkbox"`
 	Spool     map[string]int             `json:"spool"`
-	Receipts  map[spool.ReceiptState]int `json:"receipts"`
+	Receipts  map[store.ReceiptState]int `json:"receipts"`
 	Goods     int                        `json:"goods"`
 	Pushed    int                        `json:"goods_in_checkbox"`
-	Jobs      []spool.JobRun             `json:"jobs"`
-	Drops     []spool.DropRecord         `json:"recent_drops"`
+	Jobs      []store.JobRun             `json:"jobs"`
+	Drops     []store.DropRecord         `json:"recent_drops"`
 	SpoolRoot string                     `json:"spool_root"`
 	Orders    string                     `json:"orders_file"`
 	// BAS's exchange runs seen in its export folder: in the last 24 hours, and the last one.
@@ -33,8 +35,8 @@ type Status struct {
 	Returns []ReturnNote `json:"returns"`
 	// Waiting are the folders of BAS's export that are not drops yet, and why; Problems the configured
 	// folders obmin cannot use right now.
-	Waiting  []spool.Waiting       `json:"waiting"`
-	Problems []spool.FolderProblem `json:"folder_problems"`
+	Waiting  []drop.Waiting        `json:"waiting"`
+	Problems []store.FolderProblem `json:"folder_problems"`
 	// Retail is the state of BAS's retail sales reports; nil when that channel is off.
 	Retail *RetailStatus `json:"retail_reports,omitempty"`
 }
@@ -165,7 +167,7 @@ func (st Status) Text(w io.Writer) {
 	if len(st.Drops) > 0 {
 		p("")
 		p("Останні вивантаження BAS:")
-		drops := append([]spool.DropRecord(nil), st.Drops...)
+		drops := append([]store.DropRecord(nil), st.Drops...)
 		sort.SliceStable(drops, func(i, j int) bool { return drops[i].CreatedAt.After(drops[j].CreatedAt) })
 		for _, d := range drops {
 			line := fmt.Sprintf("  %s  %-12s файлів %d", d.ID, DropStateTitle(d.State), d.Files)
@@ -191,16 +193,16 @@ var jobTitles = map[string]string{
 }
 
 // DropStateTitle is a drop's state as staff read it.
-func DropStateTitle(state spool.DropState) string {
+func DropStateTitle(state store.DropState) string {
 	if t, ok := dropStates[state]; ok {
 		return t
 	}
 	return string(state)
 }
 
-var dropStates = map[spool.DropState]string{
-	spool.DropStateInbox: "чекає", spool.DropStateProcessing: "обробляється", spool.DropStateDone: "оброблено",
-	spool.DropStateFailed: "помилка", spool.DropStateDuplicate: "повтор",
+var dropStates = map[store.DropState]string{
+	store.DropStateInbox: "чекає", store.DropStateProcessing: "обробляється", store.DropStateDone: "оброблено",
+	store.DropStateFailed: "помилка", store.DropStateDuplicate: "повтор",
 }
 
 // WriteStatus refreshes status.txt at the spool's root, where staff look first.
@@ -213,7 +215,7 @@ func (a *Agent) WriteStatus(ctx context.Context) error {
 	b.WriteString("\ufeff")
 	st.Text(&b)
 	// Private to obmin's account and group: the status names receipts and sums.
-	return spool.WriteFileAtomic(filepath.Join(a.Spool.Root, "status.txt"), 0o640, func(w io.Writer) error {
+	return atomicfile.WriteFile(filepath.Join(a.Spool.Root, "status.txt"), 0o640, func(w io.Writer) error {
 		_, err := io.WriteString(w, b.String())
 		return err
 	})

@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"time"
 
-	"obmin/spool"
+	"obmin/store"
 )
 
 // MarshalJSON writes the status for machines (obmin status -json, /status.json): snake_case keys
@@ -37,7 +37,7 @@ type jobJSON struct {
 	Summary json.RawMessage `json:"summary,omitempty"` // the job's own figures, an object
 }
 
-func newJobJSON(j spool.JobRun) jobJSON {
+func newJobJSON(j store.JobRun) jobJSON {
 	out := jobJSON{Name: j.Name, Start: j.Start, End: j.End, OK: j.Err == "", Error: j.Err}
 	switch {
 	case j.Summary == "" || j.Summary == "null":
@@ -52,7 +52,7 @@ func newJobJSON(j spool.JobRun) jobJSON {
 // dropJSON is one drop.
 type dropJSON struct {
 	ID          string          `json:"id"`
-	State       spool.DropState `json:"state"`
+	State       store.DropState `json:"state"`
 	Error       string          `json:"error,omitempty"`
 	Files       int             `json:"files"`
 	Source      string          `json:"source"`

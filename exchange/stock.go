@@ -12,7 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"obmin/checkbox"
-	"obmin/spool"
+	"obmin/store"
 )
 
 // After the goods are sent, a drop learns the ids the goods import did not answer and sets stock. Both
@@ -54,7 +54,7 @@ func (c *Catalog) stockCheck() time.Duration {
 
 // settle learns the ids the goods import did not answer and sets stock (see above). hide is how many
 // goods the missing-goods policy hides; beforeStock, when set, runs before stock is compared.
-func (c *Catalog) settle(ctx context.Context, st *spool.Stage, rep *DropReport, hide int, beforeStock func(context.Context) error) error {
+func (c *Catalog) settle(ctx context.Context, st *store.Stage, rep *DropReport, hide int, beforeStock func(context.Context) error) error {
 	_, pushed, err := c.Store.CountGoods(ctx)
 	if err != nil {
 		return err
@@ -125,7 +125,7 @@ func (c *Catalog) markMoved(ctx context.Context) error {
 	return nil
 }
 
-// receiptCodes lists the goods codes of a receipt as received (spool.ReceiptRecord.Raw).
+// receiptCodes lists the goods codes of a receipt as received (store.ReceiptRecord.Raw).
 func receiptCodes(raw []byte) ([]string, error) {
 	if len(raw) == 0 {
 		return nil, nil
@@ -144,7 +144,7 @@ func receiptCodes(raw []byte) ([]string, error) {
 }
 
 // learnIDsByCode asks Checkbox for the ids of a few goods the import made, one call each.
-func (c *Catalog) learnIDsByCode(ctx context.Context, st *spool.Stage, rep *DropReport, codes []string) error {
+func (c *Catalog) learnIDsByCode(ctx context.Context, st *store.Stage, rep *DropReport, codes []string) error {
 	if len(codes) == 0 {
 		return nil
 	}
@@ -168,7 +168,7 @@ func (c *Catalog) learnIDsByCode(ctx context.Context, st *spool.Stage, rep *Drop
 
 // countLearnt counts, for the report, the goods of this drop's import whose ids were just learnt: a good
 // is new unless Checkbox had it before the import (it was updated since it was created).
-func (c *Catalog) countLearnt(ctx context.Context, st *spool.Stage, rep *DropReport, goods []checkbox.Good) error {
+func (c *Catalog) countLearnt(ctx context.Context, st *store.Stage, rep *DropReport, goods []checkbox.Good) error {
 	if len(goods) == 0 {
 		return nil
 	}
@@ -196,7 +196,7 @@ func (c *Catalog) countLearnt(ctx context.Context, st *spool.Stage, rep *DropRep
 
 // goodsNotFound sends one by one the goods the import reported taken that Checkbox does not have after
 // all; a good no plan of this drop sends is forgotten, so that it is sent again.
-func (c *Catalog) goodsNotFound(ctx context.Context, st *spool.Stage, rep *DropReport) error {
+func (c *Catalog) goodsNotFound(ctx context.Context, st *store.Stage, rep *DropReport) error {
 	n, codes, err := c.Store.GoodsWithoutID(ctx, 1000)
 	if err != nil || n == 0 {
 		return err
@@ -333,14 +333,14 @@ func (c *Catalog) passPage(ctx context.Context, ss *stockSync, page []checkbox.G
 // stockSync gathers the stock rows of a drop and sends them in files of BulkBatch rows.
 type stockSync struct {
 	c          *Catalog
-	st         *spool.Stage
+	st         *store.Stage
 	rep        *DropReport
 	kinds      []int // the plans whose stock is set
 	candidates int   // how many of them have a stock
 	full       bool  // every candidate's count is compared, not only those sales moved
 
 	file    []checkbox.ImportGood
-	recs    []spool.GoodRecord
+	recs    []store.GoodRecord
 	stocks  []int64
 	checked []string // codes whose count was found right: their moved marks go
 
@@ -348,14 +348,14 @@ type stockSync struct {
 }
 
 type stockCheck struct {
-	rec   spool.GoodRecord
+	rec   store.GoodRecord
 	stock int64
 }
 
 // compare walks the drop's plans with stock: a stock that differs from what obmin last sent is sent; a
 // good sales moved (or every good, on the day's full check) has its count read first.
 func (ss *stockSync) compare(ctx context.Context) error {
-	var chunk []spool.StagedPlan
+	var chunk []store.StagedPlan
 	run := func() error {
 		codes := make([]string, len(chunk))
 		for i, sp := range chunk {
@@ -395,7 +395,7 @@ func (ss *stockSync) compare(ctx context.Context) error {
 		chunk = chunk[:0]
 		return nil
 	}
-	err := ss.st.EachPlan(ctx, true, func(sp spool.StagedPlan) error {
+	err := ss.st.EachPlan(ctx, true, func(sp store.StagedPlan) error {
 		if chunk = append(chunk, sp); len(chunk) >= 500 {
 			return run()
 		}
@@ -440,7 +440,7 @@ func (ss *stockSync) readCounts(ctx context.Context) error {
 // addFromLedger adds a stock row made from what Checkbox last received (the ledger's payload), so that the
 // import changes stock and nothing else. Without the payload, or the letters of its taxes, the good is
 // read from Checkbox (and its letters learnt for the next ones).
-func (ss *stockSync) addFromLedger(ctx context.Context, rec spool.GoodRecord, stock int64) error {
+func (ss *stockSync) addFromLedger(ctx context.Context, rec store.GoodRecord, stock int64) error {
 	var p checkbox.GoodPayload
 	if len(rec.PushedPayload) > 0 && json.Unmarshal(rec.PushedPayload, &p) == nil && p.Code == rec.Code {
 		if letters := ss.c.lettersOf(p.TaxCodes); letters != nil {
@@ -477,7 +477,7 @@ func rowFromGood(g checkbox.Good) checkbox.ImportGood {
 }
 
 // add queues a stock row; a full file is sent.
-func (ss *stockSync) add(ctx context.Context, row checkbox.ImportGood, rec spool.GoodRecord, stock int64) error {
+func (ss *stockSync) add(ctx context.Context, row checkbox.ImportGood, rec store.GoodRecord, stock int64) error {
 	left := Quantity(stock)
 	row.Leftovers = &left
 	ss.file = append(ss.file, row)

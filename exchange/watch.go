@@ -16,8 +16,11 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"obmin/commerceml"
+	"obmin/drop"
 	"obmin/feed"
 	"obmin/spool"
+	"obmin/store"
+	"obmin/watch"
 )
 
 // Keys of the folders obmin reports problems with, as the configuration names them.
@@ -29,7 +32,7 @@ const (
 // watchState is what the agent keeps of the watcher's reports, to write the state only when it changes.
 type watchState struct {
 	mu      sync.Mutex
-	waiting []spool.Waiting
+	waiting []drop.Waiting
 	written bool
 	problem string // the export folder's last listing error, "" when it lists
 	orders  string // the orders folder's last error, "" when it took the file
@@ -38,7 +41,7 @@ type watchState struct {
 // watchReport records a scan's outcome in the state (only what changed): the folders that wait and why,
 // and whether BAS's folder could be listed. A folder that disappears (a share dropping) is shown in status
 // and metrics until it lists again.
-func (a *Agent) watchReport(r spool.ScanReport) {
+func (a *Agent) watchReport(r watch.ScanReport) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	ws := &a.watch
@@ -103,7 +106,7 @@ func (a *Agent) noteOrdersFolder(ctx context.Context, err error) {
 // or cannot be XML) in failed/: its files are copied there as BAS left them, and the reason names each
 // file, what is wrong with it and, where a reader can tell, the line it ends at. The same files recorded
 // before (a restart, the next `obmin once`) are not recorded again.
-func (a *Agent) refuseIncomplete(ctx context.Context, d spool.Drop) error {
+func (a *Agent) refuseIncomplete(ctx context.Context, d drop.Drop) error {
 	id := a.newDropID(d)
 	var earlier string
 	fp, recorded, err := a.Spool.IngestFailed(ctx, a.Source, d, id, func(dir, fp string) (string, error) {
@@ -129,7 +132,7 @@ func (a *Agent) refuseIncomplete(ctx context.Context, d spool.Drop) error {
 		return nil
 	}
 	reason := incompleteReason(filepath.Join(a.Spool.Dir("failed"), id), d, a.Watcher)
-	rec := spool.DropRecord{ID: id, Fingerprint: fp, Source: d.Dir, State: "failed", Error: reason, Files: len(d.Files), CreatedAt: a.now(), UpdatedAt: a.now()}
+	rec := store.DropRecord{ID: id, Fingerprint: fp, Source: d.Dir, State: "failed", Error: reason, Files: len(d.Files), CreatedAt: a.now(), UpdatedAt: a.now()}
 	if err := a.Store.PutDrop(ctx, rec); err != nil {
 		return err
 	}
@@ -140,9 +143,9 @@ func (a *Agent) refuseIncomplete(ctx context.Context, d spool.Drop) error {
 
 // incompleteReason says, for staff, why a given-up drop (its copies in dir) is refused: each file that is
 // not whole, why, and what the format's reader says of it (the file, line and element where it breaks).
-func incompleteReason(dir string, d spool.Drop, w *spool.Watcher) string {
+func incompleteReason(dir string, d drop.Drop, w *watch.Watcher) string {
 	var b strings.Builder
-	after := spool.DefaultGiveUpAfter
+	after := drop.DefaultGiveUpAfter
 	if w != nil {
 		after = w.GiveUpAfter()
 	}
@@ -233,7 +236,7 @@ func (p *passLog) end() []string {
 }
 
 // waitingIssues describes the folders that still wait after a pass.
-func waitingIssues(waiting []spool.Waiting, now time.Time) []string {
+func waitingIssues(waiting []drop.Waiting, now time.Time) []string {
 	var out []string
 	for _, w := range waiting {
 		s := fmt.Sprintf("export %q waits (%s, for %s)", folderName(w.Folder), w.Reason, durationUK(now.Sub(w.Since).Truncate(time.Second)))

@@ -6,6 +6,8 @@
 //
 // Tag names and their per-marketplace spellings are described in the project's docs/formats.md,
 // "Marketplace feeds" and "Feed dialects".
+//
+// It imports commerceml (the records it shares) and internal/xmlin; nothing of the service.
 package feed
 
 import (

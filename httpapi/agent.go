@@ -6,7 +6,7 @@ import (
 
 	"obmin/checkbox"
 	"obmin/exchange"
-	"obmin/spool"
+	"obmin/store"
 )
 
 // Agent is what the endpoints ask of the exchange layer; *exchange.Agent is the one obmin runs.
@@ -20,7 +20,7 @@ type Site interface {
 	// IngestDir takes an uploaded drop folder into the spool and returns its id.
 	IngestDir(ctx context.Context, dir string) (string, error)
 	// Drop is the record of a drop taken before (ok false: none with that id).
-	Drop(ctx context.Context, id string) (spool.DropRecord, bool, error)
+	Drop(ctx context.Context, id string) (store.DropRecord, bool, error)
 	// ProcessDrops applies the drops waiting in the spool.
 	ProcessDrops(ctx context.Context) error
 	// PendingOrders is the orders document mode=query answers with.
@@ -32,7 +32,7 @@ type Site interface {
 	// TakesRegister says whether receipts of this cash register are obmin's to take.
 	TakesRegister(id string) bool
 	// AcceptReceipt records a receipt delivered by webhook, once.
-	AcceptReceipt(ctx context.Context, r checkbox.Receipt) (added bool, state spool.ReceiptState, err error)
+	AcceptReceipt(ctx context.Context, r checkbox.Receipt) (added bool, state store.ReceiptState, err error)
 	// SpoolRoot is the spool's folder.
 	SpoolRoot() string
 }

@@ -19,8 +19,9 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"obmin/exchange"
+	"obmin/internal/atomicfile"
 	"obmin/internal/safezip"
-	"obmin/spool"
+	"obmin/store"
 )
 
 // CookieName is the session cookie checkauth hands to 1C (docs/commerceml.md §6.1 step 1: lines 2 and 3).
@@ -349,9 +350,9 @@ func (s *Server) catalogImport(w http.ResponseWriter, r *http.Request, sess *ses
 		s.answer(w, http.StatusOK, "failure", "obmin cannot read its state: "+s.scrub(err.Error(), sess))
 	case !ok:
 		s.answer(w, http.StatusOK, "failure", "the drop "+rn.dropID+" is unknown")
-	case d.State == spool.DropStateDone || d.State == spool.DropStateDuplicate:
+	case d.State == store.DropStateDone || d.State == store.DropStateDuplicate:
 		s.answer(w, http.StatusOK, "success", "applied: drop "+d.ID)
-	case d.State == spool.DropStateFailed:
+	case d.State == store.DropStateFailed:
 		s.answer(w, http.StatusOK, "failure", s.scrub(firstLine(d.Error), sess))
 	case d.Error != "" && isClosed(rn.done):
 		// An outage: the drop stays in obmin's spool and is applied by itself later.
@@ -529,7 +530,7 @@ func copyFileAtomic(from, to string) error {
 		return err
 	}
 	defer src.Close()
-	return spool.WriteFileAtomic(to, 0o600, func(w io.Writer) error {
+	return atomicfile.WriteFile(to, 0o600, func(w io.Writer) error {
 		_, err := io.Copy(w, src)
 		return err
 	})

@@ -21,12 +21,15 @@ import (
 	"obmin/checkbox/emulator"
 	"obmin/commerceml"
 	"obmin/exchange"
+	"obmin/folder"
 	"obmin/httpapi"
 	"obmin/internal/basloader"
 	"obmin/internal/config"
 	"obmin/internal/demo"
 	"obmin/internal/safezip"
 	"obmin/spool"
+	"obmin/store"
+	"obmin/watch"
 )
 
 const (
@@ -41,7 +44,7 @@ type rig struct {
 	emu     *emulator.Emulator
 	emuURL  string
 	agent   *exchange.Agent
-	store   *spool.Store
+	store   *store.Store
 	srv     *httpapi.Server
 	url     string // obmin's base URL
 	handler atomic.Pointer[http.Handler]
@@ -74,7 +77,7 @@ func newRigConfig(t *testing.T, keys []string, wait time.Duration, mutate func(*
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.store, err = spool.OpenStore(context.Background(), filepath.Join(dir, "state.db"))
+	r.store, err = store.Open(context.Background(), filepath.Join(dir, "state.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,8 +89,8 @@ func newRigConfig(t *testing.T, keys []string, wait time.Duration, mutate func(*
 	l := logrus.New()
 	l.SetOutput(io.Discard)
 	log := logrus.NewEntry(l)
-	src := spool.LocalDir(export)
-	w, err := spool.NewWatcher(spool.WatcherConfig{Source: src, Interval: 10 * time.Millisecond, MinAge: time.Millisecond, Logger: log})
+	src := folder.LocalDir(export)
+	w, err := watch.New(watch.Config{Source: src, Interval: 10 * time.Millisecond, MinAge: time.Millisecond, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +101,7 @@ func newRigConfig(t *testing.T, keys []string, wait time.Duration, mutate func(*
 		Catalog: &exchange.Catalog{API: client, Store: r.store, Mapping: m, Workers: 4, ImportPoll: time.Millisecond,
 			BulkThreshold: config.Default().Checkbox.BulkThreshold},
 		Sales: &exchange.Sales{API: client, Store: r.store, Cfg: exchange.SalesConfig{
-			Out: spool.LocalTarget(filepath.Join(dir, "bas")), OrdersFile: "orders.xml", HeldDir: filepath.Join(dir, "spool", "held"),
+			Out: folder.LocalTarget(filepath.Join(dir, "bas")), OrdersFile: "orders.xml", HeldDir: filepath.Join(dir, "spool", "held"),
 			Encoding: commerceml.EncodingWindows1251, Returns: exchange.ReturnsList, OrderStatus: "Продано на касі", Overlap: time.Hour, FirstPull: 72 * time.Hour,
 			Currency: "грн", CustomerName: "Роздрібний покупець", NumberPrefix: "CB-",
 		}},

@@ -15,7 +15,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"obmin/exchange"
-	"obmin/spool"
+	"obmin/store"
 )
 
 // Metrics is obmin's Prometheus registry, served at /metrics. It is its own registry, not the global
@@ -153,7 +153,7 @@ var (
 )
 
 // receiptStates are always exported, with 0 for a state no receipt is in.
-var receiptStates = []spool.ReceiptState{exchange.StatePending, exchange.StateConfirmed, exchange.StateDelivered, exchange.StateHeld,
+var receiptStates = []store.ReceiptState{exchange.StatePending, exchange.StateConfirmed, exchange.StateDelivered, exchange.StateHeld,
 	exchange.StateSkipped, exchange.StateReturn, exchange.StateAmended, exchange.StateListed}
 
 // agentCollector reads the agent's status at each scrape.
@@ -213,7 +213,7 @@ func (c agentCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	gauge(descWaitingAge, oldest)
 	for _, key := range []string{exchange.FolderExport, exchange.FolderOrders} {
-		ok := !slices.ContainsFunc(st.Problems, func(p spool.FolderProblem) bool { return p.Key == key })
+		ok := !slices.ContainsFunc(st.Problems, func(p store.FolderProblem) bool { return p.Key == key })
 		gauge(descFolderOK, boolFloat(ok), key)
 	}
 	collectRetail(st, gauge)

@@ -1,10 +1,11 @@
 package httpapi
 
 import (
+	"obmin/store"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"obmin/exchange"
-	"obmin/spool"
 )
 
 // Metrics of BAS's retail sales reports (exchange/retail.go), present when that channel is on.
@@ -18,8 +19,8 @@ var (
 		nil, nil)
 )
 
-var reportStates = []string{spool.ReportStateOpen, spool.ReportStatePending, spool.ReportStateHeld, spool.ReportStateError,
-	spool.ReportStateSent, spool.ReportStatePosted, spool.ReportStateEmpty}
+var reportStates = []string{store.ReportStateOpen, store.ReportStatePending, store.ReportStateHeld, store.ReportStateError,
+	store.ReportStateSent, store.ReportStatePosted, store.ReportStateEmpty}
 
 // collectRetail exports the reports' state from a status snapshot.
 func collectRetail(st exchange.Status, gauge func(d *prometheus.Desc, v float64, labels ...string)) {

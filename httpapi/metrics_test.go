@@ -18,10 +18,10 @@ import (
 
 	"obmin/checkbox"
 	"obmin/checkbox/emulator"
+	"obmin/drop"
 	"obmin/exchange"
 	"obmin/httpapi"
 	"obmin/internal/demo"
-	"obmin/spool"
 )
 
 // withMetrics serves the rig's agent through a server with its own Metrics, and makes the agent talk to
@@ -376,7 +376,7 @@ func TestMetricsFoldersAndWaiting(t *testing.T) {
 
 	ctx := context.Background()
 	since := time.Now().Add(-2 * time.Minute)
-	if err := r.store.SetWaiting(ctx, time.Now(), []spool.Waiting{{Folder: "webdata - 1", Files: 2, Since: since, Reason: "import.xml: XML не закрито"}}); err != nil {
+	if err := r.store.SetWaiting(ctx, time.Now(), []drop.Waiting{{Folder: "webdata - 1", Files: 2, Since: since, Reason: "import.xml: XML не закрито"}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.store.SetFolderProblem(ctx, exchange.FolderExport, "/mnt/bas", errors.New("share gone"), time.Now()); err != nil {

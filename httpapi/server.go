@@ -5,6 +5,9 @@
 // Every endpoint that changes state or shows it needs credentials: the exchange user (HTTP Basic on
 // checkauth, then the session cookie), the webhook signature, the status token (/status, /metrics).
 // /healthz changes nothing and is open.
+//
+// It imports exchange (the agent it serves), store, checkbox (the webhook's receipts), internal/atomicfile,
+// internal/quietlog and internal/safezip; internal/app wires it, and the command line reads its paths.
 package httpapi
 
 import (

@@ -7,6 +7,8 @@
 // state, so a restart neither tells an open condition again nor forgets to say that it cleared. Messages
 // waiting for a channel that does not answer are retried, with growing pauses, until it does.
 // Conditions that clear before anyone was told are never told at all. Texts are Ukrainian, times Kyiv's.
+//
+// It imports internal/voice; nothing of the jobs, which tell it what happened.
 package notify
 
 import (
@@ -60,7 +62,7 @@ type Notifier interface {
 	Sync(ctx context.Context, kind Kind, open []Event) error
 }
 
-// State keeps the records of conditions across restarts (spool.Store implements it). Keys and records
+// State keeps the records of conditions across restarts (store.Store implements it). Keys and records
 // are notify's own.
 type State interface {
 	Notices(ctx context.Context) (map[string][]byte, error)

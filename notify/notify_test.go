@@ -20,7 +20,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
-	"obmin/spool"
+	"obmin/store"
 )
 
 const (
@@ -124,7 +124,7 @@ type rig struct {
 	clk       *clock
 	hook, bot *receiver
 	statePath string
-	store     *spool.Store
+	store     *store.Store
 	svc       *Service
 	logs      *bytes.Buffer
 	links     map[Kind]*Link
@@ -144,7 +144,7 @@ func newRig(t *testing.T) *rig {
 
 // start opens the state and makes the Service, as obmin does at start.
 func (r *rig) start() {
-	st, err := spool.OpenStore(context.Background(), r.statePath)
+	st, err := store.Open(context.Background(), r.statePath)
 	if err != nil {
 		r.t.Fatal(err)
 	}

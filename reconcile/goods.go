@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"obmin/checkbox"
-	"obmin/spool"
+	"obmin/store"
 )
 
 // Kinds of differences in goods.
@@ -79,7 +79,7 @@ func (r *Reconciler) goods(ctx context.Context, rep *Report) error {
 	if err := flush(); err != nil {
 		return err
 	}
-	return r.Ledger.PushedGoodsNotSeen(ctx, func(rec spool.GoodRecord) error {
+	return r.Ledger.PushedGoodsNotSeen(ctx, func(rec store.GoodRecord) error {
 		g.Compared++
 		rc := rec
 		p := expected(rec)
@@ -95,7 +95,7 @@ func (r *Reconciler) goods(ctx context.Context, rep *Report) error {
 }
 
 // expected is what Checkbox should hold for a good: the payload it last received.
-func expected(rec spool.GoodRecord) checkbox.GoodPayload {
+func expected(rec store.GoodRecord) checkbox.GoodPayload {
 	var p checkbox.GoodPayload
 	if len(rec.PushedPayload) > 0 && json.Unmarshal(rec.PushedPayload, &p) == nil {
 		return p
@@ -104,7 +104,7 @@ func expected(rec spool.GoodRecord) checkbox.GoodPayload {
 }
 
 // compareGood compares one good Checkbox holds with what it last received.
-func (r *Reconciler) compareGood(rep *Report, rec spool.GoodRecord, cg checkbox.Good, sold map[string]int64) {
+func (r *Reconciler) compareGood(rep *Report, rec store.GoodRecord, cg checkbox.Good, sold map[string]int64) {
 	p := expected(rec)
 	rc := rec
 	base := Difference{Code: rec.Code, Name: rec.Name, Fixable: true, rec: &rc}

@@ -5,8 +5,11 @@
 // Ukrainian, Kyiv time) and for machines (JSON) under the spool, by day, and with Repair fixes what obmin
 // can fix: goods sent again through the catalogue's own code, receipts offered to BAS again.
 //
-// It reads Checkbox's goods list once, as a stream: the codes seen go to the state (spool.Store.SeeGoods)
+// It reads Checkbox's goods list once, as a stream: the codes seen go to the state (store.Store.SeeGoods)
 // in batches, so memory does not grow with the catalogue.
+//
+// It imports store (the ledger), checkbox (what Checkbox holds), internal/atomicfile, internal/quietlog and internal/voice;
+// exchange gives it the channels through which receipts reach BAS.
 package reconcile
 
 import (
@@ -21,7 +24,7 @@ import (
 	"obmin/checkbox"
 	"obmin/internal/quietlog"
 	"obmin/internal/voice"
-	"obmin/spool"
+	"obmin/store"
 )
 
 // Checkbox is what reconciliation reads from Checkbox.
@@ -31,12 +34,12 @@ type Checkbox interface {
 	CashRegisters(ctx context.Context) ([]checkbox.CashRegister, error)
 }
 
-// Ledger is the part of obmin's state reconciliation reads (spool.Store).
+// Ledger is the part of obmin's state reconciliation reads (store.Store).
 type Ledger interface {
-	Good(ctx context.Context, code string) (spool.GoodRecord, bool, error)
+	Good(ctx context.Context, code string) (store.GoodRecord, bool, error)
 	ForgetSeenGoods(ctx context.Context) error
 	SeeGoods(ctx context.Context, codes []string) error
-	PushedGoodsNotSeen(ctx context.Context, fn func(spool.GoodRecord) error) error
+	PushedGoodsNotSeen(ctx context.Context, fn func(store.GoodRecord) error) error
 	NetSoldSinceStock(ctx context.Context) (map[string]int64, error)
 	Cursor(ctx context.Context, registerID string) (time.Time, bool, error)
 }
@@ -49,7 +52,7 @@ type GoodsRepair interface {
 // RepushGood is one good to send again: its ledger record and, when its stock is to be set, the stock
 // Checkbox should hold (thousandths). StockOnly: the rest of the good is as it should be.
 type RepushGood struct {
-	Rec       spool.GoodRecord
+	Rec       store.GoodRecord
 	Stock     *int64
 	StockOnly bool
 }

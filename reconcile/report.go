@@ -14,8 +14,9 @@ import (
 	"time"
 
 	"obmin/checkbox"
+	"obmin/internal/atomicfile"
 	"obmin/internal/voice"
-	"obmin/spool"
+	"obmin/store"
 )
 
 // Areas of a difference.
@@ -83,7 +84,7 @@ type Difference struct {
 	Fixable   bool      `json:"fixable"`
 	Repaired  bool      `json:"repaired,omitempty"`
 
-	rec     *spool.GoodRecord
+	rec     *store.GoodRecord
 	stock   *int64
 	receipt *checkbox.Receipt
 	doc     string // Document.Key, for RepairDocuments
@@ -192,7 +193,7 @@ func (rep *Report) Write(dir string) error {
 		return fmt.Errorf("reconcile report: %w", err)
 	}
 	for name, data := range map[string][]byte{"report.txt": txt.Bytes(), "report.html": page.Bytes(), "report.json": js} {
-		if err := spool.WriteFileAtomic(filepath.Join(dir, name), 0o640, func(w io.Writer) error {
+		if err := atomicfile.WriteFile(filepath.Join(dir, name), 0o640, func(w io.Writer) error {
 			_, err := w.Write(data)
 			return err
 		}); err != nil {

@@ -7,6 +7,8 @@
 // rows grouped by good, characteristic, unit, price and VAT rate; a return a negative row whose Возврат
 // is the returned quantity; card payments, netted per card kind, at most the report's total; the
 // report's total the money the shift took, to the kopeck.
+//
+// It imports the types of checkbox (the shift's receipts) and basodata (the report); it does no I/O.
 package retail
 
 import (

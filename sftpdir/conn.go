@@ -1,9 +1,12 @@
 // Package sftpdir reads BAS's export folder from, and delivers the orders file to, a folder on an SFTP
-// server: spool.Source and spool.Target over github.com/pkg/sftp and golang.org/x/crypto/ssh.
+// server: folder.Source and folder.Target over github.com/pkg/sftp and golang.org/x/crypto/ssh.
 //
 // One Conn holds one SSH connection to the server, made on first use and made again after it breaks (with
 // back-off), with up to MaxSessions SFTP sessions on it. Host keys are always verified (a known_hosts file
 // or a pinned SHA256 fingerprint) unless the caller asks, explicitly, for the insecure mode.
+//
+// It imports folder (the interfaces it implements), drop (which files a folder offers) and
+// internal/quietlog.
 package sftpdir
 
 import (
@@ -14,7 +17,6 @@ import (
 	"io"
 	"io/fs"
 	"net"
-	"obmin/internal/quietlog"
 	"strings"
 	"sync"
 	"time"
@@ -23,6 +25,8 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
+
+	"obmin/internal/quietlog"
 )
 
 // Config says how to reach and trust an SFTP server. Secrets are given by the caller (from the

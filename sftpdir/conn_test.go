@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"obmin/folder/foldertest"
 	"obmin/sftpdir/sftptest"
 )
 
@@ -36,11 +37,11 @@ func TestNoLeakAcrossReconnects(t *testing.T) {
 			base := runtime.NumGoroutine()
 			b = b.dial(t, nil)
 			ctx := context.Background()
-			b.put(t, "w/import.xml", cml(""), time.Time{})
+			b.Put(t, "w/import.xml", foldertest.CML(""), time.Time{})
 			var connected int
 			for i := range 12 {
-				eventually(t, "List", func() error { _, err := b.src.List(ctx); return err })
-				if err := b.tgt.WriteFile(ctx, "orders.xml", []byte(cml(""))); err != nil {
+				eventually(t, "List", func() error { _, err := b.Source.List(ctx); return err })
+				if err := b.Target.WriteFile(ctx, "orders.xml", []byte(foldertest.CML(""))); err != nil {
 					t.Fatalf("cycle %d: %v", i, err)
 				}
 				if i == 2 {
@@ -59,7 +60,7 @@ func TestNoLeakAcrossReconnects(t *testing.T) {
 				default:
 					ctx, cancel := context.WithCancel(ctx)
 					cancel()
-					b.src.List(ctx)
+					b.Source.List(ctx)
 				}
 			}
 			b.conn.Close()
@@ -117,13 +118,13 @@ func TestKeepAliveDropsAHungServer(t *testing.T) {
 		c.KeepAlive, c.DialTimeout = 200*time.Millisecond, time.Second
 	})
 	ctx := context.Background()
-	if _, err := b.src.List(ctx); err != nil {
+	if _, err := b.Source.List(ctx); err != nil {
 		t.Fatal(err)
 	}
 	b.srv.Freeze()
 	start := time.Now()
 	done := make(chan error, 1)
-	go func() { _, err := b.src.List(ctx); done <- err }()
+	go func() { _, err := b.Source.List(ctx); done <- err }()
 	select {
 	case err := <-done:
 		if err == nil {
@@ -134,14 +135,14 @@ func TestKeepAliveDropsAHungServer(t *testing.T) {
 		t.Fatal("List still waits on a hung server after 10s: the keep-alive did not drop the connection")
 	}
 	b.srv.Thaw()
-	eventually(t, "List after the server answers again", func() error { _, err := b.src.List(ctx); return err })
+	eventually(t, "List after the server answers again", func() error { _, err := b.Source.List(ctx); return err })
 }
 
 // TestConcurrentUse: many goroutines share one Conn (bounded sessions) while the server cuts the
 // connection under them; every write that reports success holds its content.
 func TestConcurrentUse(t *testing.T) {
 	b := newBackend(t, string(sftptest.PkgSFTP), nil).dial(t, func(c *Config) { c.MaxSessions = 3 })
-	b.put(t, "w/import.xml", cml("<Каталог/>"), time.Time{})
+	b.Put(t, "w/import.xml", foldertest.CML("<Каталог/>"), time.Time{})
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	ok := make([]bool, 8)
@@ -154,12 +155,12 @@ func TestConcurrentUse(t *testing.T) {
 				if i == 3 {
 					b.srv.Cut()
 				}
-				b.src.List(ctx)
-				if r, err := b.src.Open(ctx, "w/import.xml"); err == nil {
+				b.Source.List(ctx)
+				if r, err := b.Source.Open(ctx, "w/import.xml"); err == nil {
 					io.Copy(io.Discard, r)
 					r.Close()
 				}
-				if err := b.tgt.WriteFile(ctx, name, []byte(cml(name))); err == nil {
+				if err := b.Target.WriteFile(ctx, name, []byte(foldertest.CML(name))); err == nil {
 					ok[i] = true
 				}
 			}
@@ -168,8 +169,8 @@ func TestConcurrentUse(t *testing.T) {
 	wg.Wait()
 	for i, done := range ok {
 		name := fmt.Sprintf("orders%d.xml", i)
-		got, err := os.ReadFile(filepath.Join(b.dir, "out", name))
-		if done && (err != nil || string(got) != cml(name)) {
+		got, err := os.ReadFile(filepath.Join(b.Dir, "out", name))
+		if done && (err != nil || string(got) != foldertest.CML(name)) {
 			t.Errorf("%s: written, but holds %q (%v)", name, got, err)
 		}
 	}

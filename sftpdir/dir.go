@@ -18,15 +18,16 @@ import (
 
 	"github.com/pkg/sftp"
 
-	"obmin/spool"
+	"obmin/drop"
+	"obmin/folder"
 )
 
-// Source returns the spool.Source of the folder root on the server (an absolute path, or relative to the
+// Source returns the folder.Source of the folder root on the server (an absolute path, or relative to the
 // login folder). It only reads.
-func (c *Conn) Source(root string) spool.Source { return source{c: c, root: cleanRoot(root)} }
+func (c *Conn) Source(root string) folder.Source { return source{c: c, root: cleanRoot(root)} }
 
-// Target returns the spool.Target of the folder dir on the server.
-func (c *Conn) Target(dir string) spool.Target { return target{c: c, dir: cleanRoot(dir)} }
+// Target returns the folder.Target of the folder dir on the server.
+func (c *Conn) Target(dir string) folder.Target { return target{c: c, dir: cleanRoot(dir)} }
 
 func cleanRoot(p string) string {
 	p = path.Clean(strings.ReplaceAll(p, `\`, "/"))
@@ -43,11 +44,11 @@ type source struct {
 
 func (s source) String() string { return s.c.String() + "/" + strings.TrimPrefix(s.root, "/") }
 
-// List walks root like spool.LocalDir: regular *.xml (and *.zip) files, recursively, sorted; dot-files, dot-folders,
+// List walks root like folder.LocalDir: regular *.xml (and *.zip) files, recursively, sorted; dot-files, dot-folders,
 // *.tmp and Office's ~$ files skipped (docs/reliability.md §5). Symbolic links are not
 // followed.
-func (s source) List(ctx context.Context) ([]spool.FileInfo, error) {
-	var files []spool.FileInfo
+func (s source) List(ctx context.Context) ([]drop.File, error) {
+	var files []drop.File
 	err := s.c.do(ctx, true, func(ss *session) error {
 		files = files[:0]
 		return s.walk(ctx, ss.sftp, "", &files)
@@ -59,7 +60,7 @@ func (s source) List(ctx context.Context) ([]spool.FileInfo, error) {
 	return files, nil
 }
 
-func (s source) walk(ctx context.Context, cl *sftp.Client, rel string, out *[]spool.FileInfo) error {
+func (s source) walk(ctx context.Context, cl *sftp.Client, rel string, out *[]drop.File) error {
 	entries, err := cl.ReadDirContext(ctx, path.Join(s.root, rel))
 	if err != nil {
 		// BAS empties its folder while we walk it: a subfolder that vanished is not an error.
@@ -82,15 +83,15 @@ func (s source) walk(ctx context.Context, cl *sftp.Client, rel string, out *[]sp
 				}
 			}
 		case e.Mode().IsRegular() && wanted(name):
-			*out = append(*out, spool.FileInfo{Path: p, Size: e.Size(), ModTime: e.ModTime()})
+			*out = append(*out, drop.File{Path: p, Size: e.Size(), ModTime: e.ModTime()})
 		}
 	}
 	return nil
 }
 
-// wanted is spool.LocalDir's filter: *.xml, or the *.zip 1C writes when its exchange zips
+// wanted is folder.LocalDir's filter: *.xml, or the *.zip 1C writes when its exchange zips
 // (docs/commerceml.md §6.3); not hidden, not a temporary file of a common writer. The conformance suite checks
-// that it lists what spool.LocalDir lists.
+// that it lists what folder.LocalDir lists.
 func wanted(name string) bool {
 	if strings.HasPrefix(name, ".") || strings.HasPrefix(name, "~$") {
 		return false
@@ -244,8 +245,8 @@ func (t target) write(s *session, name, final string, write func(w io.Writer) er
 	}
 	// Private before it holds anything (the server's umask decides the mode a new file gets). A server
 	// that cannot set modes (some Windows SFTP servers) keeps its own: best effort.
-	_ = f.Chmod(spool.DeliveredFileMode)
-	var sum spool.ContentSum
+	_ = f.Chmod(folder.DeliveredFileMode)
+	var sum folder.ContentSum
 	bw := bufio.NewWriterSize(io.MultiWriter(f, &sum), uploadBuffer)
 	if err := write(bw); err != nil {
 		f.Close()
@@ -282,7 +283,7 @@ func (t target) write(s *session, name, final string, write func(w io.Writer) er
 }
 
 // verify checks an uploaded file's size, and its content (SHA-256) when small.
-func verify(cl *sftp.Client, p string, sum *spool.ContentSum) error {
+func verify(cl *sftp.Client, p string, sum *folder.ContentSum) error {
 	fi, err := cl.Stat(p)
 	if err != nil {
 		return err
@@ -298,7 +299,7 @@ func verify(cl *sftp.Client, p string, sum *spool.ContentSum) error {
 		return err
 	}
 	defer f.Close()
-	var got spool.ContentSum
+	var got folder.ContentSum
 	if _, err := io.Copy(&got, readerOnly{f}); err != nil {
 		return err
 	}

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"obmin/internal/atomicfile"
 )
 
 // tinyDisk mounts a 256 KiB tmpfs for the test, or skips when it cannot (not root, no CAP_SYS_ADMIN).
@@ -56,7 +58,7 @@ func TestFullDiskFailsCleanlyAndRecovers(t *testing.T) {
 	if err := os.WriteFile(status, []byte("old"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	src, d := spoolSource(t, "webdata", map[string]string{"import.xml": strings.Repeat("<a>книга</a>\n", 2000)}, time.Now().Add(-time.Minute))
+	src, d := sourceOf(t, "webdata", map[string]string{"import.xml": strings.Repeat("<a>книга</a>\n", 2000)}, time.Now().Add(-time.Minute))
 	ballast := fill(t, disk)
 
 	_, err = s.Ingest(context.Background(), src, d, "drop-1")
@@ -66,7 +68,7 @@ func TestFullDiskFailsCleanlyAndRecovers(t *testing.T) {
 	if errors.Is(err, ErrBadDrop) {
 		t.Error("a full disk is not the drop's fault: it must be retried, not rejected")
 	}
-	err = WriteFileAtomic(status, 0o644, func(w io.Writer) error {
+	err = atomicfile.WriteFile(status, 0o644, func(w io.Writer) error {
 		_, err := w.Write([]byte(strings.Repeat("новий стан\n", 40000)))
 		return err
 	})
@@ -79,7 +81,7 @@ func TestFullDiskFailsCleanlyAndRecovers(t *testing.T) {
 	if temps, _ := filepath.Glob(filepath.Join(s.Root, ".*.tmp")); len(temps) != 0 {
 		t.Errorf("temporary files left: %v", temps)
 	}
-	spoolAssertEmpty(t, s, "inbox", "tmp")
+	assertEmpty(t, s, "inbox", "tmp")
 
 	if err := os.Remove(ballast); err != nil {
 		t.Fatal(err)

@@ -12,8 +12,8 @@ import (
 
 // Reject puts a drop the spool cannot take into failed/ with its reason, leaving nothing in tmp/ or inbox/.
 func TestReject(t *testing.T) {
-	s := spoolForTest(t)
-	src, d := spoolSource(t, "bad", map[string]string{"con.xml": "<a/>"}, time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC))
+	s := testSpool(t)
+	src, d := sourceOf(t, "bad", map[string]string{"con.xml": "<a/>"}, time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC))
 	_, err := s.Ingest(context.Background(), src, d, "drop-1")
 	if !errors.Is(err, ErrBadDrop) {
 		t.Fatalf("ingest of con.xml: %v, want ErrBadDrop", err)
@@ -32,12 +32,12 @@ func TestReject(t *testing.T) {
 	if err != nil || !strings.Contains(string(note), "bad/con.xml") || !strings.Contains(string(note), "reserved") {
 		t.Errorf("reason %q (%v) must name the file and why", note, err)
 	}
-	spoolAssertEmpty(t, s, "inbox", "tmp", "processing")
+	assertEmpty(t, s, "inbox", "tmp", "processing")
 	if _, err := s.Reject("drop-1", "again"); err == nil {
 		t.Error("rejecting the same id twice must fail, never overwrite")
 	}
 	if _, err := s.Reject("../x", "r"); err == nil {
 		t.Error("an id with a path must be refused")
 	}
-	spoolAssertEmpty(t, s, "tmp")
+	assertEmpty(t, s, "tmp")
 }

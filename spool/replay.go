@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"obmin/drop"
 )
 
 // ErrNothingToReplay is Replay's answer for a drop in failed/ that holds no files: one refused before its
@@ -19,7 +21,7 @@ const PreviousErrorName = "obmin-previous-error.txt"
 // .error.txt moves inside it (PreviousErrorName), so the drop carries its history to done/. Both moves are
 // renames: a crash between them leaves the note inside the drop in failed/, and Replay can be run again.
 func (s *Spool) Replay(id string) error {
-	if err := spoolCheckName(id); err != nil {
+	if err := drop.CheckName(id); err != nil {
 		return fmt.Errorf("replay: drop id: %w", err)
 	}
 	from := filepath.Join(s.Dir("failed"), id)
@@ -37,7 +39,7 @@ func (s *Spool) Replay(id string) error {
 		return fmt.Errorf("replay %s: %w", id, ErrNothingToReplay)
 	}
 	to := filepath.Join(s.Dir("inbox"), id)
-	if err := spoolMustNotExist(to); err != nil {
+	if err := mustNotExist(to); err != nil {
 		return fmt.Errorf("replay %s: %w", id, err)
 	}
 	note := from + ".error.txt"

@@ -14,10 +14,11 @@ import (
 	"sort"
 	"strings"
 	"time"
-	"unicode"
 
+	"obmin/drop"
+	"obmin/folder"
+	"obmin/internal/atomicfile"
 	"obmin/internal/ctxio"
-	"obmin/internal/safezip"
 	"obmin/internal/voice"
 )
 
@@ -41,9 +42,9 @@ type Spool struct {
 	loc  *time.Location // whose calendar names done/<date> folders: Kyiv's, as every day staff read
 }
 
-// spoolDirs are the folders of a spool, all created by OpenSpool. held/ is written by the sales side: one
+// dirs are the folders of a spool, all created by OpenSpool. held/ is written by the sales side: one
 // file per receipt held back from BAS.
-var spoolDirs = []string{"inbox", "processing", "done", "failed", "outbox", "held", "tmp"}
+var dirs = []string{"inbox", "processing", "done", "failed", "outbox", "held", "tmp"}
 
 // OpenSpool creates the spool's folders under root as needed and removes what a crash left in tmp/ (a copy
 // that never reached inbox/, so the drop is still in BAS's folder or was never taken) and obmin's own
@@ -53,7 +54,7 @@ func OpenSpool(root string) (*Spool, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, name := range spoolDirs {
+	for _, name := range dirs {
 		if err := os.MkdirAll(s.Dir(name), 0o755); err != nil {
 			return nil, fmt.Errorf("open spool: %w", err)
 		}
@@ -89,11 +90,11 @@ func (s *Spool) cleanTmp() error {
 			return fmt.Errorf("clean tmp: %w", err)
 		}
 	}
-	// WriteFileAtomic's leftovers: ".<name>.<random>.tmp". held/ is where the sales side describes held
+	// atomicfile.WriteFile's leftovers: ".<name>.<random>.tmp". held/ is where the sales side describes held
 	// receipts. Inside a drop in processing/, only the reports obmin writes there before the drop moves to
 	// done/ (the drop's own files are not obmin's to judge).
 	for _, dir := range []string{s.Root, s.Dir("outbox"), s.Dir("failed"), s.Dir("held")} {
-		if err := RemoveTemps(dir, ""); err != nil {
+		if err := atomicfile.RemoveTemps(dir, ""); err != nil {
 			return fmt.Errorf("clean temporary files: %w", err)
 		}
 	}
@@ -106,7 +107,7 @@ func (s *Spool) cleanTmp() error {
 			if !e.IsDir() {
 				continue
 			}
-			if err := RemoveTemps(filepath.Join(s.Dir("processing"), e.Name()), report); err != nil {
+			if err := atomicfile.RemoveTemps(filepath.Join(s.Dir("processing"), e.Name()), report); err != nil {
 				return fmt.Errorf("clean temporary files: %w", err)
 			}
 		}
@@ -117,7 +118,7 @@ func (s *Spool) cleanTmp() error {
 // Dir is the path of one of the spool's folders: "inbox", "processing", "done", "failed", "outbox", "held" or
 // "tmp". Any other name is a programming error and panics.
 func (s *Spool) Dir(name string) string {
-	for _, d := range spoolDirs {
+	for _, d := range dirs {
 		if d == name {
 			return filepath.Join(s.Root, name)
 		}
@@ -127,7 +128,7 @@ func (s *Spool) Dir(name string) string {
 
 // Ingest is Stage and then Commit: it copies the files of drop d from src into tmp/<id>/, then renames
 // tmp/<id> to inbox/<id> in one step, so inbox/ never holds part of a drop.
-func (s *Spool) Ingest(ctx context.Context, src Source, d Drop, id string) (fingerprint string, err error) {
+func (s *Spool) Ingest(ctx context.Context, src folder.Source, d drop.Drop, id string) (fingerprint string, err error) {
 	fingerprint, err = s.Stage(ctx, src, d, id)
 	if err != nil {
 		return "", err
@@ -150,16 +151,16 @@ func (s *Spool) Ingest(ctx context.Context, src Source, d Drop, id string) (fing
 // took. BAS reuses file names for every export, so a path says nothing (docs/reliability.md §4).
 //
 // Names from outside are never trusted as paths: a file must lie directly in d.Dir, only its base name is
-// kept, and a name that is not plain (spoolCheckName) or that equals another one ignoring case (Windows
+// kept, and a name that is not plain (drop.CheckName) or that equals another one ignoring case (Windows
 // would merge them) is rejected before anything is copied. On any error tmp/<id> is removed.
-func (s *Spool) Stage(ctx context.Context, src Source, d Drop, id string) (fingerprint string, err error) {
+func (s *Spool) Stage(ctx context.Context, src folder.Source, d drop.Drop, id string) (fingerprint string, err error) {
 	_, fingerprint, err = s.copyDrop(ctx, src, d, id, filepath.Join(s.Dir("inbox"), id))
 	return fingerprint, err
 }
 
 // Commit moves the drop Stage left in tmp/<id> to inbox/<id>. On an error the drop is not in inbox/.
 func (s *Spool) Commit(id string) error {
-	if err := spoolCheckName(id); err != nil {
+	if err := drop.CheckName(id); err != nil {
 		return fmt.Errorf("ingest: drop id: %w", err)
 	}
 	tmp, dst := filepath.Join(s.Dir("tmp"), id), filepath.Join(s.Dir("inbox"), id)
@@ -178,7 +179,7 @@ func (s *Spool) Commit(id string) error {
 // should be able to open as BAS left it. reason is called with the folder holding the copies and the
 // fingerprint, and returns the reason; when it returns "" (the same export was recorded before) nothing
 // is recorded and recorded is false.
-func (s *Spool) IngestFailed(ctx context.Context, src Source, d Drop, id string, reason func(dir, fingerprint string) (string, error)) (fingerprint string, recorded bool, err error) {
+func (s *Spool) IngestFailed(ctx context.Context, src folder.Source, d drop.Drop, id string, reason func(dir, fingerprint string) (string, error)) (fingerprint string, recorded bool, err error) {
 	to := filepath.Join(s.Dir("failed"), id)
 	tmp, fingerprint, err := s.copyDrop(ctx, src, d, id, to)
 	if err != nil {
@@ -190,13 +191,13 @@ func (s *Spool) IngestFailed(ctx context.Context, src Source, d Drop, id string,
 		return fingerprint, false, err
 	}
 	note := to + ".error.txt"
-	if err := spoolMustNotExist(note); err != nil {
+	if err := mustNotExist(note); err != nil {
 		return "", false, fmt.Errorf("ingest %s: %w", id, err)
 	}
 	// The note first, as in Fail: a crash between the two leaves the copy in tmp/, removed at the next
 	// start, and the drop is taken again from BAS's folder then.
-	if err := WriteFileAtomic(note, 0o644, func(w io.Writer) error {
-		_, err := io.WriteString(w, spoolErrorText(s.now().In(s.loc), id, why))
+	if err := atomicfile.WriteFile(note, 0o644, func(w io.Writer) error {
+		_, err := io.WriteString(w, errorText(s.now().In(s.loc), id, why))
 		return err
 	}); err != nil {
 		return "", false, fmt.Errorf("ingest %s: %w", id, err)
@@ -212,15 +213,15 @@ func (s *Spool) IngestFailed(ctx context.Context, src Source, d Drop, id string,
 
 // copyDrop copies the files of d into tmp/<id>/ and fsyncs them (see Ingest); dst is where the copy will
 // go, which must not exist yet. On error nothing is left in tmp/.
-func (s *Spool) copyDrop(ctx context.Context, src Source, d Drop, id, dst string) (tmp, fingerprint string, err error) {
-	if err := spoolCheckName(id); err != nil {
+func (s *Spool) copyDrop(ctx context.Context, src folder.Source, d drop.Drop, id, dst string) (tmp, fingerprint string, err error) {
+	if err := drop.CheckName(id); err != nil {
 		return "", "", fmt.Errorf("ingest: drop id: %w", err)
 	}
-	names, err := spoolDropNames(d)
+	names, err := dropNames(d)
 	if err != nil {
 		return "", "", fmt.Errorf("ingest %s from %s: %w", id, src, err)
 	}
-	if err := spoolMustNotExist(dst); err != nil {
+	if err := mustNotExist(dst); err != nil {
 		return "", "", fmt.Errorf("ingest %s: %w", id, err)
 	}
 	dir := filepath.Join(s.Dir("tmp"), id)
@@ -236,7 +237,7 @@ func (s *Spool) copyDrop(ctx context.Context, src Source, d Drop, id, dst string
 	lines := make([]string, 0, len(d.Files))
 	buf := make([]byte, 128<<10)
 	for i, f := range d.Files {
-		sum, err := spoolCopy(ctx, src, f, filepath.Join(dir, names[i]), buf)
+		sum, err := copyFile(ctx, src, f, filepath.Join(dir, names[i]), buf)
 		if err != nil {
 			return "", "", fmt.Errorf("ingest %s from %s: %w", id, src, err)
 		}
@@ -247,7 +248,7 @@ func (s *Spool) copyDrop(ctx context.Context, src Source, d Drop, id, dst string
 	for _, l := range lines {
 		io.WriteString(h, l)
 	}
-	if err := SyncDir(dir); err != nil {
+	if err := atomicfile.SyncDir(dir); err != nil {
 		return "", "", fmt.Errorf("ingest %s: %w", id, err)
 	}
 	return dir, hex.EncodeToString(h.Sum(nil)), nil
@@ -258,31 +259,31 @@ func (s *Spool) copyDrop(ctx context.Context, src Source, d Drop, id, dst string
 // in a retry loop.
 var ErrBadDrop = errors.New("drop cannot be taken as it is")
 
-// spoolDropNames checks every file of d and returns the names they get in the spool, in d.Files order.
+// dropNames checks every file of d and returns the names they get in the spool, in d.Files order.
 // Its errors wrap ErrBadDrop.
-func spoolDropNames(d Drop) ([]string, error) {
-	names, err := spoolDropNamesOf(d)
+func dropNames(d drop.Drop) ([]string, error) {
+	names, err := dropNamesOf(d)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadDrop, err)
 	}
 	return names, nil
 }
 
-func spoolDropNamesOf(d Drop) ([]string, error) {
+func dropNamesOf(d drop.Drop) ([]string, error) {
 	if len(d.Files) == 0 {
 		return nil, errors.New("drop has no files")
 	}
 	names := make([]string, len(d.Files))
 	seen := make(map[string]string, len(d.Files))
 	for i, f := range d.Files {
-		if err := sourceCheckPath(f.Path); err != nil {
+		if err := drop.CheckPath(f.Path); err != nil {
 			return nil, fmt.Errorf("file %q: %w", f.Path, err)
 		}
 		dir, name := path.Split(f.Path)
 		if strings.TrimSuffix(dir, "/") != d.Dir {
 			return nil, fmt.Errorf("file %q is not directly in the drop's folder %q", f.Path, d.Dir)
 		}
-		if err := spoolCheckName(name); err != nil {
+		if err := drop.CheckName(name); err != nil {
 			return nil, fmt.Errorf("file %q: %w", f.Path, err)
 		}
 		key := strings.ToLower(name)
@@ -295,9 +296,9 @@ func spoolDropNamesOf(d Drop) ([]string, error) {
 	return names, nil
 }
 
-// spoolCopy copies one file of a drop to dst (which must not exist) through buf, checks its length against
+// copyFile copies one file of a drop to dst (which must not exist) through buf, checks its length against
 // the listing and returns its SHA-256 in hex.
-func spoolCopy(ctx context.Context, src Source, f FileInfo, dst string, buf []byte) (sum string, err error) {
+func copyFile(ctx context.Context, src folder.Source, f drop.File, dst string, buf []byte) (sum string, err error) {
 	in, err := src.Open(ctx, f.Path)
 	if err != nil {
 		return "", err
@@ -327,38 +328,8 @@ func spoolCopy(ctx context.Context, src Source, f FileInfo, dst string, buf []by
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// spoolCheckName accepts a plain file or folder name: Latin letters, digits, ".", "_", "-", Cyrillic
-// letters and spaces; not starting with "." or a space, not ending with "." or a space (Windows strips
-// those), not a reserved Windows device name, at most 200 characters (docs/reliability.md
-// §5). Drop ids and the names of files taken from BAS must pass it.
-func spoolCheckName(name string) error {
-	if name == "" {
-		return errors.New("empty name")
-	}
-	if len([]rune(name)) > 200 {
-		return fmt.Errorf("name %.40q… is longer than 200 characters", name)
-	}
-	for _, r := range name {
-		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' ||
-			r == '.' || r == '_' || r == '-' || r == ' ' || unicode.Is(unicode.Cyrillic, r) && unicode.IsLetter(r)
-		if !ok {
-			return fmt.Errorf("name %q: character %q is not allowed", name, r)
-		}
-	}
-	if name[0] == '.' || name[0] == ' ' {
-		return fmt.Errorf("name %q starts with %q", name, name[0])
-	}
-	if last := name[len(name)-1]; last == '.' || last == ' ' {
-		return fmt.Errorf("name %q ends with %q", name, last)
-	}
-	if safezip.ReservedWindowsName(name) {
-		return fmt.Errorf("name %q is a reserved Windows device name", name)
-	}
-	return nil
-}
-
-// spoolMustNotExist fails when p exists: the spool never overwrites.
-func spoolMustNotExist(p string) error {
+// mustNotExist fails when p exists: the spool never overwrites.
+func mustNotExist(p string) error {
 	_, err := os.Lstat(p)
 	switch {
 	case err == nil:
@@ -376,16 +347,16 @@ func (s *Spool) move(from, to string) error {
 	if _, err := os.Lstat(from); err != nil {
 		return err
 	}
-	if err := spoolMustNotExist(to); err != nil {
+	if err := mustNotExist(to); err != nil {
 		return err
 	}
-	if err := RenameRetry(from, to); err != nil {
+	if err := atomicfile.Rename(from, to); err != nil {
 		return err
 	}
-	if err := SyncDir(filepath.Dir(from)); err != nil {
+	if err := atomicfile.SyncDir(filepath.Dir(from)); err != nil {
 		return err
 	}
-	return SyncDir(filepath.Dir(to))
+	return atomicfile.SyncDir(filepath.Dir(to))
 }
 
 // Pending returns the ids of the drops in inbox/, oldest first.
@@ -441,7 +412,7 @@ func (s *Spool) Claim(id string) (dir string, err error) {
 // Done moves drop id from processing/ to done/<today>/, today being the Kyiv date, and returns its new
 // folder.
 func (s *Spool) Done(id string) (dir string, err error) {
-	if err := spoolCheckName(id); err != nil {
+	if err := drop.CheckName(id); err != nil {
 		return "", fmt.Errorf("done: drop id: %w", err)
 	}
 	// No empty date folder for a drop that is not there.
@@ -451,7 +422,7 @@ func (s *Spool) Done(id string) (dir string, err error) {
 	day := filepath.Join(s.Dir("done"), s.now().In(s.loc).Format("2006-01-02"))
 	switch err := os.Mkdir(day, 0o755); {
 	case err == nil:
-		if err := SyncDir(s.Dir("done")); err != nil {
+		if err := atomicfile.SyncDir(s.Dir("done")); err != nil {
 			return "", fmt.Errorf("done %s: %w", id, err)
 		}
 	case !errors.Is(err, fs.ErrExist):
@@ -461,7 +432,7 @@ func (s *Spool) Done(id string) (dir string, err error) {
 }
 
 func (s *Spool) moveDrop(id, what, fromDir, toDir string) (string, error) {
-	if err := spoolCheckName(id); err != nil {
+	if err := drop.CheckName(id); err != nil {
 		return "", fmt.Errorf("%s: drop id: %w", what, err)
 	}
 	to := filepath.Join(toDir, id)
@@ -476,7 +447,7 @@ func (s *Spool) moveDrop(id, what, fromDir, toDir string) (string, error) {
 // with a BOM and CRLF line ends, so Windows Notepad shows Ukrainian text right, and holds the time, the
 // drop id and reason (the caller's message should name the file, element and line).
 func (s *Spool) Fail(id string, reason string) (dir string, err error) {
-	if err := spoolCheckName(id); err != nil {
+	if err := drop.CheckName(id); err != nil {
 		return "", fmt.Errorf("fail: drop id: %w", err)
 	}
 	from := filepath.Join(s.Dir("processing"), id)
@@ -489,12 +460,12 @@ func (s *Spool) Fail(id string, reason string) (dir string, err error) {
 	to := filepath.Join(s.Dir("failed"), id)
 	note := to + ".error.txt"
 	for _, p := range []string{to, note} {
-		if err := spoolMustNotExist(p); err != nil {
+		if err := mustNotExist(p); err != nil {
 			return "", fmt.Errorf("fail %s: %w", id, err)
 		}
 	}
-	text := spoolErrorText(s.now().In(s.loc), id, reason)
-	if err := WriteFileAtomic(note, 0o644, func(w io.Writer) error {
+	text := errorText(s.now().In(s.loc), id, reason)
+	if err := atomicfile.WriteFile(note, 0o644, func(w io.Writer) error {
 		_, err := io.WriteString(w, text)
 		return err
 	}); err != nil {
@@ -513,7 +484,7 @@ func (s *Spool) Fail(id string, reason string) (dir string, err error) {
 // failed/<id>/ is made empty, since its files may not be copied under their own names, and
 // failed/<id>.error.txt gives the reason, which must name the files. BAS's folder is left as it is.
 func (s *Spool) Reject(id string, reason string) (dir string, err error) {
-	if err := spoolCheckName(id); err != nil {
+	if err := drop.CheckName(id); err != nil {
 		return "", fmt.Errorf("reject: drop id: %w", err)
 	}
 	tmp := filepath.Join(s.Dir("tmp"), id)
@@ -522,14 +493,14 @@ func (s *Spool) Reject(id string, reason string) (dir string, err error) {
 	}
 	to := filepath.Join(s.Dir("failed"), id)
 	note := to + ".error.txt"
-	if err := spoolMustNotExist(note); err != nil {
+	if err := mustNotExist(note); err != nil {
 		os.Remove(tmp)
 		return "", fmt.Errorf("reject %s: %w", id, err)
 	}
 	// The note first, as in Fail: a crash between the two leaves an empty tmp/ folder, removed at the next
 	// start, and the drop is rejected again then.
-	if err := WriteFileAtomic(note, 0o644, func(w io.Writer) error {
-		_, err := io.WriteString(w, spoolErrorText(s.now().In(s.loc), id, reason))
+	if err := atomicfile.WriteFile(note, 0o644, func(w io.Writer) error {
+		_, err := io.WriteString(w, errorText(s.now().In(s.loc), id, reason))
 		return err
 	}); err != nil {
 		os.Remove(tmp)
@@ -543,8 +514,8 @@ func (s *Spool) Reject(id string, reason string) (dir string, err error) {
 	return to, nil
 }
 
-// spoolErrorText is the content of failed/<id>.error.txt.
-func spoolErrorText(now time.Time, id, reason string) string {
+// errorText is the content of failed/<id>.error.txt.
+func errorText(now time.Time, id, reason string) string {
 	reason = strings.ReplaceAll(strings.TrimSpace(reason), "\r\n", "\n")
 	var b strings.Builder
 	b.WriteString("\uFEFF")
@@ -559,7 +530,7 @@ func spoolErrorText(now time.Time, id, reason string) string {
 
 // Discard removes a drop that turned out to be a copy of one taken before, from tmp/ or inbox/.
 func (s *Spool) Discard(id string) error {
-	if err := spoolCheckName(id); err != nil {
+	if err := drop.CheckName(id); err != nil {
 		return fmt.Errorf("discard: drop id: %w", err)
 	}
 	found := false
@@ -612,7 +583,7 @@ func (s *Spool) Retain(ctx context.Context, keep time.Duration) (removed int, er
 		removed++
 	}
 	if removed > 0 {
-		if err := SyncDir(done); err != nil {
+		if err := atomicfile.SyncDir(done); err != nil {
 			return removed, fmt.Errorf("retain: %w", err)
 		}
 	}
@@ -624,7 +595,7 @@ func (s *Spool) Retain(ctx context.Context, keep time.Duration) (removed int, er
 func (s *Spool) Counts() (map[string]int, error) {
 	counts := map[string]int{"done": 0}
 	for _, name := range []string{"inbox", "processing", "failed"} {
-		n, err := spoolCountDirs(s.Dir(name))
+		n, err := countDirs(s.Dir(name))
 		if err != nil {
 			return nil, fmt.Errorf("count %s: %w", name, err)
 		}
@@ -638,7 +609,7 @@ func (s *Spool) Counts() (map[string]int, error) {
 		if !d.IsDir() {
 			continue
 		}
-		n, err := spoolCountDirs(filepath.Join(s.Dir("done"), d.Name()))
+		n, err := countDirs(filepath.Join(s.Dir("done"), d.Name()))
 		if err != nil {
 			return nil, fmt.Errorf("count done: %w", err)
 		}
@@ -647,7 +618,7 @@ func (s *Spool) Counts() (map[string]int, error) {
 	return counts, nil
 }
 
-func spoolCountDirs(dir string) (int, error) {
+func countDirs(dir string) (int, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return 0, err
@@ -660,3 +631,6 @@ func spoolCountDirs(dir string) (int, error) {
 	}
 	return n, nil
 }
+
+// Failed returns the ids of the drops in failed/, oldest first.
+func (s *Spool) Failed() ([]string, error) { return s.list("failed") }

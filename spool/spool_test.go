@@ -1,12 +1,10 @@
 package spool
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -17,63 +15,44 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"obmin/drop"
+	"obmin/folder"
+	"obmin/internal/golden"
+	"obmin/internal/testenv"
 )
 
-// spoolUpdate reports whether -update was given (the flag is defined once for the package, in store_test.go).
-func spoolUpdate() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
+// kyiv stands in for the machine's zone: a fixed +02:00, so results do not depend on where tests run.
+var kyiv = time.FixedZone("EET", 2*60*60)
 
-// spoolGolden compares got with testdata/name, or rewrites it under -update.
-func spoolGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	p := filepath.Join("testdata", name)
-	if spoolUpdate() {
-		if err := os.WriteFile(p, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file:\ngot:\n%s\nwant:\n%s", name, got, want)
-	}
-}
+// testT0 is the tests' "now": 1 March 2025, 00:30 in Kyiv, still 28 February in UTC.
+var testT0 = time.Date(2025, 3, 1, 0, 30, 0, 0, kyiv)
 
-// spoolKyiv stands in for the machine's zone: a fixed +02:00, so results do not depend on where tests run.
-var spoolKyiv = time.FixedZone("EET", 2*60*60)
-
-// spoolT0 is the tests' "now": 1 March 2025, 00:30 in Kyiv, still 28 February in UTC.
-var spoolT0 = time.Date(2025, 3, 1, 0, 30, 0, 0, spoolKyiv)
-
-// spoolForTest opens a spool in a temporary folder with a fixed clock and zone.
-func spoolForTest(t testing.TB) *Spool {
+// testSpool opens a spool in a temporary folder with a fixed clock and zone.
+func testSpool(t testing.TB) *Spool {
 	t.Helper()
 	s, err := OpenSpool(filepath.Join(t.TempDir(), "spool"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.now = func() time.Time { return spoolT0.UTC() }
-	s.loc = spoolKyiv
+	s.now = func() time.Time { return testT0.UTC() }
+	s.loc = kyiv
 	return s
 }
 
-// spoolSource writes files into a fresh source folder and returns it with the drop of folder dir.
-func spoolSource(t testing.TB, dir string, files map[string]string, mod time.Time) (Source, Drop) {
+// sourceOf writes files into a fresh source folder and returns it with the drop of folder dir.
+func sourceOf(t testing.TB, dir string, files map[string]string, mod time.Time) (folder.Source, drop.Drop) {
 	t.Helper()
 	root := t.TempDir()
 	for name, content := range files {
-		sourceWrite(t, root, pathJoin(dir, name), []byte(content), mod)
+		testenv.WriteFile(t, root, pathJoin(dir, name), []byte(content), mod)
 	}
-	src := LocalDir(root)
+	src := folder.LocalDir(root)
 	list, err := src.List(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return src, Drop{Dir: dir, Files: list}
+	return src, drop.Drop{Dir: dir, Files: list}
 }
 
 func pathJoin(dir, name string) string {
@@ -83,8 +62,8 @@ func pathJoin(dir, name string) string {
 	return dir + "/" + name
 }
 
-// spoolTree lists every file under dir as "rel/path=content" lines, for comparisons.
-func spoolTree(t testing.TB, dir string) []string {
+// dirTree lists every file under dir as "rel/path=content" lines, for comparisons.
+func dirTree(t testing.TB, dir string) []string {
 	t.Helper()
 	var out []string
 	err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
@@ -114,7 +93,7 @@ func spoolTree(t testing.TB, dir string) []string {
 
 func TestOpenSpool(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "spool")
-	// What a crash leaves: a half-copied drop in tmp/, WriteFileAtomic temporaries.
+	// What a crash leaves: a half-copied drop in tmp/, atomicfile.WriteFile temporaries.
 	leftovers := map[string]string{
 		"tmp/20250301-1/import.xml":        "<half",
 		"tmp/stray.txt":                    "x",
@@ -132,7 +111,7 @@ func TestOpenSpool(t *testing.T) {
 		"outbox/.obmin-looking-name.tmp/x": "keep", // a folder, not a temporary file
 	}
 	for rel, content := range leftovers {
-		sourceWrite(t, root, rel, []byte(content), time.Now())
+		testenv.WriteFile(t, root, rel, []byte(content), time.Now())
 	}
 	s, err := OpenSpool(root)
 	if err != nil {
@@ -143,7 +122,7 @@ func TestOpenSpool(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	got := spoolTree(t, root)
+	got := dirTree(t, root)
 	want := []string{
 		"done/", "done/2025-02-28/", "done/2025-02-28/d0/", "done/2025-02-28/d0/import.xml=keep",
 		"failed/", "failed/d1/", "failed/d1/import.xml=keep", "failed/d1.error.txt=keep",
@@ -181,7 +160,7 @@ func TestOpenSpoolErrors(t *testing.T) {
 }
 
 func TestSpoolDirUnknownPanics(t *testing.T) {
-	s := spoolForTest(t)
+	s := testSpool(t)
 	defer func() {
 		if recover() == nil {
 			t.Error("Dir(\"../etc\") did not panic")
@@ -190,8 +169,8 @@ func TestSpoolDirUnknownPanics(t *testing.T) {
 	s.Dir("../etc")
 }
 
-// spoolFingerprint is the documented fingerprint, computed independently of Ingest.
-func spoolFingerprint(files map[string]string) string {
+// fingerprintOf is the documented fingerprint, computed independently of Ingest.
+func fingerprintOf(files map[string]string) string {
 	var lines []string
 	for name, content := range files {
 		sum := sha256.Sum256([]byte(content))
@@ -228,17 +207,17 @@ func TestIngest(t *testing.T) {
 		{name: "one file changed", dir: "webdata - 5c1e", files: changed, mod: t1},
 		{name: "Cyrillic name with spaces", dir: "", files: map[string]string{"Вивантаження ї є ґ 1.xml": "<a/>"}, mod: t1},
 	}
-	first := spoolFingerprint(export)
+	first := fingerprintOf(export)
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := spoolForTest(t)
-			src, d := spoolSource(t, tt.dir, tt.files, tt.mod)
+			s := testSpool(t)
+			src, d := sourceOf(t, tt.dir, tt.files, tt.mod)
 			id := fmt.Sprintf("drop-%d", i)
 			fp, err := s.Ingest(context.Background(), src, d, id)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := spoolFingerprint(tt.files); fp != want {
+			if want := fingerprintOf(tt.files); fp != want {
 				t.Errorf("fingerprint %s, want %s", fp, want)
 			}
 			if (fp == first) != tt.same {
@@ -249,10 +228,10 @@ func TestIngest(t *testing.T) {
 				want = append(want, name+"="+content)
 			}
 			sort.Strings(want)
-			if got := spoolTree(t, filepath.Join(s.Dir("inbox"), id)); !reflect.DeepEqual(got, want) {
+			if got := dirTree(t, filepath.Join(s.Dir("inbox"), id)); !reflect.DeepEqual(got, want) {
 				t.Errorf("inbox/%s holds %q, want %q", id, got, want)
 			}
-			if got := spoolTree(t, s.Dir("tmp")); len(got) != 0 {
+			if got := dirTree(t, s.Dir("tmp")); len(got) != 0 {
 				t.Errorf("tmp/ not empty: %q", got)
 			}
 			if ids, err := s.Pending(); err != nil || !reflect.DeepEqual(ids, []string{id}) {
@@ -268,40 +247,40 @@ func TestIngest(t *testing.T) {
 
 func TestIngestRejects(t *testing.T) {
 	mod := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
-	file := func(p string) FileInfo { return FileInfo{Path: p, Size: 4, ModTime: mod} }
+	file := func(p string) drop.File { return drop.File{Path: p, Size: 4, ModTime: mod} }
 	tests := []struct {
 		name    string
 		id      string
-		drop    Drop
+		drop    drop.Drop
 		wantErr string
 	}{
-		{name: "parent path", drop: Drop{Files: []FileInfo{file("../x.xml")}}, wantErr: "not a relative path"},
-		{name: "parent path in a folder", drop: Drop{Dir: "..", Files: []FileInfo{file("../x.xml")}}, wantErr: "not a relative path"},
-		{name: "absolute path", drop: Drop{Dir: "/etc", Files: []FileInfo{file("/etc/x.xml")}}, wantErr: "not a relative path"},
-		{name: "backslash", drop: Drop{Files: []FileInfo{file(`a\..\x.xml`)}}, wantErr: "not a relative path"},
-		{name: "drive letter", drop: Drop{Files: []FileInfo{file("C:x.xml")}}, wantErr: "not a relative path"},
-		{name: "file outside the drop's folder", drop: Drop{Dir: "a", Files: []FileInfo{file("b/x.xml")}}, wantErr: "not directly in"},
-		{name: "file in a subfolder", drop: Drop{Dir: "a", Files: []FileInfo{file("a/b/x.xml")}}, wantErr: "not directly in"},
-		{name: "odd character", drop: Drop{Files: []FileInfo{file("import*.xml")}}, wantErr: "not allowed"},
-		{name: "quote", drop: Drop{Files: []FileInfo{file(`im"port.xml`)}}, wantErr: "not allowed"},
-		{name: "control character", drop: Drop{Files: []FileInfo{file("imp\x01ort.xml")}}, wantErr: "not allowed"},
-		{name: "Latin-1 letter", drop: Drop{Files: []FileInfo{file("caf\u00e9.xml")}}, wantErr: "not allowed"},
-		{name: "hidden name", drop: Drop{Files: []FileInfo{file(".import.xml")}}, wantErr: "starts with"},
-		{name: "trailing dot", drop: Drop{Files: []FileInfo{file("import.xml.")}}, wantErr: "ends with"},
-		{name: "Windows device name", drop: Drop{Files: []FileInfo{file("con.xml")}}, wantErr: "reserved"},
-		{name: "Windows device name COM1", drop: Drop{Files: []FileInfo{file("COM1.xml")}}, wantErr: "reserved"},
-		{name: "names equal ignoring case", drop: Drop{Files: []FileInfo{file("import.xml"), file("IMPORT.xml")}}, wantErr: "same name"},
-		{name: "Cyrillic names equal ignoring case", drop: Drop{Files: []FileInfo{file("Ціни.xml"), file("ціни.xml")}}, wantErr: "same name"},
-		{name: "same file twice", drop: Drop{Files: []FileInfo{file("import.xml"), file("import.xml")}}, wantErr: "same name"},
-		{name: "no files", drop: Drop{}, wantErr: "no files"},
-		{name: "id with a path", id: "../escape", drop: Drop{Files: []FileInfo{file("import.xml")}}, wantErr: "drop id"},
-		{name: "id with a separator", id: "a/b", drop: Drop{Files: []FileInfo{file("import.xml")}}, wantErr: "drop id"},
-		{name: "empty id", id: "-", drop: Drop{Files: []FileInfo{file("import.xml")}}, wantErr: "drop id"},
+		{name: "parent path", drop: drop.Drop{Files: []drop.File{file("../x.xml")}}, wantErr: "not a relative path"},
+		{name: "parent path in a folder", drop: drop.Drop{Dir: "..", Files: []drop.File{file("../x.xml")}}, wantErr: "not a relative path"},
+		{name: "absolute path", drop: drop.Drop{Dir: "/etc", Files: []drop.File{file("/etc/x.xml")}}, wantErr: "not a relative path"},
+		{name: "backslash", drop: drop.Drop{Files: []drop.File{file(`a\..\x.xml`)}}, wantErr: "not a relative path"},
+		{name: "drive letter", drop: drop.Drop{Files: []drop.File{file("C:x.xml")}}, wantErr: "not a relative path"},
+		{name: "file outside the drop's folder", drop: drop.Drop{Dir: "a", Files: []drop.File{file("b/x.xml")}}, wantErr: "not directly in"},
+		{name: "file in a subfolder", drop: drop.Drop{Dir: "a", Files: []drop.File{file("a/b/x.xml")}}, wantErr: "not directly in"},
+		{name: "odd character", drop: drop.Drop{Files: []drop.File{file("import*.xml")}}, wantErr: "not allowed"},
+		{name: "quote", drop: drop.Drop{Files: []drop.File{file(`im"port.xml`)}}, wantErr: "not allowed"},
+		{name: "control character", drop: drop.Drop{Files: []drop.File{file("imp\x01ort.xml")}}, wantErr: "not allowed"},
+		{name: "Latin-1 letter", drop: drop.Drop{Files: []drop.File{file("caf\u00e9.xml")}}, wantErr: "not allowed"},
+		{name: "hidden name", drop: drop.Drop{Files: []drop.File{file(".import.xml")}}, wantErr: "starts with"},
+		{name: "trailing dot", drop: drop.Drop{Files: []drop.File{file("import.xml.")}}, wantErr: "ends with"},
+		{name: "Windows device name", drop: drop.Drop{Files: []drop.File{file("con.xml")}}, wantErr: "reserved"},
+		{name: "Windows device name COM1", drop: drop.Drop{Files: []drop.File{file("COM1.xml")}}, wantErr: "reserved"},
+		{name: "names equal ignoring case", drop: drop.Drop{Files: []drop.File{file("import.xml"), file("IMPORT.xml")}}, wantErr: "same name"},
+		{name: "Cyrillic names equal ignoring case", drop: drop.Drop{Files: []drop.File{file("Ціни.xml"), file("ціни.xml")}}, wantErr: "same name"},
+		{name: "same file twice", drop: drop.Drop{Files: []drop.File{file("import.xml"), file("import.xml")}}, wantErr: "same name"},
+		{name: "no files", drop: drop.Drop{}, wantErr: "no files"},
+		{name: "id with a path", id: "../escape", drop: drop.Drop{Files: []drop.File{file("import.xml")}}, wantErr: "drop id"},
+		{name: "id with a separator", id: "a/b", drop: drop.Drop{Files: []drop.File{file("import.xml")}}, wantErr: "drop id"},
+		{name: "empty id", id: "-", drop: drop.Drop{Files: []drop.File{file("import.xml")}}, wantErr: "drop id"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := spoolForTest(t)
-			src := &spoolCountingSource{Source: LocalDir(t.TempDir())}
+			s := testSpool(t)
+			src := &countingSource{Source: folder.LocalDir(t.TempDir())}
 			id := tt.id
 			switch id {
 			case "":
@@ -320,29 +299,29 @@ func TestIngestRejects(t *testing.T) {
 			if src.opened != 0 {
 				t.Errorf("opened %d files of a drop it rejects", src.opened)
 			}
-			spoolAssertEmpty(t, s, "inbox", "tmp")
+			assertEmpty(t, s, "inbox", "tmp")
 		})
 	}
 }
 
-// spoolAssertEmpty fails unless the named spool folders are empty.
-func spoolAssertEmpty(t *testing.T, s *Spool, names ...string) {
+// assertEmpty fails unless the named spool folders are empty.
+func assertEmpty(t *testing.T, s *Spool, names ...string) {
 	t.Helper()
 	for _, name := range names {
-		if got := spoolTree(t, s.Dir(name)); len(got) != 0 {
+		if got := dirTree(t, s.Dir(name)); len(got) != 0 {
 			t.Errorf("%s/ holds %q", name, got)
 		}
 	}
 }
 
-// spoolCountingSource counts Open calls and can fail the n-th one (1-based).
-type spoolCountingSource struct {
-	Source
+// countingSource counts Open calls and can fail the n-th one (1-based).
+type countingSource struct {
+	folder.Source
 	opened int
 	failAt int
 }
 
-func (s *spoolCountingSource) Open(ctx context.Context, p string) (io.ReadCloser, error) {
+func (s *countingSource) Open(ctx context.Context, p string) (io.ReadCloser, error) {
 	s.opened++
 	if s.opened == s.failAt {
 		return nil, fmt.Errorf("open %s: connection reset", p)
@@ -358,38 +337,38 @@ func TestIngestIsAtomic(t *testing.T) {
 	mod := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name    string
-		prepare func(src *spoolCountingSource, d *Drop, ctx *context.Context)
+		prepare func(src *countingSource, d *drop.Drop, ctx *context.Context)
 		wantErr string
 	}{
 		{
 			name:    "source fails mid-drop",
-			prepare: func(src *spoolCountingSource, d *Drop, ctx *context.Context) { src.failAt = 3 },
+			prepare: func(src *countingSource, d *drop.Drop, ctx *context.Context) { src.failAt = 3 },
 			wantErr: "connection reset",
 		},
 		{
 			name: "file grew after listing",
-			prepare: func(src *spoolCountingSource, d *Drop, ctx *context.Context) {
+			prepare: func(src *countingSource, d *drop.Drop, ctx *context.Context) {
 				d.Files[4].Size--
 			},
 			wantErr: "changed while it was copied",
 		},
 		{
 			name: "file shrank after listing",
-			prepare: func(src *spoolCountingSource, d *Drop, ctx *context.Context) {
+			prepare: func(src *countingSource, d *drop.Drop, ctx *context.Context) {
 				d.Files[2].Size++
 			},
 			wantErr: "changed while it was copied",
 		},
 		{
 			name: "file vanished",
-			prepare: func(src *spoolCountingSource, d *Drop, ctx *context.Context) {
-				d.Files = append(d.Files, FileInfo{Path: "gone.xml", Size: 1, ModTime: mod})
+			prepare: func(src *countingSource, d *drop.Drop, ctx *context.Context) {
+				d.Files = append(d.Files, drop.File{Path: "gone.xml", Size: 1, ModTime: mod})
 			},
 			wantErr: "gone.xml",
 		},
 		{
 			name: "cancelled",
-			prepare: func(src *spoolCountingSource, d *Drop, ctx *context.Context) {
+			prepare: func(src *countingSource, d *drop.Drop, ctx *context.Context) {
 				c, cancel := context.WithCancel(*ctx)
 				cancel()
 				*ctx = c
@@ -399,18 +378,18 @@ func TestIngestIsAtomic(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := spoolForTest(t)
-			ls, d := spoolSource(t, "", files, mod)
-			src := &spoolCountingSource{Source: ls}
+			s := testSpool(t)
+			ls, d := sourceOf(t, "", files, mod)
+			src := &countingSource{Source: ls}
 			ctx := context.Background()
 			tt.prepare(src, &d, &ctx)
 			_, err := s.Ingest(ctx, src, d, "drop-1")
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("err = %v, want %q", err, tt.wantErr)
 			}
-			spoolAssertEmpty(t, s, "inbox", "tmp")
+			assertEmpty(t, s, "inbox", "tmp")
 			// The same id can be taken again once the source is well.
-			_, d = spoolSource(t, "", files, mod)
+			_, d = sourceOf(t, "", files, mod)
 			if _, err := s.Ingest(context.Background(), ls, d, "drop-1"); err != nil {
 				t.Errorf("second try: %v", err)
 			}
@@ -419,33 +398,33 @@ func TestIngestIsAtomic(t *testing.T) {
 }
 
 func TestIngestNeverOverwrites(t *testing.T) {
-	s := spoolForTest(t)
-	src, d := spoolSource(t, "", map[string]string{"import.xml": "<new/>"}, time.Now())
-	sourceWrite(t, s.Dir("inbox"), "drop-1/import.xml", []byte("<old/>"), time.Now())
+	s := testSpool(t)
+	src, d := sourceOf(t, "", map[string]string{"import.xml": "<new/>"}, time.Now())
+	testenv.WriteFile(t, s.Dir("inbox"), "drop-1/import.xml", []byte("<old/>"), time.Now())
 	_, err := s.Ingest(context.Background(), src, d, "drop-1")
 	if !errors.Is(err, fs.ErrExist) {
 		t.Fatalf("err = %v, want fs.ErrExist", err)
 	}
-	if got := spoolTree(t, s.Dir("inbox")); !reflect.DeepEqual(got, []string{"drop-1/", "drop-1/import.xml=<old/>"}) {
+	if got := dirTree(t, s.Dir("inbox")); !reflect.DeepEqual(got, []string{"drop-1/", "drop-1/import.xml=<old/>"}) {
 		t.Errorf("inbox = %q", got)
 	}
-	spoolAssertEmpty(t, s, "tmp")
+	assertEmpty(t, s, "tmp")
 }
 
-// spoolIngested puts a drop with one file into inbox/ under id.
-func spoolIngested(t *testing.T, s *Spool, id string) {
+// ingested puts a drop with one file into inbox/ under id.
+func ingested(t *testing.T, s *Spool, id string) {
 	t.Helper()
-	src, d := spoolSource(t, "", map[string]string{"import.xml": "<a>" + id + "</a>"}, time.Now())
+	src, d := sourceOf(t, "", map[string]string{"import.xml": "<a>" + id + "</a>"}, time.Now())
 	if _, err := s.Ingest(context.Background(), src, d, id); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestClaimDoneFail(t *testing.T) {
-	s := spoolForTest(t)
-	spoolIngested(t, s, "d1")
-	spoolIngested(t, s, "d2")
-	spoolIngested(t, s, "d3")
+	s := testSpool(t)
+	ingested(t, s, "d1")
+	ingested(t, s, "d2")
+	ingested(t, s, "d3")
 
 	dir, err := s.Claim("d1")
 	if err != nil {
@@ -454,14 +433,14 @@ func TestClaimDoneFail(t *testing.T) {
 	if want := filepath.Join(s.Dir("processing"), "d1"); dir != want {
 		t.Errorf("Claim dir %s, want %s", dir, want)
 	}
-	if got := spoolTree(t, dir); !reflect.DeepEqual(got, []string{"import.xml=<a>d1</a>"}) {
+	if got := dirTree(t, dir); !reflect.DeepEqual(got, []string{"import.xml=<a>d1</a>"}) {
 		t.Errorf("processing/d1 = %q", got)
 	}
 	if ids, _ := s.InProcessing(); !reflect.DeepEqual(ids, []string{"d1"}) {
 		t.Errorf("InProcessing = %q", ids)
 	}
 
-	// Kyiv's date, not UTC's (spoolT0 is still 28 February in UTC).
+	// Kyiv's date, not UTC's (testT0 is still 28 February in UTC).
 	dir, err = s.Done("d1")
 	if err != nil {
 		t.Fatal(err)
@@ -485,7 +464,7 @@ func TestClaimDoneFail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spoolGolden(t, "spool_error.golden.txt", note)
+	golden.Assert(t, filepath.Join("testdata", "spool_error.golden.txt"), note)
 
 	// A drop that never left inbox/ can fail too.
 	if _, err := s.Fail("d3", "not CommerceML"); err != nil {
@@ -495,10 +474,10 @@ func TestClaimDoneFail(t *testing.T) {
 	want := []string{
 		"done/", "done/2025-03-01/", "done/2025-03-01/d1/", "done/2025-03-01/d1/import.xml=<a>d1</a>",
 		"failed/", "failed/d2/", "failed/d2/import.xml=<a>d2</a>", "failed/d2.error.txt=" + string(note),
-		"failed/d3/", "failed/d3/import.xml=<a>d3</a>", "failed/d3.error.txt=" + spoolErrorText(spoolT0, "d3", "not CommerceML"),
+		"failed/d3/", "failed/d3/import.xml=<a>d3</a>", "failed/d3.error.txt=" + errorText(testT0, "d3", "not CommerceML"),
 		"held/", "inbox/", "outbox/", "processing/", "tmp/",
 	}
-	got := spoolTree(t, s.Root)
+	got := dirTree(t, s.Root)
 	sort.Strings(want)
 	sort.Strings(got)
 	if !reflect.DeepEqual(got, want) {
@@ -514,7 +493,7 @@ func TestClaimDoneFail(t *testing.T) {
 }
 
 func TestSpoolErrorText(t *testing.T) {
-	text := spoolErrorText(spoolT0, "d9", "  рядок 1\r\nрядок 2\n")
+	text := errorText(testT0, "d9", "  рядок 1\r\nрядок 2\n")
 	if !strings.HasPrefix(text, "\uFEFF") {
 		t.Error("no BOM")
 	}
@@ -550,21 +529,21 @@ func TestSpoolMovesNeverOverwrite(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := spoolForTest(t)
-			spoolIngested(t, s, "d1")
+			s := testSpool(t)
+			ingested(t, s, "d1")
 			occupied := filepath.Join(s.Root, filepath.FromSlash(tt.occupy))
 			if strings.HasSuffix(tt.occupy, "/") {
 				if err := os.MkdirAll(occupied, 0o755); err != nil {
 					t.Fatal(err)
 				}
 			} else {
-				sourceWrite(t, s.Root, tt.occupy, []byte("someone else's"), time.Now())
+				testenv.WriteFile(t, s.Root, tt.occupy, []byte("someone else's"), time.Now())
 			}
 			err := tt.move(s)
 			if !errors.Is(err, fs.ErrExist) {
 				t.Fatalf("err = %v, want fs.ErrExist", err)
 			}
-			if got := spoolTree(t, filepath.Join(s.Root, tt.stays)); !reflect.DeepEqual(got, []string{"import.xml=<a>d1</a>"}) {
+			if got := dirTree(t, filepath.Join(s.Root, tt.stays)); !reflect.DeepEqual(got, []string{"import.xml=<a>d1</a>"}) {
 				t.Errorf("%s = %q", tt.stays, got)
 			}
 			if !strings.HasSuffix(tt.occupy, "/") {
@@ -577,7 +556,7 @@ func TestSpoolMovesNeverOverwrite(t *testing.T) {
 }
 
 func TestSpoolMissingAndBadIDs(t *testing.T) {
-	s := spoolForTest(t)
+	s := testSpool(t)
 	if _, err := s.Claim("nope"); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("Claim missing: %v", err)
 	}
@@ -604,13 +583,13 @@ func TestSpoolMissingAndBadIDs(t *testing.T) {
 			t.Errorf("Discard(%q): no error", id)
 		}
 	}
-	spoolAssertEmpty(t, s, "failed", "done")
+	assertEmpty(t, s, "failed", "done")
 }
 
 func TestDiscard(t *testing.T) {
-	s := spoolForTest(t)
-	spoolIngested(t, s, "dup")
-	spoolIngested(t, s, "other")
+	s := testSpool(t)
+	ingested(t, s, "dup")
+	ingested(t, s, "other")
 	if err := s.Discard("dup"); err != nil {
 		t.Fatal(err)
 	}
@@ -621,15 +600,15 @@ func TestDiscard(t *testing.T) {
 		t.Errorf("second Discard: %v", err)
 	}
 	// A copy still in tmp/ (the caller decided before the rename) goes too.
-	sourceWrite(t, s.Dir("tmp"), "half/import.xml", []byte("x"), time.Now())
+	testenv.WriteFile(t, s.Dir("tmp"), "half/import.xml", []byte("x"), time.Now())
 	if err := s.Discard("half"); err != nil {
 		t.Fatal(err)
 	}
-	spoolAssertEmpty(t, s, "tmp")
+	assertEmpty(t, s, "tmp")
 }
 
 func TestPendingOrder(t *testing.T) {
-	s := spoolForTest(t)
+	s := testSpool(t)
 	base := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
 	for _, d := range []struct {
 		id  string
@@ -645,7 +624,7 @@ func TestPendingOrder(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	sourceWrite(t, s.Dir("inbox"), "stray.txt", nil, base)
+	testenv.WriteFile(t, s.Dir("inbox"), "stray.txt", nil, base)
 	if err := os.Mkdir(filepath.Join(s.Dir("inbox"), ".hidden"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -662,7 +641,7 @@ func TestPendingOrder(t *testing.T) {
 }
 
 func TestRetain(t *testing.T) {
-	s := spoolForTest(t) // now: 2025-03-01 00:30 Kyiv
+	s := testSpool(t) // now: 2025-03-01 00:30 Kyiv
 	for _, rel := range []string{
 		"done/2025-01-15/a/import.xml",
 		"done/2025-02-26/b/import.xml",
@@ -675,7 +654,7 @@ func TestRetain(t *testing.T) {
 		"failed/2025-01-01/g/import.xml",
 		"failed/old/import.xml",
 	} {
-		sourceWrite(t, s.Root, rel, []byte("x"), time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
+		testenv.WriteFile(t, s.Root, rel, []byte("x"), time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
 	}
 	// keep 2 days: the cutoff is 2025-02-27 00:30, so days that ended by then go.
 	removed, err := s.Retain(context.Background(), 48*time.Hour)
@@ -685,12 +664,12 @@ func TestRetain(t *testing.T) {
 	if removed != 2 {
 		t.Errorf("removed %d date folders, want 2", removed)
 	}
-	days := atomicNames(t, s.Dir("done"))
+	days := testenv.DirNames(t, s.Dir("done"))
 	want := []string{"2025-02-20.txt", "2025-02-27", "2025-02-28", "2025-03-01", "2025-2-1", "notes"}
 	if !reflect.DeepEqual(days, want) {
 		t.Errorf("done/ holds %q, want %q", days, want)
 	}
-	if got := spoolTree(t, s.Dir("failed")); len(got) != 5 {
+	if got := dirTree(t, s.Dir("failed")); len(got) != 5 {
 		t.Errorf("failed/ touched: %q", got)
 	}
 
@@ -705,7 +684,7 @@ func TestRetain(t *testing.T) {
 }
 
 func TestCountsEmpty(t *testing.T) {
-	s := spoolForTest(t)
+	s := testSpool(t)
 	counts, err := s.Counts()
 	if err != nil {
 		t.Fatal(err)
@@ -720,14 +699,14 @@ func TestCountsEmpty(t *testing.T) {
 func BenchmarkIngest(b *testing.B) {
 	root := b.TempDir()
 	mod := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
-	total := watchBenchExport(b, root, "webdata - 5c1e", 200, 16<<10, mod)
-	src := LocalDir(root)
+	total := benchExport(b, root, "webdata - 5c1e", 200, 16<<10, mod)
+	src := folder.LocalDir(root)
 	files, err := src.List(context.Background())
 	if err != nil {
 		b.Fatal(err)
 	}
-	d := Drop{Dir: "webdata - 5c1e", Files: files}
-	s := spoolForTest(b)
+	d := drop.Drop{Dir: "webdata - 5c1e", Files: files}
+	s := testSpool(b)
 	b.SetBytes(total)
 	b.ReportAllocs()
 	i := 0
@@ -741,4 +720,17 @@ func BenchmarkIngest(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// benchExport writes an export of n CommerceML files of about size bytes into root/dir.
+func benchExport(b *testing.B, root, dir string, n, size int, mod time.Time) int64 {
+	b.Helper()
+	var total int64
+	body := strings.Repeat("<Товар><Ид>1</Ид></Товар>\r\n", size/40)
+	for i := range n {
+		content := "<КоммерческаяИнформация>" + fmt.Sprintf("<Каталог><Ид>%d</Ид>%s</Каталог>", i, body) + "</КоммерческаяИнформация>\r\n"
+		testenv.WriteFile(b, root, fmt.Sprintf("%s/import%d.xml", dir, i), []byte(content), mod)
+		total += int64(len(content))
+	}
+	return total
 }

@@ -5,11 +5,13 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"obmin/internal/atomicfile"
 )
 
-// A kill between WriteFileAtomic's temporary file and its rename leaves ".<name>.<random>.tmp" behind.
+// A kill between atomicfile.WriteFile's temporary file and its rename leaves ".<name>.<random>.tmp" behind.
 // OpenSpool sweeps them from every folder obmin writes in (the torture harness checks none survive), and
-// RemoveTemps does it for a folder outside the spool, such as BAS's orders folder.
+// atomicfile.RemoveTemps does it for a folder outside the spool, such as BAS's orders folder.
 func TestLeftoverTempFilesAreRemoved(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "spool")
 	s, err := OpenSpool(root)
@@ -55,7 +57,7 @@ func TestLeftoverTempFilesAreRemoved(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := RemoveTemps(bas, "orders.xml"); err != nil {
+	if err := atomicfile.RemoveTemps(bas, "orders.xml"); err != nil {
 		t.Fatal(err)
 	}
 	entries, _ := os.ReadDir(bas)
@@ -64,9 +66,9 @@ func TestLeftoverTempFilesAreRemoved(t *testing.T) {
 		got = append(got, e.Name())
 	}
 	if want := []string{".orders.xml.tmp", ".returns.xml.3.tmp", "orders.xml"}; !slices.Equal(got, want) {
-		t.Errorf("after RemoveTemps(orders.xml): %q, want %q", got, want)
+		t.Errorf("after atomicfile.RemoveTemps(orders.xml): %q, want %q", got, want)
 	}
-	if err := RemoveTemps(filepath.Join(bas, "missing"), ""); err != nil {
+	if err := atomicfile.RemoveTemps(filepath.Join(bas, "missing"), ""); err != nil {
 		t.Errorf("a missing folder: %v", err)
 	}
 }

@@ -12,4 +12,7 @@
 // a client that copes with it does not lean on a base's leniency. Faults (5xx from a proxy or from 1C,
 // lock conflicts, dropped connections, answers lost after the write, outages) are injected with
 // InjectFault or over the admin API (admin.go, with a typed AdminClient).
+//
+// It imports basodata (the document's shape), commerceml (the goods it is seeded with) and internal/emuadmin; only tests, the
+// demo and `obmin bas-emulator` use it.
 package emulator

@@ -44,4 +44,6 @@
 // Every register is a test register (is_test: true, fiscal codes "TEST" + digits). Two cashiers exist:
 // the one who signs in through the API and the shop-floor cashier who makes the sales of Sell and
 // GenerateSales, so that self_receipts=true hides them from the API cashier, as it would in a shop.
+//
+// It imports checkbox (the API's types) and internal/emuadmin; only tests, the demo and `obmin emulator` use it.
 package emulator

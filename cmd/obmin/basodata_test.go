@@ -12,6 +12,7 @@ import (
 	"time"
 
 	basemu "obmin/basodata/emulator"
+	"obmin/internal/app"
 )
 
 // retailConfig writes a configuration sending the retail sales reports to the BAS OData service root.
@@ -58,7 +59,7 @@ func TestCheckRetail(t *testing.T) {
 	if err != nil {
 		t.Fatalf("check: %v\n%s", err, out)
 	}
-	for _, want := range []string{odataObjects(), "every object is published", "Checkbox register TEST400001 → till «Каса 1 (Checkbox)»",
+	for _, want := range []string{app.ODataObjects(), "every object is published", "Checkbox register TEST400001 → till «Каса 1 (Checkbox)»",
 		"Checkbox tax code 8 → BAS VAT rate «без ПДВ»", "card kind \"Visa\""} {
 		if !strings.Contains(out, want) {
 			t.Errorf("check output lacks %q:\n%s", want, out)
@@ -86,8 +87,8 @@ func TestREADMEListsODataObjects(t *testing.T) {
 	for _, l := range strings.Split(string(readme), "\n") {
 		lines = append(lines, strings.TrimLeft(l, " "))
 	}
-	if !strings.Contains(strings.Join(lines, "\n"), odataObjects()) {
-		t.Errorf("README.md must list the objects as `obmin check` prints them:\n%s", odataObjects())
+	if !strings.Contains(strings.Join(lines, "\n"), app.ODataObjects()) {
+		t.Errorf("README.md must list the objects as `obmin check` prints them:\n%s", app.ODataObjects())
 	}
 }
 

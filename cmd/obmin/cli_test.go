@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"obmin/internal/app"
 	"obmin/internal/config"
 	"obmin/internal/demo"
 )
@@ -193,14 +194,14 @@ func TestStatusNeedsNoCredentialsAndCreatesNothing(t *testing.T) {
 
 func TestLoggerCollapsesRepeats(t *testing.T) {
 	var out bytes.Buffer
-	log, err := newLogger(config.Log{Format: "text", Level: "info", RepeatWindow: time.Minute}, &out)
+	log, err := app.NewLogger(config.Log{Format: "text", Level: "info", RepeatWindow: time.Minute}, &out)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range 20 {
 		log.WithFields(map[string]any{"part": "checkbox", "attempt": i}).Warn("Checkbox request failed; retrying")
 	}
-	flushLog(log)
+	app.FlushLog(log)
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	if len(lines) != 2 || !strings.Contains(lines[1], "repeated 19 times") {
 		t.Fatalf("20 warnings wrote:\n%s", out.String())

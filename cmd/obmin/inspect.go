@@ -6,18 +6,18 @@ import (
 	"fmt"
 	"io"
 
-	"obmin/exchange"
-	"obmin/spool"
+	"obmin/drop"
+	"obmin/inspect"
 )
 
 // cmdInspect tells what files and export folders hold, without touching any state: for staff and for the
-// BAS administrator checking an export before pointing obmin at it (exchange.Inspect does the work). It
+// BAS administrator checking an export before pointing obmin at it (inspect.Run does the work). It
 // fails (exit code 1) when any file is refused or broken, after listing everything.
 func cmdInspect(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fl := newFlags("inspect", stderr)
 	asJSON := fl.Bool("json", false, "print the report as JSON, with every good, offer and document as a record (prices and quantities as decimal strings)")
 	maxProblems := fl.Int("problems", 10, "show at most `N` problems per file")
-	giveUp := fl.Duration("incomplete-timeout", spool.DefaultGiveUpAfter, "bas.incomplete_timeout of the service: how long a folder's unfinished files may stay unchanged before its drop goes to failed/")
+	giveUp := fl.Duration("incomplete-timeout", drop.DefaultGiveUpAfter, "bas.incomplete_timeout of the service: how long a folder's unfinished files may stay unchanged before its drop goes to failed/")
 	if err := fl.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
@@ -31,7 +31,7 @@ func cmdInspect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return usageError{"-incomplete-timeout must be positive"}
 	}
 	w := bufio.NewWriter(stdout)
-	t, err := exchange.Inspect(ctx, w, fl.Args(), exchange.InspectOptions{MaxProblems: *maxProblems, JSON: *asJSON, GiveUpAfter: *giveUp})
+	t, err := inspect.Run(ctx, w, fl.Args(), inspect.Options{MaxProblems: *maxProblems, JSON: *asJSON, GiveUpAfter: *giveUp})
 	if ferr := w.Flush(); err == nil {
 		err = ferr
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"obmin/internal/app"
 	"obmin/internal/lockfile"
 )
 
@@ -56,7 +57,7 @@ func TestSecondObminRefused(t *testing.T) {
 				held++
 			}
 		}
-		if held == len(locks) {
+		if held == len(locks) && strings.Contains(errOut.String(), "obmin started") { // and the state open
 			break
 		}
 		if time.Now().After(deadline) {
@@ -111,7 +112,7 @@ func TestSecondDemoRefused(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	l, err := lockfile.Acquire(filepath.Join(dir, demoLock), "obmin demo")
+	l, err := lockfile.Acquire(filepath.Join(dir, app.DemoLock), "obmin demo")
 	if err != nil {
 		t.Fatal(err)
 	}

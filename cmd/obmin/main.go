@@ -1,5 +1,9 @@
 // Command obmin keeps BAS Малий бізнес and the Checkbox cash register in sync: BAS's CommerceML exports
 // become Checkbox goods, prices and stock; Checkbox receipts become orders BAS loads.
+//
+// This package is the command line only: it parses the flags of each command and calls internal/app
+// (the wiring), inspect, internal/winservice and the emulators; those are what it imports, with the
+// types they take (config, exchange, reconcile, spool, store). Nothing imports it.
 package main
 
 import (
@@ -12,6 +16,9 @@ import (
 	"os/signal"
 	"syscall"
 	_ "time/tzdata" // Europe/Kyiv on Windows, which has no tz database (docs/reliability.md §8)
+
+	"obmin/internal/app"
+	"obmin/internal/winservice"
 )
 
 func main() {
@@ -66,7 +73,7 @@ Usage:
   obmin webhook ...                     register obmin's webhook URL with Checkbox
   obmin service install|uninstall|start|stop|status [-config FILE] [-name obmin]
                                         obmin as a Windows service (as administrator); docs/service.md
-  obmin version                         version, commit and build date
+  obmin version                         version, commit and app.Build date
   obmin help COMMAND                    a command's help (also: obmin COMMAND -h)
 
 The config file defaults to $OBMIN_CONFIG, then ./obmin.yaml. Secrets come from the environment
@@ -76,6 +83,7 @@ or *_file keys.
 
 // run is obmin's whole program, with its environment passed in so tests can drive it.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	app.ClientVersion = Version
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return usageError{"no command"}
@@ -104,7 +112,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 func dispatch(ctx context.Context, cmd string, rest []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	switch cmd {
 	case "run":
-		if isService, err := runAsService(ctx, rest, getenv, stdout, stderr); isService { // started by Windows' SCM
+		if isService, err := winservice.RunAsService(ctx, func(ctx context.Context) error { return cmdRun(ctx, rest, getenv, stdout, stderr) }); isService { // started by Windows' SCM
 			return err
 		}
 		return cmdRun(ctx, rest, getenv, stdout, stderr)

@@ -16,6 +16,7 @@ import (
 	"obmin/checkbox/emulator"
 	"obmin/commerceml"
 	"obmin/exchange"
+	"obmin/internal/app"
 	"obmin/internal/demo"
 )
 
@@ -40,24 +41,24 @@ func TestServeExchangeEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := func(k string) string { return map[string]string{"OBMIN_HTTP_PASSWORD": "bas-password"}[k] }
-	cfg, err := loadConfig(p, env)
+	cfg, err := app.LoadConfig(p, env)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	log, _ := newLogger(cfg.Log, io.Discard)
-	a, err := build(ctx, cfg, log, "test")
+	log, _ := app.NewLogger(cfg.Log, io.Discard)
+	a, err := app.Build(ctx, cfg, log, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	stop, err := startHTTP(ctx, cfg, a, log)
+	stop, err := app.StartHTTP(ctx, cfg, a, log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ran := make(chan error, 1)
-	go func() { ran <- a.agent.Run(ctx) }()
+	go func() { ran <- a.Agent.Run(ctx) }()
 	defer func() {
 		cancel()
 		if err := <-ran; err != nil {
@@ -126,17 +127,17 @@ func TestServeExchangeEndToEnd(t *testing.T) {
 			}
 		}
 	}
-	if n := len(a.emulator.Goods()); n != len(demo.Books)-1 {
+	if n := len(a.Emulator.Goods()); n != len(demo.Books)-1 {
 		t.Fatalf("the emulator holds %d goods, want %d", n, len(demo.Books)-1)
 	}
 
 	// Sales: receipts pulled, then checkauth → init → query → success.
 	for _, code := range []string{"KN-0001", "ST-0102"} {
-		if _, err := a.emulator.Sell(emulator.Sale{Lines: []emulator.SaleLine{{Code: code, Quantity: 1000}}}); err != nil {
+		if _, err := a.Emulator.Sell(emulator.Sale{Lines: []emulator.SaleLine{{Code: code, Quantity: 1000}}}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := a.agent.PullReceipts(ctx); err != nil {
+	if _, err := a.Agent.PullReceipts(ctx); err != nil {
 		t.Fatal(err)
 	}
 	login("sale")
@@ -152,7 +153,7 @@ func TestServeExchangeEndToEnd(t *testing.T) {
 	if _, body := call("GET", "type=sale&mode=success", nil); body != "success" {
 		t.Fatalf("success: %q", body)
 	}
-	st, err := a.agent.Snapshot(ctx)
+	st, err := a.Agent.Snapshot(ctx)
 	if err != nil || st.Receipts[exchange.StateConfirmed] != 2 || st.Receipts[exchange.StatePending] != 0 {
 		t.Fatalf("receipts after success: %v %v", st.Receipts, err)
 	}

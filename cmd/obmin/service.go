@@ -1,27 +1,17 @@
 package main
 
-// `obmin service …` and running under the Windows Service Control Manager: the part that is the same on
-// every OS. The calls into the SCM and the Event Log are in service_windows.go; service_other.go says
-// where to look instead (configs/obmin.service, a systemd unit). docs/service.md is the user's guide.
+// `obmin service …`: the command line. What it does is in internal/winservice; docs/service.md is the
+// user's guide.
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
-	"time"
 
-	"github.com/sirupsen/logrus"
-
-	"obmin/exchange"
+	"obmin/internal/winservice"
 )
-
-const defaultServiceName = "obmin"
 
 const serviceUsage = `Usage:
   obmin service install   [-config FILE] [-name obmin] [-account virtual|LocalSystem] [-fix-acl]
@@ -39,52 +29,43 @@ install refuses when anyone but administrators may change obmin.exe, the config 
 -fix-acl gives those folders to Administrators and SYSTEM alone instead. docs/service.md.
 `
 
-// serviceOp is one `obmin service` command line.
-type serviceOp struct {
-	action  string // install | uninstall | start | stop | status
-	name    string // the service name; also the Event Log source
-	config  string // as given; install makes it absolute
-	account string // install: "" (the virtual account NT SERVICE\<name>) or "LocalSystem"
-	fixACL  bool   // install: lock the program's and config's folders down instead of refusing
-}
-
 var serviceActions = []string{"install", "uninstall", "start", "stop", "status"}
 
-func parseServiceArgs(args []string, getenv func(string) string, stderr io.Writer) (serviceOp, error) {
+func parseServiceArgs(args []string, getenv func(string) string, stderr io.Writer) (winservice.Op, error) {
 	if len(args) == 0 || !slices.Contains(serviceActions, args[0]) {
 		fmt.Fprint(stderr, serviceUsage)
 		if len(args) == 0 {
-			return serviceOp{}, usageError{"service: want install, uninstall, start, stop or status"}
+			return winservice.Op{}, usageError{"service: want install, uninstall, start, stop or status"}
 		}
-		return serviceOp{}, usageError{fmt.Sprintf("service: unknown action %q: want install, uninstall, start, stop or status", args[0])}
+		return winservice.Op{}, usageError{fmt.Sprintf("service: unknown action %q: want install, uninstall, start, stop or status", args[0])}
 	}
-	op := serviceOp{action: args[0]}
-	fs := newFlags("service "+op.action, stderr)
+	op := winservice.Op{Action: args[0]}
+	fs := newFlags("service "+op.Action, stderr)
 	cfg := configFlag(fs, getenv)
-	name := fs.String("name", defaultServiceName, "the Windows service name (and Event Log source)")
+	name := fs.String("name", winservice.DefaultName, "the Windows service name (and Event Log source)")
 	account := fs.String("account", "virtual", `install: the account the service runs as: "virtual" (NT SERVICE\<name>) or "LocalSystem"`)
 	fixACL := fs.Bool("fix-acl", false, "install: give the program's and the config's folders to Administrators and SYSTEM alone")
 	if err := fs.Parse(args[1:]); err != nil {
-		return serviceOp{}, usageError{err.Error()}
+		return winservice.Op{}, usageError{err.Error()}
 	}
 	switch {
 	case strings.EqualFold(*account, "virtual"):
 	case strings.EqualFold(*account, "LocalSystem"):
-		op.account = "LocalSystem"
+		op.Account = "LocalSystem"
 	default:
-		return serviceOp{}, usageError{fmt.Sprintf("service: -account %q: want virtual or LocalSystem (another user: services.msc → Log On, docs/service.md)", *account)}
+		return winservice.Op{}, usageError{fmt.Sprintf("service: -account %q: want virtual or LocalSystem (another user: services.msc → Log On, docs/service.md)", *account)}
 	}
-	if op.action != "install" && (op.account != "" || *fixACL) {
-		return serviceOp{}, usageError{"service: -account and -fix-acl go with install"}
+	if op.Action != "install" && (op.Account != "" || *fixACL) {
+		return winservice.Op{}, usageError{"service: -account and -fix-acl go with install"}
 	}
-	op.fixACL = *fixACL
+	op.FixACL = *fixACL
 	if fs.NArg() > 0 {
-		return serviceOp{}, usageError{fmt.Sprintf("service %s: unexpected argument %q", op.action, fs.Arg(0))}
+		return winservice.Op{}, usageError{fmt.Sprintf("service %s: unexpected argument %q", op.Action, fs.Arg(0))}
 	}
-	op.name, op.config = *name, *cfg
+	op.Name, op.Config = *name, *cfg
 	// The SCM refuses slashes in a name and caps it at 256 characters; a quote would break the command line.
-	if op.name == "" || len(op.name) > 256 || strings.ContainsAny(op.name, `/\"`) {
-		return serviceOp{}, usageError{fmt.Sprintf("service: -name %q: want a name without / \\ or \"", op.name)}
+	if op.Name == "" || len(op.Name) > 256 || strings.ContainsAny(op.Name, `/\"`) {
+		return winservice.Op{}, usageError{fmt.Sprintf("service: -name %q: want a name without / \\ or \"", op.Name)}
 	}
 	return op, nil
 }
@@ -95,228 +76,5 @@ func cmdService(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	return controlService(ctx, op, stdout)
-}
-
-// serviceSpec is what `obmin service install` registers.
-type serviceSpec struct {
-	Name        string
-	DisplayName string
-	Description string
-	Exe         string   // absolute path of obmin.exe
-	Args        []string // after Exe: run -config <absolute path>
-}
-
-const serviceDescription = "Обмін між BAS Малий бізнес і касою Checkbox: товари, ціни й залишки в Checkbox, чеки в BAS. " +
-	"Syncs BAS Small Business with the Checkbox cash register: goods, prices and stock to Checkbox, receipts to BAS."
-
-// serviceRecovery is what Windows does when the service fails (stops on its own, or with an error): restart
-// it after a minute, three times; the count resets after a day without failures (serviceRecoveryReset).
-var serviceRecovery = []time.Duration{time.Minute, time.Minute, time.Minute}
-
-const serviceRecoveryReset = 24 * time.Hour
-
-// newServiceSpec checks what install is given and makes it absolute: a service starts in
-// C:\Windows\System32, so a relative config path would name a file there.
-func newServiceSpec(name, exe, configPath, tempDir string) (serviceSpec, error) {
-	if !filepath.IsAbs(exe) {
-		return serviceSpec{}, fmt.Errorf("the program's own path %q is not absolute", exe)
-	}
-	if tempDir != "" && isUnder(exe, tempDir) {
-		return serviceSpec{}, fmt.Errorf("%s is a temporary build (go run?): build obmin.exe, put it where it stays (e.g. C:\\obmin) and install from there", exe)
-	}
-	cfg, err := absConfigPath(configPath)
-	if err != nil {
-		return serviceSpec{}, err
-	}
-	display := "obmin (BAS ↔ Checkbox)"
-	if name != defaultServiceName {
-		display += " " + name
-	}
-	return serviceSpec{
-		Name: name, DisplayName: display, Description: serviceDescription,
-		Exe: exe, Args: []string{"run", "-config", cfg},
-	}, nil
-}
-
-// absConfigPath is the config file's absolute path; the file must exist and be a file.
-func absConfigPath(p string) (string, error) {
-	if p == "" {
-		return "", errors.New("-config: the configuration file is required")
-	}
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		return "", fmt.Errorf("-config %s: %w", p, err)
-	}
-	fi, err := os.Stat(abs)
-	if err != nil {
-		return "", fmt.Errorf("-config %s: %w (the service needs a configuration file; copy configs/example.yaml)", abs, err)
-	}
-	if !fi.Mode().IsRegular() {
-		return "", fmt.Errorf("-config %s: not a file", abs)
-	}
-	return abs, nil
-}
-
-func isUnder(path, dir string) bool {
-	rel, err := filepath.Rel(dir, path)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
-}
-
-// CommandLine is the command line the SCM runs, quoted as Windows parses it.
-func (s serviceSpec) CommandLine() string { return windowsCommandLine(s.Exe, s.Args...) }
-
-// windowsCommandLine joins a program and its arguments into one Windows command line, each quoted as
-// syscall.EscapeArg does (which mgr.CreateService applies): a path with spaces, such as
-// C:\Program Files\obmin\obmin.exe, is quoted, so Windows cannot take C:\Program.exe for the program.
-func windowsCommandLine(exe string, args ...string) string {
-	parts := []string{escapeWindowsArg(exe)}
-	for _, a := range args {
-		parts = append(parts, escapeWindowsArg(a))
-	}
-	return strings.Join(parts, " ")
-}
-
-// escapeWindowsArg is syscall.EscapeArg, which exists only on Windows: quotes around an argument with
-// spaces or tabs; a quote is escaped with a backslash, and backslashes are doubled only before a quote.
-func escapeWindowsArg(s string) string {
-	if s == "" {
-		return `""`
-	}
-	if !strings.ContainsAny(s, "\"\\ \t") {
-		return s
-	}
-	hasSpace := strings.ContainsAny(s, " \t")
-	if !strings.ContainsAny(s, `"\`) {
-		return `"` + s + `"`
-	}
-	var b strings.Builder
-	if hasSpace {
-		b.WriteByte('"')
-	}
-	slashes := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch c {
-		case '\\':
-			slashes++
-		case '"':
-			b.WriteString(strings.Repeat(`\`, slashes+1))
-			slashes = 0
-		default:
-			slashes = 0
-		}
-		b.WriteByte(c)
-	}
-	if hasSpace {
-		b.WriteString(strings.Repeat(`\`, slashes))
-		b.WriteByte('"')
-	}
-	return b.String()
-}
-
-// serviceState is what a service reports to the SCM.
-type serviceState int
-
-const (
-	stateStartPending serviceState = iota
-	stateRunning
-	stateStopPending
-)
-
-func (s serviceState) String() string {
-	return [...]string{"start pending", "running", "stop pending"}[s]
-}
-
-// serviceResult is how a supervised run ended.
-type serviceResult struct {
-	Err   error
-	Asked bool // the SCM asked obmin to stop (Stop or Shutdown)
-}
-
-// ExitCode is the service's exit code: 0 when it stopped because it was asked to, or ended cleanly;
-// 1 when it stopped on its own with an error, which Windows counts as a failure and answers with the
-// recovery actions (restart). An error while stopping on request must not restart the service.
-func (r serviceResult) ExitCode() uint32 {
-	if r.Err == nil || r.Asked {
-		return 0
-	}
-	return 1
-}
-
-// superviseService runs fn as a service: it reports start pending, then running once fn is under way;
-// when stop is closed it cancels fn's context and reports stop pending, with a growing checkpoint every
-// tick so the SCM keeps waiting while the agent finishes its running job; it returns when fn returns.
-func superviseService(ctx context.Context, fn func(context.Context) error, stop <-chan struct{}, report func(serviceState, uint32), tick time.Duration) serviceResult {
-	report(stateStartPending, 0)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- fn(ctx) }()
-	report(stateRunning, 0)
-	select {
-	case err := <-done:
-		return serviceResult{Err: err}
-	case <-stop:
-	}
-	cancel()
-	t := time.NewTicker(tick)
-	defer t.Stop()
-	for checkpoint := uint32(1); ; checkpoint++ {
-		report(stateStopPending, checkpoint)
-		select {
-		case err := <-done:
-			if errors.Is(err, context.Canceled) {
-				err = nil // stopped while starting: that is what was asked
-			}
-			return serviceResult{Err: err, Asked: true}
-		case <-t.C:
-		}
-	}
-}
-
-// Logger hooks travel in the context from the service wrapper to startApp, which builds the logger.
-type logHooksKey struct{}
-
-func withLogHooks(ctx context.Context, hooks ...logrus.Hook) context.Context {
-	return context.WithValue(ctx, logHooksKey{}, append(logHooks(ctx), hooks...))
-}
-
-func logHooks(ctx context.Context) []logrus.Hook {
-	h, _ := ctx.Value(logHooksKey{}).([]logrus.Hook)
-	return slices.Clone(h)
-}
-
-// eventLogHook sends what an administrator must see in Event Viewer to write: every entry at Error level
-// or worse, and the agent's start and stop lines. Everything else stays in log.file.
-type eventLogHook struct {
-	write func(level logrus.Level, msg string) error
-}
-
-func (h eventLogHook) Levels() []logrus.Level { return logrus.AllLevels }
-
-func (h eventLogHook) Fire(e *logrus.Entry) error {
-	if _, lifecycle := e.Data[exchange.LogLifecycle]; e.Level > logrus.ErrorLevel && !lifecycle {
-		return nil
-	}
-	return h.write(e.Level, eventMessage(e))
-}
-
-// eventMessage is an entry as one Event Log message: the message, then its fields as key=value, sorted.
-func eventMessage(e *logrus.Entry) string {
-	keys := make([]string, 0, len(e.Data))
-	for k := range e.Data {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	b.WriteString(e.Message)
-	for _, k := range keys {
-		v := e.Data[k]
-		if err, ok := v.(error); ok {
-			v = err.Error()
-		}
-		fmt.Fprintf(&b, " %s=%v", k, v)
-	}
-	return b.String()
+	return winservice.Control(ctx, op, stdout)
 }

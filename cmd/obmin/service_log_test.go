@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"io"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -11,14 +9,9 @@ import (
 	"time"
 
 	"obmin/checkbox/emulator"
+	"obmin/internal/app"
 	"obmin/internal/config"
 )
-
-func logCfg(level string) config.Log {
-	c := config.Default().Log
-	c.Level = level
-	return c
-}
 
 func writeConfig(t *testing.T, dir, yaml string) string {
 	t.Helper()
@@ -36,7 +29,7 @@ func TestLogConfig(t *testing.T) {
 	env := func(string) string { return "" }
 	t.Chdir(t.TempDir())
 
-	cfg, err := loadConfig(writeConfig(t, dir, "checkbox:\n  emulator: true\nlog:\n  file: log/obmin.log\n"), env)
+	cfg, err := app.LoadConfig(writeConfig(t, dir, "checkbox:\n  emulator: true\nlog:\n  file: log/obmin.log\n"), env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,10 +38,10 @@ func TestLogConfig(t *testing.T) {
 		t.Errorf("log config %+v, want %+v", cfg.Log, want)
 	}
 	abs := filepath.Join(t.TempDir(), "obmin.log")
-	if cfg, err := loadConfig(writeConfig(t, dir, "checkbox:\n  emulator: true\nlog:\n  file: "+abs+"\n"), env); err != nil || cfg.Log.File != abs {
+	if cfg, err := app.LoadConfig(writeConfig(t, dir, "checkbox:\n  emulator: true\nlog:\n  file: "+abs+"\n"), env); err != nil || cfg.Log.File != abs {
 		t.Errorf("an absolute log.file changed to %q (%v)", cfg.Log.File, err)
 	}
-	if cfg, err := loadConfig(writeConfig(t, dir, "checkbox:\n  emulator: true\n"), env); err != nil || cfg.Log.File != "" {
+	if cfg, err := app.LoadConfig(writeConfig(t, dir, "checkbox:\n  emulator: true\n"), env); err != nil || cfg.Log.File != "" {
 		t.Errorf("no log.file: %q (%v), want stderr only", cfg.Log.File, err)
 	}
 
@@ -59,83 +52,9 @@ func TestLogConfig(t *testing.T) {
 		{"log:\n  file: var/state.db\n", "log.file"},
 		{"log:\n  max_size: 5\n", "max_size"}, // a misspelt key
 	} {
-		_, err := loadConfig(writeConfig(t, dir, "checkbox:\n  emulator: true\n"+tc.yaml), env)
+		_, err := app.LoadConfig(writeConfig(t, dir, "checkbox:\n  emulator: true\n"+tc.yaml), env)
 		if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 			t.Errorf("%q: got %v, want an error with %q", tc.yaml, err, tc.wantErr)
-		}
-	}
-}
-
-func TestLogFileRotation(t *testing.T) {
-	dir := t.TempDir()
-	c := config.Log{File: filepath.Join(dir, "log", "obmin.log"), MaxSizeMB: 1, MaxBackups: 2, MaxAgeDays: 30}
-	lj := logFile(c)
-	if lj.Filename != c.File || lj.MaxSize != 1 || lj.MaxBackups != 2 || lj.MaxAge != 30 || !lj.LocalTime || lj.Compress {
-		t.Fatalf("lumberjack config %+v", lj)
-	}
-
-	w, closeLog, err := logOutput(c, &bytes.Buffer{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fi, err := os.Stat(c.File) // created (folder and all) at start, not at the first line
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fi.Mode().Perm() != 0o600 {
-		t.Errorf("log file mode %v, want 0600", fi.Mode().Perm())
-	}
-	line := []byte(strings.Repeat("x", 1023) + "\n")
-	for range 4 * 1024 { // 4 MiB in 1 MiB files: the current one and at most 2 rotated ones stay
-		if _, err := w.Write(line); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := closeLog(); err != nil {
-		t.Fatal(err)
-	}
-	// lumberjack deletes old files in a goroutine of its own.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		backups, _ := filepath.Glob(filepath.Join(dir, "log", "obmin-*.log"))
-		if len(backups) == 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("rotated files %q, want 2", backups)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if fi, err := os.Stat(c.File); err != nil || fi.Size() > 1<<20 {
-		t.Fatalf("current log file: %v, %v", fi, err)
-	}
-
-	// A log file obmin cannot create is an error at start, naming the key.
-	blocker := filepath.Join(dir, "a-file")
-	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := logOutput(config.Log{File: filepath.Join(blocker, "obmin.log"), MaxSizeMB: 1}, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "log.file") {
-		t.Errorf("unwritable log.file: %v", err)
-	}
-}
-
-func TestIsTerminal(t *testing.T) {
-	f, err := os.Create(filepath.Join(t.TempDir(), "out"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, pw, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	defer pw.Close()
-	var nilFile *os.File
-	for _, w := range []io.Writer{&bytes.Buffer{}, f, pw, nilFile} {
-		if isTerminal(w) {
-			t.Errorf("%T is not a terminal", w)
 		}
 	}
 }

@@ -6,13 +6,15 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"obmin/internal/winservice"
 )
 
 // TestServiceCommandOffWindows: away from Windows, `obmin service` says what it is for and where to look.
 func TestServiceCommandOffWindows(t *testing.T) {
 	for _, action := range []string{"install", "uninstall", "start", "stop", "status"} {
 		_, _, err := runCmd(t, nil, "service", action, "-config", "no-such.yaml")
-		if !errors.Is(err, errServiceWindowsOnly) || exitCode(err) != 1 {
+		if !errors.Is(err, winservice.ErrWindowsOnly) || exitCode(err) != 1 {
 			t.Fatalf("service %s: %v", action, err)
 		}
 		for _, want := range []string{"Windows only", "systemd", "configs/obmin.service", "docs/service.md"} {

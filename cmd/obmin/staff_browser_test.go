@@ -17,6 +17,7 @@ import (
 
 	"obmin/checkbox/emulator"
 	"obmin/exchange"
+	"obmin/internal/app"
 	"obmin/internal/voice"
 	"obmin/reconcile"
 )
@@ -64,25 +65,25 @@ func TestStaffPageInBrowser(t *testing.T) {
 		}
 	}
 	env := func(k string) string { return map[string]string{"OBMIN_HTTP_PASSWORD": "staff-password"}[k] }
-	cfg, err := loadConfig(p, env)
+	cfg, err := app.LoadConfig(p, env)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	log, _ := newLogger(cfg.Log, io.Discard)
-	a, err := build(ctx, cfg, log, "test")
+	log, _ := app.NewLogger(cfg.Log, io.Discard)
+	a, err := app.Build(ctx, cfg, log, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	stop, err := startHTTP(ctx, cfg, a, log)
+	stop, err := app.StartHTTP(ctx, cfg, a, log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	runCtx, stopRun := context.WithCancel(ctx)
 	ran := make(chan error, 1)
-	go func() { ran <- a.agent.Run(runCtx) }()
+	go func() { ran <- a.Agent.Run(runCtx) }()
 	defer func() {
 		stopRun()
 		<-ran
@@ -97,24 +98,24 @@ func TestStaffPageInBrowser(t *testing.T) {
 	var failed []string
 	for len(failed) == 0 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
-		failed, _ = a.agent.Spool.Failed()
+		failed, _ = a.Agent.Spool.Failed()
 	}
 	if len(failed) != 1 {
 		t.Fatalf("the broken export must land in failed/: %v", failed)
 	}
-	sale, err := a.emulator.Sell(emulator.Sale{Lines: []emulator.SaleLine{{Code: "NOT-IN-BAS", Name: "Листівка з каси", Price: 4500, Quantity: 1000}}})
+	sale, err := a.Emulator.Sell(emulator.Sale{Lines: []emulator.SaleLine{{Code: "NOT-IN-BAS", Name: "Листівка з каси", Price: 4500, Quantity: 1000}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.emulator.CloseShifts() // its shift's report waits for the good too
-	if _, err := a.agent.PullReceipts(ctx); err != nil {
+	a.Emulator.CloseShifts() // its shift's report waits for the good too
+	if _, err := a.Agent.PullReceipts(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if held, err := a.agent.HeldShifts(ctx); err != nil || len(held) != 1 {
+	if held, err := a.Agent.HeldShifts(ctx); err != nil || len(held) != 1 {
 		t.Fatalf("the shift's report must be held: %+v %v", held, err)
 	}
 	today := voice.Date(sale.When())
-	if _, err := a.agent.Reconcile(ctx, reconcile.Options{Date: today}); err != nil {
+	if _, err := a.Agent.Reconcile(ctx, reconcile.Options{Date: today}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -202,7 +203,7 @@ func TestStaffPageInBrowser(t *testing.T) {
 	want("confirmation", text("#confirm"), "Зняти чек")
 	click("#yes")
 	want("after dropping", text("#flash"), "знято із затримки")
-	rec, _, err := a.agent.Store.Receipt(ctx, sale.ID)
+	rec, _, err := a.Agent.Store.Receipt(ctx, sale.ID)
 	if err != nil || rec.State != exchange.StateSkipped || !strings.Contains(rec.Reason, "staff") {
 		t.Errorf("the held receipt must be dropped by staff: %+v %v", rec, err)
 	}

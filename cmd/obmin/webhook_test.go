@@ -10,6 +10,7 @@ import (
 
 	"obmin/checkbox"
 	"obmin/checkbox/emulator"
+	"obmin/internal/app"
 )
 
 // TestWebhookRegister: `obmin webhook register` sets obmin's URL as the cash register's webhook in
@@ -50,7 +51,7 @@ func TestWebhookRegister(t *testing.T) {
 	if hook, err := cb.Webhook(context.Background()); err != nil || hook.URL != "https://obmin.example.com/checkbox/webhook" {
 		t.Fatalf("Checkbox's webhook setting: %+v %v", hook, err)
 	}
-	cfg, err := loadConfig(cfgPath, func(k string) string { return env[k] })
+	cfg, err := app.LoadConfig(cfgPath, func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,19 +8,19 @@ import (
 
 	"obmin/exchange"
 	"obmin/reconcile"
-	"obmin/spool"
+	"obmin/store"
 )
 
 // Agent is what the page reads and does; *exchange.Agent is the one obmin runs.
 type Agent interface {
 	// What the page shows.
 	Snapshot(ctx context.Context) (exchange.Status, error)
-	RecentDrops(ctx context.Context, limit int) ([]spool.DropRecord, error)
-	Drop(ctx context.Context, id string) (spool.DropRecord, bool, error)
+	RecentDrops(ctx context.Context, limit int) ([]store.DropRecord, error)
+	Drop(ctx context.Context, id string) (store.DropRecord, bool, error)
 	FailedDrops() ([]string, error)
 	FailedDir() string
-	HeldReceipts(ctx context.Context, fn func(spool.ReceiptRecord) error) error
-	JobHistory(ctx context.Context, limit int) ([]spool.JobRun, error)
+	HeldReceipts(ctx context.Context, fn func(store.ReceiptRecord) error) error
+	JobHistory(ctx context.Context, limit int) ([]store.JobRun, error)
 	NextRuns() map[string]time.Time
 	ReconcileDir() string
 	CheckboxEmulated() bool

@@ -7,6 +7,9 @@
 //
 // Ukrainian by default, English with ?lang=en (kept in a cookie). Server-rendered html/template, assets
 // embedded; no script is needed.
+//
+// It imports exchange, store, reconcile, notify, checkbox and internal/voice for what it shows; only
+// internal/app imports it.
 package staff
 
 import (
@@ -36,7 +39,7 @@ import (
 	"obmin/internal/voice"
 	"obmin/notify"
 	"obmin/reconcile"
-	"obmin/spool"
+	"obmin/store"
 )
 
 // Prefix is where the page lives.
@@ -362,8 +365,8 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"time": voice.Time,
 	"t":    func(lang, key string) string { return tr(lang, key) },
 	"kind": reconcile.KindTitle,
-	// receipts is how many receipts are in a state: a template's string is not a spool.ReceiptState key.
-	"receipts": func(counts map[spool.ReceiptState]int, state string) int { return counts[spool.ReceiptState(state)] },
+	// receipts is how many receipts are in a state: a template's string is not a store.ReceiptState key.
+	"receipts": func(counts map[store.ReceiptState]int, state string) int { return counts[store.ReceiptState(state)] },
 }).ParseFS(files, "templates/*.html"))
 
 func (p *Page) render(w http.ResponseWriter, name string, v any) {

@@ -14,7 +14,7 @@ import (
 	"obmin/exchange"
 	"obmin/internal/voice"
 	"obmin/reconcile"
-	"obmin/spool"
+	"obmin/store"
 )
 
 // base is what every page has.
@@ -133,7 +133,7 @@ func (p *Page) view(ctx context.Context, lang string) (pageView, error) {
 		reason, _, _ := strings.Cut(d.Error, "\n")
 		v.Drops = append(v.Drops, dropView{ID: d.ID, State: tr(lang, "state."+string(d.State)), When: voice.Time(d.UpdatedAt), Reason: voice.Explain(reason)})
 	}
-	err = a.HeldReceipts(ctx, func(rec spool.ReceiptRecord) error {
+	err = a.HeldReceipts(ctx, func(rec store.ReceiptRecord) error {
 		var cr checkbox.Receipt
 		_ = json.Unmarshal(rec.Raw, &cr)
 		v.Held = append(v.Held, heldView{ID: rec.ID, Fiscal: cr.FiscalCode, When: voice.Time(rec.When), Sum: exchange.UAH(rec.TotalSum).StringFixed(2), Reason: rec.Reason})
@@ -188,7 +188,7 @@ func (p *Page) view(ctx context.Context, lang string) (pageView, error) {
 }
 
 // run is one job run as staff read it: when, and what it did or why it failed.
-func (p *Page) run(lang string, j spool.JobRun) runView {
+func (p *Page) run(lang string, j store.JobRun) runView {
 	rv := runView{Job: jobName(lang, j.Name), When: voice.Time(j.End), OK: j.Err == ""}
 	if j.Err != "" {
 		rv.Result = voice.Explain(j.Err)

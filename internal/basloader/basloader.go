@@ -11,6 +11,8 @@
 // The model keeps state between loads, like a BAS infobase: the register ЗаказыПокупателейССайта (which
 // site number became which order) and the orders themselves, so that re-loads (skipped when completed,
 // re-filled and unposted otherwise) can be tested too.
+//
+// It imports no other package of obmin; only tests use it.
 package basloader
 
 import (

@@ -1,5 +1,7 @@
 // Package config reads obmin's YAML configuration, resolves secrets from the environment or files, and
 // validates everything at start with messages that name the key.
+//
+// It imports internal/cronspec; nothing else of obmin.
 package config
 
 import (

@@ -1,6 +1,8 @@
 // Package cronspec reads obmin's schedule specs: the one parser behind both `obmin check` (through the
 // configuration's validation) and the scheduler of `obmin run`, so a spec check accepts is a spec run
 // accepts.
+//
+// It imports no other package of obmin.
 package cronspec
 
 import (

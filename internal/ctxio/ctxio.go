@@ -1,5 +1,7 @@
 // Package ctxio lets a long read stop when its context ends: io.Reader has no context, and a parse of a
 // large catalogue or a copy over a slow share must still stop on shutdown.
+//
+// It imports only the standard library.
 package ctxio
 
 import (

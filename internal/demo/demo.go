@@ -2,6 +2,8 @@
 // (BAS Малий бізнес's upstream) writes it in directory mode (docs/commerceml.md §1.5): a folder
 // "webdata - <node UUID>" holding import.xml and offers.xml, UTF-8 with BOM, namespace
 // urn:1C.ru:commerceml_210 with ВерсияСхемы 2.08.
+//
+// It imports no other package of obmin.
 package demo
 
 import (

@@ -8,6 +8,8 @@
 //
 // Shapes are those of docs/commerceml.md §2.1 (catalogue) and §3.1 (offers); facts cited as "docs/commerceml.md §N"
 // are from docs/commerceml.md.
+//
+// It imports no other package of obmin.
 package gen
 
 import (

@@ -2,6 +2,8 @@
 // exclusive lock on a file, held by the operating system for as long as the process lives (flock on
 // Unix, LockFileEx on Windows), so a crash or kill -9 releases it and a stale file never blocks a start.
 // The holder writes its pid, host and start time into the file, so the one refused can say who holds it.
+//
+// It imports no other package of obmin.
 package lockfile
 
 import (

@@ -7,7 +7,7 @@
 // summary carries the fields of the last entry it stands for.
 //
 // obmin's logging convention, which this package's fields rely on:
-//   - logrus, one logger made by cmd/obmin and passed in (a Log or Logger field, or an argument); no
+//   - logrus, one logger made by the wiring (internal/app) and passed in (a Log or Logger field, or an argument); no
 //     package makes its own or logs to logrus's standard logger. A part given none is quiet: Or(nil) is
 //     Discard, the one logger that writes nothing, and a nil logger never panics.
 //   - Messages are English, lower case, and say what happened; staff's Ukrainian words go in files, not logs.
@@ -16,6 +16,8 @@
 //     (a folder's path), "path" (a request path), "receipt" (a Checkbox receipt id), "register", "report",
 //     "key", "kind", "state", "reason" (what staff read), "attempt" and "wait" (retries), and counts in the
 //     plural ("files", "goods", "receipts", "orders"). Errors go in with WithError ("error").
+//
+// It imports no other package of obmin.
 package quietlog
 
 import (

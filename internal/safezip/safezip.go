@@ -4,6 +4,8 @@
 // Sizes are counted from the bytes actually inflated, never from the archive's headers (a zip bomb
 // declares small sizes). Everything is unpacked into a staging folder inside dest first and moved into
 // place only when the whole archive passed, so a refused archive leaves nothing behind.
+//
+// It imports internal/ctxio; nothing else of obmin.
 package safezip
 
 import (

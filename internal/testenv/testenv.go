@@ -1,4 +1,5 @@
-// Package testenv finds the files tests may read from outside the repository.
+// Package testenv holds what tests share: the files they may read from outside the repository (Shared)
+// and the folders they lay out (WriteFile). Only tests import it; it imports only the standard library.
 package testenv
 
 import (

@@ -5,4 +5,6 @@
 //
 // It runs only when asked: go test ./internal/torture -run TestTorture -v -torture.iterations=N.
 // scripts/torture wraps it; docs/torture.md says what it does and checks.
+//
+// It has no code: its test drives the obmin binary and imports the emulators.
 package torture

@@ -19,7 +19,7 @@ import (
 	cbemu "obmin/checkbox/emulator"
 	"obmin/internal/demo"
 	"obmin/retail"
-	"obmin/spool"
+	"obmin/store"
 )
 
 // The retail sales reports channel under torture: BAS's OData interface is the BAS emulator in a
@@ -231,7 +231,7 @@ func (h *harness) checkReports() {
 		h.violate("BAS reports: %v", err)
 		return
 	}
-	st, err := spool.OpenStore(ctx, h.stateFile)
+	st, err := store.Open(ctx, h.stateFile)
 	if err != nil {
 		h.violate("open the state: %v", err)
 		return
@@ -259,7 +259,7 @@ func (h *harness) checkReports() {
 			if len(mine) > 0 {
 				h.violate("%s sold a good BAS never exported, yet has %d reports in BAS", name, len(mine))
 			}
-			if rec, ok, err := st.Report(ctx, s.ID); err != nil || !ok || rec.State != spool.ReportStateHeld {
+			if rec, ok, err := st.Report(ctx, s.ID); err != nil || !ok || rec.State != store.ReportStateHeld {
 				h.violate("%s must be held in obmin's state: %+v %v", name, rec.State, err)
 			}
 			if m, _ := filepath.Glob(filepath.Join(h.spoolDir, "held-shifts", fmt.Sprintf("*-%d-*.txt", s.Serial))); len(m) == 0 {
@@ -277,7 +277,7 @@ func (h *harness) checkReports() {
 		for _, d := range retail.Compare(rs, rep, basItem) {
 			h.violate("%s: report №%s differs from its receipts: %s", name, rep.Number, d)
 		}
-		if rec, ok, err := st.Report(ctx, s.ID); err != nil || !ok || rec.State != spool.ReportStatePosted || !strings.EqualFold(rec.Ref, rep.Ref) {
+		if rec, ok, err := st.Report(ctx, s.ID); err != nil || !ok || rec.State != store.ReportStatePosted || !strings.EqualFold(rec.Ref, rep.Ref) {
 			h.violate("%s: obmin's state says %+v (%v), BAS holds report %s", name, rec, err, rep.Ref)
 		}
 		posted++

@@ -30,7 +30,7 @@ import (
 	"obmin/commerceml"
 	"obmin/exchange"
 	"obmin/internal/demo"
-	"obmin/spool"
+	"obmin/store"
 )
 
 var (
@@ -880,7 +880,7 @@ func (h *harness) checkReceipts() {
 		h.violate("orders file %s: %v", h.ordersFile, err)
 		return
 	}
-	st, err := spool.OpenStore(context.Background(), h.stateFile)
+	st, err := store.Open(context.Background(), h.stateFile)
 	if err != nil {
 		h.violate("open the state: %v", err)
 		return
@@ -1020,7 +1020,7 @@ func (h *harness) checkTemp() {
 // checkLedger compares the state database with the emulator and the orders file.
 func (h *harness) checkLedger() {
 	ctx := context.Background()
-	st, err := spool.OpenStore(ctx, h.stateFile)
+	st, err := store.Open(ctx, h.stateFile)
 	if err != nil {
 		h.violate("open the state: %v", err)
 		return
@@ -1032,7 +1032,7 @@ func (h *harness) checkLedger() {
 	for _, g := range goods {
 		price[g.Code] = g.Price
 	}
-	err = st.ForEachGood(ctx, func(g spool.GoodRecord) error {
+	err = st.ForEachGood(ctx, func(g store.GoodRecord) error {
 		if g.PushedHash == "" {
 			return nil
 		}
@@ -1059,7 +1059,7 @@ func (h *harness) checkLedger() {
 			}
 		}
 	}
-	if err := st.ReceiptsInState(ctx, exchange.StatePending, func(r spool.ReceiptRecord) error {
+	if err := st.ReceiptsInState(ctx, exchange.StatePending, func(r store.ReceiptRecord) error {
 		if !inFile[r.ID] {
 			h.violate("ledger: receipt %s is pending but not in the orders file", r.ID)
 		}
@@ -1067,8 +1067,8 @@ func (h *harness) checkLedger() {
 	}); err != nil {
 		h.violate("ledger receipts: %v", err)
 	}
-	for _, state := range []spool.ReceiptState{exchange.StateConfirmed, exchange.StateDelivered} {
-		if err := st.ReceiptsInState(ctx, state, func(r spool.ReceiptRecord) error {
+	for _, state := range []store.ReceiptState{exchange.StateConfirmed, exchange.StateDelivered} {
+		if err := st.ReceiptsInState(ctx, state, func(r store.ReceiptRecord) error {
 			if inFile[r.ID] {
 				h.violate("ledger: receipt %s is %s but still in the orders file", r.ID, state)
 			}
@@ -1077,7 +1077,7 @@ func (h *harness) checkLedger() {
 			h.violate("ledger receipts: %v", err)
 		}
 	}
-	if err := st.ReceiptsInState(ctx, exchange.StateHeld, func(r spool.ReceiptRecord) error {
+	if err := st.ReceiptsInState(ctx, exchange.StateHeld, func(r store.ReceiptRecord) error {
 		if _, ok := held[r.ID]; !ok {
 			h.violate("ledger: receipt %s held, but all its goods are in the catalogue", r.ID)
 		}

@@ -3,6 +3,8 @@
 // receipts, returns lists, reconciliation reports, notifications — takes its times from Time and Date and
 // passes the texts of errors obmin did not write itself (Checkbox's, BAS's, the operating system's)
 // through Explain. Logs are for administrators and keep RFC 3339 with the offset.
+//
+// It imports no other package of obmin.
 package voice
 
 import (

@@ -5,6 +5,8 @@
 // of what goes wrong into bad input (*ParseError, which the readers complete with the file's name) and I/O failures.
 //
 // It reads an io.Reader only: no files, no names.
+//
+// It imports no other package of obmin.
 package xmlin
 
 import (

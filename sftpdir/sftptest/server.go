@@ -1,6 +1,8 @@
 // Package sftptest runs SFTP servers on loopback for tests: an SSH server in the process with, behind its
 // "sftp" subsystem, either pkg/sftp's server or OpenSSH's sftp-server binary. Both serve a local folder, so
 // a test can arrange files with the os package and look at what arrived.
+//
+// It imports no other package of obmin; only tests use it.
 package sftptest
 
 import (

@@ -10,6 +10,8 @@
 //
 // With -check the run fails when the figures are not what a hardened obmin gives (bounded memory,
 // guesses locked out, the second copy refused): scripts/hardening -short does that in CI.
+//
+// It imports no other package of obmin: it drives the obmin binary.
 package main
 
 import (

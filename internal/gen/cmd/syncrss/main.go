@@ -12,6 +12,8 @@
 //
 // baseline_* is the naive sync worked out, not measured: one call per good and no ledger, so every good
 // goes again on every export (at -rps requests a second). peak_rss_mib is n/a off Linux.
+//
+// It imports internal/gen and checkbox/emulator: it drives the obmin binary.
 package main
 
 import (

@@ -2,6 +2,8 @@
 // own reader, the bare encoding/xml token loop under it, loading the whole document with etree, and two
 // faster pure-Go streaming tokenizers. Each counts the Товар elements it met. It serves BenchmarkThreeWay in
 // this module (internal/gen/threeway) and the measurement program cmd/readrss only; obmin itself reads with commerceml.Read.
+//
+// It imports commerceml (obmin's reader) and the readers it is compared with.
 package readers
 
 import (

@@ -8,6 +8,8 @@
 //
 // The line reads: method=obmin kind=catalog n=100000 bytes=… seconds=… mb_s=… goods_s=… peak_rss_mib=…
 // (peak_rss_mib=n/a where the platform has no getrusage maxrss, e.g. Windows).
+//
+// It imports internal/gen, internal/gen/readers and internal/ctxio.
 package main
 
 import (
