@@ -227,11 +227,41 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// methods from their callbacks, which a single-connection pool would deadlock on.
 	db.SetMaxIdleConns(4)
 	s := &Store{db: db, writer: make(chan struct{}, 1), now: time.Now, jobCap: jobHistoryCap, stmts: map[string]*sql.Stmt{}}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrateRetrying(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open state %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// migrateRetrying is migrate, tried again while SQLite answers SQLITE_BUSY. Turning a brand-new file into
+// WAL mode (https://www.sqlite.org/pragma.html#pragma_journal_mode) can refuse a second opener at once,
+// without waiting out busy_timeout; four openers of a fresh file failed about one time in a hundred.
+// The wait is bounded like busy_timeout's.
+func (s *Store) migrateRetrying(ctx context.Context) error {
+	const bound = 10 * time.Second
+	deadline := time.Now().Add(bound)
+	pause := 5 * time.Millisecond
+	for {
+		err := s.migrate(ctx)
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		pause = min(2*pause, 200*time.Millisecond)
+	}
+}
+
+// isBusy reports SQLITE_BUSY, with any extended code.
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
 // dataSourceName builds the modernc.org/sqlite data source name. The path is passed as a plain file name, not
