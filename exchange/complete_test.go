@@ -20,30 +20,13 @@ import (
 	"obmin/folder"
 	"obmin/inspect"
 	"obmin/internal/demo"
+	"obmin/internal/testenv"
 	"obmin/watch"
 )
 
-// testClock is a clock tests move by hand.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // clocked gives the rig a watcher on clock c, as the service builds it (with the spool, for files that do
 // not open).
-func (r *rig) clocked(c *testClock) {
+func (r *rig) clocked(c *testenv.Clock) {
 	r.t.Helper()
 	log := logrus.New()
 	log.SetOutput(os.Stderr)
@@ -89,7 +72,7 @@ func (r *rig) outcome(err error) string {
 }
 
 // inspectVerdict is what `obmin inspect` says of the folder, at the clock's time.
-func inspectVerdict(t *testing.T, dir string, c *testClock) (verdict, because string) {
+func inspectVerdict(t *testing.T, dir string, c *testenv.Clock) (verdict, because string) {
 	t.Helper()
 	var buf bytes.Buffer
 	if _, err := inspect.Run(context.Background(), &buf, []string{dir}, inspect.Options{JSON: true, Now: c.Now}); err != nil {
@@ -134,7 +117,7 @@ func TestInspectAgreesWithTheService(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newRig(t, nil)
-			c := &testClock{t: now}
+			c := testenv.NewClock(now)
 			r.clocked(c)
 			dir := r.writeAged(demo.FolderName, tc.files, now.Add(-tc.age))
 			verdict, because := inspectVerdict(t, dir, c)
@@ -156,7 +139,7 @@ func TestInspectAgreesWithTheService(t *testing.T) {
 func TestUnfinishedDropEndsInFailed(t *testing.T) {
 	r := newRig(t, nil)
 	start := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
-	c := &testClock{t: start}
+	c := testenv.NewClock(start)
 	r.clocked(c)
 	cat := demo.Catalog(demo.Books[:3], start)
 	r.writeAged(demo.FolderName, map[string][]byte{"import.xml": cat[:len(cat)/2], "offers.xml": demo.Offers(demo.Books[:3], start)}, start.Add(-30*time.Second))

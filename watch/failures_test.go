@@ -19,7 +19,7 @@ import (
 // its own temporary folder) is warned about once, again after an hour if it goes on, and its recovery
 // is said once.
 func TestRepeatedIngestFailureLoggedOnce(t *testing.T) {
-	clock := &watchClock{t: time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)}
+	clock := testenv.NewClock(time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC))
 	root := t.TempDir()
 	testenv.WriteFile(t, root, "webdata/import.xml", []byte("<КоммерческаяИнформация/>"), clock.Now().Add(-time.Hour))
 	l, hook := logtest.NewNullLogger()

@@ -141,7 +141,7 @@ func TestWatcherUnopenableFiles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			clock := &watchClock{t: start}
+			clock := testenv.NewClock(start)
 			for _, n := range []string{"import.xml", "offers.xml"} {
 				testenv.WriteFile(t, root, "w/"+n, []byte(watchCML("")), start.Add(-time.Minute))
 			}
@@ -243,7 +243,7 @@ func TestWatcherBadNamesAreNotOpened(t *testing.T) {
 			testenv.WriteFile(t, root, "w/import.xml", []byte(watchCML("")), start.Add(-time.Minute))
 			src := newOpenFailSource(root)
 			src.ghost[bad] = 1000
-			clock := &watchClock{t: start}
+			clock := testenv.NewClock(start)
 			w, err := New(Config{Source: src, Clock: clock.Now})
 			if err != nil {
 				t.Fatal(err)

@@ -22,24 +22,6 @@ import (
 	"obmin/spool"
 )
 
-// watchClock is a clock tests move by hand.
-type watchClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *watchClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *watchClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 const watchHead = "\uFEFF<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n" +
 	"<КоммерческаяИнформация xmlns=\"urn:1C.ru:commerceml_210\" ВерсияСхемы=\"2.08\" ДатаФормирования=\"2025-03-01T10:00:00\">\r\n"
 
@@ -63,13 +45,13 @@ func watchCP1251(t testing.TB, s string) string {
 // watchFixture is a BAS export folder, a fake clock and a Watcher of that folder.
 type watchFixture struct {
 	root  string
-	clock *watchClock
+	clock *testenv.Clock
 	w     *Watcher
 }
 
 func newWatchFixture(t testing.TB) *watchFixture {
 	t.Helper()
-	f := &watchFixture{root: t.TempDir(), clock: &watchClock{t: time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)}}
+	f := &watchFixture{root: t.TempDir(), clock: testenv.NewClock(time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC))}
 	w, err := New(Config{Source: folder.LocalDir(f.root), MinAge: 2 * time.Second, Clock: f.clock.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -388,7 +370,7 @@ func TestWatcherLargeFiles(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			root := t.TempDir()
-			clock := &watchClock{t: time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)}
+			clock := testenv.NewClock(time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC))
 			src := &watchSource{Source: folder.LocalDir(root), noSeek: tt.noSeek}
 			w, err := New(Config{Source: src, Clock: clock.Now})
 			if err != nil {
@@ -410,7 +392,7 @@ func TestWatcherLargeFiles(t *testing.T) {
 
 func TestWatcherUnreadableFileIsRetried(t *testing.T) {
 	root := t.TempDir()
-	clock := &watchClock{t: time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)}
+	clock := testenv.NewClock(time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC))
 	src := &watchSource{Source: folder.LocalDir(root), fail: errors.New("The process cannot access the file because it is being used by another process.")}
 	w, err := New(Config{Source: src, Clock: clock.Now})
 	if err != nil {
@@ -434,7 +416,7 @@ func TestWatcherUnreadableFileIsRetried(t *testing.T) {
 
 func TestWatcherFileGrewAfterListing(t *testing.T) {
 	root := t.TempDir()
-	clock := &watchClock{t: time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)}
+	clock := testenv.NewClock(time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC))
 	w, err := New(Config{Source: folder.LocalDir(root), Clock: clock.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -543,7 +525,7 @@ func BenchmarkWatcherScan(b *testing.B) {
 	root := b.TempDir()
 	mod := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
 	watchBenchExport(b, root, "webdata - 5c1e", 200, 16<<10, mod)
-	clock := &watchClock{t: mod.Add(time.Hour)}
+	clock := testenv.NewClock(mod.Add(time.Hour))
 	newScanned := func() *Watcher {
 		w, err := New(Config{Source: folder.LocalDir(root), Clock: clock.Now})
 		if err != nil {

@@ -98,8 +98,8 @@ func TestBearerToken(t *testing.T) {
 		{"missing", func(*env) string { return "" }, nil, 401},
 		{"garbage", func(*env) string { return "garbage" }, nil, 401},
 		{"from another service", func(*env) string { return other.token }, nil, 401},
-		{"expired by time", func(en *env) string { return en.token }, func(en *env) { en.clock.Advance(8 * time.Hour) }, 401},
-		{"just before expiry", func(en *env) string { return en.token }, func(en *env) { en.clock.Advance(8*time.Hour - time.Second) }, 200},
+		{"expired by time", func(en *env) string { return en.token }, func(en *env) { en.clock.Add(8 * time.Hour) }, 401},
+		{"just before expiry", func(en *env) string { return en.token }, func(en *env) { en.clock.Add(8*time.Hour - time.Second) }, 200},
 		{"ExpireTokens", func(en *env) string { return en.token }, func(en *env) { en.e.ExpireTokens() }, 401},
 		{"signed out", func(en *env) string { return en.token }, func(en *env) {
 			r := en.must(205, "POST", "/api/v1/cashier/signout", nil)
@@ -138,7 +138,7 @@ func TestBearerToken(t *testing.T) {
 
 func TestSignInAgainAfterExpiry(t *testing.T) {
 	en := signedIn(t, Config{TokenTTL: time.Hour})
-	en.clock.Advance(time.Hour)
+	en.clock.Add(time.Hour)
 	en.must(401, "GET", "/api/v1/goods", nil)
 	en.signIn()
 	en.must(200, "GET", "/api/v1/goods", nil)

@@ -118,13 +118,13 @@ func TestRateLimit(t *testing.T) {
 	en := signedIn(t, Config{})
 	en.e.SetRateLimit(2, time.Minute)
 	en.must(200, "GET", "/api/v1/goods", nil)
-	en.clock.Advance(15 * time.Second)
+	en.clock.Add(15 * time.Second)
 	en.must(200, "GET", "/api/v1/goods", nil)
 	r := en.must(429, "GET", "/api/v1/goods", nil)
 	if r.header.Get("Retry-After") != "45" {
 		t.Errorf("Retry-After %q, want 45", r.header.Get("Retry-After"))
 	}
-	en.clock.Advance(45 * time.Second)
+	en.clock.Add(45 * time.Second)
 	en.must(200, "GET", "/api/v1/goods", nil)
 	en.e.SetRateLimit(0, 0)
 	for range 5 {

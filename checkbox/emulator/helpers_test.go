@@ -10,34 +10,17 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"obmin/internal/testenv"
 )
 
 // testHTTP sends the tests' requests.
 var testHTTP = http.DefaultClient
 
-// testClock is an injected clock tests move by hand.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *testClock {
-	return &testClock{t: time.Date(2026, 3, 2, 9, 0, 0, 123456000, time.UTC)}
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+func newClock() *testenv.Clock {
+	return testenv.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 123456000, time.UTC))
 }
 
 // env is an emulator behind an httptest server, spoken to with plain net/http.
@@ -45,7 +28,7 @@ type env struct {
 	t     *testing.T
 	e     *Emulator
 	url   string
-	clock *testClock
+	clock *testenv.Clock
 	token string
 }
 

@@ -372,11 +372,11 @@ func TestOfflineReceiptVisibleLate(t *testing.T) {
 				en.must(200, "GET", "/api/v1/receipts/search?"+q.Encode(), nil).decode(t, &p)
 				return len(p.Results)
 			}
-			en.clock.Advance(time.Hour) // 10:00
+			en.clock.Add(time.Hour) // 10:00
 			if n := window(t0, t0.Add(time.Hour)); n != 0 {
 				t.Fatalf("%d receipts before the sale", n)
 			}
-			en.clock.Advance(90 * time.Minute) // 11:30: the register comes back online
+			en.clock.Add(90 * time.Minute) // 11:30: the register comes back online
 			r, err := en.e.Sell(Sale{Lines: []SaleLine{{Code: "B-1", Quantity: 1000}}, At: t0.Add(70 * time.Minute), Offline: true})
 			if err != nil {
 				t.Fatal(err)

@@ -17,7 +17,6 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -103,23 +102,6 @@ func Big(n int) string {
 		fmt.Fprintf(&sb, "<Товар><Ид>%08d</Ид><Наименование>Книга %d</Наименование></Товар>\r\n", i, i)
 	}
 	return CML(sb.String())
-}
-
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
 }
 
 func testListOpen(t *testing.T, b *Backend) {
@@ -213,8 +195,8 @@ func sameAsLocal(t *testing.T, b *Backend, files []drop.File) {
 }
 
 // newWatcher is the real watch.Watcher over the backend's Source with a fake clock.
-func newWatcher(t *testing.T, b *Backend) (*watch.Watcher, *fakeClock) {
-	clock := &fakeClock{t: time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)}
+func newWatcher(t *testing.T, b *Backend) (*watch.Watcher, *testenv.Clock) {
+	clock := testenv.NewClock(time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC))
 	w, err := watch.New(watch.Config{Source: b.Source, MinAge: 2 * time.Second, Clock: clock.Now})
 	if err != nil {
 		t.Fatal(err)

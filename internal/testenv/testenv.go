@@ -1,5 +1,6 @@
-// Package testenv holds what tests share: the files they may read from outside the repository (Shared)
-// and the folders they lay out (WriteFile). Only tests import it; it imports only the standard library.
+// Package testenv holds what tests share: the files they may read from outside the repository (Shared),
+// the folders they lay out (WriteFile) and a clock they move by hand (Clock). Only tests import it; it
+// imports only the standard library.
 package testenv
 
 import (
