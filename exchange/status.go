@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"obmin/drop"
 	"obmin/internal/atomicfile"
@@ -157,12 +158,16 @@ func (st Status) Text(w io.Writer) {
 	}
 	p("")
 	p("Останні запуски:")
+	width := 20 // the column of times stays put however long a job's title
+	for _, j := range st.Jobs {
+		width = max(width, utf8.RuneCountInString(JobTitle(j.Name)))
+	}
 	for _, j := range st.Jobs {
 		result := "успішно"
 		if j.Err != "" {
 			result = "ПОМИЛКА: " + voice.Explain(j.Err)
 		}
-		p("  %-20s %s  %s", JobTitle(j.Name), voice.Time(j.End), result)
+		p("  %-*s %s  %s", width, JobTitle(j.Name), voice.Time(j.End), result)
 	}
 	if len(st.Drops) > 0 {
 		p("")
