@@ -19,8 +19,8 @@ import (
 	"obmin/reconcile"
 )
 
-// obmin's own reconciliation under torture: after the final check, with obmin stopped and everything
-// settled, `obmin reconcile -date D -json` (the real binary, against the same emulators) runs for every
+// obmin's own reconciliation under torture: after each check (at checkpoints and at the end), with obmin
+// stopped and everything settled, `obmin reconcile -date D -json` (the real binary, against the same emulators) runs for every
 // Kyiv day the run's receipts were sold on. The harness has just proved that nothing was lost and nothing
 // was sent twice, so reconciliation must agree: every difference it reports is a violation, except a
 // receipt obmin holds on purpose — a sale of a good BAS never exported, on the orders file's channel, and

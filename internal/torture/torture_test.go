@@ -80,8 +80,8 @@ type harness struct {
 	counter   struct {
 		iterations, kills, terms, faults, inputs, checks int
 		basFaults, closes, late, reports, heldShifts     int
-		// reconciled: days obmin reconcile judged; reconcileHeld: receipts it reported held, as expected;
-		// reconcileDiffs: any other difference it reported (each a violation).
+		// reconciled: runs of obmin reconcile judged (one per day of the run, at each check); reconcileHeld:
+		// receipts they reported held, as expected; reconcileDiffs: any other difference (each a violation).
 		reconciled, reconcileHeld, reconcileDiffs int
 	}
 	// stage names where the run is ("iteration 37: ", "checkpoint at iteration 50: "); violations carry it.
@@ -764,6 +764,7 @@ func (h *harness) checkpoint(iteration int) {
 	h.settle()
 	h.resolveInputs(midRun)
 	h.check()
+	h.reconcile()
 	h.startApp()
 	h.t.Logf("checkpoint at iteration %d: %d violations, %s", iteration, len(h.violations)-before, time.Since(began).Round(time.Second))
 }
