@@ -111,9 +111,8 @@ func (h *harness) reconcile() {
 		if wantCode := map[bool]int{true: 0, false: 3}[rep.Left() == 0]; code != wantCode {
 			h.violate("obmin reconcile -date %s: exit %d with %d differences left, want exit %d", day, code, rep.Left(), wantCode)
 		}
-		if h.counter.reconcileDiffs == 0 {
-			h.t.Logf("reconcile %s: %d receipts in Checkbox, %d goods compared, %d held as expected", day, rep.Receipts.InCheckbox, rep.Goods.Compared, len(got))
-		}
+		h.t.Logf("%sreconcile %s: %d receipts in Checkbox, %d goods compared, %d differences, %d of them held as expected, exit %d",
+			h.stage, day, rep.Receipts.InCheckbox, rep.Goods.Compared, rep.Found(), len(got), code)
 	}
 }
 
