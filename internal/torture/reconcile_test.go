@@ -92,12 +92,19 @@ func (h *harness) reconcile() {
 		for _, d := range rep.Differences() {
 			k := heldKey{d.Channel, d.ReceiptID}
 			if d.Area == reconcile.AreaReceipts && d.Kind == reconcile.ReceiptHeld && want[day][k] {
+				if got[k] {
+					h.violate("obmin reconcile -date %s: receipt %s is reported held on %s twice", day, k.receipt, k.channel)
+				}
 				got[k] = true
 				h.counter.reconcileHeld++
 				continue
 			}
 			h.counter.reconcileDiffs++
 			h.violate("obmin reconcile -date %s: %s", day, describe(d))
+		}
+		// obmin caught up before it stopped: every receipt of the day is judged, none left as not pulled yet.
+		if rep.Receipts.NotPulled > 0 {
+			h.violate("obmin reconcile -date %s: %d receipts not judged, as sold after obmin's last pull", day, rep.Receipts.NotPulled)
 		}
 		if listed := len(rep.Differences()); listed != rep.Found() {
 			h.violate("obmin reconcile -date %s: %d differences found, %d listed", day, rep.Found(), listed)
