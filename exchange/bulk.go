@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -204,11 +205,12 @@ func (p *bulkPusher) send(ctx context.Context, plans []plan) error {
 // send imports the rows of the file and records what Checkbox took.
 func (b *bulk) send(ctx context.Context, rows []int) error {
 	if len(rows) > 0 {
+		sent := b.c.now()
 		ok, err := b.importBatch(ctx, rows)
 		if err != nil {
 			return err
 		}
-		if err := b.record(ctx, ok); err != nil {
+		if err := b.record(ctx, ok, sent); err != nil {
 			return err
 		}
 	}
@@ -433,8 +435,9 @@ func badRows(issues []checkbox.ImportIssue, rows int) (map[int]string, bool) {
 
 // record writes the goods of an applied file to the ledger with what was sent: the record pushOne writes,
 // with the Checkbox id the ledger knew (none for a good the file made: learnIDs finds it after the last
-// file). Goods the ledger knew count as updated now; the others when their ids are learnt.
-func (b *bulk) record(ctx context.Context, applied []int) error {
+// file). Goods the ledger knew count as updated now; the others when their ids are learnt. A good whose
+// stock the file set takes the time the file went as its record's time, as the stock step does.
+func (b *bulk) record(ctx context.Context, applied []int, sent time.Time) error {
 	if len(applied) == 0 {
 		return nil
 	}
@@ -450,7 +453,7 @@ func (b *bulk) record(ctx context.Context, applied []int) error {
 		p.rec.PushedPayload, _ = json.Marshal(p.payload)
 		p.rec.PushedAt = now
 		if b.stocked[i] {
-			p.rec.PushedStock = p.stock
+			p.rec.PushedStock, p.rec.UpdatedAt = p.stock, sent
 			b.rep.StockSent++ // as the stock step counts the stock it sends
 		}
 		recs = append(recs, p.rec)

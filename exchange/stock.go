@@ -494,11 +494,14 @@ func (ss *stockSync) add(ctx context.Context, row checkbox.ImportGood, rec store
 func (ss *stockSync) flush(ctx context.Context) error {
 	if len(ss.file) > 0 {
 		opts := checkbox.ImportOptions{AutoSupply: true, IgnoreBarcodeDuplicates: true, PollInterval: ss.c.ImportPoll}
+		set := ss.c.now()
 		if _, err := ss.c.API.ImportGoods(ctx, checkbox.ImportFile{Goods: ss.file}, opts); err != nil {
 			return fmt.Errorf("stock import of %d goods: %w", len(ss.file), err)
 		}
 		for i := range ss.recs {
-			ss.recs[i].PushedStock = &ss.stocks[i]
+			// The record's time is when its stock was set: sales before it are in the count Checkbox now
+			// holds, those after it come off (store.Store.NetSoldSinceStock, for reconciliation).
+			ss.recs[i].PushedStock, ss.recs[i].UpdatedAt = &ss.stocks[i], set
 			ss.checked = append(ss.checked, ss.recs[i].Code)
 		}
 		if err := ss.c.Store.PutGoods(ctx, ss.recs); err != nil {

@@ -165,8 +165,9 @@ func (s *Store) PushedGoodsNotSeen(ctx context.Context, fn func(GoodRecord) erro
 
 // NetSoldSinceStock returns, for each good with stock sent to Checkbox, the quantity (thousandths) the
 // finished receipts obmin holds took from Checkbox's stock since then: sales less returns that reached
-// Checkbox (their created_at: an offline receipt's is when it arrived) after the good's record was last
-// written (the drop that carried its stock). Goods with nothing sold are absent.
+// Checkbox (their created_at: an offline receipt's is when it arrived) after the good's stock was last set
+// (its record's time: the stock step and the goods import stamp it when they send a stock). Goods with
+// nothing sold are absent.
 func (s *Store) NetSoldSinceStock(ctx context.Context) (map[string]int64, error) {
 	rows, err := s.db.QueryContext(ctx, `
 		SELECT g.code, sum(CASE WHEN r.type = 'RETURN' THEN -1 ELSE 1 END * json_extract(l.value, '$.quantity'))

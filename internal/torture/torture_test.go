@@ -80,6 +80,9 @@ type harness struct {
 	counter   struct {
 		iterations, kills, terms, faults, inputs, checks int
 		basFaults, closes, late, reports, heldShifts     int
+		// reconciled: runs of obmin reconcile judged (one per day of the run, at each check); reconcileHeld:
+		// receipts they reported held, as expected; reconcileDiffs: any other difference (each a violation).
+		reconciled, reconcileHeld, reconcileDiffs int
 	}
 	// stage names where the run is ("iteration 37: ", "checkpoint at iteration 50: "); violations carry it.
 	stage      string
@@ -132,9 +135,11 @@ func TestTorture(t *testing.T) {
 	h.settle()
 	h.resolveInputs(final)
 	h.check()
+	h.reconcile()
 	c := h.counter
-	summary := fmt.Sprintf("torture: iterations=%d kills=%d graceful=%d faults=%d bas_faults=%d inputs=%d shifts_closed=%d late_receipts=%d reports=%d held_shifts=%d checks=%d violations=%d seed=%d",
-		c.iterations, c.kills, c.terms, c.faults, c.basFaults, c.inputs, c.closes, c.late, c.reports, c.heldShifts, c.checks, len(h.violations), seed)
+	summary := fmt.Sprintf("torture: iterations=%d kills=%d graceful=%d faults=%d bas_faults=%d inputs=%d shifts_closed=%d late_receipts=%d reports=%d held_shifts=%d checks=%d reconciled=%d reconcile_held=%d reconcile_differences=%d violations=%d seed=%d",
+		c.iterations, c.kills, c.terms, c.faults, c.basFaults, c.inputs, c.closes, c.late, c.reports, c.heldShifts, c.checks,
+		c.reconciled, c.reconcileHeld, c.reconcileDiffs, len(h.violations), seed)
 	fmt.Println(summary)
 	if len(h.violations) > 0 {
 		for _, v := range h.violations {
@@ -283,10 +288,15 @@ func (h *harness) startApp() {
 		}
 	}
 	cmd := exec.Command(h.bin, "run", "-config", h.cfg)
-	cmd.Env = append(os.Environ(), "OBMIN_CHECKBOX_LOGIN="+cbLogin, "OBMIN_CHECKBOX_PASSWORD="+cbPassword, "OBMIN_BAS_ODATA_PASSWORD="+basPassword)
+	cmd.Env = h.appEnv()
 	log := h.logFile("obmin.log")
 	cmd.Stdout, cmd.Stderr = log, log
 	h.app = start(h.t, cmd)
+}
+
+// appEnv is obmin's environment: the Checkbox account and BAS's OData password.
+func (h *harness) appEnv() []string {
+	return append(os.Environ(), "OBMIN_CHECKBOX_LOGIN="+cbLogin, "OBMIN_CHECKBOX_PASSWORD="+cbPassword, "OBMIN_BAS_ODATA_PASSWORD="+basPassword)
 }
 
 // loop runs the iterations: a few actions, then a kill at a random moment and a restart; every checkEvery
@@ -457,15 +467,16 @@ func (h *harness) goodDrop() {
 	}}
 	if h.r.IntN(3) == 0 {
 		if docs, err := h.fileOrders(); err == nil && len(docs) > 0 {
-			var numbers []string
+			// BAS's orders keep the Номер, Дата, Время, Сумма and Комментарий of the documents it loaded.
+			var orders []demo.Order
 			for _, d := range docs {
-				numbers = append(numbers, d.Number)
+				orders = append(orders, demo.Order{Number: d.Number, Sum: d.Total.StringFixed(2), Comment: d.Comment, At: d.Time})
 				if h.confirmed == nil {
 					h.confirmed = map[string]bool{}
 				}
 				h.confirmed[d.ID] = true
 			}
-			in.files["orders-5d0e_1.xml"] = demo.OrdersExport(numbers, at)
+			in.files["orders-5d0e_1.xml"] = demo.OrdersExportOf(orders, at)
 		}
 	}
 	dir := filepath.Join(h.exportDir, in.dir)
@@ -753,6 +764,7 @@ func (h *harness) checkpoint(iteration int) {
 	h.settle()
 	h.resolveInputs(midRun)
 	h.check()
+	h.reconcile()
 	h.startApp()
 	h.t.Logf("checkpoint at iteration %d: %d violations, %s", iteration, len(h.violations)-before, time.Since(began).Round(time.Second))
 }
